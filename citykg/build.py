@@ -1,0 +1,224 @@
+"""Build the knowledge graph: tables → RDF → SHACL validation → dataset files and store.
+
+``build`` reads every folder of ``data/`` (one source each, one named graph each), maps the rows
+to RDF, adds the ontology as its own named graph, validates the whole with the SHACL shapes and,
+only if it conforms, writes:
+
+- ``dist/citykg.nq``   the dataset as sorted N-Quads (diffs cleanly between builds);
+- ``dist/citykg.trig`` the same as TriG, for reading;
+- ``dist/store``       the embedded pyoxigraph store that ``query`` and ``serve`` use.
+
+The three live in ``dist/builds/<content hash>/``; ``dist/current`` points at the last good
+build and is switched with one atomic rename, so a failed or interrupted build leaves the last
+good build in place, and readers never see half a build.
+
+Example::
+
+    >>> from citykg.project import Project
+    >>> result = build(Project.locate(dist="/tmp/citykg-doctest"))
+    >>> result.report.conforms, result.graphs
+    (True, 4)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pyoxigraph import NamedNode, Quad, RdfFormat, Store, parse, serialize
+
+from citykg import iris
+from citykg.errors import DataError, OntologyError
+from citykg.project import Project
+from citykg.rdfmap import to_quads
+from citykg.report import Report, Severity
+from citykg.shacl import Engine, check, load_shapes
+from citykg.tables import read_tables
+
+__all__ = ["BuildResult", "build", "data_folders", "load_ontology", "with_superclasses"]
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What a build wrote, and the warnings it found."""
+
+    build_id: str
+    nquads: Path
+    trig: Path
+    store: Path
+    quads: int
+    graphs: int
+    report: Report
+    seconds: float
+    unchanged: bool
+
+
+def data_folders(project: Project) -> list[Path]:
+    """The source folders of ``data/``, in name order."""
+    return sorted(p for p in project.data.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def load_ontology(project: Project) -> list[Quad]:
+    """The ontology (every ``ontology/*.ttl``) as quads in the ontology named graph.
+
+    :raises OntologyError: if a file does not parse.
+    """
+    graph = NamedNode(iris.ONTOLOGY_GRAPH)
+    quads: list[Quad] = []
+    for path in sorted(project.ontology.glob("*.ttl")):
+        try:
+            triples = list(parse(path=path, format=RdfFormat.TURTLE))
+        except (SyntaxError, OSError) as exc:
+            raise OntologyError(f"The ontology file {path} cannot be read: {exc}") from exc
+        quads += [Quad(t.subject, t.predicate, t.object, graph) for t in triples]
+    if not quads:
+        raise OntologyError(f"No ontology (*.ttl) in {project.ontology}.")
+    return quads
+
+
+def with_superclasses(quads: Sequence[Quad], ontology: Sequence[Quad]) -> list[Quad]:
+    """Add ``rdf:type`` triples for every superclass the ontology declares (RDFS closure of types).
+
+    A strength is then also a ``ckg:InternalFactor`` and a ``ckg:SwotFactor``, so queries and
+    tools that do no reasoning can ask for ``?x a ckg:SwotFactor``. The added triples go into the
+    graph of the asserted type.
+    """
+    rdf_type = NamedNode(iris.RDF + "type")
+    parents: dict[NamedNode, set[NamedNode]] = {}
+    for q in ontology:
+        if q.predicate.value == iris.RDFS + "subClassOf" and isinstance(q.object, NamedNode):
+            parents.setdefault(q.subject, set()).add(q.object)  # type: ignore[arg-type]
+
+    def ancestors(cls: NamedNode) -> set[NamedNode]:
+        seen: set[NamedNode] = set()
+        todo = [cls]
+        while todo:
+            for parent in parents.get(todo.pop(), ()):
+                if parent not in seen:
+                    seen.add(parent)
+                    todo.append(parent)
+        return seen
+
+    closure = {cls: ancestors(cls) for cls in parents}
+    out = set(quads)
+    for q in quads:
+        if q.predicate == rdf_type and q.object in closure:
+            out.update(Quad(q.subject, rdf_type, sup, q.graph_name) for sup in closure[q.object])  # type: ignore[index]
+    return sorted(out, key=lambda q: (str(q.graph_name), str(q.subject), str(q.predicate), str(q.object)))
+
+
+def build(project: Project, *, engine: Engine = Engine.TURBO, progress: Progress | None = None) -> BuildResult:
+    """Build, validate and store the graph of the project's data.
+
+    :param project: the project to build (see :class:`citykg.project.Project`).
+    :param engine: the SHACL engine.
+    :param progress: called with a short message at each stage (the CLI prints them to stderr).
+    :raises DataError: if the data does not conform; nothing is written then.
+    :raises InputError: if a table cannot be read.
+    """
+    say = progress or (lambda message: None)
+    started = time.perf_counter()
+    folders = data_folders(project)
+    say(f"reading {len(folders)} data folders")
+    tables = read_tables(folders, root=project.root)
+    mapped = to_quads(tables)
+    ontology = load_ontology(project)
+    data = with_superclasses(mapped.quads, ontology)
+    report = tables.report + mapped.report
+    if not any(f.severity is Severity.VIOLATION and f.row is None for f in report.findings):
+        say(f"validating {len(data)} quads with {engine.value}")
+        report += check(data, shapes=load_shapes(project.shapes), ontology=ontology,
+                        engine=engine)
+    if not report.conforms:
+        raise DataError(
+            f"The data does not conform ({report.summary()}); the last good build was kept.",
+            report)
+    quads = sorted([*data, *ontology], key=lambda q: (str(q.graph_name), str(q.subject),
+                                                              str(q.predicate), str(q.object)))
+    say(f"writing {len(quads)} quads to {project.dist}")
+    build_id, unchanged = _write(project.dist, quads)
+    current = project.dist / "current"
+    return BuildResult(
+        build_id=build_id,
+        nquads=current / "citykg.nq",
+        trig=current / "citykg.trig",
+        store=current / "store",
+        quads=len(quads),
+        graphs=len({q.graph_name for q in quads}),
+        report=report,
+        seconds=time.perf_counter() - started,
+        unchanged=unchanged,
+    )
+
+
+def _write(dist: Path, quads: Sequence[Quad]) -> tuple[str, bool]:
+    """Write a build folder and switch ``dist/current`` to it; return its id and whether it existed."""
+    nquads = serialize(quads, format=RdfFormat.N_QUADS) or b""
+    build_id = hashlib.sha256(nquads).hexdigest()[:16]
+    builds = dist / "builds"
+    target = builds / build_id
+    builds.mkdir(parents=True, exist_ok=True)
+    unchanged = target.is_dir()
+    if not unchanged:
+        tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=builds))
+        try:
+            (tmp / "citykg.nq").write_bytes(nquads)
+            tmp.chmod(0o755)
+            (tmp / "citykg.trig").write_bytes(_trig(quads))
+            store = Store(str(tmp / "store"))
+            store.bulk_extend(quads)
+            store.flush()
+            del store
+            os.replace(tmp, target)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+    _switch(dist, build_id)
+    _prune(builds, keep={build_id, _previous(dist)})
+    return build_id, unchanged
+
+
+def _trig(quads: Sequence[Quad]) -> bytes:
+    """TriG with the prefix lines sorted, so that the file is byte-for-byte stable."""
+    text = serialize(quads, format=RdfFormat.TRIG, prefixes=iris.PREFIXES) or b""
+    lines = text.split(b"\n")
+    head = [line for line in lines if line.startswith(b"@prefix ")]
+    return b"\n".join(sorted(head) + lines[len(head):])
+
+
+def _switch(dist: Path, build_id: str) -> None:
+    """Point ``dist/current`` at a build with one atomic rename; make the stable links once."""
+    link = dist / f".current-{os.getpid()}"
+    link.unlink(missing_ok=True)
+    previous = os.readlink(dist / "current") if (dist / "current").is_symlink() else None
+    link.symlink_to(Path("builds") / build_id)
+    os.replace(link, dist / "current")
+    if previous and previous != f"builds/{build_id}":
+        (dist / ".previous").unlink(missing_ok=True)
+        (dist / ".previous").symlink_to(previous)
+    for name in ("citykg.nq", "citykg.trig", "store"):
+        stable = dist / name
+        if not stable.is_symlink():
+            if stable.exists():
+                shutil.rmtree(stable) if stable.is_dir() else stable.unlink()
+            stable.symlink_to(Path("current") / name)
+
+
+def _previous(dist: Path) -> str:
+    link = dist / ".previous"
+    return Path(os.readlink(link)).name if link.is_symlink() else ""
+
+
+def _prune(builds: Path, *, keep: set[str]) -> None:
+    """Remove old builds, keeping the current and the previous one (a server may still read it)."""
+    for path in builds.iterdir():
+        if path.name not in keep and not path.name.startswith(".build-"):
+            shutil.rmtree(path, ignore_errors=True)

@@ -1,0 +1,127 @@
+"""Write query results as SPARQL JSON, CSV, TSV or a text table.
+
+``json`` is the SPARQL 1.1 Query Results JSON format and ``tsv`` the SPARQL 1.1 TSV format
+(terms in N-Triples syntax). ``csv`` follows SPARQL 1.1 CSV (plain values) and neutralises
+spreadsheet formulas: a cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+return and is not a number gets a leading apostrophe, so that opening the file in a spreadsheet
+never runs it. ``table`` is for people at a terminal.
+
+Example::
+
+    >>> from pyoxigraph import Literal
+    >>> from citykg.queries import Result
+    >>> r = Result(("code", "n"), [(Literal("=HYPERLINK()"), Literal(3))])
+    >>> print(render(r, Format.CSV), end="")
+    code,n
+    '=HYPERLINK(),3
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import unicodedata
+from enum import Enum
+
+from pyoxigraph import BlankNode, Literal, NamedNode
+
+from citykg.queries import Result
+
+__all__ = ["Format", "neutralise", "render", "term_json"]
+
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+_MAX_CELL = 72
+
+
+class Format(Enum):
+    """Output formats of query results."""
+
+    JSON = "json"
+    CSV = "csv"
+    TSV = "tsv"
+    TABLE = "table"
+
+
+def render(result: Result, fmt: Format) -> str:
+    """The result as text in the chosen format (ends with a newline)."""
+    if fmt is Format.JSON:
+        return _json(result)
+    if fmt is Format.CSV:
+        return _csv(result)
+    if fmt is Format.TSV:
+        return _tsv(result)
+    return _table(result)
+
+
+def term_json(term: NamedNode | BlankNode | Literal) -> dict[str, str]:
+    """One RDF term in the SPARQL 1.1 JSON results format."""
+    if isinstance(term, NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, BlankNode):
+        return {"type": "bnode", "value": term.value}
+    out = {"type": "literal", "value": term.value}
+    if term.language:
+        out["xml:lang"] = term.language
+    elif term.datatype.value != _XSD_STRING:
+        out["datatype"] = term.datatype.value
+    return out
+
+
+def neutralise(value: str) -> str:
+    """Make a cell safe to open in a spreadsheet (see the module docstring)."""
+    if value[:1] in ("=", "+", "-", "@", "\t", "\r") and not _NUMBER.match(value):
+        return "'" + value
+    return value
+
+
+def _json(result: Result) -> str:
+    bindings = [
+        {name: term_json(term) for name, term in zip(result.columns, row, strict=True) if term is not None}
+        for row in result.rows
+    ]
+    doc = {"head": {"vars": list(result.columns)}, "results": {"bindings": bindings}}
+    return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+
+
+def _csv(result: Result) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(result.columns)
+    for row in result.rows:
+        writer.writerow([neutralise(t.value) if t is not None else "" for t in row])
+    return out.getvalue()
+
+
+def _tsv(result: Result) -> str:
+    lines = ["\t".join("?" + c for c in result.columns)]
+    for row in result.rows:
+        lines.append("\t".join(str(t) if t is not None else "" for t in row))
+    return "\n".join(lines) + "\n"
+
+
+def _width(text: str) -> int:
+    return sum(0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+               for ch in text)
+
+
+def _cell(term: NamedNode | BlankNode | Literal | None) -> str:
+    if term is None:
+        return ""
+    text = " ".join(term.value.split())
+    return text if len(text) <= _MAX_CELL else text[: _MAX_CELL - 1] + "…"
+
+
+def _table(result: Result) -> str:
+    cells = [[_cell(t) for t in row] for row in result.rows]
+    widths = [max([_width(c)] + [_width(r[i]) for r in cells]) for i, c in enumerate(result.columns)]
+
+    def line(values: list[str]) -> str:
+        return "  ".join(v + " " * (w - _width(v)) for v, w in zip(values, widths, strict=True)).rstrip()
+
+    rows = [line(list(result.columns)), line(["-" * w for w in widths])]
+    rows += [line(r) for r in cells]
+    rows.append(f"({len(cells)} row{'s' * (len(cells) != 1)})")
+    return "\n".join(rows) + "\n"

@@ -1,0 +1,120 @@
+"""The IRIs citykg mints, and the namespaces it uses.
+
+IRIs are built from stable keys only (study id, table key, code), so rebuilding the graph from
+the same tables gives the same IRIs. Everything citykg mints lives under :data:`BASE`:
+
+- ``{BASE}ontology#Term``                     ontology terms (prefix ``ckg:``)
+- ``{BASE}id/study/{study}/{kind}/{key}``     facts of one study (factors, strategies, themes …)
+- ``{BASE}id/{kind}/{key}``                   reference entities (cities, countries, organisations)
+- ``{BASE}id/source/{folder}/{table}[/{line}]`` data files and their rows (provenance)
+- ``{BASE}graph/{name}``                      named graphs, one per source
+
+Example::
+
+    >>> study_entity("mashhad-oic", "factor", "W3")
+    'https://w3id.org/citykg/id/study/mashhad-oic/factor/W3'
+    >>> graph("tabriz-2024")
+    'https://w3id.org/citykg/graph/tabriz-2024'
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+BASE = "https://w3id.org/citykg/"
+CKG = BASE + "ontology#"
+ONTOLOGY_IRI = BASE + "ontology"
+
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+OWL = "http://www.w3.org/2002/07/owl#"
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+PROV = "http://www.w3.org/ns/prov#"
+ORG = "http://www.w3.org/ns/org#"
+DCTERMS = "http://purl.org/dc/terms/"
+SCHEMA = "https://schema.org/"
+GEO = "http://www.opengis.net/ont/geosparql#"
+SH = "http://www.w3.org/ns/shacl#"
+WD = "http://www.wikidata.org/entity/"
+WDT = "http://www.wikidata.org/prop/direct/"
+
+#: Prefixes used when citykg writes Turtle or TriG and when it runs queries.
+PREFIXES: dict[str, str] = {
+    "ckg": CKG,
+    "dcterms": DCTERMS,
+    "geo": GEO,
+    "org": ORG,
+    "owl": OWL,
+    "prov": PROV,
+    "rdf": RDF,
+    "rdfs": RDFS,
+    "schema": SCHEMA,
+    "skos": SKOS,
+    "wd": WD,
+    "wdt": WDT,
+    "xsd": XSD,
+}
+
+#: The named graph that holds the ontology inside the built dataset.
+ONTOLOGY_GRAPH = BASE + "graph/ontology"
+#: The shared scheme of diplomacy dimensions.
+DIMENSION_SCHEME = BASE + "id/scheme/dimensions"
+
+
+def _segment(key: str) -> str:
+    """Percent-encode one path segment (keys are slugs, but a bad key must not break IRIs)."""
+    return quote(key, safe="-._~")
+
+
+def study(study_id: str) -> str:
+    """The IRI of a study."""
+    return f"{BASE}id/study/{_segment(study_id)}"
+
+
+def study_entity(study_id: str, kind: str, *keys: str) -> str:
+    """The IRI of a record of one study, such as a factor, a strategy or a theme."""
+    tail = "/".join(_segment(k) for k in keys)
+    return f"{study(study_id)}/{kind}/{tail}"
+
+
+def codebook(study_id: str) -> str:
+    """The IRI of the thematic codebook of a study."""
+    return f"{study(study_id)}/codebook"
+
+
+def entity(kind: str, *keys: str) -> str:
+    """The IRI of a reference entity (city, country, organisation, dimension …)."""
+    return f"{BASE}id/{kind}/" + "/".join(_segment(k) for k in keys)
+
+
+def source_file(folder: str, table: str) -> str:
+    """The IRI of a data file (one table of one data folder)."""
+    return f"{BASE}id/source/{_segment(folder)}/{_segment(table)}"
+
+
+def source_row(folder: str, table: str, line: int) -> str:
+    """The IRI of one row of a data file, by its line number."""
+    return f"{source_file(folder, table)}/{line}"
+
+
+def graph(name: str) -> str:
+    """The IRI of the named graph of one source."""
+    return f"{BASE}graph/{_segment(name)}"
+
+
+def term(name: str) -> str:
+    """The IRI of an ontology term: ``term('Strength')`` is ``ckg:Strength``."""
+    return CKG + name
+
+
+def shorten(iri: str) -> str:
+    """Write an IRI as a prefixed name when a known prefix fits, else as ``<iri>``.
+
+    >>> shorten("https://w3id.org/citykg/ontology#Strength")
+    'ckg:Strength'
+    """
+    for prefix, ns in PREFIXES.items():
+        if iri.startswith(ns) and "/" not in iri[len(ns):] and "#" not in iri[len(ns):]:
+            return f"{prefix}:{iri[len(ns):]}"
+    return f"<{iri}>"

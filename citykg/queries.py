@@ -1,0 +1,257 @@
+"""Named SPARQL queries: load them from ``queries/*.rq``, bind their parameters, run them.
+
+A named query is one ``.rq`` file; its name is the file name. A header of ``#+`` lines says
+what it answers, which parameters it takes and which columns it returns::
+
+    #+ summary: Strategies that cite a SWOT factor
+    #+ param factor (code): required. The factor's code as the paper prints it, such as W3.
+    #+ param city (city): optional. English name in any case, or Wikidata QID.
+    #+ columns: code, label, type
+    #+ example: factor=W3 city=Mashhad
+
+Parameters are the variables written with ``$`` in the query (``$factor``); they are bound
+with pyoxigraph substitutions, never pasted into the text. Substitution needs the variable in
+the query's projection, so a query projects its parameters after its columns; citykg leaves the
+parameters that are not also listed as columns out of the answer. An optional parameter left
+out stays a free variable and matches everything. Types: ``city`` (resolved to the city's IRI from its
+English name or QID), ``code`` (a code such as W3 or SO1), ``text`` and ``integer``.
+
+Example::
+
+    >>> catalogue = load_catalogue(Path("queries"))
+    >>> catalogue["strategies-for-factor"].columns
+    ('code', 'label', 'type')
+    >>> [p.name for p in catalogue["strategies-for-factor"].params]
+    ['factor', 'city']
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from pyoxigraph import Literal, NamedNode, QuerySolutions, Store, Variable
+
+from citykg.errors import QueryError, QueryNotFound, QueryParameterError, QuerySyntaxError
+from citykg.iris import PREFIXES
+
+__all__ = [
+    "NamedQuery",
+    "Param",
+    "Result",
+    "get_query",
+    "load_catalogue",
+    "parameters_used",
+    "run",
+    "run_sparql",
+]
+
+_HEADER = re.compile(r"^#\+\s*(\w+)(?:\s+(\w+)\s*\((\w+)\))?\s*:\s*(.*)$")
+_PARAM_TYPES = ("city", "code", "text", "integer")
+_CODE = re.compile(r"^[A-Za-z]{1,3}[0-9]+$")
+_QID = re.compile(r"^[Qq][1-9][0-9]*$")
+
+
+@dataclass(frozen=True)
+class Param:
+    """A parameter of a named query."""
+
+    name: str
+    type: str
+    required: bool
+    doc: str
+
+
+@dataclass(frozen=True)
+class NamedQuery:
+    """A query loaded from a ``.rq`` file."""
+
+    name: str
+    summary: str
+    description: str
+    params: tuple[Param, ...]
+    columns: tuple[str, ...]
+    example: str
+    sparql: str
+    path: Path
+
+    def param(self, name: str) -> Param | None:
+        """The parameter of that name, if the query has it."""
+        return next((p for p in self.params if p.name == name), None)
+
+
+@dataclass(frozen=True)
+class Result:
+    """The answer to a SELECT query: its column names and rows of RDF terms (None = unbound)."""
+
+    columns: tuple[str, ...]
+    rows: list[tuple[NamedNode | Literal | None, ...]]
+
+
+def parse_query_file(path: Path) -> NamedQuery:
+    """Read one ``.rq`` file and its ``#+`` header.
+
+    :raises QueryError: if the header lacks a summary or columns, or is malformed.
+    """
+    text = path.read_text(encoding="utf-8")
+    fields: dict[str, list[str]] = {}
+    params: list[Param] = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.startswith("#+"):
+            continue
+        match = _HEADER.match(line)
+        if not match:
+            raise QueryError(f"{path}:{number}: malformed header line {line!r}.")
+        key, pname, ptype, value = match.groups()
+        if key == "param":
+            flag, _, doc = value.partition(".")
+            if not pname or ptype not in _PARAM_TYPES or flag.strip() not in ("required", "optional"):
+                raise QueryError(
+                    f"{path}:{number}: write parameters as '#+ param NAME (TYPE): required|optional. "
+                    f"What it is.' with TYPE one of {', '.join(_PARAM_TYPES)}.")
+            params.append(Param(pname, ptype, flag.strip() == "required", doc.strip()))
+        else:
+            fields.setdefault(key, []).append(value.strip())
+    for key in ("summary", "columns"):
+        if not fields.get(key):
+            raise QueryError(f"{path}: the header has no '#+ {key}:' line.")
+    return NamedQuery(
+        name=path.stem,
+        summary=fields["summary"][0],
+        description=" ".join(fields.get("description", [])),
+        params=tuple(params),
+        columns=tuple(c.strip() for c in fields["columns"][0].split(",") if c.strip()),
+        example=(fields.get("example") or [""])[0],
+        sparql=text,
+        path=path,
+    )
+
+
+def load_catalogue(folder: Path) -> dict[str, NamedQuery]:
+    """Every named query of a folder, by name."""
+    return {q.name: q for q in (parse_query_file(p) for p in sorted(folder.glob("*.rq")))}
+
+
+def get_query(folder: Path, name: str) -> NamedQuery:
+    """The named query ``name``.
+
+    :raises QueryNotFound: with the closest names, if there is none of that name.
+    """
+    path = folder / f"{name}.rq"
+    if not path.is_file() or "/" in name or name.startswith("."):
+        names = sorted(p.stem for p in folder.glob("*.rq"))
+        close = difflib.get_close_matches(name, names, n=1)
+        hint = f" Did you mean '{close[0]}'?" if close else ""
+        raise QueryNotFound(f"Unknown query '{name}'.{hint} See `citykg query --list`.")
+    return parse_query_file(path)
+
+
+def parameters_used(sparql: str) -> set[str]:
+    """The names of the ``$`` variables of a query, outside comments, strings and IRIs.
+
+    >>> sorted(parameters_used('SELECT ?x WHERE { ?x <http://e/$no> "$no" ; ?p $city } # $no'))
+    ['city']
+    """
+    cleaned = re.sub(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|'
+                     r"'(?:[^'\\\n]|\\.)*'|<[^<>\"{}|^`\s]*>|#[^\n]*", " ", sparql)
+    return set(re.findall(r"\$([A-Za-z_][A-Za-z0-9_]*)", cleaned))
+
+
+def run(store: Store, query: NamedQuery, params: Mapping[str, str]) -> Result:
+    """Run a named query with its parameters bound.
+
+    :param store: the store to query (its default graph is the union of its named graphs).
+    :param query: from :func:`get_query`.
+    :param params: parameter name → value as the user typed it.
+    :raises QueryParameterError: for a missing, unknown or unusable parameter.
+    """
+    unknown = sorted(set(params) - {p.name for p in query.params})
+    if unknown:
+        known = ", ".join(p.name for p in query.params) or "none"
+        raise QueryParameterError(
+            f"Query '{query.name}' has no parameter '{unknown[0]}' (its parameters: {known}).")
+    substitutions: dict[Variable, NamedNode | Literal] = {}
+    for param in query.params:
+        value = params.get(param.name, "").strip()
+        if not value:
+            if param.required:
+                raise QueryParameterError(
+                    f"Query '{query.name}' needs --param {param.name}=VALUE: {param.doc}")
+            continue
+        substitutions[Variable(param.name)] = _bind(store, query, param, value)
+    result = _select(store, query.sparql, substitutions)
+    keep = [i for i, c in enumerate(result.columns) if c in query.columns]
+    return Result(tuple(result.columns[i] for i in keep),
+                  [tuple(row[i] for i in keep) for row in result.rows])
+
+
+def run_sparql(store: Store, sparql: str) -> Result:
+    """Run an ad-hoc SELECT query (``citykg query --file``).
+
+    :raises QuerySyntaxError: if the text does not parse or is not a SELECT query.
+    """
+    return _select(store, sparql, {})
+
+
+def _select(store: Store, sparql: str, substitutions: dict[Variable, NamedNode | Literal]) -> Result:
+    try:
+        solutions = store.query(sparql, use_default_graph_as_union=True,
+                                substitutions=substitutions or None, prefixes=PREFIXES)
+    except SyntaxError as exc:
+        raise QuerySyntaxError(f"The query does not parse: {exc}") from exc
+    if not isinstance(solutions, QuerySolutions):
+        raise QuerySyntaxError("citykg query runs SELECT queries; this is an ASK, CONSTRUCT or "
+                               "DESCRIBE query. Use `citykg serve` for those.")
+    columns = tuple(v.value for v in solutions.variables)
+    rows = [tuple(s[i] for i in range(len(columns))) for s in solutions]
+    return Result(columns, rows)  # type: ignore[arg-type]
+
+
+def _bind(store: Store, query: NamedQuery, param: Param, value: str) -> NamedNode | Literal:
+    if param.type == "city":
+        return _city(store, value)
+    if param.type == "code":
+        if not _CODE.match(value):
+            raise QueryParameterError(
+                f"{param.name}={value!r} is not a code as the papers print them (S1, W3, SO1, WT2).")
+        code = value.upper()
+        if not store.query("ASK { ?x ckg:code ?code }", use_default_graph_as_union=True,
+                           substitutions={Variable("code"): Literal(code)}, prefixes=PREFIXES):
+            raise QueryParameterError(
+                f"No factor or strategy has the code {code!r}. See `citykg query unaddressed-factors` "
+                "or `citykg query tows-matrix` for the codes in the graph.")
+        return Literal(code)
+    if param.type == "integer":
+        if not value.lstrip("-").isdigit():
+            raise QueryParameterError(f"{param.name}={value!r} is not a whole number.")
+        return Literal(int(value))
+    return Literal(value)
+
+
+def _city(store: Store, value: str) -> NamedNode:
+    """Resolve a city parameter: a Wikidata QID, or an English name in any case."""
+    if _QID.match(value):
+        pattern = "SELECT DISTINCT ?city ?v WHERE { ?city a ckg:City ; ckg:wikidataId ?v }"
+        needle = Literal(value.upper())
+    else:
+        pattern = ("SELECT DISTINCT ?city ?v WHERE { ?city a ckg:City ; rdfs:label ?l . "
+                   "FILTER (LANG(?l) = 'en' && LCASE(STR(?l)) = LCASE(?v)) }")
+        needle = Literal(value)
+    found = [s["city"] for s in store.query(pattern, use_default_graph_as_union=True,  # type: ignore[union-attr]
+                                            substitutions={Variable("v"): needle}, prefixes=PREFIXES)]
+    if len(found) == 1 and isinstance(found[0], NamedNode):
+        return found[0]
+    names = sorted(str(s["l"].value) for s in store.query(  # type: ignore[union-attr]
+        "SELECT DISTINCT ?l WHERE { ?s ckg:studiedCity ?c . ?c rdfs:label ?l "
+        "FILTER (LANG(?l) = 'en') }", use_default_graph_as_union=True, prefixes=PREFIXES))
+    if not found:
+        close = difflib.get_close_matches(value.title(), names, n=1)
+        hint = f" Did you mean '{close[0]}'?" if close else ""
+        raise QueryParameterError(
+            f"No city {value!r} in the graph.{hint} Studied cities: {', '.join(names)}; "
+            "give the English name or a Wikidata QID such as Q121157.")
+    raise QueryParameterError(f"{value!r} names {len(found)} cities; use the Wikidata QID instead.")
+

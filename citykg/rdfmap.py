@@ -1,0 +1,222 @@
+"""Turn source tables into RDF quads, one named graph per data folder.
+
+Each row becomes one record (a factor, a strategy, a theme …) with a deterministic IRI (see
+:mod:`citykg.iris`), the properties its columns map to (see :mod:`citykg.schema`), and
+``prov:wasDerivedFrom`` a :ckg:`SourceRow` that says where the fact was read: study, table and
+row of the paper, and the data file and line. Cells are mapped as they are: a cell that is not a
+valid number becomes a plain string, so that the SHACL shapes report it with its value.
+
+Example::
+
+    >>> from pathlib import Path
+    >>> from citykg.tables import read_tables
+    >>> tables = read_tables([Path("data/reference"), Path("data/mashhad-oic")])
+    >>> mapped = to_quads(tables)
+    >>> mapped.report.conforms
+    True
+    >>> len({q.graph_name.value for q in mapped.quads})
+    2
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from pyoxigraph import Literal, NamedNode, Quad
+
+from citykg import __version__, iris
+from citykg.iris import CKG, ORG, PROV, RDF, SKOS, XSD
+from citykg.report import Finding, Report, Severity
+from citykg.schema import FACTOR_RELATIONS, TABLES, Column, Kind
+from citykg.tables import Row, TableSet
+
+__all__ = ["Mapped", "to_quads"]
+
+_SCOPED = frozenset(t.record for t in TABLES.values() if t.in_study)
+_TWINNING = frozenset({"sister-city", "friendship", "twinned"})
+_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+_DATE_TYPES = {4: "gYear", 7: "gYearMonth", 10: "date"}
+_A = NamedNode(RDF + "type")
+
+
+@dataclass(frozen=True)
+class Mapped:
+    """The quads of a build and the problems met while mapping (unresolvable references)."""
+
+    quads: list[Quad]
+    report: Report
+
+
+def to_quads(tables: TableSet, *, known: Callable[[str, str | None, str], bool] | None = None) -> Mapped:
+    """Map every row of ``tables`` to quads in the named graph of its folder.
+
+    :param tables: the tables read by :func:`citykg.tables.read_tables`.
+    :param known: tells whether a record ``(kind, study, key)`` exists outside ``tables`` (for
+        example in the store a submission is checked against); used for references that may
+        name records of several kinds.
+    :return: the quads, sorted, and a report of references that could not be resolved.
+    """
+    records = tables.records()
+
+    def exists(kind: str, study: str | None, key: str) -> bool:
+        return (kind, study, key) in records or bool(known and known(kind, study, key))
+
+    quads: set[Quad] = set()
+    findings: list[Finding] = []
+    for source in tables.sources:
+        g = NamedNode(iris.graph(source.name))
+        out: list[tuple[NamedNode, NamedNode, NamedNode | Literal]] = [
+            (g, _A, _n(CKG + "SourceGraph")),
+            (g, _n(CKG + "citykgVersion"), Literal(__version__)),
+        ]
+        for f in source.files:
+            node = _n(iris.source_file(f.folder, f.table))
+            out += [(g, _n(PROV + "wasDerivedFrom"), node), (node, _A, _n(CKG + "DataFile")),
+                    (node, _n(CKG + "path"), Literal(f.display)),
+                    (node, _n(CKG + "sha256"), Literal(f.sha256))]
+        for row in source.rows:
+            out += _row_triples(row, exists, findings)
+        quads.update(Quad(s, p, o, g) for s, p, o in out)
+    return Mapped(sorted(quads, key=_sort_key), Report.of(findings))
+
+
+def _sort_key(q: Quad) -> tuple[str, str, str, str]:
+    return (str(q.graph_name), str(q.subject), str(q.predicate), str(q.object))
+
+
+def _n(iri: str) -> NamedNode:
+    return NamedNode(iri)
+
+
+def subject_of(row: Row) -> str:
+    """The IRI of the record a row defines."""
+    table = row.table
+    key = [v for v in row.key() if v]
+    if table.name == "studies":
+        return iris.study(row.get("id"))
+    if table.name == "partnerships":
+        a, b = sorted((row.get("city_a"), row.get("city_b")))
+        return iris.entity("partnership", a, b, row.get("type"))
+    if table.in_study:
+        return iris.study_entity(row.get("study"), table.record, *key)
+    return iris.entity(table.record, *key)
+
+
+def _ref(kind: str, study: str | None, value: str) -> str:
+    if kind == "study":
+        return iris.study(value)
+    if kind in _SCOPED and study:
+        return iris.study_entity(study, kind, value)
+    return iris.entity(kind, value)
+
+
+def _literal(column: Column, value: str) -> Literal:
+    kind = column.kind
+    if kind is Kind.FA:
+        return Literal(value, language="fa")
+    if kind is Kind.EN:
+        return Literal(value, language="en")
+    if kind is Kind.COUNT and value.isascii() and value.isdigit():
+        return Literal(str(int(value)), datatype=_n(XSD + "nonNegativeInteger"))
+    if kind is Kind.POSITIVE and value.isascii() and value.isdigit() and int(value) > 0:
+        return Literal(str(int(value)), datatype=_n(XSD + "positiveInteger"))
+    if kind is Kind.YEAR and re.fullmatch(r"\d{4}", value):
+        return Literal(value, datatype=_n(XSD + "integer"))
+    if kind is Kind.DATE and _DATE.match(value):
+        return Literal(value, datatype=_n(XSD + _DATE_TYPES[len(value)]))
+    return Literal(value)
+
+
+def _row_triples(row: Row, exists: Callable[[str, str | None, str], bool],
+                 findings: list[Finding]) -> Iterator[tuple[NamedNode, NamedNode, NamedNode | Literal]]:
+    table = row.table
+    study = row.study
+    s = _n(subject_of(row))
+    prov = _n(iris.source_row(row.file.folder, table.name, row.line))
+    yield s, _n(PROV + "wasDerivedFrom"), prov
+    yield prov, _A, _n(CKG + "SourceRow")
+    yield prov, _n(CKG + "dataTable"), Literal(table.name)
+    yield prov, _n(CKG + "dataFile"), _n(iris.source_file(row.file.folder, table.name))
+    yield prov, _n(CKG + "line"), Literal(str(row.line), datatype=_n(XSD + "positiveInteger"))
+    if study:
+        yield prov, _n(CKG + "inStudy"), _n(iris.study(study))
+        yield prov, _n(PROV + "hadPrimarySource"), _n(iris.study(study))
+    for cls in table.types:
+        yield s, _A, _n(cls)
+    for column in table.columns:
+        value = row.get(column.name)
+        if not value or column.predicate is None:
+            continue
+        p = _n(column.predicate)
+        if column.kind in (Kind.SOURCE_TABLE, Kind.SOURCE_ROW, Kind.CITATION):
+            yield prov, p, Literal(value)
+        elif column.kind is Kind.ENUM:
+            if value in column.choices:
+                yield s, p, _n(column.choices[value])
+        elif column.kind is Kind.REF:
+            target = _resolve(row, column, value, exists, findings)
+            if target is not None:
+                yield s, p, _n(target)
+        else:
+            yield s, p, _literal(column, value)
+    yield from _extras(row, s, study)
+
+
+def _resolve(row: Row, column: Column, value: str, exists: Callable[[str, str | None, str], bool],
+             findings: list[Finding]) -> str | None:
+    if len(column.ref) == 1:
+        return _ref(column.ref[0], row.study, value)
+    for kind in column.ref:
+        scope = row.study if kind in _SCOPED else None
+        if exists(kind, scope, value):
+            return _ref(kind, row.study, value)
+    findings.append(Finding(
+        Severity.VIOLATION,
+        f"{value!r} is not a {' or '.join(column.ref)} of this study or the reference data.",
+        file=row.file.display, row=row.line, column=column.name, value=value,
+        shape="citykg:reference"))
+    return None
+
+
+def _extras(row: Row, s: NamedNode, study: str | None) -> Iterator[tuple[NamedNode, NamedNode, NamedNode | Literal]]:
+    """Triples that follow from a row but from no single column."""
+    name = row.table.name
+    if name in ("themes", "subthemes", "codes") and study:
+        cb = _n(iris.codebook(study))
+        yield s, _n(SKOS + "inScheme"), cb
+        if name == "themes":
+            yield s, _n(SKOS + "topConceptOf"), cb
+            yield cb, _A, _n(CKG + "ThematicCodebook")
+            yield cb, _n(SKOS + "prefLabel"), Literal(f"Thematic codebook of {study}", language="en")
+            yield cb, _n(CKG + "inStudy"), _n(iris.study(study))
+            yield _n(iris.study(study)), _n(CKG + "codebook"), cb
+    elif name == "declared_counts" and study:
+        yield _n(iris.study(study)), _n(CKG + "declares"), s
+    elif name == "strategy_factors" and study:
+        strategy = _n(_ref("strategy", study, row.get("strategy")))
+        factor = _n(_ref("factor", study, row.get("factor")))
+        yield strategy, _n(CKG + "buildsOn"), factor
+        relation = FACTOR_RELATIONS.get(row.get("factor")[:1])
+        if relation:
+            yield strategy, _n(relation), factor
+    elif name == "strategy_actions" and study:
+        action = _n(_ref("action", study, row.get("action")))
+        yield action, _n(CKG + "implements"), _n(_ref("strategy", study, row.get("strategy")))
+    elif name == "schemes" and study:
+        yield _n(iris.study(study)), _n(CKG + "citesScheme"), s
+    elif name == "organisation_members":
+        yield s, _n(ORG + "role"), _n(CKG + "roleMemberState")
+    elif name == "dimensions":
+        scheme = _n(iris.DIMENSION_SCHEME)
+        yield s, _n(SKOS + "inScheme"), scheme
+        yield s, _n(SKOS + "topConceptOf"), scheme
+        yield scheme, _A, _n(SKOS + "ConceptScheme")
+        yield scheme, _n(SKOS + "prefLabel"), Literal("Dimensions of city diplomacy", language="en")
+        yield scheme, _n(SKOS + "prefLabel"), Literal("ابعاد دیپلماسی شهری", language="fa")
+    elif name == "partnerships" and row.get("type") in _TWINNING:
+        a = _n(_ref("city", None, row.get("city_a")))
+        b = _n(_ref("city", None, row.get("city_b")))
+        yield a, _n(CKG + "twinnedWith"), b
+        yield b, _n(CKG + "twinnedWith"), a

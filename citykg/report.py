@@ -1,0 +1,134 @@
+"""Validation findings and reports, as the loader and the SHACL validator produce them.
+
+A :class:`Finding` says what is wrong and where: severity, file, row (the line in the file),
+column, the offending value, a plain message and the check (shape) that found it. A
+:class:`Report` holds the findings of one run, sorted so that its text and JSON are stable.
+
+Example::
+
+    >>> r = Report.of([Finding(Severity.VIOLATION, "Unknown factor 'W10'.", file="a.csv", row=3,
+    ...                        column="factor", value="W10", shape="ckg:FactorCitationShape")])
+    >>> r.conforms
+    False
+    >>> print(r.to_text())
+    a.csv:3: factor: violation: Unknown factor 'W10'. (value: W10) [ckg:FactorCitationShape]
+    1 violation, 0 warnings, 0 info
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from enum import Enum
+
+__all__ = ["Finding", "Report", "Severity"]
+
+
+class Severity(Enum):
+    """How serious a finding is; only violations make data non-conforming."""
+
+    VIOLATION = "violation"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        """0 for violations, 1 for warnings, 2 for info: the sort order of reports."""
+        return ("violation", "warning", "info").index(self.value)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem in the data, located as precisely as the input allows."""
+
+    severity: Severity
+    message: str
+    file: str | None = None
+    row: int | None = None
+    column: str | None = None
+    value: str | None = None
+    shape: str | None = None
+    focus: str | None = None
+
+    def sort_key(self) -> tuple[str, int, str, int, str, str]:
+        """Order by place first, so a report reads top to bottom through each file."""
+        return (
+            self.file or "",
+            self.row or 0,
+            self.column or "",
+            self.severity.rank,
+            self.message,
+            self.value or "",
+        )
+
+    def to_dict(self) -> dict[str, object]:
+        """The finding as a JSON-ready dict (severity as its name)."""
+        data = asdict(self)
+        data["severity"] = self.severity.value
+        return data
+
+    def to_text(self) -> str:
+        """One line: ``file:row: column: severity: message (value: v) [shape]``."""
+        place = ":".join(str(p) for p in (self.file, self.row) if p is not None)
+        parts = [place] if place else []
+        if self.column:
+            parts.append(self.column)
+        parts.append(self.severity.value)
+        text = ": ".join(parts) + ": " + self.message
+        if self.value is not None and self.value not in self.message:
+            text += f" (value: {self.value})"
+        if self.focus and not place:
+            text += f" (node: <{self.focus}>)"
+        if self.shape:
+            text += f" [{self.shape}]"
+        return text
+
+
+@dataclass(frozen=True)
+class Report:
+    """The findings of one validation run."""
+
+    findings: tuple[Finding, ...]
+
+    @classmethod
+    def of(cls, findings: Iterable[Finding]) -> Report:
+        """A report of these findings, de-duplicated and sorted."""
+        return cls(tuple(sorted(set(findings), key=Finding.sort_key)))
+
+    def __add__(self, other: Report) -> Report:
+        return Report.of(self.findings + other.findings)
+
+    def count(self, severity: Severity) -> int:
+        """How many findings have this severity."""
+        return sum(1 for f in self.findings if f.severity is severity)
+
+    @property
+    def conforms(self) -> bool:
+        """True when there is no violation (warnings and info are allowed)."""
+        return self.count(Severity.VIOLATION) == 0
+
+    def summary(self) -> str:
+        """``2 violations, 1 warning, 0 info``."""
+        v, w, i = (self.count(s) for s in Severity)
+        return (
+            f"{v} violation{'s' * (v != 1)}, {w} warning{'s' * (w != 1)}, {i} info"
+        )
+
+    def to_text(self) -> str:
+        """The findings one per line, then the summary line."""
+        return "\n".join([f.to_text() for f in self.findings] + [self.summary()])
+
+    def to_json(self) -> str:
+        """``{"conforms": …, "violations": n, "warnings": n, "infos": n, "findings": [...]}``."""
+        return json.dumps(
+            {
+                "conforms": self.conforms,
+                "violations": self.count(Severity.VIOLATION),
+                "warnings": self.count(Severity.WARNING),
+                "infos": self.count(Severity.INFO),
+                "findings": [f.to_dict() for f in self.findings],
+            },
+            ensure_ascii=False,
+            indent=2,
+        )

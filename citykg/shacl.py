@@ -1,0 +1,205 @@
+"""Run the SHACL shapes over a dataset and point each result at the file, row and column.
+
+pySHACL does the validation. citykg then reads each result's focus node back to the source row
+it was derived from (``prov:wasDerivedFrom`` → :ckg:`SourceRow` → data file and line) and the
+result's path back to the column that produced it (:mod:`citykg.schema`), so a report says
+``data/mashhad-oic/strategy_factors.csv:14: factor: violation: …`` rather than naming IRIs.
+
+The shapes are checked against the union of all named graphs plus the ontology, so references
+across sources (a study's theme pointing at a shared dimension) resolve, and ``sh:class`` sees
+the class hierarchy.
+
+Example::
+
+    >>> from pathlib import Path
+    >>> from pyoxigraph import Literal, NamedNode, Quad
+    >>> shapes = load_shapes(Path("shapes"))
+    >>> q = Quad(NamedNode("http://example.org/s"), NamedNode(RDF + "type"),
+    ...          NamedNode(CKG + "Strength"), NamedNode("http://example.org/g"))
+    >>> report = check([q], shapes=shapes, ontology=[])
+    >>> report.conforms
+    False
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pyoxigraph import Quad, RdfFormat, serialize
+
+from citykg.errors import ShapesError
+from citykg.iris import CKG, PROV, RDF, SH, shorten
+from citykg.report import Finding, Report, Severity
+from citykg.schema import TABLES
+
+if TYPE_CHECKING:
+    import rdflib
+
+__all__ = ["Engine", "Shapes", "check", "load_shapes"]
+
+_SEVERITY = {SH + "Violation": Severity.VIOLATION, SH + "Warning": Severity.WARNING,
+             SH + "Info": Severity.INFO}
+
+
+class Engine(Enum):
+    """The SHACL engine: pyshacl-turbo (fast, the default) or pySHACL (the reference).
+
+    Both take the same shapes and give the same results; the test suite checks that they agree
+    on the project's data and on every example of valid and invalid data.
+    """
+
+    TURBO = "turbo"
+    PYSHACL = "pyshacl"
+
+
+@dataclass(frozen=True)
+class Shapes:
+    """A loaded shapes graph (an rdflib Graph), ready to validate with."""
+
+    graph: rdflib.Graph
+
+
+def load_shapes(folder: Path) -> Shapes:
+    """Load every ``*.ttl`` file of the shapes folder.
+
+    :raises ShapesError: if a file does not parse.
+    """
+    import rdflib
+
+    graph = rdflib.Graph()
+    files = sorted(folder.glob("*.ttl"))
+    if not files:
+        raise ShapesError(f"No shapes (*.ttl) in {folder}.")
+    for path in files:
+        try:
+            graph.parse(path, format="turtle")
+        except Exception as exc:  # rdflib raises several unrelated types for bad Turtle
+            raise ShapesError(f"The shapes file {path} does not parse: {exc}") from exc
+    return Shapes(graph)
+
+
+def check(quads: Iterable[Quad], *, shapes: Shapes, ontology: Sequence[Quad] | Iterable[Quad],
+          fallback_file: str | None = None, engine: Engine = Engine.TURBO) -> Report:
+    """Validate quads (as the union of their graphs) with the shapes.
+
+    :param quads: the data to check.
+    :param shapes: from :func:`load_shapes`.
+    :param ontology: ontology quads to add for the class hierarchy (empty to check without it).
+    :param fallback_file: the file to name in findings whose record has no provenance (an RDF
+        input, for example).
+    :param engine: which SHACL engine runs the shapes.
+    :return: the findings, located in the source tables where the data came from them.
+    """
+    import rdflib
+
+    if engine is Engine.TURBO:
+        from pyshacl_turbo import validate as run
+    else:
+        from pyshacl import validate as run
+
+    triples = serialize(
+        (q.triple for q in (*quads, *ontology)), format=RdfFormat.N_TRIPLES)
+    data = rdflib.Graph()
+    data.parse(data=triples or b"", format="nt")
+    _, results, text = run(
+        data, shacl_graph=shapes.graph, inference="none", advanced=False, allow_warnings=True,
+        abort_on_first=False, meta_shacl=False, debug=False)
+    if not isinstance(results, rdflib.Graph):
+        raise ShapesError(f"The shapes could not be applied ({engine.value}): {text}")
+    return Report.of(_findings(results, data, shapes.graph, fallback_file))
+
+
+def _findings(results: rdflib.Graph, data: rdflib.Graph, shapes: rdflib.Graph,
+              fallback_file: str | None) -> Iterable[Finding]:
+    import rdflib
+
+    sh = rdflib.Namespace(SH)
+    locate = _Locator(data)
+    for result in results.subjects(rdflib.RDF.type, sh.ValidationResult):
+        focus = results.value(result, sh.focusNode)
+        path = results.value(result, sh.resultPath)
+        value = results.value(result, sh.value)
+        severity = _SEVERITY.get(str(results.value(result, sh.resultSeverity)), Severity.VIOLATION)
+        message = str(results.value(result, sh.resultMessage) or "The data does not conform.")
+        shape = _shape_name(results.value(result, sh.sourceShape), shapes)
+        file, row, table = locate(focus)
+        column = _column(table, path, value, message) if table else None
+        yield Finding(
+            severity,
+            message,
+            file=file or fallback_file,
+            row=row,
+            column=column,
+            value=_text(value),
+            shape=shape,
+            focus=str(focus) if isinstance(focus, rdflib.URIRef) else None,
+        )
+
+
+class _Locator:
+    """Find the data file, line and table a focus node was read from."""
+
+    def __init__(self, data: rdflib.Graph) -> None:
+        import rdflib
+
+        self.data = data
+        self.derived = rdflib.URIRef(PROV + "wasDerivedFrom")
+        self.source_row = rdflib.URIRef(CKG + "SourceRow")
+        self.type = rdflib.URIRef(RDF + "type")
+
+    def __call__(self, focus: Any) -> tuple[str | None, int | None, str | None]:
+        import rdflib
+
+        row = focus if (focus, self.type, self.source_row) in self.data else None
+        if row is None:
+            rows = sorted(self.data.objects(focus, self.derived))
+            row = rows[0] if rows else None
+        if row is None:
+            return None, None, None
+        data_file = self.data.value(row, rdflib.URIRef(CKG + "dataFile"))
+        path = self.data.value(data_file, rdflib.URIRef(CKG + "path")) if data_file else None
+        line = self.data.value(row, rdflib.URIRef(CKG + "line"))
+        table = self.data.value(row, rdflib.URIRef(CKG + "dataTable"))
+        return (str(path) if path else None,
+                int(line) if line is not None and str(line).isdigit() else None,
+                str(table) if table else None)
+
+
+def _column(table: str, path: Any, value: Any, message: str) -> str | None:
+    spec = TABLES.get(table)
+    if spec is None or path is None:
+        return None
+    columns = spec.columns_for(str(path))
+    if str(path) == CKG + "inStudy":
+        columns = ["study"] if spec.in_study else []
+    if len(columns) > 1:
+        lang = getattr(value, "language", None)
+        named = [c for c in columns if c in message or (lang and c.endswith("_" + lang))]
+        columns = named or columns
+    return "/".join(columns) or None
+
+
+def _shape_name(shape: Any, shapes: rdflib.Graph) -> str | None:
+    import rdflib
+
+    sh = rdflib.Namespace(SH)
+    seen = 0
+    while isinstance(shape, rdflib.BNode) and seen < 5:
+        parents = sorted(shapes.subjects(sh.property, shape)) or sorted(shapes.subjects(sh.sparql, shape))
+        shape = parents[0] if parents else None
+        seen += 1
+    if shape is None or isinstance(shape, rdflib.BNode):
+        return None
+    name = shorten(str(shape))
+    return re.sub(r"^<https://w3id.org/citykg/shapes#(.*)>$", r"ckgsh:\1", name)
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return str(value)

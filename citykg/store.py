@@ -1,0 +1,35 @@
+"""Open the embedded pyoxigraph store that ``citykg build`` writes.
+
+Readers open it read-only, so any number of queries and servers can read while a build
+prepares the next one (builds switch ``dist/current`` atomically; see :mod:`citykg.build`).
+
+Example::
+
+    >>> from citykg.project import Project
+    >>> store = open_store(Project.locate())
+    >>> len(store.named_graphs()) >= 4
+    True
+"""
+
+from __future__ import annotations
+
+from pyoxigraph import Store
+
+from citykg.errors import StoreError
+from citykg.project import Project
+
+__all__ = ["open_store"]
+
+
+def open_store(project: Project) -> Store:
+    """The last good build's store, opened read-only.
+
+    :raises StoreError: if nothing has been built yet, or the store cannot be opened.
+    """
+    path = project.store
+    if not path.exists():
+        raise StoreError(f"No graph has been built in {project.dist} yet. Run `citykg build` first.")
+    try:
+        return Store.read_only(str(path.resolve()))
+    except OSError as exc:
+        raise StoreError(f"The store {path} cannot be opened: {exc}. Rebuild it with `citykg build`.") from exc

@@ -1,0 +1,308 @@
+"""Read folders of source tables (CSV) and check their form.
+
+This is the first stage of a build. It reads every ``*.csv`` of a data folder as the table of
+the same name (see :mod:`citykg.schema`), and reports what keeps a row from becoming RDF:
+unknown tables and columns, missing required columns, rows with the wrong number of fields,
+empty keys, values outside a fixed list, duplicate records. Everything else (datatypes,
+references, cardinalities, TOWS rules) is checked by the SHACL shapes after the build, so each
+problem is reported once.
+
+A file that cannot be read at all (not UTF-8, broken quoting, too large) raises
+:class:`~citykg.errors.InputError`.
+
+Example::
+
+    >>> from pathlib import Path
+    >>> tables = read_tables([Path("data/mashhad-oic")])
+    >>> sum(1 for r in tables.rows("factors"))
+    39
+    >>> tables.report.conforms
+    True
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import hashlib
+import io
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from citykg.errors import InputError
+from citykg.report import Finding, Report, Severity
+from citykg.schema import TABLES, Kind, Table
+
+__all__ = ["MAX_TABLE_BYTES", "DataFile", "Row", "Source", "TableSet", "read_tables"]
+
+#: Tables larger than this are refused (a typical study table is a few kB).
+MAX_TABLE_BYTES = 20 * 1024 * 1024
+_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_CHECK = "citykg:table-format"
+
+
+@dataclass(frozen=True)
+class DataFile:
+    """One CSV file of a data folder."""
+
+    folder: str
+    table: str
+    display: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Row:
+    """One data row, with where it was read."""
+
+    table: Table
+    file: DataFile
+    line: int
+    values: Mapping[str, str]
+
+    def get(self, column: str) -> str:
+        """The cell of that column, stripped; empty if the column is absent."""
+        return (self.values.get(column) or "").strip()
+
+    @property
+    def study(self) -> str | None:
+        """The study the row belongs to, for study tables."""
+        if self.table.name == "studies":
+            return self.get("id")
+        return (self.get("study") or None) if self.table.in_study else None
+
+    def key(self) -> tuple[str, ...]:
+        """The values that identify the row's record."""
+        return tuple(self.get(c) for c in self.table.key)
+
+
+@dataclass(frozen=True)
+class Source:
+    """One data folder: it becomes one named graph."""
+
+    name: str
+    files: tuple[DataFile, ...]
+    rows: tuple[Row, ...]
+
+
+@dataclass(frozen=True)
+class TableSet:
+    """The tables of one or more data folders, with the problems found in reading them."""
+
+    sources: tuple[Source, ...]
+    report: Report
+
+    def rows(self, table: str | None = None) -> Iterator[Row]:
+        """All rows, or the rows of one table, in file order."""
+        for source in self.sources:
+            for row in source.rows:
+                if table is None or row.table.name == table:
+                    yield row
+
+    def records(self) -> set[tuple[str, str | None, str]]:
+        """``(record kind, study, key)`` of every record defined by a row."""
+        return {_record_id(row) for row in self.rows()}
+
+
+def read_tables(folders: Iterable[Path], *, root: Path | None = None) -> TableSet:
+    """Read data folders into a :class:`TableSet`.
+
+    :param folders: the folders to read; each becomes one source named after the folder.
+    :param root: paths in findings are shown relative to this folder (default: as given).
+    :raises InputError: if a file cannot be read (encoding, quoting, size).
+    """
+    sources: list[Source] = []
+    findings: list[Finding] = []
+    for folder in folders:
+        source, found = _read_folder(folder, root)
+        sources.append(source)
+        findings += found
+    findings += _duplicates(row for s in sources for row in s.rows)
+    return TableSet(tuple(sources), Report.of(findings))
+
+
+def _display(path: Path, root: Path | None) -> str:
+    if root is not None:
+        try:
+            return path.resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            pass
+    return path.as_posix()
+
+
+def _read_folder(folder: Path, root: Path | None) -> tuple[Source, list[Finding]]:
+    if not folder.is_dir():
+        raise InputError(f"{folder} is not a folder of CSV tables.")
+    files: list[DataFile] = []
+    rows: list[Row] = []
+    findings: list[Finding] = []
+    for path in sorted(folder.glob("*.csv")):
+        display = _display(path, root)
+        table = TABLES.get(path.stem)
+        if table is None:
+            close = difflib.get_close_matches(path.stem, TABLES, n=1)
+            hint = f" Did you mean {close[0]}.csv?" if close else ""
+            findings.append(Finding(
+                Severity.VIOLATION,
+                f"Unknown table {path.name}: citykg does not read it.{hint} "
+                f"Tables are: {', '.join(sorted(TABLES))}.",
+                file=display, shape=_CHECK))
+            continue
+        data = _read_bytes(path, display)
+        datafile = DataFile(folder.name, table.name, display, hashlib.sha256(data).hexdigest())
+        files.append(datafile)
+        new_rows, found = _parse(data, table, datafile)
+        rows += new_rows
+        findings += found
+    return Source(folder.name, tuple(files), tuple(rows)), findings
+
+
+def _read_bytes(path: Path, display: str) -> bytes:
+    size = path.stat().st_size
+    if size > MAX_TABLE_BYTES:
+        raise InputError(
+            f"{display} is {size / 1e6:.1f} MB; citykg reads tables up to "
+            f"{MAX_TABLE_BYTES // 2**20} MB. Split it or check that it is the right file.")
+    return path.read_bytes()
+
+
+def _decode(data: bytes, display: str) -> tuple[str, list[Finding]]:
+    findings = []
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+        findings.append(Finding(Severity.INFO, "The file starts with a UTF-8 byte-order mark; "
+                                "citykg ignores it.", file=display, row=1, shape=_CHECK))
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError(f"{display} is UTF-16; citykg tables are UTF-8. "
+                         "Save it as 'CSV UTF-8' and try again.")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(
+            f"{display} is not UTF-8: byte 0x{data[exc.start]:02x} on line {line} cannot be "
+            "decoded. Save the file as 'CSV UTF-8' (not Latin-1 or Windows-1256) and try again."
+        ) from exc
+    if "\x00" in text:
+        raise InputError(f"{display} contains NUL bytes; it is not a text CSV file.")
+    return text, findings
+
+
+def _parse(data: bytes, table: Table, datafile: DataFile) -> tuple[list[Row], list[Finding]]:
+    text, findings = _decode(data, datafile.display)
+    display = datafile.display
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    records: list[tuple[int, list[str]]] = []
+    try:
+        line = 1
+        for fields in reader:
+            records.append((line, fields))
+            line = reader.line_num + 1
+    except csv.Error as exc:
+        raise InputError(f"{display}, line {reader.line_num}: the CSV cannot be parsed ({exc}). "
+                         "Check for an unclosed double quote.") from exc
+    records = [(n, f) for n, f in records if any(cell.strip() for cell in f)]
+    if not records:
+        findings.append(Finding(Severity.VIOLATION, f"The file is empty; a {table.name} table "
+                                "needs at least its header row.", file=display, row=1, shape=_CHECK))
+        return [], findings
+    header_line, header = records[0]
+    header_problems = _check_header(header, table, display, header_line)
+    findings += header_problems
+    if any(f.severity is Severity.VIOLATION and f.column is None for f in header_problems):
+        return [], findings
+    rows = []
+    for line, fields in records[1:]:
+        if len(fields) != len(header):
+            findings.append(Finding(
+                Severity.VIOLATION,
+                f"The row has {len(fields)} fields but the header has {len(header)}. "
+                "Quote cells that contain commas.", file=display, row=line, shape=_CHECK))
+            continue
+        row = Row(table, datafile, line, dict(zip(header, fields, strict=True)))
+        problems = _check_row(row)
+        findings += problems
+        if not any(p.severity is Severity.VIOLATION and p.shape == _CHECK + "/key" for p in problems):
+            rows.append(row)
+    return rows, findings
+
+
+def _check_header(header: list[str], table: Table, display: str, line: int) -> list[Finding]:
+    expected = [c.name for c in table.columns]
+    if len(header) == 1 and (";" in header[0] or "\t" in header[0]):
+        sep = "semicolons" if ";" in header[0] else "tabs"
+        return [Finding(Severity.VIOLATION, f"The header is separated by {sep}; citykg tables "
+                        "are comma-separated CSV. Export the sheet as CSV with commas.",
+                        file=display, row=line, shape=_CHECK)]
+    findings = []
+    seen: set[str] = set()
+    for name in header:
+        if name in seen:
+            findings.append(Finding(Severity.VIOLATION, f"Column {name!r} appears twice in the "
+                                    "header.", file=display, row=line, column=name, shape=_CHECK))
+        seen.add(name)
+        if name not in expected:
+            close = difflib.get_close_matches(name.strip(), expected, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            findings.append(Finding(Severity.VIOLATION, f"Unknown column {name!r} in a "
+                                    f"{table.name} table.{hint}", file=display, row=line,
+                                    column=name, shape=_CHECK))
+    for column in table.columns:
+        if column.required and column.name not in seen:
+            findings.append(Finding(Severity.VIOLATION, f"Required column {column.name!r} is "
+                                    f"missing: {column.doc}", file=display, row=line,
+                                    column=column.name, shape=_CHECK))
+    if findings and all(name not in expected for name in header):
+        findings.append(Finding(Severity.VIOLATION, f"No column of the header is a {table.name} "
+                                f"column; expected {', '.join(expected)}.", file=display,
+                                row=line, shape=_CHECK))
+    return findings
+
+
+def _check_row(row: Row) -> list[Finding]:
+    findings = []
+    display = row.file.display
+    key_columns = set(row.table.key) | ({"study"} if row.table.in_study else set())
+    for column in row.table.columns:
+        value = row.get(column.name)
+        if column.name in key_columns and column.required and not _KEY.match(value):
+            what = "is empty" if not value else f"{value!r} is not a valid key"
+            findings.append(Finding(
+                Severity.VIOLATION,
+                f"Key column {column.name!r} {what}: use letters, digits, '.', '_' and '-'.",
+                file=display, row=row.line, column=column.name, value=value or None,
+                shape=_CHECK + "/key"))
+        elif column.kind is Kind.ENUM and value and value not in column.choices:
+            close = difflib.get_close_matches(value, column.choices, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            findings.append(Finding(
+                Severity.VIOLATION,
+                f"{value!r} is not an allowed {column.name}.{hint} "
+                f"Allowed: {', '.join(column.choices)}.",
+                file=display, row=row.line, column=column.name, value=value, shape=_CHECK))
+    return findings
+
+
+def _record_id(row: Row) -> tuple[str, str | None, str]:
+    scope = row.study if row.table.in_study else None
+    return row.table.record, scope, "/".join(row.key())
+
+
+def _duplicates(rows: Iterable[Row]) -> list[Finding]:
+    first: dict[tuple[str, str | None, str], Row] = {}
+    findings = []
+    for row in rows:
+        rid = _record_id(row)
+        if rid in first:
+            other = first[rid]
+            where = f"line {other.line}" if other.file == row.file else f"{other.file.display}:{other.line}"
+            findings.append(Finding(
+                Severity.VIOLATION,
+                f"Duplicate {row.table.record} {rid[2]!r}: it is already defined on {where}.",
+                file=row.file.display, row=row.line, column=",".join(row.table.key),
+                value=rid[2], shape=_CHECK + "/duplicate"))
+        else:
+            first[rid] = row
+    return findings

@@ -1,7 +1,8 @@
 """Build the knowledge graph: tables → RDF → SHACL validation → dataset files and store.
 
 ``build`` reads every folder of ``data/`` (one source each, one named graph each), maps the rows
-to RDF, adds the ontology as its own named graph, validates the whole with the SHACL shapes and,
+to RDF, adds the RDF kept in ``graphs/`` (such as reviewed Wikidata links) and the ontology as
+named graphs of their own, validates the whole with the SHACL shapes and,
 only if it conforms, writes:
 
 - ``dist/citykg.nq``   the dataset as sorted N-Quads (diffs cleanly between builds);
@@ -34,14 +35,14 @@ from pathlib import Path
 from pyoxigraph import NamedNode, Quad, RdfFormat, Store, parse, serialize
 
 from citykg import iris
-from citykg.errors import DataError, OntologyError
+from citykg.errors import DataError, InputError, OntologyError
 from citykg.project import Project
 from citykg.rdfmap import to_quads
 from citykg.report import Report, Severity
 from citykg.shacl import Engine, check, load_shapes
 from citykg.tables import read_tables
 
-__all__ = ["BuildResult", "build", "data_folders", "load_ontology", "with_superclasses"]
+__all__ = ["BuildResult", "build", "data_folders", "load_graphs", "load_ontology", "with_superclasses"]
 
 Progress = Callable[[str], None]
 
@@ -115,6 +116,31 @@ def with_superclasses(quads: Sequence[Quad], ontology: Sequence[Quad]) -> list[Q
     return sorted(out, key=lambda q: (str(q.graph_name), str(q.subject), str(q.predicate), str(q.object)))
 
 
+def load_graphs(project: Project) -> list[Quad]:
+    """The extra RDF of ``graphs/`` (``*.nq`` and ``*.trig``), each quad in its own named graph.
+
+    Triples in a file's default graph go to the graph named after the file (``graphs/x.nq`` →
+    ``…/graph/x``).
+
+    :raises InputError: if a file does not parse.
+    """
+    quads: list[Quad] = []
+    if not project.graphs.is_dir():
+        return quads
+    for path in sorted(project.graphs.iterdir()):
+        fmt = {".nq": RdfFormat.N_QUADS, ".trig": RdfFormat.TRIG}.get(path.suffix)
+        if fmt is None:
+            continue
+        default = NamedNode(iris.graph(path.stem))
+        try:
+            parsed = list(parse(path=path, format=fmt))
+        except (SyntaxError, OSError) as exc:
+            raise InputError(f"The graph file {path} cannot be read: {exc}") from exc
+        quads += [q if isinstance(q.graph_name, NamedNode) else Quad(q.subject, q.predicate, q.object, default)
+                  for q in parsed]
+    return quads
+
+
 def build(project: Project, *, engine: Engine = Engine.TURBO, progress: Progress | None = None) -> BuildResult:
     """Build, validate and store the graph of the project's data.
 
@@ -131,7 +157,7 @@ def build(project: Project, *, engine: Engine = Engine.TURBO, progress: Progress
     tables = read_tables(folders, root=project.root)
     mapped = to_quads(tables)
     ontology = load_ontology(project)
-    data = with_superclasses(mapped.quads, ontology)
+    data = with_superclasses([*mapped.quads, *load_graphs(project)], ontology)
     report = tables.report + mapped.report
     if not any(f.severity is Severity.VIOLATION and f.row is None for f in report.findings):
         say(f"validating {len(data)} quads with {engine.value}")

@@ -1,7 +1,7 @@
 """Where a citykg project keeps its parts.
 
-A project is a folder with ``ontology/``, ``shapes/``, ``queries/`` and ``data/``; builds go to
-``dist/``. The folder is, in order: the ``project_dir`` argument, the ``CITYKG_PROJECT``
+A project is a folder with ``ontology/``, ``shapes/``, ``queries/`` and ``data/`` (and, optionally,
+``graphs/`` of extra RDF such as reviewed Wikidata links); builds go to ``dist/``. The folder is, in order: the ``project_dir`` argument, the ``CITYKG_PROJECT``
 environment variable, the checkout citykg was installed from, or the current directory.
 
 Example::
@@ -50,6 +50,11 @@ class Project:
     def data(self) -> Path:
         """The source-tables folder, one sub-folder per source."""
         return self.root / "data"
+
+    @property
+    def graphs(self) -> Path:
+        """Extra RDF graphs kept with the project (``*.nq``, ``*.trig``), such as reviewed links."""
+        return self.root / "graphs"
 
     @property
     def store(self) -> Path:

@@ -345,3 +345,47 @@ _TABLE_LIST = [
 
 #: Every table citykg reads, by name (the CSV file's stem).
 TABLES: dict[str, Table] = {t.name: t for t in _TABLE_LIST}
+
+
+_KIND_DOCS = {
+    Kind.KEY: "key (letters, digits, `.` `_` `-`)",
+    Kind.TEXT: "text",
+    Kind.FA: "Persian text",
+    Kind.EN: "English text",
+    Kind.COUNT: "whole number ≥ 0",
+    Kind.POSITIVE: "whole number ≥ 1",
+    Kind.YEAR: "year (YYYY, Gregorian)",
+    Kind.DATE: "date (YYYY, YYYY-MM or YYYY-MM-DD)",
+    Kind.QID: "Wikidata QID (Q…)",
+    Kind.ENUM: "one of the listed values",
+    Kind.REF: "reference",
+    Kind.SOURCE_TABLE: "text: table, figure or section",
+    Kind.SOURCE_ROW: "text: row or item",
+    Kind.CITATION: "text: citation or URL",
+}
+
+
+def describe_tables() -> str:
+    """Markdown documentation of every table: columns, types, allowed values, RDF property.
+
+    ``data/README.md`` and ``citykg template`` include it; a test keeps them in step.
+    """
+    from citykg.iris import shorten
+
+    out: list[str] = []
+    for table in _TABLE_LIST:
+        key = ", ".join((("study",) if table.in_study else ()) + table.key)
+        out.append(f"### `{table.name}.csv`\n\n{table.doc} One row per record; key: {key}.\n")
+        out.append("| column | required | type | meaning | becomes |")
+        out.append("|---|---|---|---|---|")
+        for c in table.columns:
+            kind = _KIND_DOCS[c.kind]
+            if c.kind is Kind.ENUM:
+                kind = "one of " + ", ".join(f"`{v}`" for v in c.choices)
+            elif c.kind is Kind.REF:
+                kind = "key of a " + " or ".join(c.ref)
+            example = f" Example: `{c.example}`." if c.example else ""
+            prop = shorten(c.predicate) if c.predicate else ""
+            out.append(f"| `{c.name}` | {'yes' if c.required else ''} | {kind} | {c.doc}{example} | {prop} |")
+        out.append("")
+    return "\n".join(out)

@@ -26,11 +26,15 @@ ENGINES = ("turbo", "pyshacl")
 
 
 class _Failure(click.ClickException):
-    """A CitykgError on its way out, with the error's exit code."""
+    """A CitykgError on its way out: usage or unreadable input (exit 2)."""
 
-    def __init__(self, message: str, exit_code: int) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
+    exit_code = 2
+
+
+class _Invalid(_Failure):
+    """A CitykgError on its way out: the data is invalid (exit 1)."""
+
+    exit_code = 1
 
 
 class _Group(click.Group):
@@ -41,9 +45,9 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except DataError as exc:
             click.echo(exc.report.to_text(), err=True)
-            raise _Failure(str(exc), exc.exit_code) from exc
+            raise _Invalid(str(exc)) from exc
         except CitykgError as exc:
-            raise _Failure(str(exc), exc.exit_code) from exc
+            raise (_Invalid if exc.exit_code == 1 else _Failure)(str(exc)) from exc
 
 
 @dataclass

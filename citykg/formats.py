@@ -25,7 +25,7 @@ import re
 import unicodedata
 from enum import Enum
 
-from pyoxigraph import BlankNode, Literal, NamedNode
+from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
 from citykg.queries import Result
 
@@ -56,13 +56,17 @@ def render(result: Result, fmt: Format) -> str:
     return _table(result)
 
 
-def term_json(term: NamedNode | BlankNode | Literal) -> dict[str, str]:
+def term_json(term: NamedNode | BlankNode | Literal | Triple) -> dict[str, object]:
     """One RDF term in the SPARQL 1.1 JSON results format."""
     if isinstance(term, NamedNode):
         return {"type": "uri", "value": term.value}
     if isinstance(term, BlankNode):
         return {"type": "bnode", "value": term.value}
-    out = {"type": "literal", "value": term.value}
+    if isinstance(term, Triple):
+        return {"type": "triple", "value": {"subject": term_json(term.subject),
+                                            "predicate": term_json(term.predicate),
+                                            "object": term_json(term.object)}}
+    out: dict[str, object] = {"type": "literal", "value": term.value}
     if term.language:
         out["xml:lang"] = term.language
     elif term.datatype.value != _XSD_STRING:
@@ -91,7 +95,7 @@ def _csv(result: Result) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(result.columns)
     for row in result.rows:
-        writer.writerow([neutralise(t.value) if t is not None else "" for t in row])
+        writer.writerow([neutralise(_text(t)) if t is not None else "" for t in row])
     return out.getvalue()
 
 
@@ -107,10 +111,14 @@ def _width(text: str) -> int:
                for ch in text)
 
 
-def _cell(term: NamedNode | BlankNode | Literal | None) -> str:
+def _text(term: NamedNode | BlankNode | Literal | Triple) -> str:
+    return str(term) if isinstance(term, Triple) else term.value
+
+
+def _cell(term: NamedNode | BlankNode | Literal | Triple | None) -> str:
     if term is None:
         return ""
-    text = " ".join(term.value.split())
+    text = " ".join(_text(term).split())
     return text if len(text) <= _MAX_CELL else text[: _MAX_CELL - 1] + "…"
 
 

@@ -84,7 +84,7 @@ def _quality(quads: list[Quad]) -> Iterator[Finding]:
                 if not any(q.predicate.value == p for q in facts):
                     yield _finding(Severity.VIOLATION, iri, f"The ontology has no {what}.")
             continue
-        types = {q.object.value for q in facts if q.predicate.value == RDF + "type"}
+        types = {_value(q.object) for q in facts if q.predicate.value == RDF + "type"}
         declared = sorted(_KINDS[t] for t in types if t in _KINDS)
         if len(declared) > 1:
             yield _finding(Severity.VIOLATION, iri,
@@ -99,22 +99,23 @@ def _quality(quads: list[Quad]) -> Iterator[Finding]:
         for lang in {n.language for n in names if isinstance(n, Literal)}:
             if sum(1 for n in names if isinstance(n, Literal) and n.language == lang) > 1:
                 yield _finding(Severity.VIOLATION, iri, f"The term has more than one label in '{lang}'.")
-        definitions = [q.object for q in facts if q.predicate.value == SKOS + "definition"]
-        if not any(isinstance(d, Literal) and d.language == "en" for d in definitions):
+        definitions = [q.object for q in facts if q.predicate.value == SKOS + "definition"
+                       and isinstance(q.object, Literal)]
+        if not any(d.language == "en" for d in definitions):
             yield _finding(Severity.VIOLATION, iri, "The term has no English definition (skos:definition).")
         for text in [*english, *definitions]:
             if text.value != text.value.strip() or "  " in text.value:
                 yield _finding(Severity.WARNING, iri, f"Stray whitespace in {text.value!r}.")
         for label in english:
             labels[label.value.lower()].append(iri)
-    for label, terms in sorted(labels.items()):
+    for name, terms in sorted(labels.items()):
         if len(terms) > 1:
             for iri in terms:
-                yield _finding(Severity.WARNING, iri, f"Another term has the same label {label!r}.")
+                yield _finding(Severity.WARNING, iri, f"Another term has the same label {name!r}.")
 
 
 def _undeclared(ontology: list[Quad], project: Project) -> Iterator[Finding]:
-    declared = {q.subject.value for q in ontology if q.predicate.value == RDF + "type"}
+    declared = {_value(q.subject) for q in ontology if q.predicate.value == RDF + "type"}
     data = to_quads(read_tables(data_folders(project), root=project.root)).quads
     used: dict[str, str] = {}
     for q in data:
@@ -130,6 +131,11 @@ def _undeclared(ontology: list[Quad], project: Project) -> Iterator[Finding]:
         if iri.startswith(CKG) and iri not in declared:
             yield _finding(Severity.VIOLATION, iri, f"The term is used by {where} but not declared "
                            "in the ontology: declare it with a label and a definition, or fix the name.")
+
+
+def _value(term: object) -> str:
+    """The IRI or lexical value of a term."""
+    return str(getattr(term, "value", term))
 
 
 def _reason(quads: list[Quad]) -> list[Finding]:

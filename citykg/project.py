@@ -1,8 +1,9 @@
 """Where a citykg project keeps its parts.
 
-A project is a folder with ``ontology/``, ``shapes/``, ``queries/`` and ``data/`` (and, optionally,
-``graphs/`` of extra RDF such as reviewed Wikidata links); builds go to ``dist/``. The folder is, in order: the ``project_dir`` argument, the ``CITYKG_PROJECT``
-environment variable, the checkout citykg was installed from, or the current directory.
+A project is a folder with ``ontology/``, ``shapes/``, ``queries/`` and ``data/`` (and,
+optionally, ``graphs/`` of extra RDF such as reviewed Wikidata links); builds go to ``dist/``.
+The folder is, in order: the ``project_dir`` argument, the ``CITYKG_PROJECT`` environment
+variable, the checkout citykg was installed from, or the current directory.
 
 Example::
 

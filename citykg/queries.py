@@ -33,7 +33,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from pyoxigraph import Literal, NamedNode, QuerySolutions, Store, Variable
+from pyoxigraph import BlankNode, Literal, NamedNode, QuerySolutions, Store, Triple, Variable
 
 from citykg.errors import QueryError, QueryNotFound, QueryParameterError, QuerySyntaxError
 from citykg.iris import PREFIXES
@@ -88,7 +88,7 @@ class Result:
     """The answer to a SELECT query: its column names and rows of RDF terms (None = unbound)."""
 
     columns: tuple[str, ...]
-    rows: list[tuple[NamedNode | Literal | None, ...]]
+    rows: list[tuple[NamedNode | BlankNode | Literal | Triple | None, ...]]
 
 
 def parse_query_file(path: Path) -> NamedQuery:
@@ -173,7 +173,7 @@ def run(store: Store, query: NamedQuery, params: Mapping[str, str]) -> Result:
         known = ", ".join(p.name for p in query.params) or "none"
         raise QueryParameterError(
             f"Query '{query.name}' has no parameter '{unknown[0]}' (its parameters: {known}).")
-    substitutions: dict[Variable, NamedNode | Literal] = {}
+    substitutions: dict[Variable, NamedNode | BlankNode | Literal | Triple] = {}
     for param in query.params:
         value = params.get(param.name, "").strip()
         if not value:
@@ -196,7 +196,8 @@ def run_sparql(store: Store, sparql: str) -> Result:
     return _select(store, sparql, {})
 
 
-def _select(store: Store, sparql: str, substitutions: dict[Variable, NamedNode | Literal]) -> Result:
+def _select(store: Store, sparql: str,
+            substitutions: dict[Variable, NamedNode | BlankNode | Literal | Triple]) -> Result:
     try:
         solutions = store.query(sparql, use_default_graph_as_union=True,
                                 substitutions=substitutions or None, prefixes=PREFIXES)
@@ -207,7 +208,7 @@ def _select(store: Store, sparql: str, substitutions: dict[Variable, NamedNode |
                                "DESCRIBE query. Use `citykg serve` for those.")
     columns = tuple(v.value for v in solutions.variables)
     rows = [tuple(s[i] for i in range(len(columns))) for s in solutions]
-    return Result(columns, rows)  # type: ignore[arg-type]
+    return Result(columns, rows)
 
 
 def _bind(store: Store, query: NamedQuery, param: Param, value: str) -> NamedNode | Literal:

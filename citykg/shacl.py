@@ -157,7 +157,7 @@ class _Locator:
 
         row = focus if (focus, self.type, self.source_row) in self.data else None
         if row is None:
-            rows = sorted(self.data.objects(focus, self.derived))
+            rows = sorted(self.data.objects(focus, self.derived), key=str)
             row = rows[0] if rows else None
         if row is None:
             return None, None, None
@@ -166,7 +166,7 @@ class _Locator:
         line = self.data.value(row, rdflib.URIRef(CKG + "line"))
         table = self.data.value(row, rdflib.URIRef(CKG + "dataTable"))
         return (str(path) if path else None,
-                int(line) if line is not None and str(line).isdigit() else None,
+                int(str(line)) if line is not None and str(line).isdigit() else None,
                 str(table) if table else None)
 
 
@@ -179,8 +179,8 @@ def _column(table: str, path: Any, value: Any, message: str) -> str | None:
         columns = ["study"] if spec.in_study else []
     if len(columns) > 1:
         lang = getattr(value, "language", None)
-        named = [c for c in columns if c in message or (lang and c.endswith("_" + lang))]
-        columns = named or columns
+        by_lang = [c for c in columns if lang and c.endswith("_" + lang)]
+        columns = by_lang or [c for c in columns if c in message] or columns
     return "/".join(columns) or None
 
 
@@ -190,7 +190,8 @@ def _shape_name(shape: Any, shapes: rdflib.Graph) -> str | None:
     sh = rdflib.Namespace(SH)
     seen = 0
     while isinstance(shape, rdflib.BNode) and seen < 5:
-        parents = sorted(shapes.subjects(sh.property, shape)) or sorted(shapes.subjects(sh.sparql, shape))
+        parents = sorted(shapes.subjects(sh.property, shape), key=str) or sorted(
+            shapes.subjects(sh.sparql, shape), key=str)
         shape = parents[0] if parents else None
         seen += 1
     if shape is None or isinstance(shape, rdflib.BNode):

@@ -79,9 +79,9 @@ def _validate_tables(folders: list[Path], project: Project, engine: Engine,
         report += check(data, shapes=load_shapes(project.shapes), ontology=ontology, engine=engine)
     if not context:
         return report
-    inputs = {graph(f.name) for f in folders}
-    subjects = {q.subject.value for q in mapped.quads if q.graph_name.value in inputs}
-    files = {df.display for s in tables.sources if graph(s.name) in inputs for df in s.files}
+    inputs = {NamedNode(graph(f.name)) for f in folders}
+    subjects = {str(q.subject.value) for q in mapped.quads if q.graph_name in inputs}  # type: ignore[union-attr]
+    files = {df.display for s in tables.sources if NamedNode(graph(s.name)) in inputs for df in s.files}
     return Report.of(f for f in report.findings
                      if f.file in files or f.focus in subjects or (f.file is None and f.focus is None))
 
@@ -96,8 +96,7 @@ def _validate_rdf(path: Path, project: Project, engine: Engine) -> Report:
         quads = [Quad(q.subject, q.predicate, q.object, name)
                  for q in parse(path=path, format=fmt, base_iri=path.resolve().as_uri())]
     except SyntaxError as exc:
-        where = f" (line {exc.lineno}, column {exc.offset})" if exc.lineno else ""
-        raise InputError(f"{path} is not valid {fmt.name}{where}: {exc.msg}") from exc
+        raise InputError(f"{path} is not valid {fmt.name}: {exc.msg}") from exc
     except (OSError, ValueError) as exc:
         raise InputError(f"{path} cannot be read: {exc}") from exc
     ontology = load_ontology(project)
@@ -105,6 +104,6 @@ def _validate_rdf(path: Path, project: Project, engine: Engine) -> Report:
     data = with_superclasses([*context, *quads], ontology)
     report = check(data, shapes=load_shapes(project.shapes), ontology=ontology,
                    fallback_file=str(path), engine=engine)
-    subjects = {q.subject.value for q in quads}
-    return Report.of(f for f in report.findings if f.focus in subjects or f.focus is None
-                     and f.file == str(path))
+    subjects = {str(q.subject.value) for q in quads}  # type: ignore[union-attr]
+    return Report.of(f for f in report.findings if f.focus in subjects or (f.focus is None
+                     and f.file == str(path)))

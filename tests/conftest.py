@@ -1,0 +1,54 @@
+"""Shared fixtures: the real project built once into a temporary dist, and copies to break."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from pyoxigraph import Store
+
+from citykg.build import BuildResult, build
+from citykg.project import Project
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def project() -> Project:
+    """The repository's project, with builds going to a temporary folder."""
+    return Project(root=ROOT, dist=ROOT / "dist")
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Project, BuildResult]:
+    """The real data built once per test session into a temporary dist."""
+    project = Project(root=ROOT, dist=tmp_path_factory.mktemp("dist"))
+    return project, build(project)
+
+
+@pytest.fixture(scope="session")
+def store(built: tuple[Project, BuildResult]) -> Iterator[Store]:
+    """The built store, opened read-only like `citykg query` opens it."""
+    project, _ = built
+    yield Store.read_only(str(project.store.resolve()))
+
+
+def copy_project(target: Path) -> Project:
+    """A writable copy of the project's ontology, shapes, queries and data."""
+    for part in ("ontology", "shapes", "queries", "data"):
+        shutil.copytree(ROOT / part, target / part)
+    return Project(root=target, dist=target / "dist")
+
+
+@pytest.fixture()
+def project_copy(tmp_path: Path) -> Project:
+    """A throw-away copy of the project to break."""
+    return copy_project(tmp_path / "project")
+
+
+@pytest.fixture()
+def runner() -> CliRunner:
+    return CliRunner()

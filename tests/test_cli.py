@@ -1,0 +1,123 @@
+"""The command line: results on stdout, diagnostics on stderr, documented exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from citykg.build import BuildResult
+from citykg.cli import cli
+from citykg.project import Project
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def invoke(runner: CliRunner, project: Project, *args: str) -> tuple[int, str, str]:
+    result = runner.invoke(cli, ["--project", str(project.root), "--dist", str(project.dist), *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_help_lists_the_commands(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["--help"])
+    assert result.exit_code == 0
+    for command in ("build", "validate", "query", "ontology"):
+        assert f"  {command} " in result.stdout
+
+
+def test_query_formats(runner: CliRunner, built: tuple[Project, BuildResult]) -> None:
+    project, _ = built
+    code, out, _ = invoke(runner, project, "query", "tows-matrix", "-p", "city=Mashhad", "--format", "json")
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["head"]["vars"] == ["code", "type", "strengths", "weaknesses", "opportunities", "threats"]
+    assert len(doc["results"]["bindings"]) == 12
+    code, out, _ = invoke(runner, project, "query", "strategies-for-factor", "--param", "factor=W3",
+                          "--param", "city=mashhad", "--format", "csv")
+    assert (code, out.splitlines()[0], [line[:3] for line in out.splitlines()[1:]]) == (
+        0, "code,label,type", ["WO1", "WO4", "WT1", "WT2"])
+    code, out, _ = invoke(runner, project, "query", "unaddressed-factors", "-p", "city=Q121157", "-f", "tsv")
+    assert code == 0 and out.splitlines()[0] == "?code\t?kind\t?label" and out.splitlines()[1].startswith('"S4"')
+
+
+def test_query_list(runner: CliRunner, project: Project) -> None:
+    code, out, _ = invoke(runner, project, "query", "--list")
+    assert code == 0 and out.splitlines()[0].startswith("cities ")
+    assert any(line.startswith("strategies-for-factor") and "(factor=… city=[…])" in line for line in out.splitlines())
+    code, out, _ = invoke(runner, project, "query", "--list", "--format", "json")
+    catalogue = {q["name"]: q for q in json.loads(out)}
+    assert catalogue["strategies-for-factor"]["columns"] == ["code", "label", "type"]
+    assert catalogue["strategies-for-factor"]["parameters"][0] == {
+        "name": "factor", "type": "code", "required": True,
+        "doc": "The factor's code as the paper prints it, such as W3."}
+
+
+def test_query_file(runner: CliRunner, built: tuple[Project, BuildResult], tmp_path: Path) -> None:
+    project, _ = built
+    path = tmp_path / "q.rq"
+    path.write_text("SELECT (COUNT(*) AS ?n) WHERE { ?s a ckg:Threat }", encoding="utf-8")
+    code, out, _ = invoke(runner, project, "query", "--file", str(path), "-f", "csv")
+    assert (code, out) == (0, "n\n7\n")
+
+
+def test_usage_errors_exit_2(runner: CliRunner, built: tuple[Project, BuildResult]) -> None:
+    project, _ = built
+    for args, message in [
+        (("query",), "Give a query NAME or --file Q.rq"),
+        (("query", "strategy-for-factor"), "Did you mean 'strategies-for-factor'?"),
+        (("query", "tows-matrix", "-p", "city"), "'city' is not KEY=VALUE."),
+        (("query", "tows-matrix", "-p", "city=Atlantis"), "No city 'Atlantis' in the graph."),
+        (("query", "--list", "tows-matrix"), "--list takes no query name"),
+    ]:
+        code, out, err = invoke(runner, project, *args)
+        assert code == 2 and out == "" and message in err, (args, err)
+
+
+def test_query_without_a_build(runner: CliRunner, tmp_path: Path) -> None:
+    project = Project(root=ROOT, dist=tmp_path / "empty")
+    code, _, err = invoke(runner, project, "query", "tows-matrix")
+    assert code == 2 and "Run `citykg build` first." in err
+
+
+def test_validate_exit_codes(runner: CliRunner, project_copy: Project, tmp_path: Path) -> None:
+    code, out, _ = invoke(runner, project_copy, "validate", "--format", "json")
+    report = json.loads(out)
+    assert code == 0 and report["conforms"] and report["warnings"] == 6
+    path = project_copy.data / "tabriz-2024" / "codes.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace(",22,Table 1,1,", ",23,Table 1,1,"), encoding="utf-8")
+    code, out, _ = invoke(runner, project_copy, "validate")
+    assert code == 1
+    assert ("data/tabriz-2024/codes.csv:2: experts: violation: 23 experts named this code, more than "
+            "the study's panel of 22.") in out
+    latin = tmp_path / "latin"
+    latin.mkdir()
+    (latin / "factors.csv").write_bytes("study,code\nx,S1 café\n".encode("latin-1"))
+    code, out, err = invoke(runner, project_copy, "validate", str(latin))
+    assert code == 2 and out == "" and "is not UTF-8" in err
+
+
+def test_build_failure_prints_the_report_and_exits_1(runner: CliRunner, project_copy: Project) -> None:
+    path = project_copy.data / "mashhad-oic" / "strategies.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace("mashhad-oic,SO1,SO,", "mashhad-oic,SO1,WO,"),
+                    encoding="utf-8")
+    code, out, err = invoke(runner, project_copy, "-q", "build")
+    assert code == 1 and out == ""
+    assert "A WO strategy's code is WO and its number (WO1 …)." in err
+    assert "Error: The data does not conform (" in err and "the last good build was kept" in err
+
+
+def test_ontology_check(runner: CliRunner, project: Project) -> None:
+    code, out, _ = invoke(runner, project, "ontology", "check")
+    assert (code, out) == (0, "0 violations, 0 warnings, 0 info\n")
+
+
+def test_the_console_script_separates_stdout_and_stderr(built: tuple[Project, BuildResult]) -> None:
+    project, _ = built
+    result = subprocess.run(
+        [sys.executable, "-m", "citykg", "--dist", str(project.dist), "query", "theme-coverage",
+         "-p", "city=Tabriz", "-f", "csv"], capture_output=True, text=True, check=False)
+    assert result.returncode == 0 and result.stderr == ""
+    assert result.stdout.splitlines()[-1] == "Religious diplomacy,2,2,6,1"

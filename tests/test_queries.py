@@ -1,0 +1,251 @@
+"""Named queries: the catalogue is well formed, and every query gives the papers' answer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pyoxigraph import Store
+
+from citykg.errors import QueryNotFound, QueryParameterError, QuerySyntaxError
+from citykg.queries import get_query, load_catalogue, parameters_used, run, run_sparql
+
+QUERIES = Path(__file__).resolve().parent.parent / "queries"
+CATALOGUE = load_catalogue(QUERIES)
+
+
+def answer(store: Store, name: str, **params: str) -> list[tuple[str | None, ...]]:
+    result = run(store, CATALOGUE[name], params)
+    assert result.columns == CATALOGUE[name].columns
+    return [tuple(t.value if t is not None else None for t in row) for row in result.rows]
+
+
+def column(store: Store, name: str, col: str, **params: str) -> list[str | None]:
+    i = CATALOGUE[name].columns.index(col)
+    return [row[i] for row in answer(store, name, **params)]
+
+
+# ----------------------------------------------------------------- the catalogue
+
+
+@pytest.mark.parametrize("name", sorted(CATALOGUE))
+def test_query_parses_and_has_a_summary(name: str) -> None:
+    query = CATALOGUE[name]
+    assert query.summary and not query.summary.endswith(".")
+    assert query.columns
+    Store().query(query.sparql)  # raises SyntaxError if it does not parse
+
+
+@pytest.mark.parametrize("name", sorted(CATALOGUE))
+def test_query_declares_exactly_the_parameters_it_uses(name: str) -> None:
+    query = CATALOGUE[name]
+    assert {p.name for p in query.params} == parameters_used(query.sparql)
+
+
+@pytest.mark.parametrize("name", sorted(CATALOGUE))
+def test_query_projects_its_columns_then_its_parameters(name: str) -> None:
+    query = CATALOGUE[name]
+    projected = [v.value for v in Store().query(query.sparql).variables]  # type: ignore[union-attr]
+    params = [p.name for p in query.params if p.name not in query.columns]
+    assert projected == list(query.columns) + params
+
+
+@pytest.mark.parametrize("name", sorted(CATALOGUE))
+def test_query_runs_with_its_example(store: Store, name: str) -> None:
+    query = CATALOGUE[name]
+    params = dict(pair.split("=", 1) for pair in query.example.split()) if query.example else {}
+    assert run(store, query, params).rows, f"{name} with {params} answers nothing"
+
+
+def test_every_city_parameter_takes_name_or_qid(store: Store) -> None:
+    for name, query in CATALOGUE.items():
+        if query.param("city") and not any(p.required for p in query.params):
+            by_name = answer(store, name, city="mAsHhAd")
+            assert by_name == answer(store, name, city="Q121157"), name
+
+
+# --------------------------------------------------------------- the answers
+
+
+def test_strategies_for_factor(store: Store) -> None:
+    assert [(r[0], r[2]) for r in answer(store, "strategies-for-factor", factor="W3", city="Mashhad")] == [
+        ("WO1", "WO"), ("WO4", "WO"), ("WT1", "WT"), ("WT2", "WT")]
+    assert column(store, "strategies-for-factor", "code", factor="s4", city="mashhad") == []
+    assert column(store, "strategies-for-factor", "code", factor="T1") == ["ST2"]
+    assert column(store, "strategies-for-factor", "code", factor="O9") == ["WO1"]
+
+
+def test_factors_for_strategy(store: Store) -> None:
+    rows = answer(store, "factors-for-strategy", strategy="SO1", city="Mashhad")
+    assert [r[0] for r in rows] == ["S1", "S3", "S7", "S8", "S9", "S10", "S11", "S12",
+                                    "O2", "O3", "O4", "O5", "O6", "O7", "O8"]
+    assert {r[1] for r in rows} == {"strength", "opportunity"}
+    assert [(r[0], r[1]) for r in answer(store, "factors-for-strategy", strategy="WO2")] == [
+        ("W7", "weakness"), ("O1", "opportunity"), ("O2", "opportunity"), ("O4", "opportunity")]
+
+
+def test_unaddressed_factors(store: Store) -> None:
+    assert answer(store, "unaddressed-factors", city="Mashhad") == [
+        ("S4", "strength", "A capable private sector and a business sector organised in bodies such "
+         "as the chamber of commerce, traders and guilds, with a high potential to export technical "
+         "and engineering services")]
+    assert answer(store, "unaddressed-factors", city="Tabriz") == []
+
+
+def test_shared_actions(store: Store) -> None:
+    rows = answer(store, "shared-actions", city="Mashhad")
+    assert len(rows) == 22
+    assert [(r[0], r[2], r[3]) for r in rows[:6]] == [
+        ("A05", "4", "SO1, ST1, ST2, WT1"), ("A19", "4", "SO3, ST1, ST3, WT2"),
+        ("A01", "3", "SO1, ST1, WT2"), ("A04", "3", "SO1, SO3, WT2"),
+        ("A06", "3", "SO1, ST1, WT2"), ("A18", "3", "SO3, WO1, ST1")]
+    assert all(r[2] == "2" for r in rows[6:])
+    assert ("A32", "Draw up a vision and a long-term programme for city-diplomacy activities",
+            "2", "ST2, WT1") in rows
+    assert sum(int(r[2]) for r in rows) == 52  # 52 of the 66 statements name a shared action
+
+
+def test_tows_matrix(store: Store) -> None:
+    assert answer(store, "tows-matrix", city="Mashhad") == [
+        ("SO1", "SO", "8", "0", "7", "0"), ("SO2", "SO", "6", "0", "6", "0"),
+        ("SO3", "SO", "6", "0", "6", "0"), ("WO1", "WO", "0", "3", "6", "0"),
+        ("WO2", "WO", "0", "1", "3", "0"), ("WO3", "WO", "0", "4", "5", "0"),
+        ("WO4", "WO", "0", "4", "2", "0"), ("ST1", "ST", "7", "0", "0", "6"),
+        ("ST2", "ST", "6", "0", "0", "5"), ("ST3", "ST", "11", "0", "0", "4"),
+        ("WT1", "WT", "0", "4", "0", "3"), ("WT2", "WT", "0", "5", "0", "2")]
+
+
+def test_duplicate_strategy_titles(store: Store) -> None:
+    rows = answer(store, "duplicate-strategy-titles", city="Mashhad")
+    assert [r[1] for r in rows] == ["ST2, WT1"]
+    assert rows[0][0].startswith("Bring the city bodies' international-relations programmes")  # type: ignore[union-attr]
+
+
+def test_themes_by_consensus(store: Store) -> None:
+    rows = answer(store, "themes-by-consensus", city="Tabriz")
+    assert len(rows) == 37
+    assert [r[3] for r in rows] == sorted((r[3] for r in rows), key=lambda e: -int(e))  # type: ignore[arg-type]
+    assert sum(1 for r in rows if r[3] == "22") == 9
+    assert rows[0] == ("Cultural diplomacy", "Holding cultural weeks",
+                       "Preparing what is needed to hold cultural and art weeks between sister cities",
+                       "22", "1")
+    last = rows[-1]
+    assert (last[0], last[3], last[4]) == ("Cultural diplomacy", "17", "0.773")
+    assert {r[4] for r in rows if r[3] == "19"} == {"0.864"}
+    assert answer(store, "themes-by-consensus", city="Mashhad") == []
+
+
+def test_theme_coverage(store: Store) -> None:
+    assert answer(store, "theme-coverage", city="Tabriz") == [
+        ("Cultural diplomacy", "4", "4", "12", "12"), ("Media diplomacy", "2", "2", "4", "4"),
+        ("Scientific-educational diplomacy", "3", "3", "5", "5"),
+        ("Sports diplomacy", "2", "2", "4", "4"), ("Tourism diplomacy", "4", "4", "11", "11"),
+        ("Religious diplomacy", "2", "2", "6", "1")]
+
+
+def test_study_summary(store: Store) -> None:
+    tabriz = {r[1]: (r[2], r[3]) for r in answer(store, "study-summary", city="Tabriz")}
+    assert tabriz == {
+        "experts on the panel": ("22", None),
+        "initial codes": ("284", None),
+        "categorized codes": ("45", "37"),
+        "categorized codes, summed over the main themes": ("42", "37"),
+        "sub-themes": ("17", "17"),
+        "main themes": ("6", "6"),
+        "sister cities": ("16", "0"),
+    }
+    mashhad = answer(store, "study-summary", city="Mashhad")
+    summary = {r[1]: (r[2], r[3]) for r in mashhad}
+    assert summary["experts on the panel"] == (None, None)
+    assert "20 or 22" in next(r[4] for r in mashhad if r[1] == "experts on the panel")  # type: ignore[operator]
+    assert summary["member states of Organisation of Islamic Cooperation"] == ("57", "57")
+    assert [summary[k][1] for k in ("strengths", "weaknesses", "opportunities", "threats",
+                                    "strategies", "distinct actions",
+                                    "actions as listed under strategies",
+                                    "memberships in organisations")] == [
+        "13", "9", "10", "7", "12", "36", "66", "13"]
+
+
+def test_network_memberships(store: Store) -> None:
+    rows = answer(store, "network-memberships", city="Mashhad")
+    assert [(r[0], r[2]) for r in rows] == [
+        ("Metropolis", "board member"), ("FMDV", "board member"), ("FMDV", "founding member"),
+        ("Metropolis", "regional training centre"), ("FMDV", "regional office"),
+        ("UCLG", "role not stated"), ("UN-Habitat", "cooperation partner"),
+        ("UNDP", "cooperation partner"), ("Metropolis International Youth Network", "main centre"),
+        ("Mayors for Peace", "member"), ("OICC", "role not stated"), ("ICLEI", "role not stated"),
+        ("Metropolis International Network of Women", "regional office")]
+    assert answer(store, "network-memberships", city="Tabriz") == []
+
+
+def test_dimensions(store: Store) -> None:
+    rows = {r[0]: r for r in answer(store, "dimensions")}
+    assert set(rows) == {"cultural", "media", "scientific-educational", "sports", "tourism",
+                         "religious", "economic", "social", "political"}
+    assert rows["tourism"][2] == "Tourism diplomacy (tabriz-2024)"
+    assert rows["economic"][2] is None
+    assert rows["economic"][3] == "Economic development (Wang & Amiri (2019), cited in mashhad-oic)"
+    assert rows["political"][2:] == (None, None)
+
+
+def test_factor_coverage(store: Store) -> None:
+    rows = answer(store, "factor-coverage", city="Mashhad", kind="weakness")
+    assert [(r[0], r[3], r[4]) for r in rows] == [
+        ("W1", "2", "WO3, WT1"), ("W2", "1", "WT1"), ("W3", "4", "WO1, WO4, WT1, WT2"),
+        ("W4", "4", "WO1, WO4, WT1, WT2"), ("W5", "3", "WO1, WO4, WT2"), ("W6", "3", "WO3, WO4, WT2"),
+        ("W7", "1", "WO2"), ("W8", "1", "WO3"), ("W9", "2", "WO3, WT2")]
+    everything = answer(store, "factor-coverage", city="Mashhad")
+    assert len(everything) == 39
+    assert everything[3][:2] == ("S4", "strength") and everything[3][3] == "0"
+
+
+def test_strategy_actions_and_provenance(store: Store) -> None:
+    assert [r[1] for r in answer(store, "strategy-actions", strategy="ST2")] == ["A30", "A31", "A32", "A05"]
+    assert answer(store, "provenance", code="W3") == [
+        ("https://w3id.org/citykg/id/study/mashhad-oic/factor/W3", "mashhad-oic", "Table 2", "3",
+         "data/mashhad-oic/factors.csv", "27")]
+
+
+def test_cities_and_studies(store: Store) -> None:
+    assert [(r[0], r[2], r[3], r[4]) for r in answer(store, "cities")] == [
+        ("mashhad", "IR", "Q121157", "mashhad-oic"), ("tabriz", "IR", "Q80053", "tabriz-2024")]
+    studies = {r[0]: r for r in answer(store, "studies")}
+    assert studies["tabriz-2024"][3:5] == ("2024", "22")
+    assert studies["mashhad-oic"][3:5] == (None, None)
+
+
+# ------------------------------------------------------------------ the errors
+
+
+def test_unknown_query_suggests_the_closest_name() -> None:
+    with pytest.raises(QueryNotFound, match="Did you mean 'strategies-for-factor'"):
+        get_query(QUERIES, "strategy-for-factor")
+
+
+def test_parameter_errors(store: Store) -> None:
+    query = CATALOGUE["strategies-for-factor"]
+    with pytest.raises(QueryParameterError, match="needs --param factor=VALUE"):
+        run(store, query, {"city": "Mashhad"})
+    with pytest.raises(QueryParameterError, match="has no parameter 'town'"):
+        run(store, query, {"factor": "W3", "town": "Mashhad"})
+    with pytest.raises(QueryParameterError, match="Did you mean 'Tabriz'"):
+        run(store, query, {"factor": "W3", "city": "Tabrizz"})
+    with pytest.raises(QueryParameterError, match="No factor or strategy has the code 'W10'"):
+        run(store, query, {"factor": "W10"})
+    with pytest.raises(QueryParameterError, match="is not a code"):
+        run(store, query, {"factor": "W3' } ; DROP ALL ; #"})
+
+
+def test_parameters_are_bound_not_pasted(store: Store) -> None:
+    # A hostile value for a text parameter is a literal; it matches nothing and breaks nothing.
+    rows = answer(store, "factor-coverage", city="Mashhad", kind='weakness" ) } } SELECT * { ?s ?p ?o')
+    assert rows == []
+
+
+def test_ad_hoc_queries(store: Store) -> None:
+    result = run_sparql(store, "SELECT (COUNT(*) AS ?n) WHERE { ?s a <https://w3id.org/citykg/ontology#Strength> }")
+    assert result.columns == ("n",) and result.rows[0][0].value == "13"  # type: ignore[union-attr]
+    with pytest.raises(QuerySyntaxError, match="does not parse"):
+        run_sparql(store, "SELECT ?x WHERE { ?x ")
+    with pytest.raises(QuerySyntaxError, match="SELECT queries"):
+        run_sparql(store, "ASK { ?s ?p ?o }")

@@ -121,3 +121,9 @@ def test_the_console_script_separates_stdout_and_stderr(built: tuple[Project, Bu
          "-p", "city=Tabriz", "-f", "csv"], capture_output=True, text=True, check=False)
     assert result.returncode == 0 and result.stderr == ""
     assert result.stdout.splitlines()[-1] == "Religious diplomacy,2,2,6,1"
+
+
+def test_starting_the_cli_imports_no_heavy_library() -> None:
+    code = "import sys, citykg.cli; print(sorted(m for m in ('rdflib', 'pyshacl', 'owlready2', 'pyoxigraph') if m in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

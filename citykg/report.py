@@ -11,7 +11,7 @@ Example::
     >>> r.conforms
     False
     >>> print(r.to_text())
-    a.csv:3: factor: violation: Unknown factor 'W10'. (value: W10) [ckg:FactorCitationShape]
+    a.csv:3: factor: violation: Unknown factor 'W10'. [ckg:FactorCitationShape]
     1 violation, 0 warnings, 0 info
 """
 

@@ -14,11 +14,12 @@ Example::
     >>> from pathlib import Path
     >>> from pyoxigraph import Literal, NamedNode, Quad
     >>> shapes = load_shapes(Path("shapes"))
-    >>> q = Quad(NamedNode("http://example.org/s"), NamedNode(RDF + "type"),
-    ...          NamedNode(CKG + "Strength"), NamedNode("http://example.org/g"))
-    >>> report = check([q], shapes=shapes, ontology=[])
-    >>> report.conforms
-    False
+    >>> s, g = NamedNode("http://example.org/s"), NamedNode("http://example.org/g")
+    >>> quads = [Quad(s, NamedNode(RDF + "type"), NamedNode(CKG + "Strength"), g),
+    ...          Quad(s, NamedNode(CKG + "code"), Literal("W1"), g)]
+    >>> report = check(quads, shapes=shapes, ontology=[])
+    >>> [f.message for f in report.findings]
+    ["A strength's code is S and its number (S1, S2 …): check the code or the kind."]
 """
 
 from __future__ import annotations

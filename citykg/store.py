@@ -5,9 +5,12 @@ prepares the next one (builds switch ``dist/current`` atomically; see :mod:`city
 
 Example::
 
+    >>> from citykg.build import build
     >>> from citykg.project import Project
-    >>> store = open_store(Project.locate())
-    >>> len(store.named_graphs()) >= 4
+    >>> project = Project.locate(dist="/tmp/citykg-doctest")
+    >>> _ = build(project)
+    >>> store = open_store(project)
+    >>> len(list(store.named_graphs())) >= 4
     True
 """
 

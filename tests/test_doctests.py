@@ -1,0 +1,26 @@
+"""Every example in the package's docstrings runs and gives what it shows."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import pkgutil
+from pathlib import Path
+
+import pytest
+
+import citykg
+
+ROOT = Path(__file__).resolve().parent.parent
+MODULES = sorted(m.name for m in pkgutil.iter_modules(citykg.__path__) if m.name not in ("__main__", "cli"))
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    monkeypatch.delenv("CITYKG_PROJECT", raising=False)
+    monkeypatch.delenv("CITYKG_DIST", raising=False)
+    module = importlib.import_module(f"citykg.{name}")
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS, verbose=False)
+    assert result.attempted > 0, f"citykg.{name} has no docstring example"
+    assert result.failed == 0, f"{result.failed} docstring example(s) of citykg.{name} failed"

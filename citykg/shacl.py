@@ -31,7 +31,7 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pyoxigraph import Quad, RdfFormat, serialize
+from pyoxigraph import BlankNode, NamedNode, Quad
 
 from citykg.errors import ShapesError
 from citykg.iris import CKG, PROV, RDF, SH, shorten
@@ -103,16 +103,28 @@ def check(quads: Iterable[Quad], *, shapes: Shapes, ontology: Sequence[Quad] | I
     else:
         from pyshacl import validate as run
 
-    triples = serialize(
-        (q.triple for q in (*quads, *ontology)), format=RdfFormat.N_TRIPLES)
     data = rdflib.Graph()
-    data.parse(data=triples or b"", format="nt")
+    data.addN((_term(q.subject), _term(q.predicate), _term(q.object), data) for q in (*quads, *ontology))
     _, results, text = run(
         data, shacl_graph=shapes.graph, inference="none", advanced=False, allow_warnings=True,
         abort_on_first=False, meta_shacl=False, debug=False)
     if not isinstance(results, rdflib.Graph):
         raise ShapesError(f"The shapes could not be applied ({engine.value}): {text}")
     return Report.of(_findings(results, data, shapes.graph, fallback_file))
+
+
+def _term(term: Any) -> Any:
+    """The rdflib term for a pyoxigraph term (pyshacl-turbo reads rdflib graphs faithfully; its
+    pyoxigraph path reads derived integer datatypes as xsd:integer, so it is not used)."""
+    import rdflib
+
+    if isinstance(term, NamedNode):
+        return rdflib.URIRef(term.value)
+    if isinstance(term, BlankNode):
+        return rdflib.BNode(term.value)
+    if term.language:
+        return rdflib.Literal(term.value, lang=term.language)
+    return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))
 
 
 def _findings(results: rdflib.Graph, data: rdflib.Graph, shapes: rdflib.Graph,

@@ -1,0 +1,250 @@
+"""The ASGI application of ``citykg serve``: routing, body cap, answer cache, CORS, errors, access log.
+
+:func:`citykg.serve.create_app` builds it from a :class:`~citykg.serve.Server` and a
+:class:`~citykg.web.Router`. Each request: find the route (404, 405), read the body within the
+route's cap (413), answer from the cache if the same request was answered from the same build,
+else call the handler; turn any :class:`~citykg.web.HttpError` or
+:class:`~citykg.errors.CitykgError` into the one JSON error shape; add CORS headers for the
+configured origins on routes that allow it; write one JSON line to the access log.
+
+Example::
+
+    >>> _prepare(Response(200, b"{}", "application/json")).headers[1]
+    (b'content-length', b'2')
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from citykg.errors import CitykgError
+from citykg.web import HttpError, Request, Response, Route, Router, error_response, status_of
+
+if TYPE_CHECKING:
+    from citykg.serve import Server
+
+__all__ = ["App", "Prepared"]
+
+_TRUNCATION = "citykg-truncated, citykg-max-rows"
+_REPEATABLE = (400, 403, 404, 406)  # client errors that depend only on the request and the build
+_quote = json.encoder.encode_basestring  # a str as a JSON string (the C encoder)
+_CSP = (b"default-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; "
+        b"frame-ancestors 'none'")
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A response with its header lines encoded, as sent and as cached."""
+
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+
+
+
+class App:
+    """The ASGI application: routing, body cap, cache, CORS, errors and the access log."""
+
+    def __init__(self, server: Server, router: Router, *, on_ready: Callable[[], None] | None) -> None:
+        self.server = server
+        self.router = router
+        self._on_ready = on_ready
+        self._log: Any = None
+        self._lines: list[str] = []  # access-log lines not yet written (written every 0.1 s)
+        self._inflight: dict[tuple[Any, ...], asyncio.Future[Prepared | None]] = {}
+        self._stamp = (0, "")
+        cors = server.config.cors
+        self._any_origin = "*" in cors
+        self._origins = frozenset(cors)
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            await self._http(scope, receive, send)
+        elif scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def startup(self) -> None:
+        """Start the workers and open the access log."""
+        target = self.server.config.access_log
+        if target == "-":
+            self._log = sys.stderr
+        elif target:
+            self._log = open(target, "a", encoding="utf-8")  # noqa: SIM115
+        await self.server.pool.start()
+        if self._on_ready:
+            self._on_ready()
+
+    async def shutdown(self) -> None:
+        """Stop the workers and close the access log."""
+        await self.server.pool.close()
+        self._flush_log()
+        if self._log not in (None, sys.stderr):
+            self._log.close()
+
+    async def _lifespan(self, receive: Any, send: Any) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await self.startup()
+                except (OSError, CitykgError) as exc:
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.shutdown()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _http(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        started = time.perf_counter()
+        method: str = scope["method"]
+        headers: dict[str, str] = {}
+        for raw_name, raw_value in scope["headers"]:
+            name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
+            headers[name] = f"{headers[name]}, {value}" if name in headers else value
+        cache, error, route, key = "-", "", None, None
+        shared: asyncio.Future[Prepared | None] | None = None  # set while this request answers for others
+        kept: Prepared | None = None  # the answer, if it went to the cache
+        try:
+            route, params = self.router.match(method, scope["path"])
+            if method == "OPTIONS":
+                prepared = self._preflight(route)
+            else:
+                limit = route.max_body or self.server.config.max_body
+                body = await _read_body(receive, headers, limit)
+                key = self._key(method, scope, headers, body)
+                cached = self.server.cache.get(key) if key else None
+                if cached is None and key is not None:
+                    if key in self._inflight:  # the same request is being answered: wait for it
+                        cached = await asyncio.shield(self._inflight[key])
+                    else:
+                        shared = self._inflight[key] = asyncio.get_running_loop().create_future()
+                if cached is not None:
+                    prepared, cache = cached, "hit"
+                else:
+                    request = Request(method, scope["path"], scope["raw_path"] or b"",
+                                      scope["query_string"], headers, body,
+                                      "{}:{}".format(*scope.get("client") or ("-", "-")),
+                                      scope.get("scheme", "http"), params)
+                    response = await route.handler(request)
+                    prepared = _prepare(response)
+                    if key is not None and response.cacheable and response.status == 200:
+                        kept, cache = self._keep(key, prepared), "miss"
+        except HttpError as exc:
+            error, prepared = exc.message, _prepare(error_response(exc.status, exc.message, exc.headers))
+            kept = self._keep(key, prepared) if prepared.status in _REPEATABLE else None
+        except CitykgError as exc:
+            error, prepared = str(exc), _prepare(error_response(status_of(exc), str(exc)))
+            kept = self._keep(key, prepared) if prepared.status in _REPEATABLE else None
+        except _Disconnected:
+            return
+        except Exception:  # a bug: answer 500, keep serving, and print it for the operator
+            traceback.print_exc()
+            error = "internal error"
+            prepared = _prepare(error_response(500, "citykg failed on this request; the server "
+                                                    "log has the details."))
+        finally:
+            if shared is not None:  # the others get the cached answer, or None to ask for themselves
+                del self._inflight[key]  # type: ignore[arg-type]
+                shared.set_result(kept)
+        out = prepared.headers
+        origin = headers.get("origin")
+        if origin and route is not None and route.cors and (self._any_origin or origin in self._origins):
+            out = out + self._cors(origin)
+        await send({"type": "http.response.start", "status": prepared.status, "headers": out})
+        await send({"type": "http.response.body", "body": b"" if method == "HEAD" else prepared.body})
+        if self._log is not None:
+            self._write_log(scope, method, prepared, started, cache, error)
+
+    def _keep(self, key: tuple[Any, ...] | None, prepared: Prepared) -> Prepared | None:
+        """Cache an answer that the same request always gets from the same build."""
+        if key is None:
+            return None
+        self.server.cache.put(key, prepared, len(prepared.body) + 256)
+        return prepared
+
+    def _key(self, method: str, scope: dict[str, Any], headers: dict[str, str], body: bytes) -> tuple[Any, ...] | None:
+        if not self.server.cache.max_bytes or method not in ("GET", "HEAD", "POST"):
+            return None
+        try:
+            build = self.server.store.current().id
+            self.server.catalogue()
+        except CitykgError:  # no build, or a broken named query: no caching
+            return None
+        return (build, self.server.catalogue_version, method == "POST", scope["path"], scope["query_string"],
+                headers.get("accept", ""), headers.get("content-type", "") if body else "", body)
+
+    def _cors(self, origin: str) -> list[tuple[bytes, bytes]]:
+        allowed = b"*" if self._any_origin else origin.encode("latin-1")
+        return [(b"access-control-allow-origin", allowed), (b"vary", b"origin"),
+                (b"access-control-expose-headers", _TRUNCATION.encode())]
+
+    def _preflight(self, route: Route) -> Prepared:
+        methods = ", ".join(sorted({*route.methods, "OPTIONS"}))
+        return Prepared(204, [(b"allow", methods.encode()), (b"access-control-allow-methods", methods.encode()),
+                               (b"access-control-allow-headers", b"accept, content-type"),
+                               (b"access-control-max-age", b"600"), (b"content-length", b"0")], b"")
+
+    def _write_log(self, scope: dict[str, Any], method: str, prepared: Prepared, started: float,
+                   cache: str, error: str) -> None:
+        now = time.time()
+        if int(now) != self._stamp[0]:
+            self._stamp = (int(now), time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)))
+        client = scope.get("client") or ("-", 0)
+        line = (f'{{"time": "{self._stamp[1]}.{int(now % 1 * 1000):03d}Z", '
+                f'"client": {_quote(f"{client[0]}:{client[1]}")}, "method": {_quote(method)}, '
+                f'"path": {_quote(scope["path"])}, "query_bytes": {len(scope["query_string"])}, '
+                f'"status": {prepared.status}, "bytes": {len(prepared.body)}, '
+                f'"ms": {(time.perf_counter() - started) * 1000:.2f}, "cache": "{cache}"')
+        if error:
+            line += f', "error": {_quote(error[:300])}'
+        if not self._lines:
+            asyncio.get_running_loop().call_later(0.1, self._flush_log)
+        self._lines.append(line + "}\n")
+
+    def _flush_log(self) -> None:
+        if self._lines and self._log is not None:
+            self._log.write("".join(self._lines))
+            self._log.flush()
+        self._lines.clear()
+
+
+class _Disconnected(Exception):
+    """The client went away before its request body arrived."""
+
+
+async def _read_body(receive: Any, headers: dict[str, str], limit: int) -> bytes:
+    length = headers.get("content-length", "")
+    if length.isdigit() and int(length) > limit:
+        raise HttpError(413, f"The request body ({length} bytes) is over the {limit}-byte limit.")
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise _Disconnected
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise HttpError(413, f"The request body is over the {limit}-byte limit.")
+        chunks.append(chunk)
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+def _prepare(response: Response) -> Prepared:
+    content_type = response.content_type.encode("latin-1")
+    out = [(b"content-type", content_type), (b"content-length", str(len(response.body)).encode()),
+           (b"x-content-type-options", b"nosniff")]
+    if content_type.startswith(b"text/html"):
+        out += [(b"content-security-policy", _CSP), (b"referrer-policy", b"no-referrer")]
+    out += [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
+    return Prepared(response.status, out, response.body)

@@ -1,0 +1,389 @@
+"""Answer one query job against a read-only store: the work a query-worker process does.
+
+``citykg serve`` never evaluates a query in its own process: pyoxigraph cannot interrupt a
+running query, so each query runs in a worker process (``python -m citykg.evaluate``) that the
+server kills when the query runs past its time limit (see :mod:`citykg.pool`). A worker reads
+jobs from stdin and writes answers to stdout, each a 4-byte big-endian length and a pickle, in
+order; it opens the store read-only and reopens it when a job names a newer build.
+
+A job says what to run and in which format; the :class:`Answer` is the serialized body, ready to
+send. Jobs and answers are named tuples: they cross a pipe for every request, and tuples pickle
+ten times faster than dataclasses. Result rows (or triples) are capped at ``max_rows``: a capped answer has
+``truncated=True``, and a SPARQL JSON body also says so in a ``citykg`` member.
+
+Example::
+
+    >>> from pyoxigraph import Store
+    >>> job = SparqlJob(store="", query="SELECT ?x WHERE { VALUES ?x { 1 2 3 } }",
+    ...                 results_format="csv", graph_format=None, max_rows=2)
+    >>> answer = evaluate(Store(), job)
+    >>> answer.body, answer.truncated
+    (b'x\\r\\n1\\r\\n2\\r\\n', True)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import pickle
+import select
+import signal
+import sys
+import traceback
+from collections import deque
+from collections.abc import Mapping
+from itertools import islice
+from typing import IO, NamedTuple
+
+from pyoxigraph import (
+    NamedNode,
+    QueryBoolean,
+    QueryResultsFormat,
+    QuerySolutions,
+    QueryTriples,
+    RdfFormat,
+    Store,
+    parse_query_results,
+    serialize,
+)
+
+from citykg.errors import CitykgError
+from citykg.iris import PREFIXES
+from citykg.queries import NamedQuery, Result, run
+
+__all__ = [
+    "GRAPH_FORMATS",
+    "RESULT_FORMATS",
+    "Answer",
+    "DescribeJob",
+    "InfoJob",
+    "Job",
+    "NamedJob",
+    "SparqlJob",
+    "evaluate",
+    "main",
+]
+
+#: Result formats of SELECT and ASK: name → (pyoxigraph format, content type).
+RESULT_FORMATS: dict[str, tuple[QueryResultsFormat, str]] = {
+    "json": (QueryResultsFormat.JSON, "application/sparql-results+json"),
+    "xml": (QueryResultsFormat.XML, "application/sparql-results+xml"),
+    "csv": (QueryResultsFormat.CSV, "text/csv; charset=utf-8"),
+    "tsv": (QueryResultsFormat.TSV, "text/tab-separated-values; charset=utf-8"),
+}
+#: Graph formats of CONSTRUCT, DESCRIBE and entity pages: name → (pyoxigraph format, content type).
+GRAPH_FORMATS: dict[str, tuple[RdfFormat, str]] = {
+    "turtle": (RdfFormat.TURTLE, "text/turtle; charset=utf-8"),
+    "nt": (RdfFormat.N_TRIPLES, "application/n-triples"),
+    "rdfxml": (RdfFormat.RDF_XML, "application/rdf+xml"),
+    "jsonld": (RdfFormat.JSON_LD, "application/ld+json"),
+}
+
+
+class SparqlJob(NamedTuple):
+    """A SPARQL query from ``/sparql``.
+
+    ``union`` makes the default graph the union of the named graphs (when neither the query nor
+    the request names a dataset); ``default_graphs``/``named_graphs`` are the protocol's
+    ``default-graph-uri``/``named-graph-uri`` (``None`` when the request gives neither).
+    A format of ``None`` means the client accepts no format of that kind (HTTP 406).
+    """
+
+    store: str
+    query: str
+    results_format: str | None
+    graph_format: str | None
+    max_rows: int
+    union: bool = True
+    default_graphs: tuple[str, ...] | None = None
+    named_graphs: tuple[str, ...] | None = None
+
+
+class NamedJob(NamedTuple):
+    """A named query with the parameters the user gave, answered in a result format."""
+
+    store: str
+    query: NamedQuery
+    params: tuple[tuple[str, str], ...]
+    results_format: str
+    max_rows: int
+
+
+class DescribeJob(NamedTuple):
+    """The page of a citykg IRI: ``html`` or one of :data:`GRAPH_FORMATS`."""
+
+    store: str
+    iri: str
+    format: str
+    max_rows: int
+
+
+class InfoJob(NamedTuple):
+    """The size of the store: quads, and triples per named graph (for /health and /sparql)."""
+
+    store: str
+
+
+Job = SparqlJob | NamedJob | DescribeJob | InfoJob
+
+
+class Answer(NamedTuple):
+    """A serialized answer (``status`` 200), or an error message for the client (``error``)."""
+
+    status: int = 200
+    body: bytes = b""
+    content_type: str = ""
+    truncated: bool = False
+    error: str = ""
+
+
+class _Capped(Exception):
+    """Raised by :class:`_LineCap` to stop a serialization at the row cap."""
+
+
+class _LineCap:
+    """A binary sink that keeps what pyoxigraph writes until it has more than ``limit`` lines."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.lines = 0
+        self.chunks: list[bytes] = []
+
+    def write(self, data: bytes) -> int:
+        chunk = bytes(data)
+        self.chunks.append(chunk)
+        self.lines += chunk.count(b"\n")
+        if self.lines > self.limit:
+            raise _Capped
+        return len(chunk)
+
+    def flush(self) -> None:
+        """Nothing to flush: the chunks stay in memory."""
+
+    def head(self) -> bytes:
+        """The first ``limit`` lines."""
+        data = b"".join(self.chunks)
+        end = -1
+        for _ in range(self.limit):
+            end = data.index(b"\n", end + 1)
+        return data[: end + 1]
+
+
+def evaluate(store: Store, job: Job) -> Answer:
+    """Run one job against ``store`` and serialize its answer.
+
+    :param store: the store, opened read-only by the worker.
+    :param job: what to run; see the job classes.
+    :returns: the answer; a problem the client caused is an :class:`Answer` with ``error`` set
+        and a 4xx ``status`` (400 syntax or parameter, 404 unknown IRI, 406 no acceptable format).
+    """
+    if isinstance(job, SparqlJob):
+        return _sparql(store, job)
+    if isinstance(job, NamedJob):
+        return _named(store, job)
+    if isinstance(job, DescribeJob):
+        from citykg.pages import describe
+
+        return describe(store, job)
+    return _info(store)
+
+
+def _sparql(store: Store, job: SparqlJob) -> Answer:
+    try:
+        dataset: dict[str, object] = {}
+        if job.default_graphs is not None or job.named_graphs is not None:
+            dataset["default_graph"] = [NamedNode(g) for g in job.default_graphs or ()]
+            dataset["named_graphs"] = [NamedNode(g) for g in job.named_graphs or ()]
+        else:
+            dataset["use_default_graph_as_union"] = job.union
+        result = store.query(job.query, prefixes=PREFIXES, **dataset)  # type: ignore[arg-type]
+    except SyntaxError as exc:
+        return Answer(400, error=f"The query does not parse: {exc}")
+    except ValueError as exc:
+        return Answer(400, error=f"A graph IRI is not valid: {exc}")
+    if isinstance(result, QueryTriples):
+        if job.graph_format is None:
+            return _not_acceptable("a CONSTRUCT or DESCRIBE query", GRAPH_FORMATS)
+        return graph_answer(list(islice(result, job.max_rows + 1)), job.graph_format, job.max_rows)
+    if job.results_format is None:
+        return _not_acceptable("a SELECT or ASK query", RESULT_FORMATS)
+    fmt, content_type = RESULT_FORMATS[job.results_format]
+    if isinstance(result, QueryBoolean) or not result.variables:
+        return Answer(body=result.serialize(format=fmt) or b"", content_type=content_type)
+    return _solutions(result, job.results_format, job.max_rows)
+
+
+def _solutions(result: QuerySolutions, name: str, max_rows: int) -> Answer:
+    """SELECT results capped at ``max_rows``: streamed as TSV (one line a row), then converted."""
+    sink = _LineCap(max_rows + 1)
+    try:
+        result.serialize(sink, format=QueryResultsFormat.TSV)  # type: ignore[arg-type]
+        tsv, truncated = b"".join(sink.chunks), False
+    except _Capped:
+        tsv, truncated = sink.head(), True
+    fmt, content_type = RESULT_FORMATS[name]
+    if name != "tsv":
+        tsv = parse_query_results(tsv, format=QueryResultsFormat.TSV).serialize(format=fmt) or b""
+    if truncated and name == "json":
+        tsv = _mark_json(tsv, max_rows)
+    return Answer(body=tsv, content_type=content_type, truncated=truncated)
+
+
+def graph_answer(triples: list[object], name: str, max_rows: int) -> Answer:
+    """Triples in a graph format, capped at ``max_rows`` (pass up to one more to detect a cap)."""
+    fmt, content_type = GRAPH_FORMATS[name]
+    truncated = len(triples) > max_rows
+    body = serialize(triples[:max_rows], format=fmt, prefixes=PREFIXES) or b""  # type: ignore[arg-type]
+    return Answer(body=body, content_type=content_type, truncated=truncated)
+
+
+def _named(store: Store, job: NamedJob) -> Answer:
+    from citykg.formats import Format, render
+
+    try:
+        result = run(store, job.query, dict(job.params))
+    except CitykgError as exc:
+        return Answer(400, error=str(exc))
+    truncated = len(result.rows) > job.max_rows
+    if truncated:
+        result = Result(result.columns, result.rows[: job.max_rows])
+    fmt, content_type = RESULT_FORMATS[job.results_format]
+    if job.results_format == "xml":
+        tsv = render(result, Format.TSV).encode("utf-8")
+        body = parse_query_results(tsv, format=QueryResultsFormat.TSV).serialize(format=fmt) or b""
+    else:
+        body = render(result, Format(job.results_format)).encode("utf-8")
+        if truncated and job.results_format == "json":
+            body = _mark_json(body, job.max_rows)
+    return Answer(body=body, content_type=content_type, truncated=truncated)
+
+
+def _info(store: Store) -> Answer:
+    counts = store.query("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
+    graphs = {s["g"].value: int(s["n"].value) for s in counts}  # type: ignore[union-attr]
+    body = json.dumps({"quads": len(store), "graphs": dict(sorted(graphs.items()))})
+    return Answer(body=body.encode("utf-8"), content_type="application/json")
+
+
+def _mark_json(body: bytes, max_rows: int) -> bytes:
+    """Add ``"citykg": {"truncated": true, "maxRows": N}`` to a SPARQL JSON document."""
+    body = body.rstrip()
+    return body[:-1] + b',"citykg":{"truncated":true,"maxRows":%d}}\n' % max_rows
+
+
+def _not_acceptable(kind: str, formats: Mapping[str, tuple[object, str]]) -> Answer:
+    types = ", ".join(content_type.split(";")[0] for _, content_type in formats.values())
+    return Answer(406, error=f"This is {kind}; the Accept header takes none of its formats: {types}.")
+
+
+# ------------------------------------------------------------------ the worker process
+
+
+class _Frames:
+    """Frames from a pipe: a 4-byte big-endian length, then that many bytes."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.buffer = bytearray()
+
+    def next(self, *, wait: bool) -> bytes | None:
+        """The next frame; ``None`` if ``wait`` is false and none has fully arrived.
+
+        :raises EOFError: when the server has closed the pipe.
+        """
+        while True:
+            if len(self.buffer) >= 4:
+                size = int.from_bytes(self.buffer[:4], "big")
+                if len(self.buffer) >= 4 + size:
+                    frame = bytes(self.buffer[4:4 + size])
+                    del self.buffer[:4 + size]
+                    return frame
+            if not wait and not select.select([self.fd], [], [], 0)[0]:
+                return None
+            data = os.read(self.fd, 1 << 16)
+            if not data:
+                raise EOFError
+            self.buffer += data
+
+
+def _write_frame(stream: IO[bytes], payload: bytes) -> None:
+    stream.write(len(payload).to_bytes(4, "big") + payload)
+    stream.flush()
+
+
+def _limit_memory(megabytes: int) -> None:
+    """Cap the worker's address space, so that one query cannot exhaust the machine's memory."""
+    import resource
+
+    limit = megabytes * 1024 * 1024
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard == resource.RLIM_INFINITY or limit < hard:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve jobs from stdin until it closes (``python -m citykg.evaluate [MEMORY_MB]``).
+
+    :param argv: ``[MEMORY_MB]``, the address-space cap of this worker (``0``: none).
+    """
+    args = sys.argv[1:] if argv is None else argv
+    if args and int(args[0]) > 0:
+        _limit_memory(int(args[0]))
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server stops its workers itself
+    inp, out = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr  # nothing but answers may reach the answer channel
+    with contextlib.suppress(BrokenPipeError):  # the server has gone: so does its worker
+        _serve_jobs(inp, out)
+
+
+def _serve_jobs(inp: IO[bytes], out: IO[bytes]) -> None:
+    """Answer ``("job", id, job)`` frames in order, skipping the ids of ``("skip", ids)`` frames.
+
+    Before each job the worker reads every frame that has arrived, so a skip sent while it was
+    busy reaches it before it starts a job that has moved to another worker.
+    """
+    frames = _Frames(inp.fileno())
+    stores: dict[str, Store] = {}
+    pending: deque[tuple[int, Job]] = deque()
+    skipped: set[int] = set()
+    _write_frame(out, pickle.dumps((0, Answer(content_type="ready"))))
+    while True:
+        try:
+            frame = frames.next(wait=not pending)
+            while frame is not None:
+                message = pickle.loads(frame)
+                if message[0] == "skip":
+                    skipped.update(message[1])
+                else:
+                    pending.append((message[1], message[2]))
+                frame = frames.next(wait=False)
+        except EOFError:
+            return
+        ident, job = pending.popleft()
+        if ident in skipped:
+            skipped.discard(ident)
+            answer = Answer(status=0)  # moved to another worker: not run here
+        else:
+            answer = _answer(stores, job)
+        _write_frame(out, pickle.dumps((ident, answer), protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _answer(stores: dict[str, Store], job: Job) -> Answer:
+    try:
+        if job.store not in stores:
+            stores.clear()
+            stores[job.store] = Store.read_only(job.store)
+        return evaluate(stores[job.store], job)
+    except OSError as exc:
+        return Answer(503, error=f"The store {job.store} cannot be read: {exc}. Rebuild it with `citykg build`.")
+    except Exception as exc:  # a bug: report it, keep the worker
+        traceback.print_exc(file=sys.stderr)
+        return Answer(500, error=f"The query failed inside citykg: {type(exc).__name__}: {exc}")
+
+
+if __name__ == "__main__":
+    # Run the module's own copy, so that answers pickle as citykg.evaluate.Answer, not __main__.
+    from citykg.evaluate import main as worker_main
+
+    worker_main()

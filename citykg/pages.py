@@ -1,0 +1,217 @@
+"""Linked data: every IRI citykg mints dereferences at the server, as HTML, Turtle or JSON-LD.
+
+An IRI ``https://w3id.org/citykg/PATH`` is served at ``/PATH``: ``/id/…`` (entities of the
+studies and reference tables, and source rows), ``/ontology`` (the ontology, one section per
+term, so ``/ontology#Strength`` lands on ``ckg:Strength``) and ``/graph/NAME`` (a named graph).
+Browsers get an HTML page that links every citykg IRI to its own page, so a reader can click
+from a strategy to its factors and on to the table rows they come from; programs get the
+entity's triples (outgoing and incoming) in Turtle, N-Triples, RDF/XML or JSON-LD by ``Accept``
+or ``?format=html|ttl|nt|rdfxml|jsonld``.
+
+Example::
+
+    >>> href("https://w3id.org/citykg/id/study/mashhad-oic/factor/W3")
+    '/id/study/mashhad-oic/factor/W3'
+    >>> href("javascript:alert(1)") is None
+    True
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable
+from itertools import islice
+from typing import TYPE_CHECKING
+from urllib.parse import quote
+
+from pyoxigraph import BlankNode, Literal, NamedNode, Quad, Store, Triple
+
+from citykg.evaluate import Answer, DescribeJob, graph_answer
+from citykg.iris import BASE, ONTOLOGY_GRAPH, ONTOLOGY_IRI, RDF, RDFS, SKOS, XSD, shorten
+from citykg.sparql import GRAPH_TYPES
+from citykg.web import HttpError, Request, Response, Route, negotiate
+
+if TYPE_CHECKING:
+    from citykg.serve import Server
+
+__all__ = ["PAGE_TYPES", "describe", "href", "routes"]
+
+#: Media types of entity pages, in the server's order of preference → page format.
+PAGE_TYPES: dict[str, str] = {"text/html": "html", "application/xhtml+xml": "html", **GRAPH_TYPES}
+_FORMAT_PARAM = {"html": "html", "ttl": "turtle", "turtle": "turtle", "nt": "nt",
+                 "rdfxml": "rdfxml", "jsonld": "jsonld"}
+_TYPE = NamedNode(RDF + "type")
+_LABELS = (NamedNode(RDFS + "label"), NamedNode(SKOS + "prefLabel"))
+_PLAIN = (XSD + "string", RDF + "langString")
+
+Term = NamedNode | BlankNode | Literal | Triple
+
+
+def href(iri: str) -> str | None:
+    """Where a link to ``iri`` points: its page here for citykg IRIs, the IRI for http(s), else none."""
+    if iri.startswith(BASE):
+        return "/" + iri[len(BASE):]
+    return iri if iri.startswith(("http://", "https://")) else None
+
+
+def routes(server: Server) -> list[Route]:
+    """The routes of the entity, ontology and graph pages."""
+
+    async def page(request: Request) -> Response:
+        path = quote(request.raw_path.decode("utf-8", "replace"), safe="/%:@!$&'()*+,;=-._~")
+        fmt = next((v for k, v in request.query() if k == "format"), None)
+        if fmt is not None:
+            if fmt not in _FORMAT_PARAM:
+                raise HttpError(400, f"Unknown format '{fmt}'. Use one of: {', '.join(_FORMAT_PARAM)}.")
+            fmt = _FORMAT_PARAM[fmt]
+        else:
+            best = negotiate(request.header("accept"), list(PAGE_TYPES))
+            if best is None:
+                raise HttpError(406, f"Pages are served as: {', '.join(PAGE_TYPES)}.")
+            fmt = PAGE_TYPES[best]
+        job = DescribeJob(store=str(server.build().store), iri=BASE + path[1:], format=fmt,
+                          max_rows=server.config.max_rows)
+        return server.respond(await server.answer(job))
+
+    return [Route("/id/{rest:path}", page), Route("/ontology", page), Route("/graph/{name}", page)]
+
+
+def describe(store: Store, job: DescribeJob) -> Answer:
+    """The page of ``job.iri`` (runs in a query worker).
+
+    :returns: the page, or a 404 answer if the store says nothing about the IRI.
+    """
+    node = NamedNode(job.iri)
+    cap = job.max_rows + 1
+    if job.iri == ONTOLOGY_IRI or job.iri.startswith(BASE + "graph/"):
+        graph = NamedNode(ONTOLOGY_GRAPH) if job.iri == ONTOLOGY_IRI else node
+        quads = list(islice(store.quads_for_pattern(None, None, None, graph), cap))
+        incoming: list[Quad] = []
+    else:
+        quads = list(islice(store.quads_for_pattern(node, None, None, None), cap))
+        incoming = list(islice(store.quads_for_pattern(None, None, node, None), cap))
+    if not quads and not incoming:
+        return Answer(404, error=f"The graph says nothing about <{job.iri}>. See /queries or "
+                                 "/sparql to find what it holds.")
+    if job.format != "html":
+        triples = list(dict.fromkeys(q.triple for q in [*quads, *incoming]))
+        return graph_answer(triples, job.format, job.max_rows)  # type: ignore[arg-type]
+    page = _Page(store)
+    if job.iri == ONTOLOGY_IRI:
+        body = page.ontology(job.iri, quads)
+    elif job.iri.startswith(BASE + "graph/"):
+        body = page.graph(job.iri, quads[: job.max_rows])
+    else:
+        body = page.entity(job.iri, quads[: job.max_rows], incoming[: job.max_rows])
+    truncated = len(quads) > job.max_rows or len(incoming) > job.max_rows
+    return Answer(body=body.encode("utf-8"), content_type="text/html; charset=utf-8", truncated=truncated)
+
+
+class _Page:
+    """HTML for one page; looks labels up in the store as it writes links."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.labels: dict[str, str | None] = {}
+
+    def label(self, iri: str) -> str | None:
+        if iri not in self.labels:
+            found: list[Literal] = []
+            for predicate in _LABELS:
+                found += [q.object for q in self.store.quads_for_pattern(NamedNode(iri), predicate, None, None)
+                          if isinstance(q.object, Literal)]
+            english = [t.value for t in found if t.language == "en"]
+            self.labels[iri] = next(iter(english or [t.value for t in found]), None)
+        return self.labels[iri]
+
+    def term(self, term: Term) -> str:
+        if isinstance(term, NamedNode):
+            text = self.label(term.value) or shorten(term.value)
+            target = href(term.value)
+            if target is None:
+                return f'<span title="{_e(term.value)}">{_e(text)}</span>'
+            return f'<a href="{_e(target)}" title="{_e(term.value)}">{_e(text)}</a>'
+        if isinstance(term, Literal):
+            extra = f'<span class="lang">@{_e(term.language)}</span>' if term.language else ""
+            if not term.language and term.datatype.value not in _PLAIN:
+                extra = f'<span class="dt">{_e(shorten(term.datatype.value))}</span>'
+            return f'<span dir="auto">{_e(term.value)}</span>{extra}'
+        return f"<code>{_e(str(term))}</code>"
+
+    def graph_link(self, quad: Quad) -> str:
+        graph = quad.graph_name
+        if not isinstance(graph, NamedNode):
+            return ""
+        name = graph.value.rsplit("/", 1)[-1]
+        return f'<a class="graph" href="{_e(href(graph.value) or "")}">{_e(name)}</a>'
+
+    def table(self, heads: tuple[str, str, str], rows: Iterable[tuple[str, str, str]]) -> str:
+        body = "".join(f"<tr><td>{a}</td><td>{b}</td><td>{c}</td></tr>" for a, b, c in rows)
+        head = "".join(f"<th>{h}</th>" for h in heads)
+        return f'<table class="props"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+    def properties(self, quads: list[Quad]) -> str:
+        ordered = sorted(quads, key=lambda q: (q.predicate != _TYPE, q.predicate not in _LABELS,
+                                               shorten(q.predicate.value), str(q.object)))
+        return self.table(("property", "value", "graph"),
+                          ((self.term(q.predicate), self.term(q.object), self.graph_link(q)) for q in ordered))
+
+    def entity(self, iri: str, quads: list[Quad], incoming: list[Quad]) -> str:
+        title = self.label(iri) or shorten(iri)
+        types = ", ".join(dict.fromkeys(self.term(q.object) for q in quads if q.predicate == _TYPE))
+        parts = [f"<h1 dir=\"auto\">{_e(title)}</h1>", f'<p class="iri"><code>{_e(iri)}</code></p>']
+        if types:
+            parts.append(f'<p class="types">{types}</p>')
+        if quads:
+            parts.append(self.properties(quads))
+        if incoming:
+            ordered = sorted(incoming, key=lambda q: (shorten(q.predicate.value), str(q.subject)))
+            parts.append(f"<h2>Referenced by ({len(incoming)})</h2>")
+            parts.append(self.table(("subject", "property", "graph"),
+                                    ((self.term(q.subject), self.term(q.predicate), self.graph_link(q))
+                                     for q in ordered)))
+        return _layout(title, iri, "".join(parts))
+
+    def ontology(self, iri: str, quads: list[Quad]) -> str:
+        by_subject: dict[str, list[Quad]] = {}
+        for quad in quads:
+            if isinstance(quad.subject, NamedNode):
+                by_subject.setdefault(quad.subject.value, []).append(quad)
+        parts = [f"<h1>{_e(self.label(iri) or 'The citykg ontology')}</h1>",
+                 f'<p class="iri"><code>{_e(iri)}</code></p>', self.properties(by_subject.pop(iri, []))]
+        terms = sorted(s for s in by_subject if s.startswith(iri + "#"))
+        parts.append("<h2>Terms</h2><p class=\"toc\">" + " · ".join(
+            f'<a href="#{_e(s.split("#", 1)[1])}">{_e(s.split("#", 1)[1])}</a>' for s in terms) + "</p>")
+        for subject in terms:
+            local = subject.split("#", 1)[1]
+            parts.append(f'<section id="{_e(local)}"><h3>ckg:{_e(local)}</h3>'
+                         f"{self.properties(by_subject[subject])}</section>")
+        return _layout("The citykg ontology", iri, "".join(parts))
+
+    def graph(self, iri: str, quads: list[Quad]) -> str:
+        subjects = list(dict.fromkeys(q.subject for q in quads))
+        rows = "".join(f"<li>{self.term(s)}</li>" for s in subjects)
+        parts = [f"<h1>Graph {_e(iri.rsplit('/', 1)[-1])}</h1>", f'<p class="iri"><code>{_e(iri)}</code></p>',
+                 f"<p>{len(quads)} triples about {len(subjects)} subjects.</p>", f'<ul class="subjects">{rows}</ul>']
+        return _layout(f"Graph {iri.rsplit('/', 1)[-1]}", iri, "".join(parts))
+
+
+def _e(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def _layout(title: str, iri: str, content: str) -> str:
+    formats = " · ".join(f'<a href="?format={k}">{v}</a>' for k, v in
+                         (("ttl", "Turtle"), ("jsonld", "JSON-LD"), ("nt", "N-Triples"), ("rdfxml", "RDF/XML")))
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{_e(title)} · citykg</title>"
+        '<link rel="stylesheet" href="/static/style.css"><link rel="icon" href="/static/favicon.svg">'
+        '<link rel="alternate" type="text/turtle" href="?format=ttl">'
+        '<link rel="alternate" type="application/ld+json" href="?format=jsonld"></head>'
+        '<body><header class="bar"><a class="brand" href="/">citykg</a>'
+        '<nav><a href="/">query</a><a href="/queries">named queries</a><a href="/ontology">ontology</a>'
+        '<a href="/sparql">service description</a></nav></header>'
+        f'<main class="page">{content}<p class="formats">This page as data: {formats}</p></main></body></html>'
+    )

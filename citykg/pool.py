@@ -1,0 +1,344 @@
+"""The query workers of ``citykg serve``: processes that can be killed, so a query truly stops.
+
+pyoxigraph cannot interrupt a running query, so every job (see :mod:`citykg.evaluate`) runs in
+a worker process. A job that runs past its deadline has its worker killed and replaced; the
+client gets :class:`~citykg.errors.QueryTimeout`, and the other workers go on answering.
+
+Each worker takes up to a few jobs at a time and answers them in order, so that under load a
+worker never sleeps between two jobs (waking a process costs more than a small query here);
+the jobs of one event-loop iteration reach a worker in one write.
+The first job in a worker's queue is the one running. If it runs longer than a moment, the jobs
+queued behind it move to another worker (and the worker is told to skip them), so a slow or
+runaway query delays nobody else; if it runs past its deadline, the worker is killed and the
+jobs behind it, which never started, go to other workers.
+
+Example::
+
+    >>> import asyncio, tempfile
+    >>> from pyoxigraph import Store
+    >>> from citykg.evaluate import SparqlJob
+    >>> path = tempfile.mkdtemp()
+    >>> store = Store(path); store.flush(); del store
+    >>> async def ask() -> bytes:
+    ...     pool = WorkerPool(size=1)
+    ...     await pool.start()
+    ...     job = SparqlJob(store=path, query="ASK {}", results_format="json",
+    ...                     graph_format=None, max_rows=10)
+    ...     try:
+    ...         return (await pool.run(job, timeout=5.0)).body
+    ...     finally:
+    ...         await pool.close()
+    >>> asyncio.run(ask())
+    b'{"head":{},"boolean":true}'
+"""
+
+from __future__ import annotations
+
+import asyncio
+import pickle
+import sys
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from citykg.errors import QueryTimeout
+from citykg.evaluate import Answer, Job
+
+__all__ = ["WorkerPool", "WorkerUnavailable"]
+
+_DEPTH = 4  # jobs a worker holds at once
+_SLOW = 0.05  # seconds after which the jobs queued behind a running one move elsewhere
+
+
+class WorkerUnavailable(Exception):
+    """No worker could take the job in time (all busy), or its worker died; ``status`` says which."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(eq=False)
+class _Item:
+    """One job on its way: its id, pickled form, deadline, and the future of its answer."""
+
+    ident: int
+    payload: bytes
+    deadline: float  # for waiting: the job fails (503) if no worker takes it by then
+    timeout: float  # for running: the worker is killed if the job runs longer
+    future: asyncio.Future[Answer]
+    orphan: bool = False  # moved elsewhere or abandoned: drop its answer
+    timer: asyncio.TimerHandle | None = None  # while waiting for a worker
+
+
+@dataclass(eq=False)
+class _Worker:
+    transport: asyncio.SubprocessTransport
+    stdin: asyncio.WriteTransport
+    queue: deque[_Item] = field(default_factory=deque)
+    started: asyncio.Future[None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+    ready: bool = False
+    slow: bool = False
+    dead: bool = False
+    timers: list[asyncio.TimerHandle] = field(default_factory=list)
+    outbox: list[bytes] = field(default_factory=list)
+
+
+class _Channel(asyncio.SubprocessProtocol):
+    """The server's end of one worker's stdout: splits it into answer frames."""
+
+    def __init__(self, pool: WorkerPool) -> None:
+        self.pool = pool
+        self.worker: _Worker | None = None
+        self.buffer = bytearray()
+        self.exited = asyncio.get_running_loop().create_future()
+
+    def pipe_data_received(self, fd: int, data: bytes | str) -> None:
+        self.buffer += data  # type: ignore[arg-type]
+        while len(self.buffer) >= 4:
+            size = int.from_bytes(self.buffer[:4], "big")
+            if len(self.buffer) < 4 + size:
+                return
+            frame = bytes(self.buffer[4:4 + size])
+            del self.buffer[:4 + size]
+            if self.worker is not None:
+                self.pool._answered(self.worker, frame)
+
+    def process_exited(self) -> None:
+        if not self.exited.done():
+            self.exited.set_result(None)
+        if self.worker is not None:
+            self.pool._died(self.worker)
+
+
+class WorkerPool:
+    """Worker processes that evaluate jobs, each killed and replaced if a job runs too long.
+
+    :param size: how many workers (queries that can run at once).
+    :param memory_mb: each worker's address-space cap in MiB (``0``: none).
+    """
+
+    def __init__(self, *, size: int, memory_mb: int = 0) -> None:
+        self.size = size
+        self.memory_mb = memory_mb
+        self.killed = 0
+        self._workers: list[_Worker] = []
+        self._waiting: deque[_Item] = deque()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._closed = False
+        self._flushing = False
+        self._next_id = 0
+
+    @property
+    def idle(self) -> int:
+        """Workers ready and with nothing to do."""
+        return sum(1 for w in self._workers if w.ready and not w.queue)
+
+    @property
+    def pids(self) -> list[int]:
+        """The process ids of the live workers."""
+        return [w.transport.get_pid() for w in self._workers if not w.dead]
+
+    async def start(self) -> None:
+        """Start every worker and wait until each is ready."""
+        await asyncio.gather(*(self._spawn() for _ in range(self.size)))
+
+    async def close(self) -> None:
+        """Stop every worker; jobs still waiting fail with 503."""
+        self._closed = True
+        for task in list(self._tasks):
+            task.cancel()
+        for worker in list(self._workers):
+            await self._stop(worker)
+        while self._waiting:
+            self._fail(self._waiting.popleft(), WorkerUnavailable(503, "The server is stopping."))
+
+    async def run(self, job: Job, *, timeout: float) -> Answer:
+        """Run ``job`` in a worker.
+
+        :param timeout: seconds the job may run; it may also wait as long for a free worker.
+        :raises QueryTimeout: if the query ran out of time; its worker was killed and replaced.
+        :raises WorkerUnavailable: 503 if no worker became free in time, 500 if the worker died.
+        """
+        loop = asyncio.get_running_loop()
+        self._next_id += 1
+        payload = pickle.dumps(("job", self._next_id, job), protocol=pickle.HIGHEST_PROTOCOL)
+        item = _Item(self._next_id, payload, loop.time() + timeout, timeout, loop.create_future())
+        self._place(item)
+        try:
+            return await item.future
+        except QueryTimeout:
+            raise QueryTimeout(f"The query ran longer than the {timeout:g} s limit and was "
+                               "stopped. Narrow it (a LIMIT, more specific patterns) and try again.") from None
+        except asyncio.CancelledError:
+            item.orphan = True  # the client went away: its answer, if any, is dropped
+            if item in self._waiting:
+                self._waiting.remove(item)
+            raise
+
+    # -- placing jobs
+
+    def _place(self, item: _Item) -> None:
+        free = [w for w in self._workers if w.ready and not w.slow and len(w.queue) < _DEPTH]
+        if free:
+            self._send(min(free, key=lambda w: len(w.queue)), item)
+            return
+        if self._closed:
+            self._fail(item, WorkerUnavailable(503, "The server is stopping."))
+            return
+        item.timer = asyncio.get_running_loop().call_at(item.deadline, self._expire, item)
+        self._waiting.append(item)
+
+    def _send(self, worker: _Worker, item: _Item) -> None:
+        if item.timer is not None:
+            item.timer.cancel()
+            item.timer = None
+        worker.queue.append(item)
+        worker.outbox += (len(item.payload).to_bytes(4, "big"), item.payload)
+        if not self._flushing:  # one write per worker for all the jobs of this loop iteration
+            self._flushing = True
+            asyncio.get_running_loop().call_soon(self._flush)
+        if len(worker.queue) == 1:
+            self._started(worker)
+
+    def _flush(self) -> None:
+        self._flushing = False
+        for worker in self._workers:
+            if worker.outbox:
+                worker.stdin.write(b"".join(worker.outbox))
+                worker.outbox.clear()
+
+    def _started(self, worker: _Worker) -> None:
+        """The first job of ``worker``'s queue starts now: arm its deadline and the slow check."""
+        loop = asyncio.get_running_loop()
+        head = worker.queue[0]
+        worker.slow = False
+        for timer in worker.timers:
+            timer.cancel()
+        worker.timers = [loop.call_later(head.timeout, self._overdue, worker, head),
+                         loop.call_later(min(_SLOW, head.timeout / 4), self._slowed, worker, head)]
+
+    def _feed(self, worker: _Worker) -> None:
+        while self._waiting and worker.ready and not worker.slow and len(worker.queue) < _DEPTH:
+            self._send(worker, self._waiting.popleft())
+
+    def _expire(self, item: _Item) -> None:
+        if item in self._waiting:
+            self._waiting.remove(item)
+            self._fail(item, WorkerUnavailable(503, f"All {self.size} query workers stayed busy "
+                                                    "until the time limit; try again shortly."))
+
+    # -- what the workers say
+
+    def _answered(self, worker: _Worker, frame: bytes) -> None:
+        if not worker.ready:  # the first frame says the worker has started
+            worker.ready = True
+            worker.started.set_result(None)
+            self._feed(worker)
+            return
+        ident, answer = pickle.loads(frame)
+        head = worker.queue.popleft()
+        assert head.ident == ident, "a worker answers its jobs in order"
+        if not head.orphan and not head.future.done():
+            head.future.set_result(answer)
+        if worker.queue:
+            self._started(worker)
+        else:
+            for timer in worker.timers:
+                timer.cancel()
+            worker.slow = False
+        self._feed(worker)
+
+    def _slowed(self, worker: _Worker, head: _Item) -> None:
+        """``head`` is taking a while: move the jobs queued behind it to other workers."""
+        if worker.dead or not worker.queue or worker.queue[0] is not head:
+            return
+        worker.slow = True
+        moved = [item for item in list(worker.queue)[1:] if not item.orphan]
+        for item in moved:
+            item.orphan = True
+            self._place(_Item(item.ident, item.payload, item.deadline, item.timeout, item.future))
+        if moved:  # the worker reads this before its next job, and skips them
+            skip = pickle.dumps(("skip", [item.ident for item in moved]))
+            worker.stdin.write(len(skip).to_bytes(4, "big") + skip)
+
+    def _overdue(self, worker: _Worker, head: _Item) -> None:
+        if worker.dead or not worker.queue or worker.queue[0] is not head:
+            return
+        self._fail(head, QueryTimeout("time limit"))
+        self._retire(worker)
+
+    def _died(self, worker: _Worker) -> None:
+        if worker.dead:
+            return
+        if not worker.ready:  # it never started: the code that spawned it retries
+            worker.dead = True
+            if not worker.started.done():
+                worker.started.set_exception(OSError("the worker exited as it started"))
+            return
+        if worker.queue:
+            code = worker.transport.get_returncode()
+            self._fail(worker.queue[0], WorkerUnavailable(
+                500, f"The query stopped its worker (exit {code}); it may have needed more than "
+                     f"the {self.memory_mb} MiB memory limit."))
+        self._retire(worker)
+
+    def _retire(self, worker: _Worker) -> None:
+        """Kill ``worker``, hand the jobs that never started to others, start a replacement."""
+        worker.dead = True
+        self.killed += 1
+        for timer in worker.timers:
+            timer.cancel()
+        if worker in self._workers:
+            self._workers.remove(worker)
+        pending = [item for item in list(worker.queue)[1:] if not item.orphan]
+        worker.queue.clear()
+        for item in pending:
+            self._place(_Item(item.ident, item.payload, item.deadline, item.timeout, item.future))
+        task = asyncio.get_running_loop().create_task(self._respawn(worker))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    @staticmethod
+    def _fail(item: _Item, exc: BaseException) -> None:
+        if not item.orphan and not item.future.done():
+            item.future.set_exception(exc)
+
+    # -- the processes
+
+    async def _respawn(self, worker: _Worker) -> None:
+        await self._stop(worker)
+        while not self._closed:
+            try:
+                await self._spawn()
+                return
+            except (OSError, TimeoutError) as exc:
+                print(f"citykg: a query worker failed to start ({exc!r}); retrying", file=sys.stderr)
+                await asyncio.sleep(1.0)
+
+    async def _spawn(self) -> None:
+        loop = asyncio.get_running_loop()
+        transport, channel = await loop.subprocess_exec(
+            lambda: _Channel(self), sys.executable, "-m", "citykg.evaluate", str(self.memory_mb),
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=None)
+        worker = _Worker(transport, cast(asyncio.WriteTransport, transport.get_pipe_transport(0)))
+        channel.worker = worker
+        self._workers.append(worker)
+        try:
+            async with asyncio.timeout(60):
+                await worker.started
+        except BaseException:
+            await self._stop(worker)
+            raise
+        if self._closed:
+            await self._stop(worker)
+
+    async def _stop(self, worker: _Worker) -> None:
+        worker.dead = True
+        if worker in self._workers:
+            self._workers.remove(worker)
+        if worker.transport.get_returncode() is None:
+            worker.transport.kill()
+        channel = cast(Any, worker.transport.get_protocol())
+        await channel.exited
+        worker.transport.close()

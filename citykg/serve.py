@@ -1,0 +1,262 @@
+"""``citykg serve``: the built graph over HTTP, fast and safe by default.
+
+The server is a small ASGI application run by uvicorn. It answers:
+
+- ``/sparql``         the SPARQL 1.1 Protocol, and its Service Description (:mod:`citykg.sparql`)
+- ``/queries``        the named queries as JSON; ``/queries/{name}?param=…`` answers one
+- ``/id/…``, ``/ontology``, ``/graph/…``  a page for every IRI citykg mints (:mod:`citykg.pages`)
+- ``/``               the query page (``citykg/static/``), ``/health`` for monitoring
+
+The ASGI plumbing (routing, caps, cache, CORS, access log) is :mod:`citykg.app`. Queries run in
+worker processes (:mod:`citykg.pool`), each killed and replaced if its query runs past
+``timeout``. Answers are cached by request until the build changes, and the server follows
+``dist/current``: a new build is served without a restart. Every error is one JSON shape,
+``{"ok": false, "error": "…", "status": N}``; each request is one JSON line in the access log
+(stderr, or a file).
+
+Example::
+
+    >>> from citykg.project import Project
+    >>> app = create_app(Project.locate(), config=ServeConfig(port=0, timeout=2.0))
+    >>> app.server.config.max_rows, app.server.config.host
+    (10000, '127.0.0.1')
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from citykg.answers import AnswerCache, Build, StoreWatch
+from citykg.app import App, Prepared
+from citykg.errors import ServeError, StoreError
+from citykg.evaluate import Answer, InfoJob, Job
+from citykg.pool import WorkerPool, WorkerUnavailable
+from citykg.project import Project
+from citykg.queries import NamedQuery, load_catalogue
+from citykg.web import HttpError, Request, Response, Route, Router, json_response
+
+__all__ = ["App", "RouteFactory", "ServeConfig", "Server", "create_app", "serve"]
+
+RouteFactory = Callable[["Server"], Sequence[Route]]
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServeConfig:
+    """How ``citykg serve`` listens and what it allows; every limit is on by default.
+
+    :param host: the address to bind; ``127.0.0.1`` keeps the server on this machine.
+    :param port: the TCP port (``0``: any free port).
+    :param store: serve this store folder instead of the project's last build.
+    :param timeout: seconds a query may run (and may wait for a free worker).
+    :param max_rows: the most rows (or triples) an answer carries; a capped answer says so.
+    :param max_body: the largest request body, in bytes.
+    :param workers: query-worker processes, the number of queries that can run at once.
+    :param worker_memory_mb: each worker's memory cap in MiB (``0``: none).
+    :param cache_mb: memory for cached answers, in MiB (``0``: no cache).
+    :param cors: origins that may read answers from a browser (``*``: any); none by default.
+    :param access_log: ``-`` for stderr, a file path, or ``None`` for no access log.
+    :param reload_interval: seconds between two checks for a new build.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    store: Path | None = None
+    timeout: float = 10.0
+    max_rows: int = 10_000
+    max_body: int = 1_048_576
+    workers: int = 2
+    worker_memory_mb: int = 4096
+    cache_mb: int = 64
+    cors: tuple[str, ...] = ()
+    access_log: str | None = "-"
+    reload_interval: float = 1.0
+
+
+class Server:
+    """The state that the routes of one running server share: project, config, workers, cache."""
+
+    def __init__(self, project: Project, config: ServeConfig) -> None:
+        self.project = project
+        self.config = config
+        self.store = StoreWatch(config.store or project.store, interval=config.reload_interval)
+        self.pool = WorkerPool(size=config.workers, memory_mb=config.worker_memory_mb)
+        self.cache: AnswerCache[Prepared] = AnswerCache(max_bytes=config.cache_mb * 1_048_576)
+        self.started = time.time()
+        self._info: dict[str, dict[str, Any]] = {}
+        self._catalogue: dict[str, NamedQuery] = {}
+        self._signature: tuple[tuple[str, int], ...] | None = None
+        self._checked = -1.0e9
+        #: Bumped when a named query changes: part of every cache key, as the build id is.
+        self.catalogue_version = 0
+
+    def build(self) -> Build:
+        """The build to answer from (checked for a newer one every ``reload_interval``).
+
+        :raises StoreError: if there is no build.
+        """
+        return self.store.current()
+
+    def catalogue(self) -> dict[str, NamedQuery]:
+        """The named queries, reloaded when a ``queries/*.rq`` file changes."""
+        now = time.monotonic()
+        if now - self._checked >= self.config.reload_interval:
+            self._checked = now
+            folder = self.project.queries
+            signature = tuple(sorted((e.name, e.stat().st_mtime_ns) for e in os.scandir(folder)
+                                     if e.name.endswith(".rq")))
+            if signature != self._signature:
+                self._catalogue, self._signature = load_catalogue(folder), signature
+                self.catalogue_version += 1
+        return self._catalogue
+
+    async def answer(self, job: Job) -> Answer:
+        """Run ``job`` in a worker within the time limit.
+
+        :raises QueryTimeout: if it ran past ``timeout`` (HTTP 504).
+        :raises HttpError: with the worker's status for a client error, 503 if every worker
+            stayed busy, 500 if the worker died.
+        """
+        try:
+            answer = await self.pool.run(job, timeout=self.config.timeout)
+        except WorkerUnavailable as exc:
+            retry = (("retry-after", "1"),) if exc.status == 503 else ()
+            raise HttpError(exc.status, str(exc), retry) from exc
+        if answer.error:
+            raise HttpError(answer.status, answer.error)
+        return answer
+
+    def respond(self, answer: Answer) -> Response:
+        """A cacheable response of a query answer, with the truncation headers if it was capped."""
+        headers: tuple[tuple[str, str], ...] = (("vary", "accept"),)
+        if answer.truncated:
+            headers += (("citykg-truncated", "true"), ("citykg-max-rows", str(self.config.max_rows)))
+        return Response(200, answer.body, answer.content_type, headers, cacheable=True)
+
+    async def info(self, build: Build) -> dict[str, Any]:
+        """Quads and triples per named graph of ``build`` (counted once per build)."""
+        if build.id not in self._info:
+            answer = await self.answer(InfoJob(store=str(build.store)))
+            self._info = {build.id: json.loads(answer.body)}
+        return self._info[build.id]
+
+
+def _core_routes(server: Server) -> list[Route]:
+    """``/``, ``/static/{name}`` and ``/health``."""
+    from importlib.resources import files
+
+    types = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
+             ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml"}
+    assets = {entry.name: Response(200, entry.read_bytes(), types[Path(entry.name).suffix],
+                                   (("cache-control", "no-cache"),))
+              for entry in (files("citykg") / "static").iterdir()
+              if entry.is_file() and Path(entry.name).suffix in types}
+
+    async def index(request: Request) -> Response:
+        return assets["index.html"]
+
+    async def static(request: Request) -> Response:
+        asset = assets.get(request.path_params["name"])
+        if asset is None:
+            raise HttpError(404, f"No static file {request.path_params['name']!r}.")
+        return asset
+
+    async def health(request: Request) -> Response:
+        build = server.build()
+        info = await server.info(build)
+        pool, cache, config = server.pool, server.cache, server.config
+        return json_response({
+            "ok": True, "status": 200, "build": build.id, "quads": info["quads"],
+            "graphs": len(info["graphs"]), "uptime_s": round(time.time() - server.started, 1),
+            "workers": {"size": pool.size, "idle": pool.idle, "replaced": pool.killed, "pids": pool.pids},
+            "cache": {"entries": len(cache), "bytes": cache.size, "hits": cache.hits,
+                      "misses": cache.misses},
+            "limits": {k: v for k, v in asdict(config).items()
+                       if k in ("timeout", "max_rows", "max_body", "worker_memory_mb")}})
+
+    return [Route("/", index), Route("/static/{name}", static), Route("/health", health, cors=True)]
+
+
+def create_app(project: Project, *, config: ServeConfig | None = None,
+               routes: Sequence[RouteFactory] = (), on_ready: Callable[[], None] | None = None) -> App:
+    """The ASGI application of ``citykg serve`` (run it with uvicorn, or call :func:`serve`).
+
+    :param project: the project whose build and named queries to serve.
+    :param config: limits and options; see :class:`ServeConfig`.
+    :param routes: more route factories, each called with the :class:`Server` and returning
+        :class:`~citykg.web.Route` objects. This is where the data-submission routes mount
+        (``POST /submissions`` with a token, ``GET /submissions/{id}``): pass their factory
+        here, and give write routes ``cors=False`` and their own ``max_body``.
+    :param on_ready: called once the workers are up and the server accepts requests.
+    """
+    from citykg import pages, sparql
+
+    server = Server(project, config or ServeConfig())
+    table = [*sparql.routes(server), *pages.routes(server), *_core_routes(server)]
+    for factory in routes:  # extra routes: data submissions, and any later ones
+        table += factory(server)
+    return App(server, Router(table), on_ready=on_ready)
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ServeError(f"Cannot listen on {host}:{port}: {exc.strerror}. Pass another --port "
+                         "(or --port 0 for any free one), or stop what is using it.") from exc
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def serve(project: Project, *, config: ServeConfig | None = None, progress: Progress | None = None) -> None:
+    """Serve the project's graph until interrupted, building it first if it was never built.
+
+    :param project: the project to serve.
+    :param config: limits and options; see :class:`ServeConfig`.
+    :param progress: called with a short message at each stage, and with the URL once serving.
+    :raises DataError: if there was no build and the data does not conform.
+    :raises StoreError: if ``config.store`` is not a store.
+    :raises ServeError: if the address cannot be bound.
+    """
+    import uvicorn
+
+    config = config or ServeConfig()
+    say = progress or (lambda message: None)
+    if config.store is None and not project.store.exists():
+        from citykg.build import build
+
+        say(f"no graph built in {project.dist} yet: building it")
+        result = build(project, progress=say)
+        say(f"built {result.quads} quads in {result.graphs} graphs ({result.report.summary()})")
+    elif config.store is not None and not (config.store / "CURRENT").exists():
+        raise StoreError(f"{config.store} is not a pyoxigraph store. Pass the store folder of a "
+                         "build (dist/store), or leave --store out to serve the project's build.")
+    sock = _listen(config.host, config.port)
+    host, port = sock.getsockname()[:2]
+    url = f"http://{f'[{host}]' if ':' in host else host}:{port}/"
+
+    def ready() -> None:
+        say(f"serving {url} (build {app.server.build().id}, {config.workers} query workers, "
+            f"{config.timeout:g} s timeout, {config.max_rows} rows max); Ctrl+C stops")
+
+    from citykg.submit_http import submission_routes  # POST /submissions, with CITYKG_SUBMIT_TOKEN
+
+    app = create_app(project, config=config, routes=[submission_routes()], on_ready=ready)
+    settings = uvicorn.Config(app, lifespan="on", access_log=False, log_level="warning",
+                              server_header=False, timeout_graceful_shutdown=3)
+    with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises the Ctrl+C it handled, once stopped
+        uvicorn.Server(settings).run(sockets=[sock])
+    say("stopped")

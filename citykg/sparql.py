@@ -1,0 +1,219 @@
+"""The SPARQL 1.1 Protocol at ``/sparql`` and the named queries at ``/queries``, with their safety rules.
+
+``/sparql`` takes a query by GET (``?query=``), by a form POST, or as an
+``application/sparql-query`` POST body, with ``default-graph-uri``/``named-graph-uri``. Without
+a query it answers a SPARQL 1.1 Service Description. Content negotiation picks SPARQL JSON, XML,
+CSV or TSV for SELECT and ASK, and Turtle, N-Triples, RDF/XML or JSON-LD for CONSTRUCT and
+DESCRIBE; ``?format=`` (``json``, ``xml``, ``csv``, ``tsv``, ``ttl``, ``nt``, ``rdfxml``,
+``jsonld``) overrides the ``Accept`` header.
+
+Safety, before a query runs: SPARQL Update is refused (403), and so is any query that calls a
+``SERVICE`` (400), so that no request ever leaves the server on behalf of a query. ``FROM`` and
+``FROM NAMED`` select graphs of the local store only (pyoxigraph never dereferences them).
+Without a dataset in the query or the request, the default graph is the union of the named graphs.
+
+Example::
+
+    >>> check_query("SELECT * WHERE { ?s ?p 'SERVICE' }  # SERVICE in a comment")
+    QueryCheck(form='SELECT', has_from=False)
+    >>> try:
+    ...     check_query("SELECT * WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }")
+    ... except QueryRefused as exc:
+    ...     print(str(exc).split(":")[0])
+    This endpoint makes no outgoing requests
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from citykg.errors import QueryRefused
+from citykg.evaluate import RESULT_FORMATS, NamedJob, SparqlJob
+from citykg.queries import get_query
+from citykg.web import HttpError, Request, Response, Route, json_response, negotiate
+
+if TYPE_CHECKING:
+    from citykg.serve import Server
+
+__all__ = ["FORMAT_PARAM", "GRAPH_TYPES", "RESULT_TYPES", "QueryCheck", "check_query", "routes"]
+
+#: Media types of SELECT/ASK results, in the server's order of preference → result format.
+RESULT_TYPES: dict[str, str] = {
+    "application/sparql-results+json": "json",
+    "application/json": "json",
+    "application/sparql-results+xml": "xml",
+    "application/xml": "xml",
+    "text/xml": "xml",
+    "text/csv": "csv",
+    "text/tab-separated-values": "tsv",
+}
+#: Media types of CONSTRUCT/DESCRIBE graphs, in the server's order of preference → graph format.
+GRAPH_TYPES: dict[str, str] = {
+    "text/turtle": "turtle",
+    "application/x-turtle": "turtle",
+    "application/n-triples": "nt",
+    "text/plain": "nt",
+    "application/rdf+xml": "rdfxml",
+    "application/ld+json": "jsonld",
+    "application/json": "jsonld",
+}
+#: ``?format=`` values → (result format, graph format); ``None`` where the name has no such kind.
+FORMAT_PARAM: dict[str, tuple[str | None, str | None]] = {
+    "json": ("json", "jsonld"), "xml": ("xml", "rdfxml"), "csv": ("csv", None),
+    "tsv": ("tsv", None), "ttl": (None, "turtle"), "turtle": (None, "turtle"),
+    "nt": (None, "nt"), "rdfxml": (None, "rdfxml"), "jsonld": (None, "jsonld"),
+    # the names SPARQLWrapper sends
+    "json-ld": (None, "jsonld"), "rdf+xml": (None, "rdfxml"), "rdf": (None, "rdfxml"), "n3": (None, "turtle"),
+}
+_UPDATES = {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"}
+# Strings, IRIs and comments: where a keyword is only text.
+_NOISE = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|'
+                    r"'(?:[^'\\\n]|\\.)*'|<[^<>\"{}|^`\\\s]*>|#[^\n]*")
+# A bare word: not part of a prefixed name, a variable, a language tag or a longer word.
+_WORD = re.compile(r"(?<![\w:?$@])[A-Za-z]+(?![\w:])")
+_PROLOGUE = re.compile(r"\s*(?:(?:BASE|PREFIX\s+[^\s:]*:)\s*)*", re.IGNORECASE)
+_READ_ONLY = ("This endpoint is read-only: SPARQL Update is refused. Send SELECT, ASK, "
+              "CONSTRUCT or DESCRIBE queries.")
+
+
+@dataclass(frozen=True)
+class QueryCheck:
+    """What :func:`check_query` learnt: the query form, and whether it names a dataset (FROM)."""
+
+    form: str | None
+    has_from: bool
+
+
+def check_query(text: str) -> QueryCheck:
+    """Apply the safety rules to a query's text, outside its strings, IRIs and comments.
+
+    :raises QueryRefused: if the query calls a SERVICE.
+    :raises HttpError: 403 if it is a SPARQL Update.
+    """
+    cleaned = _NOISE.sub(" ", text)
+    words = {w.upper() for w in _WORD.findall(cleaned)}
+    if "SERVICE" in words:
+        raise QueryRefused("This endpoint makes no outgoing requests: SERVICE is refused. "
+                           "Query the other endpoint yourself, or load its data into the graph.")
+    first = _WORD.match(cleaned, _PROLOGUE.match(cleaned).end())  # type: ignore[union-attr]
+    form = first.group(0).upper() if first else None
+    if form in _UPDATES:
+        raise HttpError(403, _READ_ONLY)
+    return QueryCheck(form=form, has_from="FROM" in words)
+
+
+def _one(params: Sequence[tuple[str, str]], name: str) -> str | None:
+    values = [v for k, v in params if k == name]
+    if len(values) > 1:
+        raise HttpError(400, f"Give '{name}' once; this request gives it {len(values)} times.")
+    return values[0] if values else None
+
+
+def _formats(request: Request, params: Sequence[tuple[str, str]],
+             seen: dict[str, tuple[str | None, str | None]]) -> tuple[str | None, str | None]:
+    """The (result, graph) formats the request asks for, by ``?format=`` or ``Accept``.
+
+    :param seen: the formats of the ``Accept`` headers seen so far (clients send few distinct ones).
+    """
+    name = _one(params, "format")
+    if name is not None:
+        if name not in FORMAT_PARAM:
+            raise HttpError(400, f"Unknown format '{name}'. Use one of: {', '.join(FORMAT_PARAM)}.")
+        return FORMAT_PARAM[name]
+    accept = request.header("accept")
+    if accept not in seen:
+        if len(seen) > 256:
+            seen.clear()
+        results = negotiate(accept, list(RESULT_TYPES))
+        graphs = negotiate(accept, list(GRAPH_TYPES))
+        seen[accept] = (RESULT_TYPES[results] if results else None,
+                        GRAPH_TYPES[graphs] if graphs else None)
+    formats = seen[accept]
+    if formats == (None, None):
+        offered = sorted({*RESULT_TYPES, *GRAPH_TYPES})
+        raise HttpError(406, f"The Accept header ({accept}) takes none of this endpoint's "
+                             f"formats: {', '.join(offered)}.")
+    return formats
+
+
+def _protocol(request: Request) -> tuple[str | None, list[tuple[str, str]]]:
+    """The query text and the parameters of a /sparql request, by the three protocol forms."""
+    params = request.query()
+    if request.method == "POST":
+        media = request.header("content-type").split(";")[0].strip().lower()
+        if media == "application/x-www-form-urlencoded":
+            params = params + request.form()
+        elif media == "application/sparql-query":
+            try:
+                return request.body.decode("utf-8"), params
+            except UnicodeDecodeError as exc:
+                raise HttpError(400, "The query is not UTF-8.") from exc
+        elif media == "application/sparql-update":
+            raise HttpError(403, _READ_ONLY)
+        else:
+            raise HttpError(415, "POST a query as application/sparql-query or as a form "
+                                 "(application/x-www-form-urlencoded) with a 'query' field.")
+    if any(k in ("update", "using-graph-uri", "using-named-graph-uri") for k, _ in params):
+        raise HttpError(403, _READ_ONLY)
+    return _one(params, "query"), params
+
+
+def routes(server: Server) -> list[Route]:
+    """The routes of ``/sparql`` and ``/queries``, answered from ``server``'s workers."""
+
+    seen: dict[str, tuple[str | None, str | None]] = {}
+
+    async def sparql(request: Request) -> Response:
+        text, params = _protocol(request)
+        if text is None:
+            if request.method == "POST":
+                raise HttpError(400, "No query: POST a 'query' field, or GET /sparql?query=….")
+            from citykg.service import description
+
+            return await description(server, request)
+        if not text.strip():
+            raise HttpError(400, "The query is empty.")
+        checked = check_query(text)
+        results, graphs = _formats(request, params, seen)
+        defaults = [v for k, v in params if k == "default-graph-uri"]
+        named = [v for k, v in params if k == "named-graph-uri"]
+        given = bool(defaults or named)
+        job = SparqlJob(store=str(server.build().store), query=text, results_format=results,
+                        graph_format=graphs, max_rows=server.config.max_rows,
+                        union=not checked.has_from,
+                        default_graphs=tuple(defaults) if given else None,
+                        named_graphs=tuple(named) if given else None)
+        return server.respond(await server.answer(job))
+
+    async def catalogue(request: Request) -> Response:
+        return json_response([{**q.to_dict(), "url": f"/queries/{q.name}", "sparql": q.sparql}
+                              for q in server.catalogue().values()])
+
+    async def named(request: Request) -> Response:
+        name = request.path_params["name"]
+        query = server.catalogue().get(name) or get_query(server.project.queries, name)
+        params = [(k, v) for k, v in request.query() if k != "format"]
+        for key, _ in params:
+            _one(params, key)
+        fmt = _one(request.query(), "format")
+        if fmt is None:
+            best = negotiate(request.header("accept"), list(RESULT_TYPES))
+            if best is None:
+                raise HttpError(406, "The Accept header takes none of the formats of a named "
+                                     f"query: {', '.join(RESULT_TYPES)}.")
+            fmt = RESULT_TYPES[best]
+        elif fmt not in RESULT_FORMATS:
+            raise HttpError(400, f"Unknown format '{fmt}'. Use one of: {', '.join(RESULT_FORMATS)}.")
+        job = NamedJob(store=str(server.build().store), query=query, params=tuple(params),
+                       results_format=fmt, max_rows=server.config.max_rows)
+        return server.respond(await server.answer(job))
+
+    return [
+        Route("/sparql", sparql, methods=("GET", "POST")),
+        Route("/queries", catalogue),
+        Route("/queries/{name}", named),
+    ]
+

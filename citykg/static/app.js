@@ -1,0 +1,199 @@
+// The citykg query page: named queries as examples, an editor, a results table, downloads.
+// Everything it needs comes from this server: no CDN, no outside requests.
+"use strict";
+
+const BASE = "https://w3id.org/citykg/";
+const PREFIXES = {
+  "https://w3id.org/citykg/ontology#": "ckg:",
+  "http://www.w3.org/1999/02/22-rdf-syntax-ns#": "rdf:",
+  "http://www.w3.org/2000/01/rdf-schema#": "rdfs:",
+  "http://www.w3.org/2001/XMLSchema#": "xsd:",
+  "http://www.w3.org/2004/02/skos/core#": "skos:",
+  "http://www.wikidata.org/entity/": "wd:",
+};
+const RESULTS = "application/sparql-results+json";
+
+const $ = (id) => document.getElementById(id);
+const state = { named: null, catalogue: [] };
+
+function el(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (key === "class") node.className = value;
+    else node.setAttribute(key, value);
+  }
+  for (const child of children) node.append(child);
+  return node;
+}
+
+// A link target for an IRI: citykg IRIs open their page on this server.
+function hrefOf(iri) {
+  if (iri.startsWith(BASE)) return "/" + iri.slice(BASE.length);
+  return /^https?:\/\//.test(iri) ? iri : null;
+}
+
+function shortIri(iri) {
+  if (iri.startsWith(BASE + "id/")) return iri.slice(BASE.length + 3);
+  for (const [ns, prefix] of Object.entries(PREFIXES)) {
+    if (iri.startsWith(ns) && !/[/#]/.test(iri.slice(ns.length))) return prefix + iri.slice(ns.length);
+  }
+  return iri;
+}
+
+function cell(term) {
+  const td = el("td");
+  if (!term) return td;
+  if (term.type === "uri") {
+    const target = hrefOf(term.value);
+    const text = shortIri(term.value);
+    td.append(target ? el("a", { href: target, title: term.value }, text) : text);
+  } else if (term.type === "bnode") {
+    td.append("_:" + term.value);
+  } else {
+    td.append(el("span", { dir: "auto" }, term.value));
+    if (term["xml:lang"]) td.append(el("span", { class: "lang" }, "@" + term["xml:lang"]));
+    else if (term.datatype && !term.datatype.endsWith("#integer") && !term.datatype.endsWith("#decimal")) {
+      td.append(el("span", { class: "dt" }, shortIri(term.datatype)));
+    }
+  }
+  return td;
+}
+
+function setStatus(text, isError) {
+  const status = $("status");
+  status.textContent = text;
+  status.className = isError ? "status error" : "status";
+}
+
+function showDownloads(makeUrl) {
+  const box = $("downloads");
+  box.replaceChildren("Download:");
+  for (const fmt of ["csv", "tsv", "json", "xml"]) {
+    box.append(el("a", { href: makeUrl(fmt), download: "" }, fmt.toUpperCase()));
+  }
+}
+
+function renderSolutions(doc, capped, elapsed) {
+  const vars = doc.head.vars;
+  const rows = doc.results.bindings;
+  const head = el("tr", {}, ...vars.map((v) => el("th", {}, v)));
+  const body = el("tbody", {}, ...rows.map((row) => el("tr", {}, ...vars.map((v) => cell(row[v])))));
+  $("results").replaceChildren(el("table", { id: "result-table" }, el("thead", {}, head), body));
+  setStatus(`${rows.length} row${rows.length === 1 ? "" : "s"} in ${elapsed} ms`);
+  if (capped) {
+    $("status").append(el("span", { class: "capped" },
+      ` — capped at ${capped} rows; add a LIMIT or narrow the query to see the rest`));
+  }
+}
+
+async function show(response, started) {
+  const elapsed = Math.round(performance.now() - started);
+  const type = (response.headers.get("content-type") || "").split(";")[0];
+  if (!response.ok) {
+    let message = `HTTP ${response.status}`;
+    if (type === "application/json") message = (await response.json()).error || message;
+    $("results").replaceChildren();
+    setStatus(message, true);
+    return;
+  }
+  const capped = response.headers.get("citykg-truncated") ? response.headers.get("citykg-max-rows") : null;
+  if (type === RESULTS || type === "application/json") {
+    const doc = await response.json();
+    if ("boolean" in doc) {
+      $("results").replaceChildren(el("p", { class: "boolean" }, `ASK: ${doc.boolean}`));
+      setStatus(`answered in ${elapsed} ms`);
+    } else {
+      renderSolutions(doc, capped, elapsed);
+    }
+  } else {
+    $("results").replaceChildren(el("pre", { class: "graph" }, await response.text()));
+    setStatus(`${type} in ${elapsed} ms${capped ? ` — capped at ${capped} triples` : ""}`);
+  }
+}
+
+function namedParams() {
+  const params = new URLSearchParams();
+  for (const input of $("params").querySelectorAll("input")) {
+    if (input.value.trim()) params.append(input.name, input.value.trim());
+  }
+  return params;
+}
+
+async function run() {
+  const button = $("run");
+  button.disabled = true;
+  setStatus("Running…");
+  const started = performance.now();
+  try {
+    const text = $("editor").value;
+    if (state.named && text === state.named.sparql) {
+      const params = namedParams();
+      const url = `/queries/${encodeURIComponent(state.named.name)}?${params}`;
+      showDownloads((fmt) => `${url}&format=${fmt}`);
+      await show(await fetch(url, { headers: { Accept: RESULTS } }), started);
+    } else {
+      showDownloads((fmt) => `/sparql?${new URLSearchParams({ query: text, format: fmt })}`);
+      const response = await fetch("/sparql", {
+        method: "POST",
+        headers: { "Content-Type": "application/x-www-form-urlencoded", Accept: `${RESULTS}, text/turtle;q=0.9` },
+        body: new URLSearchParams({ query: text }),
+      });
+      await show(response, started);
+    }
+  } catch (error) {
+    setStatus(`The server cannot be reached: ${error.message}`, true);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function select(query, button) {
+  state.named = query;
+  for (const other of document.querySelectorAll(".query-list button")) other.classList.remove("active");
+  button.classList.add("active");
+  $("named").hidden = false;
+  $("named-title").textContent = query.name;
+  $("named-summary").textContent = query.summary + (query.description ? ". " + query.description : "");
+  const form = $("params");
+  form.replaceChildren(...query.parameters.map((p) => el("label", { title: p.doc },
+    `${p.name} (${p.type}${p.required ? ", required" : ""})`,
+    el("input", { name: p.name, value: query.example[p.name] || "", placeholder: p.doc }))));
+  $("editor").value = query.sparql;
+  $("results").replaceChildren();
+  setStatus("");
+}
+
+async function loadCatalogue() {
+  const list = $("query-list");
+  try {
+    const response = await fetch("/queries", { headers: { Accept: "application/json" } });
+    state.catalogue = await response.json();
+  } catch (error) {
+    list.replaceChildren(el("li", { class: "hint" }, `The catalogue cannot be loaded: ${error.message}`));
+    return;
+  }
+  list.replaceChildren(...state.catalogue.map((query) => {
+    const button = el("button", { type: "button", "data-query": query.name },
+      el("span", { class: "name" }, query.name), el("span", { class: "summary" }, query.summary));
+    button.addEventListener("click", () => select(query, button));
+    return el("li", {}, button);
+  }));
+  const wanted = new URLSearchParams(location.search).get("named");
+  const match = wanted && list.querySelector(`button[data-query="${CSS.escape(wanted)}"]`);
+  if (match) match.click();
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("run").addEventListener("click", run);
+  $("editor").addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      run();
+    }
+  });
+  $("params").addEventListener("submit", (event) => {
+    event.preventDefault();
+    run();
+  });
+  loadCatalogue();
+});

@@ -1,0 +1,246 @@
+"""The HTTP pieces of ``citykg serve``: requests, responses, routes, content negotiation, errors.
+
+citykg's server is a small ASGI application (see :mod:`citykg.serve`). A route maps a method and
+a path template to an ``async`` handler that takes a :class:`Request` and returns a
+:class:`Response`. A handler signals a client error by raising :class:`HttpError` (or a
+:class:`citykg.errors.CitykgError`); every error goes out in one JSON shape::
+
+    {"ok": false, "error": "Unknown query 'x'. See `citykg query --list`.", "status": 404}
+
+Path templates take ``{name}`` (one segment) and ``{name:path}`` (the rest of the path).
+
+Example::
+
+    >>> negotiate("text/csv;q=0.5, application/json", ["text/csv", "application/json"])
+    'application/json'
+    >>> negotiate("image/png", ["text/csv"]) is None
+    True
+    >>> Router([Route("/queries/{name}", handler=None)]).match("GET", "/queries/cities")[1]  # type: ignore[arg-type]
+    {'name': 'cities'}
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl
+
+from citykg.errors import (
+    CitykgError,
+    QueryNotFound,
+    QueryTimeout,
+    StoreError,
+)
+
+__all__ = [
+    "Handler",
+    "HttpError",
+    "Request",
+    "Response",
+    "Route",
+    "Router",
+    "error_response",
+    "json_response",
+    "negotiate",
+    "status_of",
+]
+
+Handler = Callable[["Request"], Awaitable["Response"]]
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One HTTP request, with its body read (and capped) already."""
+
+    method: str
+    path: str
+    raw_path: bytes
+    query_string: bytes
+    headers: Mapping[str, str]
+    body: bytes
+    client: str
+    scheme: str
+    path_params: Mapping[str, str] = field(default_factory=dict)
+
+    def header(self, name: str, default: str = "") -> str:
+        """A request header by its lower-case name (repeated headers joined with ``, ``)."""
+        return self.headers.get(name, default)
+
+    def query(self) -> list[tuple[str, str]]:
+        """The query-string parameters, in order, percent-decoded as UTF-8."""
+        return parse_qsl(self.query_string.decode("latin-1"), keep_blank_values=True,
+                         encoding="utf-8", errors="replace")
+
+    def form(self) -> list[tuple[str, str]]:
+        """The parameters of an ``application/x-www-form-urlencoded`` body.
+
+        :raises HttpError: 400 if the body is not UTF-8.
+        """
+        try:
+            text = self.body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise HttpError(400, "The form body is not UTF-8.") from exc
+        return parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="replace")
+
+    def base_url(self) -> str:
+        """``scheme://host`` as the client addressed this server."""
+        return f"{self.scheme}://{self.header('host') or 'localhost'}"
+
+
+@dataclass(slots=True)
+class Response:
+    """What a handler answers. ``cacheable`` marks an answer that depends only on the request and
+    the build, so the server may keep it until the next build."""
+
+    status: int = 200
+    body: bytes = b""
+    content_type: str = "application/json"
+    headers: tuple[tuple[str, str], ...] = ()
+    cacheable: bool = False
+
+
+class HttpError(Exception):
+    """A request the server refuses, with its HTTP status and a message naming the fix."""
+
+    def __init__(self, status: int, message: str, headers: tuple[tuple[str, str], ...] = ()) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers
+
+
+@dataclass(frozen=True)
+class Route:
+    """A method set and path template, answered by ``handler``.
+
+    :param path: ``/exact``, or a template with ``{name}`` and ``{name:path}`` parts.
+    :param handler: ``async def handler(request: Request) -> Response``.
+    :param methods: the methods it answers (``HEAD`` is answered wherever ``GET`` is).
+    :param max_body: the largest body it accepts, in bytes; ``None`` means the server's limit.
+    :param cors: whether the configured CORS origins may read it (reads yes, writes no).
+    """
+
+    path: str
+    handler: Handler
+    methods: tuple[str, ...] = ("GET",)
+    max_body: int | None = None
+    cors: bool = True
+
+
+class Router:
+    """Finds the route of a request: exact paths by dictionary, templates in order."""
+
+    def __init__(self, routes: Sequence[Route]) -> None:
+        self._exact: dict[str, list[Route]] = {}
+        self._templates: list[tuple[re.Pattern[str], Route]] = []
+        for route in routes:
+            if "{" in route.path:
+                self._templates.append((_compile(route.path), route))
+            else:
+                self._exact.setdefault(route.path, []).append(route)
+
+    def match(self, method: str, path: str) -> tuple[Route, dict[str, str]]:
+        """The route for ``method`` and ``path``, and the template's parameters.
+
+        :raises HttpError: 404 if no route has that path, 405 (with ``Allow``) if none has the method.
+        """
+        candidates: list[tuple[Route, dict[str, str]]] = [(r, {}) for r in self._exact.get(path, ())]
+        if not candidates:
+            for pattern, route in self._templates:
+                found = pattern.fullmatch(path)
+                if found:
+                    candidates.append((route, found.groupdict()))
+        if not candidates:
+            raise HttpError(404, f"Nothing at {path}. See / for the query page, /sparql for the "
+                                 "SPARQL endpoint and /queries for the named queries.")
+        wanted = "GET" if method == "HEAD" else method
+        for route, params in candidates:
+            if wanted in route.methods or (method == "OPTIONS" and route.cors):
+                return route, params
+        allowed = sorted({m for r, _ in candidates for m in r.methods} | {"HEAD"})
+        raise HttpError(405, f"{path} answers {', '.join(allowed)}, not {method}.",
+                        (("allow", ", ".join(allowed)),))
+
+
+def _compile(template: str) -> re.Pattern[str]:
+    parts = re.split(r"(\{\w+(?::path)?\})", template)
+    regex = ""
+    for part in parts:
+        if part.startswith("{"):
+            name, _, kind = part[1:-1].partition(":")
+            regex += f"(?P<{name}>.+)" if kind == "path" else f"(?P<{name}>[^/]+)"
+        else:
+            regex += re.escape(part)
+    return re.compile(regex)
+
+
+def negotiate(accept: str, offers: Sequence[str]) -> str | None:
+    """The offered media type the ``Accept`` header prefers, or ``None`` if it takes none.
+
+    Ties go to the earlier offer, so list offers in the server's order of preference; an empty
+    header takes the first offer.
+    """
+    if not accept.strip():
+        return offers[0] if offers else None
+    ranges: list[tuple[str, str, float]] = []
+    for item in accept.split(","):
+        media, *options = item.strip().split(";")
+        kind, _, sub = media.strip().lower().partition("/")
+        q = 1.0
+        for option in options:
+            key, _, value = option.strip().partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        ranges.append((kind, sub or "*", q))
+    best: tuple[float, str] | None = None
+    for offer in offers:
+        kind, _, sub = offer.partition("/")
+        quality, precision = 0.0, -1
+        for rkind, rsub, q in ranges:
+            if rkind == kind and rsub == sub:
+                level = 2
+            elif rkind == kind and rsub == "*":
+                level = 1
+            elif rkind == "*":
+                level = 0
+            else:
+                continue
+            if level > precision:
+                quality, precision = q, level
+        if precision >= 0 and quality > 0 and (best is None or quality > best[0]):
+            best = (quality, offer)
+    return best[1] if best else None
+
+
+def json_response(data: object, *, status: int = 200, cacheable: bool = False) -> Response:
+    """``data`` as a JSON response (UTF-8, not ASCII-escaped)."""
+    body = json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8") + b"\n"
+    return Response(status, body, "application/json", cacheable=cacheable)
+
+
+def error_response(status: int, message: str, headers: tuple[tuple[str, str], ...] = ()) -> Response:
+    """The one error shape: ``{"ok": false, "error": message, "status": status}``."""
+    body = json.dumps({"ok": False, "error": message, "status": status}, ensure_ascii=False)
+    return Response(status, body.encode("utf-8") + b"\n", "application/json", headers)
+
+
+#: HTTP status of each kind of citykg error; the first match in this order wins.
+_STATUS: tuple[tuple[type[CitykgError], int], ...] = (
+    (QueryNotFound, 404),
+    (QueryTimeout, 504),
+    (StoreError, 503),
+)
+
+
+def status_of(exc: CitykgError) -> int:
+    """The HTTP status for a citykg error: 404 unknown query, 504 timeout, 503 no store, and 400
+    for any other error a request can cause (bad parameter, syntax, a refused SERVICE call)."""
+    for cls, status in _STATUS:
+        if isinstance(exc, cls):
+            return status
+    return 400

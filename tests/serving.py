@@ -1,0 +1,118 @@
+"""Helpers of the server tests: run `citykg serve` as a user would, on 127.0.0.1, and stop it."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+_SERVING = re.compile(r"serving (http://\S+/)")
+
+
+@dataclass
+class Running:
+    """A `citykg serve` process: its URL, its stderr and its access log."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+    stderr: Path
+    access_log: Path
+
+    def log_records(self) -> list[str]:
+        """The access-log lines written so far."""
+        return self.access_log.read_text(encoding="utf-8").splitlines() if self.access_log.exists() else []
+
+    def stop(self) -> None:
+        """Stop the server as Ctrl+C would, and wait for it (and its workers) to exit."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start_server(dist: Path | None, folder: Path, *args: str, root: Path = ROOT,
+                 env: dict[str, str] | None = None, timeout: float = 90.0) -> Running:
+    """Start `citykg --project ROOT [--dist DIST] serve --port 0 ARGS…` and wait until it serves.
+
+    ``env`` adds to (or, with an empty value, removes from) the server's environment. Fails the
+    test (with the server's stderr) if the server exits or does not serve within ``timeout``.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    stderr, access = folder / "stderr.txt", folder / "access.jsonl"
+    environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    for name in ("CITYKG_DIST", "CITYKG_PAUSE_AT"):
+        environment.pop(name, None)
+    for name, value in (env or {}).items():
+        if value:
+            environment[name] = value
+        else:
+            environment.pop(name, None)
+    command = [sys.executable, "-m", "citykg", "--project", str(root),
+               *(("--dist", str(dist)) if dist else ()), "serve",
+               "--port", "0", "--access-log", str(access), *args]
+    with stderr.open("wb") as sink:
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=sink, env=environment)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = _SERVING.search(stderr.read_text(encoding="utf-8", errors="replace"))
+        if found:
+            return Running(found.group(1), process, stderr, access)
+        if process.poll() is not None:
+            raise AssertionError(f"citykg serve exited with {process.returncode}:\n{stderr.read_text()}")
+        time.sleep(0.05)
+    process.kill()
+    raise AssertionError(f"citykg serve did not start in {timeout} s:\n{stderr.read_text()}")
+
+
+@dataclass
+class Listener:
+    """A TCP listener on 127.0.0.1 that records every connection made to it (it must get none)."""
+
+    sock: socket.socket
+    received: list[bytes] = field(default_factory=list)
+    thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.sock.getsockname()[1]}/sparql"
+
+    def serve(self) -> None:
+        self.sock.settimeout(0.1)
+        while self.sock.fileno() != -1:
+            try:
+                conn, _ = self.sock.accept()
+            except (TimeoutError, OSError):
+                continue
+            with conn:
+                conn.settimeout(1)
+                try:
+                    self.received.append(conn.recv(65536) or b"<connected>")
+                except OSError:
+                    self.received.append(b"<connected>")
+
+    def close(self) -> None:
+        self.sock.close()
+        if self.thread:
+            self.thread.join(timeout=2)
+
+
+def listener() -> Listener:
+    """Start a :class:`Listener` in a thread."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+    result = Listener(sock)
+    result.thread = threading.Thread(target=result.serve, daemon=True)
+    result.thread.start()
+    return result

@@ -1,0 +1,85 @@
+"""The query page in headless Chromium (Debian's `chromium`): pick a named query, run it, see its rows.
+
+The page must work with no internet: the test records every request the browser makes and
+checks that each went to the citykg server. A screenshot is kept in tests/artifacts/.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from serving import ROOT, Running, start_server
+
+from citykg.build import BuildResult
+from citykg.project import Project
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = ROOT / "tests" / "artifacts"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+         "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def server(built: tuple[Project, BuildResult], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    project, _ = built
+    running = start_server(project.dist, tmp_path_factory.mktemp("browser-server"))
+    yield running
+    running.stop()
+
+
+def test_the_query_page_runs_a_named_query_and_links_to_entities(server: Running, tmp_path: Path) -> None:
+    assert CHROMIUM.is_file(), (
+        f"The browser test needs Debian's chromium at {CHROMIUM}: run `scripts/setup --dev` as root "
+        "(it installs it), or `apt-get install chromium`.")
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    seen: list[str] = []
+    problems: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch_persistent_context(
+            user_data_dir=str(tmp_path / "profile"), executable_path=str(CHROMIUM), headless=True,
+            args=FLAGS, viewport={"width": 1280, "height": 900})
+        try:
+            page = browser.new_page()
+            page.on("request", lambda request: seen.append(request.url))
+            page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+            page.on("pageerror", lambda error: problems.append(str(error)))
+            page.goto(server.url, wait_until="networkidle")
+
+            page.click('button[data-query="strategies-for-factor"]')
+            assert page.input_value('#params input[name="factor"]') == "W3"
+            assert page.input_value('#params input[name="city"]') == "Mashhad"
+            assert "$factor" in page.input_value("#editor")
+            page.click("#run")
+            page.wait_for_selector("#result-table tbody tr")
+            codes = page.locator("#result-table tbody tr td:first-child").all_inner_texts()
+            assert codes == ["WO1", "WO4", "WT1", "WT2"]
+            assert page.inner_text("#status").startswith("4 rows")
+            assert page.locator('#downloads a[href*="format=csv"]').count() == 1
+            page.screenshot(path=str(ARTIFACTS / "query-page.png"), full_page=True)
+
+            page.fill("#editor", 'SELECT ?factor ?label WHERE { ?factor ckg:code "W3" ; rdfs:label ?label '
+                                 'FILTER (LANG(?label) = "en") }')
+            page.keyboard.press("Control+Enter")
+            page.wait_for_selector('#result-table a[href="/id/study/mashhad-oic/factor/W3"]')
+            page.click('#result-table a[href="/id/study/mashhad-oic/factor/W3"]')
+            page.wait_for_selector("h1")
+            assert "City-diplomacy activities not properly used" in page.inner_text("h1")
+            assert page.locator('a[href="/id/study/mashhad-oic/strategy/WO1"]').count() >= 1
+            page.screenshot(path=str(ARTIFACTS / "entity-page.png"), full_page=True)
+
+            page.goto(server.url, wait_until="networkidle")
+            page.fill("#editor", "SELECT ?x WHERE { ?x ?y }")
+            page.click("#run")
+            page.wait_for_selector("#status.error")
+            assert "does not parse" in page.inner_text("#status")
+        finally:
+            browser.close()
+    origin = urlsplit(server.url).netloc
+    assert seen and all(urlsplit(url).netloc == origin for url in seen), seen
+    assert [p for p in problems if "status of 400" not in p] == []  # the 400 is the malformed query's
+    assert (ARTIFACTS / "query-page.png").stat().st_size > 10_000

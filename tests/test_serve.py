@@ -1,0 +1,563 @@
+"""`citykg serve`: real servers on 127.0.0.1, queried with httpx and SPARQLWrapper as a user would.
+
+Two servers start once for this module from the session's build: one with the default limits,
+one with tight limits (1 s timeout, 5 rows, 2 KiB bodies, CORS for one origin). The reload test
+starts its own server on an empty dist, which also checks that `citykg serve` builds first.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from xml.etree import ElementTree
+
+import httpx
+import pytest
+from click.testing import CliRunner
+from pyoxigraph import Literal, NamedNode, Quad, QueryResultsFormat, RdfFormat, Store, parse, parse_query_results
+from serving import ROOT, Running, listener, start_server
+from SPARQLWrapper import CSV, JSON, POST, POSTDIRECTLY, TURTLE, SPARQLWrapper
+
+from citykg.build import BuildResult
+from citykg.cli import cli
+from citykg.project import Project
+
+ID = "https://w3id.org/citykg/id/"
+GRAPH = "https://w3id.org/citykg/graph/"
+W3 = ID + "study/mashhad-oic/factor/W3"
+WO1 = ID + "study/mashhad-oic/strategy/WO1"
+LABELS_OF_W3 = f"SELECT ?label WHERE {{ <{W3}> rdfs:label ?label }} ORDER BY ?label"
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+RESULTS_JSON = "application/sparql-results+json"
+
+
+@pytest.fixture(scope="module")
+def server(built: tuple[Project, BuildResult], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    """A server with every default limit."""
+    project, _ = built
+    running = start_server(project.dist, tmp_path_factory.mktemp("default-server"))
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def tight(built: tuple[Project, BuildResult], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    """A server with small limits, to reach them quickly."""
+    project, _ = built
+    running = start_server(project.dist, tmp_path_factory.mktemp("tight-server"), "--timeout", "1",
+                           "--max-rows", "5", "--max-body", "2048", "--cors", "https://example.org")
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def client(server: Running) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+        yield http
+
+
+@pytest.fixture(scope="module")
+def tight_client(tight: Running) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=tight.url, timeout=30) as http:
+        yield http
+
+
+def select(client: httpx.Client, query: str, **params: str) -> list[dict[str, dict[str, str]]]:
+    response = client.get("/sparql", params={"query": query, **params}, headers={"Accept": RESULTS_JSON})
+    assert response.status_code == 200, response.text
+    return response.json()["results"]["bindings"]  # type: ignore[no-any-return]
+
+
+def count(client: httpx.Client, query: str, **params: str) -> int:
+    return int(select(client, query, **params)[0]["n"]["value"])
+
+
+def assert_error(response: httpx.Response, status: int, *words: str) -> str:
+    """The one error shape, with the status and the words the message must contain."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/json"
+    body = response.json()
+    assert body["ok"] is False and body["status"] == status
+    for word in words:
+        assert word in body["error"], body["error"]
+    return str(body["error"])
+
+
+# ----------------------------------------------------------------- SPARQL 1.1 Protocol
+
+
+def test_the_three_protocol_forms_give_the_same_answer(client: httpx.Client) -> None:
+    by_get = client.get("/sparql", params={"query": LABELS_OF_W3}, headers={"Accept": RESULTS_JSON})
+    by_form = client.post("/sparql", data={"query": LABELS_OF_W3}, headers={"Accept": RESULTS_JSON})
+    by_body = client.post("/sparql", content=LABELS_OF_W3.encode(),
+                          headers={"Content-Type": "application/sparql-query", "Accept": RESULTS_JSON})
+    assert by_get.status_code == by_form.status_code == by_body.status_code == 200
+    assert by_get.headers["content-type"] == RESULTS_JSON
+    assert by_get.json() == by_form.json() == by_body.json()
+    labels = {(b["label"]["value"], b["label"]["xml:lang"]) for b in by_get.json()["results"]["bindings"]}
+    assert ("City-diplomacy activities not properly used and not yielding worthwhile results", "en") in labels
+    assert {lang for _, lang in labels} == {"en", "fa"}
+
+
+@pytest.mark.parametrize(("accept", "content_type", "fmt"), [
+    ("application/sparql-results+xml", "application/sparql-results+xml", QueryResultsFormat.XML),
+    ("text/csv", "text/csv; charset=utf-8", QueryResultsFormat.CSV),
+    ("text/tab-separated-values", "text/tab-separated-values; charset=utf-8", QueryResultsFormat.TSV),
+    ("application/json", RESULTS_JSON, QueryResultsFormat.JSON),
+    ("*/*", RESULTS_JSON, QueryResultsFormat.JSON),
+    ("text/html;q=0.9, text/csv;q=0.5", "text/csv; charset=utf-8", QueryResultsFormat.CSV),
+])
+def test_select_results_are_negotiated(client: httpx.Client, accept: str, content_type: str,
+                                       fmt: QueryResultsFormat) -> None:
+    response = client.get("/sparql", params={"query": LABELS_OF_W3}, headers={"Accept": accept})
+    assert response.status_code == 200 and response.headers["content-type"] == content_type
+    assert response.headers["vary"] == "accept"
+    if fmt == QueryResultsFormat.CSV:  # lossy: pyoxigraph does not read it back
+        assert next(csv.reader(io.StringIO(response.text)))[0] == "label"
+        assert len(response.text.splitlines()) == 3
+    else:
+        assert len(list(parse_query_results(response.content, format=fmt))) == 2  # type: ignore[arg-type]
+
+
+def test_ask_answers_a_boolean(client: httpx.Client) -> None:
+    yes = client.get("/sparql", params={"query": f"ASK {{ <{W3}> ?p ?o }}"})
+    no = client.get("/sparql", params={"query": "ASK { <http://example.org/none> ?p ?o }"},
+                    headers={"Accept": "application/sparql-results+xml"})
+    assert yes.json() == {"head": {}, "boolean": True}
+    assert ElementTree.fromstring(no.content).find("{http://www.w3.org/2005/sparql-results#}boolean").text == "false"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(("accept", "fmt"), [
+    ("text/turtle", RdfFormat.TURTLE), ("application/n-triples", RdfFormat.N_TRIPLES),
+    ("application/rdf+xml", RdfFormat.RDF_XML), ("application/ld+json", RdfFormat.JSON_LD),
+])
+def test_construct_and_describe_graphs_are_negotiated(client: httpx.Client, accept: str, fmt: RdfFormat) -> None:
+    construct = client.get("/sparql", params={"query": f"CONSTRUCT WHERE {{ <{W3}> rdfs:label ?l }}"},
+                           headers={"Accept": accept})
+    assert construct.status_code == 200 and construct.headers["content-type"].startswith(accept)
+    triples = list(parse(construct.content, format=fmt))
+    assert len(triples) == 2 and {t.subject for t in triples} == {NamedNode(W3)}
+    describe = client.get("/sparql", params={"query": f"DESCRIBE <{W3}>"}, headers={"Accept": accept})
+    assert NamedNode(W3) in {t.subject for t in parse(describe.content, format=fmt)}
+
+
+def test_format_parameter_overrides_accept(client: httpx.Client) -> None:
+    response = client.get("/sparql", params={"query": LABELS_OF_W3, "format": "csv"},
+                          headers={"Accept": RESULTS_JSON})
+    assert response.headers["content-type"].startswith("text/csv")
+    assert response.text.splitlines()[0] == "label"
+    assert_error(client.get("/sparql", params={"query": LABELS_OF_W3, "format": "yaml"}), 400, "yaml")
+
+
+def test_an_unsupported_accept_is_406(client: httpx.Client) -> None:
+    assert_error(client.get("/sparql", params={"query": LABELS_OF_W3}, headers={"Accept": "image/png"}),
+                 406, "image/png", "application/sparql-results+json")
+    construct = client.get("/sparql", params={"query": f"CONSTRUCT WHERE {{ <{W3}> ?p ?o }}"},
+                           headers={"Accept": "text/csv"})
+    assert_error(construct, 406, "CONSTRUCT", "text/turtle")
+
+
+def test_a_malformed_query_is_400_saying_what_and_where(client: httpx.Client) -> None:
+    error = assert_error(client.get("/sparql", params={"query": "SELECT ?x WHERE { ?x ?y }"}), 400,
+                         "does not parse", "error at 1:")
+    assert "expected" in error
+    assert_error(client.get("/sparql", params={"query": "  "}), 400, "empty")
+    assert_error(client.get("/sparql", params=[("query", "ASK {}"), ("query", "ASK {}")]), 400, "once")
+    assert_error(client.post("/sparql", content=b"ASK {}", headers={"Content-Type": "text/plain"}), 415)
+    assert_error(client.post("/sparql", content=b"\xff\xfe", headers={"Content-Type": "application/sparql-query"}),
+                 400, "UTF-8")
+
+
+def test_the_default_graph_is_the_union_of_the_named_graphs(client: httpx.Client, store: Store) -> None:
+    expected = len(store)
+    assert count(client, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }") == expected
+    graphs = select(client, "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
+    assert {b["g"]["value"] for b in graphs} == {g.value for g in store.named_graphs()}
+
+
+def test_default_and_named_graph_uris_select_the_dataset(client: httpx.Client, store: Store) -> None:
+    tabriz = GRAPH + "tabriz-2024"
+    size = len(list(store.quads_for_pattern(None, None, None, NamedNode(tabriz))))
+    assert 0 < size < len(store)
+    assert count(client, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", **{"default-graph-uri": tabriz}) == size
+    named = select(client, "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", **{"named-graph-uri": tabriz})
+    assert [b["g"]["value"] for b in named] == [tabriz]
+    assert count(client, f"SELECT (COUNT(*) AS ?n) FROM <{tabriz}> WHERE {{ ?s ?p ?o }}") == size
+    # The protocol's dataset wins over the query's.
+    assert count(client, f"SELECT (COUNT(*) AS ?n) FROM <{GRAPH}reference> WHERE {{ ?s ?p ?o }}",
+                 **{"default-graph-uri": tabriz}) == size
+
+
+def test_without_a_query_sparql_describes_the_service(client: httpx.Client, store: Store) -> None:
+    response = client.get("/sparql")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/turtle")
+    triples = list(parse(response.content, format=RdfFormat.TURTLE))
+    sd = "http://www.w3.org/ns/sparql-service-description#"
+    endpoint = NamedNode(client.base_url.join("/sparql").__str__())
+    assert any(t.subject == endpoint and t.object == NamedNode(sd + "Service") for t in triples)
+    assert {t.object for t in triples if t.predicate == NamedNode(sd + "name")} == set(store.named_graphs())
+    assert any(t.object == NamedNode(sd + "UnionDefaultGraph") for t in triples)
+    as_jsonld = client.get("/sparql", headers={"Accept": "application/ld+json"})
+    assert as_jsonld.headers["content-type"] == "application/ld+json" and as_jsonld.json()
+
+
+def test_sparqlwrapper_queries_it_as_any_endpoint(server: Running) -> None:
+    endpoint = SPARQLWrapper(server.url + "sparql")
+    endpoint.setQuery(LABELS_OF_W3)
+    endpoint.setReturnFormat(JSON)
+    rows = endpoint.queryAndConvert()["results"]["bindings"]  # type: ignore[index]
+    assert len(rows) == 2
+    endpoint.setMethod(POST)
+    endpoint.setReturnFormat(CSV)
+    assert endpoint.queryAndConvert().decode().splitlines()[0] == "label"  # type: ignore[union-attr]
+    endpoint.setRequestMethod(POSTDIRECTLY)
+    endpoint.setQuery(f"CONSTRUCT WHERE {{ <{W3}> rdfs:label ?l }}")
+    endpoint.setReturnFormat(TURTLE)
+    assert b"City-diplomacy activities" in endpoint.queryAndConvert()  # type: ignore[operator]
+
+
+def test_head_answers_headers_only(client: httpx.Client) -> None:
+    response = client.head("/sparql", params={"query": LABELS_OF_W3})
+    assert response.status_code == 200 and response.content == b""
+    assert int(response.headers["content-length"]) > 100
+
+
+def test_a_repeated_query_comes_from_the_cache(client: httpx.Client) -> None:
+    query = "SELECT ?s WHERE { ?s a ckg:Strategy } ORDER BY ?s LIMIT 3"
+    before = client.get("/health").json()["cache"]["hits"]
+    first = client.get("/sparql", params={"query": query})
+    second = client.get("/sparql", params={"query": query})
+    assert first.content == second.content
+    assert client.get("/health").json()["cache"]["hits"] == before + 1
+
+
+def test_identical_requests_in_flight_share_one_evaluation(server: Running, client: httpx.Client) -> None:
+    heavy = ("SELECT ?t (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?t ; ?p ?o OPTIONAL { ?s rdfs:label ?l } } "
+             "GROUP BY ?t #" + "shared" * 20)
+    target = len(httpx.QueryParams({"query": heavy}).__str__())
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: client.get("/sparql", params={"query": heavy}), range(8)))
+    assert {a.status_code for a in answers} == {200} and len({a.content for a in answers}) == 1
+    time.sleep(0.3)
+    records = [json.loads(line) for line in server.log_records()]
+    caching = [r["cache"] for r in records if r["path"] == "/sparql" and r["query_bytes"] == target]
+    assert sorted(caching) == ["hit"] * 7 + ["miss"]  # one evaluation; seven waited for it
+
+
+# ----------------------------------------------------------------- safety
+
+
+def test_sparql_update_is_refused(client: httpx.Client, store: Store) -> None:
+    insert = "INSERT DATA { <http://example.org/a> <http://example.org/b> <http://example.org/c> }"
+    assert_error(client.post("/sparql", content=insert.encode(),
+                             headers={"Content-Type": "application/sparql-update"}), 403, "read-only")
+    assert_error(client.post("/sparql", data={"update": insert}), 403, "read-only")
+    assert_error(client.get("/sparql", params={"query": insert}), 403, "read-only")
+    assert_error(client.get("/sparql", params={"query": "PREFIX ex: <http://example.org/> LOAD <http://127.0.0.1:9/x>"}),
+                 403, "read-only")
+    assert count(client, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }") == len(store)
+
+
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH"])
+def test_there_are_no_graph_store_writes(client: httpx.Client, method: str) -> None:
+    assert_error(client.request(method, "/sparql", params={"graph": GRAPH + "x"}, content=b"<a> <b> <c> ."),
+                 405, "GET, HEAD, POST")
+    assert client.request(method, "/store", content=b"x").status_code == 404
+
+
+@pytest.mark.parametrize("template", [
+    "SELECT * WHERE {{ SERVICE <{url}> {{ ?s ?p ?o }} }}",
+    "select * where {{ service silent <{url}> {{ ?s ?p ?o }} }}",
+    "SELECT * WHERE {{ ?x ?y ?z .SERVICE <{url}> {{ ?s ?p ?o }} }}",
+    "SELECT * WHERE {{ {{ SELECT ?s WHERE {{ SeRvIcE <{url}> {{ ?s ?p ?o }} }} }} }}",
+    "SELECT * WHERE {{ BIND(<{url}> AS ?e) SERVICE ?e {{ ?s ?p ?o }} }}",
+])
+def test_service_is_refused_and_nothing_leaves_the_server(client: httpx.Client, template: str) -> None:
+    sink = listener()
+    try:
+        assert_error(client.get("/sparql", params={"query": template.format(url=sink.url)}), 400,
+                     "SERVICE is refused")
+        time.sleep(0.3)
+        assert sink.received == []
+    finally:
+        sink.close()
+
+
+def test_service_in_strings_iris_and_comments_is_not_a_call(client: httpx.Client) -> None:
+    query = ('SELECT ?x WHERE { VALUES ?x { "SERVICE <http://127.0.0.1:9/> {}" <http://example.org/SERVICE> } }'
+             " # SERVICE <http://127.0.0.1:9/>")
+    assert len(select(client, query)) == 2
+
+
+def test_from_and_from_named_select_local_graphs_only(client: httpx.Client) -> None:
+    sink = listener()
+    try:
+        query = (f"SELECT (COUNT(*) AS ?n) FROM <{sink.url}/a> FROM NAMED <{sink.url}/b> "
+                 "WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }")
+        assert count(client, query) == 0
+        assert count(client, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", **{"default-graph-uri": sink.url}) == 0
+        time.sleep(0.3)
+        assert sink.received == []
+    finally:
+        sink.close()
+
+
+def test_defaults_bind_loopback_with_safe_limits(server: Running, client: httpx.Client) -> None:
+    assert server.url.startswith("http://127.0.0.1:")
+    port = int(server.url.rsplit(":", 1)[1].strip("/"))
+    listening = [line.split() for line in Path("/proc/net/tcp").read_text().splitlines()[1:]]
+    local = [fields[1] for fields in listening if fields[3] == "0A" and int(fields[1].split(":")[1], 16) == port]
+    assert local == [f"0100007F:{port:04X}"]  # 127.0.0.1 only
+    limits = client.get("/health").json()["limits"]
+    assert limits == {"timeout": 10.0, "max_rows": 10000, "max_body": 1048576, "worker_memory_mb": 4096}
+    assert "access-control-allow-origin" not in client.get("/queries", headers={"Origin": "https://x.org"}).headers
+
+
+def test_a_runaway_query_is_stopped_while_others_are_answered(tight: Running, tight_client: httpx.Client) -> None:
+    before = tight_client.get("/health").json()["workers"]
+    outcome: dict[str, object] = {}
+
+    def runaway() -> None:
+        started = time.monotonic()
+        outcome["response"] = tight_client.get("/sparql", params={"query": RUNAWAY})
+        outcome["seconds"] = time.monotonic() - started
+
+    thread = threading.Thread(target=runaway)
+    thread.start()
+    time.sleep(0.2)
+    fast = []
+    while thread.is_alive():
+        started = time.monotonic()
+        response = tight_client.get("/sparql", params={"query": LABELS_OF_W3, "format": "tsv",
+                                                       "n": str(len(fast))})  # no cache hits
+        fast.append((response.status_code, time.monotonic() - started))
+    thread.join()
+    assert_error(outcome["response"], 504, "1 s limit", "stopped")  # type: ignore[arg-type]
+    assert 0.9 < outcome["seconds"] < 5  # type: ignore[operator]
+    assert len(fast) >= 3 and all(status == 200 and seconds < 0.5 for status, seconds in fast), fast
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        after = tight_client.get("/health").json()["workers"]
+        if after["replaced"] == before["replaced"] + 1 and len(after["pids"]) == 2 and after["idle"] == 2:
+            break
+        time.sleep(0.1)
+    assert after["replaced"] == before["replaced"] + 1 and len(after["pids"]) == 2
+    gone = set(before["pids"]) - set(after["pids"])
+    assert len(gone) == 1  # the runaway's worker was killed (and reaped), so its query truly stopped
+    assert not Path(f"/proc/{gone.pop()}").exists()
+    assert len(select(tight_client, LABELS_OF_W3)) == 2
+
+
+def test_rows_are_capped_and_a_capped_answer_says_so(tight_client: httpx.Client) -> None:
+    query = "SELECT ?s ?p ?o WHERE { ?s ?p ?o } LIMIT 100"
+    response = tight_client.get("/sparql", params={"query": query})
+    assert response.headers["citykg-truncated"] == "true" and response.headers["citykg-max-rows"] == "5"
+    body = response.json()
+    assert len(body["results"]["bindings"]) == 5 and body["citykg"] == {"truncated": True, "maxRows": 5}
+    as_csv = tight_client.get("/sparql", params={"query": query, "format": "csv"})
+    assert len(as_csv.text.splitlines()) == 6
+    graph = tight_client.get("/sparql", params={"query": "CONSTRUCT WHERE { ?s ?p ?o }"}, headers={"Accept": "text/turtle"})
+    assert graph.headers["citykg-truncated"] == "true" and len(list(parse(graph.content, format=RdfFormat.TURTLE))) == 5
+    named = tight_client.get("/queries/tows-matrix", params={"city": "Mashhad"})
+    assert named.headers["citykg-truncated"] == "true" and len(named.json()["results"]["bindings"]) == 5
+    small = tight_client.get("/sparql", params={"query": LABELS_OF_W3})
+    assert "citykg-truncated" not in small.headers and "citykg" not in small.json()
+
+
+def test_request_bodies_are_capped(tight_client: httpx.Client) -> None:
+    big = "SELECT * WHERE { ?s ?p ?o } #" + "x" * 4096
+    assert_error(tight_client.post("/sparql", content=big.encode(),
+                                   headers={"Content-Type": "application/sparql-query"}), 413, "2048-byte limit")
+    assert tight_client.post("/sparql", content=LABELS_OF_W3.encode(),
+                             headers={"Content-Type": "application/sparql-query"}).status_code == 200
+
+
+def test_cors_lets_only_the_configured_origins_read(tight_client: httpx.Client) -> None:
+    allowed = tight_client.get("/sparql", params={"query": LABELS_OF_W3}, headers={"Origin": "https://example.org"})
+    assert allowed.headers["access-control-allow-origin"] == "https://example.org"
+    assert "citykg-truncated" in allowed.headers["access-control-expose-headers"]
+    other = tight_client.get("/sparql", params={"query": LABELS_OF_W3}, headers={"Origin": "https://evil.example"})
+    assert "access-control-allow-origin" not in other.headers
+    preflight = tight_client.options("/sparql", headers={"Origin": "https://example.org",
+                                                         "Access-Control-Request-Method": "POST"})
+    assert preflight.status_code == 204 and "POST" in preflight.headers["access-control-allow-methods"]
+
+
+def test_every_request_is_a_json_line_in_the_access_log(server: Running, client: httpx.Client) -> None:
+    client.get("/sparql", params={"query": LABELS_OF_W3, "log": "check"})
+    client.get("/nowhere")
+    time.sleep(0.2)
+    records = [json.loads(line) for line in server.log_records()]
+    assert {"time", "client", "method", "path", "status", "bytes", "ms", "cache"} <= set(records[-1])
+    assert any(r["path"] == "/sparql" and r["status"] == 200 for r in records)
+    missing = [r for r in records if r["path"] == "/nowhere"]
+    assert missing and missing[-1]["status"] == 404 and "Nothing at /nowhere" in missing[-1]["error"]
+
+
+def test_a_busy_port_is_a_clear_error(built: tuple[Project, BuildResult]) -> None:
+    project, _ = built
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = str(taken.getsockname()[1])
+        done = subprocess.run([sys.executable, "-m", "citykg", "--dist", str(project.dist), "serve", "--port", port],
+                              capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert f"Cannot listen on 127.0.0.1:{port}" in done.stderr and "--port" in done.stderr
+
+
+# ----------------------------------------------------------------- named queries
+
+
+def test_the_catalogue_lists_every_named_query(client: httpx.Client) -> None:
+    catalogue = client.get("/queries").json()
+    names = sorted(p.stem for p in (ROOT / "queries").glob("*.rq"))
+    assert sorted(q["name"] for q in catalogue) == names
+    factor = next(q for q in catalogue if q["name"] == "strategies-for-factor")
+    assert factor["columns"] == ["code", "label", "type"]
+    assert [(p["name"], p["type"], p["required"]) for p in factor["parameters"]] == [
+        ("factor", "code", True), ("city", "city", False)]
+    assert factor["example"] == {"factor": "W3", "city": "Mashhad"} and "SELECT" in factor["sparql"]
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "tsv"])
+def test_a_named_query_answers_as_the_cli_does(client: httpx.Client, built: tuple[Project, BuildResult],
+                                               fmt: str) -> None:
+    project, _ = built
+    cli_output = CliRunner().invoke(cli, ["--dist", str(project.dist), "query", "strategies-for-factor",
+                                          "-p", "factor=W3", "-p", "city=Mashhad", "--format", fmt])
+    assert cli_output.exit_code == 0
+    response = client.get("/queries/strategies-for-factor", params={"factor": "W3", "city": "Mashhad", "format": fmt})
+    assert response.status_code == 200 and response.text == cli_output.stdout
+    codes = [line.split(",")[0] for line in cli_output.stdout.splitlines()[1:]] if fmt == "csv" else None
+    assert codes in (None, ["WO1", "WO4", "WT1", "WT2"])
+
+
+def test_named_query_formats_by_accept(client: httpx.Client) -> None:
+    xml = client.get("/queries/cities", headers={"Accept": "application/sparql-results+xml"})
+    assert xml.headers["content-type"] == "application/sparql-results+xml"
+    assert len(list(parse_query_results(xml.content, format=QueryResultsFormat.XML))) >= 2  # type: ignore[arg-type]
+    assert_error(client.get("/queries/cities", headers={"Accept": "text/turtle"}), 406)
+
+
+def test_named_query_parameter_errors_are_the_clis(client: httpx.Client, built: tuple[Project, BuildResult]) -> None:
+    project, _ = built
+    cases = [({"city": "Mashhad"}, ["-p", "city=Mashhad"]), ({"factor": "W3", "town": "x"}, ["-p", "factor=W3", "-p", "town=x"]),
+             ({"factor": "W3", "city": "Mashad"}, ["-p", "factor=W3", "-p", "city=Mashad"]), ({"factor": "Z"}, ["-p", "factor=Z"])]
+    for params, args in cases:
+        result = CliRunner().invoke(cli, ["--dist", str(project.dist), "query", "strategies-for-factor", *args])
+        assert result.exit_code == 2
+        message = result.stderr.strip().removeprefix("Error: ")
+        assert assert_error(client.get("/queries/strategies-for-factor", params=params), 400) == message
+    assert_error(client.get("/queries/strategy-for-factor"), 404, "Did you mean 'strategies-for-factor'?")
+
+
+# ----------------------------------------------------------------- linked data
+
+
+def links(page: str) -> list[str]:
+    import re
+
+    return re.findall(r'href="([^"]+)"', page)
+
+
+def test_a_reader_clicks_from_a_strategy_to_its_factors_and_their_sources(client: httpx.Client) -> None:
+    strategy = client.get("/id/study/mashhad-oic/strategy/WO1", headers={"Accept": "text/html"})
+    assert strategy.status_code == 200 and strategy.headers["content-type"].startswith("text/html")
+    assert "Devise a suitable mechanism for attracting foreign investment" in strategy.text
+    assert "default-src 'self'" in strategy.headers["content-security-policy"]
+    factor_link = "/id/study/mashhad-oic/factor/W3"
+    assert factor_link in links(strategy.text)
+    factor = client.get(factor_link, headers={"Accept": "text/html"})
+    assert "City-diplomacy activities not properly used" in factor.text
+    assert "/id/study/mashhad-oic/strategy/WO1" in links(factor.text)  # referenced by, back to the strategy
+    source = next(link for link in links(factor.text) if link.startswith("/id/source/mashhad-oic/"))
+    row = client.get(source, headers={"Accept": "text/html"})
+    assert row.status_code == 200 and "mashhad-oic" in row.text
+
+
+@pytest.mark.parametrize(("accept", "fmt"), [("text/turtle", RdfFormat.TURTLE), ("application/ld+json", RdfFormat.JSON_LD),
+                                             ("application/n-triples", RdfFormat.N_TRIPLES)])
+def test_entity_pages_are_data_for_programs(client: httpx.Client, accept: str, fmt: RdfFormat, store: Store) -> None:
+    response = client.get("/id/study/mashhad-oic/strategy/WO1", headers={"Accept": accept})
+    assert response.headers["content-type"].startswith(accept)
+    triples = {q.triple for q in parse(response.content, format=fmt)}
+    expected = {q.triple for q in store.quads_for_pattern(NamedNode(WO1), None, None, None)}
+    assert expected and expected <= triples
+    as_param = client.get("/id/study/mashhad-oic/strategy/WO1", params={"format": "ttl"})
+    assert as_param.headers["content-type"].startswith("text/turtle")
+
+
+def test_ontology_and_graph_pages(client: httpx.Client) -> None:
+    ontology = client.get("/ontology", headers={"Accept": "text/html"})
+    assert ontology.status_code == 200 and 'id="Strength"' in ontology.text
+    terms = list(parse(client.get("/ontology", params={"format": "ttl"}).content, format=RdfFormat.TURTLE))
+    assert any(t.subject == NamedNode("https://w3id.org/citykg/ontology#Strength") for t in terms)
+    graph = client.get("/graph/tabriz-2024", headers={"Accept": "text/html"})
+    assert graph.status_code == 200 and "triples about" in graph.text
+
+
+def test_an_unknown_iri_is_a_404(client: httpx.Client) -> None:
+    assert_error(client.get("/id/study/mashhad-oic/factor/W99"), 404, "says nothing about")
+    assert_error(client.get("/nowhere"), 404, "Nothing at /nowhere")
+
+
+# ----------------------------------------------------------------- the page, health, reload
+
+
+def test_the_query_page_is_self_contained(client: httpx.Client) -> None:
+    page = client.get("/")
+    assert page.status_code == 200 and "default-src 'self'" in page.headers["content-security-policy"]
+    for asset in ["/static/app.js", "/static/style.css", "/"]:
+        text = client.get(asset).text
+        assert asset == "/" or client.get(asset).status_code == 200
+        outside = [url for url in links(text) + [s for s in text.split('"') if s.startswith("http")]
+                   if url.startswith(("http://", "https://", "//")) and "w3id.org" not in url and "w3.org" not in url
+                   and "wikidata.org" not in url]
+        assert outside == [], asset
+
+
+def test_health_reports_the_build(client: httpx.Client, built: tuple[Project, BuildResult], store: Store) -> None:
+    _, result = built
+    health = client.get("/health").json()
+    assert health["ok"] is True and health["build"] == result.build_id
+    assert health["quads"] == len(store) and health["graphs"] == 4 and health["workers"]["size"] == 2
+
+
+def test_serve_builds_first_then_follows_new_builds(tmp_path: Path) -> None:
+    dist = tmp_path / "dist"
+    running = start_server(dist, tmp_path / "server", "--access-log", "off")
+    try:
+        assert "building it" in running.stderr.read_text()
+        probe = f"ASK {{ <{ID}probe> <{ID}probe> 'new build' }}"
+        with httpx.Client(base_url=running.url, timeout=30) as http:
+            first = http.get("/health").json()["build"]
+            assert http.get("/sparql", params={"query": probe}).json()["boolean"] is False
+            # A later build (or an accepted submission) writes a new build folder and switches the link.
+            current = (dist / "current").resolve()
+            shutil.copytree(current, dist / "builds" / "probe")
+            store = Store(str(dist / "builds" / "probe" / "store"))
+            store.add(Quad(NamedNode(ID + "probe"), NamedNode(ID + "probe"), Literal("new build"), NamedNode(GRAPH + "probe")))
+            store.flush()
+            del store
+            (dist / ".current-test").symlink_to(Path("builds") / "probe")
+            os.replace(dist / ".current-test", dist / "current")
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and http.get("/health").json()["build"] == first:
+                time.sleep(0.1)
+            assert http.get("/health").json()["build"] == "probe"
+            assert http.get("/sparql", params={"query": probe}).json()["boolean"] is True
+    finally:
+        running.stop()
+    assert running.process.returncode == 0

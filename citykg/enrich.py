@@ -1,0 +1,276 @@
+"""Turn links and what Wikidata says about the linked cities into two named graphs.
+
+- :func:`link_quads` writes the links graph (``…/graph/wikidata-links``): one
+  :ckg:`WikidataLink` per decided record (method, score, reasons, the item) derived from a
+  :ckg:`Retrieval` (endpoint and date), and ``ckg:wikidataId`` on records that had no QID.
+- :func:`enrichment` writes the Wikidata graph (``…/graph/wikidata``): for each linked city its
+  English and Persian labels, coordinates (a GeoSPARQL geometry with WKT), population and P190
+  partners. Each partner becomes a :ckg:`City` (with label, country and provenance) unless the
+  project already has it, and each twinning a :ckg:`Partnership` of type
+  ``ckg:twinningStatement`` sourced to the retrieval, with the ``ckg:twinnedWith`` shortcut.
+  Partner countries the project lacks become :ckg:`Country` records with their ISO codes.
+
+A partner that the endpoint gives no English label, no country or a country without ISO codes
+cannot be a valid city of the graph; it is left out and reported in :attr:`Enrichment.skipped`.
+
+Example::
+
+    >>> retrieval("https://query.wikidata.org/sparql", date(2025, 1, 31))
+    'https://w3id.org/citykg/id/retrieval/479c34c9a197/2025-01-31'
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from pyoxigraph import Literal, NamedNode, Quad
+
+from citykg import __version__, iris
+from citykg.iris import CKG, GEO, PROV, RDF, RDFS, SKOS, XSD
+from citykg.items import Facts, fetch_facts
+from citykg.reconcile import Decision, Match
+from citykg.wikidata import Client, chunks, iri, values
+
+__all__ = ["LINKS_GRAPH", "WIKIDATA_GRAPH", "Enrichment", "Record", "RecordLink", "enrichment",
+           "link_quads", "retrieval"]
+
+#: The named graph of the links, and the one of what Wikidata says about the linked cities.
+LINKS_GRAPH = iris.graph("wikidata-links")
+WIKIDATA_GRAPH = iris.graph("wikidata")
+_ARABIC = re.compile(r"[\u0600-\u06FF]")
+_A = NamedNode(RDF + "type")
+
+
+@dataclass(frozen=True)
+class Record:
+    """A city or country of the project, as linking sees it.
+
+    :param kind: ``city`` or ``country``.
+    :param key: its id (``tabriz``) or ISO 3166-1 code (``IR``): the last part of its IRI.
+    :param names: its English and Persian labels.
+    :param country: for a city, its country's ISO code.
+    :param qid: the QID its source table gives, if any.
+    :param labels: the languages it already has a label in.
+    """
+
+    iri: str
+    kind: str
+    key: str
+    names: tuple[str, ...]
+    country: str | None = None
+    qid: str | None = None
+    labels: frozenset[str] = frozenset()
+
+    @property
+    def ref(self) -> str:
+        """How the review file names the record: ``city/tabriz``, ``country/IR``."""
+        return f"{self.kind}/{self.key}"
+
+
+@dataclass(frozen=True)
+class RecordLink:
+    """A record and the outcome of linking it."""
+
+    record: Record
+    match: Match
+
+
+@dataclass
+class Enrichment:
+    """The Wikidata graph's quads, and what went into it or was left out."""
+
+    quads: list[Quad] = field(default_factory=list)
+    partnerships: int = 0
+    cities: int = 0
+    countries: int = 0
+    skipped: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def retrieval(endpoint: str, day: date) -> str:
+    """The IRI of the retrieval of one endpoint on one day."""
+    digest = hashlib.sha256(endpoint.encode()).hexdigest()[:12]
+    return iris.entity("retrieval", digest, day.isoformat())
+
+
+Triple = tuple[NamedNode, NamedNode, NamedNode | Literal]
+
+
+def _ckg(name: str) -> NamedNode:
+    return NamedNode(CKG + name)
+
+
+def _typed(value: str, datatype: str) -> Literal:
+    return Literal(value, datatype=NamedNode(datatype))
+
+
+def _retrieval_triples(node: NamedNode, endpoint: str, day: date, graph: NamedNode) -> list[Triple]:
+    return [(node, _A, _ckg("Retrieval")),
+            (node, _ckg("endpoint"), _typed(endpoint, XSD + "anyURI")),
+            (node, _ckg("retrievedOn"), _typed(day.isoformat(), XSD + "date")),
+            (graph, _A, _ckg("SourceGraph")),
+            (graph, NamedNode(PROV + "wasDerivedFrom"), node),
+            (graph, _ckg("citykgVersion"), Literal(__version__))]
+
+
+def link_quads(links: Iterable[RecordLink], *, endpoint: str, day: date) -> list[Quad]:
+    """The quads of the links graph: a link for every linked record and every reviewed one."""
+    g = NamedNode(LINKS_GRAPH)
+    source = NamedNode(retrieval(endpoint, day))
+    out = _retrieval_triples(source, endpoint, day, g)
+    for item in links:
+        record, match = item.record, item.match
+        if match.decision is not Decision.LINKED and match.method != "reviewed":
+            continue
+        node = NamedNode(iris.entity("link", record.kind, record.key))
+        out += [(node, _A, _ckg("WikidataLink")),
+                (node, _ckg("linkedRecord"), NamedNode(record.iri)),
+                (node, _ckg("linkMethod"), Literal(match.method)),
+                (node, NamedNode(PROV + "wasDerivedFrom"), source)]
+        if match.qid:
+            best = match.candidates[0]
+            out += [(node, _ckg("wikidataItem"), iri(match.qid)),
+                    (node, _ckg("linkScore"),
+                     Literal(str(max(0, min(100, best.score))), datatype=NamedNode(XSD + "nonNegativeInteger"))),
+                    (node, NamedNode(RDFS + "comment"), Literal("; ".join(match.reasons + best.reasons)))]
+            if record.qid is None:
+                out.append((NamedNode(record.iri), _ckg("wikidataId"), Literal(match.qid)))
+    return sorted({Quad(s, p, o, g) for s, p, o in out}, key=_order)
+
+
+def _order(q: Quad) -> tuple[str, str, str]:
+    return (str(q.subject), str(q.predicate), str(q.object))
+
+
+def enrichment(links: Sequence[RecordLink], *, client: Client, countries: dict[str, Record],
+               day: date | None = None) -> Enrichment:
+    """Fetch labels, coordinates, population and partners of the linked cities; build the graph.
+
+    :param links: the outcome of linking the project's records.
+    :param client: the endpoint to ask.
+    :param countries: the project's countries by ISO 3166-1 alpha-2 code.
+    :param day: the retrieval date to record; by default the day of the oldest answer used.
+    """
+    cities = {lk.match.qid: lk.record for lk in links if lk.record.kind == "city" and lk.match.qid}
+    known = {lk.match.qid: lk.record for lk in links if lk.match.qid}
+    partners = _partners(client, sorted(cities, key=_number))
+    facts = fetch_facts(client, set(cities) | {p for ps in partners.values() for p in ps},
+                        languages=("en", "fa", "mul"))
+    states = fetch_facts(client, {c[0] for f in facts.values() if (c := f.country())})
+    result = Enrichment()
+    g = NamedNode(WIKIDATA_GRAPH)
+    source = NamedNode(retrieval(client.endpoint, day or client.retrieved_on()))
+    out = _retrieval_triples(source, client.endpoint, day or client.retrieved_on(), g)
+    made: dict[str, NamedNode] = {}
+
+    def place(qid: str) -> NamedNode | None:
+        """The city node of a QID: the project's record, a new city, or None if it cannot be one."""
+        if qid in cities:
+            return NamedNode(cities[qid].iri)
+        if qid in made:
+            return made[qid]
+        f = facts.get(qid) or Facts(qid)
+        country = _country(f, states, countries, out, source)
+        label = f.labels.get("en", [None])[0]
+        if country is None or not label or _ARABIC.search(label):
+            why = "no English label" if not label or _ARABIC.search(label) else "no country with ISO codes"
+            result.skipped.append(f"{qid} ({f.label() or 'no label'}): {why} at the endpoint")
+            return None
+        node = made[qid] = NamedNode(iris.entity("city", qid))
+        out.extend([(node, _A, _ckg("City")), (node, NamedNode(RDFS + "label"), Literal(label, language="en")),
+                    (node, _ckg("identifier"), Literal(qid)), (node, _ckg("wikidataId"), Literal(qid)),
+                    (node, _ckg("country"), country), (node, NamedNode(PROV + "wasDerivedFrom"), source)])
+        _facts(node, f, frozenset({"en"}), out)
+        return node
+
+    for qid, record in sorted(cities.items(), key=lambda kv: _number(kv[0])):
+        f = facts.get(qid) or Facts(qid)
+        if not f.known:
+            result.warnings.append(f"{record.ref}: the endpoint knows nothing about {qid}; nothing fetched.")
+            continue
+        _facts(NamedNode(record.iri), f, record.labels, out)
+        stated = f.country()
+        if stated and record.country and stated[1] and stated[1] != record.country:
+            result.warnings.append(f"{record.ref}: the data says country {record.country}, "
+                                   f"Wikidata {stated[1]} ({qid}).")
+        for partner in sorted(partners.get(qid, ()), key=_number):
+            ours = known.get(partner)
+            other = NamedNode(ours.iri) if ours and ours.kind == "city" else place(partner)
+            if other is not None and other.value != record.iri:
+                out.extend(_twinning(NamedNode(record.iri), other, source))
+    result.quads = sorted({Quad(s, p, o, g) for s, p, o in out}, key=_order)
+    typed = {(q.subject, str(q.object)) for q in result.quads if q.predicate.value == RDF + "type"}
+    sourced = {q.subject for q in result.quads if q.predicate.value == PROV + "wasDerivedFrom"}
+    result.partnerships = sum(1 for _, t in typed if t == str(_ckg("Partnership")))
+    result.cities = sum(1 for s, t in typed if t == str(_ckg("City")) and s in sourced)
+    result.countries = sum(1 for s, t in typed if t == str(_ckg("Country")) and s in sourced)
+    return result
+
+
+def _twinning(one: NamedNode, other: NamedNode, source: NamedNode) -> list[Triple]:
+    """A P190 twinning as a partnership record (its IRI as the tables would mint it) and shortcut."""
+    a, b = sorted((one, other), key=lambda n: n.value)
+    node = NamedNode(iris.entity("partnership", a.value.rsplit("/", 1)[1], b.value.rsplit("/", 1)[1], "twinned"))
+    return [(node, _A, _ckg("Partnership")), (node, _ckg("partner"), a), (node, _ckg("partner"), b),
+            (node, _ckg("partnershipType"), _ckg("twinningStatement")),
+            (node, NamedNode(PROV + "wasDerivedFrom"), source),
+            (a, _ckg("twinnedWith"), b), (b, _ckg("twinnedWith"), a)]
+
+
+def _number(qid: str) -> int:
+    return int(qid[1:])
+
+
+def _partners(client: Client, qids: Sequence[str]) -> dict[str, set[str]]:
+    """P190 partners of each item, stated in either direction (the property is symmetric)."""
+    out: dict[str, set[str]] = {}
+    for part in chunks(qids, 300):
+        query = ("PREFIX wdt: <http://www.wikidata.org/prop/direct/>\n"
+                 f"SELECT ?city ?partner WHERE {{ {values('city', [iri(q) for q in part])} "
+                 "{ ?city wdt:P190 ?partner } UNION { ?partner wdt:P190 ?city } }")
+        for row in client.select(query):
+            city, partner = row["city"].qid, row["partner"].qid
+            if city and partner and city != partner:
+                out.setdefault(city, set()).add(partner)
+    return out
+
+
+def _facts(node: NamedNode, f: Facts, has: frozenset[str], out: list[Triple]) -> None:
+    """Labels (English and Persian), coordinates and population of a city."""
+    for lang in ("en", "fa"):
+        label = f.labels.get(lang, [None])[0]
+        if not label or bool(_ARABIC.search(label)) != (lang == "fa"):
+            continue
+        predicate = SKOS + "altLabel" if lang in has else RDFS + "label"
+        out.append((node, NamedNode(predicate), Literal(label, language=lang)))
+    if f.coordinates:
+        shape = NamedNode(node.value + "/geometry")
+        out += [(node, NamedNode(GEO + "hasGeometry"), shape), (shape, _A, NamedNode(GEO + "Geometry")),
+                (shape, NamedNode(GEO + "asWKT"), Literal(f.coordinates, datatype=NamedNode(GEO + "wktLiteral")))]
+    if f.population is not None and f.population >= 0:
+        out.append((node, _ckg("population"),
+                    Literal(str(f.population), datatype=NamedNode(XSD + "nonNegativeInteger"))))
+
+
+def _country(f: Facts, states: dict[str, Facts], countries: dict[str, Record], out: list[Triple],
+             source: NamedNode) -> NamedNode | None:
+    """The country node of a partner: the project's, a new one from Wikidata, or None."""
+    stated = f.country()
+    if stated is None:
+        return None
+    state = states.get(stated[0]) or Facts(stated[0])
+    code = state.iso2 or stated[1]
+    if code in countries:
+        return NamedNode(countries[code].iri)
+    label = state.labels.get("en", [None])[0]
+    if not code or not state.iso3 or not label:
+        return None
+    node = NamedNode(iris.entity("country", code))
+    out.extend([(node, _A, _ckg("Country")), (node, NamedNode(RDFS + "label"), Literal(label, language="en")),
+                (node, _ckg("iso2"), Literal(code)), (node, _ckg("iso3"), Literal(state.iso3)),
+                (node, _ckg("wikidataId"), Literal(stated[0])), (node, NamedNode(PROV + "wasDerivedFrom"), source)])
+    return node

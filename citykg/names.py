@@ -1,0 +1,273 @@
+"""Compare place names across scripts and spellings: Persian, Arabic and Latin.
+
+A city's name reaches citykg in many spellings: Persian or Arabic letters (ی or ي, ک or ك, ه or
+ة), with or without a zero-width non-joiner, vowel signs (harakat), tatweel or hamza, and Latin
+transliterations in any case and with or without accents (Mashhad, Mashad, MESHHED). Three
+functions give the keys that matching needs:
+
+- :func:`normalise` gives a comparable form: one letter for each Persian/Arabic letter pair, no
+  marks, no joiners, casefolded, single spaces;
+- :func:`match_key` is :func:`normalise` without spaces or punctuation: two names with the same
+  key are the same spelling (``"مزار شریف"`` and ``"مزارشريف"``);
+- :func:`skeleton` drops what transliterations disagree on (short vowels, doubled letters,
+  letters that sound alike in Persian), so ``Isfahan`` and ``Esfahan``, or ``استانبول`` and
+  ``اسطنبول``, share one skeleton. It finds spelling variants; it is looser than a key, so a
+  skeleton match counts for less than a key match.
+
+:func:`surface_forms` goes the other way: the spellings a label may have in Wikidata, for exact
+lookups in a SPARQL endpoint, which cannot normalise on its side.
+
+Example::
+
+    >>> match_key("تبريز") == match_key("تبریز")
+    True
+    >>> match_key("Mazār-e Sharīf") == match_key("mazar e sharif")
+    True
+    >>> skeleton("Mashhad") == skeleton("Meshed") == skeleton("MASHAD")
+    True
+    >>> skeleton("استانبول") == skeleton("اسطنبول")
+    True
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from enum import Enum
+
+__all__ = ["Script", "keys", "match_key", "normalise", "script_of", "skeleton", "surface_forms"]
+
+ZWNJ = "\u200c"
+_TATWEEL = "\u0640"
+
+# One letter for each Persian/Arabic pair, applied after the marks are stripped (so that ئ, which
+# decomposes to ي plus hamza, ends as ی too). Digits become ASCII.
+_LETTERS = str.maketrans({
+    "\u064a": "\u06cc",  # ي Arabic yeh → ی Persian yeh
+    "\u0649": "\u06cc",  # ى alef maksura → ی
+    "\u0643": "\u06a9",  # ك Arabic kaf → ک keheh
+    "\u0629": "\u0647",  # ة teh marbuta → ه
+    "\u06d5": "\u0647",  # ە ae → ه
+    "\u06c1": "\u0647",  # ہ heh goal → ه
+    "\u0671": "\u0627",  # ٱ alef wasla → ا
+    **{chr(0x0660 + d): str(d) for d in range(10)},
+    **{chr(0x06F0 + d): str(d) for d in range(10)},
+})
+# Latin letters that do not decompose into a base letter and a mark.
+_LATIN = str.maketrans({"ı": "i", "ø": "o", "æ": "ae", "œ": "oe", "ß": "ss", "đ": "d", "ł": "l",
+                        "þ": "th", "ð": "d", "ħ": "h", "ŀ": "l"})
+# Marks, joiners and bidi controls, dropped at once; others of their kinds are dropped one by one.
+_DROP = dict.fromkeys([*range(0x0300, 0x0370), *range(0x0610, 0x061B), *range(0x064B, 0x0660), 0x0670,
+                       *range(0x06D6, 0x06DD), *range(0x06DF, 0x06E5), 0x06E7, 0x06E8, *range(0x06EA, 0x06EE),
+                       0x0640, *range(0x200B, 0x2010), *range(0x202A, 0x202F), *range(0x2060, 0x2070),
+                       0xFEFF, 0x061C, 0x00AD, *(ord(c) for c in "'’‘ʼʻ`´ʿʾ")])
+_PUNCTUATION = re.compile(r"[\W_]+")
+_DOUBLED = re.compile(r"(.)\1+")
+# Letters that sound alike in Persian, so transliterated names are spelt with either.
+_ARABIC_SOUNDS = str.maketrans({"ط": "ت", "ص": "س", "ث": "س", "ذ": "ز", "ض": "ز", "ظ": "ز",
+                                "ح": "ه", "ق": "غ", "ء": None, "ع": None})
+_ARABIC_VOWELS = frozenset("اوی")
+# Latin spellings of one sound, longest first; vowels are dropped after these are applied.
+_LATIN_SOUNDS = (("sch", "S"), ("tch", "C"), ("dzh", "J"), ("sh", "S"), ("ch", "C"), ("zh", "J"),
+                 ("dj", "J"), ("kh", "H"), ("gh", "Q"), ("ph", "f"), ("th", "t"), ("dh", "d"),
+                 ("ck", "k"), ("q", "Q"), ("j", "J"), ("w", "v"), ("c", "k"), ("x", "ks"))
+_NO_VOWELS = str.maketrans("", "", "aeiouy")
+_SEPARATORS = re.compile(r"[\s\-‐‑–—_.,;:/()\[\]]+")
+
+
+class Script(Enum):
+    """The writing system of a name, which decides the label languages worth asking for."""
+
+    ARABIC = "arabic"
+    LATIN = "latin"
+    CYRILLIC = "cyrillic"
+    CJK = "cjk"
+    OTHER = "other"
+
+
+# Unicode blocks of the scripts citykg tells apart (letters outside them count as other).
+_SCRIPT_RANGES = (
+    (0x41, 0x24F, Script.LATIN), (0x1E00, 0x1EFF, Script.LATIN),
+    (0x600, 0x6FF, Script.ARABIC), (0x750, 0x77F, Script.ARABIC), (0x8A0, 0x8FF, Script.ARABIC),
+    (0xFB50, 0xFDFF, Script.ARABIC), (0xFE70, 0xFEFF, Script.ARABIC),
+    (0x400, 0x52F, Script.CYRILLIC),
+    (0x3040, 0x30FF, Script.CJK), (0x3400, 0x9FFF, Script.CJK), (0xAC00, 0xD7AF, Script.CJK),
+    (0xF900, 0xFAFF, Script.CJK),
+)
+
+
+def script_of(text: str) -> Script:
+    """The script of most letters of ``text``.
+
+    >>> script_of("مشهد"), script_of("Mashhad"), script_of("Тебриз")
+    (<Script.ARABIC: 'arabic'>, <Script.LATIN: 'latin'>, <Script.CYRILLIC: 'cyrillic'>)
+    """
+    counts = dict.fromkeys(Script, 0)
+    for ch in text:
+        if ch.isalpha():
+            counts[_script_of_letter(ord(ch))] += 1
+    best = max(counts, key=lambda s: counts[s])
+    return best if counts[best] else Script.OTHER
+
+
+def _script_of_letter(code: int) -> Script:
+    for low, high, script in _SCRIPT_RANGES:
+        if low <= code <= high:
+            return script
+    return Script.OTHER
+
+
+def normalise(text: str) -> str:
+    """A comparable form of a name: same letters, no marks or joiners, casefolded, single spaces.
+
+    Removes vowel signs (harakat), hamza and madda, tatweel, zero-width joiners, bidi marks and
+    Latin accents; unifies ی/ي/ى, ک/ك and ه/ة; turns punctuation into spaces and drops
+    apostrophes.
+
+    >>> normalise("  مَشهَد ")
+    'مشهد'
+    >>> normalise("Mazār-e  Sharīf")
+    'mazar e sharif'
+    >>> normalise("ٱلْكُوَيْت") == normalise("الکویت")
+    True
+    """
+    text = unicodedata.normalize("NFKD", text).translate(_DROP)
+    if not text.isascii():
+        text = "".join(ch for ch in text if unicodedata.category(ch) not in ("Mn", "Me", "Cf"))
+    text = text.translate(_LETTERS).casefold().translate(_LATIN)
+    return " ".join(_PUNCTUATION.sub(" ", unicodedata.normalize("NFC", text)).split())
+
+
+def match_key(text: str) -> str:
+    """:func:`normalise` without spaces: equal keys mean the same spelling.
+
+    >>> match_key("علی‌آباد") == match_key("علی آباد") == match_key("عليآباد")
+    True
+    """
+    return normalise(text).replace(" ", "")
+
+
+def keys(text: str) -> tuple[str, str]:
+    """:func:`match_key` and :func:`skeleton` of a text at once (it is normalised once)."""
+    normal = normalise(text)
+    return normal.replace(" ", ""), _skeleton(normal)
+
+
+def skeleton(text: str) -> str:
+    """What is left of a name once the usual spelling variants are removed.
+
+    Latin: one symbol per sound spelt several ways (sh/sch, kh, gh/q, w/v …), no vowels, no
+    silent final h after a vowel, no doubled letters. Arabic script: one letter per group of
+    Persian homophones (ت/ط, س/ص/ث, ز/ذ/ض/ظ, ه/ح, غ/ق), no long vowels after the first letter, no
+    ء or ع. Names that share a skeleton are spelling variants of each other, or close namesakes.
+
+    >>> skeleton("Isfahan") == skeleton("Esfahan")
+    True
+    >>> skeleton("Qom") == skeleton("Ghom")
+    True
+    """
+    return _skeleton(normalise(text))
+
+
+def _skeleton(normal: str) -> str:
+    if normal.isascii():
+        words = [_latin_skeleton(w) for w in _undouble(normal).split()]
+    else:
+        words = []
+        for word in normal.split():
+            latin = "".join(ch for ch in word if ch.isascii())
+            arabic = "".join(ch for ch in word if not ch.isascii())
+            words.append(_latin_skeleton(_undouble(latin)) + _arabic_skeleton(arabic))
+    return _undouble("".join(words))
+
+
+def _undouble(text: str) -> str:
+    """The text with each run of one letter written once (``mashhad`` → ``mashad``)."""
+    return _DOUBLED.sub(r"\1", text) if _DOUBLED.search(text) else text
+
+
+def _latin_skeleton(word: str) -> str:
+    """The skeleton of one Latin word whose doubled letters are already single."""
+    if len(word) > 1 and word[-1] == "h" and word[-2] in "aeiouy":
+        word = word[:-1]  # a silent final h: Orumiyeh, Urmia
+    for spelling, sound in _LATIN_SOUNDS:
+        if spelling in word:
+            word = word.replace(spelling, sound)
+    return word.translate(_NO_VOWELS)
+
+
+def _arabic_skeleton(word: str) -> str:
+    if not word:
+        return ""
+    word = word.translate(_ARABIC_SOUNDS)
+    return word[:1] + "".join(ch for ch in word[1:] if ch not in _ARABIC_VOWELS)
+
+
+def surface_forms(name: str) -> set[str]:
+    """The spellings a label for ``name`` may have, to look up in an endpoint exactly.
+
+    An endpoint compares labels as stored, so the lookup asks for each way Wikidata may spell
+    the name: Persian letters (fa labels) and Arabic letters (ar labels), with a zero-width
+    non-joiner, a space or nothing between the parts of a compound, with ة or ه at the end, with
+    or without a hamza on a word-initial alef;
+    Latin names as given, in title case and in lower case. Vowel signs, tatweel and bidi marks
+    are removed, since labels rarely carry them.
+
+    >>> sorted(surface_forms("tabriz"))
+    ['Tabriz', 'tabriz']
+    >>> "تبريز" in surface_forms("تبریز")
+    True
+    """
+    base = unicodedata.normalize("NFC", name)
+    base = "".join(ch for ch in base
+                   if not (unicodedata.category(ch) == "Mn" and "\u0600" <= ch <= "\u06ff")
+                   and ch not in "\u200e\u200f\u061c" and ch != _TATWEEL)
+    base = " ".join(base.split())
+    if not base:
+        return set()
+    script = script_of(base)
+    if script is Script.ARABIC:
+        return _arabic_forms(base)
+    forms = {base}
+    if script in (Script.LATIN, Script.CYRILLIC, Script.OTHER):
+        spaced = {base, base.replace("-", " "), base.replace(" ", "-")} if script is Script.LATIN else {base}
+        for s in spaced:
+            forms |= {s, _capwords(s), _capwords(s.lower()), s.title(), s.lower(), _capwords(s.lower(), small=True)}
+    return forms
+
+
+# Words that stay in lower case inside a place name (San Vicente de Chucurí, Mazar-e Sharif).
+_SMALL = frozenset({"a", "al", "am", "an", "and", "au", "aux", "d", "da", "das", "de", "del", "della",
+                    "der", "des", "di", "do", "dos", "du", "e", "el", "en", "i", "im", "in", "la", "las",
+                    "le", "les", "los", "of", "on", "op", "sur", "the", "van", "von", "y", "ye", "zu"})
+
+
+def _capwords(text: str, *, small: bool = False) -> str:
+    """Capitalise each word; with ``small``, also each part of a hyphenated word, except small words."""
+    if not small:
+        return " ".join(w[:1].upper() + w[1:] for w in text.split(" "))
+    return " ".join(w if n and w in _SMALL else
+                    "-".join(p if m and p in _SMALL else p[:1].upper() + p[1:] for m, p in enumerate(w.split("-")))
+                    for n, w in enumerate(text.split(" ")))
+
+
+_TO_PERSIAN = str.maketrans("\u064a\u0649\u0643", "\u06cc\u06cc\u06a9")  # ي ى ك → ی ی ک
+_TO_ARABIC = str.maketrans("\u06cc\u06a9", "\u064a\u0643")  # ی ک → ي ك
+
+
+def _arabic_forms(base: str) -> set[str]:
+    persian = base.translate(_TO_PERSIAN)
+    arabic = persian.translate(_TO_ARABIC)
+    spellings = {base, persian, arabic}
+    for word_end in (r"\u064a\b", r"\u06cc\b"):
+        spellings.add(re.sub(word_end, "\u0649", arabic))
+    for hamza in ("\u0623", "\u0625"):  # Arabic writes a word-initial alef with hamza (أ, إ)
+        spellings.add(re.sub(r"\b\u0627", hamza, arabic))
+    spellings |= {re.sub(r"\u0647\b", "\u0629", s) for s in list(spellings)}
+    spellings |= {re.sub(r"\u0629\b", "\u0647", s) for s in list(spellings)}
+    forms: set[str] = set()
+    for s in spellings:
+        forms |= {s, s.replace(ZWNJ, " "), s.replace(ZWNJ, "")}
+        if " " in s:
+            forms.add(s.replace(" ", ZWNJ))
+    return {" ".join(f.split()) for f in forms}

@@ -1,0 +1,257 @@
+"""Reconcile place names with Wikidata items: candidates, scores with reasons, and a decision.
+
+For each :class:`NameQuery` (one or more spellings of a name, an optional country, an optional
+QID) :func:`reconcile` returns a :class:`Match`: the candidates, best first, each with a score
+from 0 to 100 and the reasons for it, and a :class:`Decision`:
+
+- ``linked``: a clear winner; its score is at least :attr:`Scoring.link` and beats every other
+  candidate by :attr:`Scoring.margin`, or it ties on name, country and type but has at least
+  :attr:`Scoring.population_ratio` times the population of each rival;
+- ``ambiguous``: a plausible candidate (score at least :attr:`Scoring.review`) but no clear
+  winner: a person decides;
+- ``none``: nothing plausible.
+
+Identifier first: a query with a QID is linked to that item whatever its name says.
+
+Candidates are found by :mod:`citykg.candidates` (exact labels in every surface form, then the
+settlements of the country given, by key and skeleton), in batched queries.
+
+The score adds up to at most 100: name 55 (the same spelling once normalised) or 25 to 40 (a
+spelling variant, by its similarity to the label); country +30 if it is the one given, -60 if it
+is another; type +10 for a human settlement, -60 for anything else (a country, a person …), 0 if
+the item states no type;
+population +0 to +5 (one point a power of ten above 100). So an exact name with no rival links
+on its own; a spelling variant links only in the country given.
+
+Example, against a server loaded with ``../shared/wikidata`` (see the README)::
+
+    from citykg.wikidata import Client
+    client = Client("http://127.0.0.1:7878/query", cache=None)
+    [match] = reconcile([NameQuery.of("تبريز", "IR")], client=client)
+    match.to_json()
+    # {'name': 'تبريز', 'country': 'IR', 'decision': 'linked',
+    #  'candidates': [{'qid': 'Q80053', 'label': 'Tabriz', 'country': 'IR', 'score': 89}]}
+
+A match and its JSON line:
+
+    >>> best = Candidate("Q80053", "Tabriz", "IR", 89, ("label 'تبریز'@fa matches", "in IR"))
+    >>> Match(NameQuery.of("تبريز", "IR"), Decision.LINKED, (best,)).to_json()["candidates"]
+    [{'qid': 'Q80053', 'label': 'Tabriz', 'country': 'IR', 'score': 89}]
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from citykg.candidates import (
+    SHORTEST_SKELETON,
+    Pending,
+    exact_in_country,
+    languages_for,
+    lookup_gazetteers,
+    lookup_labels,
+    settlement_types,
+)
+from citykg.items import Facts, fetch_facts, resolve_countries
+from citykg.names import keys
+from citykg.wikidata import Client
+
+__all__ = ["Candidate", "Decision", "Match", "NameQuery", "Scoring", "reconcile"]
+
+_QID = re.compile(r"^Q[1-9][0-9]*$")
+#: A spelling variant must share this much of its letters with the label (difflib's ratio).
+_LEAST_SIMILAR = 0.7
+
+
+class Decision(Enum):
+    """What reconciliation concluded about a name."""
+
+    LINKED = "linked"
+    AMBIGUOUS = "ambiguous"
+    NONE = "none"
+
+
+@dataclass(frozen=True)
+class NameQuery:
+    """A name to reconcile: its spellings, and what else is known.
+
+    :param names: one or more spellings (an English and a Persian label, say); the first is shown.
+    :param country: ISO 3166-1 alpha-2 or alpha-3 code, or the country's QID.
+    :param qid: a QID already known for the place; it wins over any name match.
+    """
+
+    names: tuple[str, ...]
+    country: str | None = None
+    qid: str | None = None
+
+    @classmethod
+    def of(cls, name: str, country: str | None = None, qid: str | None = None) -> NameQuery:
+        """A query for one name: ``NameQuery.of("Tabriz", "IR")``."""
+        return cls((name,), country or None, qid or None)
+
+    @property
+    def name(self) -> str:
+        """The first spelling, as given."""
+        return self.names[0] if self.names else ""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A Wikidata item that may be the place, with its score and the reasons for it."""
+
+    qid: str
+    label: str
+    country: str | None
+    score: int
+    reasons: tuple[str, ...]
+    population: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"qid", "label", "country", "score"}``, as ``citykg link --format json`` prints it."""
+        return {"qid": self.qid, "label": self.label, "country": self.country, "score": self.score}
+
+
+@dataclass(frozen=True)
+class Match:
+    """The outcome for one query: the decision, the candidates best first, and how it was made."""
+
+    query: NameQuery
+    decision: Decision
+    candidates: tuple[Candidate, ...]
+    method: str = "name"
+    reasons: tuple[str, ...] = ()
+
+    @property
+    def qid(self) -> str | None:
+        """The linked item's QID, or None unless the decision is ``linked``."""
+        return self.candidates[0].qid if self.decision is Decision.LINKED and self.candidates else None
+
+    def to_json(self) -> dict[str, Any]:
+        """One line of ``citykg link --format json``."""
+        return {"name": self.query.name, "country": self.query.country,
+                "decision": self.decision.value,
+                "candidates": [c.to_json() for c in self.candidates]}
+
+
+@dataclass(frozen=True)
+class Scoring:
+    """The thresholds of the decision (see the module docstring)."""
+
+    link: int = 55
+    margin: int = 15
+    review: int = 35
+    population_ratio: float = 30.0
+    keep: int = 5
+
+
+def reconcile(queries: Sequence[NameQuery], *, client: Client, scoring: Scoring = Scoring(),
+              batch: int = 20000) -> list[Match]:
+    """Reconcile every query, in batched queries to ``client``'s endpoint.
+
+    :param queries: the names to reconcile.
+    :param client: the endpoint to ask (and its cache).
+    :param scoring: the decision thresholds.
+    :param batch: how many label spellings one lookup query carries.
+    :return: one :class:`Match` per query, in order.
+    :raises LinkError: if a country is neither an ISO 3166-1 code nor a QID the endpoint knows.
+    :raises EndpointError: if the endpoint fails (see :class:`citykg.wikidata.Client`).
+    """
+    queries = [NameQuery(q.names, q.country, q.name.strip()) if q.qid is None and len(q.names) == 1
+               and _QID.match(q.name.strip()) else q for q in queries]
+    countries = resolve_countries(client, [q.country for q in queries if q.country])
+    work = [Pending(q.names, countries.get(q.country.strip().upper()) if q.country else None,
+                    {q.qid} if q.qid else set()) for q in queries]
+    named = [w for w, q in zip(work, queries, strict=True) if not q.qid]
+    languages = languages_for(named)
+    lookup_labels(client, named, batch)
+    facts = fetch_facts(client, {i for w in work for i in w.items}, languages=languages)
+    lookup_gazetteers(client, [w for w in named if w.country_qid and not exact_in_country(w, facts)])
+    more = {i for w in named for i in w.items} - set(facts)
+    facts.update(fetch_facts(client, more, languages=languages))
+    settled = settlement_types(client, facts.values())
+    return [_decide(q, w, facts, settled, scoring) for q, w in zip(queries, work, strict=True)]
+
+
+def _decide(query: NameQuery, w: Pending, facts: dict[str, Facts], settled: frozenset[str],
+            scoring: Scoring) -> Match:
+    if query.qid:
+        f = facts.get(query.qid) or Facts(query.qid)
+        reasons = ("QID given",) if f.known else ("QID given; the endpoint knows nothing about it",)
+        country = f.country()
+        return Match(query, Decision.LINKED, (Candidate(
+            query.qid, f.label() or query.qid, (country[1] or country[0]) if country else None,
+            100, reasons, f.population),), method="identifier", reasons=reasons)
+    scored = sorted((s for i in w.items if i in facts and (s := _score(query, w, facts[i], settled))),
+                    key=lambda c: (-c[0].score, -(c[0].population or 0), int(c[0].qid[1:])))
+    candidates = tuple(c for c, _ in scored[:scoring.keep])
+    if not scored or scored[0][0].score < scoring.review:
+        return Match(query, Decision.NONE, candidates)
+    best, base = scored[0]
+    rivals = [(c, b) for c, b in scored[1:] if best.score - c.score < scoring.margin]
+    if best.score >= scoring.link and not rivals:
+        return Match(query, Decision.LINKED, candidates, reasons=("clear winner",))
+    if best.score >= scoring.link and best.reasons[0].startswith("label ") and all(
+            base >= b and (c.population or 0) * scoring.population_ratio <= (best.population or 0)
+            and c.population for c, b in rivals):
+        note = (f"population tie-break: {best.population:,} against "
+                + ", ".join(f"{c.population:,}" for c, _ in rivals))
+        return Match(query, Decision.LINKED, candidates, reasons=(note,))
+    return Match(query, Decision.AMBIGUOUS, candidates,
+                 reasons=(f"{len(rivals) + 1} candidates within {scoring.margin} points",)
+                 if rivals else (f"best score {best.score} is below {scoring.link}",))
+
+
+def _score(query: NameQuery, w: Pending, f: Facts, settled: frozenset[str]) -> tuple[Candidate, int] | None:
+    """A candidate with its score (0 to 100) and reasons, and its score without the population
+    bonus; None if no label of the item matches a name of the query."""
+    reasons: list[str] = []
+    name = 0
+    labels = f.all_labels()
+    for given in query.names:
+        key, bones = keys(given)
+        for lang, label in labels:
+            label_key, label_bones = keys(label)
+            if key == label_key:
+                points, why = 55, f"label {label!r}@{lang} matches"
+            elif len(bones) >= SHORTEST_SKELETON and bones == label_bones:
+                similarity = difflib.SequenceMatcher(None, key, label_key).ratio()
+                if similarity < _LEAST_SIMILAR:
+                    continue
+                points = round(40 - 50 * (1 - similarity))
+                why = f"{given!r} is a spelling of {label!r}@{lang} (similarity {similarity:.2f})"
+            else:
+                continue
+            if points > name:
+                name, reasons[:1] = points, [why]
+    if not name:
+        return None
+    country = f.country()
+    shown = (country[1] or country[0]) if country else None
+    points = name
+    if w.country_qid and country:
+        agrees = w.country_qid in f.countries
+        points += 30 if agrees else -60
+        reasons.append(f"in {shown}" + ("" if agrees else f", not {query.country}"))
+    elif w.country_qid:
+        reasons.append("no country stated")
+    if f.types & settled:
+        points += 10
+        reasons.append("a human settlement (" + ", ".join(sorted(f.types & settled)) + ")")
+    elif f.types or f.iso2:
+        points -= 60
+        what = ", ".join(sorted(f.types)) if f.types else f"a country ({f.iso2})"
+        reasons.append(f"not a human settlement: {what}")
+    else:
+        reasons.append("type not stated")
+    base = points
+    if f.population:
+        bonus = min(5, max(0, int(math.log10(max(f.population, 1))) - 2))
+        points += bonus
+        reasons.append(f"population {f.population:,}")
+    return Candidate(f.qid, f.label() or f.qid, shown, max(0, points), tuple(reasons), f.population), base

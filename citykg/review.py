@@ -1,0 +1,178 @@
+"""The files a person reads and writes around linking: name lists, the review file, decisions.
+
+- :func:`read_names` reads a list of names to reconcile (``citykg link --names FILE``): CSV, or
+  TSV if the file ends in ``.tsv`` or its header has tabs; a ``name`` column, and optional
+  ``country`` (ISO 3166-1 code or QID) and ``qid`` (or ``wikidata``) columns.
+- :func:`write_review` writes the ambiguous links of a run, one row per record with its
+  candidates, scores and reasons, and an empty ``decision`` column for a person to fill with the
+  right QID or ``none``.
+- :func:`read_decisions` reads that file back (``citykg link --decisions FILE``).
+
+Every cell citykg writes goes through :func:`citykg.formats.neutralise`, so that a name such as
+``=HYPERLINK(…)`` cannot run when the file is opened in a spreadsheet.
+
+Example::
+
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "names.csv"
+    >>> _ = path.write_text("name,country\\nTabriz,IR\\nمشهد,\\n", encoding="utf-8")
+    >>> [(q.name, q.country) for q in read_names(path)]
+    [('Tabriz', 'IR'), ('مشهد', None)]
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from citykg.errors import LinkError
+from citykg.formats import neutralise
+from citykg.reconcile import Candidate, Match, NameQuery
+
+__all__ = ["REVIEW_COLUMNS", "ReviewDecision", "ReviewRow", "matches_json", "matches_table", "read_decisions",
+           "read_names", "write_review"]
+
+#: The columns of the review file, in order.
+REVIEW_COLUMNS = ("record", "name", "country", "candidates", "decision", "note")
+_QID = re.compile(r"^Q[1-9][0-9]*$")
+
+
+@dataclass(frozen=True)
+class ReviewRow:
+    """One ambiguous record as the review file shows it."""
+
+    record: str
+    name: str
+    country: str | None
+    candidates: tuple[Candidate, ...]
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ReviewDecision:
+    """A person's decision about one record: the QID it stands for, or None for no item."""
+
+    record: str
+    qid: str | None
+    line: int
+
+
+def _read_table(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        raise LinkError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
+    except UnicodeDecodeError as exc:
+        raise LinkError(f"{path} is not UTF-8 (byte {exc.start}): save it as UTF-8 and try again.") from exc
+    first = text.split("\n", 1)[0]
+    delimiter = "\t" if path.suffix.lower() == ".tsv" or "\t" in first else ","
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+        rows = list(reader)
+    except csv.Error as exc:
+        raise LinkError(f"{path}:{reader.line_num}: broken {'TSV' if delimiter == chr(9) else 'CSV'}: {exc}.") from exc
+    if not rows:
+        raise LinkError(f"{path} is empty: it needs a header line with a 'name' column.")
+    header = [h.strip().lower() for h in rows[0]]
+    body = [(n, dict(zip(header, (c.strip() for c in row), strict=False)))
+            for n, row in enumerate(rows[1:], 2) if any(c.strip() for c in row)]
+    return header, body
+
+
+def read_names(path: Path) -> list[NameQuery]:
+    """The names of a CSV or TSV file, in order, as queries.
+
+    :raises LinkError: if the file cannot be read, has no ``name`` column, a row has no name, or
+        a ``qid`` is not a QID; the message names the file and line.
+    """
+    header, rows = _read_table(path)
+    if "name" not in header:
+        raise LinkError(f"{path}:1: the header needs a 'name' column (and may have 'country' and 'qid'); "
+                        f"it has {', '.join(repr(h) for h in header) or 'nothing'}.")
+    out = []
+    for line, row in rows:
+        name = row.get("name", "")
+        qid = (row.get("qid") or row.get("wikidata") or "").upper() or None
+        if not name and not qid:
+            raise LinkError(f"{path}:{line}: the row has no name.")
+        if qid and not _QID.match(qid):
+            raise LinkError(f"{path}:{line}: {qid!r} is not a Wikidata QID such as Q80053.")
+        out.append(NameQuery.of(name or qid or "", row.get("country") or None, qid))
+    return out
+
+
+def write_review(path: Path, rows: Iterable[ReviewRow]) -> int:
+    """Write the review file (even with no rows, so an old one never lingers); return the rows.
+
+    The ``candidates`` cell lists each candidate as ``QID label (country) score: reasons``,
+    best first, separated by `` | ``.
+    """
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(REVIEW_COLUMNS)
+    count = 0
+    for row in rows:
+        shown = " | ".join(f"{c.qid} {c.label} ({c.country or '?'}) {c.score}: {'; '.join(c.reasons)}"
+                           for c in row.candidates)
+        writer.writerow([neutralise(v) for v in (row.record, row.name, row.country or "", shown, "", row.note)])
+        count += 1
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(out.getvalue(), encoding="utf-8")
+    return count
+
+
+def read_decisions(path: Path) -> list[ReviewDecision]:
+    """The decisions filled into a review file: rows whose ``decision`` is a QID or ``none``.
+
+    Rows with an empty decision are left for later.
+
+    :raises LinkError: if the file lacks the ``record`` or ``decision`` column, or a decision is
+        neither a QID nor ``none``; the message names the file and line.
+    """
+    header, rows = _read_table(path)
+    missing = [c for c in ("record", "decision") if c not in header]
+    if missing:
+        raise LinkError(f"{path}:1: a decisions file is a review file written by `citykg link`: it needs the "
+                        f"columns {', '.join(repr(m) for m in missing)}.")
+    out = []
+    for line, row in rows:
+        value = row.get("decision", "").lstrip("'").strip()
+        if not value:
+            continue
+        record = row.get("record", "").lstrip("'")
+        if value.lower() == "none":
+            out.append(ReviewDecision(record, None, line))
+        elif _QID.match(value.upper()):
+            out.append(ReviewDecision(record, value.upper(), line))
+        else:
+            raise LinkError(f"{path}:{line}: decision {value!r} for {record!r} is neither a QID (such as "
+                            "Q80053) nor 'none'. Leave it empty to decide later.")
+    return out
+
+
+def matches_json(matches: Sequence[Match]) -> str:
+    """One JSON line per name, as ``citykg link --format json`` prints it."""
+    return "".join(json.dumps(m.to_json(), ensure_ascii=False) + "\n" for m in matches)
+
+
+def matches_table(matches: Sequence[Match], *, records: Sequence[str] | None = None) -> str:
+    """A text table of names, decisions and their three best candidates with scores and reasons."""
+    from pyoxigraph import Literal
+
+    from citykg.formats import Format, render
+    from citykg.queries import Result
+
+    columns = ("record",) * bool(records) + ("name", "decision", "qid", "label", "country", "score", "reasons")
+    rows = []
+    for n, match in enumerate(matches):
+        head: tuple[str, ...] = ((records[n],) if records else ()) + (match.query.name, match.decision.value)
+        for c in match.candidates[:3] or [None]:
+            cells = head + ((c.qid, c.label, c.country or "", str(c.score), "; ".join(c.reasons)) if c else ("",) * 5)
+            rows.append(tuple(Literal(v) for v in cells))
+            head = ("",) * len(head)
+    return render(Result(columns, list(rows)), Format.TABLE)

@@ -1,0 +1,334 @@
+"""A careful SPARQL client for the Wikidata Query Service and its mirrors.
+
+The Wikidata Query Service (WDQS) serves everyone from one cluster, and it asks its clients to
+behave. :class:`Client` does, on top of SPARQLWrapper:
+
+- it sends a descriptive User-Agent with a contact (``citykg/0.1.0 (https://w3id.org/citykg;
+  contact) SPARQLWrapper/2.0.0``); the service blocks anonymous clients;
+- it sends one query at a time, with a timeout, by POST (long ``VALUES`` lists do not fit a URL);
+- it honours HTTP 429 and its ``Retry-After`` header, and backs off exponentially on 5xx answers
+  and dropped connections, up to a limit;
+- it treats an answer that is not SPARQL JSON as an error, never as "no results": a blocked
+  client can be answered with HTTP 200 and an error text, or nothing at all;
+- it keeps every answer in an on-disk cache keyed by endpoint and query, so a second run needs
+  no network and an interrupted run resumes where it stopped. Each cached answer records the
+  day it was fetched, which becomes the retrieval date of the facts taken from it.
+
+Queries carry data as ``VALUES`` rows written by :func:`values`, which serialises each value as
+an RDF term (pyoxigraph escapes it), so a name never becomes SPARQL syntax. Nothing is fetched
+when this module is imported.
+
+Example::
+
+    >>> client = Client("http://127.0.0.1:7878/query", cache=None)
+    >>> client.user_agent.startswith("citykg/")
+    True
+    >>> values("item", [iri("Q80053")])
+    'VALUES ?item { <http://www.wikidata.org/entity/Q80053> }'
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email.utils
+import hashlib
+import http.client
+import json
+import os
+import tempfile
+import time
+import urllib.error
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, NamedTuple, TypeVar
+
+from pyoxigraph import Literal, NamedNode
+
+from citykg import __version__
+from citykg.errors import EndpointError
+from citykg.iris import WD
+
+__all__ = [
+    "WDQS",
+    "Client",
+    "Rows",
+    "Stats",
+    "Value",
+    "chunks",
+    "default_cache",
+    "iri",
+    "qid_of",
+    "values",
+]
+
+#: The public Wikidata Query Service.
+WDQS = "https://query.wikidata.org/sparql"
+#: Who to contact about citykg's requests, unless ``CITYKG_CONTACT`` or ``contact=`` says otherwise.
+DEFAULT_CONTACT = "https://w3id.org/citykg"
+
+T = TypeVar("T")
+
+
+class Value(NamedTuple):
+    """One value of an answer: an IRI or a literal's text, with the literal's language if any.
+
+    (A named tuple: answers have hundreds of thousands of values, and tuples are cheap to make.)
+    """
+
+    text: str
+    lang: str | None = None
+    is_iri: bool = False
+
+    @property
+    def qid(self) -> str | None:
+        """The QID, if the value is a Wikidata entity IRI."""
+        return qid_of(self.text) if self.is_iri else None
+
+
+#: The rows of a SELECT answer: variable name → value; unbound variables are absent.
+Rows = list[dict[str, Value]]
+
+
+def iri(qid: str) -> NamedNode:
+    """The Wikidata entity IRI of a QID: ``iri("Q80053")``."""
+    return NamedNode(WD + qid)
+
+
+def qid_of(value: str) -> str | None:
+    """The QID of a Wikidata entity IRI, or None for any other value.
+
+    >>> qid_of("http://www.wikidata.org/entity/Q80053"), qid_of("Tabriz")
+    ('Q80053', None)
+    """
+    if value.startswith(WD) and value[len(WD):][:1] == "Q" and value[len(WD) + 1:].isdigit():
+        return value[len(WD):]
+    return None
+
+
+def values(variable: str, terms: Iterable[NamedNode | Literal]) -> str:
+    """A ``VALUES`` clause for one variable; every value is written as an escaped RDF term.
+
+    >>> values("label", [Literal('Say "hi"', language="en")])
+    'VALUES ?label { "Say \\\\"hi\\\\""@en }'
+    """
+    if not variable.isidentifier():
+        raise ValueError(f"{variable!r} is not a SPARQL variable name")
+    return f"VALUES ?{variable} {{ {' '.join(str(t) for t in terms)} }}"
+
+
+def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    """``items`` in consecutive slices of at most ``size``."""
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def default_cache() -> Path:
+    """Where answers are cached: ``CITYKG_CACHE``, else ``$XDG_CACHE_HOME/citykg/sparql``."""
+    if os.environ.get("CITYKG_CACHE"):
+        return Path(os.environ["CITYKG_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "citykg" / "sparql"
+
+
+@dataclass
+class Stats:
+    """What a client did: requests sent, answers taken from the cache, waits for the service."""
+
+    requests: int = 0
+    cached: int = 0
+    retries: int = 0
+    waited: float = 0.0
+    fetched_on: set[date] = field(default_factory=set)
+
+
+class Client:
+    """Send SELECT queries to one SPARQL endpoint, politely, with an on-disk cache.
+
+    :param endpoint: the endpoint URL; :data:`WDQS` by default.
+    :param cache: folder of cached answers; None for no cache. See :func:`default_cache`.
+    :param contact: a URL or e-mail address for the User-Agent (``CITYKG_CONTACT``).
+    :param timeout: seconds to wait for one answer.
+    :param retries: how often to retry after HTTP 429, 5xx or a dropped connection.
+    :param max_wait: the longest wait (seconds) the client accepts; a ``Retry-After`` beyond it
+        stops the run with :class:`~citykg.errors.EndpointError` (the cache keeps what was done).
+    :param refresh: fetch again even when the cache has an answer (and store the new one).
+    :param sleep: how to wait (tests may pass a recorder; the default really sleeps).
+    """
+
+    def __init__(self, endpoint: str = WDQS, *, cache: Path | None, contact: str | None = None,
+                 timeout: float = 60.0, retries: int = 4, max_wait: float = 120.0,
+                 refresh: bool = False, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.endpoint = endpoint
+        self.cache = cache
+        self.timeout = timeout
+        self.retries = retries
+        self.max_wait = max_wait
+        self.refresh = refresh
+        self.sleep = sleep
+        self.stats = Stats()
+        who = contact or os.environ.get("CITYKG_CONTACT") or DEFAULT_CONTACT
+        from SPARQLWrapper import __version__ as wrapper_version
+
+        self.user_agent = f"citykg/{__version__} ({who}) SPARQLWrapper/{wrapper_version}"
+
+    def select(self, query: str) -> Rows:
+        """The rows of a SELECT query, from the cache or the endpoint.
+
+        :raises EndpointError: if the endpoint cannot be reached, refuses the client, keeps
+            answering 429 or 5xx, or answers with something that is not SPARQL JSON.
+        """
+        path = self._cache_path(query)
+        if path is not None and path.is_file() and not self.refresh:
+            entry = json.loads(path.read_text(encoding="utf-8"))
+            self.stats.cached += 1
+            self.stats.fetched_on.add(date.fromisoformat(entry["fetched"]))
+            return _rows(entry["answer"])
+        answer = self._fetch(query)
+        today = datetime.now(UTC).date()
+        self.stats.fetched_on.add(today)
+        if path is not None:
+            _write_atomic(path, json.dumps({"endpoint": self.endpoint, "fetched": today.isoformat(),
+                                            "query": query, "answer": answer}, ensure_ascii=False))
+        return _rows(answer)
+
+    def retrieved_on(self) -> date:
+        """The day of the oldest answer used so far (today if none): the facts are as of then."""
+        return min(self.stats.fetched_on, default=datetime.now(UTC).date())
+
+    def _cache_path(self, query: str) -> Path | None:
+        if self.cache is None:
+            return None
+        key = hashlib.sha256(f"{self.endpoint}\n{query}".encode()).hexdigest()
+        return self.cache / key[:2] / f"{key}.json"
+
+    def _fetch(self, query: str) -> dict[str, Any]:
+        delay = 1.0
+        for attempt in range(self.retries + 1):
+            self.stats.requests += 1
+            try:
+                return self._once(query)
+            except urllib.error.HTTPError as exc:
+                with contextlib.closing(exc):
+                    wait = self._retry_wait(exc, delay, attempt)
+            except _ServerError as exc:
+                wait = self._transient_wait(exc, delay, attempt)
+            except (urllib.error.URLError, http.client.HTTPException, TimeoutError, ConnectionError) as exc:
+                wait = self._transient_wait(exc, delay, attempt)
+            self.stats.retries += 1
+            self.stats.waited += wait
+            self.sleep(wait)
+            delay = min(delay * 2, self.max_wait)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _once(self, query: str) -> dict[str, Any]:
+        from SPARQLWrapper import JSON, POST, SPARQLWrapper
+        from SPARQLWrapper.SPARQLExceptions import EndPointInternalError, SPARQLWrapperException
+
+        wrapper = SPARQLWrapper(self.endpoint, agent=self.user_agent)
+        wrapper.setMethod(POST)
+        wrapper.setTimeout(int(self.timeout))
+        wrapper.setReturnFormat(JSON)
+        wrapper.setQuery(query)
+        try:
+            result = wrapper.query()
+        except EndPointInternalError as exc:
+            if "timeout" in str(exc).lower():
+                raise EndpointError(
+                    f"{self.endpoint} stopped a query at its time limit. Ask for fewer names at "
+                    "once (--batch), or try a less busy mirror with --endpoint.") from exc
+            raise _ServerError(f"HTTP 500 from {self.endpoint}") from exc
+        except SPARQLWrapperException as exc:
+            raise EndpointError(f"{self.endpoint} rejected a query: {str(exc).splitlines()[0]}. "
+                                "This is a citykg bug if the endpoint speaks SPARQL 1.1; please "
+                                "report it with the query.") from exc
+        with contextlib.closing(result.response):
+            body = result.response.read()
+            kind = result.response.headers.get("Content-Type", "")
+        return _parse(body, kind, self.endpoint)
+
+    def _retry_wait(self, exc: urllib.error.HTTPError, delay: float, attempt: int) -> float:
+        if exc.code == 403:
+            raise EndpointError(
+                f"{self.endpoint} refused citykg (HTTP 403). The service blocks clients without a "
+                f"descriptive User-Agent; citykg sent {self.user_agent!r}. Give a contact with "
+                "--contact or CITYKG_CONTACT, and see the service's User-Agent policy.") from exc
+        if exc.code != 429 and exc.code < 500:
+            raise EndpointError(f"{self.endpoint} answered HTTP {exc.code} {exc.reason}.") from exc
+        if attempt >= self.retries:
+            raise EndpointError(
+                f"{self.endpoint} still answers HTTP {exc.code} after {self.retries} retries. "
+                "Try again later: answers received so far are cached.") from exc
+        asked = _retry_after(exc.headers.get("Retry-After") if exc.headers else None)
+        wait = max(asked if asked is not None else delay, 0.0)
+        if wait > self.max_wait:
+            raise EndpointError(
+                f"{self.endpoint} asks citykg to wait {wait:.0f} s (HTTP {exc.code}, Retry-After), "
+                f"more than the {self.max_wait:.0f} s it accepts. Try again later: answers "
+                "received so far are cached, so the run resumes where it stopped.") from exc
+        return wait
+
+    def _transient_wait(self, exc: Exception, delay: float, attempt: int) -> float:
+        if attempt >= self.retries:
+            reason = getattr(exc, "reason", exc)
+            raise EndpointError(
+                f"Cannot reach {self.endpoint}: {reason}. Check the URL and the network, or "
+                "give --endpoint for a mirror; cached answers need no network.") from exc
+        return delay
+
+
+class _ServerError(Exception):
+    """The endpoint failed on its side (HTTP 500); worth another try after a pause."""
+
+
+def _retry_after(header: str | None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: a number of seconds or an HTTP date."""
+    if not header:
+        return None
+    header = header.strip()
+    if header.isdigit():
+        return float(header)
+    with contextlib.suppress(TypeError, ValueError):
+        when = email.utils.parsedate_to_datetime(header)
+        return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    return None
+
+
+def _parse(body: bytes, content_type: str, endpoint: str) -> dict[str, Any]:
+    """Check that an HTTP 200 body is a SPARQL JSON result, and decode it."""
+    hint = ("The service may be blocking this client (it can answer HTTP 200 with an error text "
+            "or nothing): check the User-Agent contact, and try again later.")
+    if not body.strip():
+        raise EndpointError(f"{endpoint} answered HTTP 200 with an empty body, not SPARQL "
+                            f"results. {hint}")
+    try:
+        answer = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        text = " ".join(body[:160].decode("utf-8", "replace").split())
+        raise EndpointError(f"{endpoint} answered HTTP 200 with {content_type or 'no type'} "
+                            f"instead of SPARQL JSON: {text!r}. {hint}") from exc
+    if not (isinstance(answer, dict) and isinstance(answer.get("results"), dict)
+            and isinstance(answer["results"].get("bindings"), list)):
+        raise EndpointError(f"{endpoint} answered HTTP 200 with JSON that is not a SPARQL SELECT "
+                            f"result. {hint}")
+    return answer
+
+
+def _rows(answer: dict[str, Any]) -> Rows:
+    return [{name: Value(str(term.get("value", "")), term.get("xml:lang"), term.get("type") == "uri")
+             for name, term in binding.items()}
+            for binding in answer["results"]["bindings"]]
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise

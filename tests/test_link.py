@@ -1,0 +1,378 @@
+"""`citykg link` on a copy of the project, against real SPARQL servers on 127.0.0.1."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from linking import Oxigraph, copy_project, free_port, start_oxigraph, wikidata_dir
+from pyoxigraph import RdfFormat, Store, parse
+
+from citykg.build import build
+from citykg.cli import cli
+from citykg.errors import LinkError
+from citykg.link import LINKS_FILE, WIKIDATA_FILE, LinkRun, link, quickstatements, read_records
+from citykg.ontology import check_ontology
+from citykg.project import Project
+from citykg.queries import load_catalogue, run
+from citykg.reconcile import Candidate, Decision
+from citykg.review import ReviewRow, read_decisions, read_names, write_review
+from citykg.wikidata import Client
+
+CKG = "https://w3id.org/citykg/ontology#"
+ID = "https://w3id.org/citykg/id/"
+EXTRA_CITIES = """isfahan,Isfahan,اصفهان,IR,,citykg test row
+nurabad,Nurabad,نورآباد,IR,,citykg test row
+istanbul,Istanbul,استانبول,TR,Q406,citykg test row
+atlantis,Atlantis,,IR,,citykg test row
+"""
+PARTNERSHIPS = """study,city_a,city_b,type,start,end,status,source_table,source_row,source,note
+,tabriz,istanbul,twinned,,,,,,https://example.org/tabriz-partners,
+,tabriz,mashhad,sister-city,,,,,,https://example.org/tabriz-partners,
+"""
+
+
+def test_project(target: Path) -> Project:
+    """A copy of the project with four more cities (two without a QID) and two partnerships."""
+    project = copy_project(target)
+    cities = project.data / "reference" / "cities.csv"
+    cities.write_text(cities.read_text(encoding="utf-8") + EXTRA_CITIES, encoding="utf-8")
+    (project.data / "reference" / "partnerships.csv").write_text(PARTNERSHIPS, encoding="utf-8")
+    return project
+
+
+test_project.__test__ = False  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(scope="module")
+def linked(tmp_path_factory: pytest.TempPathFactory, fixture_server: Oxigraph,
+           cache: Path) -> tuple[Project, LinkRun, Store]:
+    """The test project linked against the fixture server, and built."""
+    project = test_project(tmp_path_factory.mktemp("linked") / "project")
+    outcome = link(project, client=Client(fixture_server.url, cache=cache))
+    result = build(project)
+    assert result.report.conforms, result.report.to_text()
+    return project, outcome, Store.read_only(str(project.store.resolve()))
+
+
+def quads(path: Path) -> dict[str, dict[str, set[str]]]:
+    """Subject → predicate → objects of an N-Quads file."""
+    out: dict[str, dict[str, set[str]]] = {}
+    for q in parse(path=path, format=RdfFormat.N_QUADS):
+        out.setdefault(q.subject.value, {}).setdefault(q.predicate.value, set()).add(q.object.value)
+    return out
+
+
+def answer(store: Store, project: Project, name: str, **params: str) -> list[tuple[str | None, ...]]:
+    result = run(store, load_catalogue(project.queries)[name], params)
+    return [tuple(t.value if t is not None else None for t in row) for row in result.rows]
+
+
+# ------------------------------------------------------------------------- links
+
+
+def test_records_of_the_project(tmp_path: Path) -> None:
+    cities, countries = read_records(test_project(tmp_path / "p"))
+    assert [c.ref for c in cities] == ["city/atlantis", "city/isfahan", "city/istanbul", "city/mashhad",
+                                       "city/nurabad", "city/tabriz"]
+    tabriz = cities[-1]
+    assert (tabriz.names, tabriz.country, tabriz.qid, tabriz.labels) == (("Tabriz", "تبریز"), "IR", "Q80053",
+                                                                         frozenset({"en", "fa"}))
+    assert len(countries) == 57 and all(c.qid for c in countries)
+
+
+def test_decisions_of_the_run(linked: tuple[Project, LinkRun, Store]) -> None:
+    _, outcome, _ = linked
+    by = {lk.record.ref: lk.match for lk in outcome.links}
+    assert (by["city/tabriz"].method, by["city/tabriz"].qid) == ("identifier", "Q80053")
+    assert (by["city/isfahan"].method, by["city/isfahan"].qid) == ("name", "Q42053")
+    assert by["city/nurabad"].decision is Decision.AMBIGUOUS
+    assert by["city/atlantis"].decision is Decision.NONE
+    assert by["country/TR"].qid == "Q43" and by["country/TR"].method == "identifier"
+    assert outcome.count(Decision.LINKED) == 4 + 57 and outcome.ambiguous == 1
+
+
+def test_links_carry_method_score_endpoint_and_date(linked: tuple[Project, LinkRun, Store],
+                                                    fixture_server: Oxigraph) -> None:
+    project, outcome, _ = linked
+    graph = quads(project.graphs / LINKS_FILE)
+    isfahan = graph[ID + "link/city/isfahan"]
+    assert isfahan[CKG + "linkMethod"] == {"name"} and isfahan[CKG + "linkScore"] == {"89"}
+    assert isfahan[CKG + "wikidataItem"] == {"http://www.wikidata.org/entity/Q42053"}
+    assert any("label 'Isfahan'@en matches" in c for c in isfahan["http://www.w3.org/2000/01/rdf-schema#comment"])
+    assert graph[ID + "city/isfahan"][CKG + "wikidataId"] == {"Q42053"}
+    assert graph[ID + "link/city/tabriz"][CKG + "linkMethod"] == {"identifier"}
+    assert CKG + "wikidataId" not in graph.get(ID + "city/tabriz", {})  # the table has it already
+    (source,) = isfahan["http://www.w3.org/ns/prov#wasDerivedFrom"]
+    assert graph[source][CKG + "endpoint"] == {fixture_server.url}
+    assert graph[source][CKG + "retrievedOn"] == {datetime.now(UTC).date().isoformat()}
+    assert ID + "link/city/nurabad" not in graph and ID + "link/city/atlantis" not in graph
+    assert outcome.retrieved_on.isoformat() in source
+
+
+def test_runs_are_deterministic_and_resume_from_the_cache(linked: tuple[Project, LinkRun, Store],
+                                                          fixture_server: Oxigraph, cache: Path) -> None:
+    project, _, _ = linked
+    before = {name: (project.graphs / name).read_bytes() for name in (LINKS_FILE, WIKIDATA_FILE)}
+    again = link(project, client=Client(fixture_server.url, cache=cache))
+    assert again.requests == 0 and again.cached > 0
+    assert {name: (project.graphs / name).read_bytes() for name in before} == before
+    lines = before[WIKIDATA_FILE].decode().splitlines()
+    assert len(lines) > 100 and all(line.endswith("<https://w3id.org/citykg/graph/wikidata> .") for line in lines)
+
+
+# ----------------------------------------------------------------- enrichment
+
+
+def test_the_linked_build_conforms_and_the_ontology_stays_clean(linked: tuple[Project, LinkRun, Store]) -> None:
+    project, _, store = linked
+    graphs = {g.value for g in store.named_graphs()}  # type: ignore[union-attr]
+    assert {"https://w3id.org/citykg/graph/wikidata", "https://w3id.org/citykg/graph/wikidata-links"} <= graphs
+    assert check_ontology(project).findings == ()
+
+
+def test_labels_coordinates_population_of_linked_cities(linked: tuple[Project, LinkRun, Store]) -> None:
+    project, _, _ = linked
+    graph = quads(project.graphs / WIKIDATA_FILE)
+    tabriz = graph[ID + "city/tabriz"]
+    assert tabriz[CKG + "population"] == {"1424641"}
+    assert graph[ID + "city/tabriz/geometry"]["http://www.opengis.net/ont/geosparql#asWKT"] == {"Point(46.2919 38.08)"}
+    # Tabriz has its own English and Persian labels in the table: Wikidata's are the same, so no new label
+    assert "http://www.w3.org/2000/01/rdf-schema#label" not in tabriz
+    isfahan = graph[ID + "city/isfahan"]
+    assert isfahan[CKG + "population"] == {"1547164"}
+
+
+def test_partners_become_cities_with_country_and_provenance(linked: tuple[Project, LinkRun, Store]) -> None:
+    project, outcome, _ = linked
+    graph = quads(project.graphs / WIKIDATA_FILE)
+    gaza = graph[ID + "city/Q47492"]
+    assert gaza[CKG + "country"] == {ID + "country/PS"}  # the project's Palestine, by ISO code
+    assert gaza["http://www.w3.org/2000/01/rdf-schema#label"] == {"Gaza City", "شهر غزه"}  # en and fa
+    assert {o for o in gaza["http://www.w3.org/ns/prov#wasDerivedFrom"]} == \
+        graph["https://w3id.org/citykg/graph/wikidata"]["http://www.w3.org/ns/prov#wasDerivedFrom"]
+    urumqi = graph[ID + "city/Q16959"]
+    assert urumqi[CKG + "country"] == {ID + "country/CN"}
+    china = graph[ID + "country/CN"]
+    assert (china[CKG + "iso2"], china[CKG + "iso3"], china[CKG + "wikidataId"]) == ({"CN"}, {"CHN"}, {"Q148"})
+    # Istanbul is a city of the project (by its QID): the partner is that record, not a new one
+    assert ID + "city/Q406" not in graph
+    partnership = graph[ID + "partnership/istanbul/tabriz/twinned"]
+    assert partnership[CKG + "partnershipType"] == {CKG + "twinningStatement"}
+    assert partnership[CKG + "partner"] == {ID + "city/istanbul", ID + "city/tabriz"}
+    # partners the endpoint gives no English label or country cannot be cities: left out, and said so
+    assert "Q9248 (no label): no English label at the endpoint" in outcome.enrichment.skipped
+    assert any(s.startswith("Q1726 ") for s in outcome.enrichment.skipped)
+    assert outcome.enrichment.countries >= 1 and outcome.enrichment.cities >= 8
+
+
+def test_sister_cities(linked: tuple[Project, LinkRun, Store]) -> None:
+    project, _, store = linked
+    rows = answer(store, project, "sister-cities", city="Tabriz")
+    assert rows == [
+        ("Q47492", "Q47492", "Gaza City", "PS", "Wikidata"),
+        ("istanbul", "Q406", "Istanbul", "TR", "Wikidata, https://example.org/tabriz-partners"),
+        ("Q373808", "Q373808", "Khŭjand", "TJ", "Wikidata"),
+        ("Q79857", "Q79857", "Konyaaltı", "TR", "Wikidata"),
+        ("mashhad", "Q121157", "Mashhad", "IR", "https://example.org/tabriz-partners"),
+    ]
+    assert answer(store, project, "sister-cities", city="Q80053") == rows
+
+
+def test_partners_in_oic(linked: tuple[Project, LinkRun, Store]) -> None:
+    project, _, store = linked
+    rows = answer(store, project, "partners-in-oic", city="Mashhad")
+    assert [(r[2], r[3]) for r in rows] == [("Mazār-e Sharīf", "AF"), ("Surabaya", "ID"), ("Tabriz", "IR"),
+                                            ("Kuala Lumpur", "MY"), ("Karachi", "PK"), ("Lahore", "PK")]
+    everyone = {r[2] for r in answer(store, project, "sister-cities", city="Mashhad")}
+    assert "Urumqi" in everyone and "Urumqi" not in {r[2] for r in rows}  # China is not an OIC member
+
+
+def test_partner_discrepancies(linked: tuple[Project, LinkRun, Store]) -> None:
+    project, _, store = linked
+    rows = answer(store, project, "partner-discrepancies", city="Tabriz")
+    assert ("16 sister cities declared, 0 named", "tabriz-2024", "tabriz-2024 (no list)") in rows
+    assert ("Mashhad", "https://example.org/tabriz-partners", "Wikidata") in rows
+    assert ("Gaza City", "Wikidata", "tabriz-2024") in rows
+    assert ("Gaza City", "Wikidata", "https://example.org/tabriz-partners") in rows
+    assert not any(r[0] == "Istanbul" and r[2] in ("Wikidata", "https://example.org/tabriz-partners") for r in rows)
+
+
+def test_queries_that_need_a_linked_build_run_with_their_examples(linked: tuple[Project, LinkRun, Store]) -> None:
+    project, _, store = linked
+    needing = {n: q for n, q in load_catalogue(project.queries).items() if "#+ needs: citykg link" in q.sparql}
+    assert set(needing) == {"sister-cities", "partners-in-oic"}
+    for name, query in needing.items():
+        params = dict(pair.split("=", 1) for pair in query.example.split())
+        assert run(store, query, params).rows, name
+
+
+def test_the_core_data_alone_reports_the_declared_count(store: Store, project: Project) -> None:
+    assert answer(store, project, "partner-discrepancies", city="Tabriz") == [
+        ("16 sister cities declared, 0 named", "tabriz-2024", "tabriz-2024 (no list)")]
+
+
+# ------------------------------------------------------------ review and decisions
+
+
+def test_decisions_are_applied_and_kept(tmp_path: Path, fixture_server: Oxigraph, cache: Path) -> None:
+    project = test_project(tmp_path / "p")
+    client = Client(fixture_server.url, cache=cache)
+    first = link(project, client=client)
+    with first.review.open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["record"], r["decision"]) for r in rows] == [("city/nurabad", "")]
+    assert "Q720657 Nurabad (IR) 87" in rows[0]["candidates"] and "Q719764" in rows[0]["candidates"]
+    rows[0]["decision"] = "Q719764"
+    rows.append({**rows[0], "record": "city/atlantis", "decision": "none"})
+    rows.append({**rows[0], "record": "city/elsewhere", "decision": "Q1"})
+    decisions = tmp_path / "decided.csv"
+    with decisions.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    second = link(project, client=client, decisions=decisions)
+    by = {lk.record.ref: lk.match for lk in second.links}
+    assert (by["city/nurabad"].method, by["city/nurabad"].qid) == ("reviewed", "Q719764")
+    assert (by["city/atlantis"].method, by["city/atlantis"].decision) == ("reviewed", Decision.NONE)
+    assert any("no record 'city/elsewhere'" in w for w in second.warnings)
+    assert second.ambiguous == 0
+    third = link(project, client=client)  # no --decisions: the links graph keeps them
+    by = {lk.record.ref: lk.match for lk in third.links}
+    assert (by["city/nurabad"].method, by["city/nurabad"].qid) == ("reviewed", "Q719764")
+    assert by["city/atlantis"].method == "reviewed"
+    graph = quads(project.graphs / LINKS_FILE)
+    assert graph[ID + "city/nurabad"][CKG + "wikidataId"] == {"Q719764"}
+    assert CKG + "wikidataItem" not in graph[ID + "link/city/atlantis"]
+    assert build(project).report.conforms
+
+
+def test_a_bad_decision_names_the_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "decided.csv"
+    path.write_text("record,decision\ncity/nurabad,Q719764\ncity/atlantis,maybe\n", encoding="utf-8")
+    with pytest.raises(LinkError, match=r"decided.csv:3: decision 'maybe' for 'city/atlantis'"):
+        read_decisions(path)
+    path.write_text("record,choice\n", encoding="utf-8")
+    with pytest.raises(LinkError, match="needs the columns 'decision'"):
+        read_decisions(path)
+
+
+def test_the_review_file_is_safe_in_a_spreadsheet(tmp_path: Path) -> None:
+    candidate = Candidate("Q1", "=HYPERLINK(1)", None, 40, ("label '=HYPERLINK(1)'@en matches",))
+    path = tmp_path / "review.csv"
+    assert write_review(path, [ReviewRow("city/x", "=cmd|' /C calc'!A0", "@IR", (candidate,))]) == 1
+    with path.open(encoding="utf-8") as f:
+        row = next(csv.DictReader(f))
+    assert row["name"].startswith("'=") and row["country"] == "'@IR" and row["record"] == "city/x"
+
+
+def test_names_files(tmp_path: Path) -> None:
+    tsv = tmp_path / "names.tsv"
+    tsv.write_text("name\tcountry\tqid\nتبريز\tIR\t\n\t\tQ121157\n\n", encoding="utf-8")
+    assert [(q.name, q.country, q.qid) for q in read_names(tsv)] == [("تبريز", "IR", None),
+                                                                    ("Q121157", None, "Q121157")]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("city,country\nTabriz,IR\n", encoding="utf-8")
+    with pytest.raises(LinkError, match=r"bad.csv:1: the header needs a 'name' column"):
+        read_names(bad)
+    bad.write_bytes("name\nTabr\xefz\n".encode("latin-1"))
+    with pytest.raises(LinkError, match="is not UTF-8"):
+        read_names(bad)
+    bad.write_text("name,qid\nTabriz,80053\n", encoding="utf-8")
+    with pytest.raises(LinkError, match=r"bad.csv:2: '80053' is not a Wikidata QID"):
+        read_names(bad)
+
+
+def test_quickstatements_for_what_wikidata_lacks(linked: tuple[Project, LinkRun, Store],
+                                                 fixture_server: Oxigraph) -> None:
+    project, _, _ = linked
+    statements = quickstatements(project, client=Client(fixture_server.url, cache=None))
+    assert [s.line for s in statements] == [
+        'Q121157\tP190\tQ80053\tS854\t"https://example.org/tabriz-partners"',
+        'Q80053\tP190\tQ121157\tS854\t"https://example.org/tabriz-partners"',
+    ]  # Tabriz-Istanbul is in Wikidata already
+
+
+# ------------------------------------------------------------------------- CLI
+
+
+def test_cli_names_as_json_lines(tmp_path: Path, fixture_server: Oxigraph) -> None:
+    names = tmp_path / "names.csv"
+    names.write_text("name,country\nتبريز,IR\nNurabad,IR\nAtlantis,\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["link", "--names", str(names), "--format", "json", "--endpoint",
+                                      fixture_server.url, "--no-cache"])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(d["name"], d["decision"]) for d in lines] == [("تبريز", "linked"), ("Nurabad", "ambiguous"),
+                                                          ("Atlantis", "none")]
+    assert lines[0] == {"name": "تبريز", "country": "IR", "decision": "linked",
+                        "candidates": [{"qid": "Q80053", "label": "Tabriz", "country": "IR", "score": 89}]}
+
+
+def test_cli_one_name_as_a_table(fixture_server: Oxigraph) -> None:
+    result = CliRunner().invoke(cli, ["link", "--name", "Mashad", "--country", "IR", "--endpoint",
+                                      fixture_server.url, "--no-cache"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0].split() == ["name", "decision", "qid", "label", "country", "score", "reasons"]
+    assert "Q121157" in result.stdout and "is a spelling of" in result.stdout
+
+
+@pytest.mark.parametrize("args", [
+    ["--name", "Tabriz", "--names", "x.csv"], ["--country", "IR"], ["--name", "Tabriz", "--quickstatements"],
+    ["--name", "Tabriz", "--decisions", __file__], ["--format", "xml"],
+])
+def test_cli_usage_errors_exit_2(args: list[str]) -> None:
+    result = CliRunner().invoke(cli, ["link", *args, "--no-cache"])
+    assert result.exit_code == 2
+
+
+def test_cli_an_unreachable_endpoint_exits_2(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["link", "--name", "Tabriz", "--endpoint",
+                                      f"http://127.0.0.1:{free_port()}/sparql", "--no-cache", "--timeout", "2"])
+    assert result.exit_code == 2 and "Cannot reach" in result.output
+
+
+def test_cli_links_the_project(tmp_path: Path, fixture_server: Oxigraph, cache: Path) -> None:
+    project = test_project(tmp_path / "p")
+    result = CliRunner().invoke(cli, ["--project", str(project.root), "--dist", str(project.dist), "link",
+                                      "--endpoint", fixture_server.url, "--cache", str(cache)])
+    assert result.exit_code == 0, result.output
+    assert "city/nurabad" in result.stdout and "country/IR" not in result.stdout
+    assert "1 ambiguous" in result.stderr and "run `citykg build` next" in result.stderr
+    assert (project.graphs / LINKS_FILE).is_file() and (project.dist / "wikidata-review.csv").is_file()
+    qs = CliRunner().invoke(cli, ["--project", str(project.root), "link", "--quickstatements", "--endpoint",
+                                  fixture_server.url, "--cache", str(cache)])
+    assert qs.exit_code == 0 and qs.stdout.count("\tP190\t") == 2
+
+
+# ------------------------------------------------------------ the full data files
+
+
+def test_linking_against_the_full_wikidata_files(tmp_path: Path) -> None:
+    folder = wikidata_dir()
+    server = start_oxigraph([folder / f for f in ("places.nt.gz", "countries.nt.gz", "p190-2016.nt.gz")],
+                            tmp_path / "full")
+    try:
+        project = copy_project(tmp_path / "p")
+        outcome = link(project, client=Client(server.url, cache=None))
+    finally:
+        server.stop()
+    assert outcome.count(Decision.LINKED) == 2 + 57
+    result = build(project)
+    assert result.report.conforms
+    store = Store.read_only(str(project.store.resolve()))
+    tabriz = {r[2] for r in answer(store, project, "sister-cities", city="Tabriz")}
+    assert tabriz == {"Gaza City", "Istanbul", "Khŭjand", "Konyaaltı"}
+    mashhad = answer(store, project, "partners-in-oic", city="Mashhad")
+    assert {r[1] for r in mashhad} == {"Q130469", "Q11462", "Q1865", "Q8660", "Q11739"}
+    # the study's warning now counts the partners Wikidata gives
+    assert any("declares 16 sister cities, but the graph lists 4" in f.message for f in result.report.findings)

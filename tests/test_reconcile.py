@@ -1,0 +1,139 @@
+"""Reconciliation: candidates, scores with reasons, decisions; against real SPARQL servers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from linking import Oxigraph, start_oxigraph, wikidata_dir
+
+from citykg.errors import LinkError
+from citykg.items import resolve_countries
+from citykg.reconcile import Decision, NameQuery, Scoring, reconcile
+from citykg.wikidata import Client
+
+ZWNJ = "\u200c"
+
+
+@pytest.fixture(scope="module")
+def full_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Oxigraph]:
+    folder = wikidata_dir()
+    server = start_oxigraph([folder / f for f in ("places.nt.gz", "countries.nt.gz", "p190-2016.nt.gz")],
+                            tmp_path_factory.mktemp("wikidata-full"))
+    yield server
+    server.stop()
+
+
+def one(server: Oxigraph, name: str, country: str | None = None) -> tuple[str, list[tuple[str, int]], tuple[str, ...]]:
+    match = reconcile([NameQuery.of(name, country)], client=Client(server.url, cache=None))[0]
+    return (match.decision.value, [(c.qid, c.score) for c in match.candidates],
+            match.candidates[0].reasons if match.candidates else ())
+
+
+@pytest.mark.parametrize(("name", "country"), [
+    ("Tabriz", "IR"), ("tabriz", None), ("TABRIZ", "IRN"), ("Täbris", "Q794"), ("Tebriz", None),
+    ("تبریز", "IR"), ("تبريز", None), ("تَبْرِيز", "IR"), ("تبـریـز", None),
+])
+def test_tabriz_in_any_script_and_spelling(fixture_server: Oxigraph, name: str, country: str | None) -> None:
+    decision, candidates, reasons = one(fixture_server, name, country)
+    assert decision == "linked" and candidates[0][0] == "Q80053"
+    assert reasons[0].startswith("label ") and reasons[-1] == "population 1,424,641"
+    if country:
+        assert "in IR" in reasons
+
+
+def test_a_transliteration_links_within_its_country(fixture_server: Oxigraph) -> None:
+    decision, candidates, reasons = one(fixture_server, "Mashad", "IR")
+    assert decision == "linked" and candidates[0][0] == "Q121157"
+    assert "is a spelling of" in reasons[0] and "in IR" in reasons
+    assert one(fixture_server, "Esfahan", "IR")[1][0][0] == "Q42053"
+    # without a country, a variant that is no label anywhere is not guessed at
+    assert one(fixture_server, "Mashad")[0] == "none"
+
+
+def test_zero_width_non_joiner_or_space(fixture_server: Oxigraph) -> None:
+    for name in ("نظام" + ZWNJ + "شهر", "نظام شهر", "نظامشهر"):
+        decision, candidates, _ = one(fixture_server, name, "IR")
+        assert (decision, candidates[0][0]) == ("linked", "Q497039"), name
+    assert one(fixture_server, "نظام شهر")[0] == "linked"  # a surface form finds it without a country
+
+
+def test_namesakes_in_one_country_are_ambiguous(fixture_server: Oxigraph) -> None:
+    decision, candidates, _ = one(fixture_server, "Nurabad", "IR")
+    assert decision == "ambiguous"
+    assert candidates == [("Q720657", 87), ("Q719764", 87)]  # equal scores: the larger first
+
+
+def test_population_breaks_a_tie_only_far_apart(fixture_server: Oxigraph) -> None:
+    # two Singapores of 5.9 million and 255 thousand: 23 times, not enough to call
+    assert one(fixture_server, "Singapore")[0] == "ambiguous"
+    match = reconcile([NameQuery.of("Singapore")], client=Client(fixture_server.url, cache=None),
+                      scoring=Scoring(population_ratio=20))[0]
+    assert match.decision is Decision.LINKED and match.qid == "Q191698"
+    assert match.reasons == ("population tie-break: 5,866,139 against 255,180",)
+
+
+def test_a_country_is_not_a_settlement(fixture_server: Oxigraph) -> None:
+    decision, candidates, reasons = one(fixture_server, "Djibouti")
+    assert decision == "linked" and candidates[0][0] == "Q3604"
+    assert "a human settlement (Q5119)" in reasons
+    match = reconcile([NameQuery.of("Djibouti")], client=Client(fixture_server.url, cache=None))[0]
+    country = next(c for c in match.candidates if c.qid == "Q977")
+    assert "not a human settlement: a country (DJ)" in country.reasons and country.score == 0
+
+
+def test_the_country_constrains(fixture_server: Oxigraph) -> None:
+    decision, candidates, reasons = one(fixture_server, "Istanbul", "IR")
+    assert decision == "none" and candidates[0][0] == "Q406"
+    assert "in TR, not IR" in reasons
+    assert one(fixture_server, "Istanbul", "TR")[0] == "linked"
+
+
+def test_identifier_first(fixture_server: Oxigraph) -> None:
+    client = Client(fixture_server.url, cache=None)
+    matches = reconcile([NameQuery.of("Q80053"), NameQuery.of("Somewhere", "IR", qid="Q121157"),
+                         NameQuery.of("Nowhere", qid="Q999999999")], client=client)
+    assert [(m.decision, m.method, m.qid) for m in matches] == [
+        (Decision.LINKED, "identifier", "Q80053"), (Decision.LINKED, "identifier", "Q121157"),
+        (Decision.LINKED, "identifier", "Q999999999")]
+    assert matches[1].candidates[0].label == "Mashhad"  # the name given does not matter
+    assert matches[2].reasons == ("QID given; the endpoint knows nothing about it",)
+
+
+def test_json_lines_have_the_documented_shape(fixture_server: Oxigraph) -> None:
+    match = reconcile([NameQuery.of("تبريز", "IR")], client=Client(fixture_server.url, cache=None))[0]
+    assert match.to_json() == {"name": "تبريز", "country": "IR", "decision": "linked",
+                               "candidates": [{"qid": "Q80053", "label": "Tabriz", "country": "IR", "score": 89}]}
+    assert list(match.to_json()) == ["name", "country", "decision", "candidates"]
+
+
+def test_countries(fixture_server: Oxigraph) -> None:
+    client = Client(fixture_server.url, cache=None)
+    assert resolve_countries(client, ["ir", "IRN", "Q794", " TR "]) == {"IR": "Q794", "IRN": "Q794",
+                                                                       "Q794": "Q794", "TR": "Q43"}
+    with pytest.raises(LinkError, match="Unknown country 'XX', 'ZZZZ'"):
+        resolve_countries(client, ["XX", "ZZZZ", "IR"])
+    assert resolve_countries(client, ["XX", "IR"], strict=False) == {"IR": "Q794"}
+
+
+def test_names_are_looked_up_in_batches(fixture_server: Oxigraph) -> None:
+    client = Client(fixture_server.url, cache=None)
+    names = ["Tabriz", "Mashhad", "Istanbul", "Qom", "Isfahan", "Kuwait City", "تبریز", "مشهد"] * 10
+    matches = reconcile([NameQuery.of(n) for n in names], client=client)
+    assert all(m.decision is Decision.LINKED for m in matches)
+    assert client.stats.requests <= 4  # countries, labels, facts, types: not one query per name
+
+
+def test_the_full_wikidata_files(full_server: Oxigraph) -> None:
+    client = Client(full_server.url, cache=None)
+    cases = [("Mashhad", None, "Q121157"), ("مشهد", "IR", "Q121157"), ("Mazar-i-Sharif", "AF", "Q130469"),
+             ("Kuala lumpur", "MY", "Q1865"), ("اسطنبول", "TR", "Q406"), ("Qom", "IR", "Q170573"),
+             ("Teheran", "IR", None), ("Karachi", "PK", "Q8660")]
+    matches = reconcile([NameQuery.of(n, c) for n, c, _ in cases], client=client)
+    for (name, _, qid), match in zip(cases, matches, strict=True):
+        if qid:
+            assert (match.decision, match.qid) == (Decision.LINKED, qid), (name, match)
+    tehran = matches[6]
+    assert tehran.decision is Decision.LINKED and tehran.candidates[0].label == "Tehran"
+    nurabad = reconcile([NameQuery.of("Nurabad", "IR")], client=client)[0]
+    assert nurabad.decision is Decision.AMBIGUOUS and len(nurabad.candidates) >= 2

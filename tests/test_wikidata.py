@@ -1,0 +1,190 @@
+"""The SPARQL client: a good citizen of the live service, tested against real servers on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+
+import pytest
+from linking import EMPTY, FIXTURE, Oxigraph, Scripted, ok, start_oxigraph
+from pyoxigraph import Literal
+
+from citykg.errors import EndpointError
+from citykg.items import fetch_facts
+from citykg.wikidata import Client, iri, qid_of, values
+
+
+@pytest.fixture(scope="module")
+def fixture_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Oxigraph]:
+    server = start_oxigraph([FIXTURE], tmp_path_factory.mktemp("wikidata-fixture"))
+    yield server
+    server.stop()
+
+
+def test_select_against_a_real_server(fixture_server: Oxigraph) -> None:
+    client = Client(fixture_server.url, cache=None)
+    rows = client.select("SELECT ?label WHERE { <http://www.wikidata.org/entity/Q80053> "
+                         "<http://www.w3.org/2000/01/rdf-schema#label> ?label } ORDER BY ?label")
+    labels = {(r["label"].text, r["label"].lang) for r in rows}
+    assert ("Tabriz", "en") in labels and ("تبریز", "fa") in labels and ("تبريز", "ar") in labels
+    assert client.stats.requests == 1 and client.stats.cached == 0
+
+
+def test_the_user_agent_names_citykg_and_a_contact() -> None:
+    with Scripted([ok()]) as server:
+        client = Client(server.url, cache=None, contact="mailto:links@example.org")
+        client.select("SELECT ?x WHERE {}")
+    agent = server.requests[0]["User-Agent"]
+    assert agent.startswith("citykg/") and "mailto:links@example.org" in agent and "SPARQLWrapper/" in agent
+
+
+def test_values_are_escaped_terms(fixture_server: Oxigraph) -> None:
+    hostile = Literal('Tabriz" } ?s ?p ?o . { "', language="en")
+    clause = values("label", [hostile, iri("Q80053")])
+    assert clause.startswith("VALUES ?label {") and '\\"' in clause
+    rows = Client(fixture_server.url, cache=None).select(
+        f"SELECT ?item WHERE {{ {clause} ?item <http://www.w3.org/2000/01/rdf-schema#label> ?label }}")
+    assert rows == []
+    with pytest.raises(ValueError):
+        values("x }", [])
+    assert qid_of("http://www.wikidata.org/entity/Q80053") == "Q80053"
+    assert qid_of("http://www.wikidata.org/entity/P17") is None
+
+
+def test_a_second_run_needs_no_network(tmp_path: Path) -> None:
+    query = "SELECT ?x WHERE {}"
+    with Scripted([ok()]) as server:
+        url = server.url
+        first = Client(url, cache=tmp_path).select(query)
+    again = Client(url, cache=tmp_path, retries=0)
+    assert again.select(query) == first
+    assert again.stats.cached == 1 and again.stats.requests == 0
+    with pytest.raises(EndpointError, match="Cannot reach"):
+        again.select("SELECT ?y WHERE {}")  # not cached, and the server is gone
+    entry = json.loads(next(tmp_path.rglob("*.json")).read_text(encoding="utf-8"))
+    assert entry["endpoint"] == url and entry["query"] == query
+
+
+def test_refresh_asks_again(tmp_path: Path) -> None:
+    with Scripted([ok(), ok()]) as server:
+        Client(server.url, cache=tmp_path).select("SELECT ?x WHERE {}")
+        Client(server.url, cache=tmp_path, refresh=True).select("SELECT ?x WHERE {}")
+    assert len(server.requests) == 2
+
+
+def test_the_retrieval_date_is_the_day_of_the_oldest_answer(tmp_path: Path) -> None:
+    with Scripted([ok()]) as server:
+        client = Client(server.url, cache=tmp_path)
+        client.select("SELECT ?x WHERE {}")
+        assert client.retrieved_on() == datetime.now(UTC).date()
+        path = next(tmp_path.rglob("*.json"))
+        entry = json.loads(path.read_text(encoding="utf-8"))
+        path.write_text(json.dumps({**entry, "fetched": "2020-01-02"}), encoding="utf-8")
+        later = Client(server.url, cache=tmp_path)
+        later.select("SELECT ?x WHERE {}")
+    assert later.retrieved_on() == date(2020, 1, 2)
+
+
+def test_429_and_retry_after_are_honoured() -> None:
+    with Scripted([(429, {"Retry-After": "1"}, b"slow down"), ok()]) as server:
+        client = Client(server.url, cache=None)
+        started = time.monotonic()
+        rows = client.select("SELECT ?x WHERE {}")
+        elapsed = time.monotonic() - started
+    assert rows[0]["x"].text == "ok"
+    assert len(server.requests) == 2 and server.times[1] - server.times[0] >= 1.0
+    assert elapsed >= 1.0 and client.stats.retries == 1 and client.stats.waited == 1.0
+
+
+def test_retry_after_as_an_http_date() -> None:
+    when = format_datetime(datetime.now(UTC) + timedelta(seconds=2), usegmt=True)
+    waits: list[float] = []
+    with Scripted([(429, {"Retry-After": when}, b""), ok()]) as server:
+        Client(server.url, cache=None, sleep=waits.append).select("SELECT ?x WHERE {}")
+    assert len(waits) == 1 and 0.5 <= waits[0] <= 2.0
+
+
+def test_a_retry_after_beyond_the_limit_stops_the_run() -> None:
+    with Scripted([(429, {"Retry-After": "3600"}, b"")]) as server:
+        with pytest.raises(EndpointError, match="asks citykg to wait 3600 s"):
+            Client(server.url, cache=None, max_wait=60).select("SELECT ?x WHERE {}")
+        assert len(server.requests) == 1
+
+
+def test_backoff_gives_up_after_its_retries() -> None:
+    waits: list[float] = []
+    with Scripted([(429, {}, b"")] * 4) as server, \
+            pytest.raises(EndpointError, match="still answers HTTP 429 after 3 retries"):
+        Client(server.url, cache=None, retries=3, sleep=waits.append).select("SELECT ?x WHERE {}")
+    assert waits == [1.0, 2.0, 4.0]  # no Retry-After: exponential backoff
+    assert len(server.requests) == 4
+
+
+def test_server_errors_are_retried() -> None:
+    with Scripted([(500, {}, b"busy"), (503, {}, b"busy"), ok()]) as server:
+        rows = Client(server.url, cache=None, sleep=lambda s: None).select("SELECT ?x WHERE {}")
+    assert rows and len(server.requests) == 3
+
+
+def test_a_server_timeout_is_not_retried() -> None:
+    with Scripted([(500, {}, b"java.util.concurrent.TimeoutException")]) as server, \
+            pytest.raises(EndpointError, match="time limit"):
+        Client(server.url, cache=None).select("SELECT ?x WHERE {}")
+    assert len(server.requests) == 1
+
+
+@pytest.mark.parametrize(("answer", "message"), [
+    ((200, {"Content-Type": "text/html"}, b"<html>Your client is blocked</html>"), "instead of SPARQL JSON"),
+    ((200, {"Content-Type": "application/sparql-results+json"}, b""), "empty body"),
+    ((200, {"Content-Type": "application/json"}, b'{"error": "blocked"}'), "not a SPARQL SELECT result"),
+    ((403, {}, b"Forbidden"), "User-Agent"),
+])
+def test_a_blocked_client_is_an_error_not_an_empty_answer(answer: tuple[int, dict[str, str], bytes],
+                                                         message: str, tmp_path: Path) -> None:
+    with Scripted([answer]) as server:
+        client = Client(server.url, cache=tmp_path)
+        with pytest.raises(EndpointError, match=message):
+            client.select("SELECT ?x WHERE {}")
+    assert list(tmp_path.rglob("*.json")) == []  # nothing cached
+
+
+def test_a_slow_server_times_out() -> None:
+    with Scripted([ok()], delay=3) as server:
+        started = time.monotonic()
+        with pytest.raises(EndpointError, match="Cannot reach"):
+            Client(server.url, cache=None, timeout=1, retries=0).select("SELECT ?x WHERE {}")
+    assert time.monotonic() - started < 2.9
+
+
+def test_facts_of_items(fixture_server: Oxigraph) -> None:
+    facts = fetch_facts(Client(fixture_server.url, cache=None), ["Q80053", "Q794", "Q1"], languages=("en", "fa"))
+    tabriz = facts["Q80053"]
+    assert tabriz.label() == "Tabriz" and tabriz.label("fa") == "تبریز"
+    assert tabriz.country() == ("Q794", "IR")
+    assert tabriz.population == 1424641 and tabriz.coordinates == "Point(46.2919 38.08)"
+    assert "Q5" not in tabriz.types and tabriz.known
+    assert (facts["Q794"].iso2, facts["Q794"].iso3) == ("IR", "IRN")
+    assert not facts["Q1"].known
+
+
+def test_nothing_is_fetched_at_import() -> None:
+    code = ("import socket\n"
+            "def refuse(*args, **kwargs):\n    raise AssertionError('network at import')\n"
+            "socket.socket.connect = refuse\nsocket.create_connection = refuse\n"
+            "import citykg.wikidata, citykg.items, citykg.candidates, citykg.reconcile, citykg.enrich, citykg.link, citykg.review, citykg.cli\n"
+            "print('ok')\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+
+
+def test_empty_answer_is_not_an_error() -> None:
+    body = json.dumps({"head": {"vars": ["x"]}, "results": {"bindings": []}})
+    with Scripted([ok(body)]) as server:
+        assert Client(server.url, cache=None).select("SELECT ?x WHERE {}") == []
+    assert json.loads(EMPTY)["results"]["bindings"]

@@ -1,0 +1,285 @@
+"""Take in a submission as canonical files with a checksum: a folder or zip of tables, or RDF.
+
+A submission is one of:
+
+- a folder, or a ``.zip``, of CSV tables in the format of ``data/`` (any subset of the tables),
+  either at its top (one source) or in one folder per study (``new-study/factors.csv``); folders
+  that enclose it all (as zip tools make) are unwrapped, so a study's folder and a zip of it are
+  the same input;
+- one RDF file: Turtle (``.ttl``), TriG, JSON-LD, N-Triples, N-Quads or RDF/XML.
+
+:func:`receive` (a path) and :func:`receive_bytes` (an HTTP body) copy the input into a private
+folder, so that it cannot change while it is checked, and compute its checksum: the SHA-256 of
+the sorted file paths with their bytes. The submission id is the checksum's first 16 digits, so
+the same tables give the same id whether they come as a folder or as a zip. An RDF file is kept
+as ``input.<ext>``, so its id depends on its bytes and format only.
+
+Unsafe input is refused with :class:`~citykg.errors.InputError`: zip path traversal, links,
+nested archives and zip bombs (see :mod:`citykg.archive`), files over the size limits, and
+RDF/XML that declares XML entities (they can expand a few hundred bytes into gigabytes).
+
+Example::
+
+    >>> import tempfile
+    >>> work = Path(tempfile.mkdtemp())
+    >>> received = receive_bytes(b"<https://e.org/s> <https://e.org/p> 1 .", work,
+    ...                          content_type="text/turtle")
+    >>> received.kind.value, received.files, len(received.id)
+    ('rdf', ('input.ttl',), 16)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+
+from pyoxigraph import Quad, RdfFormat, parse
+
+from citykg.archive import Limits, unpack_zip
+from citykg.errors import InputError
+
+__all__ = ["MAX_RDF_BYTES", "RDF_SUFFIXES", "InputKind", "Received", "checksum", "parse_rdf",
+           "rdf_format_of", "read_rdf", "receive", "receive_bytes", "table_folders"]
+
+#: RDF files larger than this are refused.
+MAX_RDF_BYTES = 20 * 2**20
+_ZIP_TYPES = ("application/zip", "application/x-zip-compressed", "application/x-zip")
+#: The RDF files citykg reads, by extension.
+RDF_SUFFIXES = {".ttl": RdfFormat.TURTLE, ".trig": RdfFormat.TRIG, ".nt": RdfFormat.N_TRIPLES,
+                ".nq": RdfFormat.N_QUADS, ".jsonld": RdfFormat.JSON_LD, ".rdf": RdfFormat.RDF_XML,
+                ".owl": RdfFormat.RDF_XML}
+
+
+class InputKind(Enum):
+    """What a submission holds."""
+
+    TABLES = "tables"
+    RDF = "rdf"
+
+
+@dataclass(frozen=True)
+class Received:
+    """A submission's files, copied into a private folder, with their checksum."""
+
+    kind: InputKind
+    #: The folder that holds exactly :attr:`files`.
+    root: Path
+    #: Relative POSIX paths, sorted: ``new-study/factors.csv`` or ``input.ttl``.
+    files: tuple[str, ...]
+    sha256: str
+    #: How the input is named in messages: the path or file name it came as.
+    label: str
+    #: Files of the input that are not tables and were left out.
+    ignored: tuple[str, ...] = ()
+    #: The enclosing folders that were unwrapped (``new-2025/``), to name files as received.
+    unwrapped: str = ""
+
+    def shown(self, name: str) -> str:
+        """How to name one of :attr:`files` in messages: as it was in the input."""
+        if self.kind is InputKind.RDF:
+            return self.label
+        return f"{self.label}/{self.unwrapped}{name}"
+
+    @property
+    def id(self) -> str:
+        """The submission id: the first 16 hexadecimal digits of the checksum."""
+        return self.sha256[:16]
+
+    @property
+    def rdf_format(self) -> RdfFormat | None:
+        """The RDF format of an RDF submission."""
+        return rdf_format_of(self.files[0]) if self.kind is InputKind.RDF else None
+
+
+def rdf_format_of(name: str) -> RdfFormat | None:
+    """The RDF format a file name's extension stands for, if any."""
+    return RDF_SUFFIXES.get(Path(name).suffix.lower())
+
+
+def checksum(root: Path, files: tuple[str, ...]) -> str:
+    """SHA-256 of the files' relative paths and bytes, in path order (the canonical input)."""
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        data = (root / name).read_bytes()
+        digest.update(f"{name}\n{len(data)}\n".encode())
+        digest.update(data)
+    return digest.hexdigest()
+
+
+def receive(path: Path, workdir: Path, *, limits: Limits | None = None) -> Received:
+    """Copy a submission from ``path`` (folder, ``.zip`` or RDF file) into ``workdir``.
+
+    :param path: the input.
+    :param workdir: an empty private folder (created if missing); the caller removes it.
+    :param limits: size limits (:class:`citykg.archive.Limits` by default).
+    :raises InputError: if the input is missing, unsafe, too large, or not tables or RDF.
+    """
+    limits = limits or Limits()
+    label = path.as_posix()
+    workdir.mkdir(parents=True, exist_ok=True)
+    if path.is_symlink() or not path.exists():
+        raise InputError(f"{label} does not exist (or is a symbolic link).")
+    if path.is_dir():
+        return _tables(_copy_folder(path, workdir, label, limits), label)
+    if path.suffix.lower() == ".zip":
+        unpacked = unpack_zip(path, workdir, name=label, limits=limits)
+        return _tables(workdir, label, unpacked.ignored)
+    fmt = rdf_format_of(path.name)
+    if fmt is None:
+        raise InputError(f"{label}: citykg takes a folder or .zip of CSV tables, or an RDF file "
+                         f"({', '.join(sorted(RDF_SUFFIXES))}); this is neither.")
+    if path.stat().st_size > MAX_RDF_BYTES:
+        raise InputError(_too_big(label, path.stat().st_size))
+    return _rdf(path.read_bytes(), fmt, workdir, label)
+
+
+def receive_bytes(body: bytes, workdir: Path, *, content_type: str, label: str = "upload",
+                  limits: Limits | None = None) -> Received:
+    """Take a submission from an HTTP body: a zip of tables, or RDF named by its media type.
+
+    :param content_type: the request's ``Content-Type`` (``application/zip``, ``text/turtle``,
+        ``application/trig``, ``application/ld+json`` …).
+    :raises InputError: if the media type is not one citykg reads, or the body is unsafe.
+    """
+    media = content_type.split(";")[0].strip().lower()
+    workdir.mkdir(parents=True, exist_ok=True)
+    if media in _ZIP_TYPES:
+        unpacked = unpack_zip(body, workdir, name=label, limits=limits)
+        return _tables(workdir, label, unpacked.ignored)
+    fmt = RdfFormat.from_media_type(media) if media else None
+    if fmt is None or fmt is RdfFormat.N3:
+        raise InputError(f"{label}: the media type {media or '(none)'!r} is not one citykg reads; "
+                         "send application/zip (CSV tables) or an RDF type such as text/turtle, "
+                         "application/trig or application/ld+json.")
+    if len(body) > MAX_RDF_BYTES:
+        raise InputError(_too_big(label, len(body)))
+    return _rdf(body, fmt, workdir, label)
+
+
+def parse_rdf(data: bytes, fmt: RdfFormat, display: str) -> list[Quad]:
+    """Parse RDF bytes safely (see the module docstring).
+
+    :raises InputError: if the bytes are too large, declare XML entities, or do not parse.
+    """
+    if len(data) > MAX_RDF_BYTES:
+        raise InputError(_too_big(display, len(data)))
+    if fmt is RdfFormat.RDF_XML:
+        _refuse_entities(data, display)
+    try:
+        return list(parse(data, format=fmt, base_iri="https://w3id.org/citykg/input/"))
+    except SyntaxError as exc:
+        raise InputError(f"{display} is not valid {fmt.name}: {exc.msg}") from exc
+    except ValueError as exc:
+        raise InputError(f"{display} cannot be read as {fmt.name}: {exc}") from exc
+
+
+def read_rdf(path: Path, fmt: RdfFormat) -> list[Quad]:
+    """Read and parse an RDF file safely (:func:`parse_rdf`), refusing it first if too large.
+
+    :raises InputError: if it is too large, unsafe, unreadable or does not parse.
+    """
+    try:
+        size = path.stat().st_size
+        if size > MAX_RDF_BYTES:
+            raise InputError(_too_big(str(path), size))
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path} cannot be read: {exc}") from exc
+    return parse_rdf(data, fmt, str(path))
+
+
+def table_folders(root: Path) -> list[Path]:
+    """The folders of tables in a submission: ``root`` itself, or its sub-folders with tables."""
+    if any(root.glob("*.csv")):
+        return [root]
+    return sorted(p for p in root.iterdir() if p.is_dir() and any(p.glob("*.csv")))
+
+
+def _refuse_entities(data: bytes, display: str) -> None:
+    head = data[:4]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or head in (b"\x00<\x00?", b"<\x00?\x00"):
+        raise InputError(f"{display} is UTF-16; citykg reads RDF/XML in UTF-8 only.")
+    if b"<!ENTITY" in data or b"<!entity" in data.lower():
+        raise InputError(f"{display} declares XML entities (<!ENTITY …>); citykg refuses them in "
+                         "RDF/XML, because they can expand a small file into gigabytes or read "
+                         "local files. Write the values out, or send Turtle.")
+
+
+def _too_big(label: str, size: int) -> str:
+    return (f"{label} is {size / 2**20:.1f} MiB; citykg accepts RDF files up to "
+            f"{MAX_RDF_BYTES // 2**20} MiB. Split it into several submissions.")
+
+
+def _rdf(data: bytes, fmt: RdfFormat, workdir: Path, label: str) -> Received:
+    parse_rdf(data, fmt, label)
+    name = "input." + fmt.file_extension
+    (workdir / name).write_bytes(data)
+    files = (name,)
+    return Received(InputKind.RDF, workdir, files, checksum(workdir, files), label)
+
+
+def _copy_folder(source: Path, workdir: Path, label: str, limits: Limits) -> Path:
+    """Copy the CSV files of a folder (at most one level deep) into ``workdir``."""
+    total = 0
+    count = 0
+    for path in sorted(source.rglob("*.csv")):
+        rel = path.relative_to(source)
+        if any(part.startswith(".") for part in rel.parts):
+            continue
+        if path.is_symlink() or not path.is_file():
+            raise InputError(f"{label}/{rel.as_posix()} is a symbolic link or not a regular "
+                             "file; citykg copies only regular files.")
+        size = path.stat().st_size
+        total += size
+        count += 1
+        if size > limits.max_file_bytes or total > limits.max_total_bytes or count > limits.max_entries:
+            raise InputError(f"{label} holds more than citykg takes in one submission (at most "
+                             f"{limits.max_entries} tables, {limits.max_file_bytes // 2**20} MiB "
+                             f"each, {limits.max_total_bytes // 2**20} MiB in all).")
+        target = workdir / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+    return workdir
+
+
+def _tables(root: Path, label: str, ignored: tuple[str, ...] = ()) -> Received:
+    """Check the layout of the tables, unwrap enclosing folders, and compute the checksum.
+
+    Tables in one folder are one source and are kept flat, however many folders enclose them
+    (``new-2025/factors.csv`` and ``factors.csv`` are the same input); tables in several
+    folders keep one folder per source.
+    """
+    inner = root
+    while not any(inner.glob("*.csv")):
+        subs = [p for p in inner.iterdir() if p.is_dir()]
+        if len(subs) != 1:
+            break
+        inner = subs[0]
+    files = tuple(sorted(p.relative_to(inner).as_posix() for p in inner.rglob("*.csv")))
+    if not files:
+        raise InputError(f"{label} holds no CSV tables (*.csv). A submission is a folder or zip "
+                         "of tables named as in data/ (see `citykg template`), or an RDF file.")
+    deep = [f for f in files if f.count("/") > 1]
+    top = [f for f in files if "/" not in f]
+    if deep:
+        raise InputError(f"{label}: {deep[0]} is nested too deep; put the tables at the top, or "
+                         "in one folder per study (new-study/factors.csv).")
+    if top and len(top) != len(files):
+        raise InputError(f"{label} has tables both at its top ({top[0]}) and in folders "
+                         f"({next(f for f in files if '/' in f)}); put them all at the top or "
+                         "all in folders, one per study.")
+    unwrapped = ""
+    if inner != root:
+        unwrapped = inner.relative_to(root).as_posix() + "/"
+        moved = root / ".unwrapped"
+        inner.rename(moved)
+        for child in list(root.iterdir()):
+            if child != moved:
+                shutil.rmtree(child) if child.is_dir() else child.unlink()
+        for child in list(moved.iterdir()):
+            child.rename(root / child.name)
+        moved.rmdir()
+    return Received(InputKind.TABLES, root, files, checksum(root, files), label, ignored, unwrapped)

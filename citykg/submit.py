@@ -1,0 +1,304 @@
+"""Submit data: check it in the context of the current graph, then merge it atomically.
+
+``submit`` takes a folder or zip of tables, or an RDF file (see :mod:`citykg.intake`), and:
+
+1. copies it into a private folder and computes its id (the checksum of the input); the same
+   input twice is one submission: the second time answers with the existing id and writes
+   nothing;
+2. validates it in context (:func:`citykg.validate.validate`); a rejected submission writes
+   nothing at all;
+3. under the dist lock (:mod:`citykg.lock`): stages it in ``submissions/.incoming-<id>-<pid>/``,
+   builds a new store that includes it (a new build folder, validated as a whole), notes the
+   merge in ``dist/.merge.json``, renames the staged folder to ``submissions/<id>/`` (the
+   commit point), switches ``dist/current`` to the new build and clears the note.
+
+A process killed at any point leaves the store as it was or with the whole submission, never
+half of it; the next submit or withdraw (or ``citykg submissions list``) recovers (see
+:mod:`citykg.merge`). ``withdraw`` is the same merge the other way: a new build without the
+submission, then its status becomes ``withdrawn`` (its files stay, for the record), then the
+switch. Submitting a withdrawn submission's input again reinstates it.
+
+Example (``submit`` takes the same arguments and ``who``)::
+
+    >>> import tempfile
+    >>> from citykg.project import Project
+    >>> folder = Path(tempfile.mkdtemp()) / "partners"
+    >>> folder.mkdir()
+    >>> _ = (folder / "partnerships.csv").write_text(
+    ...     "city_a,city_b,type,source\\ntabriz,mashhad,friendship,Example (2024)\\n", encoding="utf-8")
+    >>> validate_input(folder, project=Project.locate()).summary()
+    '0 violations, 0 warnings, 0 info'
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass, replace
+from enum import Enum
+from pathlib import Path
+
+from citykg import __version__, iris, merge
+from citykg.build import build, switch_to
+from citykg.errors import DataError, InputError, StoreError, SubmissionError
+from citykg.intake import InputKind, Received, receive, receive_bytes
+from citykg.lock import exclusive
+from citykg.merge import Checkpoint
+from citykg.project import Project
+from citykg.report import Finding, Report, Severity
+from citykg.shacl import Engine
+from citykg.submissions import (
+    Event,
+    Status,
+    Submission,
+    find_submission,
+    load_submissions,
+    submissions_dir,
+    write_metadata,
+)
+from citykg.validate import validate
+
+__all__ = ["Outcome", "SubmitResult", "WithdrawResult", "list_submissions", "submit",
+           "submit_bytes", "validate_input", "withdraw"]
+
+
+class Outcome(Enum):
+    """What became of a submission."""
+
+    ACCEPTED = "accepted"  # merged: a new named graph in the store
+    EXISTING = "existing"  # the same input was accepted before: nothing written
+    REINSTATED = "reinstated"  # the same input had been withdrawn: accepted again
+    REJECTED = "rejected"  # it has violations: nothing written
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    """The outcome of a submission, its id, and the findings about it."""
+
+    outcome: Outcome
+    id: str
+    report: Report
+    submission: Submission | None = None
+    build_id: str | None = None
+
+    @property
+    def accepted(self) -> bool:
+        """True unless the submission was rejected."""
+        return self.outcome is not Outcome.REJECTED
+
+    def message(self) -> str:
+        """One line that says what became of the submission."""
+        graph = self.submission.graph if self.submission else iris.submission_graph(self.id)
+        return {
+            Outcome.ACCEPTED: f"Accepted submission {self.id}: graph <{graph}>.",
+            Outcome.REINSTATED: f"Reinstated submission {self.id}: graph <{graph}>.",
+            Outcome.EXISTING: f"Already accepted as submission {self.id}; nothing written.",
+            Outcome.REJECTED: "Rejected: nothing was written. Fix the violations and submit again.",
+        }[self.outcome]
+
+    def to_dict(self) -> dict[str, object]:
+        """A JSON-ready summary: outcome, id, graph, and the report."""
+        return {"outcome": self.outcome.value, "id": self.id,
+                "graph": self.submission.graph if self.submission else None,
+                "report": json.loads(self.report.to_json())}
+
+
+@dataclass(frozen=True)
+class WithdrawResult:
+    """A withdrawn submission and the build that no longer has it."""
+
+    submission: Submission
+    build_id: str
+
+
+def validate_input(path: Path, *, project: Project, engine: Engine = Engine.TURBO) -> Report:
+    """Validate a submission (folder, zip or RDF file) in context, as ``submit`` would.
+
+    Findings name files as the input names them (``new-study.zip/new-study/factors.csv``).
+
+    :raises InputError: if the input is unreadable or unsafe.
+    """
+    with tempfile.TemporaryDirectory(prefix="citykg-input-") as work:
+        received = receive(path, Path(work))
+        known = _known(project, received.id)
+        if known is not None and known.status is Status.ACCEPTED:
+            return Report.of([Finding(
+                Severity.INFO, f"This input is already accepted as submission {known.id}; "
+                "submitting it again changes nothing.", file=received.label, shape="citykg:submission")])
+        return _validate(received, project, engine)
+
+
+def submit(path: Path, *, project: Project, who: str, engine: Engine = Engine.TURBO,
+           checkpoint: Checkpoint | None = None) -> SubmitResult:
+    """Validate a submission in context and, if it conforms, merge it (see the module docstring).
+
+    :param path: a folder or ``.zip`` of tables, or an RDF file.
+    :param project: the project to merge into.
+    :param who: who submits it (a name or e-mail address; recorded with PROV).
+    :param engine: the SHACL engine.
+    :param checkpoint: called after each merge step; by default honours ``CITYKG_PAUSE_AT``.
+    :raises InputError: if the input is unreadable or unsafe (nothing is written).
+    """
+    with tempfile.TemporaryDirectory(prefix="citykg-input-") as work:
+        received = receive(path, Path(work))
+        return _submit(received, project, who, engine, checkpoint)
+
+
+def submit_bytes(body: bytes, *, content_type: str, project: Project, who: str,
+                 engine: Engine = Engine.TURBO, checkpoint: Checkpoint | None = None) -> SubmitResult:
+    """:func:`submit` for an HTTP body: a zip of tables, or RDF of the given media type."""
+    with tempfile.TemporaryDirectory(prefix="citykg-input-") as work:
+        received = receive_bytes(body, Path(work), content_type=content_type)
+        return _submit(received, project, who, engine, checkpoint)
+
+
+def withdraw(ident: str, *, project: Project, who: str, engine: Engine = Engine.TURBO,
+             checkpoint: Checkpoint | None = None) -> WithdrawResult:
+    """Remove exactly one submission's graph from the store; keep its files, marked withdrawn.
+
+    :param ident: the submission id (or a unique prefix of it).
+    :raises SubmissionError: if there is no such accepted submission.
+    :raises DataError: if the graph without it would not conform (another submission relies on
+        it); nothing changes then.
+    """
+    step = checkpoint or merge.pause_from_env
+    who = _check_who(who)
+    with exclusive(project.dist):
+        merge.recover(project, engine=engine)
+        sub = find_submission(project, ident)
+        if sub.status is Status.WITHDRAWN:
+            raise SubmissionError(f"Submission {sub.id} is already withdrawn.")
+        others = [s for s in load_submissions(project, status=Status.ACCEPTED) if s.id != sub.id]
+        try:
+            result = build(project, engine=engine, submissions=others, switch=False)
+        except DataError as exc:
+            raise DataError(f"Withdrawing {sub.id} would leave the graph invalid "
+                            f"({exc.report.summary()}); it stays accepted.", exc.report) from exc
+        step("built")
+        merge.note(project, "withdraw", sub.id)
+        step("journaled")
+        done = replace(sub, status=Status.WITHDRAWN,
+                       history=(*sub.history, Event("withdrawn", who, merge.now())))
+        write_metadata(done, sub.folder)
+        step("renamed")
+        switch_to(project, result.build_id)
+        step("switched")
+        (project.dist / merge.JOURNAL).unlink()
+    return WithdrawResult(done, result.build_id)
+
+
+def list_submissions(project: Project, *, engine: Engine = Engine.TURBO) -> list[Submission]:
+    """Every submission, oldest first, after :func:`recover` if an interrupted merge left work
+    behind and no merge is running now (a running merge cleans up for itself)."""
+    if merge.leftovers(project) or (project.dist / merge.JOURNAL).exists():
+        with contextlib.suppress(StoreError), exclusive(project.dist, timeout=0):
+            merge.recover(project, engine=engine)
+    return load_submissions(project)
+
+
+def _submit(received: Received, project: Project, who: str, engine: Engine,
+            checkpoint: Checkpoint | None) -> SubmitResult:
+    who = _check_who(who)
+    known = _known(project, received.id)
+    if known is not None and known.status is Status.ACCEPTED:
+        return SubmitResult(Outcome.EXISTING, received.id, Report.of([]), known)
+    report = _validate(received, project, engine)
+    if not report.conforms:
+        return SubmitResult(Outcome.REJECTED, received.id, report)
+    with exclusive(project.dist):
+        merge.recover(project, engine=engine)
+        return _merge(received, project, who, engine, checkpoint or merge.pause_from_env, report)
+
+
+def _merge(received: Received, project: Project, who: str, engine: Engine, step: Checkpoint,
+           report: Report) -> SubmitResult:
+    """Steps 3–6 of the module docstring; the caller holds the lock."""
+    known = _known(project, received.id)
+    if known is not None and known.status is Status.ACCEPTED:
+        return SubmitResult(Outcome.EXISTING, received.id, Report.of([]), known)
+    home = submissions_dir(project)
+    created = not home.exists()
+    when = merge.now()
+    if known is not None:  # withdrawn before: reinstate the files already kept
+        pending = replace(known, status=Status.ACCEPTED,
+                          history=(*known.history, Event("reinstated", who, when)))
+        staged = None
+    else:
+        pending = Submission(
+            id=received.id, kind=received.kind, who=who, when=when, sha256=received.sha256,
+            citykg_version=__version__, files=received.files, status=Status.ACCEPTED,
+            received_as=Path(received.label).name, history=(Event("submitted", who, when),))
+        staged = merge.stage(received, pending, home)
+        pending = replace(pending, folder=staged)
+        step("staged")
+    accepted = [s for s in load_submissions(project, status=Status.ACCEPTED) if s.id != pending.id]
+    try:
+        result = build(project, engine=engine, submissions=[*accepted, pending], switch=False)
+    except DataError as exc:
+        merge.discard(staged, home if created else None)
+        return SubmitResult(Outcome.REJECTED, received.id, _own(exc.report, pending, received))
+    except BaseException:
+        merge.discard(staged, home if created else None)
+        raise
+    step("built")
+    merge.note(project, "submit", pending.id)
+    step("journaled")
+    final = home / pending.id
+    if staged is not None:
+        os.rename(staged, final)
+    else:
+        write_metadata(pending, final)
+    merge.fsync_dir(home)
+    step("renamed")
+    switch_to(project, result.build_id)
+    step("switched")
+    (project.dist / merge.JOURNAL).unlink()
+    outcome = Outcome.ACCEPTED if staged is not None else Outcome.REINSTATED
+    return SubmitResult(outcome, pending.id, report, replace(pending, folder=final), result.build_id)
+
+
+def _known(project: Project, sid: str) -> Submission | None:
+    return next((s for s in load_submissions(project) if s.id == sid), None)
+
+
+def _validate(received: Received, project: Project, engine: Engine) -> Report:
+    """Validate the received files in context; name files as the input names them."""
+    target = received.root if received.kind is InputKind.TABLES else received.root / received.files[0]
+    report = validate(target, project=project, engine=engine)
+    ignored = [Finding(Severity.WARNING, "This file is not a CSV table; citykg left it out.",
+                       file=f"{received.label}/{name}", shape="citykg:submission")
+               for name in received.ignored]
+    return Report.of([_rename(f, received) for f in report.findings] + ignored)
+
+
+def _rename(finding: Finding, received: Received) -> Finding:
+    root = received.root.as_posix() + "/"
+    if finding.file and finding.file.startswith(root):
+        return replace(finding, file=received.shown(finding.file[len(root):]))
+    return finding
+
+
+def _own(report: Report, sub: Submission, received: Received) -> Report:
+    """The findings of a failed merge build that concern the submission, named as received.
+
+    If none of its violations is in the submission's files (the conflict is elsewhere, or the
+    project's own data no longer conforms), every violation is kept, so the reason shows.
+    """
+    prefix = f"submissions/{sub.id}/"
+    mine = [f for f in report.findings if f.file and f.file.startswith(prefix)]
+    if not any(f.severity is Severity.VIOLATION for f in mine):
+        mine += [f for f in report.findings if f.severity is Severity.VIOLATION]
+    return Report.of(replace(f, file=received.shown(f.file[len(prefix):]))
+                     if f.file and f.file.startswith(prefix) else f for f in mine)
+
+
+def _check_who(who: str) -> str:
+    who = " ".join(who.split())
+    if not who or len(who) > 200 or any(not ch.isprintable() for ch in who):
+        raise InputError("Say who submits the data (--who NAME, or CITYKG_SUBMITTER): a name or "
+                         "e-mail address of at most 200 printable characters.")
+    return who
+
+

@@ -1,0 +1,102 @@
+"""Helpers of the submission tests: small valid inputs, zips, projects to submit to, tree snapshots."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import shutil
+import zipfile
+from pathlib import Path
+
+from citykg.build import build
+from citykg.project import Project
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: A small new study that conforms (one SO strategy on a strength and an opportunity, one action).
+NEW_STUDY = {
+    "studies.csv": "id,title_en,city,method_en,panel_size,source_table,source_row\n"
+                   "new-2025,A new study,mashhad,Survey,5,Abstract,1\n",
+    "factors.csv": "study,code,kind,label_fa,label_en,source_table,source_row\n"
+                   "new-2025,S1,strength,قوت,A strength,Table 1,1\n"
+                   "new-2025,O1,opportunity,فرصت,An opportunity,Table 1,2\n",
+    "strategies.csv": "study,code,type,label_fa,label_en,source_table,source_row\n"
+                      "new-2025,SO1,SO,راهبرد,A strategy,Table 2,1\n",
+    "strategy_factors.csv": "study,strategy,factor,source_table,source_row\n"
+                            "new-2025,SO1,S1,Table 2,SO1\n"
+                            "new-2025,SO1,O1,Table 2,SO1\n",
+    "actions.csv": "study,id,label_fa,label_en,source_table,source_row\n"
+                   "new-2025,A01,اقدام,An action,Table 2,SO1.1\n",
+    "strategy_actions.csv": "study,strategy,position,action,label_fa,label_en,source_table,source_row\n"
+                            "new-2025,SO1,1,A01,اقدام,An action,Table 2,SO1.1\n",
+}
+
+
+def city_tables(city: str, *, qid: str = "Q42053", country: str = "IR") -> dict[str, str]:
+    """A submission that adds one city (and a partnership of it with Tabriz)."""
+    return {
+        "cities.csv": f"id,label_en,label_fa,country,wikidata,source\n"
+                      f"{city},{city.title()},شهر,{country},{qid},Example (2024)\n",
+        "partnerships.csv": f"city_a,city_b,type,start,source\ntabriz,{city},friendship,2019,Example (2024)\n",
+    }
+
+
+def write(folder: Path, files: dict[str, str | bytes]) -> Path:
+    """Write ``files`` (name → text or bytes) into ``folder``; return the folder."""
+    for name, content in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    return folder
+
+
+def zip_bytes(files: dict[str, str | bytes], *, compress: int = zipfile.ZIP_DEFLATED) -> bytes:
+    """A zip archive of ``files`` (name → content) in memory."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=compress) as archive:
+        for name, content in files.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+def copy_project(target: Path, *, folders: tuple[str, ...] | None = None) -> Project:
+    """A writable copy of the project (optionally only some data folders), dist inside it."""
+    for part in ("ontology", "shapes", "queries"):
+        shutil.copytree(ROOT / part, target / part)
+    (target / "data").mkdir(parents=True)
+    for folder in sorted((ROOT / "data").iterdir()):
+        if folder.is_dir() and (folders is None or folder.name in folders):
+            shutil.copytree(folder, target / "data" / folder.name)
+    return Project(root=target, dist=target / "dist")
+
+
+def built_copy(target: Path, *, folders: tuple[str, ...] | None = None) -> Project:
+    """A copy of the project (optionally only some data folders), built once."""
+    project = copy_project(target, folders=folders)
+    build(project)
+    return project
+
+
+def snapshot(root: Path) -> dict[str, str]:
+    """Every file and link under ``root``: path → SHA-256 of its bytes, or the link's target."""
+    out: dict[str, str] = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in sorted(dirnames + filenames):
+            path = Path(dirpath) / name
+            rel = path.relative_to(root).as_posix()
+            if path.is_symlink():
+                out[rel] = "-> " + os.readlink(path)
+            elif path.is_file():
+                out[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
+            else:
+                out[rel] = "dir"
+    return out
+
+
+def store_quads(project: Project) -> set[str]:
+    """The current build's N-Quads lines."""
+    return set((project.dist / "current" / "citykg.nq").read_text(encoding="utf-8").splitlines())

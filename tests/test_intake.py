@@ -1,0 +1,55 @@
+"""Taking in a submission: canonical files, one checksum for the same input in any wrapping."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from submitting import NEW_STUDY, write, zip_bytes
+
+from citykg.errors import InputError
+from citykg.intake import InputKind, receive, receive_bytes, table_folders
+
+
+def test_a_folder_and_a_zip_of_it_are_the_same_input(tmp_path: Path) -> None:
+    folder = write(tmp_path / "new-2025", dict(NEW_STUDY))
+    archive = tmp_path / "study.zip"
+    archive.write_bytes(zip_bytes({f"outer/new-2025/{n}": t for n, t in NEW_STUDY.items()}))
+    a = receive(folder, tmp_path / "a")
+    b = receive(archive, tmp_path / "b")
+    assert a.kind is b.kind is InputKind.TABLES
+    assert a.files == b.files == tuple(sorted(NEW_STUDY)) and a.id == b.id and len(a.id) == 16
+    assert b.unwrapped == "outer/new-2025/" and b.shown("factors.csv") == f"{archive}/outer/new-2025/factors.csv"
+    assert table_folders(b.root) == [b.root]
+
+
+def test_several_studies_keep_one_folder_each(tmp_path: Path) -> None:
+    src = write(tmp_path / "in", {"one/factors.csv": "x\n", "two/factors.csv": "y\n", "notes.txt": "z"})
+    received = receive(src, tmp_path / "work")
+    assert received.files == ("one/factors.csv", "two/factors.csv")
+    assert [p.name for p in table_folders(received.root)] == ["one", "two"]
+
+
+def test_links_in_a_folder_are_refused(tmp_path: Path) -> None:
+    src = write(tmp_path / "in", {"factors.csv": "x\n"})
+    (src / "studies.csv").symlink_to("/etc/passwd")
+    with pytest.raises(InputError, match=r"studies\.csv is a symbolic link or not a regular file"):
+        receive(src, tmp_path / "work")
+
+
+def test_rdf_is_the_same_input_by_file_or_by_body(tmp_path: Path) -> None:
+    turtle = b"<https://e.org/s> <https://e.org/p> 1 .\n"
+    path = tmp_path / "whatever-name.ttl"
+    path.write_bytes(turtle)
+    by_file = receive(path, tmp_path / "a")
+    (tmp_path / "b").mkdir()
+    by_body = receive_bytes(turtle, tmp_path / "b", content_type="text/turtle; charset=utf-8")
+    assert by_file.id == by_body.id and by_file.files == ("input.ttl",)
+    assert (tmp_path / "a" / "input.ttl").read_bytes() == turtle
+
+
+def test_unknown_media_types_and_empty_folders(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="the media type 'text/csv' is not one citykg reads"):
+        receive_bytes(b"a,b", tmp_path, content_type="text/csv")
+    with pytest.raises(InputError, match=r"holds no CSV tables \(\*\.csv\)"):
+        receive(write(tmp_path / "empty", {"README.md": "hi"}), tmp_path / "work")

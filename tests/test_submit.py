@@ -1,0 +1,321 @@
+"""citykg submit: validate in context, merge atomically, one graph per submission, withdraw."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from pyoxigraph import NamedNode, Store
+from submitting import NEW_STUDY, built_copy, city_tables, snapshot, store_quads, write, zip_bytes
+
+from citykg.build import build
+from citykg.cli import cli
+from citykg.errors import DataError, InputError, SubmissionError
+from citykg.formats import Format, render
+from citykg.iris import submission_graph
+from citykg.project import Project
+from citykg.queries import run_sparql
+from citykg.submissions import Status, load_submissions
+from citykg.submit import Outcome, list_submissions, submit, validate_input, withdraw
+from citykg.validate import validate
+
+PROV = "http://www.w3.org/ns/prov#"
+
+
+@pytest.fixture()
+def built(tmp_path: Path) -> Project:
+    """A built copy of the project with the reference tables and one study (a smaller, faster
+    context than the whole project; test_bad_input checks against the whole project)."""
+    return built_copy(tmp_path / "project", folders=("reference", "tabriz-2024"))
+
+
+def new_study(tmp_path: Path, name: str = "new-2025") -> Path:
+    return write(tmp_path / "in" / name, dict(NEW_STUDY))
+
+
+def test_a_new_study_is_merged_as_its_own_graph_with_prov(built: Project, tmp_path: Path) -> None:
+    folder = new_study(tmp_path)
+    before = store_quads(built)
+    result = submit(folder, project=built, who="Ana Example <ana@example.org>")
+    assert result.outcome is Outcome.ACCEPTED and result.report.conforms
+    home = built.root / "submissions" / result.id
+    for name, text in NEW_STUDY.items():  # the input exactly as received
+        assert (home / name).read_bytes() == text.encode("utf-8")
+    meta = json.loads((home / "submission.json").read_text(encoding="utf-8"))
+    assert meta["id"] == result.id == meta["sha256"][:16]
+    assert meta["who"] == "Ana Example <ana@example.org>" and meta["status"] == "accepted"
+    assert meta["files"] == sorted(NEW_STUDY) and meta["citykg_version"] == "0.1.0"
+    graph = submission_graph(result.id)
+    store = Store.read_only(str(built.store.resolve()))
+    answer = run_sparql(store, f"""
+        PREFIX prov: <{PROV}> PREFIX ckg: <https://w3id.org/citykg/ontology#>
+        SELECT ?who ?when ?sum ?version WHERE {{ GRAPH <{graph}> {{
+            <{graph}> prov:wasAttributedTo/<http://www.w3.org/2000/01/rdf-schema#label> ?who ;
+                      prov:generatedAtTime ?when ; ckg:sha256 ?sum ; ckg:citykgVersion ?version }} }}""")
+    assert [[t.value for t in row if t is not None] for row in answer.rows] == [
+        ["Ana Example <ana@example.org>", meta["when"], meta["sha256"], "0.1.0"]]
+    added = store_quads(built) - before
+    assert added and all(line.endswith(f"<{graph}> .") for line in added)
+    # Provenance goes down to the submitted file and line.
+    assert any(f'"submissions/{result.id}/factors.csv"' in line for line in added)
+
+
+def test_the_same_input_twice_is_one_submission(built: Project, tmp_path: Path) -> None:
+    folder = new_study(tmp_path)
+    first = submit(folder, project=built, who="Ana")
+    tree = snapshot(built.root)
+    again = submit(folder, project=built, who="Bob")
+    assert again.outcome is Outcome.EXISTING and again.id == first.id
+    assert snapshot(built.root) == tree
+    # The same tables as a zip (wrapped in a folder, as zip tools do) are the same submission.
+    archive = tmp_path / "new.zip"
+    archive.write_bytes(zip_bytes({f"export/{name}": text for name, text in NEW_STUDY.items()}))
+    assert submit(archive, project=built, who="Cy").id == first.id
+    assert snapshot(built.root) == tree
+
+
+def test_a_rejected_submission_writes_nothing(built: Project, tmp_path: Path) -> None:
+    files = dict(NEW_STUDY)
+    files["strategy_factors.csv"] += "new-2025,SO1,W9,Table 2,SO1\n"
+    folder = write(tmp_path / "bad", files)
+    tree = snapshot(built.root)
+    result = submit(folder, project=built, who="Ana")
+    assert result.outcome is Outcome.REJECTED and not result.accepted
+    assert any("W9" in (f.value or "") or "factor" in f.message for f in result.report.findings)
+    assert all(f.file and f.file.startswith(str(folder)) for f in result.report.findings)
+    assert snapshot(built.root) == tree
+    assert not (built.root / "submissions").exists()
+
+
+def test_a_zip_is_reported_with_its_own_names(built: Project, tmp_path: Path) -> None:
+    files = dict(NEW_STUDY)
+    files["factors.csv"] = files["factors.csv"].replace("strength,", "strong,")
+    archive = tmp_path / "study.zip"
+    archive.write_bytes(zip_bytes({f"new-2025/{name}": text for name, text in files.items()}))
+    report = validate(archive, project=built)
+    assert [f.to_text() for f in report.findings if f.column == "kind"] == [
+        f"{archive}/new-2025/factors.csv:2: kind: violation: 'strong' is not an allowed kind. "
+        "Did you mean 'strength'? Allowed: strength, weakness, opportunity, threat. "
+        "[citykg:table-format]"]
+
+
+def test_validation_in_context_includes_accepted_submissions(built: Project, tmp_path: Path) -> None:
+    result = submit(new_study(tmp_path), project=built, who="Ana")
+    # A second input that adds to the accepted study: its references resolve ...
+    extra = write(tmp_path / "more" / "new-2025", {
+        "factors.csv": "study,code,kind,label_fa,label_en,source_table,source_row\n"
+                       "new-2025,T1,threat,تهدید,A threat,Table 1,3\n",
+        "strategy_factors.csv": "study,strategy,factor,source_table,source_row\n"
+                                "new-2025,SO1,T1,Table 2,SO1\n"})
+    report = validate(extra.parent, project=built)
+    messages = [f.message for f in report.findings]
+    assert not any("not in strategies.csv" in m for m in messages), messages
+    # ... and the TOWS rule sees the accepted strategy: an SO strategy may not avoid a threat.
+    assert any(m.startswith("An SO strategy builds on no threat") for m in messages), messages
+    # A record the submission already defines is a duplicate.
+    dup = write(tmp_path / "dup", {"factors.csv": NEW_STUDY["factors.csv"]})
+    texts = [f.message for f in validate(dup, project=built).findings]
+    assert f"Duplicate factor 'S1': it is already defined on submissions/{result.id}/factors.csv:2." in texts
+
+
+def test_withdraw_removes_exactly_that_submissions_triples(built: Project, tmp_path: Path) -> None:
+    before = store_quads(built)
+    one = submit(write(tmp_path / "one", city_tables("isfahan")), project=built, who="Ana")
+    with_one = store_quads(built)
+    two = submit(write(tmp_path / "two", city_tables("shiraz", qid="Q6397")), project=built, who="Bob")
+    with_both = store_quads(built)
+    graph_one = {q for q in with_both if q.endswith(f"<{submission_graph(one.id)}> .")}
+    result = withdraw(one.id[:6], project=built, who="Cy")
+    assert result.submission.status is Status.WITHDRAWN
+    assert store_quads(built) == with_both - graph_one
+    assert with_one - before == graph_one
+    # Its files stay, marked withdrawn; the other submission is untouched.
+    meta = json.loads((built.root / "submissions" / one.id / "submission.json").read_text(encoding="utf-8"))
+    assert meta["status"] == "withdrawn" and [e["action"] for e in meta["history"]] == ["submitted", "withdrawn"]
+    assert [s.id for s in load_submissions(built, status=Status.ACCEPTED)] == [two.id]
+    with pytest.raises(SubmissionError, match="already withdrawn"):
+        withdraw(one.id, project=built, who="Cy")
+    # Submitting the same input again reinstates it, with the same graph as before.
+    again = submit(write(tmp_path / "one-again", city_tables("isfahan")), project=built, who="Di")
+    assert again.outcome is Outcome.REINSTATED and again.id == one.id
+    assert store_quads(built) == with_both
+
+
+def test_withdraw_is_refused_when_another_submission_relies_on_it(built: Project, tmp_path: Path) -> None:
+    city = submit(write(tmp_path / "city", {"cities.csv": city_tables("yazd")["cities.csv"]}),
+                  project=built, who="Ana")
+    partner = write(tmp_path / "partner", {"partnerships.csv": city_tables("yazd")["partnerships.csv"]})
+    assert submit(partner, project=built, who="Bob").outcome is Outcome.ACCEPTED
+    tree = snapshot(built.root)
+    with pytest.raises(DataError, match=f"Withdrawing {city.id} would leave the graph invalid"):
+        withdraw(city.id, project=built, who="Cy")
+    assert snapshot(built.root) == tree
+
+
+def test_unknown_ids_and_ambiguous_prefixes(built: Project) -> None:
+    with pytest.raises(SubmissionError, match="No submission 'feedface'"):
+        withdraw("feedface", project=built, who="Ana")
+
+
+def test_an_rdf_submission_builds_the_same_every_time(built: Project, tmp_path: Path) -> None:
+    turtle = tmp_path / "qom.ttl"
+    turtle.write_text("""
+        @prefix ckg: <https://w3id.org/citykg/ontology#> .
+        @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+        @prefix prov: <http://www.w3.org/ns/prov#> .
+        @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+        <https://w3id.org/citykg/id/city/qom> a ckg:City ; rdfs:label "Qom"@en ;
+            ckg:identifier "qom" ; ckg:country <https://w3id.org/citykg/id/country/IR> ;
+            ckg:wikidataId "Q131664" ; prov:wasDerivedFrom _:row .
+        _:row a ckg:SourceRow ; ckg:citation "Example (2024)" ; ckg:line "1"^^xsd:positiveInteger ;
+            ckg:dataFile [ a ckg:DataFile ; ckg:path "qom.ttl" ] .
+    """, encoding="utf-8")
+    result = submit(turtle, project=built, who="Ana")
+    assert result.outcome is Outcome.ACCEPTED, result.report.to_text()
+    assert (built.root / "submissions" / result.id / "input.ttl").read_bytes() == turtle.read_bytes()
+    first = (built.dist / "current" / "citykg.nq").read_bytes()
+    assert f"_:s{result.id}n0".encode() in first  # blank nodes named after the submission
+    rebuilt = build(built)
+    assert rebuilt.unchanged and (built.dist / "current" / "citykg.nq").read_bytes() == first
+
+
+def test_an_rdf_submission_may_not_describe_citykgs_graphs(built: Project, tmp_path: Path) -> None:
+    turtle = tmp_path / "forge.ttl"
+    turtle.write_text("<https://w3id.org/citykg/graph/reference> "
+                      "<http://www.w3.org/ns/prov#wasAttributedTo> <https://example.org/me> .\n",
+                      encoding="utf-8")
+    tree = snapshot(built.root)
+    result = submit(turtle, project=built, who="Eve")
+    assert result.outcome is Outcome.REJECTED
+    assert [f.message for f in result.report.findings] == [
+        "An RDF submission may not describe citykg's graphs, source files or ontology terms; "
+        "describe records only."]
+    assert snapshot(built.root) == tree
+
+
+def test_a_changed_submission_stops_the_build(built: Project, tmp_path: Path) -> None:
+    result = submit(new_study(tmp_path), project=built, who="Ana")
+    path = built.root / "submissions" / result.id / "factors.csv"
+    path.write_text(path.read_text(encoding="utf-8") + "new-2025,S2,strength,قوت,Another,Table 1,3\n",
+                    encoding="utf-8")
+    with pytest.raises(DataError) as caught:
+        build(built)
+    assert any(f"Submission {result.id} changed after it was accepted" in f.message
+               for f in caught.value.report.findings)
+
+
+def test_a_rebuild_keeps_accepted_submissions(built: Project, tmp_path: Path) -> None:
+    result = submit(new_study(tmp_path), project=built, who="Ana")
+    merged = (built.dist / "current" / "citykg.nq").read_bytes()
+    again = build(built)
+    assert again.unchanged and again.build_id == result.build_id
+    assert (built.dist / "current" / "citykg.nq").read_bytes() == merged
+
+
+def test_formulas_in_submitted_data_are_neutralised_when_citykg_writes_csv(built: Project,
+                                                                           tmp_path: Path) -> None:
+    tables = city_tables("bam")
+    tables["cities.csv"] = tables["cities.csv"].replace("Bam,", '"=HYPERLINK(""http://x"")",')
+    result = submit(write(tmp_path / "formula", tables), project=built, who="Ana")
+    assert result.outcome is Outcome.ACCEPTED, result.report.to_text()
+    store = Store.read_only(str(built.store.resolve()))
+    answer = run_sparql(store, "SELECT ?l WHERE { <https://w3id.org/citykg/id/city/bam> "
+                               "<http://www.w3.org/2000/01/rdf-schema#label> ?l FILTER(lang(?l) = 'en') }")
+    assert render(answer, Format.CSV) == 'l\n"\'=HYPERLINK(""http://x"")"\n'
+
+
+def test_validate_input_of_an_accepted_zip_says_so(built: Project, tmp_path: Path) -> None:
+    result = submit(new_study(tmp_path), project=built, who="Ana")
+    archive = tmp_path / "same.zip"
+    archive.write_bytes(zip_bytes(dict(NEW_STUDY)))
+    report = validate_input(archive, project=built)
+    assert [f.message for f in report.findings] == [
+        f"This input is already accepted as submission {result.id}; submitting it again changes nothing."]
+
+
+def test_who_is_required(built: Project, tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="Say who submits the data"):
+        submit(new_study(tmp_path), project=built, who="  ")
+
+
+# ------------------------------------------------------------------ the command line
+
+
+def test_cli_submit_list_show_withdraw(built: Project, tmp_path: Path) -> None:
+    runner = CliRunner()
+    base = ["--project", str(built.root), "-q"]
+    folder = new_study(tmp_path)
+    out = runner.invoke(cli, [*base, "submit", str(folder), "--who", "Ana", "--format", "json"])
+    assert out.exit_code == 0, out.output
+    sid = json.loads(out.output)["id"]
+    assert json.loads(out.output)["outcome"] == "accepted"
+    listed = runner.invoke(cli, [*base, "submissions", "list"])
+    assert listed.exit_code == 0 and sid in listed.output and "accepted" in listed.output
+    shown = runner.invoke(cli, [*base, "submissions", "show", sid[:8], "--format", "json"])
+    assert json.loads(shown.output)["files"] == sorted(NEW_STUDY)
+    gone = runner.invoke(cli, [*base, "submissions", "withdraw", sid, "--who", "Bob"])
+    assert gone.exit_code == 0 and f"Withdrew submission {sid}" in gone.output
+    missing = runner.invoke(cli, [*base, "submissions", "show", "0000ffff"])
+    assert missing.exit_code == 2 and "No submission '0000ffff'" in missing.output
+
+
+def test_cli_exit_codes(built: Project, tmp_path: Path) -> None:
+    runner = CliRunner()
+    base = ["--project", str(built.root), "-q"]
+    bad = write(tmp_path / "bad", {"factors.csv": "study,code,kind,label_fa,label_en,source_table,source_row\n"
+                                                  "nope,S1,strength,قوت,A strength,Table 1,1\n"})
+    rejected = runner.invoke(cli, [*base, "submit", str(bad), "--who", "Ana"])
+    assert rejected.exit_code == 1 and "Rejected: nothing was written." in rejected.output
+    unreadable = tmp_path / "broken.zip"
+    unreadable.write_bytes(b"PK\x03\x04 not really")
+    result = runner.invoke(cli, [*base, "submit", str(unreadable), "--who", "Ana"])
+    assert result.exit_code == 2 and "is not a readable zip archive" in result.output
+
+
+# ------------------------------------------------------------------ crashes mid-merge
+
+STEPS = ["staged", "built", "journaled", "renamed", "switched"]
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_a_merge_killed_at_any_step_leaves_all_or_nothing(built: Project, tmp_path: Path, step: str) -> None:
+    folder = new_study(tmp_path)
+    before = store_quads(built)
+    env = {**os.environ, "CITYKG_PAUSE_AT": step, "CITYKG_PROJECT": str(built.root)}
+    env.pop("CITYKG_DIST", None)
+    with subprocess.Popen([sys.executable, "-m", "citykg", "-q", "submit", str(folder), "--who", "Ana"],
+                          env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True) as proc:
+        assert proc.stderr is not None
+        deadline = time.monotonic() + 60
+        line = proc.stderr.readline()
+        assert line.strip() == f"citykg: paused after {step}" and time.monotonic() < deadline
+        proc.send_signal(signal.SIGKILL)
+        assert proc.wait(timeout=10) == -signal.SIGKILL
+    after = store_quads(built)
+    accepted = [p.name for p in (built.root / "submissions").iterdir() if not p.name.startswith(".")]
+    # The store is as before, or has the whole submission; never a part of it.
+    added = after - before
+    assert not added or (len(accepted) == 1 and all(q.endswith(f"<{submission_graph(accepted[0])}> .")
+                                                     for q in added) and len(added) > 50)
+    assert after == before or step == "switched"
+    assert accepted == ([] if step in ("staged", "built", "journaled") else [accepted[0]])
+    # The next command recovers: staging removed, the note cleared, store and submissions agree.
+    subs = list_submissions(built)
+    assert [s.id for s in subs] == accepted
+    assert not list((built.root / "submissions").glob(".*"))
+    assert not (built.dist / ".merge.json").exists()
+    assert not list((built.dist / "builds").glob(".build-*"))
+    graphs = {g.value for g in Store.read_only(str(built.store.resolve())).named_graphs()
+              if isinstance(g, NamedNode)}
+    assert {g for g in graphs if "/graph/submission/" in g} == {submission_graph(a) for a in accepted}
+    # And submitting again completes the submission (or finds it done).
+    again = submit(folder, project=built, who="Ana")
+    assert again.outcome in (Outcome.ACCEPTED, Outcome.EXISTING)
+    assert (again.outcome is Outcome.EXISTING) == bool(accepted)

@@ -1,0 +1,191 @@
+"""Submissions over HTTP: a real `citykg serve` on 127.0.0.1 with a submission token.
+
+One server starts for this module on a built copy of the project, with CITYKG_SUBMIT_TOKEN set,
+as an operator would run it. The concurrency test sends twenty submissions at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+from serving import Running, start_server
+from submitting import NEW_STUDY, city_tables, copy_project, snapshot, store_quads, zip_bytes
+
+from citykg.build import build
+from citykg.iris import submission_graph
+from citykg.project import Project
+from citykg.serve import create_app
+from citykg.submit_http import submission_routes
+
+TOKEN = "s3cret-token-for-tests"
+AUTH = {"authorization": f"Bearer {TOKEN}"}
+ZIP = {"content-type": "application/zip"}
+
+
+def start(project: Project, folder: Path, *, token: str) -> Running:
+    """`citykg serve --port 0` on the project, with the token in the environment."""
+    return start_server(None, folder, "--workers", "1", root=project.root, env={"CITYKG_SUBMIT_TOKEN": token})
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Project, Running]]:
+    project = copy_project(tmp_path_factory.mktemp("site") / "project", folders=("reference", "tabriz-2024"))
+    build(project)
+    running = start(project, tmp_path_factory.mktemp("site-server"), token=TOKEN)
+    yield project, running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def client(site: tuple[Project, Running]) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=site[1].url, timeout=120) as http:
+        yield http
+
+
+def table_zip(files: dict[str, str]) -> bytes:
+    return zip_bytes({name: text for name, text in files.items()})
+
+
+def test_without_the_token_nothing_is_written(site: tuple[Project, Running], client: httpx.Client) -> None:
+    project, _ = site
+    tree = snapshot(project.root)
+    body = table_zip(city_tables("ardabil", qid="Q1"))
+    for headers in ({}, {"authorization": "Bearer wrong"}, {"authorization": f"Basic {TOKEN}"},
+                    {"authorization": TOKEN}):
+        response = client.post("/submissions", content=body, headers={**ZIP, **headers})
+        assert response.status_code == 401, response.text
+        assert response.json() == {"ok": False, "status": 401, "error": "POST /submissions needs the "
+                                   "submission token: send 'Authorization: Bearer TOKEN'."}
+        assert response.headers["www-authenticate"] == 'Bearer realm="citykg"'
+    assert snapshot(project.root) == tree
+
+
+def test_a_submission_lands_and_can_be_read_back(site: tuple[Project, Running], client: httpx.Client) -> None:
+    project, _ = site
+    response = client.post("/submissions?who=Ana", content=table_zip(NEW_STUDY), headers={**ZIP, **AUTH})
+    assert response.status_code == 201, response.text
+    answer = response.json()
+    sid = answer["id"]
+    assert answer["outcome"] == "accepted" and answer["graph"] == submission_graph(sid)
+    assert answer["report"]["conforms"] is True
+    assert response.headers["location"] == f"/submissions/{sid}"
+    assert (project.root / "submissions" / sid / "factors.csv").read_text(encoding="utf-8") == NEW_STUDY["factors.csv"]
+    shown = client.get(f"/submissions/{sid}").json()
+    assert shown["submission"]["who"] == "Ana" and shown["submission"]["status"] == "accepted"
+    assert sid in [s["id"] for s in client.get("/submissions").json()["submissions"]]
+    # The running server follows the new build: the submission's graph answers SPARQL.
+    ask = f"ASK {{ GRAPH <{submission_graph(sid)}> {{ ?s ?p ?o }} }}"
+    deadline = time.monotonic() + 20
+    while not client.get("/sparql", params={"query": ask},
+                         headers={"accept": "application/sparql-results+json"}).json()["boolean"]:
+        assert time.monotonic() < deadline, "the server did not pick up the new build"
+        time.sleep(0.2)
+    again = client.post("/submissions", content=table_zip(NEW_STUDY), headers={**ZIP, **AUTH})
+    assert again.status_code == 200 and again.json()["outcome"] == "existing" and again.json()["id"] == sid
+
+
+def test_a_rejected_submission_is_422_with_the_report(site: tuple[Project, Running], client: httpx.Client) -> None:
+    project, _ = site
+    tree = snapshot(project.root)
+    bad = city_tables("kerman", qid="kerman")
+    response = client.post("/submissions", content=table_zip(bad), headers={**ZIP, **AUTH})
+    assert response.status_code == 422, response.text
+    answer = response.json()
+    assert answer["ok"] is False and answer["error"].startswith("The submission does not conform (1 violation")
+    [finding] = [f for f in answer["report"]["findings"] if f["severity"] == "violation"]
+    assert finding["file"] == "upload/cities.csv" and finding["row"] == 2 and finding["column"] == "wikidata"
+    assert finding["message"].startswith("A Wikidata id is Q followed by digits")
+    unreadable = client.post("/submissions", content=b"PK\x03\x04nonsense", headers={**ZIP, **AUTH})
+    assert unreadable.status_code == 422
+    assert "upload is not a readable zip archive" in unreadable.json()["error"]
+    assert snapshot(project.root) == tree
+
+
+def test_rdf_submissions_by_media_type(site: tuple[Project, Running], client: httpx.Client) -> None:
+    turtle = b"<https://w3id.org/citykg/id/city/tabriz> <https://w3id.org/citykg/ontology#wikidataId> \"Q80053x\" ."
+    response = client.post("/submissions", content=turtle, headers={"content-type": "text/turtle", **AUTH})
+    assert response.status_code == 422
+    assert any(f["message"].startswith("A Wikidata id is Q") for f in response.json()["report"]["findings"])
+    broken = client.post("/submissions", content=b"<a> <b>", headers={"content-type": "text/turtle", **AUTH})
+    assert broken.status_code == 422 and "upload is not valid Turtle" in broken.json()["error"]
+    other = client.post("/submissions", content=b"x", headers={"content-type": "application/pdf", **AUTH})
+    assert other.status_code == 415 and "application/pdf" in other.json()["error"]
+
+
+def test_bodies_over_the_limit_are_413(client: httpx.Client) -> None:
+    response = client.post("/submissions", content=b"0" * (50 * 2**20 + 1), headers={**ZIP, **AUTH})
+    assert response.status_code == 413
+
+
+def test_unknown_submissions_are_404(client: httpx.Client) -> None:
+    response = client.get("/submissions/0123456789abcdef")
+    assert response.status_code == 404 and "No submission '0123456789abcdef'" in response.json()["error"]
+
+
+def test_sparql_stays_read_only_even_with_the_token(site: tuple[Project, Running], client: httpx.Client) -> None:
+    project, _ = site
+    before = store_quads(project)
+    update = "INSERT DATA { GRAPH <https://e.org/g> { <https://e.org/s> <https://e.org/p> 1 } }"
+    for response in (client.post("/sparql", data={"update": update}, headers=AUTH),
+                     client.post("/sparql", content=update, headers={"content-type": "application/sparql-update", **AUTH})):
+        assert 400 <= response.status_code < 500 and response.json()["ok"] is False
+    assert store_quads(project) == before
+
+
+def test_twenty_concurrent_submissions_each_land_or_are_rejected(site: tuple[Project, Running],
+                                                                 client: httpx.Client) -> None:
+    project, _ = site
+    bodies: list[tuple[str, bytes]] = []
+    bodies += [(f"city-{i}", table_zip(city_tables(f"town{i}", qid=f"Q{9000 + i}"))) for i in range(12)]
+    bodies += [(f"bad-{i}", table_zip(city_tables(f"bad{i}", qid=f"X{i}"))) for i in range(4)]
+    twice = table_zip(city_tables("twice", qid="Q8000"))
+    bodies += [("twice-a", twice), ("twice-b", twice)]
+    bodies += [(f"clash-{i}", table_zip(city_tables("clash", qid=f"Q{7000 + i}"))) for i in range(2)]
+    assert len(bodies) == 20
+
+    def send(item: tuple[str, bytes]) -> tuple[str, int, dict[str, object]]:
+        name, body = item
+        with httpx.Client(base_url=client.base_url, timeout=300) as http:
+            response = http.post(f"/submissions?who={name}", content=body, headers={**ZIP, **AUTH})
+        return name, response.status_code, response.json()
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        answers = list(pool.map(send, bodies))
+    status = {name: code for name, code, _ in answers}
+    assert all(status[f"city-{i}"] == 201 for i in range(12)), status
+    assert all(status[f"bad-{i}"] == 422 for i in range(4)), status
+    assert sorted((status["twice-a"], status["twice-b"])) == [200, 201], status
+    assert sorted((status["clash-0"], status["clash-1"])) == [201, 422], status
+    landed = {str(body["id"]) for _, code, body in answers if code in (200, 201)}
+    assert len(landed) == 14
+    # Nothing is lost: every accepted submission is in submissions/ and in the final store.
+    kept = {p.name for p in (project.root / "submissions").iterdir()}
+    assert landed <= kept and not any(name.startswith(".") for name in kept)
+    graphs = {line.rsplit(" ", 2)[-2] for line in store_quads(project) if "/graph/submission/" in line}
+    assert {f"<{submission_graph(sid)}>" for sid in landed} <= graphs
+    assert len(graphs) == len(kept)
+    assert not (project.dist / ".merge.json").exists()
+    rejected = [body for name, code, body in answers if code == 422 and name.startswith("clash")]
+    assert "Duplicate city 'clash'" in json.dumps(rejected)
+
+
+def test_a_server_without_a_token_takes_no_submissions(tmp_path: Path) -> None:
+    project = copy_project(tmp_path / "project", folders=("reference",))
+    app = create_app(project, routes=[submission_routes(token="")])
+
+    async def post() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            return await http.post("/submissions", content=b"x", headers={**ZIP, **AUTH})
+
+    response = asyncio.run(post())
+    assert response.status_code == 403
+    assert response.json()["error"] == "This server takes no submissions: start it with CITYKG_SUBMIT_TOKEN set."
+    assert not (project.root / "submissions").exists()

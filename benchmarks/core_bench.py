@@ -79,8 +79,10 @@ def main() -> None:
     rows = [
         ("`citykg --help`", timed([CITYKG, "--help"], runs, env), 0.15,
          "`python -c 'import rdflib, pyshacl'`", timed([PY, "-c", "import rdflib, pyshacl"], runs)),
-        ("`citykg build` (both studies, from CSV, validated, stored)", timed([CITYKG, "-q", "build"], runs, env, fresh), 2.0,
-         "rdflib loads the built N-Quads + pySHACL validates", timed([PY, "-c", RDFLIB_PYSHACL, nq, shapes], max(1, runs // 3))),
+        ("`citykg build` (both studies, from CSV, validated, stored)",
+         timed([CITYKG, "-q", "build"], runs, env, fresh), 2.0,
+         "rdflib loads the built N-Quads + pySHACL validates",
+         timed([PY, "-c", RDFLIB_PYSHACL, nq, shapes], max(1, runs // 3))),
         ("`citykg query tows-matrix -p city=Mashhad` (cold process)",
          timed([CITYKG, "query", "tows-matrix", "-p", "city=Mashhad"], runs, env), 0.3,
          "rdflib loads the TriG + runs the same query", timed([PY, "-c", RDFLIB_QUERY, trig, query], runs)),

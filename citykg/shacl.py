@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Engine", "Shapes", "check", "load_shapes"]
 
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _SEVERITY = {SH + "Violation": Severity.VIOLATION, SH + "Warning": Severity.WARNING,
              SH + "Info": Severity.INFO}
 
@@ -124,6 +125,8 @@ def _term(term: Any) -> Any:
         return rdflib.BNode(term.value)
     if term.language:
         return rdflib.Literal(term.value, lang=term.language)
+    if term.datatype.value == _XSD_STRING:
+        return rdflib.Literal(term.value)  # rdflib tells "x" and "x"^^xsd:string apart; shapes write "x"
     return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))
 
 

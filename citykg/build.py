@@ -1,8 +1,9 @@
 """Build the knowledge graph: tables → RDF → SHACL validation → dataset files and store.
 
 ``build`` reads every folder of ``data/`` (one source each, one named graph each), maps the rows
-to RDF, adds the RDF kept in ``graphs/`` (such as reviewed Wikidata links) and the ontology as
-named graphs of their own, validates the whole with the SHACL shapes and,
+to RDF, adds the accepted data submissions of ``submissions/`` (one named graph each, with its
+PROV description; see :mod:`citykg.submissions`), the RDF kept in ``graphs/`` (such as reviewed
+Wikidata links) and the ontology as named graphs of their own, validates the whole with the SHACL shapes and,
 only if it conforms, writes:
 
 - ``dist/citykg.nq``   the dataset as sorted N-Quads (diffs cleanly between builds);
@@ -11,7 +12,8 @@ only if it conforms, writes:
 
 The three live in ``dist/builds/<content hash>/``; ``dist/current`` points at the last good
 build and is switched with one atomic rename, so a failed or interrupted build leaves the last
-good build in place, and readers never see half a build.
+good build in place, and readers never see half a build. Writers hold the dist lock
+(:mod:`citykg.lock`) from reading the project to the switch, so they never interleave.
 
 Example::
 
@@ -37,12 +39,14 @@ from pyoxigraph import NamedNode, Quad, RdfFormat, Store, parse, serialize
 from citykg import iris
 from citykg.errors import DataError, InputError, OntologyError
 from citykg.project import Project
-from citykg.rdfmap import to_quads
+from citykg.rdfmap import Mapped
 from citykg.report import Report, Severity
 from citykg.shacl import Engine, check, load_shapes
-from citykg.tables import read_tables
+from citykg.submissions import Submission, read_in_context
+from citykg.tables import TableSet
 
-__all__ = ["BuildResult", "build", "data_folders", "load_graphs", "load_ontology", "with_superclasses"]
+__all__ = ["BuildResult", "build", "data_folders", "load_graphs", "load_ontology", "switch_to",
+           "with_superclasses"]
 
 Progress = Callable[[str], None]
 
@@ -141,21 +145,49 @@ def load_graphs(project: Project) -> list[Quad]:
     return quads
 
 
-def build(project: Project, *, engine: Engine = Engine.TURBO, progress: Progress | None = None) -> BuildResult:
-    """Build, validate and store the graph of the project's data.
+def build(project: Project, *, engine: Engine = Engine.TURBO, progress: Progress | None = None,
+          submissions: Sequence[Submission] | None = None, switch: bool = True) -> BuildResult:
+    """Build, validate and store the graph of the project's data and accepted submissions.
 
     :param project: the project to build (see :class:`citykg.project.Project`).
     :param engine: the SHACL engine.
     :param progress: called with a short message at each stage (the CLI prints them to stderr).
+    :param submissions: the submissions to include; by default the accepted ones in
+        ``submissions/`` (a merge passes the set it is about to make).
+    :param switch: switch ``dist/current`` to the new build, holding the dist lock throughout
+        (:mod:`citykg.lock`). With ``False`` the build folder is only written, and the caller,
+        which holds the lock, switches with :func:`switch_to`.
     :raises DataError: if the data does not conform; nothing is written then.
     :raises InputError: if a table cannot be read.
     """
+    if not switch:
+        return _build(project, engine, progress, submissions, switch=False)
+    from citykg.lock import exclusive
+
+    with exclusive(project.dist):
+        return _build(project, engine, progress, submissions, switch=True)
+
+
+def switch_to(project: Project, build_id: str) -> None:
+    """Point ``dist/current`` at a build written with ``switch=False``; hold the dist lock."""
+    _switch(project.dist, build_id)
+    _prune(project.dist / "builds", keep={build_id, _previous(project.dist)})
+
+
+def _read(project: Project, folders: list[Path],
+          submissions: Sequence[Submission] | None) -> tuple[TableSet, Mapped]:
+    """The data folders and the accepted submissions, each submission in a graph of its own."""
+    read = read_in_context(project, folders, submissions=submissions)
+    return read.tables, read.mapped
+
+
+def _build(project: Project, engine: Engine, progress: Progress | None,
+           submissions: Sequence[Submission] | None, *, switch: bool) -> BuildResult:
     say = progress or (lambda message: None)
     started = time.perf_counter()
     folders = data_folders(project)
     say(f"reading {len(folders)} data folders")
-    tables = read_tables(folders, root=project.root)
-    mapped = to_quads(tables)
+    tables, mapped = _read(project, folders, submissions)
     ontology = load_ontology(project)
     data = with_superclasses([*mapped.quads, *load_graphs(project)], ontology)
     report = tables.report + mapped.report
@@ -170,8 +202,8 @@ def build(project: Project, *, engine: Engine = Engine.TURBO, progress: Progress
     quads = sorted([*data, *ontology], key=lambda q: (str(q.graph_name), str(q.subject),
                                                               str(q.predicate), str(q.object)))
     say(f"writing {len(quads)} quads to {project.dist}")
-    build_id, unchanged = _write(project.dist, quads)
-    current = project.dist / "current"
+    build_id, unchanged = _write(project.dist, quads, switch=switch)
+    current = project.dist / ("current" if switch else f"builds/{build_id}")
     return BuildResult(
         build_id=build_id,
         nquads=current / "citykg.nq",
@@ -185,7 +217,7 @@ def build(project: Project, *, engine: Engine = Engine.TURBO, progress: Progress
     )
 
 
-def _write(dist: Path, quads: Sequence[Quad]) -> tuple[str, bool]:
+def _write(dist: Path, quads: Sequence[Quad], *, switch: bool = True) -> tuple[str, bool]:
     """Write a build folder and switch ``dist/current`` to it; return its id and whether it existed."""
     nquads = serialize(quads, format=RdfFormat.N_QUADS) or b""
     build_id = hashlib.sha256(nquads).hexdigest()[:16]
@@ -207,8 +239,9 @@ def _write(dist: Path, quads: Sequence[Quad]) -> tuple[str, bool]:
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-    _switch(dist, build_id)
-    _prune(builds, keep={build_id, _previous(dist)})
+    if switch:
+        _switch(dist, build_id)
+        _prune(builds, keep={build_id, _previous(dist)})
     return build_id, unchanged
 
 

@@ -12,10 +12,16 @@ The CLI turns them into a one-line message on stderr and the exit code of the cl
     ├── OntologyError            the ontology cannot be loaded or reasoned over
     ├── ShapesError              the SHACL shapes cannot be loaded
     ├── StoreError               no built store, or it is locked or damaged
+    ├── ServeError               the server cannot start (address in use, bad option)
+    ├── LinkError                linking to Wikidata cannot go on (bad names or decisions file)
+    │   └── EndpointError        the SPARQL endpoint is unreachable, refuses citykg or answers nonsense
+    ├── SubmissionError          no submission of that id, or it cannot be withdrawn
     └── QueryError               a named or ad-hoc query cannot run
         ├── QueryNotFound        no query of that name
         ├── QueryParameterError  a parameter is missing, unknown or has a bad value
-        └── QuerySyntaxError     the SPARQL does not parse
+        ├── QuerySyntaxError     the SPARQL does not parse
+        ├── QueryRefused         a safety rule refuses it (a SERVICE call: no outgoing requests)
+        └── QueryTimeout         it ran past its time limit and was stopped
 
 Example::
 
@@ -37,15 +43,21 @@ if TYPE_CHECKING:
 __all__ = [
     "CitykgError",
     "DataError",
+    "EndpointError",
     "InputError",
+    "LinkError",
     "OntologyError",
     "ProjectError",
     "QueryError",
     "QueryNotFound",
     "QueryParameterError",
+    "QueryRefused",
     "QuerySyntaxError",
+    "QueryTimeout",
+    "ServeError",
     "ShapesError",
     "StoreError",
+    "SubmissionError",
 ]
 
 
@@ -86,6 +98,22 @@ class StoreError(CitykgError):
     """The store is missing, locked by another process, or damaged."""
 
 
+class ServeError(CitykgError):
+    """The server cannot start: its address is in use, or an option is unusable."""
+
+
+class SubmissionError(CitykgError):
+    """No submission has that id, or the submission cannot be withdrawn or reinstated."""
+
+
+class LinkError(CitykgError):
+    """Linking to Wikidata cannot go on: a names or decisions file is unusable, or a value is."""
+
+
+class EndpointError(LinkError):
+    """The SPARQL endpoint cannot be reached, refuses citykg, or answers with no SPARQL results."""
+
+
 class QueryError(CitykgError):
     """A query cannot run."""
 
@@ -100,3 +128,11 @@ class QueryParameterError(QueryError):
 
 class QuerySyntaxError(QueryError):
     """The SPARQL text does not parse."""
+
+
+class QueryRefused(QueryError):
+    """A safety rule refuses the query, such as a SERVICE call (citykg makes no outgoing requests)."""
+
+
+class QueryTimeout(QueryError):
+    """The query ran past its time limit and was stopped."""

@@ -8,6 +8,7 @@ the same tables gives the same IRIs. Everything citykg mints lives under :data:`
 - ``{BASE}id/{kind}/{key}``                   reference entities (cities, countries, organisations)
 - ``{BASE}id/source/{folder}/{table}[/{line}]`` data files and their rows (provenance)
 - ``{BASE}graph/{name}``                      named graphs, one per source
+- ``{BASE}graph/submission/{id}``            the named graph of one accepted data submission
 
 Example::
 
@@ -101,6 +102,20 @@ def source_row(folder: str, table: str, line: int) -> str:
 def graph(name: str) -> str:
     """The IRI of the named graph of one source."""
     return f"{BASE}graph/{_segment(name)}"
+
+
+def submission_graph(submission_id: str) -> str:
+    """The IRI of the named graph of one accepted data submission.
+
+    >>> submission_graph("3f2a9c0d1e4b5a67")
+    'https://w3id.org/citykg/graph/submission/3f2a9c0d1e4b5a67'
+    """
+    return f"{BASE}graph/submission/{_segment(submission_id)}"
+
+
+def submission_source(submission_id: str, *parts: str) -> str:
+    """The IRI prefix of the data files of a submission (``…/id/source/submission/{id}/…``)."""
+    return f"{BASE}id/source/submission/" + "/".join(_segment(p) for p in (submission_id, *parts))
 
 
 def term(name: str) -> str:

@@ -42,6 +42,7 @@ __all__ = [
     "NamedQuery",
     "Param",
     "Result",
+    "catalogue_text",
     "get_query",
     "load_catalogue",
     "parameters_used",
@@ -81,6 +82,16 @@ class NamedQuery:
     def param(self, name: str) -> Param | None:
         """The parameter of that name, if the query has it."""
         return next((p for p in self.params if p.name == name), None)
+
+    def to_dict(self) -> dict[str, object]:
+        """The query's entry in the catalogue (``citykg query --list --format json``, ``GET /queries``)."""
+        return {
+            "name": self.name, "summary": self.summary, "description": self.description,
+            "parameters": [{"name": p.name, "type": p.type, "required": p.required, "doc": p.doc}
+                           for p in self.params],
+            "columns": list(self.columns),
+            "example": dict(item.split("=", 1) for item in self.example.split() if "=" in item),
+        }
 
 
 @dataclass(frozen=True)
@@ -133,6 +144,15 @@ def parse_query_file(path: Path) -> NamedQuery:
 def load_catalogue(folder: Path) -> dict[str, NamedQuery]:
     """Every named query of a folder, by name."""
     return {q.name: q for q in (parse_query_file(p) for p in sorted(folder.glob("*.rq")))}
+
+
+def catalogue_text(catalogue: Mapping[str, NamedQuery]) -> str:
+    """One line per query: its name, summary and parameters (``…`` required, ``[…]`` optional)."""
+    lines = []
+    for q in catalogue.values():
+        params = " ".join(f"{p.name}={'…' if p.required else '[…]'}" for p in q.params)
+        lines.append(f"{q.name:<28} {q.summary}" + (f"  ({params})" if params else ""))
+    return "\n".join(lines) + "\n"
 
 
 def get_query(folder: Path, name: str) -> NamedQuery:

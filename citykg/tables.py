@@ -7,6 +7,9 @@ empty keys, values outside a fixed list, duplicate records. Everything else (dat
 references, cardinalities, TOWS rules) is checked by the SHACL shapes after the build, so each
 problem is reported once.
 
+Blank rows are skipped, and so are comment rows: rows whose first cell starts with ``#``
+(``citykg template`` writes its example row as a comment). Line numbers stay those of the file.
+
 A file that cannot be read at all (not UTF-8, broken quoting, too large) raises
 :class:`~citykg.errors.InputError`.
 
@@ -203,7 +206,10 @@ def _parse(data: bytes, table: Table, datafile: DataFile) -> tuple[list[Row], li
     except csv.Error as exc:
         raise InputError(f"{display}, line {reader.line_num}: the CSV cannot be parsed ({exc}). "
                          "Check for an unclosed double quote.") from exc
-    records = [(n, f) for n, f in records if any(cell.strip() for cell in f)]
+    # Blank rows and comment rows (first cell starting with '#', as in `citykg template`) are
+    # skipped; no key can start with '#', so a comment never hides a record.
+    records = [(n, f) for n, f in records
+               if any(cell.strip() for cell in f) and not f[0].lstrip().startswith("#")]
     if not records:
         findings.append(Finding(Severity.VIOLATION, f"The file is empty; a {table.name} table "
                                 "needs at least its header row.", file=display, row=1, shape=_CHECK))

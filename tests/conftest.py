@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from linking import FIXTURE, Oxigraph, start_oxigraph
 from pyoxigraph import Store
 
 from citykg.build import BuildResult, build
@@ -52,3 +53,11 @@ def project_copy(tmp_path: Path) -> Project:
 @pytest.fixture()
 def runner() -> CliRunner:
     return CliRunner()
+
+
+@pytest.fixture(scope="session")
+def fixture_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Oxigraph]:
+    """A real Oxigraph SPARQL server on 127.0.0.1 with the small Wikidata-shaped fixture."""
+    server = start_oxigraph([FIXTURE], tmp_path_factory.mktemp("wikidata-fixture"))
+    yield server
+    server.stop()

@@ -260,3 +260,49 @@ def test_concatenations_are_ordered(name: str) -> None:
     # its answer is the same from one run (and one store) to the next.
     sparql = CATALOGUE[name].sparql
     assert re.search(r"\{\s*SELECT[\s\S]*?ORDER BY[^\n]*\n\s*\}", sparql), name
+
+
+SECOND_STUDY = {
+    "studies.csv": "id,title_en,city,year,method_en,panel_size,source_table,source_row\n"
+                   "follow-up,A follow-up survey,mashhad,2025,Survey,12,Abstract,1\n",
+    "factors.csv": "study,code,kind,label_fa,label_en,source_table,source_row\n"
+                   "follow-up,S1,strength,جایگاه مذهبی,Religious standing,Table 1,1\n"
+                   "follow-up,O1,opportunity,پیوندهای تاریخی,Historical ties,Table 1,2\n",
+    "strategies.csv": "study,code,type,label_fa,label_en,source_table,source_row\n"
+                      "follow-up,SO1,SO,توسعه همکاری و استفاده از ظرفیت‌های سازمان‌های بین‌المللی و منطقه‌ای,"
+                      "Widen cooperation,Table 3,SO1\n",
+    "strategy_factors.csv": "study,strategy,factor,source_table,source_row\n"
+                            "follow-up,SO1,S1,Table 3,SO1\nfollow-up,SO1,O1,Table 3,SO1\n",
+    "actions.csv": "study,id,label_fa,label_en,source_table,source_row\n"
+                   "follow-up,A01,برگزاری هفته‌های فرهنگی,Hold cultural weeks,Table 3,SO1.1\n",
+    "strategy_actions.csv": "study,strategy,position,action,label_fa,label_en,source_table,source_row\n"
+                            "follow-up,SO1,1,A01,برگزاری هفته‌های فرهنگی,Hold cultural weeks,Table 3,SO1.1\n",
+}
+
+
+@pytest.fixture(scope="module")
+def two_studies(tmp_path_factory: pytest.TempPathFactory) -> Store:
+    from conftest import copy_project
+
+    from citykg.build import build
+
+    project = copy_project(tmp_path_factory.mktemp("two-studies"))
+    folder = project.data / "follow-up"
+    folder.mkdir()
+    for name, text in SECOND_STUDY.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    build(project)
+    return Store.read_only(str(project.store.resolve()))
+
+
+def test_two_studies_of_one_city_keep_their_own_answers(two_studies: Store) -> None:
+    rows = answer(two_studies, "tows-matrix", city="Mashhad")
+    assert len(rows) == 13
+    assert sorted(r for r in rows if r[0] == "SO1") == [("SO1", "SO", "1", "0", "1", "0"),
+                                                        ("SO1", "SO", "8", "0", "7", "0")]
+    shared = answer(two_studies, "shared-actions", city="Mashhad")
+    assert [r[0] for r in shared][:2] == ["A05", "A19"] and ("A01", "3") in [(r[0], r[2]) for r in shared]
+    # SO2 of one study and SO1 of the other share a Persian title, but not a study.
+    assert [r[1] for r in answer(two_studies, "duplicate-strategy-titles", city="Mashhad")] == ["ST2, WT1"]
+    s1 = [r for r in answer(two_studies, "factor-coverage", city="Mashhad", kind="strength") if r[0] == "S1"]
+    assert sorted((r[3], r[4]) for r in s1) == [("1", "SO1"), ("4", "SO1, SO2, SO3, ST3")]

@@ -27,11 +27,11 @@ from enum import Enum
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
+from citykg.iris import XSD_STRING
 from citykg.queries import Result
 
 __all__ = ["Format", "neutralise", "render", "term_json"]
 
-_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 _MAX_CELL = 72
 
@@ -69,7 +69,7 @@ def term_json(term: NamedNode | BlankNode | Literal | Triple) -> dict[str, objec
     out: dict[str, object] = {"type": "literal", "value": term.value}
     if term.language:
         out["xml:lang"] = term.language
-    elif term.datatype.value != _XSD_STRING:
+    elif term.datatype.value != XSD_STRING:
         out["datatype"] = term.datatype.value
     return out
 

@@ -20,6 +20,7 @@ Example::
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
 
 BASE = "https://w3id.org/citykg/"
@@ -39,6 +40,8 @@ GEO = "http://www.opengis.net/ont/geosparql#"
 SH = "http://www.w3.org/ns/shacl#"
 WD = "http://www.wikidata.org/entity/"
 WDT = "http://www.wikidata.org/prop/direct/"
+
+XSD_STRING = XSD + "string"
 
 #: Prefixes used when citykg writes Turtle or TriG and when it runs queries.
 PREFIXES: dict[str, str] = {
@@ -121,6 +124,15 @@ def submission_source(submission_id: str, *parts: str) -> str:
 def term(name: str) -> str:
     """The IRI of an ontology term: ``term('Strength')`` is ``ckg:Strength``."""
     return CKG + name
+
+
+def is_qid(text: str) -> bool:
+    """Whether ``text`` is a Wikidata item id (``Q`` and digits, no leading zero).
+
+    >>> is_qid("Q80053"), is_qid("q80053"), is_qid("Q080053")
+    (True, False, False)
+    """
+    return re.fullmatch(r"Q[1-9][0-9]*", text) is not None
 
 
 def shorten(iri: str) -> str:

@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 from pyoxigraph import Literal
 
 from citykg.errors import LinkError
+from citykg.iris import is_qid
 from citykg.wikidata import Client, Value, chunks, iri, values
 
 __all__ = ["Facts", "fetch_facts", "resolve_countries"]
 
-_QID = re.compile(r"^Q[1-9][0-9]*$")
 _CODE = re.compile(r"^[A-Z]{2,3}$")
 
 
@@ -132,7 +132,7 @@ def resolve_countries(client: Client, codes: Iterable[str], *, strict: bool = Tr
     :raises LinkError: naming every value that is neither a code the endpoint knows nor a QID.
     """
     wanted = {c.strip().upper() for c in codes if c and c.strip()}
-    out = {c: c for c in wanted if _QID.match(c)}
+    out = {c: c for c in wanted if is_qid(c)}
     bad = sorted(c for c in wanted - set(out) if not _CODE.match(c))
     lookup = sorted(wanted - set(out) - set(bad))
     if lookup:

@@ -48,12 +48,16 @@ __all__ = [
     "parameters_used",
     "run",
     "run_sparql",
+    "strip_noise",
 ]
 
 _HEADER = re.compile(r"^#\+\s*(\w+)(?:\s+(\w+)\s*\((\w+)\))?\s*:\s*(.*)$")
 _PARAM_TYPES = ("city", "code", "text", "integer")
 _CODE = re.compile(r"^[A-Za-z]{1,3}[0-9]+$")
 _QID = re.compile(r"^[Qq][1-9][0-9]*$")
+# Strings, IRIs and comments: where a keyword or a $ is only text.
+_NOISE = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|'
+                    r"'(?:[^'\\\n]|\\.)*'|<[^<>\"{}|^`\\\s]*>|#[^\n]*")
 
 
 @dataclass(frozen=True)
@@ -169,15 +173,22 @@ def get_query(folder: Path, name: str) -> NamedQuery:
     return parse_query_file(path)
 
 
+def strip_noise(sparql: str) -> str:
+    """The query with its strings, IRIs and comments blanked: what is left is syntax.
+
+    >>> strip_noise('SELECT * { ?s ?p "SERVICE" } # SERVICE').split()
+    ['SELECT', '*', '{', '?s', '?p', '}']
+    """
+    return _NOISE.sub(" ", sparql)
+
+
 def parameters_used(sparql: str) -> set[str]:
     """The names of the ``$`` variables of a query, outside comments, strings and IRIs.
 
     >>> sorted(parameters_used('SELECT ?x WHERE { ?x <http://e/$no> "$no" ; ?p $city } # $no'))
     ['city']
     """
-    cleaned = re.sub(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|'
-                     r"'(?:[^'\\\n]|\\.)*'|<[^<>\"{}|^`\s]*>|#[^\n]*", " ", sparql)
-    return set(re.findall(r"\$([A-Za-z_][A-Za-z0-9_]*)", cleaned))
+    return set(re.findall(r"\$([A-Za-z_][A-Za-z0-9_]*)", strip_noise(sparql)))
 
 
 def run(store: Store, query: NamedQuery, params: Mapping[str, str]) -> Result:

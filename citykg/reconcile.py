@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import difflib
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -58,13 +57,13 @@ from citykg.candidates import (
     lookup_labels,
     settlement_types,
 )
+from citykg.iris import is_qid
 from citykg.items import Facts, fetch_facts, resolve_countries
 from citykg.names import keys
 from citykg.wikidata import Client
 
 __all__ = ["Candidate", "Decision", "Match", "NameQuery", "Scoring", "reconcile"]
 
-_QID = re.compile(r"^Q[1-9][0-9]*$")
 #: A spelling variant must share this much of its letters with the label (difflib's ratio).
 _LEAST_SIMILAR = 0.7
 
@@ -163,7 +162,7 @@ def reconcile(queries: Sequence[NameQuery], *, client: Client, scoring: Scoring 
     :raises EndpointError: if the endpoint fails (see :class:`citykg.wikidata.Client`).
     """
     queries = [NameQuery(q.names, q.country, q.name.strip()) if q.qid is None and len(q.names) == 1
-               and _QID.match(q.name.strip()) else q for q in queries]
+               and is_qid(q.name.strip()) else q for q in queries]
     countries = resolve_countries(client, [q.country for q in queries if q.country])
     work = [Pending(q.names, countries.get(q.country.strip().upper()) if q.country else None,
                     {q.qid} if q.qid else set()) for q in queries]

@@ -25,13 +25,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from citykg.errors import LinkError
 from citykg.formats import neutralise
+from citykg.iris import is_qid
 from citykg.reconcile import Candidate, Match, NameQuery
 
 __all__ = ["REVIEW_COLUMNS", "ReviewDecision", "ReviewRow", "matches_json", "matches_table", "read_decisions",
@@ -39,7 +39,6 @@ __all__ = ["REVIEW_COLUMNS", "ReviewDecision", "ReviewRow", "matches_json", "mat
 
 #: The columns of the review file, in order.
 REVIEW_COLUMNS = ("record", "name", "country", "candidates", "decision", "note")
-_QID = re.compile(r"^Q[1-9][0-9]*$")
 
 
 @dataclass(frozen=True)
@@ -100,7 +99,7 @@ def read_names(path: Path) -> list[NameQuery]:
         qid = (row.get("qid") or row.get("wikidata") or "").upper() or None
         if not name and not qid:
             raise LinkError(f"{path}:{line}: the row has no name.")
-        if qid and not _QID.match(qid):
+        if qid and not is_qid(qid):
             raise LinkError(f"{path}:{line}: {qid!r} is not a Wikidata QID such as Q80053.")
         out.append(NameQuery.of(name or qid or "", row.get("country") or None, qid))
     return out
@@ -147,7 +146,7 @@ def read_decisions(path: Path) -> list[ReviewDecision]:
         record = row.get("record", "").lstrip("'")
         if value.lower() == "none":
             out.append(ReviewDecision(record, None, line))
-        elif _QID.match(value.upper()):
+        elif is_qid(value.upper()):
             out.append(ReviewDecision(record, value.upper(), line))
         else:
             raise LinkError(f"{path}:{line}: decision {value!r} for {record!r} is neither a QID (such as "

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from pyoxigraph import BlankNode, NamedNode, Quad
 
 from citykg.errors import ShapesError
-from citykg.iris import CKG, PROV, RDF, SH, shorten
+from citykg.iris import CKG, PROV, RDF, SH, XSD_STRING, shorten
 from citykg.report import Finding, Report, Severity
 from citykg.schema import TABLES
 
@@ -43,7 +43,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Engine", "Shapes", "check", "load_shapes"]
 
-_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _SEVERITY = {SH + "Violation": Severity.VIOLATION, SH + "Warning": Severity.WARNING,
              SH + "Info": Severity.INFO}
 
@@ -125,7 +124,7 @@ def _term(term: Any) -> Any:
         return rdflib.BNode(term.value)
     if term.language:
         return rdflib.Literal(term.value, lang=term.language)
-    if term.datatype.value == _XSD_STRING:
+    if term.datatype.value == XSD_STRING:
         return rdflib.Literal(term.value)  # rdflib tells "x" and "x"^^xsd:string apart; shapes write "x"
     return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))
 

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 
 from citykg.errors import QueryRefused
 from citykg.evaluate import RESULT_FORMATS, NamedJob, SparqlJob
-from citykg.queries import get_query
+from citykg.queries import get_query, strip_noise
 from citykg.web import HttpError, Request, Response, Route, json_response, negotiate
 
 if TYPE_CHECKING:
@@ -69,9 +69,6 @@ FORMAT_PARAM: dict[str, tuple[str | None, str | None]] = {
     "json-ld": (None, "jsonld"), "rdf+xml": (None, "rdfxml"), "rdf": (None, "rdfxml"), "n3": (None, "turtle"),
 }
 _UPDATES = {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"}
-# Strings, IRIs and comments: where a keyword is only text.
-_NOISE = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|'
-                    r"'(?:[^'\\\n]|\\.)*'|<[^<>\"{}|^`\\\s]*>|#[^\n]*")
 # A bare word: not part of a prefixed name, a variable, a language tag or a longer word.
 _WORD = re.compile(r"(?<![\w:?$@])[A-Za-z]+(?![\w:])")
 _PROLOGUE = re.compile(r"\s*(?:(?:BASE|PREFIX\s+[^\s:]*:)\s*)*", re.IGNORECASE)
@@ -93,7 +90,7 @@ def check_query(text: str) -> QueryCheck:
     :raises QueryRefused: if the query calls a SERVICE.
     :raises HttpError: 403 if it is a SPARQL Update.
     """
-    cleaned = _NOISE.sub(" ", text)
+    cleaned = strip_noise(text)
     words = {w.upper() for w in _WORD.findall(cleaned)}
     if "SERVICE" in words:
         raise QueryRefused("This endpoint makes no outgoing requests: SERVICE is refused. "

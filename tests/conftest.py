@@ -37,10 +37,14 @@ def store(built: tuple[Project, BuildResult]) -> Iterator[Store]:
     yield Store.read_only(str(project.store.resolve()))
 
 
-def copy_project(target: Path) -> Project:
-    """A writable copy of the project's ontology, shapes, queries and data."""
-    for part in ("ontology", "shapes", "queries", "data"):
+def copy_project(target: Path, *, folders: tuple[str, ...] | None = None) -> Project:
+    """A writable copy of the project (optionally only some data folders), dist inside it."""
+    for part in ("ontology", "shapes", "queries"):
         shutil.copytree(ROOT / part, target / part)
+    (target / "data").mkdir(parents=True)
+    for folder in sorted((ROOT / "data").iterdir()):
+        if folder.is_dir() and (folders is None or folder.name in folders):
+            shutil.copytree(folder, target / "data" / folder.name)
     return Project(root=target, dist=target / "dist")
 
 

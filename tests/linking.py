@@ -25,8 +25,6 @@ from pathlib import Path
 
 import pytest
 
-from citykg.project import Project
-
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "fixtures" / "wikidata-fixture.nt"
 WIKIDATA_FILES = ("places.nt.gz", "countries.nt.gz", "p190-2016.nt.gz")
@@ -142,8 +140,3 @@ def ok(body: str = EMPTY) -> tuple[int, dict[str, str], bytes]:
     return 200, {"Content-Type": "application/sparql-results+json"}, body.encode()
 
 
-def copy_project(target: Path) -> Project:
-    """A writable copy of the project's ontology, shapes, queries and data."""
-    for part in ("ontology", "shapes", "queries", "data"):
-        shutil.copytree(ROOT / part, target / part)
-    return Project(root=target, dist=target / "dist")

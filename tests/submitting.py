@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import shutil
 import zipfile
 from pathlib import Path
+
+from conftest import copy_project
 
 from citykg.build import build
 from citykg.project import Project
@@ -61,17 +62,6 @@ def zip_bytes(files: dict[str, str | bytes], *, compress: int = zipfile.ZIP_DEFL
         for name, content in files.items():
             archive.writestr(name, content)
     return buffer.getvalue()
-
-
-def copy_project(target: Path, *, folders: tuple[str, ...] | None = None) -> Project:
-    """A writable copy of the project (optionally only some data folders), dist inside it."""
-    for part in ("ontology", "shapes", "queries"):
-        shutil.copytree(ROOT / part, target / part)
-    (target / "data").mkdir(parents=True)
-    for folder in sorted((ROOT / "data").iterdir()):
-        if folder.is_dir() and (folders is None or folder.name in folders):
-            shutil.copytree(folder, target / "data" / folder.name)
-    return Project(root=target, dist=target / "dist")
 
 
 def built_copy(target: Path, *, folders: tuple[str, ...] | None = None) -> Project:

@@ -306,7 +306,7 @@ FUZZ = settings(max_examples=int(os.environ.get("CITYKG_FUZZ_EXAMPLES", "30")), 
 @pytest.fixture(scope="module")
 def small(tmp_path_factory: pytest.TempPathFactory) -> Project:
     """A project with the reference tables only: the same checks, a smaller context, faster runs."""
-    from submitting import copy_project
+    from conftest import copy_project
 
     return copy_project(tmp_path_factory.mktemp("small") / "project", folders=("reference",))
 

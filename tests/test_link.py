@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from linking import Oxigraph, copy_project, free_port, start_oxigraph, wikidata_dir
+from conftest import copy_project
+from linking import Oxigraph, free_port, start_oxigraph, wikidata_dir
 from pyoxigraph import RdfFormat, Store, parse
 
 from citykg.build import build

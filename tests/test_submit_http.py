@@ -15,8 +15,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from conftest import copy_project
 from serving import Running, start_server
-from submitting import NEW_STUDY, city_tables, copy_project, snapshot, store_quads, zip_bytes
+from submitting import NEW_STUDY, city_tables, snapshot, store_quads, zip_bytes
 
 from citykg.build import build
 from citykg.iris import submission_graph

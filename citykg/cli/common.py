@@ -1,0 +1,111 @@
+"""What every ``citykg`` command shares: the root options, the shared options, and error exits.
+
+Every error a user can cause is a :class:`citykg.errors.CitykgError`; :class:`Group` turns it
+into one line on stderr and the error's exit code, in one place for every command.
+
+Example::
+
+    >>> settings = Settings(project_dir=None, dist=None, quiet=True)
+    >>> settings.project().queries.name
+    'queries'
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import click
+
+from citykg.errors import CitykgError, DataError
+from citykg.project import Project
+
+__all__ = ["CONTEXT", "Group", "Settings", "engine", "engine_option", "exit_with", "format_option",
+           "pass_settings", "submitter"]
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _Failure(click.ClickException):
+    """A CitykgError on its way out: usage or unreadable input (exit 2)."""
+
+    exit_code = 2
+
+
+class _Invalid(_Failure):
+    """A CitykgError on its way out: the data is invalid (exit 1)."""
+
+    exit_code = 1
+
+
+class Group(click.Group):
+    """A group that turns citykg errors into messages, in one place for every command."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DataError as exc:
+            click.echo(exc.report.to_text(), err=True)
+            raise _Invalid(str(exc)) from exc
+        except CitykgError as exc:
+            raise (_Invalid if exc.exit_code == 1 else _Failure)(str(exc)) from exc
+
+
+@dataclass
+class Settings:
+    """Options of the root command, shared by every command."""
+
+    project_dir: str | None
+    dist: str | None
+    quiet: bool
+
+    def project(self) -> Project:
+        """The project these options name (``--project``, ``--dist``)."""
+        return Project.locate(self.project_dir, dist=self.dist)
+
+    def say(self, message: str) -> None:
+        """A progress message on stderr, unless ``--quiet``."""
+        if not self.quiet:
+            click.echo(f"citykg: {message}", err=True)
+
+
+pass_settings = click.make_pass_decorator(Settings)
+
+
+def engine_option(function: F) -> F:
+    """The ``--engine`` option of the commands that validate."""
+    return click.option("--engine", "engine_name", type=click.Choice(("turbo", "pyshacl")), default="turbo",
+                        show_default=True, help="SHACL engine: pyshacl-turbo, or the reference pySHACL.")(function)
+
+
+def format_option(function: F) -> F:
+    """The ``--format text|json`` option of the commands that print a report."""
+    return click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text",
+                        show_default=True)(function)
+
+
+def engine(name: str) -> Any:
+    """The :class:`citykg.shacl.Engine` named by ``--engine`` (imported only when needed)."""
+    from citykg.shacl import Engine
+
+    return Engine(name)
+
+
+def submitter(who: str | None) -> str:
+    """Who submits or withdraws: ``--who``, else the login name."""
+    if who:
+        return who
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        raise click.UsageError("Say who submits the data: --who NAME (or CITYKG_SUBMITTER).") from None
+
+
+def exit_with(conforms: bool) -> None:
+    """Exit 0 if the data conforms (or was accepted), 1 if not."""
+    sys.exit(0 if conforms else 1)

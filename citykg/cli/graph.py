@@ -1,0 +1,146 @@
+"""``citykg build``, ``validate``, ``query`` and ``ontology check``: the graph and its questions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from citykg.cli.common import Settings, engine, engine_option, exit_with, format_option, pass_settings
+
+__all__ = ["build", "ontology", "query", "validate"]
+
+FORMATS = ("json", "csv", "tsv", "table")
+
+
+@click.command()
+@engine_option
+@pass_settings
+def build(settings: Settings, engine_name: str) -> None:
+    """Build, validate and store the graph of data/ (writes dist/ only if it conforms).
+
+    \b
+    Example:
+      citykg build
+    """
+    from citykg.build import build as run_build
+
+    result = run_build(settings.project(), engine=engine(engine_name), progress=settings.say)
+    if result.report.findings:
+        click.echo(result.report.to_text(), err=True)
+    state = "unchanged" if result.unchanged else "written"
+    click.echo(f"Built {result.quads} quads in {result.graphs} graphs in {result.seconds:.2f} s "
+               f"({state}): {result.trig.parent}")
+
+
+@click.command()
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@format_option
+@engine_option
+@pass_settings
+def validate(settings: Settings, path: Path | None, fmt: str, engine_name: str) -> None:
+    """Check data against the SHACL shapes: the project's data/, a folder or zip of tables, or RDF.
+
+    Findings give severity, file, row, column, value, message and shape. Exit 0 if the data
+    conforms (warnings allowed), 1 if it has violations, 2 if the input cannot be read.
+
+    \b
+    Examples:
+      citykg validate
+      citykg validate path/to/new-study/
+      citykg validate graph.ttl --format json
+    """
+    from citykg.validate import validate as run_validate
+
+    report = run_validate(path, project=settings.project(), engine=engine(engine_name))
+    click.echo(report.to_json() if fmt == "json" else report.to_text())
+    exit_with(report.conforms)
+
+
+def _params(values: tuple[str, ...]) -> dict[str, str]:
+    params: dict[str, str] = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE.", param_hint="--param")
+        params[key.strip()] = value
+    return params
+
+
+@click.command()
+@click.argument("name", required=False)
+@click.option("--list", "list_", is_flag=True, help="List the named queries.")
+@click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE",
+              help="A parameter of the query; repeat for several.")
+@click.option("--file", "file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Run the SELECT query in this file instead of a named query.")
+@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@pass_settings
+def query(settings: Settings, name: str | None, list_: bool, params: tuple[str, ...],
+          file: Path | None, fmt: str) -> None:
+    """Answer a named query (or a SPARQL file) from the built graph.
+
+    A city parameter takes the English name in any case or the Wikidata QID.
+
+    \b
+    Examples:
+      citykg query --list
+      citykg query strategies-for-factor --param factor=W3 --param city=Mashhad
+      citykg query themes-by-consensus -p city=Q80053 --format csv
+      citykg query --file my-question.rq --format json
+    """
+    from citykg import queries
+    from citykg.formats import Format, render
+
+    project = settings.project()
+    if list_:
+        if name or file or params:
+            raise click.UsageError("--list takes no query name, --file or --param.")
+        catalogue = queries.load_catalogue(project.queries)
+        if fmt == "json":
+            import json
+
+            click.echo(json.dumps([q.to_dict() for q in catalogue.values()], ensure_ascii=False, indent=2))
+        else:
+            click.echo(queries.catalogue_text(catalogue), nl=False)
+        return
+    if bool(name) == bool(file):
+        raise click.UsageError("Give a query NAME or --file Q.rq (see `citykg query --list`).")
+    from citykg.store import open_store
+
+    store = open_store(project)
+    if file:
+        if params:
+            raise click.UsageError("--param works with named queries, not with --file.")
+        result = queries.run_sparql(store, file.read_text(encoding="utf-8"))
+    else:
+        named = queries.get_query(project.queries, str(name))
+        result = queries.run(store, named, _params(params))
+    click.echo(render(result, Format(fmt)), nl=False)
+
+
+@click.group()
+def ontology() -> None:
+    """Check the OWL ontology."""
+
+
+@ontology.command("check")
+@format_option
+@click.option("--reason/--no-reason", default=True, show_default=True,
+              help="Run the HermiT reasoner (needs Java).")
+@pass_settings
+def ontology_check(settings: Settings, fmt: str, reason: bool) -> None:
+    """Reason over the ontology with HermiT (owlready2) and run quality checks.
+
+    Checks: consistency; every term labelled and defined; no punning; no undeclared term used by
+    the data or the shapes. Exit 0 if it passes, 1 if not.
+
+    \b
+    Example:
+      citykg ontology check
+    """
+    from citykg.ontology import check_ontology
+
+    report = check_ontology(settings.project(), reason=reason)
+    click.echo(report.to_json() if fmt == "json" else report.to_text())
+    exit_with(report.conforms)

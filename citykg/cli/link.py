@@ -1,0 +1,97 @@
+"""``citykg link``: link cities to Wikidata, enrich them, compare partnerships across sources."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from citykg.cli.common import Settings, pass_settings
+
+__all__ = ["link_command"]
+
+
+@click.command("link")
+@click.option("--endpoint", default="https://query.wikidata.org/sparql", envvar="CITYKG_ENDPOINT", show_default=True,
+              metavar="URL", help="The SPARQL endpoint: the Wikidata Query Service, a mirror or a local server.")
+@click.option("--name", metavar="NAME", help="Look up one name (any script) instead of linking the project.")
+@click.option("--country", metavar="CC", help="With --name: its country, as ISO 3166-1 code (IR, IRN) or QID.")
+@click.option("--names", "names_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Reconcile a CSV or TSV list with a 'name' and an optional 'country' column.")
+@click.option("-f", "--format", "fmt", type=click.Choice(("table", "json")), default="table", show_default=True,
+              help="json: one line per name or record, best candidate first.")
+@click.option("--decisions", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A review file with decisions (a QID or 'none') to apply and keep.")
+@click.option("--review", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the review file of ambiguous links. Default: DIST/wikidata-review.csv.")
+@click.option("--quickstatements", is_flag=True,
+              help="Print the twinnings of the tables that Wikidata lacks, as QuickStatements lines.")
+@click.option("--cache", type=click.Path(file_okay=False, path_type=Path), envvar="CITYKG_CACHE",
+              help="Folder of cached answers. Default: ~/.cache/citykg/sparql.")
+@click.option("--no-cache", is_flag=True, help="Neither read nor keep cached answers.")
+@click.option("--refresh", is_flag=True, help="Ask the endpoint again even when an answer is cached.")
+@click.option("--contact", envvar="CITYKG_CONTACT", metavar="URL|EMAIL",
+              help="Contact for the User-Agent the service asks for. Default: the citykg project page.")
+@click.option("--timeout", type=click.FloatRange(1, 600), default=60.0, show_default=True,
+              help="Seconds to wait for one answer.")
+@pass_settings
+def link_command(settings: Settings, endpoint: str, name: str | None, country: str | None,
+                 names_file: Path | None, fmt: str, decisions: Path | None, review: Path | None,
+                 quickstatements: bool, cache: Path | None, no_cache: bool, refresh: bool,
+                 contact: str | None, timeout: float) -> None:
+    """Link cities to Wikidata, enrich them, and compare partnerships across sources.
+
+    Without --name or --names: link the project's cities and countries (a QID in the tables
+    wins; then a person's decisions; then names), fetch their labels, coordinates, population
+    and P190 partners, and write graphs/wikidata-links.nq and graphs/wikidata.nq (run
+    `citykg build` next). Ambiguous links go to a review file; fill its decision column and
+    pass it back with --decisions.
+
+    \b
+    Examples:
+      citykg link --name تبريز --country IR
+      citykg link --names cities.csv --format json
+      citykg link
+      citykg link --decisions dist/wikidata-review.csv
+      citykg link --quickstatements > partnerships.qs
+    """
+    from citykg.wikidata import Client, default_cache
+
+    modes = sum(bool(m) for m in (name, names_file, quickstatements))
+    if modes > 1:
+        raise click.UsageError("Give one of --name, --names or --quickstatements (or none, to link the project).")
+    if country and not name:
+        raise click.UsageError("--country goes with --name; a --names file has a 'country' column.")
+    if (decisions or review) and modes:
+        raise click.UsageError("--decisions and --review go with linking the project (no --name, --names or "
+                               "--quickstatements).")
+    client = Client(endpoint, cache=None if no_cache else cache or default_cache(), contact=contact,
+                    timeout=timeout, refresh=refresh)
+    from citykg.review import matches_json, matches_table
+
+    if name or names_file:
+        from citykg.reconcile import NameQuery, reconcile
+        from citykg.review import read_names
+
+        queries = [NameQuery.of(name, country)] if name else read_names(names_file)  # type: ignore[arg-type]
+        matches = reconcile(queries, client=client)
+        click.echo(matches_json(matches) if fmt == "json" else matches_table(matches), nl=False)
+    elif quickstatements:
+        from citykg.link import quickstatements as export
+
+        statements = export(settings.project(), client=client)
+        for statement in statements:
+            click.echo(statement.line)
+        settings.say(f"{len(statements)} P190 statements that Wikidata lacks, with their sources")
+    else:
+        from citykg.link import link
+
+        run = link(settings.project(), client=client, decisions=decisions, review=review, progress=settings.say)
+        shown = [lk for lk in run.links if fmt == "json" or lk.record.kind == "city" or not lk.match.qid]
+        matches = [lk.match for lk in shown]
+        click.echo(matches_json(matches) if fmt == "json"
+                   else matches_table(matches, records=[lk.record.ref for lk in shown]), nl=False)
+        for warning in run.warnings:
+            click.echo(f"citykg: warning: {warning}", err=True)
+        for line in run.summary():
+            settings.say(line)

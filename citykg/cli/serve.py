@@ -1,0 +1,58 @@
+"""``citykg serve``: the graph over HTTP, with every limit on by default."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from citykg.cli.common import Settings, pass_settings
+
+__all__ = ["serve"]
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to bind; the default keeps the server on this machine.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="TCP port (0: any free port).")
+@click.option("--store", type=click.Path(file_okay=False, path_type=Path),
+              help="Serve this store folder instead of the project's last build.")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
+              help="Seconds a query may run before it is stopped.")
+@click.option("--max-rows", type=click.IntRange(min=1), default=10_000, show_default=True,
+              help="Most rows (or triples) in an answer; a capped answer says so.")
+@click.option("--max-body", type=click.IntRange(min=1024), default=1_048_576, show_default=True,
+              help="Largest request body, in bytes.")
+@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True,
+              help="Query-worker processes (queries that can run at once).")
+@click.option("--worker-memory", type=click.IntRange(min=0), default=4096, show_default=True,
+              help="Memory cap of each query worker, in MiB (0: none).")
+@click.option("--cache", "cache_mb", type=click.IntRange(min=0), default=64, show_default=True,
+              help="Memory for cached answers, in MiB (0: no cache).")
+@click.option("--cors", multiple=True, metavar="ORIGIN",
+              help="Let this origin read answers from a browser; repeat, or '*' for any.")
+@click.option("--access-log", default="-", show_default=True, metavar="FILE",
+              help="Where the JSON access log goes: '-' (stderr), a file, or 'off'.")
+@pass_settings
+def serve(settings: Settings, host: str, port: int, store: Path | None, timeout: float,
+          max_rows: int, max_body: int, workers: int, worker_memory: int, cache_mb: int,
+          cors: tuple[str, ...], access_log: str) -> None:
+    """Serve the graph over HTTP: SPARQL endpoint, named queries, entity pages, query page.
+
+    Builds the graph first if it was never built, then serves the last good build, following
+    new builds without a restart. Read-only, with a query timeout, a row cap and a body cap.
+
+    \b
+    Examples:
+      citykg serve                          # http://127.0.0.1:8000/
+      citykg serve --port 9000 --timeout 5 --cors https://example.org
+    """
+    from citykg.serve import ServeConfig
+    from citykg.serve import serve as run_serve
+
+    config = ServeConfig(host=host, port=port, store=store, timeout=timeout, max_rows=max_rows,
+                         max_body=max_body, workers=workers, worker_memory_mb=worker_memory,
+                         cache_mb=cache_mb, cors=cors,
+                         access_log=None if access_log == "off" else access_log)
+    run_serve(settings.project(), config=config, progress=settings.say)

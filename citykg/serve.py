@@ -255,7 +255,7 @@ def serve(project: Project, *, config: ServeConfig | None = None, progress: Prog
     from citykg.submit_http import submission_routes  # POST /submissions, with CITYKG_SUBMIT_TOKEN
 
     app = create_app(project, config=config, routes=[submission_routes()], on_ready=ready)
-    settings = uvicorn.Config(app, lifespan="on", access_log=False, log_level="warning",
+    settings = uvicorn.Config(app, lifespan="on", access_log=False, log_level="warning", proxy_headers=False,
                               server_header=False, timeout_graceful_shutdown=3)
     with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises the Ctrl+C it handled, once stopped
         uvicorn.Server(settings).run(sockets=[sock])

@@ -46,6 +46,7 @@ __all__ = [
     "get_query",
     "load_catalogue",
     "parameters_used",
+    "read_query_text",
     "run",
     "run_sparql",
     "strip_noise",
@@ -106,12 +107,28 @@ class Result:
     rows: list[tuple[NamedNode | BlankNode | Literal | Triple | None, ...]]
 
 
+def read_query_text(path: Path) -> str:
+    """The text of a query file, which must be UTF-8.
+
+    :raises QueryError: if the file cannot be read or is not UTF-8.
+    """
+    try:
+        data = path.read_bytes()
+        return data.decode("utf-8-sig")
+    except OSError as exc:
+        raise QueryError(f"Cannot read the query file {path}: {exc.strerror or exc}.") from exc
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise QueryError(f"The query file {path} is not UTF-8: byte 0x{data[exc.start]:02x} on line {line} "
+                         "cannot be decoded. Save it as UTF-8 and try again.") from exc
+
+
 def parse_query_file(path: Path) -> NamedQuery:
     """Read one ``.rq`` file and its ``#+`` header.
 
     :raises QueryError: if the header lacks a summary or columns, or is malformed.
     """
-    text = path.read_text(encoding="utf-8")
+    text = read_query_text(path)
     fields: dict[str, list[str]] = {}
     params: list[Param] = []
     for number, line in enumerate(text.splitlines(), 1):

@@ -63,6 +63,15 @@ def test_query_file(runner: CliRunner, built: tuple[Project, BuildResult], tmp_p
     assert (code, out) == (0, "n\n7\n")
 
 
+def test_query_file_not_utf8(runner: CliRunner, built: tuple[Project, BuildResult], tmp_path: Path) -> None:
+    project, _ = built
+    path = tmp_path / "q.rq"
+    path.write_bytes("# café\nSELECT * WHERE { ?s ?p ?o }".encode("latin-1"))
+    code, out, err = invoke(runner, project, "query", "--file", str(path))
+    assert (code, out) == (2, "")
+    assert f"The query file {path} is not UTF-8: byte 0xe9 on line 1" in err and "Traceback" not in err
+
+
 def test_usage_errors_exit_2(runner: CliRunner, built: tuple[Project, BuildResult]) -> None:
     project, _ = built
     for args, message in [

@@ -112,7 +112,7 @@ def query(settings: Settings, name: str | None, list_: bool, params: tuple[str, 
     if file:
         if params:
             raise click.UsageError("--param works with named queries, not with --file.")
-        result = queries.run_sparql(store, file.read_text(encoding="utf-8"))
+        result = queries.run_sparql(store, queries.read_query_text(file))
     else:
         named = queries.get_query(project.queries, str(name))
         result = queries.run(store, named, _params(params))

@@ -83,6 +83,8 @@ class NamedQuery:
     example: str
     sparql: str
     path: Path
+    #: What must run before the query has rows to find (``#+ needs:``), such as ``citykg link``.
+    needs: str = ""
 
     def param(self, name: str) -> Param | None:
         """The parameter of that name, if the query has it."""
@@ -96,6 +98,7 @@ class NamedQuery:
                            for p in self.params],
             "columns": list(self.columns),
             "example": dict(item.split("=", 1) for item in self.example.split() if "=" in item),
+            "needs": self.needs or None,
         }
 
 
@@ -159,6 +162,7 @@ def parse_query_file(path: Path) -> NamedQuery:
         example=(fields.get("example") or [""])[0],
         sparql=text,
         path=path,
+        needs=(fields.get("needs") or [""])[0],
     )
 
 
@@ -172,7 +176,8 @@ def catalogue_text(catalogue: Mapping[str, NamedQuery]) -> str:
     lines = []
     for q in catalogue.values():
         params = " ".join(f"{p.name}={'…' if p.required else '[…]'}" for p in q.params)
-        lines.append(f"{q.name:<28} {q.summary}" + (f"  ({params})" if params else ""))
+        lines.append(f"{q.name:<28} {q.summary}" + (f"  ({params})" if params else "")
+                     + (f"  [after {q.needs}]" if q.needs else ""))
     return "\n".join(lines) + "\n"
 
 

@@ -72,6 +72,15 @@ def test_query_file_not_utf8(runner: CliRunner, built: tuple[Project, BuildResul
     assert f"The query file {path} is not UTF-8: byte 0xe9 on line 1" in err and "Traceback" not in err
 
 
+def test_query_that_needs_link_says_why_it_has_no_rows(runner: CliRunner, built: tuple[Project, BuildResult]) -> None:
+    project, _ = built
+    code, out, err = invoke(runner, project, "query", "sister-cities", "-p", "city=Tabriz")
+    assert code == 0 and out.endswith("(0 rows)\n")
+    assert "no rows: 'sister-cities' reads what `citykg link` adds to the graph" in err
+    code, out, err = invoke(runner, project, "query", "tows-matrix", "-p", "city=Mashhad")
+    assert code == 0 and "no rows" not in err
+
+
 def test_usage_errors_exit_2(runner: CliRunner, built: tuple[Project, BuildResult]) -> None:
     project, _ = built
     for args, message in [

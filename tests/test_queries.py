@@ -51,7 +51,14 @@ def test_query_projects_its_columns_then_its_parameters(name: str) -> None:
     assert projected == list(query.columns) + params
 
 
-@pytest.mark.parametrize("name", sorted(n for n, q in CATALOGUE.items() if "#+ needs: citykg link" not in q.sparql))
+def test_needs_header_names_what_must_run_first() -> None:
+    needing = {n: q.needs for n, q in CATALOGUE.items() if q.needs}
+    assert needing == {"sister-cities": "citykg link", "partners-in-oic": "citykg link"}
+    assert CATALOGUE["sister-cities"].to_dict()["needs"] == "citykg link"
+    assert CATALOGUE["tows-matrix"].to_dict()["needs"] is None
+
+
+@pytest.mark.parametrize("name", sorted(n for n, q in CATALOGUE.items() if not q.needs))
 def test_query_runs_with_its_example(store: Store, name: str) -> None:
     # Queries marked '#+ needs: citykg link' answer from the Wikidata graphs; tests/test_link.py
     # runs their examples on a linked build.

@@ -116,6 +116,9 @@ def query(settings: Settings, name: str | None, list_: bool, params: tuple[str, 
     else:
         named = queries.get_query(project.queries, str(name))
         result = queries.run(store, named, _params(params))
+        if not result.rows and named.needs:
+            settings.say(f"no rows: '{named.name}' reads what `{named.needs}` adds to the graph; "
+                         f"run `{named.needs}`, then `citykg build`, and ask again")
     click.echo(render(result, Format(fmt)), nl=False)
 
 

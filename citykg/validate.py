@@ -27,7 +27,7 @@ from citykg.errors import InputError
 from citykg.intake import RDF_SUFFIXES, read_rdf
 from citykg.iris import graph
 from citykg.project import Project
-from citykg.report import Report, Severity
+from citykg.report import Finding, Report, Severity
 from citykg.shacl import Engine, check, load_shapes
 from citykg.submissions import read_in_context
 
@@ -82,10 +82,21 @@ def _validate_tables(folders: list[Path], project: Project, engine: Engine,
         return report
     inputs = {NamedNode(g) for g in read.inputs}
     subjects = {str(q.subject.value) for q in mapped.quads if q.graph_name in inputs}  # type: ignore[union-attr]
-    files = {df.display for s in tables.sources if NamedNode(graph(s.name)) in inputs for df in s.files}
-    return Report.of(f for f in report.findings
-                     if f.file in files or f.focus in subjects or (f.file is None and f.focus is None)
-                     or (f.file or "").startswith(read.input_dirs))
+    own = [s for s in tables.sources if NamedNode(graph(s.name)) in inputs]
+    files = {df.display for s in own for df in s.files}
+    kept = [f for f in report.findings
+            if f.file in files or f.focus in subjects or (f.file is None and f.focus is None)
+            or (f.file or "").startswith(read.input_dirs)]
+    if not any(s.rows for s in own):
+        kept.append(_empty(None, "its tables have no data rows (only headers or '#' comment rows)",
+                           "Fill in at least one row"))
+    return Report.of(kept)
+
+
+def _empty(file: str | None, why: str, fix: str) -> Finding:
+    """The violation of an input that adds nothing: there is nothing to check or to merge."""
+    return Finding(Severity.VIOLATION, f"The input holds no records: {why}. {fix} before submitting it.",
+                   file=file, shape="citykg:input")
 
 
 def _validate_rdf(path: Path, project: Project, engine: Engine) -> Report:
@@ -101,5 +112,7 @@ def _validate_rdf(path: Path, project: Project, engine: Engine) -> Report:
     report = check(data, shapes=load_shapes(project.shapes), ontology=ontology,
                    fallback_file=str(path), engine=engine)
     subjects = {str(q.subject.value) for q in quads}  # type: ignore[union-attr]
-    return Report.of(f for f in report.findings if f.focus in subjects or (f.focus is None
-                     and f.file == str(path)))
+    kept = [f for f in report.findings if f.focus in subjects or (f.focus is None and f.file == str(path))]
+    if not quads:
+        kept.append(_empty(str(path), "the file has no triples", "Add at least one"))
+    return Report.of(kept)

@@ -115,6 +115,12 @@ CASES: list[tuple[str, dict[str, str | bytes], str]] = [
      "factors.csv:1: violation: The file is empty; a factors table needs at least its header row."),
     ("blank-lines-only", {"factors.csv": "\n  \n,,\n"},
      "violation: The file is empty; a factors table needs at least its header row."),
+    ("header-and-comments-only", {"factors.csv": FACTORS_HEAD, "studies.csv": STUDY.replace("\nnew-2025", "\n#new-2025")},
+     "violation: The input holds no records: its tables have no data rows (only headers or '#' comment "
+     "rows). Fill in at least one row before submitting it."),
+    ("rdf-without-triples", {"empty.ttl": TTL},
+     "empty.ttl: violation: The input holds no records: the file has no triples. Add at least one before "
+     "submitting it."),
     ("unknown-table", {"factor.csv": FACTORS_HEAD},
      "factor.csv: violation: Unknown table factor.csv: citykg does not read it. Did you mean factors.csv?"),
     ("empty-key", study(**{"factors.csv": FACTORS_HEAD + "new-2025,,strength,قوت,A,Table 1,1\n"}),

@@ -61,10 +61,12 @@ def test_comment_rows_keep_line_numbers(tmp_path: Path) -> None:
     assert [r.line for r in tables.rows()] == [4]
 
 
-def test_a_template_is_a_valid_empty_submission(project: Project, tmp_path: Path) -> None:
+def test_an_untouched_template_holds_no_records(project: Project, tmp_path: Path) -> None:
     write_template(tmp_path / "t")
     report = validate(tmp_path / "t", project=project)
-    assert report.findings == ()
+    assert [(f.severity.value, f.message) for f in report.findings] == [(
+        "violation", "The input holds no records: its tables have no data rows (only headers or '#' "
+        "comment rows). Fill in at least one row before submitting it.")]
 
 
 def test_cells_are_neutralised(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

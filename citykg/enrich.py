@@ -133,10 +133,11 @@ def link_quads(links: Iterable[RecordLink], *, endpoint: str, day: date) -> list
                 (node, NamedNode(PROV + "wasDerivedFrom"), source)]
         if match.qid:
             best = match.candidates[0]
+            reasons = "; ".join(dict.fromkeys(match.reasons + best.reasons))  # each reason once
             out += [(node, _ckg("wikidataItem"), iri(match.qid)),
                     (node, _ckg("linkScore"),
                      Literal(str(max(0, min(100, best.score))), datatype=NamedNode(XSD + "nonNegativeInteger"))),
-                    (node, NamedNode(RDFS + "comment"), Literal("; ".join(match.reasons + best.reasons)))]
+                    (node, NamedNode(RDFS + "comment"), Literal(reasons))]
             if record.qid is None:
                 out.append((NamedNode(record.iri), _ckg("wikidataId"), Literal(match.qid)))
     return sorted({Quad(s, p, o, g) for s, p, o in out}, key=_order)

@@ -32,7 +32,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -213,8 +213,10 @@ def _link_cities(cities: Sequence[Record], kept: dict[str, str | None], client: 
     out = []
     for city, match, method in zip(cities, matches, methods, strict=True):
         if method == "reviewed":
+            why = ("decided by a person",)
             match = Match(match.query, Decision.LINKED if match.query.qid else Decision.NONE,
-                          match.candidates if match.query.qid else (), "reviewed", ("decided by a person",))
+                          tuple(replace(c, reasons=why) for c in match.candidates[:1]) if match.query.qid else (),
+                          "reviewed", why)
         out.append(RecordLink(city, match))
     return out
 

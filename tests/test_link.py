@@ -26,6 +26,7 @@ from citykg.wikidata import Client
 
 CKG = "https://w3id.org/citykg/ontology#"
 ID = "https://w3id.org/citykg/id/"
+RDFS_COMMENT = "http://www.w3.org/2000/01/rdf-schema#comment"
 EXTRA_CITIES = """isfahan,Isfahan,اصفهان,IR,,citykg test row
 nurabad,Nurabad,نورآباد,IR,,citykg test row
 istanbul,Istanbul,استانبول,TR,Q406,citykg test row
@@ -109,7 +110,7 @@ def test_links_carry_method_score_endpoint_and_date(linked: tuple[Project, LinkR
     isfahan = graph[ID + "link/city/isfahan"]
     assert isfahan[CKG + "linkMethod"] == {"name"} and isfahan[CKG + "linkScore"] == {"89"}
     assert isfahan[CKG + "wikidataItem"] == {"http://www.wikidata.org/entity/Q42053"}
-    assert any("label 'Isfahan'@en matches" in c for c in isfahan["http://www.w3.org/2000/01/rdf-schema#comment"])
+    assert any("label 'Isfahan'@en matches" in c for c in isfahan[RDFS_COMMENT])
     assert graph[ID + "city/isfahan"][CKG + "wikidataId"] == {"Q42053"}
     assert graph[ID + "link/city/tabriz"][CKG + "linkMethod"] == {"identifier"}
     assert CKG + "wikidataId" not in graph.get(ID + "city/tabriz", {})  # the table has it already
@@ -244,6 +245,7 @@ def test_decisions_are_applied_and_kept(tmp_path: Path, fixture_server: Oxigraph
     second = link(project, client=client, decisions=decisions)
     by = {lk.record.ref: lk.match for lk in second.links}
     assert (by["city/nurabad"].method, by["city/nurabad"].qid) == ("reviewed", "Q719764")
+    assert [c.reasons for c in by["city/nurabad"].candidates] == [("decided by a person",)]
     assert (by["city/atlantis"].method, by["city/atlantis"].decision) == ("reviewed", Decision.NONE)
     assert any("no record 'city/elsewhere'" in w for w in second.warnings)
     assert second.ambiguous == 0
@@ -254,6 +256,8 @@ def test_decisions_are_applied_and_kept(tmp_path: Path, fixture_server: Oxigraph
     graph = quads(project.graphs / LINKS_FILE)
     assert graph[ID + "city/nurabad"][CKG + "wikidataId"] == {"Q719764"}
     assert CKG + "wikidataItem" not in graph[ID + "link/city/atlantis"]
+    assert graph[ID + "link/city/nurabad"][RDFS_COMMENT] == {"decided by a person"}
+    assert graph[ID + "link/city/tabriz"][RDFS_COMMENT] == {"QID given"}  # each reason once
     assert build(project).report.conforms
 
 

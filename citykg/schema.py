@@ -383,7 +383,8 @@ def describe_tables() -> str:
             if c.kind is Kind.ENUM:
                 kind = "one of " + ", ".join(f"`{v}`" for v in c.choices)
             elif c.kind is Kind.REF:
-                kind = "key of a " + " or ".join(c.ref)
+                article = "an" if c.ref[0][:1].lower() in "aeiou" else "a"
+                kind = f"key of {article} " + " or ".join(c.ref)
             example = f" Example: `{c.example}`." if c.example else ""
             prop = shorten(c.predicate) if c.predicate else ""
             out.append(f"| `{c.name}` | {'yes' if c.required else ''} | {kind} | {c.doc}{example} | {prop} |")

@@ -166,8 +166,8 @@ def _read_bytes(path: Path, display: str) -> bytes:
     size = path.stat().st_size
     if size > MAX_TABLE_BYTES:
         raise InputError(
-            f"{display} is {size / 1e6:.1f} MB; citykg reads tables up to "
-            f"{MAX_TABLE_BYTES // 2**20} MB. Split it or check that it is the right file.")
+            f"{display} is {size / 2**20:.1f} MiB; citykg reads tables up to "
+            f"{MAX_TABLE_BYTES // 2**20} MiB. Split it or check that it is the right file.")
     return path.read_bytes()
 
 

@@ -276,7 +276,7 @@ def test_a_table_over_the_size_limit(context: Project, tmp_path: Path) -> None:
     folder = write(tmp_path / "big", {"factors.csv": FACTORS_HEAD})
     with open(folder / "factors.csv", "a", encoding="utf-8") as out:
         out.write("#" + "x" * (21 * 2**20) + "\n")
-    with pytest.raises(InputError, match=r"factors.csv is 22.0 MB; citykg reads tables up to 20 MB"):
+    with pytest.raises(InputError, match=r"factors.csv is 21.0 MiB; citykg reads tables up to 20 MiB"):
         validate(folder, project=context)
 
 

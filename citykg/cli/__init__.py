@@ -27,8 +27,10 @@ __all__ = ["cli", "main"]
 
 @click.group(cls=Group, context_settings=CONTEXT)
 @click.option("--project", "project_dir", type=click.Path(file_okay=False), envvar="CITYKG_PROJECT",
-              help="Project folder (ontology/, shapes/, queries/, data/). Default: this checkout.")
-@click.option("--dist", type=click.Path(file_okay=False), envvar="CITYKG_DIST",
+              show_envvar=True,
+              help="Project folder (ontology/, shapes/, queries/, data/). Default: the checkout citykg "
+                   "runs from, else the current folder.")
+@click.option("--dist", type=click.Path(file_okay=False), envvar="CITYKG_DIST", show_envvar=True,
               help="Where builds go. Default: PROJECT/dist.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress messages on stderr.")
 @click.version_option(__version__, prog_name="citykg")
@@ -42,7 +44,8 @@ def cli(ctx: click.Context, project_dir: str | None, dist: str | None, quiet: bo
       citykg query --list
       citykg query strategies-for-factor --param factor=W3 --param city=Mashhad
 
-    Exit codes: 0 success (or data conforms), 1 invalid data, 2 usage or unreadable input.
+    Exit codes: 0 success (or data conforms), 1 invalid data (violations), 2 a usage error or
+    input that cannot be decoded or parsed.
     """
     ctx.obj = Settings(project_dir, dist, quiet)
 

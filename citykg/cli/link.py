@@ -13,11 +13,13 @@ __all__ = ["link_command"]
 
 @click.command("link")
 @click.option("--endpoint", default="https://query.wikidata.org/sparql", envvar="CITYKG_ENDPOINT", show_default=True,
-              metavar="URL", help="The SPARQL endpoint: the Wikidata Query Service, a mirror or a local server.")
+              show_envvar=True, metavar="URL",
+              help="The SPARQL endpoint: the Wikidata Query Service, a mirror or a local server.")
 @click.option("--name", metavar="NAME", help="Look up one name (any script) instead of linking the project.")
 @click.option("--country", metavar="CC", help="With --name: its country, as ISO 3166-1 code (IR, IRN) or QID.")
 @click.option("--names", "names_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Reconcile a CSV or TSV list with a 'name' and an optional 'country' column.")
+              help="Reconcile a CSV or TSV list (UTF-8) with a 'name' column and optional 'country' "
+                   "(ISO 3166-1 code or QID) and 'qid' columns; a row may give a QID instead of a name.")
 @click.option("-f", "--format", "fmt", type=click.Choice(("table", "json")), default="table", show_default=True,
               help="json: one line per name or record, best candidate first.")
 @click.option("--decisions", type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -26,11 +28,12 @@ __all__ = ["link_command"]
               help="Where to write the review file of ambiguous links. Default: DIST/wikidata-review.csv.")
 @click.option("--quickstatements", is_flag=True,
               help="Print the twinnings of the tables that Wikidata lacks, as QuickStatements lines.")
-@click.option("--cache", type=click.Path(file_okay=False, path_type=Path), envvar="CITYKG_CACHE",
-              help="Folder of cached answers. Default: ~/.cache/citykg/sparql.")
+@click.option("--cache", type=click.Path(file_okay=False, path_type=Path), envvar="CITYKG_CACHE", show_envvar=True,
+              help="Folder of cached answers. Default: $XDG_CACHE_HOME/citykg/sparql, else "
+                   "~/.cache/citykg/sparql.")
 @click.option("--no-cache", is_flag=True, help="Neither read nor keep cached answers.")
 @click.option("--refresh", is_flag=True, help="Ask the endpoint again even when an answer is cached.")
-@click.option("--contact", envvar="CITYKG_CONTACT", metavar="URL|EMAIL",
+@click.option("--contact", envvar="CITYKG_CONTACT", show_envvar=True, metavar="URL|EMAIL",
               help="Contact for the User-Agent the service asks for. Default: the citykg project page.")
 @click.option("--timeout", type=click.FloatRange(1, 600), default=60.0, show_default=True,
               help="Seconds to wait for one answer.")

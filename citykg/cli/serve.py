@@ -41,7 +41,12 @@ def serve(settings: Settings, host: str, port: int, store: Path | None, timeout:
     """Serve the graph over HTTP: SPARQL endpoint, named queries, entity pages, query page.
 
     Builds the graph first if it was never built, then serves the last good build, following
-    new builds without a restart. Read-only, with a query timeout, a row cap and a body cap.
+    new builds without a restart. SPARQL is read-only, with a query timeout, a row cap and a
+    body cap.
+
+    Data submissions: POST /submissions (a zip of tables or an RDF file, with the header
+    "Authorization: Bearer TOKEN") is enabled when CITYKG_SUBMIT_TOKEN holds the TOKEN;
+    without it, POST /submissions answers 403. GET /submissions lists the accepted ones.
 
     \b
     Examples:

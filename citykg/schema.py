@@ -194,7 +194,8 @@ _TABLE_LIST = [
         _c("panel_size", Kind.POSITIVE, "Number of experts interviewed.", p=CKG + "expertPanelSize"),
         _c("panel_size_note", Kind.TEXT, "Why the panel size is missing or uncertain.",
            p=CKG + "expertPanelNote"),
-        _c("seed_file", Kind.TEXT, "The transcribed document.", p=CKG + "sourceDocument"),
+        _c("text_file", Kind.TEXT, "The text of the paper (extracted from its PDF) that the rows were "
+           "transcribed from.", p=CKG + "sourceDocument"),
     )[1:], key=("id",), types=(CKG + "Study",)),
     Table("declared_counts", "Counts a study declares about itself or a part of it.", "count", _study(
         _c("subject", Kind.REF, "Theme, sub-theme or organisation counted; empty for the study.",

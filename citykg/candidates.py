@@ -78,12 +78,12 @@ def lookup_labels(client: Client, work: list[Pending], batch: int) -> None:
                 for form in forms:
                     wanted[Literal(form, language=lang)].add(n)
     terms = sorted(wanted, key=str)
-    for part in chunks(terms, batch):
-        query = ("PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
-                 "PREFIX skos: <http://www.w3.org/2004/02/skos/core#>\n"
-                 f"SELECT ?item ?label WHERE {{ {values('label', part)} "
-                 "?item rdfs:label|skos:altLabel ?label }")
-        for row in client.select(query):
+    queries = [("PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
+                "PREFIX skos: <http://www.w3.org/2004/02/skos/core#>\n"
+                f"SELECT ?item ?label WHERE {{ {values('label', part)} "
+                "?item rdfs:label|skos:altLabel ?label }") for part in chunks(terms, batch)]
+    for rows in client.select_many(queries):
+        for row in rows:
             qid, label = row["item"].qid, row["label"]
             if qid and label.lang:
                 for n in wanted.get(Literal(label.text, language=label.lang), ()):
@@ -135,23 +135,27 @@ def _gazetteer(client: Client, work: list[Pending], keys: _Keys, languages: slic
             at = (script_of(name), w.country_qid or "")
             old = window.get(at, near)
             window[at] = (min(old[0], near[0]), max(old[1], near[1]))
-    index: dict[tuple[str, str], set[str]] = defaultdict(set)
+    scripts: list[Script] = []  # the script of each query
+    queries: list[str] = []
     for script in sorted({s for s, _ in window}, key=lambda s: s.value):
         langs = ", ".join(str(Literal(lang)) for lang in LANGUAGES[script][languages])
         countries = sorted((c for s, c in window if s is script), key=lambda c: window[(script, c)])
         for part in chunks(countries if langs else [], 10):
             shortest = min(window[(script, c)][0] for c in part)
             longest = max(window[(script, c)][1] for c in part)
-            query = _GAZETTEER.format(countries=values("country", [iri(c) for c in part]), types=types,
-                                      languages=langs, shortest=shortest, longest=longest)
-            for row in client.select(query):
-                qid, country = row["item"].qid, row["country"].qid or ""
-                low, high = window[(script, country)]
-                for text in row["texts"].text.split("\t") if qid else ():
-                    if low <= len(text) <= high:
-                        key, bones = keys(text)
-                        index[(country, key)].add(qid)  # type: ignore[arg-type]
-                        index[(country, bones)].add(qid)  # type: ignore[arg-type]
+            scripts.append(script)
+            queries.append(_GAZETTEER.format(countries=values("country", [iri(c) for c in part]), types=types,
+                                             languages=langs, shortest=shortest, longest=longest))
+    index: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for script, rows in zip(scripts, client.select_many(queries), strict=True):
+        for row in rows:
+            qid, country = row["item"].qid, row["country"].qid or ""
+            low, high = window[(script, country)]
+            for text in row["texts"].text.split("\t") if qid else ():
+                if low <= len(text) <= high:
+                    key, bones = keys(text)
+                    index[(country, key)].add(qid)  # type: ignore[arg-type]
+                    index[(country, bones)].add(qid)  # type: ignore[arg-type]
     matched = []
     for w in work:
         found: set[str] = set()
@@ -184,10 +188,10 @@ def settlement_types(client: Client, facts: Iterable[Facts]) -> frozenset[str]:
     """The settlement types among the candidates' types: the known ones and their subclasses."""
     others = sorted({t for f in facts for t in f.types} - SETTLEMENT_TYPES, key=lambda q: int(q[1:]))
     found = set(SETTLEMENT_TYPES)
-    for part in chunks(others, 200):
-        query = ("PREFIX wdt: <http://www.wikidata.org/prop/direct/>\n"
-                 "PREFIX wd: <http://www.wikidata.org/entity/>\n"
-                 f"SELECT DISTINCT ?type WHERE {{ {values('type', [iri(t) for t in part])} "
-                 "?type wdt:P279+ wd:Q486972 }")
-        found.update(q for row in client.select(query) if (q := row["type"].qid))
+    queries = [("PREFIX wdt: <http://www.wikidata.org/prop/direct/>\n"
+                "PREFIX wd: <http://www.wikidata.org/entity/>\n"
+                f"SELECT DISTINCT ?type WHERE {{ {values('type', [iri(t) for t in part])} "
+                "?type wdt:P279+ wd:Q486972 }") for part in chunks(others, 200)]
+    for rows in client.select_many(queries):
+        found.update(q for row in rows if (q := row["type"].qid))
     return frozenset(found)

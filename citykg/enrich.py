@@ -229,11 +229,11 @@ def _number(qid: str) -> int:
 def _partners(client: Client, qids: Sequence[str]) -> dict[str, set[str]]:
     """P190 partners of each item, stated in either direction (the property is symmetric)."""
     out: dict[str, set[str]] = {}
-    for part in chunks(qids, 300):
-        query = ("PREFIX wdt: <http://www.wikidata.org/prop/direct/>\n"
-                 f"SELECT ?city ?partner WHERE {{ {values('city', [iri(q) for q in part])} "
-                 "{ ?city wdt:P190 ?partner } UNION { ?partner wdt:P190 ?city } }")
-        for row in client.select(query):
+    queries = [("PREFIX wdt: <http://www.wikidata.org/prop/direct/>\n"
+                f"SELECT ?city ?partner WHERE {{ {values('city', [iri(q) for q in part])} "
+                "{ ?city wdt:P190 ?partner } UNION { ?partner wdt:P190 ?city } }") for part in chunks(qids, 300)]
+    for rows in client.select_many(queries):
+        for row in rows:
             city, partner = row["city"].qid, row["partner"].qid
             if city and partner and city != partner:
                 out.setdefault(city, set()).add(partner)

@@ -95,9 +95,10 @@ def fetch_facts(client: Client, qids: Iterable[str], *, languages: Iterable[str]
     wanted = sorted(set(qids), key=lambda q: int(q[1:]))
     langs = ", ".join(str(Literal(lang)) for lang in sorted(set(languages)))
     out = {qid: Facts(qid) for qid in wanted}
-    for part in chunks(wanted, batch):
-        query = _FACTS.format(items=values("item", [iri(q) for q in part]), languages=langs)
-        for row in client.select(query):
+    queries = [_FACTS.format(items=values("item", [iri(q) for q in part]), languages=langs)
+               for part in chunks(wanted, batch)]
+    for rows in client.select_many(queries):
+        for row in rows:
             _add_fact(out, row)
     return out
 

@@ -297,11 +297,12 @@ def _p190(client: Client, pairs: set[tuple[str, str]]) -> set[tuple[str, str]]:
     """The directed P190 statements Wikidata has among the pairs, in either direction."""
     both = sorted({(a, b) for a, b in pairs} | {(b, a) for a, b in pairs})
     found: set[tuple[str, str]] = set()
-    for part in chunks(both, 200):
-        rows = " ".join(f"({iri(a)} {iri(b)})" for a, b in part)
-        query = ("PREFIX wdt: <http://www.wikidata.org/prop/direct/>\n"
-                 f"SELECT ?a ?b WHERE {{ VALUES (?a ?b) {{ {rows} }} ?a wdt:P190 ?b }}")
-        for row in client.select(query):
+    queries = [("PREFIX wdt: <http://www.wikidata.org/prop/direct/>\n"
+                "SELECT ?a ?b WHERE { VALUES (?a ?b) { "
+                + " ".join(f"({iri(a)} {iri(b)})" for a, b in part) + " } ?a wdt:P190 ?b }")
+               for part in chunks(both, 200)]
+    for rows in client.select_many(queries):
+        for row in rows:
             if row["a"].qid and row["b"].qid:
                 found.add((row["a"].qid, row["b"].qid))
     return found

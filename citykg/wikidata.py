@@ -5,7 +5,9 @@ behave. :class:`Client` does, on top of SPARQLWrapper:
 
 - it sends a descriptive User-Agent with a contact (``citykg/0.1.0 (https://w3id.org/citykg;
   contact) SPARQLWrapper/2.0.0``); the service blocks anonymous clients;
-- it sends one query at a time, with a timeout, by POST (long ``VALUES`` lists do not fit a URL);
+- it sends one query at a time to the public service, whose operators ask for that, and up to
+  ``parallel`` at a time (2 by default) to other endpoints, each with a timeout, by POST (long
+  ``VALUES`` lists do not fit a URL);
 - it honours HTTP 429 and its ``Retry-After`` header, and backs off exponentially on 5xx answers
   and dropped connections, up to a limit;
 - it treats an answer that is not SPARQL JSON as an error, never as "no results": a blocked
@@ -36,6 +38,7 @@ import http.client
 import json
 import os
 import tempfile
+import threading
 import time
 import urllib.error
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -154,13 +157,17 @@ class Client:
     :param max_wait: the longest wait (seconds) the client accepts; a ``Retry-After`` beyond it
         stops the run with :class:`~citykg.errors.EndpointError` (the cache keeps what was done).
     :param refresh: fetch again even when the cache has an answer (and store the new one).
+    :param parallel: the most queries :meth:`select_many` sends at once; by default 1 for the
+        Wikidata Query Service and 2 for any other endpoint.
     :param sleep: how to wait (tests may pass a recorder; the default really sleeps).
     """
 
     def __init__(self, endpoint: str = WDQS, *, cache: Path | None, contact: str | None = None,
                  timeout: float = 60.0, retries: int = 4, max_wait: float = 120.0,
-                 refresh: bool = False, sleep: Callable[[float], None] = time.sleep) -> None:
+                 refresh: bool = False, parallel: int | None = None,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self.endpoint = endpoint
+        self.parallel = max(1, parallel if parallel is not None else 1 if endpoint == WDQS else 2)
         self.cache = cache
         self.timeout = timeout
         self.retries = retries
@@ -168,6 +175,7 @@ class Client:
         self.refresh = refresh
         self.sleep = sleep
         self.stats = Stats()
+        self._lock = threading.Lock()  # select_many updates the stats from several threads
         who = contact or os.environ.get("CITYKG_CONTACT") or DEFAULT_CONTACT
         from SPARQLWrapper import __version__ as wrapper_version
 
@@ -182,7 +190,8 @@ class Client:
         path = self._cache_path(query)
         if path is not None and path.is_file() and not self.refresh:
             entry = json.loads(path.read_text(encoding="utf-8"))
-            self.stats.cached += 1
+            with self._lock:
+                self.stats.cached += 1
             self.stats.fetched_on.add(date.fromisoformat(entry["fetched"]))
             return _rows(entry["answer"])
         answer = self._fetch(query)
@@ -192,6 +201,19 @@ class Client:
             _write_atomic(path, json.dumps({"endpoint": self.endpoint, "fetched": today.isoformat(),
                                             "query": query, "answer": answer}, ensure_ascii=False))
         return _rows(answer)
+
+    def select_many(self, queries: Sequence[str]) -> Iterator[Rows]:
+        """The rows of each query, in order, with up to ``parallel`` queries in flight at once.
+
+        :raises EndpointError: as :meth:`select` does, for the first query that fails.
+        """
+        if self.parallel == 1 or len(queries) < 2:
+            yield from map(self.select, queries)
+            return
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=self.parallel, thread_name_prefix="citykg-sparql") as pool:
+            yield from pool.map(self.select, queries)
 
     def retrieved_on(self) -> date:
         """The day of the oldest answer used so far (today if none): the facts are as of then."""
@@ -206,7 +228,8 @@ class Client:
     def _fetch(self, query: str) -> dict[str, Any]:
         delay = 1.0
         for attempt in range(self.retries + 1):
-            self.stats.requests += 1
+            with self._lock:
+                self.stats.requests += 1
             try:
                 return self._once(query)
             except urllib.error.HTTPError as exc:
@@ -216,8 +239,9 @@ class Client:
                 wait = self._transient_wait(exc, delay, attempt)
             except (urllib.error.URLError, http.client.HTTPException, TimeoutError, ConnectionError) as exc:
                 wait = self._transient_wait(exc, delay, attempt)
-            self.stats.retries += 1
-            self.stats.waited += wait
+            with self._lock:
+                self.stats.retries += 1
+                self.stats.waited += wait
             self.sleep(wait)
             delay = min(delay * 2, self.max_wait)
         raise AssertionError("unreachable")  # pragma: no cover

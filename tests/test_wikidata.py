@@ -36,6 +36,28 @@ def test_select_against_a_real_server(fixture_server: Oxigraph) -> None:
     assert client.stats.requests == 1 and client.stats.cached == 0
 
 
+def test_select_many_answers_in_order(fixture_server: Oxigraph) -> None:
+    client = Client(fixture_server.url, cache=None, parallel=3)
+    queries = [f"SELECT ?label WHERE {{ {iri(q)} <http://www.w3.org/2000/01/rdf-schema#label> ?label "
+               'FILTER (LANG(?label) = "en") }' for q in ("Q80053", "Q121157", "Q42053", "Q794")]
+    answers = [[r["label"].text for r in rows] for rows in client.select_many(queries)]
+    assert answers == [[r["label"].text for r in Client(fixture_server.url, cache=None).select(q)] for q in queries]
+    assert answers[0] == ["Tabriz"] and answers[3] == ["Iran"] and client.stats.requests == 4
+
+
+def test_one_query_at_a_time_to_the_public_service_a_few_elsewhere() -> None:
+    assert Client(cache=None).parallel == 1  # the Wikidata Query Service asks for one at a time
+    assert Client("http://127.0.0.1:7878/query", cache=None).parallel == 2
+    assert Client("http://127.0.0.1:7878/query", cache=None, parallel=1).parallel == 1
+    with Scripted([ok()] * 4, delay=0.5) as server:
+        rows = list(Client(server.url, cache=None, parallel=2).select_many(["SELECT ?x WHERE {}"] * 4))
+    starts = sorted(server.times)
+    assert len(rows) == 4 and starts[1] - starts[0] < 0.4 and starts[2] - starts[0] >= 0.5  # two, then two
+    with Scripted([ok()] * 2, delay=0.5) as server:
+        list(Client(server.url, cache=None, parallel=1).select_many(["SELECT ?x WHERE {}"] * 2))
+    assert server.times[1] - server.times[0] >= 0.5  # one after the other
+
+
 def test_the_user_agent_names_citykg_and_a_contact() -> None:
     with Scripted([ok()]) as server:
         client = Client(server.url, cache=None, contact="mailto:links@example.org")

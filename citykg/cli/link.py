@@ -37,11 +37,14 @@ __all__ = ["link_command"]
               help="Contact for the User-Agent the service asks for. Default: the citykg project page.")
 @click.option("--timeout", type=click.FloatRange(1, 600), default=60.0, show_default=True,
               help="Seconds to wait for one answer.")
+@click.option("--parallel", type=click.IntRange(1, 8), metavar="N",
+              help="Queries in flight at once. Default: 1 to the Wikidata Query Service, whose operators "
+                   "ask for one at a time; 2 to other endpoints.")
 @pass_settings
 def link_command(settings: Settings, endpoint: str, name: str | None, country: str | None,
                  names_file: Path | None, fmt: str, decisions: Path | None, review: Path | None,
                  quickstatements: bool, cache: Path | None, no_cache: bool, refresh: bool,
-                 contact: str | None, timeout: float) -> None:
+                 contact: str | None, timeout: float, parallel: int | None) -> None:
     """Link cities to Wikidata, enrich them, and compare partnerships across sources.
 
     Without --name or --names: link the project's cities and countries (a QID in the tables
@@ -69,7 +72,7 @@ def link_command(settings: Settings, endpoint: str, name: str | None, country: s
         raise click.UsageError("--decisions and --review go with linking the project (no --name, --names or "
                                "--quickstatements).")
     client = Client(endpoint, cache=None if no_cache else cache or default_cache(), contact=contact,
-                    timeout=timeout, refresh=refresh)
+                    timeout=timeout, refresh=refresh, parallel=parallel)
     from citykg.review import matches_json, matches_table
 
     if name or names_file:

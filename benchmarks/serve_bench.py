@@ -32,6 +32,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -195,6 +196,25 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
+def measure(name: str, command: Callable[[int], list[str]], ready: str, endpoint: str, *, work: Path,
+            seconds: int) -> list[Run]:
+    """Start one server on a free port, run every scenario against it with wrk, stop it.
+
+    :param command: the server's command line, given the port to bind.
+    :param ready: the path that answers 200 once the server is up.
+    :param endpoint: the path of its SPARQL endpoint.
+    """
+    port = free_port()
+    process = start(command(port), work / f"{re.sub(r'[^a-z]+', '-', name)}.log")
+    try:
+        wait_for(f"http://127.0.0.1:{port}{ready}", process)
+        return [wrk(f"http://127.0.0.1:{port}", [f"{endpoint}?query=" + urllib.parse.quote(QUERIES[n]) for n in names],
+                    seconds=seconds, connections=16, folder=work, server=name, scenario=scenario)
+                for scenario, names in SCENARIOS.items()]
+    finally:
+        stop(process)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
@@ -218,46 +238,21 @@ def main() -> None:
         nquads = project.dist / "citykg.nq"
         subprocess.run([str(BIN / "oxigraph"), "load", "--location", str(work / "oxigraph"), "--file", str(nquads)],
                        check=True, capture_output=True)
-        runs: list[Run] = []
-        servers = {
-            "citykg (cached)": ["--cache", "64"],
-            "citykg (uncached)": ["--cache", "0"],
-        }
-        for name, extra in servers.items():
-            port = free_port()
-            process = start([str(BIN / "citykg"), "--dist", str(project.dist), "serve", "--port", str(port),
-                             "--access-log", str(work / f"access-{port}.jsonl"), *extra], work / f"{port}.log")
-            try:
-                wait_for(f"http://127.0.0.1:{port}/health", process)
-                for scenario, names in SCENARIOS.items():
-                    paths = ["/sparql?query=" + urllib.parse.quote(QUERIES[n]) for n in names]
-                    runs.append(wrk(f"http://127.0.0.1:{port}", paths, seconds=args.duration, connections=16,
-                                    folder=work, server=name, scenario=scenario))
-            finally:
-                stop(process)
-        port = free_port()
-        process = start([str(BIN / "oxigraph"), "serve-read-only", "--location", str(work / "oxigraph"),
-                         "--bind", f"127.0.0.1:{port}", "--union-default-graph"],  # no --timeout-s: see the results
-                        work / "oxigraph.log")
-        try:
-            wait_for(f"http://127.0.0.1:{port}/query?query=ASK%7B%7D", process)
-            for scenario, names in SCENARIOS.items():
-                paths = ["/query?query=" + urllib.parse.quote(QUERIES[n]) for n in names]
-                runs.append(wrk(f"http://127.0.0.1:{port}", paths, seconds=args.duration, connections=16,
-                                folder=work, server="oxigraph serve-read-only", scenario=scenario))
-        finally:
-            stop(process)
-        port = free_port()
-        process = start([str(BIN / "rdflib-endpoint"), "serve", "--host", "127.0.0.1", "--port", str(port),
-                         str(nquads)], work / "rdflib-endpoint.log")
-        try:
-            wait_for(f"http://127.0.0.1:{port}/?query=ASK%7B%7D", process)
-            for scenario, names in SCENARIOS.items():
-                paths = ["/?query=" + urllib.parse.quote(QUERIES[n]) for n in names]
-                runs.append(wrk(f"http://127.0.0.1:{port}", paths, seconds=args.duration, connections=16,
-                                folder=work, server="rdflib-endpoint", scenario=scenario))
-        finally:
-            stop(process)
+        def citykg(cache_mb: int) -> Callable[[int], list[str]]:
+            return lambda port: [str(BIN / "citykg"), "--dist", str(project.dist), "serve", "--port", str(port),
+                                 "--access-log", str(work / f"access-{port}.jsonl"), "--cache", str(cache_mb)]
+
+        servers: list[tuple[str, Callable[[int], list[str]], str, str]] = [  # name, command, ready, endpoint
+            ("citykg (cached)", citykg(64), "/health", "/sparql"),
+            ("citykg (uncached)", citykg(0), "/health", "/sparql"),
+            ("oxigraph serve-read-only",  # no --timeout-s: see the results
+             lambda port: [str(BIN / "oxigraph"), "serve-read-only", "--location", str(work / "oxigraph"),
+                           "--bind", f"127.0.0.1:{port}", "--union-default-graph"], "/query?query=ASK%7B%7D", "/query"),
+            ("rdflib-endpoint", lambda port: [str(BIN / "rdflib-endpoint"), "serve", "--host", "127.0.0.1",
+                                              "--port", str(port), str(nquads)], "/?query=ASK%7B%7D", "/"),
+        ]
+        runs = [run for name, command, ready, endpoint in servers
+                for run in measure(name, command, ready, endpoint, work=work, seconds=args.duration)]
         soak = soak_run(project.dist, work, args.soak)
         report = render(runs, soak, built.quads, args)
         args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -15,12 +15,15 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from citykg.errors import CitykgError, DataError
 from citykg.project import Project
+
+if TYPE_CHECKING:
+    from citykg.shacl import Engine
 
 __all__ = ["CONTEXT", "Group", "Settings", "engine", "engine_option", "exit_with", "format_option",
            "pass_settings", "submitter"]
@@ -87,7 +90,7 @@ def format_option(function: F) -> F:
                         show_default=True)(function)
 
 
-def engine(name: str) -> Any:
+def engine(name: str) -> Engine:
     """The :class:`citykg.shacl.Engine` named by ``--engine`` (imported only when needed)."""
     from citykg.shacl import Engine
 

@@ -80,6 +80,10 @@ GRAPH_FORMATS: dict[str, tuple[RdfFormat, str]] = {
     "jsonld": (RdfFormat.JSON_LD, "application/ld+json"),
 }
 
+# The prefixes a query may use undeclared ("rdfs:label"): passed to pyoxigraph only when one of
+# them occurs, since handing it the mapping costs as much as a small lookup's evaluation.
+_PREFIX_NAMES = tuple(f"{name}:" for name in PREFIXES)
+
 
 class SparqlJob(NamedTuple):
     """A SPARQL query from ``/sparql``.
@@ -197,7 +201,8 @@ def _sparql(store: Store, job: SparqlJob) -> Answer:
             dataset["named_graphs"] = [NamedNode(g) for g in job.named_graphs or ()]
         else:
             dataset["use_default_graph_as_union"] = job.union
-        result = store.query(job.query, prefixes=PREFIXES, **dataset)  # type: ignore[arg-type]
+        prefixes = PREFIXES if any(name in job.query for name in _PREFIX_NAMES) else None
+        result = store.query(job.query, prefixes=prefixes, **dataset)  # type: ignore[arg-type]
     except SyntaxError as exc:
         return Answer(400, error=f"The query does not parse: {exc}")
     except ValueError as exc:

@@ -11,7 +11,7 @@ Usage (from the checkout, after `scripts/setup --dev`, `pip install -e '.[bench]
 `apt-get install wrk`)::
 
     .venv/bin/python benchmarks/serve_bench.py                 # writes benchmarks/results/serve.md
-    .venv/bin/python benchmarks/serve_bench.py --duration 5 --soak 20 --out /tmp/serve.md
+    .venv/bin/python benchmarks/serve_bench.py --duration 5 --rounds 1 --soak 20 --out /tmp/serve.md
 """
 
 from __future__ import annotations
@@ -218,6 +218,8 @@ def measure(name: str, command: Callable[[int], list[str]], ready: str, endpoint
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="runs of every server and scenario, taking turns; the median is reported")
     parser.add_argument("--soak", type=int, default=60, help="seconds of the soak run")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "serve.md")
     args = parser.parse_args()
@@ -251,8 +253,11 @@ def main() -> None:
             ("rdflib-endpoint", lambda port: [str(BIN / "rdflib-endpoint"), "serve", "--host", "127.0.0.1",
                                               "--port", str(port), str(nquads)], "/?query=ASK%7B%7D", "/"),
         ]
-        runs = [run for name, command, ready, endpoint in servers
-                for run in measure(name, command, ready, endpoint, work=work, seconds=args.duration)]
+        runs: list[Run] = []
+        for round_ in range(1, args.rounds + 1):  # the servers take turns, so that noise hits them alike
+            print(f"round {round_} of {args.rounds}", file=sys.stderr)
+            runs += [run for name, command, ready, endpoint in servers
+                     for run in measure(name, command, ready, endpoint, work=work, seconds=args.duration)]
         soak = soak_run(project.dist, work, args.soak)
         report = render(runs, soak, built.quads, args)
         args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -308,8 +313,20 @@ def soak_run(dist: Path, work: Path, seconds: int) -> dict[str, object]:
         stop(process)
 
 
+def median_runs(runs: list[Run]) -> dict[tuple[str, str], tuple[Run, float, float]]:
+    """Per (server, scenario): the run with the median throughput, and the lowest and highest."""
+    groups: dict[tuple[str, str], list[Run]] = {}
+    for run in runs:
+        groups.setdefault((run.server, run.scenario), []).append(run)
+    result = {}
+    for key, group in groups.items():
+        ordered = sorted(group, key=lambda r: r.rps)
+        result[key] = (ordered[(len(ordered) - 1) // 2], ordered[0].rps, ordered[-1].rps)
+    return result
+
+
 def render(runs: list[Run], soak: dict[str, object], quads: int, args: argparse.Namespace) -> str:
-    by = {(r.server, r.scenario): r for r in runs}
+    by = median_runs(runs)
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor())
     lines = [
@@ -318,22 +335,25 @@ def render(runs: list[Run], soak: dict[str, object], quads: int, args: argparse.
         f"Measured by `benchmarks/serve_bench.py` on {time.strftime('%Y-%m-%d')}: {os.cpu_count()} cores ({cpu}), "
         f"Python {platform.python_version()}, {quads} quads in 4 named graphs, the same quads and the same SPARQL "
         f"(GET, `Accept: application/sparql-results+json`) for every server, union default graph. "
-        f"wrk 2 threads, 16 connections, {args.duration} s per run, on the same machine over loopback. "
+        f"wrk 2 threads, 16 connections, {args.duration} s per run, on the same machine over loopback; "
+        f"{args.rounds} rounds in which the servers take turns, and for each server and scenario the run with "
+        "the median throughput (with the range over the rounds: this machine is shared, and its speed varies "
+        "from minute to minute). "
         "Oxigraph runs without `--timeout-s`: with it, oxigraph 0.5.13 starts a thread per query and, under this "
         "load, fails to start them (`Resource temporarily unavailable`) and then aborts; rdflib-endpoint has no "
         "time limit at all. citykg runs with all its limits (10 s, 10,000 rows, worker processes) and its "
         "JSON access log written to a file.",
         "",
-        "| scenario | server | req/s | p50 ms | p99 ms | non-2xx | × Oxigraph | × rdflib-endpoint |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
+        "| scenario | server | req/s | range | p50 ms | p99 ms | non-2xx | × Oxigraph | × rdflib-endpoint |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for scenario in SCENARIOS:
-        ox = by[("oxigraph serve-read-only", scenario)].rps
-        rl = by[("rdflib-endpoint", scenario)].rps
+        ox = by[("oxigraph serve-read-only", scenario)][0].rps
+        rl = by[("rdflib-endpoint", scenario)][0].rps
         for server in ("citykg (cached)", "citykg (uncached)", "oxigraph serve-read-only", "rdflib-endpoint"):
-            r = by[(server, scenario)]
-            lines.append(f"| {scenario} | {server} | {r.rps:,.0f} | {r.p50:.2f} | {r.p99:.2f} | {r.errors} | "
-                         f"{r.rps / ox:.2f} | {r.rps / rl:.1f} |")
+            r, low, high = by[(server, scenario)]
+            lines.append(f"| {scenario} | {server} | {r.rps:,.0f} | {low:,.0f}–{high:,.0f} | {r.p50:.2f} | "
+                         f"{r.p99:.2f} | {r.errors} | {r.rps / ox:.2f} | {r.rps / rl:.1f} |")
     run = soak["run"]
     samples = soak["samples"]
     assert isinstance(run, Run) and isinstance(samples, list)

@@ -336,6 +336,11 @@ def main(argv: list[str] | None = None) -> None:
     if args and int(args[0]) > 0:
         _limit_memory(int(args[0]))
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server stops its workers itself
+    from citykg.sandbox import deny_network
+
+    if not deny_network():
+        print("citykg: this platform cannot take the network from query workers; SERVICE is "
+              "still refused by the query check", file=sys.stderr)
     inp, out = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing but answers may reach the answer channel
     with contextlib.suppress(BrokenPipeError):  # the server has gone: so does its worker
@@ -379,9 +384,16 @@ def _answer(stores: dict[str, Store], job: Job) -> Answer:
         if job.store not in stores:
             stores.clear()
             stores[job.store] = Store.read_only(job.store)
-        return evaluate(stores[job.store], job)
     except OSError as exc:
-        return Answer(503, error=f"The store {job.store} cannot be read: {exc}. Rebuild it with `citykg build`.")
+        print(f"citykg: the store {job.store} cannot be read: {exc}", file=sys.stderr)
+        return Answer(503, error="The graph cannot be read right now; the server log says why. "
+                                 "Rebuild it with `citykg build`.")
+    try:
+        return evaluate(stores[job.store], job)
+    except PermissionError:  # the worker has no network (citykg.sandbox): a SERVICE got this far
+        return Answer(400, error="The query tried to reach another server. This endpoint makes no "
+                                 "outgoing requests: SERVICE is refused. Query the other endpoint "
+                                 "yourself, or load its data into the graph.")
     except Exception as exc:  # a bug: report it, keep the worker
         traceback.print_exc(file=sys.stderr)
         return Answer(500, error=f"The query failed inside citykg: {type(exc).__name__}: {exc}")

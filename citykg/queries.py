@@ -35,14 +35,17 @@ from pathlib import Path
 
 from pyoxigraph import BlankNode, Literal, NamedNode, QuerySolutions, Store, Triple, Variable
 
-from citykg.errors import QueryError, QueryNotFound, QueryParameterError, QuerySyntaxError
+from citykg.errors import QueryError, QueryNotFound, QueryParameterError, QueryRefused, QuerySyntaxError
 from citykg.iris import PREFIXES
 
 __all__ = [
+    "UPDATE_FORMS",
     "NamedQuery",
     "Param",
+    "QueryCheck",
     "Result",
     "catalogue_text",
+    "check_query",
     "get_query",
     "load_catalogue",
     "parameters_used",
@@ -56,9 +59,10 @@ _HEADER = re.compile(r"^#\+\s*(\w+)(?:\s+(\w+)\s*\((\w+)\))?\s*:\s*(.*)$")
 _PARAM_TYPES = ("city", "code", "text", "integer")
 _CODE = re.compile(r"^[A-Za-z]{1,3}[0-9]+$")
 _QID = re.compile(r"^[Qq][1-9][0-9]*$")
-# Strings, IRIs and comments: where a keyword or a $ is only text.
-_NOISE = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|'
-                    r"'(?:[^'\\\n]|\\.)*'|<[^<>\"{}|^`\\\s]*>|#[^\n]*")
+# Strings, IRIs and comments, where a keyword or a $ is only text, as SPARQL's grammar delimits
+# them: a comment ends at CR or LF, and "\#" (an escaped # in a prefixed name) starts none.
+_NOISE = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n\r]|\\.)*"|'
+                    r"'(?:[^'\\\n\r]|\\.)*'|<[^<>\"{}|^`\\\s]*>|(?<!\\)#[^\r\n]*")
 
 
 @dataclass(frozen=True)
@@ -204,6 +208,56 @@ def strip_noise(sparql: str) -> str:
     return _NOISE.sub(" ", sparql)
 
 
+# SPARQL Update forms, refused everywhere: the graph changes only by `citykg build` and `submit`.
+UPDATE_FORMS = frozenset({"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"})
+# A bare word: not part of a prefixed name, a variable, a language tag or a longer word.
+_WORD = re.compile(r"(?<![\w:?$@])[A-Za-z]+(?![\w:])")
+# SPARQL 1.1 reads \uXXXX and \UXXXXXXXX anywhere in a query before parsing it.
+_CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+_PROLOGUE = re.compile(r"\s*(?:(?:BASE|PREFIX\s+[^\s:]*:)\s*)*", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class QueryCheck:
+    """What :func:`check_query` learnt: the query form, and whether it names a dataset (FROM)."""
+
+    form: str | None
+    has_from: bool
+
+    @property
+    def is_update(self) -> bool:
+        """Whether the query is a SPARQL Update (INSERT, DELETE, LOAD …)."""
+        return self.form in UPDATE_FORMS
+
+
+def check_query(text: str) -> QueryCheck:
+    """Apply the safety rules to a query's text, outside its strings, IRIs and comments.
+
+    A text check cannot see every way of writing a query, so ``citykg serve`` also runs queries
+    in workers without network access (:mod:`citykg.sandbox`); this check gives the clear message.
+
+    >>> check_query("SELECT * WHERE { ?s ?p 'SERVICE' }  # SERVICE in a comment")
+    QueryCheck(form='SELECT', has_from=False)
+    >>> check_query("SELECT * WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }")
+    Traceback (most recent call last):
+    citykg.errors.QueryRefused: citykg makes no outgoing requests: SERVICE is refused. ...
+
+    :raises QueryRefused: if the query calls a SERVICE.
+    """
+    cleaned = strip_noise(_CODEPOINT.sub(_unescape, text))
+    words = {w.upper() for w in _WORD.findall(cleaned)}
+    if "SERVICE" in words:
+        raise QueryRefused("citykg makes no outgoing requests: SERVICE is refused. "
+                           "Query the other endpoint yourself, or load its data into the graph.")
+    first = _WORD.match(cleaned, _PROLOGUE.match(cleaned).end())  # type: ignore[union-attr]
+    return QueryCheck(form=first.group(0).upper() if first else None, has_from="FROM" in words)
+
+
+def _unescape(match: re.Match[str]) -> str:
+    code = int(match.group(1) or match.group(2), 16)
+    return chr(code) if code < 0x110000 else match.group(0)
+
+
 def parameters_used(sparql: str) -> set[str]:
     """The names of the ``$`` variables of a query, outside comments, strings and IRIs.
 
@@ -244,15 +298,25 @@ def run(store: Store, query: NamedQuery, params: Mapping[str, str]) -> Result:
 def run_sparql(store: Store, sparql: str) -> Result:
     """Run an ad-hoc SELECT query (``citykg query --file``).
 
-    :raises QuerySyntaxError: if the text does not parse or is not a SELECT query.
+    The default graph is the union of the named graphs, unless the query names its own (FROM).
+
+    :raises QuerySyntaxError: if the text is empty, does not parse or is not a SELECT query.
+    :raises QueryRefused: if it calls a SERVICE or is a SPARQL Update.
     """
-    return _select(store, sparql, {})
+    if not sparql.strip():
+        raise QuerySyntaxError("The query is empty.")
+    checked = check_query(sparql)
+    if checked.is_update:
+        raise QueryRefused("citykg query runs SELECT queries; SPARQL Update is refused. The graph "
+                           "changes with `citykg build` (the tables) and `citykg submit`.")
+    return _select(store, sparql, {}, union=not checked.has_from)
 
 
 def _select(store: Store, sparql: str,
-            substitutions: dict[Variable, NamedNode | BlankNode | Literal | Triple]) -> Result:
+            substitutions: dict[Variable, NamedNode | BlankNode | Literal | Triple], *,
+            union: bool = True) -> Result:
     try:
-        solutions = store.query(sparql, use_default_graph_as_union=True,
+        solutions = store.query(sparql, use_default_graph_as_union=union,
                                 substitutions=substitutions or None, prefixes=PREFIXES)
     except SyntaxError as exc:
         raise QuerySyntaxError(f"The query does not parse: {exc}") from exc
@@ -260,7 +324,10 @@ def _select(store: Store, sparql: str,
         raise QuerySyntaxError("citykg query runs SELECT queries; this is an ASK, CONSTRUCT or "
                                "DESCRIBE query. Use `citykg serve` for those.")
     columns = tuple(v.value for v in solutions.variables)
-    rows = [tuple(s[i] for i in range(len(columns))) for s in solutions]
+    try:
+        rows = [tuple(s[i] for i in range(len(columns))) for s in solutions]
+    except OSError as exc:  # pyoxigraph reading the store, or reaching out for something
+        raise QueryError(f"The query failed while it ran: {exc}") from exc
     return Result(columns, rows)
 
 

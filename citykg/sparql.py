@@ -8,37 +8,32 @@ DESCRIBE; ``?format=`` (``json``, ``xml``, ``csv``, ``tsv``, ``ttl``, ``nt``, ``
 ``jsonld``) overrides the ``Accept`` header.
 
 Safety, before a query runs: SPARQL Update is refused (403), and so is any query that calls a
-``SERVICE`` (400), so that no request ever leaves the server on behalf of a query. ``FROM`` and
+``SERVICE`` (400, :func:`citykg.queries.check_query`); and the query workers have no network
+(:mod:`citykg.sandbox`), so that no request ever leaves the server on behalf of a query. ``FROM`` and
 ``FROM NAMED`` select graphs of the local store only (pyoxigraph never dereferences them).
 Without a dataset in the query or the request, the default graph is the union of the named graphs.
 
 Example::
 
-    >>> check_query("SELECT * WHERE { ?s ?p 'SERVICE' }  # SERVICE in a comment")
-    QueryCheck(form='SELECT', has_from=False)
-    >>> try:
-    ...     check_query("SELECT * WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }")
-    ... except QueryRefused as exc:
-    ...     print(str(exc).split(":")[0])
-    This endpoint makes no outgoing requests
+    >>> sorted(RESULT_TYPES)[:2]
+    ['application/json', 'application/sparql-results+json']
+    >>> FORMAT_PARAM["ttl"]
+    (None, 'turtle')
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from citykg.errors import QueryRefused
 from citykg.evaluate import RESULT_FORMATS, NamedJob, SparqlJob
-from citykg.queries import get_query, strip_noise
+from citykg.queries import check_query, get_query
 from citykg.web import HttpError, Request, Response, Route, json_response, negotiate
 
 if TYPE_CHECKING:
     from citykg.serve import Server
 
-__all__ = ["FORMAT_PARAM", "GRAPH_TYPES", "RESULT_TYPES", "QueryCheck", "check_query", "routes"]
+__all__ = ["FORMAT_PARAM", "GRAPH_TYPES", "RESULT_TYPES", "routes"]
 
 #: Media types of SELECT/ASK results, in the server's order of preference → result format.
 RESULT_TYPES: dict[str, str] = {
@@ -68,38 +63,8 @@ FORMAT_PARAM: dict[str, tuple[str | None, str | None]] = {
     # the names SPARQLWrapper sends
     "json-ld": (None, "jsonld"), "rdf+xml": (None, "rdfxml"), "rdf": (None, "rdfxml"), "n3": (None, "turtle"),
 }
-_UPDATES = {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"}
-# A bare word: not part of a prefixed name, a variable, a language tag or a longer word.
-_WORD = re.compile(r"(?<![\w:?$@])[A-Za-z]+(?![\w:])")
-_PROLOGUE = re.compile(r"\s*(?:(?:BASE|PREFIX\s+[^\s:]*:)\s*)*", re.IGNORECASE)
 _READ_ONLY = ("This endpoint is read-only: SPARQL Update is refused. Send SELECT, ASK, "
               "CONSTRUCT or DESCRIBE queries.")
-
-
-@dataclass(frozen=True)
-class QueryCheck:
-    """What :func:`check_query` learnt: the query form, and whether it names a dataset (FROM)."""
-
-    form: str | None
-    has_from: bool
-
-
-def check_query(text: str) -> QueryCheck:
-    """Apply the safety rules to a query's text, outside its strings, IRIs and comments.
-
-    :raises QueryRefused: if the query calls a SERVICE.
-    :raises HttpError: 403 if it is a SPARQL Update.
-    """
-    cleaned = strip_noise(text)
-    words = {w.upper() for w in _WORD.findall(cleaned)}
-    if "SERVICE" in words:
-        raise QueryRefused("This endpoint makes no outgoing requests: SERVICE is refused. "
-                           "Query the other endpoint yourself, or load its data into the graph.")
-    first = _WORD.match(cleaned, _PROLOGUE.match(cleaned).end())  # type: ignore[union-attr]
-    form = first.group(0).upper() if first else None
-    if form in _UPDATES:
-        raise HttpError(403, _READ_ONLY)
-    return QueryCheck(form=form, has_from="FROM" in words)
 
 
 def _one(params: Sequence[tuple[str, str]], name: str) -> str | None:
@@ -145,7 +110,7 @@ def _protocol(request: Request) -> tuple[str | None, list[tuple[str, str]]]:
             params = params + request.form()
         elif media == "application/sparql-query":
             try:
-                return request.body.decode("utf-8"), params
+                return request.body.decode("utf-8").removeprefix("\ufeff"), params
             except UnicodeDecodeError as exc:
                 raise HttpError(400, "The query is not UTF-8.") from exc
         elif media == "application/sparql-update":
@@ -174,6 +139,8 @@ def routes(server: Server) -> list[Route]:
         if not text.strip():
             raise HttpError(400, "The query is empty.")
         checked = check_query(text)
+        if checked.is_update:
+            raise HttpError(403, _READ_ONLY)
         results, graphs = _formats(request, params, seen)
         defaults = [v for k, v in params if k == "default-graph-uri"]
         named = [v for k, v in params if k == "named-graph-uri"]

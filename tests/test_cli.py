@@ -63,6 +63,49 @@ def test_query_file(runner: CliRunner, built: tuple[Project, BuildResult], tmp_p
     assert (code, out) == (0, "n\n7\n")
 
 
+def test_query_file_refuses_service_updates_and_empty_files(runner: CliRunner, built: tuple[Project, BuildResult],
+                                                            tmp_path: Path) -> None:
+    from serving import listener
+
+    project, _ = built
+    sink = listener()
+    path = tmp_path / "q.rq"
+    try:
+        for text, message in [
+            (f"SELECT * WHERE {{ # a comment\rSERVICE <{sink.url}> {{ ?s ?p ?o }} }}", "SERVICE is refused"),
+            ("INSERT DATA { <http://e/a> <http://e/b> 1 }", "SPARQL Update is refused"),
+            ("  \n", "The query is empty."),
+        ]:
+            path.write_text(text, encoding="utf-8")
+            code, out, err = invoke(runner, project, "query", "--file", str(path))
+            assert (code, out) == (2, ""), err
+            assert message in err and "Traceback" not in err
+        assert sink.received == []
+    finally:
+        sink.close()
+
+
+def test_query_file_with_from_reads_only_the_graphs_it_names(runner: CliRunner, built: tuple[Project, BuildResult],
+                                                             tmp_path: Path) -> None:
+    project, _ = built
+    path = tmp_path / "q.rq"
+    counts = {}
+    for graph in ("", "FROM <https://w3id.org/citykg/graph/mashhad-oic>", "FROM <https://w3id.org/citykg/graph/nope>"):
+        path.write_text(f"SELECT (COUNT(*) AS ?n) {graph} WHERE {{ ?s ?p ?o }}", encoding="utf-8")
+        code, out, _ = invoke(runner, project, "query", "--file", str(path), "-f", "csv")
+        assert code == 0
+        counts[graph[:4] + graph[-5:]] = int(out.split()[1])
+    assert counts["FROM-oic>"] < counts[""] and counts["FROMnope>"] == 0
+
+
+def test_a_parameter_given_twice_or_empty_is_an_error(runner: CliRunner, built: tuple[Project, BuildResult]) -> None:
+    project, _ = built
+    code, out, err = invoke(runner, project, "query", "strategies-for-factor", "-p", "factor=W3", "-p", "factor=S1")
+    assert (code, out) == (2, "") and "give factor once" in err
+    code, out, err = invoke(runner, project, "query", "strategies-for-factor", "-p", "factor=")
+    assert (code, out) == (2, "") and "'factor=' has no value" in err
+
+
 def test_query_file_not_utf8(runner: CliRunner, built: tuple[Project, BuildResult], tmp_path: Path) -> None:
     project, _ = built
     path = tmp_path / "q.rq"

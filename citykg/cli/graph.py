@@ -63,6 +63,11 @@ def _params(values: tuple[str, ...]) -> dict[str, str]:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise click.BadParameter(f"{item!r} is not KEY=VALUE.", param_hint="--param")
+        if key.strip() in params:
+            raise click.BadParameter(f"give {key.strip()} once.", param_hint="--param")
+        if not value.strip():
+            raise click.BadParameter(f"{item!r} has no value; give {key.strip()}=VALUE, or leave "
+                                     "out an optional parameter.", param_hint="--param")
         params[key.strip()] = value
     return params
 

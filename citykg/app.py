@@ -180,7 +180,7 @@ class App:
         except CitykgError:  # no build, or a broken named query: no caching
             return None
         return (build, self.server.catalogue_version, method == "POST", scope["path"], scope["query_string"],
-                headers.get("accept", ""), headers.get("content-type", "") if body else "", body)
+                headers.get("accept", ""), headers.get("content-type", "") if method == "POST" else "", body)
 
     def _cors(self, origin: str) -> list[tuple[bytes, bytes]]:
         allowed = b"*" if self._any_origin else origin.encode("latin-1")

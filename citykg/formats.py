@@ -32,7 +32,7 @@ from citykg.queries import Result
 
 __all__ = ["Format", "neutralise", "render", "term_json"]
 
-_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+_NUMBER = re.compile(r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$")
 _MAX_CELL = 72
 
 

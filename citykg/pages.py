@@ -81,7 +81,10 @@ def describe(store: Store, job: DescribeJob) -> Answer:
 
     :returns: the page, or a 404 answer if the store says nothing about the IRI.
     """
-    node = NamedNode(job.iri)
+    try:
+        node = NamedNode(job.iri)
+    except ValueError:  # such as a broken percent-encoding: no IRI citykg mints
+        return Answer(404, error=f"Nothing is known about {job.iri}: it is not a valid IRI.")
     cap = job.max_rows + 1
     if job.iri == ONTOLOGY_IRI or job.iri.startswith(BASE + "graph/"):
         graph = NamedNode(ONTOLOGY_GRAPH) if job.iri == ONTOLOGY_IRI else node

@@ -36,7 +36,7 @@ __all__ = ["Mapped", "to_quads"]
 
 _SCOPED = frozenset(t.record for t in TABLES.values() if t.in_study)
 _TWINNING = frozenset({"sister-city", "friendship", "twinned"})
-_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+_DATE = re.compile(r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$")
 _DATE_TYPES = {4: "gYear", 7: "gYearMonth", 10: "date"}
 _A = NamedNode(RDF + "type")
 
@@ -122,7 +122,7 @@ def _literal(column: Column, value: str) -> Literal:
         return Literal(str(int(value)), datatype=_n(XSD + "nonNegativeInteger"))
     if kind is Kind.POSITIVE and value.isascii() and value.isdigit() and int(value) > 0:
         return Literal(str(int(value)), datatype=_n(XSD + "positiveInteger"))
-    if kind is Kind.YEAR and re.fullmatch(r"\d{4}", value):
+    if kind is Kind.YEAR and re.fullmatch(r"[0-9]{4}", value):
         return Literal(value, datatype=_n(XSD + "integer"))
     if kind is Kind.DATE and _DATE.match(value):
         return Literal(value, datatype=_n(XSD + _DATE_TYPES[len(value)]))

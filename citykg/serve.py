@@ -212,6 +212,10 @@ def _listen(host: str, port: int) -> socket.socket:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
+    except socket.gaierror as exc:
+        sock.close()
+        raise ServeError(f"Cannot listen on {host}: {exc.strerror}. Pass an address of this machine "
+                         "to --host, such as 127.0.0.1 (the default) or 0.0.0.0 for every interface.") from exc
     except OSError as exc:
         sock.close()
         raise ServeError(f"Cannot listen on {host}:{port}: {exc.strerror}. Pass another --port "
@@ -229,11 +233,17 @@ def serve(project: Project, *, config: ServeConfig | None = None, progress: Prog
     :param progress: called with a short message at each stage, and with the URL once serving.
     :raises DataError: if there was no build and the data does not conform.
     :raises StoreError: if ``config.store`` is not a store.
-    :raises ServeError: if the address cannot be bound.
+    :raises ServeError: if the address cannot be bound or the access log cannot be written.
     """
     import uvicorn
 
     config = config or ServeConfig()
+    if config.access_log and config.access_log != "-":
+        try:
+            open(config.access_log, "a", encoding="utf-8").close()
+        except OSError as exc:
+            raise ServeError(f"Cannot write the access log {config.access_log}: {exc.strerror}. Pass "
+                             "--access-log a file in a folder you can write, '-' (stderr) or 'off'.") from exc
     say = progress or (lambda message: None)
     if config.store is None and not project.store.exists():
         from citykg.build import build

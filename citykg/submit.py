@@ -294,9 +294,12 @@ def _own(report: Report, sub: Submission, received: Received) -> Report:
                      if f.file and f.file.startswith(prefix) else f for f in mine)
 
 
+_JOINERS = "\u200c\u200d"  # zero-width (non-)joiner: Persian and Arabic spelling needs them
+
+
 def _check_who(who: str) -> str:
     who = " ".join(who.split())
-    if not who or len(who) > 200 or any(not ch.isprintable() for ch in who):
+    if not who or len(who) > 200 or any(not ch.isprintable() and ch not in _JOINERS for ch in who):
         raise InputError("Say who submits the data (--who NAME, or CITYKG_SUBMITTER): a name or "
                          "e-mail address of at most 200 printable characters.")
     return who

@@ -269,6 +269,11 @@ def test_sparql_update_is_refused(client: httpx.Client, store: Store) -> None:
     assert count(client, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }") == len(store)
 
 
+@pytest.mark.parametrize("path", ["/id/city/%zz", "/id/city/%", "/id/city/x%2", "/graph/%zz"])
+def test_a_page_path_with_broken_percent_encoding_is_404(client: httpx.Client, path: str) -> None:
+    assert_error(client.get(path), 404, "not a valid IRI")
+
+
 @pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH"])
 def test_there_are_no_graph_store_writes(client: httpx.Client, method: str) -> None:
     assert_error(client.request(method, "/sparql", params={"graph": GRAPH + "x"}, content=b"<a> <b> <c> ."),
@@ -282,6 +287,13 @@ def test_there_are_no_graph_store_writes(client: httpx.Client, method: str) -> N
     "SELECT * WHERE {{ ?x ?y ?z .SERVICE <{url}> {{ ?s ?p ?o }} }}",
     "SELECT * WHERE {{ {{ SELECT ?s WHERE {{ SeRvIcE <{url}> {{ ?s ?p ?o }} }} }} }}",
     "SELECT * WHERE {{ BIND(<{url}> AS ?e) SERVICE ?e {{ ?s ?p ?o }} }}",
+    # the SPARQL grammar ends a comment at a bare CR too
+    "SELECT * WHERE {{ # a comment\rSERVICE <{url}> {{ ?s ?p ?o }} }}",
+    # an escaped # in a prefixed name starts no comment
+    "PREFIX ex: <http://example.org/> SELECT * WHERE {{ VALUES ?s {{ ex:a\\# }} SERVICE <{url}> {{}} }}",
+    # "<?b)SERVICE#>" reads like an IRI, but the parser sees "<", SERVICE and a comment: only the
+    # worker's sandbox (no network) stops this one
+    "SELECT * WHERE {{ BIND(1 AS ?a) BIND(2 AS ?b) FILTER(?a<?b)SERVICE#>\n<{url}>{{}} }}",
 ])
 def test_service_is_refused_and_nothing_leaves_the_server(client: httpx.Client, template: str) -> None:
     sink = listener()
@@ -415,6 +427,32 @@ def test_a_busy_port_is_a_clear_error(built: tuple[Project, BuildResult]) -> Non
                               capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert f"Cannot listen on 127.0.0.1:{port}" in done.stderr and "--port" in done.stderr
+
+
+@pytest.mark.parametrize(("option", "value", "message"), [
+    ("--host", "999.1.1.1", "Pass an address of this machine to --host"),
+    ("--access-log", "/nonexistent/folder/access.jsonl", "Cannot write the access log /nonexistent/folder"),
+])
+def test_a_bad_host_or_access_log_is_a_clear_error(built: tuple[Project, BuildResult], option: str, value: str,
+                                                    message: str) -> None:
+    project, _ = built
+    done = subprocess.run([sys.executable, "-m", "citykg", "--dist", str(project.dist), "serve", "--port", "0",
+                           option, value], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and message in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_query_body_may_start_with_a_byte_order_mark(client: httpx.Client) -> None:
+    response = client.post("/sparql", content="\ufeffASK { ?s ?p ?o }".encode(),
+                           headers={"Content-Type": "application/sparql-query", "Accept": "application/json"})
+    assert response.status_code == 200 and response.json()["boolean"] is True
+
+
+def test_the_cache_tells_posts_apart_by_their_content_type(client: httpx.Client) -> None:
+    for content_type, status in [("application/sparql-update", 403), ("application/x-www-form-urlencoded", 400),
+                                 ("text/plain", 415), ("application/sparql-update", 403)]:
+        response = client.post("/sparql?same=1", content=b"", headers={"Content-Type": content_type})
+        assert response.status_code == status, (content_type, response.text)
 
 
 # ----------------------------------------------------------------- named queries

@@ -40,6 +40,22 @@ def new_study(tmp_path: Path, name: str = "new-2025") -> Path:
     return write(tmp_path / "in" / name, dict(NEW_STUDY))
 
 
+def test_who_may_be_a_persian_name_but_not_empty(built: Project, tmp_path: Path) -> None:
+    folder = new_study(tmp_path)
+    before = snapshot(built.root)
+    for who in ("", "   "):
+        with pytest.raises(InputError, match="Say who submits the data"):
+            submit(folder, project=built, who=who)
+    result = CliRunner().invoke(cli, ["--project", str(built.root), "--dist", str(built.dist), "submit", str(folder),
+                                      "--who", ""])
+    assert result.exit_code == 2 and "Say who submits the data" in result.stderr
+    assert snapshot(built.root) == before
+    name = "علی\u200cرضا رضایی"  # with the zero-width non-joiner of Persian spelling
+    accepted = submit(folder, project=built, who=name)
+    meta = json.loads((built.root / "submissions" / accepted.id / "submission.json").read_text(encoding="utf-8"))
+    assert accepted.outcome is Outcome.ACCEPTED and meta["who"] == name
+
+
 def test_a_new_study_is_merged_as_its_own_graph_with_prov(built: Project, tmp_path: Path) -> None:
     folder = new_study(tmp_path)
     before = store_quads(built)

@@ -60,6 +60,15 @@ def test_a_new_study_is_checked_in_context(project: Project, tmp_path: Path) -> 
     assert all(f.file and f.file.startswith(str(folder)) for f in report.findings)
 
 
+def test_a_year_in_persian_digits_is_a_violation_not_a_broken_integer(project: Project, tmp_path: Path) -> None:
+    header, row = NEW_STUDY["studies.csv"].splitlines()
+    studies = f"{header},year\n{row},۲۰۲۵\n"
+    folder = write(tmp_path / "new-2025", {**NEW_STUDY, "studies.csv": studies})
+    report = validate(folder, project=project)
+    assert [(f.column, f.value) for f in report.findings if f.column == "year"] == [("year", "۲۰۲۵")]
+    assert not report.conforms
+
+
 def test_a_copy_of_a_project_study_is_a_duplicate(project: Project, tmp_path: Path) -> None:
     copy = tmp_path / "mashhad-copy"
     shutil.copytree(project.data / "mashhad-oic", copy)

@@ -99,8 +99,8 @@ def engine(name: str) -> Engine:
 
 def submitter(who: str | None) -> str:
     """Who submits or withdraws: ``--who``, else the login name."""
-    if who:
-        return who
+    if who is not None:
+        return who  # an empty name is refused with the others (citykg.submit)
     import getpass
 
     try:

@@ -106,6 +106,13 @@ def test_a_parameter_given_twice_or_empty_is_an_error(runner: CliRunner, built: 
     assert (code, out) == (2, "") and "'factor=' has no value" in err
 
 
+def test_serve_refuses_a_worker_memory_too_small_to_open_the_store(runner: CliRunner,
+                                                                     built: tuple[Project, BuildResult]) -> None:
+    project, _ = built
+    code, out, err = invoke(runner, project, "serve", "--worker-memory", "300")
+    assert (code, out) == (2, "") and "give 0 (no cap) or at least 1024 MiB" in err
+
+
 def test_query_file_not_utf8(runner: CliRunner, built: tuple[Project, BuildResult], tmp_path: Path) -> None:
     project, _ = built
     path = tmp_path / "q.rq"

@@ -11,6 +11,13 @@ from citykg.cli.common import Settings, pass_settings
 __all__ = ["serve"]
 
 
+def _worker_memory(megabytes: int) -> int:
+    if 0 < megabytes < 1024:  # the store alone reserves about 600 MiB of address space
+        raise click.BadParameter("give 0 (no cap) or at least 1024 MiB: a worker needs about 600 MiB of "
+                                 "address space just to open the store.", param_hint="--worker-memory")
+    return megabytes
+
+
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to bind; the default keeps the server on this machine.")
@@ -27,7 +34,8 @@ __all__ = ["serve"]
 @click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True,
               help="Query-worker processes (queries that can run at once).")
 @click.option("--worker-memory", type=click.IntRange(min=0), default=4096, show_default=True,
-              help="Memory cap of each query worker, in MiB (0: none).")
+              callback=lambda ctx, param, value: _worker_memory(value),
+              help="Memory cap of each query worker, in MiB (0: none; else at least 1024).")
 @click.option("--cache", "cache_mb", type=click.IntRange(min=0), default=64, show_default=True,
               help="Memory for cached answers, in MiB (0: no cache).")
 @click.option("--cors", multiple=True, metavar="ORIGIN",

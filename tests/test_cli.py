@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -111,6 +113,33 @@ def test_serve_refuses_a_worker_memory_too_small_to_open_the_store(runner: CliRu
     project, _ = built
     code, out, err = invoke(runner, project, "serve", "--worker-memory", "300")
     assert (code, out) == (2, "") and "give 0 (no cap) or at least 1024 MiB" in err
+
+
+def test_query_timeout_stops_a_runaway_query(built: tuple[Project, BuildResult], tmp_path: Path) -> None:
+    project, _ = built
+    path = tmp_path / "runaway.rq"
+    path.write_text("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }", encoding="utf-8")
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "citykg", "--dist", str(project.dist), "query", "--file", str(path),
+                           "--timeout", "1"], capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert "The query ran longer than the 1 s limit (--timeout)" in done.stderr and "Traceback" not in done.stderr
+    assert time.monotonic() - started < 30  # a process start, a 1 s limit, and an exit that waits for nothing
+
+
+def test_ctrl_c_stops_a_runaway_query(built: tuple[Project, BuildResult], tmp_path: Path) -> None:
+    project, _ = built
+    path = tmp_path / "runaway.rq"
+    path.write_text("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }", encoding="utf-8")
+    process = subprocess.Popen([sys.executable, "-m", "citykg", "--dist", str(project.dist), "query", "--file",
+                                str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(2)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=20)
+    finally:
+        process.kill()
+    assert process.returncode != 0 and out == "" and "Traceback" not in err
 
 
 def test_query_file_not_utf8(runner: CliRunner, built: tuple[Project, BuildResult], tmp_path: Path) -> None:

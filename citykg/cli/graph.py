@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from citykg.cli.common import Settings, engine, engine_option, exit_with, format_option, pass_settings
+
+if TYPE_CHECKING:
+    from citykg.queries import Result
 
 __all__ = ["build", "ontology", "query", "validate"]
 
@@ -57,6 +62,37 @@ def validate(settings: Settings, path: Path | None, fmt: str, engine_name: str) 
     exit_with(report.conforms)
 
 
+def _within(work: Callable[[], Result], timeout: float | None) -> Result:
+    """Run a query in a thread, so that Ctrl+C and ``timeout`` stop the command.
+
+    pyoxigraph cannot interrupt a query, but it lets other threads run meanwhile; a stopped
+    query's thread ends with the process.
+
+    :raises QueryTimeout: if the query runs longer than ``timeout`` seconds.
+    """
+    import threading
+
+    from citykg.errors import QueryTimeout
+
+    outcome: list[Result | BaseException] = []
+
+    def target() -> None:
+        try:
+            outcome.append(work())
+        except BaseException as exc:  # handed to the main thread
+            outcome.append(exc)
+
+    thread = threading.Thread(target=target, name="citykg-query", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if not outcome:
+        raise QueryTimeout(f"The query ran longer than the {timeout:g} s limit (--timeout) and was "
+                           "stopped. Narrow it (a LIMIT, more specific patterns) or allow more time.")
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return outcome[0]
+
+
 def _params(values: tuple[str, ...]) -> dict[str, str]:
     params: dict[str, str] = {}
     for item in values:
@@ -80,9 +116,11 @@ def _params(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--file", "file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Run the SELECT query in this file instead of a named query.")
 @click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=None, metavar="SECONDS",
+              help="Stop a query that runs longer (default: no limit; Ctrl+C stops it too).")
 @pass_settings
 def query(settings: Settings, name: str | None, list_: bool, params: tuple[str, ...],
-          file: Path | None, fmt: str) -> None:
+          file: Path | None, fmt: str, timeout: float | None) -> None:
     """Answer a named query (or a SPARQL file) from the built graph.
 
     A city parameter takes the English name in any case or the Wikidata QID.
@@ -117,10 +155,12 @@ def query(settings: Settings, name: str | None, list_: bool, params: tuple[str, 
     if file:
         if params:
             raise click.UsageError("--param works with named queries, not with --file.")
-        result = queries.run_sparql(store, queries.read_query_text(file))
+        text = queries.read_query_text(file)
+        result = _within(lambda: queries.run_sparql(store, text), timeout)
     else:
         named = queries.get_query(project.queries, str(name))
-        result = queries.run(store, named, _params(params))
+        values = _params(params)
+        result = _within(lambda: queries.run(store, named, values), timeout)
         if not result.rows and named.needs:
             settings.say(f"no rows: '{named.name}' reads what `{named.needs}` adds to the graph; "
                          f"run `{named.needs}`, then `citykg build`, and ask again")

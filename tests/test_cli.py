@@ -142,6 +142,18 @@ def test_ctrl_c_stops_a_runaway_query(built: tuple[Project, BuildResult], tmp_pa
     assert process.returncode != 0 and out == "" and "Traceback" not in err
 
 
+def test_with_format_json_an_error_is_json_on_stdout_too(runner: CliRunner, built: tuple[Project, BuildResult],
+                                                         tmp_path: Path) -> None:
+    project, _ = built
+    for args in (["validate", str(tmp_path / "missing"), "--format", "json"], ["query", "nope", "-f", "json"]):
+        code, out, err = invoke(runner, project, *args)
+        answer = json.loads(out)
+        assert code == 2 and answer["ok"] is False and answer["exit"] == 2
+        assert answer["error"] in err
+    code, out, _ = invoke(runner, project, "query", "nope")  # no JSON asked for: nothing on stdout
+    assert (code, out) == (2, "")
+
+
 def test_query_file_not_utf8(runner: CliRunner, built: tuple[Project, BuildResult], tmp_path: Path) -> None:
     project, _ = built
     path = tmp_path / "q.rq"

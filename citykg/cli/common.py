@@ -12,6 +12,7 @@ Example::
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,8 +26,18 @@ from citykg.project import Project
 if TYPE_CHECKING:
     from citykg.shacl import Engine
 
-__all__ = ["CONTEXT", "Group", "Settings", "engine", "engine_option", "exit_with", "format_option",
-           "pass_settings", "submitter"]
+__all__ = [
+    "CONTEXT",
+    "Group",
+    "Settings",
+    "engine",
+    "engine_option",
+    "exit_with",
+    "format_option",
+    "pass_settings",
+    "remember_format",
+    "submitter",
+]
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 F = TypeVar("F", bound=Callable[..., Any])
@@ -52,9 +63,17 @@ class Group(click.Group):
             return super().invoke(ctx)
         except DataError as exc:
             click.echo(exc.report.to_text(), err=True)
+            _json_error(ctx, str(exc), 1)
             raise _Invalid(str(exc)) from exc
         except CitykgError as exc:
+            _json_error(ctx, str(exc), exc.exit_code)
             raise (_Invalid if exc.exit_code == 1 else _Failure)(str(exc)) from exc
+
+
+def _json_error(ctx: click.Context, message: str, code: int) -> None:
+    """With ``--format json``, an error is JSON on stdout too, so that a program reading it gets one."""
+    if isinstance(ctx.obj, Settings) and ctx.obj.json_output:
+        click.echo(json.dumps({"ok": False, "error": message, "exit": code}, ensure_ascii=False))
 
 
 @dataclass
@@ -64,6 +83,7 @@ class Settings:
     project_dir: str | None
     dist: str | None
     quiet: bool
+    json_output: bool = False  # the command prints JSON (--format json): so do its errors
 
     def project(self) -> Project:
         """The project these options name (``--project``, ``--dist``)."""
@@ -87,7 +107,15 @@ def engine_option(function: F) -> F:
 def format_option(function: F) -> F:
     """The ``--format text|json`` option of the commands that print a report."""
     return click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text",
-                        show_default=True)(function)
+                        show_default=True, callback=remember_format)(function)
+
+
+def remember_format(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """The callback of every ``--format`` option: with ``json``, errors are printed as JSON too."""
+    settings = ctx.find_object(Settings)
+    if settings is not None:
+        settings.json_output = value == "json"
+    return value
 
 
 def engine(name: str) -> Engine:

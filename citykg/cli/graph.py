@@ -8,7 +8,15 @@ from typing import TYPE_CHECKING
 
 import click
 
-from citykg.cli.common import Settings, engine, engine_option, exit_with, format_option, pass_settings
+from citykg.cli.common import (
+    Settings,
+    engine,
+    engine_option,
+    exit_with,
+    format_option,
+    pass_settings,
+    remember_format,
+)
 
 if TYPE_CHECKING:
     from citykg.queries import Result
@@ -115,7 +123,8 @@ def _params(values: tuple[str, ...]) -> dict[str, str]:
               help="A parameter of the query; repeat for several.")
 @click.option("--file", "file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Run the SELECT query in this file instead of a named query.")
-@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
+              callback=remember_format)
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=None, metavar="SECONDS",
               help="Stop a query that runs longer (default: no limit; Ctrl+C stops it too).")
 @pass_settings

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from citykg.cli.common import Settings, pass_settings
+from citykg.cli.common import Settings, pass_settings, remember_format
 
 __all__ = ["link_command"]
 
@@ -21,6 +21,7 @@ __all__ = ["link_command"]
               help="Reconcile a CSV or TSV list (UTF-8) with a 'name' column and optional 'country' "
                    "(ISO 3166-1 code or QID) and 'qid' columns; a row may give a QID instead of a name.")
 @click.option("-f", "--format", "fmt", type=click.Choice(("table", "json")), default="table", show_default=True,
+              callback=remember_format,
               help="json: one line per name or record, best candidate first.")
 @click.option("--decisions", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A review file with decisions (a QID or 'none') to apply and keep.")

@@ -27,7 +27,8 @@ from urllib.parse import quote
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad, Store, Triple
 
 from citykg.evaluate import Answer, DescribeJob, graph_answer
-from citykg.iris import BASE, ONTOLOGY_GRAPH, ONTOLOGY_IRI, RDF, RDFS, SKOS, XSD, shorten
+from citykg.iris import BASE, DCTERMS, ONTOLOGY_GRAPH, ONTOLOGY_IRI, RDF, RDFS, SKOS, XSD, shorten
+from citykg.queries import quoted
 from citykg.sparql import GRAPH_TYPES
 from citykg.web import HttpError, Request, Response, Route, negotiate
 
@@ -42,6 +43,7 @@ _FORMAT_PARAM = {"html": "html", "ttl": "turtle", "turtle": "turtle", "nt": "nt"
                  "rdfxml": "rdfxml", "jsonld": "jsonld"}
 _TYPE = NamedNode(RDF + "type")
 _LABELS = (NamedNode(RDFS + "label"), NamedNode(SKOS + "prefLabel"))
+_TITLE = NamedNode(DCTERMS + "title")  # what names a study, which has no label
 _PLAIN = (XSD + "string", RDF + "langString")
 
 Term = NamedNode | BlankNode | Literal | Triple
@@ -62,7 +64,7 @@ def routes(server: Server) -> list[Route]:
         fmt = next((v for k, v in request.query() if k == "format"), None)
         if fmt is not None:
             if fmt not in _FORMAT_PARAM:
-                raise HttpError(400, f"Unknown format '{fmt}'. Use one of: {', '.join(_FORMAT_PARAM)}.")
+                raise HttpError(400, f"Unknown format {quoted(fmt)}. Use one of: {', '.join(_FORMAT_PARAM)}.")
             fmt = _FORMAT_PARAM[fmt]
         else:
             best = negotiate(request.header("accept"), list(PAGE_TYPES))
@@ -118,14 +120,18 @@ class _Page:
         self.labels: dict[str, str | None] = {}
 
     def label(self, iri: str) -> str | None:
+        """The IRI's label (rdfs:label, skos:prefLabel, else dcterms:title), English first."""
         if iri not in self.labels:
-            found: list[Literal] = []
-            for predicate in _LABELS:
-                found += [q.object for q in self.store.quads_for_pattern(NamedNode(iri), predicate, None, None)
-                          if isinstance(q.object, Literal)]
-            english = [t.value for t in found if t.language == "en"]
-            self.labels[iri] = next(iter(english or [t.value for t in found]), None)
+            self.labels[iri] = self._named(iri, _LABELS) or self._named(iri, (_TITLE,))
         return self.labels[iri]
+
+    def _named(self, iri: str, predicates: tuple[NamedNode, ...]) -> str | None:
+        found: list[Literal] = []
+        for predicate in predicates:
+            found += [q.object for q in self.store.quads_for_pattern(NamedNode(iri), predicate, None, None)
+                      if isinstance(q.object, Literal)]
+        english = [t.value for t in found if t.language == "en"]
+        return next(iter(english or [t.value for t in found]), None)
 
     def term(self, term: Term) -> str:
         if isinstance(term, NamedNode):

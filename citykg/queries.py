@@ -5,7 +5,7 @@ what it answers, which parameters it takes and which columns it returns::
 
     #+ summary: Strategies that cite a SWOT factor
     #+ param factor (code): required. The factor's code as the paper prints it, such as W3.
-    #+ param city (city): optional. English name in any case, or Wikidata QID.
+    #+ param city (city): optional. The city's name in any language, or its Wikidata QID.
     #+ columns: code, label, type
     #+ example: factor=W3 city=Mashhad
 
@@ -13,8 +13,11 @@ Parameters are the variables written with ``$`` in the query (``$factor``); they
 with pyoxigraph substitutions, never pasted into the text. Substitution needs the variable in
 the query's projection, so a query projects its parameters after its columns; citykg leaves the
 parameters that are not also listed as columns out of the answer. An optional parameter left
-out stays a free variable and matches everything. Types: ``city`` (resolved to the city's IRI from its
-English name or QID), ``code`` (a code such as W3 or SO1), ``text`` and ``integer``.
+out stays a free variable and matches everything. Types: ``city`` (one of the city's labels in any
+language, compared after NFC with letter case ignored, or its QID: bound to the city's IRI),
+``code`` (a factor's or strategy's code in the graph; a parameter named ``factor`` or ``strategy``
+takes codes of that kind only), ``kind`` (strength, weakness, opportunity or threat, in any
+case), ``text`` and ``integer``.
 
 Example::
 
@@ -29,7 +32,8 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping
+import unicodedata
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,32 +41,19 @@ from pyoxigraph import BlankNode, Literal, NamedNode, QuerySolutions, Store, Tri
 
 from citykg.errors import QueryError, QueryNotFound, QueryParameterError, QueryRefused, QuerySyntaxError
 from citykg.iris import PREFIXES
+from citykg.sparqltext import check_query
 
-__all__ = [
-    "UPDATE_FORMS",
-    "NamedQuery",
-    "Param",
-    "QueryCheck",
-    "Result",
-    "catalogue_text",
-    "check_query",
-    "get_query",
-    "load_catalogue",
-    "parameters_used",
-    "read_query_text",
-    "run",
-    "run_sparql",
-    "strip_noise",
-]
+__all__ = ["CLI_PARAM", "NamedQuery", "Param", "Result", "catalogue_text", "check_params", "get_query",
+           "load_catalogue", "quoted", "read_query_text", "run", "run_sparql", "unknown_query"]
 
 _HEADER = re.compile(r"^#\+\s*(\w+)(?:\s+(\w+)\s*\((\w+)\))?\s*:\s*(.*)$")
-_PARAM_TYPES = ("city", "code", "text", "integer")
+_PARAM_TYPES = ("city", "code", "kind", "text", "integer")
+_CODE_KINDS = ("factor", "strategy")  # the code parameters of these names take a code of that kind
+_KINDS = ("strength", "weakness", "opportunity", "threat")
+#: How the command line passes a parameter, for messages; ``citykg serve`` says ``?{name}=VALUE``.
+CLI_PARAM = "--param {name}=VALUE"
 _CODE = re.compile(r"^[A-Za-z]{1,3}[0-9]+$")
 _QID = re.compile(r"^[Qq][1-9][0-9]*$")
-# Strings, IRIs and comments, where a keyword or a $ is only text, as SPARQL's grammar delimits
-# them: a comment ends at CR or LF, and "\#" (an escaped # in a prefixed name) starts none.
-_NOISE = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n\r]|\\.)*"|'
-                    r"'(?:[^'\\\n\r]|\\.)*'|<[^<>\"{}|^`\\\s]*>|(?<!\\)#[^\r\n]*")
 
 
 @dataclass(frozen=True)
@@ -157,17 +148,10 @@ def parse_query_file(path: Path) -> NamedQuery:
     for key in ("summary", "columns"):
         if not fields.get(key):
             raise QueryError(f"{path}: the header has no '#+ {key}:' line.")
-    return NamedQuery(
-        name=path.stem,
-        summary=fields["summary"][0],
-        description=" ".join(fields.get("description", [])),
-        params=tuple(params),
-        columns=tuple(c.strip() for c in fields["columns"][0].split(",") if c.strip()),
-        example=(fields.get("example") or [""])[0],
-        sparql=text,
-        path=path,
-        needs=(fields.get("needs") or [""])[0],
-    )
+    columns = tuple(c.strip() for c in fields["columns"][0].split(",") if c.strip())
+    return NamedQuery(name=path.stem, summary=fields["summary"][0], description=" ".join(fields.get("description", [])),
+                      params=tuple(params), columns=columns, example=(fields.get("example") or [""])[0],
+                      sparql=text, path=path, needs=(fields.get("needs") or [""])[0])
 
 
 def load_catalogue(folder: Path) -> dict[str, NamedQuery]:
@@ -192,79 +176,27 @@ def get_query(folder: Path, name: str) -> NamedQuery:
     """
     path = folder / f"{name}.rq"
     if not path.is_file() or "/" in name or name.startswith("."):
-        names = sorted(p.stem for p in folder.glob("*.rq"))
-        close = difflib.get_close_matches(name, names, n=1)
-        hint = f" Did you mean '{close[0]}'?" if close else ""
-        raise QueryNotFound(f"Unknown query '{name}'.{hint} See `citykg query --list`.")
+        raise unknown_query(name, [p.stem for p in folder.glob("*.rq")])
     return parse_query_file(path)
 
 
-def strip_noise(sparql: str) -> str:
-    """The query with its strings, IRIs and comments blanked: what is left is syntax.
+def unknown_query(name: str, names: Iterable[str], *, listing: str = "`citykg query --list`") -> QueryNotFound:
+    """The error for a query name that is not one of ``names``, with the closest one.
 
-    >>> strip_noise('SELECT * { ?s ?p "SERVICE" } # SERVICE').split()
-    ['SELECT', '*', '{', '?s', '?p', '}']
+    :param listing: where the catalogue is: the command line's by default; ``GET /queries`` over HTTP.
     """
-    return _NOISE.sub(" ", sparql)
+    close = difflib.get_close_matches(name, sorted(names), n=1)
+    hint = f" Did you mean '{close[0]}'?" if close else ""
+    return QueryNotFound(f"Unknown query {quoted(name)}.{hint} See {listing}.")
 
 
-# SPARQL Update forms, refused everywhere: the graph changes only by `citykg build` and `submit`.
-UPDATE_FORMS = frozenset({"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"})
-# A bare word: not part of a prefixed name, a variable, a language tag or a longer word.
-_WORD = re.compile(r"(?<![\w:?$@])[A-Za-z]+(?![\w:])")
-# SPARQL 1.1 reads \uXXXX and \UXXXXXXXX anywhere in a query before parsing it.
-_CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
-_PROLOGUE = re.compile(r"\s*(?:(?:BASE|PREFIX\s+[^\s:]*:)\s*)*", re.IGNORECASE)
+def quoted(value: str, limit: int = 80) -> str:
+    """A user's value quoted for a message, cut to ``limit`` characters.
 
-
-@dataclass(frozen=True)
-class QueryCheck:
-    """What :func:`check_query` learnt: the query form, and whether it names a dataset (FROM)."""
-
-    form: str | None
-    has_from: bool
-
-    @property
-    def is_update(self) -> bool:
-        """Whether the query is a SPARQL Update (INSERT, DELETE, LOAD …)."""
-        return self.form in UPDATE_FORMS
-
-
-def check_query(text: str) -> QueryCheck:
-    """Apply the safety rules to a query's text, outside its strings, IRIs and comments.
-
-    A text check cannot see every way of writing a query, so ``citykg serve`` also runs queries
-    in workers without network access (:mod:`citykg.sandbox`); this check gives the clear message.
-
-    >>> check_query("SELECT * WHERE { ?s ?p 'SERVICE' }  # SERVICE in a comment")
-    QueryCheck(form='SELECT', has_from=False)
-    >>> check_query("SELECT * WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }")
-    Traceback (most recent call last):
-    citykg.errors.QueryRefused: citykg makes no outgoing requests: SERVICE is refused. ...
-
-    :raises QueryRefused: if the query calls a SERVICE.
+    >>> quoted("Mashhad"), quoted("A" * 100, limit=5)
+    ("'Mashhad'", "'AAAA…'")
     """
-    cleaned = strip_noise(_CODEPOINT.sub(_unescape, text))
-    words = {w.upper() for w in _WORD.findall(cleaned)}
-    if "SERVICE" in words:
-        raise QueryRefused("citykg makes no outgoing requests: SERVICE is refused. "
-                           "Query the other endpoint yourself, or load its data into the graph.")
-    first = _WORD.match(cleaned, _PROLOGUE.match(cleaned).end())  # type: ignore[union-attr]
-    return QueryCheck(form=first.group(0).upper() if first else None, has_from="FROM" in words)
-
-
-def _unescape(match: re.Match[str]) -> str:
-    code = int(match.group(1) or match.group(2), 16)
-    return chr(code) if code < 0x110000 else match.group(0)
-
-
-def parameters_used(sparql: str) -> set[str]:
-    """The names of the ``$`` variables of a query, outside comments, strings and IRIs.
-
-    >>> sorted(parameters_used('SELECT ?x WHERE { ?x <http://e/$no> "$no" ; ?p $city } # $no'))
-    ['city']
-    """
-    return set(re.findall(r"\$([A-Za-z_][A-Za-z0-9_]*)", strip_noise(sparql)))
+    return repr(value if len(value) <= limit else value[: limit - 1] + "…")
 
 
 def run(store: Store, query: NamedQuery, params: Mapping[str, str]) -> Result:
@@ -275,24 +207,33 @@ def run(store: Store, query: NamedQuery, params: Mapping[str, str]) -> Result:
     :param params: parameter name → value as the user typed it.
     :raises QueryParameterError: for a missing, unknown or unusable parameter.
     """
-    unknown = sorted(set(params) - {p.name for p in query.params})
-    if unknown:
-        known = ", ".join(p.name for p in query.params) or "none"
-        raise QueryParameterError(
-            f"Query '{query.name}' has no parameter '{unknown[0]}' (its parameters: {known}).")
+    check_params(query, params)
     substitutions: dict[Variable, NamedNode | BlankNode | Literal | Triple] = {}
     for param in query.params:
         value = params.get(param.name, "").strip()
-        if not value:
-            if param.required:
-                raise QueryParameterError(
-                    f"Query '{query.name}' needs --param {param.name}=VALUE: {param.doc}")
-            continue
-        substitutions[Variable(param.name)] = _bind(store, query, param, value)
+        if value:
+            substitutions[Variable(param.name)] = _bind(store, param, value)
     result = _select(store, query.sparql, substitutions)
     keep = [i for i, c in enumerate(result.columns) if c in query.columns]
     return Result(tuple(result.columns[i] for i in keep),
                   [tuple(row[i] for i in keep) for row in result.rows])
+
+
+def check_params(query: NamedQuery, params: Mapping[str, str], *, usage: str = CLI_PARAM) -> None:
+    """Refuse a parameter the query does not take, and a required one left out or empty.
+
+    :param usage: how a parameter is passed, for the message (``"?{name}=VALUE"`` over HTTP).
+    :raises QueryParameterError: naming the parameter and how to pass it.
+    """
+    unknown = sorted(set(params) - {p.name for p in query.params})
+    if unknown:
+        known = ", ".join(p.name for p in query.params) or "none"
+        raise QueryParameterError(
+            f"Query '{query.name}' has no parameter {quoted(unknown[0])} (its parameters: {known}).")
+    for param in query.params:
+        if param.required and not params.get(param.name, "").strip():
+            raise QueryParameterError(
+                f"Query '{query.name}' needs {usage.format(name=param.name)}: {param.doc}")
 
 
 def run_sparql(store: Store, sparql: str) -> Result:
@@ -331,48 +272,75 @@ def _select(store: Store, sparql: str,
     return Result(columns, rows)
 
 
-def _bind(store: Store, query: NamedQuery, param: Param, value: str) -> NamedNode | Literal:
+def _bind(store: Store, param: Param, value: str) -> NamedNode | Literal:
     if param.type == "city":
         return _city(store, value)
     if param.type == "code":
-        if not _CODE.match(value):
-            raise QueryParameterError(
-                f"{param.name}={value!r} is not a code as the papers print them (S1, W3, SO1, WT2).")
-        code = value.upper()
-        if not store.query("ASK { ?x ckg:code ?code }", use_default_graph_as_union=True,
-                           substitutions={Variable("code"): Literal(code)}, prefixes=PREFIXES):
-            raise QueryParameterError(
-                f"No factor or strategy has the code {code!r}. See `citykg query unaddressed-factors` "
-                "or `citykg query tows-matrix` for the codes in the graph.")
-        return Literal(code)
+        return Literal(_code(store, param, value))
+    if param.type == "kind":
+        if value.lower() not in _KINDS:
+            raise QueryParameterError(f"{param.name}={quoted(value)} is not a kind of SWOT factor: give "
+                                      "strength, weakness, opportunity or threat.")
+        return Literal(value.lower())
     if param.type == "integer":
         if not value.lstrip("-").isdigit():
-            raise QueryParameterError(f"{param.name}={value!r} is not a whole number.")
+            raise QueryParameterError(f"{param.name}={quoted(value)} is not a whole number.")
         return Literal(int(value))
     return Literal(value)
 
 
+def _code(store: Store, param: Param, value: str) -> str:
+    """A code in upper case, once the graph has a factor or strategy of that code (of the kind the
+    parameter's name says: a ``factor`` takes a factor's code, a ``strategy`` a strategy's)."""
+    if not _CODE.match(value):
+        raise QueryParameterError(
+            f"{param.name}={quoted(value)} is not a code as the papers print them (S1, W3, SO1, WT2).")
+    code = value.upper()
+    kinds = {"factor" if s["class"].value.endswith("SwotFactor") else "strategy"
+             for s in store.query(_KIND_OF_CODE, use_default_graph_as_union=True, prefixes=PREFIXES,  # type: ignore[union-attr]
+                                  substitutions={Variable("code"): Literal(code)})}
+    wanted = param.name if param.name in _CODE_KINDS else "factor or strategy"
+    if not kinds:
+        raise QueryParameterError(
+            f"No {wanted} has the code {code!r}. The named queries factor-coverage (factors) and "
+            "tows-matrix (strategies) list the codes in the graph.")
+    if param.name in _CODE_KINDS and param.name not in kinds:
+        other = "factors-for-strategy" if param.name == "factor" else "strategies-for-factor"
+        raise QueryParameterError(f"{code} is a {kinds.pop()}, not a {param.name}: see {other}.")
+    return code
+
+
+_KIND_OF_CODE = ("SELECT DISTINCT ?class ?code WHERE { ?x ckg:code ?code ; a ?class "
+                 "VALUES ?class { ckg:SwotFactor ckg:Strategy } }")
+_CITY_LABELS = "SELECT DISTINCT ?city ?l WHERE { ?city a ckg:City ; rdfs:label ?l }"
+
+
+def _fold(name: str) -> str:
+    """A city name as it is compared: NFC, letter case ignored, outer spaces dropped."""
+    return unicodedata.normalize("NFC", name).strip().casefold()
+
+
 def _city(store: Store, value: str) -> NamedNode:
-    """Resolve a city parameter: a Wikidata QID, or an English name in any case."""
+    """Resolve a city parameter: a Wikidata QID, or one of the city's labels in any language."""
     if _QID.match(value):
-        pattern = "SELECT DISTINCT ?city ?v WHERE { ?city a ckg:City ; ckg:wikidataId ?v }"
-        needle = Literal(value.upper())
+        found = [s["city"] for s in store.query(  # type: ignore[union-attr]
+            "SELECT DISTINCT ?city ?v WHERE { ?city a ckg:City ; ckg:wikidataId ?v }", use_default_graph_as_union=True,
+            substitutions={Variable("v"): Literal(value.upper())}, prefixes=PREFIXES)]
     else:
-        pattern = ("SELECT DISTINCT ?city ?v WHERE { ?city a ckg:City ; rdfs:label ?l . "
-                   "FILTER (LANG(?l) = 'en' && LCASE(STR(?l)) = LCASE(?v)) }")
-        needle = Literal(value)
-    found = [s["city"] for s in store.query(pattern, use_default_graph_as_union=True,  # type: ignore[union-attr]
-                                            substitutions={Variable("v"): needle}, prefixes=PREFIXES)]
+        wanted = _fold(value)
+        found = list(dict.fromkeys(s["city"] for s in store.query(  # type: ignore[union-attr]
+            _CITY_LABELS, use_default_graph_as_union=True, prefixes=PREFIXES) if _fold(s["l"].value) == wanted))
     if len(found) == 1 and isinstance(found[0], NamedNode):
         return found[0]
-    names = sorted(str(s["l"].value) for s in store.query(  # type: ignore[union-attr]
-        "SELECT DISTINCT ?l WHERE { ?s ckg:studiedCity ?c . ?c rdfs:label ?l "
-        "FILTER (LANG(?l) = 'en') }", use_default_graph_as_union=True, prefixes=PREFIXES))
-    if not found:
-        close = difflib.get_close_matches(value.title(), names, n=1)
-        hint = f" Did you mean '{close[0]}'?" if close else ""
-        raise QueryParameterError(
-            f"No city {value!r} in the graph.{hint} Studied cities: {', '.join(names)}; "
-            "give the English name or a Wikidata QID such as Q121157.")
-    raise QueryParameterError(f"{value!r} names {len(found)} cities; use the Wikidata QID instead.")
-
+    if found:
+        raise QueryParameterError(f"{quoted(value)} names {len(found)} cities; use the Wikidata QID instead.")
+    labels: list[Literal] = [s["l"] for s in store.query(  # type: ignore[union-attr]
+        "SELECT DISTINCT ?l WHERE { ?s ckg:studiedCity ?c . ?c rdfs:label ?l }",
+        use_default_graph_as_union=True, prefixes=PREFIXES)]
+    names = sorted(label.value for label in labels if label.language == "en")
+    by_key = {_fold(label.value): label.value for label in sorted(labels, key=lambda t: t.language == "en")}
+    close = difflib.get_close_matches(_fold(value[:200]), by_key, n=1)
+    hint = f" Did you mean {by_key[close[0]]!r}?" if close else ""
+    raise QueryParameterError(
+        f"No city {quoted(value)} in the graph.{hint} Studied cities: {', '.join(names)}; "
+        "give a city's name in any language, such as Mashhad or مشهد, or its Wikidata QID, such as Q121157.")

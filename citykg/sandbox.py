@@ -1,6 +1,6 @@
 """Take away a process's network: the guarantee behind "no request leaves the server".
 
-``citykg serve`` refuses queries that call a ``SERVICE`` (:func:`citykg.sparql.check_query`),
+``citykg serve`` refuses queries that call a ``SERVICE`` (:func:`citykg.sparqltext.check_query`),
 but that check reads the query's text, and pyoxigraph follows any SERVICE it parses. So each
 query worker also gives up the network when it starts: :func:`deny_network` installs a seccomp
 filter under which ``socket()`` fails with ``EACCES`` for every address family but ``AF_UNIX``.

@@ -36,7 +36,7 @@ from typing import Any
 
 from citykg.answers import AnswerCache, Build, StoreWatch
 from citykg.app import App, Prepared
-from citykg.errors import ServeError, StoreError
+from citykg.errors import QueryError, ServeError, StoreError
 from citykg.evaluate import Answer, InfoJob, Job
 from citykg.pool import WorkerPool, WorkerUnavailable
 from citykg.project import Project
@@ -93,7 +93,8 @@ class Server:
         self.started = time.time()
         self._info: dict[str, dict[str, Any]] = {}
         self._catalogue: dict[str, NamedQuery] = {}
-        self._signature: tuple[tuple[str, int], ...] | None = None
+        self._signature: tuple[tuple[str, int, int], ...] | None = None
+        self._broken = ""  # why the queries, as they are on disk, do not load
         self._checked = -1.0e9
         #: Bumped when a named query changes: part of every cache key, as the build id is.
         self.catalogue_version = 0
@@ -106,16 +107,26 @@ class Server:
         return self.store.current()
 
     def catalogue(self) -> dict[str, NamedQuery]:
-        """The named queries, reloaded when a ``queries/*.rq`` file changes."""
+        """The named queries, reloaded when a ``queries/*.rq`` file is added, changed or removed.
+
+        :raises QueryError: while a query file is broken (as ``citykg query --list`` reports it);
+            the queries load again once it is fixed.
+        """
         now = time.monotonic()
         if now - self._checked >= self.config.reload_interval:
             self._checked = now
             folder = self.project.queries
-            signature = tuple(sorted((e.name, e.stat().st_mtime_ns) for e in os.scandir(folder)
-                                     if e.name.endswith(".rq")))
+            signature = tuple(sorted((e.name, e.stat().st_mtime_ns, e.stat().st_size)
+                                     for e in os.scandir(folder) if e.name.endswith(".rq")))
             if signature != self._signature:
-                self._catalogue, self._signature = load_catalogue(folder), signature
+                self._signature, self._broken = signature, ""
                 self.catalogue_version += 1
+                try:
+                    self._catalogue = load_catalogue(folder)
+                except QueryError as exc:
+                    self._catalogue, self._broken = {}, str(exc)
+        if self._broken:
+            raise QueryError(self._broken)
         return self._catalogue
 
     async def answer(self, job: Job) -> Answer:

@@ -8,7 +8,7 @@ DESCRIBE; ``?format=`` (``json``, ``xml``, ``csv``, ``tsv``, ``ttl``, ``nt``, ``
 ``jsonld``) overrides the ``Accept`` header.
 
 Safety, before a query runs: SPARQL Update is refused (403), and so is any query that calls a
-``SERVICE`` (400, :func:`citykg.queries.check_query`); and the query workers have no network
+``SERVICE`` (400, :func:`citykg.sparqltext.check_query`); and the query workers have no network
 (:mod:`citykg.sandbox`), so that no request ever leaves the server on behalf of a query. ``FROM`` and
 ``FROM NAMED`` select graphs of the local store only (pyoxigraph never dereferences them).
 Without a dataset in the query or the request, the default graph is the union of the named graphs.
@@ -26,8 +26,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from citykg.errors import QueryError
 from citykg.evaluate import RESULT_FORMATS, NamedJob, SparqlJob
-from citykg.queries import check_query, get_query
+from citykg.queries import NamedQuery, check_params, quoted, unknown_query
+from citykg.sparqltext import check_query
 from citykg.web import HttpError, Request, Response, Route, json_response, negotiate
 
 if TYPE_CHECKING:
@@ -70,21 +72,32 @@ _READ_ONLY = ("This endpoint is read-only: SPARQL Update is refused. Send SELECT
 def _one(params: Sequence[tuple[str, str]], name: str) -> str | None:
     values = [v for k, v in params if k == name]
     if len(values) > 1:
-        raise HttpError(400, f"Give '{name}' once; this request gives it {len(values)} times.")
+        raise HttpError(400, f"Give {quoted(name)} once; this request gives it {len(values)} times.")
     return values[0] if values else None
 
 
-def _formats(request: Request, params: Sequence[tuple[str, str]],
+def _formats(request: Request, params: Sequence[tuple[str, str]], form: str | None,
              seen: dict[str, tuple[str | None, str | None]]) -> tuple[str | None, str | None]:
     """The (result, graph) formats the request asks for, by ``?format=`` or ``Accept``.
 
+    :param form: the query form (SELECT, ASK, CONSTRUCT, DESCRIBE), if :func:`check_query` found it.
     :param seen: the formats of the ``Accept`` headers seen so far (clients send few distinct ones).
+    :raises HttpError: 400 for an unknown ``?format=`` or one of the other query forms; 406 if
+        the ``Accept`` header takes no format of this endpoint.
     """
     name = _one(params, "format")
     if name is not None:
         if name not in FORMAT_PARAM:
-            raise HttpError(400, f"Unknown format '{name}'. Use one of: {', '.join(FORMAT_PARAM)}.")
-        return FORMAT_PARAM[name]
+            raise HttpError(400, f"Unknown format {quoted(name)}. Use one of: {', '.join(FORMAT_PARAM)}.")
+        results, graphs = FORMAT_PARAM[name]
+        a = "an" if form == "ASK" else "a"
+        if form in ("SELECT", "ASK") and results is None:
+            raise HttpError(400, f"format={name} is for CONSTRUCT and DESCRIBE; {a} {form} query takes "
+                                 "json, xml, csv or tsv.")
+        if form in ("CONSTRUCT", "DESCRIBE") and graphs is None:
+            raise HttpError(400, f"format={name} is for SELECT and ASK; {a} {form} query takes "
+                                 "ttl, nt, rdfxml, jsonld, json or xml.")
+        return results, graphs
     accept = request.header("accept")
     if accept not in seen:
         if len(seen) > 256:
@@ -141,7 +154,7 @@ def routes(server: Server) -> list[Route]:
         checked = check_query(text)
         if checked.is_update:
             raise HttpError(403, _READ_ONLY)
-        results, graphs = _formats(request, params, seen)
+        results, graphs = _formats(request, params, checked.form, seen)
         defaults = [v for k, v in params if k == "default-graph-uri"]
         named = [v for k, v in params if k == "named-graph-uri"]
         given = bool(defaults or named)
@@ -152,16 +165,27 @@ def routes(server: Server) -> list[Route]:
                         named_graphs=tuple(named) if given else None)
         return server.respond(await server.answer(job))
 
+    def named_queries() -> dict[str, NamedQuery]:
+        try:
+            return server.catalogue()
+        except QueryError as exc:  # a broken .rq file on the server: not the client's fault
+            raise HttpError(500, f"The named queries cannot be loaded: {exc} Fix the file; the server "
+                                 "reloads the queries once it is saved.") from exc
+
     async def catalogue(request: Request) -> Response:
         return json_response([{**q.to_dict(), "url": f"/queries/{q.name}", "sparql": q.sparql}
-                              for q in server.catalogue().values()])
+                              for q in named_queries().values()])
 
     async def named(request: Request) -> Response:
         name = request.path_params["name"]
-        query = server.catalogue().get(name) or get_query(server.project.queries, name)
+        queries = named_queries()
+        if name not in queries:
+            raise unknown_query(name, queries, listing="GET /queries")
+        query = queries[name]
         params = [(k, v) for k, v in request.query() if k != "format"]
         for key, _ in params:
             _one(params, key)
+        check_params(query, dict(params), usage="?{name}=VALUE")
         fmt = _one(request.query(), "format")
         if fmt is None:
             best = negotiate(request.header("accept"), list(RESULT_TYPES))
@@ -170,7 +194,7 @@ def routes(server: Server) -> list[Route]:
                                      f"query: {', '.join(RESULT_TYPES)}.")
             fmt = RESULT_TYPES[best]
         elif fmt not in RESULT_FORMATS:
-            raise HttpError(400, f"Unknown format '{fmt}'. Use one of: {', '.join(RESULT_FORMATS)}.")
+            raise HttpError(400, f"Unknown format {quoted(fmt)}. Use one of: {', '.join(RESULT_FORMATS)}.")
         job = NamedJob(store=str(server.build().store), query=query, params=tuple(params),
                        results_format=fmt, max_rows=server.config.max_rows)
         return server.respond(await server.answer(job))

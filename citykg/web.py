@@ -5,7 +5,7 @@ a path template to an ``async`` handler that takes a :class:`Request` and return
 :class:`Response`. A handler signals a client error by raising :class:`HttpError` (or a
 :class:`citykg.errors.CitykgError`); every error goes out in one JSON shape::
 
-    {"ok": false, "error": "Unknown query 'x'. See `citykg query --list`.", "status": 404}
+    {"ok": false, "error": "Unknown query 'x'. See GET /queries.", "status": 404}
 
 Path templates take ``{name}`` (one segment) and ``{name:path}`` (the rest of the path).
 

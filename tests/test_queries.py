@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from pathlib import Path
 
 import pytest
-from pyoxigraph import Store
+from pyoxigraph import Literal, NamedNode, Quad, Store
 
 from citykg.errors import QueryNotFound, QueryParameterError, QuerySyntaxError
-from citykg.queries import get_query, load_catalogue, parameters_used, run, run_sparql
+from citykg.queries import check_params, get_query, load_catalogue, run, run_sparql
+from citykg.sparqltext import parameters_used
 
 QUERIES = Path(__file__).resolve().parent.parent / "queries"
 CATALOGUE = load_catalogue(QUERIES)
@@ -72,6 +74,39 @@ def test_every_city_parameter_takes_name_or_qid(store: Store) -> None:
         if query.param("city") and not any(p.required for p in query.params):
             by_name = answer(store, name, city="mAsHhAd")
             assert by_name == answer(store, name, city="Q121157"), name
+            assert answer(store, name, city="مشهد") == by_name, name  # the graph's rdfs:label "مشهد"@fa
+
+
+@pytest.mark.parametrize("name", sorted(CATALOGUE))
+def test_every_parameter_doc_says_what_it_takes(name: str) -> None:
+    for param in CATALOGUE[name].params:
+        if param.type == "city":
+            assert "any language" in param.doc and "English name" not in param.doc, (name, param.doc)
+        if param.name in ("factor", "strategy"):
+            assert param.type == "code", name  # a code parameter of that name takes codes of that kind only
+
+
+def test_a_city_is_named_by_any_of_its_labels(store: Store) -> None:
+    tabriz = answer(store, "themes-by-consensus", city="Tabriz")
+    assert tabriz and answer(store, "themes-by-consensus", city="تبریز") == tabriz
+    assert answer(store, "themes-by-consensus", city=" TABRIZ ") == tabriz
+
+
+def test_city_labels_match_after_nfc_and_latin_case_folding() -> None:
+    ckg, rdfs = "https://w3id.org/citykg/ontology#", "http://www.w3.org/2000/01/rdf-schema#"
+    graph, city = NamedNode("https://w3id.org/citykg/graph/t"), NamedNode("https://w3id.org/citykg/id/city/x")
+    store = Store()
+    for quad in [Quad(city, NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"), NamedNode(ckg + "City"), graph),
+                 Quad(city, NamedNode(rdfs + "label"), Literal("Mazār-e Sharīf", language="tr"), graph),
+                 Quad(city, NamedNode(rdfs + "label"), Literal("آبادان", language="fa"), graph)]:
+        store.add(quad)
+    query = CATALOGUE["sister-cities"]
+    decomposed = [unicodedata.normalize("NFD", "MAZĀR-E SHARĪF"), unicodedata.normalize("NFD", "آبادان")]
+    assert all(not unicodedata.is_normalized("NFC", spelling) for spelling in decomposed)
+    for spelling in [*decomposed, "mazār-e sharīf"]:
+        assert run(store, query, {"city": spelling}).rows == []  # resolved: no partners, but no error
+    with pytest.raises(QueryParameterError, match="No city 'mazar-e sharif'"):
+        run(store, query, {"city": "mazar-e sharif"})  # an accent is a different letter
 
 
 # --------------------------------------------------------------- the answers
@@ -240,16 +275,65 @@ def test_parameter_errors(store: Store) -> None:
         run(store, query, {"factor": "W3", "town": "Mashhad"})
     with pytest.raises(QueryParameterError, match="Did you mean 'Tabriz'"):
         run(store, query, {"factor": "W3", "city": "Tabrizz"})
-    with pytest.raises(QueryParameterError, match="No factor or strategy has the code 'W10'"):
+    with pytest.raises(QueryParameterError, match="No factor has the code 'W10'"):
         run(store, query, {"factor": "W10"})
+    with pytest.raises(QueryParameterError, match="No factor or strategy has the code 'W10'"):
+        run(store, CATALOGUE["provenance"], {"code": "W10"})
     with pytest.raises(QueryParameterError, match="is not a code"):
         run(store, query, {"factor": "W3' } ; DROP ALL ; #"})
 
 
-def test_parameters_are_bound_not_pasted(store: Store) -> None:
+def test_the_cli_and_http_say_how_to_pass_a_missing_parameter() -> None:
+    query = CATALOGUE["strategies-for-factor"]
+    with pytest.raises(QueryParameterError, match=r"needs \?factor=VALUE: The factor's code"):
+        check_params(query, {"city": "Mashhad"}, usage="?{name}=VALUE")
+    with pytest.raises(QueryParameterError, match="needs --param factor=VALUE"):
+        check_params(query, {"factor": " "})
+
+
+@pytest.mark.parametrize(("name", "params", "message"), [
+    ("strategies-for-factor", {"factor": "SO1"}, "SO1 is a strategy, not a factor: see factors-for-strategy."),
+    ("strategies-for-factor", {"factor": "wt2", "city": "Mashhad"}, "WT2 is a strategy, not a factor"),
+    ("factors-for-strategy", {"strategy": "W3"}, "W3 is a factor, not a strategy: see strategies-for-factor."),
+    ("strategy-actions", {"strategy": "s1"}, "S1 is a factor, not a strategy"),
+    ("factors-for-strategy", {"strategy": "SO9"}, "No strategy has the code 'SO9'."),
+])
+def test_a_code_of_the_wrong_kind_is_named_as_such(store: Store, name: str, params: dict[str, str],
+                                                    message: str) -> None:
+    with pytest.raises(QueryParameterError, match=re.escape(message)):
+        run(store, CATALOGUE[name], params)
+    assert column(store, "provenance", "record", code="SO1")  # a code parameter takes either kind
+
+
+def test_a_factor_kind_is_checked_and_takes_any_case(store: Store) -> None:
+    weaknesses = answer(store, "factor-coverage", city="Mashhad", kind="weakness")
+    assert len(weaknesses) == 9
+    assert answer(store, "factor-coverage", city="Mashhad", kind="Weakness") == weaknesses
+    assert answer(store, "factor-coverage", city="Mashhad", kind="WEAKNESS") == weaknesses
+    for value in ["foo", "weaknesses", 'weakness" ) } } SELECT * { ?s ?p ?o']:
+        with pytest.raises(QueryParameterError, match="is not a kind of SWOT factor: give strength, weakness, "
+                                                      "opportunity or threat"):
+            run(store, CATALOGUE["factor-coverage"], {"kind": value})
+
+
+@pytest.mark.parametrize(("name", "param"), [("tows-matrix", "city"), ("strategies-for-factor", "factor"),
+                                             ("factor-coverage", "kind"), ("tows-matrix", None)])
+def test_a_huge_value_is_cut_short_in_the_message(store: Store, name: str, param: str | None) -> None:
+    huge = "A" * 100_000
+    with pytest.raises(QueryParameterError) as caught:  # a huge value, or a huge unknown parameter name
+        run(store, CATALOGUE[name], {param: huge} if param else {huge: "x"})
+    message = str(caught.value)
+    assert len(message) < 500 and "A" * 79 + "…'" in message and "A" * 81 not in message, message
+
+
+def test_parameters_are_bound_not_pasted(store: Store, tmp_path: Path) -> None:
     # A hostile value for a text parameter is a literal; it matches nothing and breaks nothing.
-    rows = answer(store, "factor-coverage", city="Mashhad", kind='weakness" ) } } SELECT * { ?s ?p ?o')
-    assert rows == []
+    (tmp_path / "labelled.rq").write_text(
+        "#+ summary: Things with this English label\n#+ param label (text): required. A label.\n"
+        "#+ columns: thing\nSELECT ?thing $label WHERE { ?thing rdfs:label $label }\n", encoding="utf-8")
+    query = load_catalogue(tmp_path)["labelled"]
+    assert run(store, query, {"label": '"Mashhad"@en } ; DROP ALL ; SELECT * { ?s ?p ?o'}).rows == []
+    assert len(store) > 0
 
 
 def test_ad_hoc_queries(store: Store) -> None:

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from xml.etree import ElementTree
@@ -158,6 +158,19 @@ def test_format_parameter_overrides_accept(client: httpx.Client) -> None:
     assert response.headers["content-type"].startswith("text/csv")
     assert response.text.splitlines()[0] == "label"
     assert_error(client.get("/sparql", params={"query": LABELS_OF_W3, "format": "yaml"}), 400, "yaml")
+
+
+@pytest.mark.parametrize(("query", "fmt", "message"), [
+    (LABELS_OF_W3, "ttl", "format=ttl is for CONSTRUCT and DESCRIBE; a SELECT query takes json, xml, csv or tsv."),
+    ("ASK { ?s ?p ?o }", "nt", "format=nt is for CONSTRUCT and DESCRIBE; an ASK query takes json, xml, csv or tsv."),
+    (f"CONSTRUCT WHERE {{ <{W3}> ?p ?o }}", "csv", "format=csv is for SELECT and ASK; a CONSTRUCT query takes ttl, "),
+    (f"DESCRIBE <{W3}>", "tsv", "format=tsv is for SELECT and ASK; a DESCRIBE query takes ttl, "),
+])
+def test_a_format_of_the_other_query_form_is_400(client: httpx.Client, query: str, fmt: str, message: str) -> None:
+    for headers in ({}, {"Accept": "*/*"}):  # no Accept was sent, or any: the format is at fault, not the Accept
+        error = assert_error(client.get("/sparql", params={"query": query, "format": fmt}, headers=headers), 400, message)
+        assert "Accept" not in error
+    assert client.get("/sparql", params={"query": query, "format": "json"}).status_code == 200  # json fits both
 
 
 def test_an_unsupported_accept_is_406(client: httpx.Client) -> None:
@@ -489,16 +502,51 @@ def test_named_query_formats_by_accept(client: httpx.Client) -> None:
     assert_error(client.get("/queries/cities", headers={"Accept": "text/turtle"}), 406)
 
 
-def test_named_query_parameter_errors_are_the_clis(client: httpx.Client, built: tuple[Project, BuildResult]) -> None:
+def test_named_query_value_errors_are_the_clis(client: httpx.Client, built: tuple[Project, BuildResult]) -> None:
     project, _ = built
-    cases = [({"city": "Mashhad"}, ["-p", "city=Mashhad"]), ({"factor": "W3", "town": "x"}, ["-p", "factor=W3", "-p", "town=x"]),
-             ({"factor": "W3", "city": "Mashad"}, ["-p", "factor=W3", "-p", "city=Mashad"]), ({"factor": "Z"}, ["-p", "factor=Z"])]
+    cases = [({"factor": "W3", "town": "x"}, ["-p", "factor=W3", "-p", "town=x"]),
+             ({"factor": "W3", "city": "Mashad"}, ["-p", "factor=W3", "-p", "city=Mashad"]), ({"factor": "Z"}, ["-p", "factor=Z"]),
+             ({"factor": "SO1"}, ["-p", "factor=SO1"])]
     for params, args in cases:
         result = CliRunner().invoke(cli, ["--dist", str(project.dist), "query", "strategies-for-factor", *args])
         assert result.exit_code == 2
         message = result.stderr.strip().removeprefix("Error: ")
         assert assert_error(client.get("/queries/strategies-for-factor", params=params), 400) == message
-    assert_error(client.get("/queries/strategy-for-factor"), 404, "Did you mean 'strategies-for-factor'?")
+
+
+def test_named_query_usage_errors_say_how_to_ask_over_http(client: httpx.Client) -> None:
+    missing = assert_error(client.get("/queries/strategies-for-factor", params={"city": "Mashhad"}), 400,
+                           "Query 'strategies-for-factor' needs ?factor=VALUE: The factor's code")
+    assert "--param" not in missing
+    unknown = assert_error(client.get("/queries/nope"), 404, "Unknown query 'nope'.", "See GET /queries.")
+    assert "citykg query" not in unknown
+    assert_error(client.get("/queries/strategy-for-factor"), 404, "Did you mean 'strategies-for-factor'?",
+                 "See GET /queries.")
+
+
+def test_named_queries_take_a_city_in_any_language_and_check_kinds(client: httpx.Client) -> None:
+    def rows(name: str, **params: str) -> list[list[str]]:
+        response = client.get(f"/queries/{name}", params={**params, "format": "csv"})
+        assert response.status_code == 200, response.text
+        return list(csv.reader(io.StringIO(response.text)))[1:]
+
+    mashhad = rows("tows-matrix", city="Mashhad")
+    assert len(mashhad) == 12 and rows("tows-matrix", city="مشهد") == mashhad
+    assert rows("themes-by-consensus", city="تبریز") == rows("themes-by-consensus", city="tabriz") != []
+    assert rows("factor-coverage", city="Mashhad", kind="Weakness") == rows("factor-coverage", kind="weakness", city="Q121157")
+    assert_error(client.get("/queries/factor-coverage", params={"kind": "foo"}), 400, "kind='foo' is not a kind",
+                 "strength, weakness, opportunity or threat")
+    assert_error(client.get("/queries/factors-for-strategy", params={"strategy": "W3"}), 400,
+                 "W3 is a factor, not a strategy: see strategies-for-factor.")
+
+
+def test_a_huge_value_is_cut_short_in_the_error(client: httpx.Client) -> None:
+    huge = "A" * 60_000  # httpx sends up to 64 KiB of query string
+    for name, params in [("tows-matrix", {"city": huge}), ("tows-matrix", {huge: "x"}),
+                         ("factor-coverage", {"kind": huge}), ("strategies-for-factor", {"factor": huge})]:
+        response = client.get(f"/queries/{name}", params=params)
+        error = assert_error(response, 400, "A" * 79 + "…")
+        assert len(response.content) < 1000, error
 
 
 # ----------------------------------------------------------------- linked data
@@ -535,6 +583,14 @@ def test_entity_pages_are_data_for_programs(client: httpx.Client, accept: str, f
     assert expected and expected <= triples
     as_param = client.get("/id/study/mashhad-oic/strategy/WO1", params={"format": "ttl"})
     assert as_param.headers["content-type"].startswith("text/turtle")
+
+
+def test_a_study_page_is_titled_with_the_study_title(client: httpx.Client) -> None:
+    page = client.get("/id/study/mashhad-oic", headers={"Accept": "text/html"})
+    title = "City diplomacy of Mashhad with the cities of the Islamic countries"
+    assert page.status_code == 200 and f"<title>{title}" in page.text and f'<h1 dir="auto">{title}' in page.text
+    factor = client.get("/id/study/mashhad-oic/factor/W3", headers={"Accept": "text/html"})
+    assert f">{title}" in factor.text  # and so is every link to it
 
 
 def test_ontology_and_graph_pages(client: httpx.Client) -> None:
@@ -599,3 +655,43 @@ def test_serve_builds_first_then_follows_new_builds(tmp_path: Path) -> None:
     finally:
         running.stop()
     assert running.process.returncode == 0
+
+
+def test_a_broken_query_file_is_a_clear_error_until_it_is_fixed(built: tuple[Project, BuildResult], tmp_path: Path) -> None:
+    from conftest import copy_project
+
+    project = copy_project(tmp_path / "project", folders=())
+    running = start_server(built[0].dist, tmp_path / "server", root=project.root)
+    broken, other = project.queries / "cities.rq", project.queries / "studies.rq"
+    text = broken.read_text(encoding="utf-8")
+
+    def until(check: Callable[[httpx.Response], bool], path: str) -> httpx.Response:
+        deadline = time.monotonic() + 10
+        response = http.get(path)
+        while not check(response) and time.monotonic() < deadline:
+            time.sleep(0.1)
+            response = http.get(path)
+        return response
+
+    try:
+        with httpx.Client(base_url=running.url, timeout=30) as http:
+            assert http.get("/queries").status_code == 200
+            broken.write_text(text.replace("#+ columns:", "#+ columns", 1), encoding="utf-8")
+            listed = CliRunner().invoke(cli, ["--project", str(project.root), "query", "--list"])
+            assert listed.exit_code == 2 and f"{broken}:2: malformed header line" in listed.stderr  # file and line
+            cli_message = listed.stderr.strip().removeprefix("Error: ")
+            error = assert_error(until(lambda r: r.status_code != 200, "/queries"), 500, cli_message)
+            assert "Traceback" not in error and "Fix the file" in error
+            assert_error(http.get("/queries/studies"), 500, cli_message)
+            assert http.get("/sparql", params={"query": "ASK { ?s ?p ?o }"}).json()["boolean"] is True
+            # Another file is edited while the first is broken; both changes show once it is fixed.
+            other.write_text(other.read_text(encoding="utf-8").replace("#+ summary: ", "#+ summary: Edited: ", 1),
+                             encoding="utf-8")
+            broken.write_text(text, encoding="utf-8")
+            fixed = until(lambda r: r.status_code == 200, "/queries")
+            assert fixed.status_code == 200, fixed.text
+            assert next(q for q in fixed.json() if q["name"] == "studies")["summary"].startswith("Edited: ")
+            assert http.get("/queries/cities", params={"format": "csv"}).text.startswith("city,")
+    finally:
+        running.stop()
+    assert "Traceback" not in running.stderr.read_text()

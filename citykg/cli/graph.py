@@ -132,7 +132,7 @@ def query(settings: Settings, name: str | None, list_: bool, params: tuple[str, 
           file: Path | None, fmt: str, timeout: float | None) -> None:
     """Answer a named query (or a SPARQL file) from the built graph.
 
-    A city parameter takes the English name in any case or the Wikidata QID.
+    A city parameter takes the city's name in any language and case, or its Wikidata QID.
 
     \b
     Examples:

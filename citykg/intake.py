@@ -34,7 +34,7 @@ import hashlib
 import shutil
 from dataclasses import dataclass
 from enum import Enum
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from pyoxigraph import Quad, RdfFormat, parse
 
@@ -72,7 +72,8 @@ class Received:
     sha256: str
     #: How the input is named in messages: the path or file name it came as.
     label: str
-    #: Files of the input that are not tables and were left out.
+    #: Files of the input that are not read: from a zip, the files that are not ``*.csv``; from
+    #: a folder, the tables named ``*.CSV`` (an extension not in lower case).
     ignored: tuple[str, ...] = ()
     #: The enclosing folders that were unwrapped (``new-2025/``), to name files as received.
     unwrapped: str = ""
@@ -123,14 +124,17 @@ def receive(path: Path, workdir: Path, *, limits: Limits | None = None) -> Recei
     if path.is_symlink() or not path.exists():
         raise InputError(f"{label} does not exist (or is a symbolic link).")
     if path.is_dir():
-        return _tables(_copy_folder(path, workdir, label, limits), label)
+        return _tables(workdir, label, _copy_folder(path, workdir, label, limits))
     if path.suffix.lower() == ".zip":
         unpacked = unpack_zip(path, workdir, name=label, limits=limits)
         return _tables(workdir, label, unpacked.ignored)
+    if path.suffix.lower() == ".csv":
+        raise InputError(f"{label} is a single table; give the folder that holds it "
+                         f"({path.parent.as_posix()}) so that its references to other tables resolve.")
     fmt = rdf_format_of(path.name)
     if fmt is None:
         raise InputError(f"{label}: citykg takes a folder or .zip of CSV tables, or an RDF file "
-                         f"({', '.join(sorted(RDF_SUFFIXES))}); this is neither.")
+                         f"({', '.join(sorted(RDF_SUFFIXES))}); this extension is neither.")
     if path.stat().st_size > MAX_RDF_BYTES:
         raise InputError(_too_big(label, path.stat().st_size))
     return _rdf(path.read_bytes(), fmt, workdir, label)
@@ -221,13 +225,18 @@ def _rdf(data: bytes, fmt: RdfFormat, workdir: Path, label: str) -> Received:
     return Received(InputKind.RDF, workdir, files, checksum(workdir, files), label)
 
 
-def _copy_folder(source: Path, workdir: Path, label: str, limits: Limits) -> Path:
-    """Copy the CSV files of a folder (at most one level deep) into ``workdir``."""
+def _copy_folder(source: Path, workdir: Path, label: str, limits: Limits) -> tuple[str, ...]:
+    """Copy the CSV files of a folder into ``workdir``; return the tables named ``*.CSV``
+    (an extension not in lower case), which are not read."""
     total = 0
     count = 0
-    for path in sorted(source.rglob("*.csv")):
+    misnamed = []
+    for path in sorted(source.rglob("*")):
         rel = path.relative_to(source)
-        if any(part.startswith(".") for part in rel.parts):
+        if any(part.startswith(".") for part in rel.parts) or not path.name.lower().endswith(".csv"):
+            continue
+        if not path.name.endswith(".csv"):
+            misnamed.append(rel.as_posix())
             continue
         if path.is_symlink() or not path.is_file():
             raise InputError(f"{label}/{rel.as_posix()} is a symbolic link or not a regular "
@@ -235,14 +244,18 @@ def _copy_folder(source: Path, workdir: Path, label: str, limits: Limits) -> Pat
         size = path.stat().st_size
         total += size
         count += 1
-        if size > limits.max_file_bytes or total > limits.max_total_bytes or count > limits.max_entries:
+        if size > limits.max_file_bytes:
+            raise InputError(f"{label}/{rel.as_posix()} is {size / 2**20:.1f} MiB; citykg reads tables "
+                             f"up to {limits.max_file_bytes // 2**20} MiB. Split it or check that it "
+                             "is the right file.")
+        if total > limits.max_total_bytes or count > limits.max_entries:
             raise InputError(f"{label} holds more than citykg takes in one submission (at most "
                              f"{limits.max_entries} tables, {limits.max_file_bytes // 2**20} MiB "
                              f"each, {limits.max_total_bytes // 2**20} MiB in all).")
         target = workdir / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, target)
-    return workdir
+    return tuple(misnamed)
 
 
 def _tables(root: Path, label: str, ignored: tuple[str, ...] = ()) -> Received:
@@ -260,8 +273,10 @@ def _tables(root: Path, label: str, ignored: tuple[str, ...] = ()) -> Received:
         inner = subs[0]
     files = tuple(sorted(p.relative_to(inner).as_posix() for p in inner.rglob("*.csv")))
     if not files:
+        upper = [f for f in ignored if f.lower().endswith(".csv")]
+        hint = f" Rename {upper[0]} to {PurePosixPath(upper[0]).name.lower()}." if upper else ""
         raise InputError(f"{label} holds no CSV tables (*.csv). A submission is a folder or zip "
-                         "of tables named as in data/ (see `citykg template`), or an RDF file.")
+                         f"of tables named as in data/ (see `citykg template`), or an RDF file.{hint}")
     deep = [f for f in files if f.count("/") > 1]
     top = [f for f in files if "/" not in f]
     if deep:

@@ -30,7 +30,7 @@ __all__ = ["TABLES", "Column", "Kind", "Table", "kind_of_code"]
 class Kind(Enum):
     """How a cell is read and what RDF term it becomes."""
 
-    KEY = "key"  # an identifier used in IRIs: letters, digits, '.', '_' and '-'
+    KEY = "key"  # an identifier used in IRIs: Latin letters, digits 0-9, '.', '_' and '-'
     TEXT = "text"  # a plain string
     FA = "fa"  # Persian text (a literal tagged @fa)
     EN = "en"  # English text (a literal tagged @en)
@@ -349,7 +349,7 @@ TABLES: dict[str, Table] = {t.name: t for t in _TABLE_LIST}
 
 
 _KIND_DOCS = {
-    Kind.KEY: "key (letters, digits, `.` `_` `-`)",
+    Kind.KEY: "key (Latin letters A–Z, digits 0–9, `.` `_` `-`)",
     Kind.TEXT: "text",
     Kind.FA: "Persian text",
     Kind.EN: "English text",

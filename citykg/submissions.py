@@ -28,6 +28,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from enum import Enum
@@ -43,11 +45,15 @@ from citykg.rdfmap import Mapped, to_quads
 from citykg.report import Finding, Report, Severity
 from citykg.tables import Source, TableSet, read_tables
 
-__all__ = ["METADATA", "Event", "InContext", "Status", "Submission", "find_submission", "load_submissions",
-           "read_in_context", "submissions_dir", "submissions_table", "write_metadata"]
+__all__ = ["METADATA", "MIN_PREFIX", "Event", "InContext", "Status", "Submission", "find_submission",
+           "load_submissions", "read_in_context", "submissions_dir", "submissions_table", "write_metadata"]
 
 #: The file that describes a submission, beside its input.
 METADATA = "submission.json"
+#: The fewest leading digits of an id that name a submission.
+MIN_PREFIX = 4
+_ID = re.compile(r"[0-9a-f]{16}")
+_NOTED: set[Path] = set()  # stray folders already noted on stderr
 _CHECK = "citykg:submission"
 _RESERVED = (iris.BASE + "graph/", iris.BASE + "id/source/", iris.CKG)
 
@@ -141,29 +147,52 @@ def submissions_dir(project: Project) -> Path:
 def load_submissions(project: Project, *, status: Status | None = None) -> list[Submission]:
     """The project's submissions (of one status, if given), oldest first.
 
-    Folders whose names start with ``.`` (merges in progress) are not submissions.
+    Folders whose names start with ``.`` are merges in progress. Other folders not named by a
+    submission id (16 hexadecimal digits) are ignored, with a note on stderr once per process.
+
+    :raises InputError: if a ``submission.json`` cannot be read, or is in a folder not named by
+        a submission id (a renamed submission: rename it back).
     """
     folder = submissions_dir(project)
     if not folder.is_dir():
         return []
     found = [Submission.from_folder(p) for p in sorted(folder.iterdir())
-             if p.is_dir() and not p.name.startswith(".")]
+             if p.is_dir() and not p.name.startswith(".") and (_ID.fullmatch(p.name) or _stray(p))]
     return sorted((s for s in found if status is None or s.status is status),
                   key=lambda s: (s.when, s.id))
 
 
+def _stray(path: Path) -> bool:
+    """Refuse a renamed submission's folder; note any other stray folder once (False: ignore it)."""
+    shown = f"submissions/{path.name}"
+    if (path / METADATA).exists():
+        raise InputError(f"{shown} holds a {METADATA} but its name is not a submission id (16 "
+                         f"hexadecimal digits). Rename it back to the id its {METADATA} records, "
+                         "or move it out of submissions/.")
+    if path.resolve() not in _NOTED:
+        _NOTED.add(path.resolve())
+        print(f"citykg: ignoring {shown}: not a submission (its name is not a submission id). "
+              "Move it out of submissions/ to silence this note.", file=sys.stderr)
+    return False
+
+
 def find_submission(project: Project, ident: str) -> Submission:
-    """The submission with this id, or the one whose id starts with it (at least 4 digits).
+    """The submission with this id, or the one whose id starts with it (at least
+    :data:`MIN_PREFIX` digits); upper case is read as lower case.
 
     :raises SubmissionError: if none or several match.
     """
     every = load_submissions(project)
-    matches = [s for s in every if s.id == ident] or \
-              [s for s in every if len(ident) >= 4 and s.id.startswith(ident)]
+    wanted = ident.strip().lower()
+    matches = [s for s in every if s.id == wanted] or \
+              [s for s in every if len(wanted) >= MIN_PREFIX and s.id.startswith(wanted)]
     if len(matches) == 1:
         return matches[0]
     if matches:
         raise SubmissionError(f"{ident!r} matches {len(matches)} submissions; give more of the id.")
+    if len(wanted) < MIN_PREFIX:
+        raise SubmissionError(f"No submission {ident!r}: give at least {MIN_PREFIX} digits of the "
+                              "id (or all 16). See `citykg submissions list`.")
     raise SubmissionError(f"No submission {ident!r} in {submissions_dir(project)}. "
                           "See `citykg submissions list`.")
 

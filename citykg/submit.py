@@ -5,7 +5,7 @@
 1. copies it into a private folder and computes its id (the checksum of the input); the same
    input twice is one submission: the second time answers with the existing id and writes
    nothing;
-2. validates it in context (:func:`citykg.validate.validate`); a rejected submission writes
+2. validates it in context (:func:`citykg.validate.check_received`); a rejected submission writes
    nothing at all;
 3. under the dist lock (:mod:`citykg.lock`): stages it in ``submissions/.incoming-<id>-<pid>/``,
    builds a new store that includes it (a new build folder, validated as a whole), notes the
@@ -58,7 +58,7 @@ from citykg.submissions import (
     submissions_dir,
     write_metadata,
 )
-from citykg.validate import validate
+from citykg.validate import check_received
 
 __all__ = ["Outcome", "SubmitResult", "WithdrawResult", "list_submissions", "submit",
            "submit_bytes", "validate_input", "withdraw"]
@@ -265,16 +265,36 @@ def _known(project: Project, sid: str) -> Submission | None:
 
 def _validate(received: Received, project: Project, engine: Engine) -> Report:
     """Validate the received files in context; name files as the input names them."""
-    target = received.root if received.kind is InputKind.TABLES else received.root / received.files[0]
-    report = validate(target, project=project, engine=engine)
-    ignored = [Finding(Severity.WARNING, "This file is not a CSV table; citykg left it out.",
-                       file=f"{received.label}/{name}", shape="citykg:submission")
-               for name in received.ignored]
+    try:
+        report = check_received(received, project=project, engine=engine)
+    except InputError as exc:  # name the input's file, not citykg's private copy of it
+        if received.kind is InputKind.RDF:
+            private, public = (received.root / received.files[0]).as_posix(), received.label
+        else:
+            private, public = _private(received), received.shown("")
+        raise InputError(str(exc).replace(private, public)) from exc
+    ignored = [_left_out(f"{received.label}/{name}") for name in received.ignored]
     return Report.of([_rename(f, received) for f in report.findings] + ignored)
 
 
+def _private(received: Received) -> str:
+    return received.root.as_posix() + "/"
+
+
+def _left_out(shown: str) -> Finding:
+    """The finding about a file of the input that is not read: a warning, or a violation for a
+    table whose extension is not lower-case ``.csv`` (its rows would be lost)."""
+    name = shown.rsplit("/", 1)[-1]
+    if name.lower().endswith(".csv"):
+        return Finding(Severity.VIOLATION, f"{name} is not read: citykg reads tables named in "
+                       f"lower case with the extension .csv. Rename it to {name.lower()}.",
+                       file=shown, shape="citykg:submission")
+    return Finding(Severity.WARNING, "This file is not a CSV table; citykg left it out.",
+                   file=shown, shape="citykg:submission")
+
+
 def _rename(finding: Finding, received: Received) -> Finding:
-    root = received.root.as_posix() + "/"
+    root = _private(received)
     if finding.file and finding.file.startswith(root):
         return replace(finding, file=received.shown(finding.file[len(root):]))
     return finding

@@ -141,6 +141,11 @@ def _read_folder(folder: Path, root: Path | None) -> tuple[Source, list[Finding]
     files: list[DataFile] = []
     rows: list[Row] = []
     findings: list[Finding] = []
+    for path in sorted(p for p in folder.glob("*.[cC][sS][vV]")
+                       if not p.name.endswith(".csv") and not p.name.startswith(".")):
+        findings.append(Finding(Severity.VIOLATION, f"{path.name} is not read: citykg reads tables "
+                                f"named in lower case with the extension .csv. Rename it to "
+                                f"{path.name.lower()}.", file=_display(path, root), shape=_CHECK))
     for path in sorted(folder.glob("*.csv")):
         display = _display(path, root)
         table = TABLES.get(path.stem)
@@ -277,7 +282,8 @@ def _check_row(row: Row) -> list[Finding]:
             what = "is empty" if not value else f"{value!r} is not a valid key"
             findings.append(Finding(
                 Severity.VIOLATION,
-                f"Key column {column.name!r} {what}: use letters, digits, '.', '_' and '-'.",
+                f"Key column {column.name!r} {what}: use Latin letters A–Z, digits 0–9, '.', '_' "
+                "and '-' (starting with a letter or digit).",
                 file=display, row=row.line, column=column.name, value=value or None,
                 shape=_CHECK + "/key"))
         elif column.kind is Kind.ENUM and value and value not in column.choices:

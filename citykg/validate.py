@@ -4,9 +4,9 @@ The input is checked in the context of the current graph: the project's data, it
 submissions (:mod:`citykg.submissions`) and the RDF of ``graphs/``. A new study's tables may
 refer to the reference tables (cities, dimensions, organisations) and an RDF file may refer to
 records of the studies; a record the context already defines is reported as a duplicate. Only
-the findings about the input are reported. A folder of the project (``data/mashhad-oic``) is
-checked in place of itself; any other input is checked as an addition, as ``citykg submit``
-would merge it.
+the findings about the input are reported. A folder of the project's ``data/``
+(``data/mashhad-oic``) is checked in place of itself; any other input is taken in as ``citykg
+submit`` takes it (:mod:`citykg.intake`) and checked as an addition, as it would be merged.
 
 Example::
 
@@ -23,15 +23,14 @@ from pathlib import Path
 from pyoxigraph import NamedNode, Quad
 
 from citykg.build import data_folders, load_graphs, load_ontology, with_superclasses
-from citykg.errors import InputError
-from citykg.intake import RDF_SUFFIXES, read_rdf
+from citykg.intake import RDF_SUFFIXES, InputKind, Received, read_rdf, table_folders
 from citykg.iris import graph
 from citykg.project import Project
 from citykg.report import Finding, Report, Severity
 from citykg.shacl import Engine, check, load_shapes
 from citykg.submissions import read_in_context
 
-__all__ = ["RDF_FORMATS", "validate"]
+__all__ = ["RDF_FORMATS", "check_received", "validate"]
 
 #: The RDF files ``validate`` reads, by extension.
 RDF_FORMATS = RDF_SUFFIXES
@@ -39,6 +38,10 @@ RDF_FORMATS = RDF_SUFFIXES
 
 def validate(path: Path | None = None, *, project: Project, engine: Engine = Engine.TURBO) -> Report:
     """Validate ``path`` (or the project's whole ``data/`` when ``path`` is None).
+
+    A folder of the project's ``data/`` is checked in place of itself. Any other input goes
+    through the intake of ``citykg submit`` (:func:`citykg.submit.validate_input`), so that a
+    folder, a zip of it and a submission of either give the same findings.
 
     :param path: a folder of tables, a folder of such folders, a ``.zip`` of either, or an RDF
         file (Turtle, TriG, N-Triples, N-Quads, JSON-LD, RDF/XML).
@@ -48,23 +51,27 @@ def validate(path: Path | None = None, *, project: Project, engine: Engine = Eng
     """
     if path is None:
         return _validate_tables(data_folders(project), project, engine, context=None)
-    if not path.exists():
-        raise InputError(f"{path} does not exist.")
-    if path.is_dir():
+    if path.is_dir() and not path.is_symlink() and path.resolve().is_relative_to(project.data.resolve()):
         folders = sorted(p for p in path.iterdir() if p.is_dir() and any(p.glob("*.csv")))
         if any(path.glob("*.csv")) or not folders:
             folders = [path]
         own = {x.resolve() for x in folders}
         context = [f for f in data_folders(project) if f.resolve() not in own]
         return _validate_tables(folders, project, engine, context=context)
-    if path.suffix.lower() == ".zip":
-        from citykg.submit import validate_input
+    from citykg.submit import validate_input
 
-        return validate_input(path, project=project, engine=engine)
-    if path.suffix.lower() == ".csv":
-        raise InputError(f"{path} is a single table; validate the folder that holds it "
-                         f"({path.parent}) so that its references to other tables resolve.")
-    return _validate_rdf(path, project, engine)
+    return validate_input(path, project=project, engine=engine)
+
+
+def check_received(received: Received, *, project: Project, engine: Engine = Engine.TURBO) -> Report:
+    """Check an input taken in by :mod:`citykg.intake` in context, as an addition to the graph.
+
+    Findings name the files of the private copy (``received.root``); the caller renames them.
+    """
+    if received.kind is InputKind.RDF:
+        return _validate_rdf(received.root / received.files[0], project, engine)
+    return _validate_tables(table_folders(received.root), project, engine,
+                            context=data_folders(project))
 
 
 def _validate_tables(folders: list[Path], project: Project, engine: Engine,
@@ -100,10 +107,7 @@ def _empty(file: str | None, why: str, fix: str) -> Finding:
 
 
 def _validate_rdf(path: Path, project: Project, engine: Engine) -> Report:
-    fmt = RDF_FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        raise InputError(f"{path}: citykg reads tables (a folder of .csv) or RDF files "
-                         f"({', '.join(sorted(RDF_FORMATS))}); this extension is neither.")
+    fmt = RDF_FORMATS[path.suffix.lower()]  # intake names the file input.<ext> of its format
     name = NamedNode(graph("input"))
     quads = [Quad(q.subject, q.predicate, q.object, name) for q in read_rdf(path, fmt)]
     ontology = load_ontology(project)

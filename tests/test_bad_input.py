@@ -124,9 +124,16 @@ CASES: list[tuple[str, dict[str, str | bytes], str]] = [
     ("unknown-table", {"factor.csv": FACTORS_HEAD},
      "factor.csv: violation: Unknown table factor.csv: citykg does not read it. Did you mean factors.csv?"),
     ("empty-key", study(**{"factors.csv": FACTORS_HEAD + "new-2025,,strength,قوت,A,Table 1,1\n"}),
-     "factors.csv:2: code: violation: Key column 'code' is empty: use letters, digits, '.', '_' and '-'."),
+     "factors.csv:2: code: violation: Key column 'code' is empty: use Latin letters A–Z, digits 0–9, "
+     "'.', '_' and '-' (starting with a letter or digit)."),
     ("bad-key", study(**{"factors.csv": FACTORS_HEAD + "new-2025,W 3,weakness,ضعف,A,Table 1,1\n"}),
      "violation: Key column 'code' 'W 3' is not a valid key"),
+    ("persian-digit-in-key", study(**{"factors.csv": FACTORS_HEAD + "new-2025,S۱,strength,قوت,A,Table 1,1\n"}),
+     "code: violation: Key column 'code' 'S۱' is not a valid key: use Latin letters A–Z, digits 0–9, '.'"),
+    ("persian-study-id", {"studies.csv": STUDY.replace("new-2025", "یزد-2025")},
+     "id: violation: Key column 'id' 'یزد-2025' is not a valid key: use Latin letters A–Z"),
+    ("upper-case-extension", {"studies.csv": STUDY, "Factors.CSV": FACTORS_HEAD + GOOD_FACTOR},
+     "in/Factors.CSV: violation: Factors.CSV is not read: citykg reads tables named in lower case"),
     ("duplicate-row", study(**{"factors.csv": FACTORS_HEAD + GOOD_FACTOR + GOOD_FACTOR}),
      "factors.csv:3: code: violation: Duplicate factor 'S1': it is already defined on line 2."),
     ("duplicate-of-the-graph", {"studies.csv": "id,title_en,city,method_en,source_table,source_row\n"
@@ -222,6 +229,11 @@ CASES: list[tuple[str, dict[str, str | bytes], str]] = [
      "! up.zip: the entry 'more.zip' is itself an archive; citykg refuses nested archives."),
     ("zip-not-a-zip", {"up.zip": b"PK\x03\x04garbage"}, "! up.zip is not a readable zip archive"),
     ("zip-without-tables", {"up.zip": zip_bytes({"README.md": "hello"})}, "! up.zip holds no CSV tables (*.csv)."),
+    ("zip-upper-case-extension", {"up.zip": zip_bytes({"new/Factors.CSV": FACTORS_HEAD, "new/studies.csv": STUDY})},
+     "up.zip/new/Factors.CSV: violation: Factors.CSV is not read: citykg reads tables named in lower "
+     "case with the extension .csv. Rename it to factors.csv."),
+    ("zip-only-upper-case-extension", {"up.zip": zip_bytes({"FACTORS.CSV": FACTORS_HEAD})},
+     "! or an RDF file. Rename FACTORS.CSV to factors.csv."),
     ("zip-mixed-layout", {"up.zip": zip_bytes({"factors.csv": FACTORS_HEAD, "s/studies.csv": STUDY})},
      "! up.zip has tables both at its top (factors.csv) and in folders (s/studies.csv)"),
     ("zip-too-deep", {"up.zip": zip_bytes({"a/b/c/factors.csv": FACTORS_HEAD, "a/x/studies.csv": STUDY})},
@@ -251,6 +263,8 @@ def test_bad_input(context: Project, tmp_path: Path, files: dict[str, str | byte
         with pytest.raises(InputError) as caught:
             validate(target, project=context)
         assert expected[2:] in str(caught.value)
+        # It names the user's own file or folder, never citykg's private copy of it.
+        assert str(caught.value).startswith(str(folder)) and "citykg-input-" not in str(caught.value)
         return
     report = validate(target, project=context)
     texts = [f.to_text() for f in report.findings]

@@ -1,14 +1,21 @@
-"""Taking in a submission: canonical files, one checksum for the same input in any wrapping."""
+"""Taking in a submission: canonical files, one checksum for the same input in any wrapping, and
+messages that name the files as the user has them."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from submitting import NEW_STUDY, write, zip_bytes
 
+from citykg.cli import cli
 from citykg.errors import InputError
 from citykg.intake import InputKind, receive, receive_bytes, table_folders
+from citykg.project import Project
+from citykg.submit import submit_bytes
+
+FACTORS = b"study,code,kind,label_fa,label_en,source_table,source_row\n"
 
 
 def test_a_folder_and_a_zip_of_it_are_the_same_input(tmp_path: Path) -> None:
@@ -53,3 +60,43 @@ def test_unknown_media_types_and_empty_folders(tmp_path: Path) -> None:
         receive_bytes(b"a,b", tmp_path, content_type="text/csv")
     with pytest.raises(InputError, match=r"holds no CSV tables \(\*\.csv\)"):
         receive(write(tmp_path / "empty", {"README.md": "hi"}), tmp_path / "work")
+
+
+# ------------------------------------------------------------------ messages name the user's files
+
+
+def test_unreadable_tables_are_named_as_the_user_has_them(project_copy: Project, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    runner = CliRunner()
+    base = ["--project", str(project_copy.root), "-q"]
+    write(tmp_path / "enc-latin1", {"factors.csv": FACTORS + "x,S1,strength,x,Café,T,1\n".encode("latin-1")})
+    monkeypatch.chdir(tmp_path)  # the folder is given as the user types it: relative
+    for command in (["submit", "enc-latin1", "--who", "Ana"], ["validate", "enc-latin1"]):
+        result = runner.invoke(cli, [*base, *command])
+        assert result.exit_code == 2 and result.stdout == ""
+        assert result.stderr.startswith("Error: enc-latin1/factors.csv is not UTF-8: byte 0xe9 on line 2"), \
+            result.stderr
+    (tmp_path / "new-study.zip").write_bytes(zip_bytes({"new-study/factors.csv": FACTORS + b'x,"S1,strength\n'}))
+    result = runner.invoke(cli, [*base, "validate", "new-study.zip"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: new-study.zip/new-study/factors.csv, line 2: the CSV cannot be "
+                                    "parsed"), result.stderr
+    assert not (project_copy.root / "submissions").exists()
+
+
+def test_an_http_body_is_named_upload(project_copy: Project) -> None:
+    body = zip_bytes({"export/factors.csv": FACTORS + b"x,S1," + b"y" * 200_000 + b",a,b,T,1\n"})
+    with pytest.raises(InputError) as caught:
+        submit_bytes(body, content_type="application/zip", project=project_copy, who="Ana")
+    assert str(caught.value).startswith("upload/export/factors.csv, line 2: the CSV cannot be parsed "
+                                        "(field larger than field limit"), str(caught.value)
+    assert "citykg-input-" not in str(caught.value)
+
+
+def test_an_upper_case_extension_in_a_folder_is_named_with_the_fix(tmp_path: Path) -> None:
+    src = write(tmp_path / "in", {"Factors.CSV": "x\n", "studies.csv": "y\n", "notes.txt": "z"})
+    received = receive(src, tmp_path / "work")
+    assert received.files == ("studies.csv",) and received.ignored == ("Factors.CSV",)
+    only = write(tmp_path / "only", {"sub/Factors.CSV": "x\n"})
+    with pytest.raises(InputError, match=r"holds no CSV tables .* Rename sub/Factors\.CSV to factors\.csv\.$"):
+        receive(only, tmp_path / "work2")

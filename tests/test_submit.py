@@ -295,6 +295,49 @@ def test_cli_exit_codes(built: Project, tmp_path: Path) -> None:
     assert result.exit_code == 2 and "is not a readable zip archive" in result.output
 
 
+def test_validate_and_submit_take_a_folder_alike(built: Project, tmp_path: Path) -> None:
+    runner = CliRunner()
+    base = ["--project", str(built.root), "-q"]
+    folder = new_study(tmp_path)
+    sid = submit(folder, project=built, who="Ana").id
+    checked = runner.invoke(cli, [*base, "validate", str(folder)])  # no duplicates of itself
+    assert checked.exit_code == 0, checked.output
+    assert f"already accepted as submission {sid}" in checked.stdout
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "link").symlink_to(folder)
+    for path in (tmp_path / "empty", tmp_path / "link"):
+        answers = [runner.invoke(cli, [*base, *command, str(path), *who])
+                   for command, who in ((["validate"], []), (["submit"], ["--who", "Bo"]))]
+        assert [(a.exit_code, a.stderr) for a in answers] == [(2, answers[0].stderr)] * 2
+        assert str(path) in answers[0].stderr
+
+
+def test_a_stray_folder_in_submissions_is_ignored_with_a_note(built: Project, tmp_path: Path) -> None:
+    sid = submit(new_study(tmp_path), project=built, who="Ana").id
+    (built.root / "submissions" / "junk").mkdir()
+    runner = CliRunner()
+    listed = runner.invoke(cli, ["--project", str(built.root), "-q", "submissions", "list"])
+    assert listed.exit_code == 0 and sid in listed.stdout and "(1 submission)" in listed.stdout
+    assert listed.stderr.count("ignoring submissions/junk: not a submission") == 1
+    assert build(built).unchanged and (built.root / "submissions" / "junk").is_dir()
+    # A renamed submission is not ignored (its graph would vanish): the message says how to fix it.
+    (built.root / "submissions" / sid).rename(built.root / "submissions" / "study")
+    with pytest.raises(InputError, match=r"submissions/study holds a submission\.json but its name is "
+                                         r"not a submission id .* Rename it back"):
+        list_submissions(built)
+
+
+def test_ids_in_upper_case_and_too_short_prefixes(built: Project, tmp_path: Path) -> None:
+    sid = submit(new_study(tmp_path), project=built, who="Ana").id
+    runner = CliRunner()
+    base = ["--project", str(built.root), "-q", "submissions", "show"]
+    shown = runner.invoke(cli, [*base, sid[:4].upper()])
+    assert shown.exit_code == 0 and f"submission  {sid}" in shown.stdout
+    short = runner.invoke(cli, [*base, sid[:1]])
+    assert short.exit_code == 2
+    assert f"No submission '{sid[:1]}': give at least 4 digits of the id (or all 16)." in short.stderr
+
+
 # ------------------------------------------------------------------ crashes mid-merge
 
 STEPS = ["staged", "built", "journaled", "renamed", "switched"]

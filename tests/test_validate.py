@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import shutil
+import zipfile
 from pathlib import Path
 
 import pytest
 
 from citykg.errors import InputError
 from citykg.project import Project
+from citykg.tables import read_tables
 from citykg.validate import validate
 
 NEW_STUDY = {
@@ -107,3 +109,60 @@ def test_unreadable_inputs(project: Project, tmp_path: Path, name: str, text: st
 def test_missing_path(project: Project, tmp_path: Path) -> None:
     with pytest.raises(InputError, match="does not exist"):
         validate(tmp_path / "nope", project=project)
+
+
+def _outcome(path: Path, project: Project) -> str | list[str]:
+    """The error, or the findings, of validating ``path``, with the path itself shown as IN."""
+    try:
+        report = validate(path, project=project)
+    except InputError as exc:
+        return "error: " + str(exc).replace(str(path), "IN")
+    return [f.to_text().replace(str(path), "IN") for f in report.findings]
+
+
+@pytest.mark.parametrize(("layout", "expected"), [
+    ({f"a/b/{name}": text for name, text in NEW_STUDY.items()}, "[ckgsh:SOStrategyShape]"),
+    ({"factors.csv": NEW_STUDY["factors.csv"], "more/studies.csv": NEW_STUDY["studies.csv"]},
+     "error: IN has tables both at its top (factors.csv) and in folders (more/studies.csv)"),
+    ({"README.md": "notes"}, "error: IN holds no CSV tables (*.csv)."),
+    ({**NEW_STUDY, "._factors.csv": "\x00\x05\x16\x07 macOS"}, "[ckgsh:SOStrategyShape]"),
+], ids=["two-folders-deep", "top-and-folder", "no-tables", "macos-resource-fork"])
+def test_a_folder_is_taken_in_as_submit_takes_it_and_as_its_zip(
+        project: Project, tmp_path: Path, layout: dict[str, str], expected: str) -> None:
+    folder = tmp_path / "in"
+    for name, text in layout.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text, encoding="utf-8")
+    archive = tmp_path / "in.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for name, text in layout.items():
+            z.writestr(name, text)
+    by_folder, by_zip = _outcome(folder, project), _outcome(archive, project)
+    assert by_folder == by_zip
+    assert expected in (by_folder if isinstance(by_folder, str) else " ".join(by_folder))
+    assert "Unknown table" not in str(by_folder) and "no records" not in str(by_folder)
+
+
+def test_a_linked_folder_is_refused_as_submit_refuses_it(project: Project, tmp_path: Path) -> None:
+    folder = write(tmp_path / "new-2025", NEW_STUDY)
+    (tmp_path / "link").symlink_to(folder)
+    with pytest.raises(InputError, match=r"link does not exist \(or is a symbolic link\)"):
+        validate(tmp_path / "link", project=project)
+
+
+def test_the_whole_data_folder_is_checked_in_place(project: Project) -> None:
+    assert validate(project.data, project=project) == validate(project=project)
+
+
+def test_an_upper_case_extension_is_a_violation_that_says_how_to_rename(project: Project, tmp_path: Path) -> None:
+    files = {("strategies.CSV" if name == "strategies.csv" else name): text for name, text in NEW_STUDY.items()}
+    folder = write(tmp_path / "new-2025", files)
+    report = validate(folder, project=project)
+    assert [f.to_text() for f in report.findings if f.shape == "citykg:submission"] == [
+        f"{folder}/strategies.CSV: violation: strategies.CSV is not read: citykg reads tables named in lower "
+        "case with the extension .csv. Rename it to strategies.csv. [citykg:submission]"]
+    assert not report.conforms
+    # In a folder of data/ (read in place, as by `citykg build`), the same.
+    assert [f.message for f in read_tables([folder]).report.findings if "Rename" in f.message] == [
+        "strategies.CSV is not read: citykg reads tables named in lower case with the extension .csv. "
+        "Rename it to strategies.csv."]

@@ -96,8 +96,10 @@ def subject_of(row: Row) -> str:
     key = [v for v in row.key() if v]
     if table.name == "studies":
         return iris.study(row.get("id"))
-    if table.name == "partnerships":
+    if table.name == "partnerships":  # one record per source, pair of cities (in either order) and type
         a, b = sorted((row.get("city_a"), row.get("city_b")))
+        if row.get("study"):
+            return iris.study_entity(row.get("study"), "partnership", a, b, row.get("type"))
         return iris.entity("partnership", a, b, row.get("type"))
     if table.in_study:
         return iris.study_entity(row.get("study"), table.record, *key)

@@ -299,7 +299,10 @@ def _check_row(row: Row) -> list[Finding]:
 
 def _record_id(row: Row) -> tuple[str, str | None, str]:
     scope = row.study if row.table.in_study else None
-    return row.table.record, scope, "/".join(row.key())
+    key = row.key()
+    if row.table.name == "partnerships":  # the two cities, in either order, make one partnership
+        key = (*sorted(key[:2]), *key[2:])
+    return row.table.record, scope, "/".join(key)
 
 
 def _duplicates(rows: Iterable[Row]) -> list[Finding]:

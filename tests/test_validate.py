@@ -166,3 +166,24 @@ def test_an_upper_case_extension_is_a_violation_that_says_how_to_rename(project:
     assert [f.message for f in read_tables([folder]).report.findings if "Rename" in f.message] == [
         "strategies.CSV is not read: citykg reads tables named in lower case with the extension .csv. "
         "Rename it to strategies.csv."]
+
+
+PARTNERSHIPS = "study,city_a,city_b,type,start,status,source_table,source_row\n"
+
+
+def test_two_studies_may_state_the_same_partnership(project: Project, tmp_path: Path) -> None:
+    folder = write(tmp_path / "both", {"partnerships.csv": PARTNERSHIPS
+                                       + "tabriz-2024,tabriz,mashhad,friendship,2019,active,Text,1\n"
+                                       + "mashhad-oic,mashhad,tabriz,friendship,2015,dormant,Text,2\n"})
+    report = validate(folder, project=project)
+    assert report.findings == () and report.conforms
+
+
+def test_a_partnership_with_its_cities_swapped_is_a_duplicate(project: Project, tmp_path: Path) -> None:
+    folder = write(tmp_path / "swapped", {"partnerships.csv": PARTNERSHIPS
+                                          + "tabriz-2024,tabriz,mashhad,friendship,2019,active,Text,1\n"
+                                          + "tabriz-2024,mashhad,tabriz,friendship,2015,dormant,Text,2\n"})
+    texts = [f.to_text().replace(str(folder), "IN") for f in validate(folder, project=project).findings]
+    assert "IN/partnerships.csv:3: city_a,city_b,type: violation: Duplicate partnership 'mashhad/tabriz/friendship': " \
+           "it is already defined on line 2. [citykg:table-format/duplicate]" in texts
+    assert not any("Dates are" in text or "does not exist" in text for text in texts), texts

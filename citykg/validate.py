@@ -24,7 +24,7 @@ from pyoxigraph import NamedNode, Quad
 
 from citykg.build import data_folders, load_graphs, load_ontology, with_superclasses
 from citykg.intake import RDF_SUFFIXES, InputKind, Received, read_rdf, table_folders
-from citykg.iris import graph
+from citykg.iris import BASE, CKG, graph
 from citykg.project import Project
 from citykg.report import Finding, Report, Severity
 from citykg.shacl import Engine, check, load_shapes
@@ -106,6 +106,26 @@ def _empty(file: str | None, why: str, fix: str) -> Finding:
                    file=file, shape="citykg:input")
 
 
+_SHORTCUT = CKG + "twinnedWith"  # the symmetric shortcut a new partnership adds to its two cities
+_RECORDS, _SOURCES = BASE + "id/", BASE + "id/source/"  # graphs and sources are refused by the intake
+
+
+def _existing_records(quads: list[Quad], context: list[Quad], file: str) -> list[Finding]:
+    """Statements of an RDF input about records the graph already has: refused, once per record.
+
+    An RDF submission adds records, each with its own provenance; it cannot restate or annotate
+    a record of the tables (its facts would carry no source), except for the twinning shortcut
+    that a new partnership adds to its cities.
+    """
+    known = {q.subject for q in context if isinstance(q.subject, NamedNode)
+             and q.subject.value.startswith(_RECORDS) and not q.subject.value.startswith(_SOURCES)}
+    touched = sorted({str(q.subject.value) for q in quads  # type: ignore[union-attr]
+                      if q.subject in known and q.predicate.value != _SHORTCUT})
+    return [Finding(Severity.VIOLATION, "The graph already has this record: an RDF submission adds new "
+                    "records only. Correct an existing record in its table, or give a new one its own IRI.",
+                    file=file, focus=iri, value=iri, shape="citykg:input/existing-record") for iri in touched]
+
+
 def _validate_rdf(path: Path, project: Project, engine: Engine) -> Report:
     fmt = RDF_FORMATS[path.suffix.lower()]  # intake names the file input.<ext> of its format
     name = NamedNode(graph("input"))
@@ -117,6 +137,7 @@ def _validate_rdf(path: Path, project: Project, engine: Engine) -> Report:
                    fallback_file=str(path), engine=engine)
     subjects = {str(q.subject.value) for q in quads}  # type: ignore[union-attr]
     kept = [f for f in report.findings if f.focus in subjects or (f.focus is None and f.file == str(path))]
+    kept += _existing_records(quads, context, str(path))
     if not quads:
         kept.append(_empty(str(path), "the file has no triples", "Add at least one"))
     return Report.of(kept)

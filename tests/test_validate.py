@@ -187,3 +187,17 @@ def test_a_partnership_with_its_cities_swapped_is_a_duplicate(project: Project, 
     assert "IN/partnerships.csv:3: city_a,city_b,type: violation: Duplicate partnership 'mashhad/tabriz/friendship': " \
            "it is already defined on line 2. [citykg:table-format/duplicate]" in texts
     assert not any("Dates are" in text or "does not exist" in text for text in texts), texts
+
+
+def test_an_rdf_file_may_not_restate_or_annotate_records_the_graph_has(project: Project, tmp_path: Path) -> None:
+    path = tmp_path / "annotations.ttl"
+    path.write_text("<https://w3id.org/citykg/id/study/mashhad-oic/factor/S1> "
+                    "<http://www.w3.org/2000/01/rdf-schema#comment> \"This factor is wrong.\" .\n"
+                    "<https://w3id.org/citykg/id/city/tabriz> <https://example.org/anything> \"x\" .\n"
+                    "<https://w3id.org/citykg/id/city/mashhad> <https://w3id.org/citykg/ontology#twinnedWith> "
+                    "<https://w3id.org/citykg/id/city/tabriz> .\n", encoding="utf-8")
+    report = validate(path, project=project)
+    refused = [f.focus for f in report.findings if f.shape == "citykg:input/existing-record"]
+    assert refused == ["https://w3id.org/citykg/id/city/tabriz",
+                       "https://w3id.org/citykg/id/study/mashhad-oic/factor/S1"]  # not Mashhad: only the twinning shortcut
+    assert not report.conforms

@@ -27,6 +27,7 @@ import contextlib
 import json
 import os
 import pickle
+import re
 import select
 import signal
 import sys
@@ -83,6 +84,10 @@ GRAPH_FORMATS: dict[str, tuple[RdfFormat, str]] = {
 # The prefixes a query may use undeclared ("rdfs:label"): passed to pyoxigraph only when one of
 # them occurs, since handing it the mapping costs as much as a small lookup's evaluation.
 _PREFIX_NAMES = tuple(f"{name}:" for name in PREFIXES)
+
+
+# A CSV cell that may start with =, +, -, @, a tab or a CR (a possible spreadsheet formula).
+_FORMULA = re.compile(rb'(?:^|,)"?[=+\-@\t\r]', re.MULTILINE)
 
 
 class SparqlJob(NamedTuple):
@@ -232,7 +237,28 @@ def _solutions(result: QuerySolutions, name: str, max_rows: int) -> Answer:
         tsv = parse_query_results(tsv, format=QueryResultsFormat.TSV).serialize(format=fmt) or b""
     if truncated and name == "json":
         tsv = _mark_json(tsv, max_rows)
+    if name == "csv" and _FORMULA.search(tsv):
+        tsv = _neutralise_csv(tsv)
     return Answer(body=tsv, content_type=content_type, truncated=truncated)
+
+
+def _neutralise_csv(body: bytes) -> bytes:
+    """SPARQL CSV with every spreadsheet formula neutralised, as named queries' CSV has it.
+
+    >>> _neutralise_csv(b'a,n\\r\\n=1+2,-5\\r\\n').split(b"\\r\\n")
+    [b'a,n', b"'=1+2,-5", b'']
+    """
+    import csv
+    import io
+
+    from citykg.formats import neutralise
+
+    rows = csv.reader(io.StringIO(body.decode("utf-8"), newline=""))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(next(rows))
+    writer.writerows([neutralise(cell) for cell in row] for row in rows)
+    return out.getvalue().encode("utf-8")
 
 
 def graph_answer(triples: list[object], name: str, max_rows: int) -> Answer:

@@ -102,13 +102,16 @@ def describe(store: Store, job: DescribeJob) -> Answer:
         triples = list(dict.fromkeys(q.triple for q in [*quads, *incoming]))
         return graph_answer(triples, job.format, job.max_rows)  # type: ignore[arg-type]
     page = _Page(store)
+    truncated = len(quads) > job.max_rows or len(incoming) > job.max_rows
+    # A capped page says so where a reader sees it, not only in the citykg-truncated header.
+    note = (f'<p class="note">This page shows the first {job.max_rows:,} statements of each list (the '
+            "server's row limit); <a href=\"/\">a SPARQL query</a> gets all of them.</p>" if truncated else "")
     if job.iri == ONTOLOGY_IRI:
         body = page.ontology(job.iri, quads)
     elif job.iri.startswith(BASE + "graph/"):
-        body = page.graph(job.iri, quads[: job.max_rows])
+        body = page.graph(job.iri, quads[: job.max_rows], note)
     else:
-        body = page.entity(job.iri, quads[: job.max_rows], incoming[: job.max_rows])
-    truncated = len(quads) > job.max_rows or len(incoming) > job.max_rows
+        body = page.entity(job.iri, quads[: job.max_rows], incoming[: job.max_rows], note)
     return Answer(body=body.encode("utf-8"), content_type="text/html; charset=utf-8", truncated=truncated)
 
 
@@ -165,10 +168,10 @@ class _Page:
         return self.table(("property", "value", "graph"),
                           ((self.term(q.predicate), self.term(q.object), self.graph_link(q)) for q in ordered))
 
-    def entity(self, iri: str, quads: list[Quad], incoming: list[Quad]) -> str:
+    def entity(self, iri: str, quads: list[Quad], incoming: list[Quad], note: str = "") -> str:
         title = self.label(iri) or shorten(iri)
         types = ", ".join(dict.fromkeys(self.term(q.object) for q in quads if q.predicate == _TYPE))
-        parts = [f"<h1 dir=\"auto\">{_e(title)}</h1>", f'<p class="iri"><code>{_e(iri)}</code></p>']
+        parts = [f"<h1 dir=\"auto\">{_e(title)}</h1>", f'<p class="iri"><code>{_e(iri)}</code></p>', note]
         if types:
             parts.append(f'<p class="types">{types}</p>')
         if quads:
@@ -197,10 +200,10 @@ class _Page:
                          f"{self.properties(by_subject[subject])}</section>")
         return _layout("The citykg ontology", iri, "".join(parts))
 
-    def graph(self, iri: str, quads: list[Quad]) -> str:
+    def graph(self, iri: str, quads: list[Quad], note: str = "") -> str:
         subjects = list(dict.fromkeys(q.subject for q in quads))
         rows = "".join(f"<li>{self.term(s)}</li>" for s in subjects)
-        parts = [f"<h1>Graph {_e(iri.rsplit('/', 1)[-1])}</h1>", f'<p class="iri"><code>{_e(iri)}</code></p>',
+        parts = [f"<h1>Graph {_e(iri.rsplit('/', 1)[-1])}</h1>", f'<p class="iri"><code>{_e(iri)}</code></p>', note,
                  f"<p>{len(quads)} triples about {len(subjects)} subjects.</p>", f'<ul class="subjects">{rows}</ul>']
         return _layout(f"Graph {iri.rsplit('/', 1)[-1]}", iri, "".join(parts))
 

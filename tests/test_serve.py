@@ -398,6 +398,9 @@ def test_rows_are_capped_and_a_capped_answer_says_so(tight_client: httpx.Client)
     assert named.headers["citykg-truncated"] == "true" and len(named.json()["results"]["bindings"]) == 5
     small = tight_client.get("/sparql", params={"query": LABELS_OF_W3})
     assert "citykg-truncated" not in small.headers and "citykg" not in small.json()
+    page = tight_client.get("/id/study/mashhad-oic/factor/W3", headers={"Accept": "text/html"})
+    assert page.headers["citykg-truncated"] == "true"
+    assert "This page shows the first 5 statements of each list" in page.text
 
 
 def test_request_bodies_are_capped(tight_client: httpx.Client) -> None:

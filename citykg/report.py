@@ -78,7 +78,7 @@ class Finding:
         text = ": ".join(parts) + ": " + self.message
         if self.value is not None and self.value not in self.message:
             text += f" (value: {self.value})"
-        if self.focus and not place:
+        if self.focus and self.row is None and self.focus != self.value:  # no row to point at: the node
             text += f" (node: <{self.focus}>)"
         if self.shape:
             text += f" [{self.shape}]"

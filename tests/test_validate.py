@@ -92,6 +92,8 @@ def test_an_rdf_file(project: Project, tmp_path: Path) -> None:
     assert any(m.startswith("A Wikidata id is Q followed by digits") for m in messages)
     assert any(m.startswith("Every record needs its provenance") for m in messages)
     assert all(f.file == str(path) for f in report.findings)
+    # a file without rows: the text names the node at fault
+    assert all("(node: <https://w3id.org/citykg/id/city/qom>)" in f.to_text() for f in report.findings)
 
 
 @pytest.mark.parametrize(("name", "text", "expected"), [

@@ -224,6 +224,8 @@ def _parse(data: bytes, table: Table, datafile: DataFile) -> tuple[list[Row], li
     findings += header_problems
     if any(f.severity is Severity.VIOLATION and f.column is None for f in header_problems):
         return [], findings
+    expected = {c.name for c in table.columns}  # read columns misnamed only by case as meant (reported above)
+    header = [name if name in expected else name.strip().lower() for name in header]
     rows = []
     for line, fields in records[1:]:
         if len(fields) != len(header):
@@ -248,13 +250,20 @@ def _check_header(header: list[str], table: Table, display: str, line: int) -> l
                         "are comma-separated CSV. Export the sheet as CSV with commas.",
                         file=display, row=line, shape=_CHECK)]
     findings = []
+    # names that are right but for their case or spaces: one finding that says how to rename them
+    renames = {name: name.strip().lower() for name in header
+               if name not in expected and name.strip().lower() in expected}
+    if renames:
+        listed = ", ".join(f"{old!r} to {new!r}" for old, new in renames.items())
+        findings.append(Finding(Severity.VIOLATION, f"Column names are lower case, without spaces: rename "
+                                f"{listed}.", file=display, row=line, column=",".join(renames), shape=_CHECK))
     seen: set[str] = set()
     for name in header:
         if name in seen:
             findings.append(Finding(Severity.VIOLATION, f"Column {name!r} appears twice in the "
                                     "header.", file=display, row=line, column=name, shape=_CHECK))
-        seen.add(name)
-        if name not in expected:
+        seen.add(renames.get(name, name))
+        if name not in expected and name not in renames:
             close = difflib.get_close_matches(name.strip(), expected, n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
             findings.append(Finding(Severity.VIOLATION, f"Unknown column {name!r} in a "
@@ -265,7 +274,7 @@ def _check_header(header: list[str], table: Table, display: str, line: int) -> l
             findings.append(Finding(Severity.VIOLATION, f"Required column {column.name!r} is "
                                     f"missing: {column.doc}", file=display, row=line,
                                     column=column.name, shape=_CHECK))
-    if findings and all(name not in expected for name in header):
+    if findings and not renames and all(name not in expected for name in header):
         findings.append(Finding(Severity.VIOLATION, f"No column of the header is a {table.name} "
                                 f"column; expected {', '.join(expected)}.", file=display,
                                 row=line, shape=_CHECK))

@@ -100,6 +100,9 @@ CASES: list[tuple[str, dict[str, str | bytes], str]] = [
      "colour: violation: Unknown column 'colour' in a factors table."),
     ("misspelt-column", {"factors.csv": FACTORS_HEAD.replace("label_en", "label_eng")},
      "violation: Unknown column 'label_eng' in a factors table. Did you mean 'label_en'?"),
+    ("column-names-in-capitals", study(**{"factors.csv": FACTORS_HEAD.replace("label_en", "Label_EN")
+                                          .replace("code", " Code") + GOOD_FACTOR}),
+     "violation: Column names are lower case, without spaces: rename ' Code' to 'code', 'Label_EN' to 'label_en'."),
     ("duplicate-column", {"factors.csv": FACTORS_HEAD.replace("\n", ",code\n")},
      "code: violation: Column 'code' appears twice in the header."),
     ("another-tables-header", {"factors.csv": "iso2,iso3,source\n"},
@@ -274,6 +277,12 @@ def test_bad_input(context: Project, tmp_path: Path, files: dict[str, str | byte
     else:
         assert not report.conforms
     assert all(f.file is None or str(folder) in f.file or f.file.endswith(".ttl") for f in report.findings)
+
+
+def test_columns_named_in_capitals_are_read_as_meant_and_reported_once(context: Project, tmp_path: Path) -> None:
+    files = study(**{"factors.csv": FACTORS_HEAD.upper() + GOOD_FACTOR})
+    report = validate(write(tmp_path / "in", files), project=context)
+    assert [f.message.split(":")[0] for f in report.findings] == ["Column names are lower case, without spaces"]
 
 
 def test_crlf_and_a_bom_read_like_plain_utf8(context: Project, tmp_path: Path) -> None:

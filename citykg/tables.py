@@ -198,6 +198,19 @@ def _decode(data: bytes, display: str) -> tuple[str, list[Finding]]:
     return text, findings
 
 
+def _parse_error(display: str, error: str, start: int, end: int) -> str:
+    """Say where a CSV stops parsing and what usually causes it (``start``: the record's first line)."""
+    if "field larger than field limit" in error:
+        return (f"{display}, line {start}: a cell is longer than {csv.field_size_limit() // 1024} KiB, "
+                "the most citykg reads in one cell. Shorten it, or check for a quote that is never closed.")
+    if "unexpected end of data" in error or end > start:
+        runs = f" (it runs on to line {end}, where the file ends)" if end > start else ""
+        return (f"{display}, line {start}: the quoted cell that starts on this line is never closed{runs}. "
+                "Close it with a \", or double a quote inside a cell (\"\").")
+    return (f"{display}, line {start}: the CSV cannot be parsed ({error}). A quote inside a cell must "
+            "be doubled (\"\") and the whole cell quoted, as in \"say \"\"hi\"\"\".")
+
+
 def _parse(data: bytes, table: Table, datafile: DataFile) -> tuple[list[Row], list[Finding]]:
     text, findings = _decode(data, datafile.display)
     display = datafile.display
@@ -209,8 +222,7 @@ def _parse(data: bytes, table: Table, datafile: DataFile) -> tuple[list[Row], li
             records.append((line, fields))
             line = reader.line_num + 1
     except csv.Error as exc:
-        raise InputError(f"{display}, line {reader.line_num}: the CSV cannot be parsed ({exc}). "
-                         "Check for an unclosed double quote.") from exc
+        raise InputError(_parse_error(display, str(exc), line, reader.line_num)) from exc
     # Blank rows and comment rows (first cell starting with '#', as in `citykg template`) are
     # skipped; no key can start with '#', so a comment never hides a record.
     records = [(n, f) for n, f in records

@@ -112,8 +112,10 @@ CASES: list[tuple[str, dict[str, str | bytes], str]] = [
      "factors.csv:2: violation: The row has 8 fields but the header has 7. Quote cells that contain commas."),
     ("missing-field", study(**{"factors.csv": FACTORS_HEAD + "new-2025,S1,strength,قوت,Table 1,1\n"}),
      "factors.csv:2: violation: The row has 6 fields but the header has 7."),
-    ("unclosed-quote", {"factors.csv": FACTORS_HEAD + 'new-2025,S1,strength,"قوت,A,Table 1,1\n'},
-     "! the CSV cannot be parsed"),
+    ("unclosed-quote", {"factors.csv": FACTORS_HEAD + 'new-2025,S1,strength,"قوت,A,Table 1,1\n'
+                                       + "new-2025,S2,strength,قوت,B,Table 1,2\n"},
+     "! factors.csv, line 2: the quoted cell that starts on this line is never closed (it runs on to "
+     "line 3, where the file ends)."),
     ("empty-file", {"factors.csv": ""},
      "factors.csv:1: violation: The file is empty; a factors table needs at least its header row."),
     ("blank-lines-only", {"factors.csv": "\n  \n,,\n"},

@@ -79,8 +79,8 @@ def test_unreadable_tables_are_named_as_the_user_has_them(project_copy: Project,
     (tmp_path / "new-study.zip").write_bytes(zip_bytes({"new-study/factors.csv": FACTORS + b'x,"S1,strength\n'}))
     result = runner.invoke(cli, [*base, "validate", "new-study.zip"])
     assert result.exit_code == 2
-    assert result.stderr.startswith("Error: new-study.zip/new-study/factors.csv, line 2: the CSV cannot be "
-                                    "parsed"), result.stderr
+    assert result.stderr.startswith("Error: new-study.zip/new-study/factors.csv, line 2: the quoted cell "
+                                    "that starts on this line is never closed."), result.stderr
     assert not (project_copy.root / "submissions").exists()
 
 
@@ -88,8 +88,8 @@ def test_an_http_body_is_named_upload(project_copy: Project) -> None:
     body = zip_bytes({"export/factors.csv": FACTORS + b"x,S1," + b"y" * 200_000 + b",a,b,T,1\n"})
     with pytest.raises(InputError) as caught:
         submit_bytes(body, content_type="application/zip", project=project_copy, who="Ana")
-    assert str(caught.value).startswith("upload/export/factors.csv, line 2: the CSV cannot be parsed "
-                                        "(field larger than field limit"), str(caught.value)
+    assert str(caught.value).startswith("upload/export/factors.csv, line 2: a cell is longer than 128 KiB, "
+                                        "the most citykg reads in one cell."), str(caught.value)
     assert "citykg-input-" not in str(caught.value)
 
 

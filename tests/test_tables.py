@@ -77,7 +77,7 @@ def test_bom_is_accepted_with_a_note_and_crlf_is_fine(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("data", "expected"), [
     ((HEADER + ROW).encode("cp1256"), "is not UTF-8: byte 0x"),
     ((HEADER + ROW).encode("utf-16"), "is UTF-16"),
-    ((HEADER + 's,S1,"strength,x\n').encode(), "Check for an unclosed double quote"),
+    ((HEADER + 's,S1,"strength,x\n').encode(), "line 2: the quoted cell that starts on this line is never closed"),
     (b"a,b\x00,c\n", "contains NUL bytes"),
 ])
 def test_unreadable_files_raise(tmp_path: Path, data: bytes, expected: str) -> None:

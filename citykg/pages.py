@@ -40,7 +40,7 @@ __all__ = ["PAGE_TYPES", "describe", "href", "routes"]
 #: Media types of entity pages, in the server's order of preference → page format.
 PAGE_TYPES: dict[str, str] = {"text/html": "html", "application/xhtml+xml": "html", **GRAPH_TYPES}
 _FORMAT_PARAM = {"html": "html", "ttl": "turtle", "turtle": "turtle", "nt": "nt",
-                 "rdfxml": "rdfxml", "jsonld": "jsonld"}
+                 "rdfxml": "rdfxml", "jsonld": "jsonld", "json": "jsonld"}  # json: as /sparql has it for graphs
 _TYPE = NamedNode(RDF + "type")
 _LABELS = (NamedNode(RDFS + "label"), NamedNode(SKOS + "prefLabel"))
 _TITLE = NamedNode(DCTERMS + "title")  # what names a study, which has no label
@@ -61,7 +61,10 @@ def routes(server: Server) -> list[Route]:
 
     async def page(request: Request) -> Response:
         path = quote(request.raw_path.decode("utf-8", "replace"), safe="/%:@!$&'()*+,;=-._~")
-        fmt = next((v for k, v in request.query() if k == "format"), None)
+        given = [v for k, v in request.query() if k == "format"]
+        if len(given) > 1:
+            raise HttpError(400, f"Give 'format' once; this request gives it {len(given)} times.")
+        fmt = given[0] if given else None
         if fmt is not None:
             if fmt not in _FORMAT_PARAM:
                 raise HttpError(400, f"Unknown format {quoted(fmt)}. Use one of: {', '.join(_FORMAT_PARAM)}.")

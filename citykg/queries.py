@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import sys
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -106,12 +107,12 @@ class Result:
 
 
 def read_query_text(path: Path) -> str:
-    """The text of a query file, which must be UTF-8.
+    """The text of a query file (``-``: standard input), which must be UTF-8.
 
     :raises QueryError: if the file cannot be read or is not UTF-8.
     """
     try:
-        data = path.read_bytes()
+        data = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
         return data.decode("utf-8-sig")
     except OSError as exc:
         raise QueryError(f"Cannot read the query file {path}: {exc.strerror or exc}.") from exc

@@ -154,6 +154,15 @@ def test_with_format_json_an_error_is_json_on_stdout_too(runner: CliRunner, buil
     assert (code, out) == (2, "")
 
 
+def test_query_file_dash_reads_standard_input(runner: CliRunner, built: tuple[Project, BuildResult]) -> None:
+    project, _ = built
+    result = runner.invoke(cli, ["--dist", str(project.dist), "query", "--file", "-", "-f", "csv"],
+                           input="SELECT (COUNT(*) AS ?n) WHERE { ?s a ckg:Threat }")
+    assert (result.exit_code, result.stdout) == (0, "n\n7\n")
+    code, out, err = invoke(runner, project, "query", "--list", "-f", "csv")
+    assert (code, out) == (2, "") and "--list prints a table (the default) or --format json" in err
+
+
 def test_query_file_not_utf8(runner: CliRunner, built: tuple[Project, BuildResult], tmp_path: Path) -> None:
     project, _ = built
     path = tmp_path / "q.rq"

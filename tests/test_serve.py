@@ -467,6 +467,12 @@ def test_csv_answers_neutralise_spreadsheet_formulas(client: httpx.Client) -> No
     assert plain.content == b'a\r\n"x,y"\r\n'  # nothing to neutralise: pyoxigraph's CSV as it is
 
 
+def test_page_format_json_is_json_ld_and_format_twice_is_an_error(client: httpx.Client) -> None:
+    page = client.get("/id/study/mashhad-oic/factor/W3", params={"format": "json"})
+    assert page.status_code == 200 and page.headers["content-type"].startswith("application/ld+json")
+    assert_error(client.get("/id/study/mashhad-oic/factor/W3?format=ttl&format=nt"), 400, "Give 'format' once")
+
+
 def test_a_query_body_may_start_with_a_byte_order_mark(client: httpx.Client) -> None:
     response = client.post("/sparql", content="\ufeffASK { ?s ?p ?o }".encode(),
                            headers={"Content-Type": "application/sparql-query", "Accept": "application/json"})

@@ -121,8 +121,8 @@ def _params(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--list", "list_", is_flag=True, help="List the named queries.")
 @click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE",
               help="A parameter of the query; repeat for several.")
-@click.option("--file", "file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Run the SELECT query in this file instead of a named query.")
+@click.option("--file", "file", type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path),
+              help="Run the SELECT query in this file ('-': standard input) instead of a named query.")
 @click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
               callback=remember_format)
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=None, metavar="SECONDS",
@@ -148,6 +148,8 @@ def query(settings: Settings, name: str | None, list_: bool, params: tuple[str, 
     if list_:
         if name or file or params:
             raise click.UsageError("--list takes no query name, --file or --param.")
+        if fmt in ("csv", "tsv"):
+            raise click.UsageError("--list prints a table (the default) or --format json.")
         catalogue = queries.load_catalogue(project.queries)
         if fmt == "json":
             import json

@@ -35,6 +35,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass, replace
 from enum import Enum
@@ -174,8 +175,13 @@ def withdraw(ident: str, *, project: Project, who: str, engine: Engine = Engine.
         try:
             result = build(project, engine=engine, submissions=others, switch=False)
         except DataError as exc:
-            raise DataError(f"Withdrawing {sub.id} would leave the graph invalid "
-                            f"({exc.report.summary()}); it stays accepted.", exc.report) from exc
+            broken = Report.of([f for f in exc.report.findings if f.severity is Severity.VIOLATION])
+            relying = sorted({m.group(1) for f in broken.findings
+                              if (m := re.search(r"submissions/([0-9a-f]{16})/", f.file or ""))})
+            reason = (f"submission {', '.join(relying)} relies on it; withdraw that first" if relying
+                      else broken.summary())
+            raise DataError(f"Withdrawing {sub.id} would leave the graph invalid ({reason}); it stays "
+                            "accepted.", broken) from exc
         step("built")
         merge.note(project, "withdraw", sub.id)
         step("journaled")

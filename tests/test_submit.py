@@ -168,10 +168,14 @@ def test_withdraw_is_refused_when_another_submission_relies_on_it(built: Project
     city = submit(write(tmp_path / "city", {"cities.csv": city_tables("yazd")["cities.csv"]}),
                   project=built, who="Ana")
     partner = write(tmp_path / "partner", {"partnerships.csv": city_tables("yazd")["partnerships.csv"]})
-    assert submit(partner, project=built, who="Bob").outcome is Outcome.ACCEPTED
+    relying = submit(partner, project=built, who="Bob")
+    assert relying.outcome is Outcome.ACCEPTED
     tree = snapshot(built.root)
-    with pytest.raises(DataError, match=f"Withdrawing {city.id} would leave the graph invalid"):
+    with pytest.raises(DataError) as caught:
         withdraw(city.id, project=built, who="Cy")
+    assert str(caught.value) == (f"Withdrawing {city.id} would leave the graph invalid (submission {relying.id} "
+                                 "relies on it; withdraw that first); it stays accepted.")
+    assert caught.value.report.findings and all(f.severity.value == "violation" for f in caught.value.report.findings)
     assert snapshot(built.root) == tree
 
 

@@ -225,9 +225,9 @@ _TABLE_LIST = [
         _c("experts", Kind.COUNT, "How many experts named it.", req=True, p=CKG + "expertCount"),
     ), key=("id",), types=(CKG + "CategorizedCode",)),
     Table("factors", "SWOT factors.", "factor", _study(
-        _c("code", Kind.KEY, "Code as printed: S1, W3, O2, T4.", req=True, p=CKG + "code", ex="W3"),
+        _c("code", Kind.KEY, "Code as printed: S1, W3, O2, T4.", req=True, p=CKG + "code", ex="O2"),
         _c("kind", Kind.ENUM, "strength, weakness, opportunity or threat.", req=True,
-           p=RDF + "type", choices=FACTOR_KINDS, ex="weakness"),
+           p=RDF + "type", choices=FACTOR_KINDS, ex="opportunity"),
         *_labels(LABEL),
     ), key=("code",)),
     Table("strategies", "TOWS strategies.", "strategy", _study(

@@ -14,7 +14,7 @@ Example::
     ['factors.csv', 'README.md']
     >>> print(written.files[0].read_text(encoding="utf-8"), end="")
     study,code,kind,label_fa,label_en,source_table,source_row,note
-    #new-study,W3,weakness,نمونه,An example,Table 3,SO1.2,
+    #new-study,O2,opportunity,نمونه,An example,Table 3,SO1.2,
 """
 
 from __future__ import annotations
@@ -57,6 +57,9 @@ _README = """# citykg tables to fill in
 One CSV file per table, UTF-8, commas between cells (RFC 4180 quoting). Keep the header row;
 delete the tables you do not need. Each file has one example row written as a comment: a row
 whose first cell starts with `#` is skipped, so delete the `#` to use the row, or leave it.
+The examples show the format, and fit together where one row can (strategy SO1 builds on factor
+O2); they are not a submission on their own: an SO strategy also needs a strength, say, and the
+example city, country and organisation rows repeat records the graph already has.
 A new study goes in its own folder (`new-study/factors.csv` …); partnerships and memberships
 may refer to the studies, cities and organisations already in the graph.
 

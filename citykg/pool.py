@@ -319,7 +319,7 @@ class WorkerPool:
     async def _spawn(self) -> None:
         loop = asyncio.get_running_loop()
         transport, channel = await loop.subprocess_exec(
-            lambda: _Channel(self), sys.executable, "-m", "citykg.evaluate", str(self.memory_mb),
+            lambda: _Channel(self), sys.executable, "-m", "citykg.worker", str(self.memory_mb),
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=None)
         worker = _Worker(transport, cast(asyncio.WriteTransport, transport.get_pipe_transport(0)))
         channel.worker = worker

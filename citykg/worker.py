@@ -1,0 +1,155 @@
+"""The query-worker process of ``citykg serve`` (``python -m citykg.worker [MEMORY_MB]``).
+
+The server (:mod:`citykg.pool`) starts a few of these and kills one whose query runs past its
+time limit, since pyoxigraph cannot interrupt a query. A worker caps its own memory, gives up
+the network (:mod:`citykg.sandbox`), then reads jobs from stdin and writes their answers to
+stdout, each frame a 4-byte big-endian length and a pickle, in order; it opens the store
+read-only and reopens it when a job names a newer build. :func:`citykg.evaluate.evaluate` does
+the work of each job.
+
+Example (one frame, as the server sends it)::
+
+    >>> import pickle
+    >>> from citykg.evaluate import InfoJob
+    >>> payload = pickle.dumps(("job", 1, InfoJob(store="/path/to/store")))
+    >>> frame = len(payload).to_bytes(4, "big") + payload
+    >>> int.from_bytes(frame[:4], "big") == len(payload)
+    True
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import select
+import signal
+import sys
+import traceback
+from collections import deque
+from typing import IO
+
+from pyoxigraph import Store
+
+from citykg.evaluate import Answer, Job, evaluate
+
+__all__ = ["main"]
+
+
+
+class _Frames:
+    """Frames from a pipe: a 4-byte big-endian length, then that many bytes."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.buffer = bytearray()
+
+    def next(self, *, wait: bool) -> bytes | None:
+        """The next frame; ``None`` if ``wait`` is false and none has fully arrived.
+
+        :raises EOFError: when the server has closed the pipe.
+        """
+        while True:
+            if len(self.buffer) >= 4:
+                size = int.from_bytes(self.buffer[:4], "big")
+                if len(self.buffer) >= 4 + size:
+                    frame = bytes(self.buffer[4:4 + size])
+                    del self.buffer[:4 + size]
+                    return frame
+            if not wait and not select.select([self.fd], [], [], 0)[0]:
+                return None
+            data = os.read(self.fd, 1 << 16)
+            if not data:
+                raise EOFError
+            self.buffer += data
+
+
+def _write_frame(stream: IO[bytes], payload: bytes) -> None:
+    stream.write(len(payload).to_bytes(4, "big") + payload)
+    stream.flush()
+
+
+def _limit_memory(megabytes: int) -> None:
+    """Cap the worker's address space, so that one query cannot exhaust the machine's memory."""
+    import resource
+
+    limit = megabytes * 1024 * 1024
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard == resource.RLIM_INFINITY or limit < hard:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve jobs from stdin until it closes (``python -m citykg.worker [MEMORY_MB]``).
+
+    :param argv: ``[MEMORY_MB]``, the address-space cap of this worker (``0``: none).
+    """
+    args = sys.argv[1:] if argv is None else argv
+    if args and int(args[0]) > 0:
+        _limit_memory(int(args[0]))
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server stops its workers itself
+    from citykg.sandbox import deny_network
+
+    if not deny_network():
+        print("citykg: this platform cannot take the network from query workers; SERVICE is "
+              "still refused by the query check", file=sys.stderr)
+    inp, out = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr  # nothing but answers may reach the answer channel
+    with contextlib.suppress(BrokenPipeError):  # the server has gone: so does its worker
+        _serve_jobs(inp, out)
+
+
+def _serve_jobs(inp: IO[bytes], out: IO[bytes]) -> None:
+    """Answer ``("job", id, job)`` frames in order, skipping the ids of ``("skip", ids)`` frames.
+
+    Before each job the worker reads every frame that has arrived, so a skip sent while it was
+    busy reaches it before it starts a job that has moved to another worker.
+    """
+    frames = _Frames(inp.fileno())
+    stores: dict[str, Store] = {}
+    pending: deque[tuple[int, Job]] = deque()
+    skipped: set[int] = set()
+    _write_frame(out, pickle.dumps((0, Answer(content_type="ready"))))
+    while True:
+        try:
+            frame = frames.next(wait=not pending)
+            while frame is not None:
+                message = pickle.loads(frame)
+                if message[0] == "skip":
+                    skipped.update(message[1])
+                else:
+                    pending.append((message[1], message[2]))
+                frame = frames.next(wait=False)
+        except EOFError:
+            return
+        ident, job = pending.popleft()
+        if ident in skipped:
+            skipped.discard(ident)
+            answer = Answer(status=0)  # moved to another worker: not run here
+        else:
+            answer = _answer(stores, job)
+        _write_frame(out, pickle.dumps((ident, answer), protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _answer(stores: dict[str, Store], job: Job) -> Answer:
+    try:
+        if job.store not in stores:
+            stores.clear()
+            stores[job.store] = Store.read_only(job.store)
+    except OSError as exc:
+        print(f"citykg: the store {job.store} cannot be read: {exc}", file=sys.stderr)
+        return Answer(503, error="The graph cannot be read right now; the server log says why. "
+                                 "Rebuild it with `citykg build`.")
+    try:
+        return evaluate(stores[job.store], job)
+    except PermissionError:  # the worker has no network (citykg.sandbox): a SERVICE got this far
+        return Answer(400, error="The query tried to reach another server. This endpoint makes no "
+                                 "outgoing requests: SERVICE is refused. Query the other endpoint "
+                                 "yourself, or load its data into the graph.")
+    except Exception as exc:  # a bug: report it, keep the worker
+        traceback.print_exc(file=sys.stderr)
+        return Answer(500, error=f"The query failed inside citykg: {type(exc).__name__}: {exc}")
+
+
+if __name__ == "__main__":
+    main()

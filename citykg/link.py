@@ -40,7 +40,7 @@ from pyoxigraph import NamedNode, Quad, RdfFormat, Store, parse, serialize
 
 from citykg.build import data_folders, load_graphs
 from citykg.enrich import LINKS_GRAPH, WIKIDATA_GRAPH, Enrichment, Record, RecordLink, enrichment, link_quads
-from citykg.errors import InputError
+from citykg.errors import InputError, LinkError
 from citykg.iris import CKG, PREFIXES, WD
 from citykg.items import resolve_countries
 from citykg.project import Project
@@ -164,14 +164,21 @@ def link(project: Project, *, client: Client, decisions: Path | None = None, rev
         if the endpoint fails (answers received so far stay cached).
     """
     say = progress or (lambda message: None)
+    review = review or project.dist / "wikidata-review.csv"
+    _keep_unapplied_decisions(review, decisions)
     cities, countries = read_records(project)
     by_ref = {r.ref: r for r in (*cities, *countries)}
     kept = _kept_decisions(project)
     warnings: list[str] = []
     if decisions is not None:
         for d in read_decisions(decisions):
+            taken = {qid: ref for ref, qid in ((r.ref, r.qid) for r in by_ref.values()) if qid}
+            taken.update({qid: ref for ref, qid in kept.items() if qid})
             if d.record not in by_ref:
                 warnings.append(f"{decisions}:{d.line}: no record {d.record!r} in the graph; decision ignored.")
+            elif d.qid and taken.get(d.qid, d.record) != d.record:
+                warnings.append(f"{decisions}:{d.line}: {d.qid} is already the Wikidata item of "
+                                f"{taken[d.qid]}; a place has one item, so this decision is ignored.")
             else:
                 kept[d.record] = d.qid
     say(f"linking {len(cities)} cities and {len(countries)} countries at {client.endpoint}")
@@ -179,16 +186,25 @@ def link(project: Project, *, client: Client, decisions: Path | None = None, rev
     say(f"fetching labels, coordinates, population and partners of {sum(1 for lk in links if lk.match.qid)} items")
     extra = enrichment(links, client=client, countries={c.key: c for c in countries})
     day = client.retrieved_on()
-    project.graphs.mkdir(parents=True, exist_ok=True)
-    written = (_write(project.graphs / LINKS_FILE, link_quads(links, endpoint=client.endpoint, day=day)),
-               _write(project.graphs / WIKIDATA_FILE, extra.quads))
-    review = review or project.dist / "wikidata-review.csv"
     rows = [ReviewRow(lk.record.ref, " / ".join(lk.record.names), lk.record.country, lk.match.candidates,
                       "; ".join(lk.match.reasons))
             for lk in links if lk.match.decision is Decision.AMBIGUOUS]
-    ambiguous = write_review(review, rows)
+    ambiguous = write_review(review, rows)  # first: if it cannot be written, graphs/ stays as it was
+    project.graphs.mkdir(parents=True, exist_ok=True)
+    written = (_write(project.graphs / LINKS_FILE, link_quads(links, endpoint=client.endpoint, day=day)),
+               _write(project.graphs / WIKIDATA_FILE, extra.quads))
     return LinkRun(tuple(links), client.endpoint, day, extra, written, review, ambiguous,
                    tuple(warnings + extra.warnings), client.stats.requests, client.stats.cached)
+
+
+def _keep_unapplied_decisions(review: Path, decisions: Path | None) -> None:
+    """Refuse to overwrite a review file in which a person has filled decisions not yet applied."""
+    if not review.is_file() or (decisions is not None and decisions.resolve() == review.resolve()):
+        return
+    filled = read_decisions(review)
+    if filled:
+        raise LinkError(f"{review} holds {len(filled)} decision(s) that were not applied, and this run would "
+                        f"replace it. Run `citykg link --decisions {review}` to apply them, or move the file away.")
 
 
 def _link_cities(cities: Sequence[Record], kept: dict[str, str | None], client: Client,

@@ -14,7 +14,8 @@ with pyoxigraph substitutions, never pasted into the text. Substitution needs th
 the query's projection, so a query projects its parameters after its columns; citykg leaves the
 parameters that are not also listed as columns out of the answer. An optional parameter left
 out stays a free variable and matches everything. Types: ``city`` (one of the city's labels in any
-language, compared after NFC with letter case ignored, or its QID: bound to the city's IRI),
+language, compared as ``citykg link`` compares names (case, accents, harakat ignored; ی/ي the
+same letter), or its QID: bound to the city's IRI),
 ``code`` (a factor's or strategy's code in the graph; a parameter named ``factor`` or ``strategy``
 takes codes of that kind only), ``kind`` (strength, weakness, opportunity or threat, in any
 case), ``text`` and ``integer``.
@@ -33,7 +34,6 @@ from __future__ import annotations
 import difflib
 import re
 import sys
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +42,7 @@ from pyoxigraph import BlankNode, Literal, NamedNode, QuerySolutions, Store, Tri
 
 from citykg.errors import QueryError, QueryNotFound, QueryParameterError, QueryRefused, QuerySyntaxError
 from citykg.iris import PREFIXES
+from citykg.names import normalise
 from citykg.sparqltext import check_query
 
 __all__ = ["CLI_PARAM", "NamedQuery", "Param", "Result", "catalogue_text", "check_params", "get_query",
@@ -317,8 +318,9 @@ _CITY_LABELS = "SELECT DISTINCT ?city ?l WHERE { ?city a ckg:City ; rdfs:label ?
 
 
 def _fold(name: str) -> str:
-    """A city name as it is compared: NFC, letter case ignored, outer spaces dropped."""
-    return unicodedata.normalize("NFC", name).strip().casefold()
+    """A city name as it is compared: as :func:`citykg.names.normalise` compares names (case,
+    accents, harakat and joiners ignored; ی/ي, ک/ك and ه/ة the same letter)."""
+    return normalise(name)
 
 
 def _city(store: Store, value: str) -> NamedNode:

@@ -161,8 +161,8 @@ def reconcile(queries: Sequence[NameQuery], *, client: Client, scoring: Scoring 
     :raises LinkError: if a country is neither an ISO 3166-1 code nor a QID the endpoint knows.
     :raises EndpointError: if the endpoint fails (see :class:`citykg.wikidata.Client`).
     """
-    queries = [NameQuery(q.names, q.country, q.name.strip()) if q.qid is None and len(q.names) == 1
-               and is_qid(q.name.strip()) else q for q in queries]
+    queries = [NameQuery(q.names, q.country, q.name.strip().upper()) if q.qid is None and len(q.names) == 1
+               and is_qid(q.name.strip().upper()) else q for q in queries]  # a QID as the name: q80053 too
     countries = resolve_countries(client, [q.country for q in queries if q.country])
     work = [Pending(q.names, countries.get(q.country.strip().upper()) if q.country else None,
                     {q.qid} if q.qid else set()) for q in queries]

@@ -25,6 +25,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,8 +122,18 @@ def write_review(path: Path, rows: Iterable[ReviewRow]) -> int:
                            for c in row.candidates)
         writer.writerow([neutralise(v) for v in (row.record, row.name, row.country or "", shown, "", row.note)])
         count += 1
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(out.getvalue(), encoding="utf-8")
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as sink:
+            sink.write(out.getvalue())
+        os.replace(tmp, path)
+    except OSError as exc:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        raise LinkError(f"Cannot write the review file {path}: {exc.strerror or exc}. Pass --review a "
+                        "path in a folder you can write.") from exc
     return count
 
 

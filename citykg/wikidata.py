@@ -37,6 +37,7 @@ import hashlib
 import http.client
 import json
 import os
+import sys
 import tempfile
 import threading
 import time
@@ -68,6 +69,8 @@ __all__ = [
 
 #: The public Wikidata Query Service.
 WDQS = "https://query.wikidata.org/sparql"
+_NOT_FOUND = ("{endpoint} answered HTTP {status}: there is no SPARQL endpoint at that URL. Check --endpoint "
+              "(the Wikidata Query Service is " + WDQS + "; a local Oxigraph server answers at /query).")
 #: Who to contact about citykg's requests, unless ``CITYKG_CONTACT`` or ``contact=`` says otherwise.
 DEFAULT_CONTACT = "https://w3id.org/citykg"
 
@@ -189,11 +192,16 @@ class Client:
         """
         path = self._cache_path(query)
         if path is not None and path.is_file() and not self.refresh:
-            entry = json.loads(path.read_text(encoding="utf-8"))
-            with self._lock:
-                self.stats.cached += 1
-            self.stats.fetched_on.add(date.fromisoformat(entry["fetched"]))
-            return _rows(entry["answer"])
+            try:
+                entry = json.loads(path.read_text(encoding="utf-8"))
+                fetched, rows = date.fromisoformat(entry["fetched"]), _rows(entry["answer"])
+            except (OSError, ValueError, KeyError, TypeError, EndpointError):  # a damaged entry: ask again
+                print(f"citykg: the cached answer {path} is damaged; asking the endpoint again", file=sys.stderr)
+            else:
+                with self._lock:
+                    self.stats.cached += 1
+                self.stats.fetched_on.add(fetched)
+                return rows
         answer = self._fetch(query)
         today = datetime.now(UTC).date()
         self.stats.fetched_on.add(today)
@@ -248,7 +256,7 @@ class Client:
 
     def _once(self, query: str) -> dict[str, Any]:
         from SPARQLWrapper import JSON, POST, SPARQLWrapper
-        from SPARQLWrapper.SPARQLExceptions import EndPointInternalError, SPARQLWrapperException
+        from SPARQLWrapper.SPARQLExceptions import EndPointInternalError, EndPointNotFound, SPARQLWrapperException
 
         wrapper = SPARQLWrapper(self.endpoint, agent=self.user_agent)
         wrapper.setMethod(POST)
@@ -263,8 +271,10 @@ class Client:
                     f"{self.endpoint} stopped a query at its time limit. Ask for fewer names at "
                     "once (--batch), or try a less busy mirror with --endpoint.") from exc
             raise _ServerError(f"HTTP 500 from {self.endpoint}") from exc
+        except EndPointNotFound as exc:
+            raise EndpointError(_NOT_FOUND.format(endpoint=self.endpoint, status="404 Not Found")) from exc
         except SPARQLWrapperException as exc:
-            raise EndpointError(f"{self.endpoint} rejected a query: {str(exc).splitlines()[0]}. "
+            raise EndpointError(f"{self.endpoint} rejected a query: {str(exc).splitlines()[0].rstrip('. ')}. "
                                 "This is a citykg bug if the endpoint speaks SPARQL 1.1; please "
                                 "report it with the query.") from exc
         with contextlib.closing(result.response):
@@ -278,6 +288,8 @@ class Client:
                 f"{self.endpoint} refused citykg (HTTP 403). The service blocks clients without a "
                 f"descriptive User-Agent; citykg sent {self.user_agent!r}. Give a contact with "
                 "--contact or CITYKG_CONTACT, and see the service's User-Agent policy.") from exc
+        if exc.code in (404, 405):
+            raise EndpointError(_NOT_FOUND.format(endpoint=self.endpoint, status=f"{exc.code} {exc.reason}")) from exc
         if exc.code != 429 and exc.code < 500:
             raise EndpointError(f"{self.endpoint} answered HTTP {exc.code} {exc.reason}.") from exc
         if attempt >= self.retries:

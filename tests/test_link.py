@@ -261,6 +261,50 @@ def test_decisions_are_applied_and_kept(tmp_path: Path, fixture_server: Oxigraph
     assert build(project).report.conforms
 
 
+def test_a_review_file_with_unapplied_decisions_is_never_overwritten(tmp_path: Path, fixture_server: Oxigraph,
+                                                                      cache: Path) -> None:
+    project = test_project(tmp_path / "p")
+    client = Client(fixture_server.url, cache=cache)
+    review = link(project, client=client).review
+    review.write_text(review.read_text(encoding="utf-8").replace(",,", ",Q719764,", 1), encoding="utf-8")
+    before = {p.name: p.read_bytes() for p in project.graphs.iterdir()}
+    with pytest.raises(LinkError, match=r"holds 1 decision\(s\) that were not applied.*--decisions"):
+        link(project, client=client)
+    assert "Q719764" in review.read_text(encoding="utf-8")  # kept, and so is graphs/
+    assert {p.name: p.read_bytes() for p in project.graphs.iterdir()} == before
+    applied = link(project, client=client, decisions=review)
+    assert {lk.record.ref: lk.match.qid for lk in applied.links}["city/nurabad"] == "Q719764"
+
+
+def test_a_decision_for_a_qid_another_record_has_is_ignored(tmp_path: Path, fixture_server: Oxigraph,
+                                                             cache: Path) -> None:
+    project = test_project(tmp_path / "p")
+    decisions = tmp_path / "decided.csv"
+    decisions.write_text("record,decision\ncity/nurabad,Q80053\n", encoding="utf-8")  # Tabriz's item
+    run_ = link(project, client=Client(fixture_server.url, cache=cache), decisions=decisions)
+    assert any("Q80053 is already the Wikidata item of city/tabriz" in w for w in run_.warnings)
+    assert {lk.record.ref: lk.match.method for lk in run_.links}["city/nurabad"] != "reviewed"
+
+
+def test_an_unwritable_review_file_leaves_graphs_as_they_were(tmp_path: Path, fixture_server: Oxigraph,
+                                                               cache: Path) -> None:
+    project = test_project(tmp_path / "p")
+    (tmp_path / "a-file").write_text("", encoding="utf-8")
+    with pytest.raises(LinkError, match="Cannot write the review file"):
+        link(project, client=Client(fixture_server.url, cache=cache), review=tmp_path / "a-file" / "review.csv")
+    assert not project.graphs.exists() or not any(project.graphs.iterdir())
+
+
+def test_a_damaged_cache_entry_is_asked_again(tmp_path: Path, fixture_server: Oxigraph) -> None:
+    client = Client(fixture_server.url, cache=tmp_path / "cache")
+    query = "SELECT ?x WHERE { VALUES ?x { 1 } }"
+    first = client.select(query)
+    entry = next((tmp_path / "cache").rglob("*.json"))
+    entry.write_text("{not json", encoding="utf-8")
+    again = Client(fixture_server.url, cache=tmp_path / "cache")
+    assert again.select(query) == first and again.stats.requests == 1
+
+
 def test_a_bad_decision_names_the_file_and_line(tmp_path: Path) -> None:
     path = tmp_path / "decided.csv"
     path.write_text("record,decision\ncity/nurabad,Q719764\ncity/atlantis,maybe\n", encoding="utf-8")
@@ -333,7 +377,8 @@ def test_cli_one_name_as_a_table(fixture_server: Oxigraph) -> None:
 
 @pytest.mark.parametrize("args", [
     ["--name", "Tabriz", "--names", "x.csv"], ["--country", "IR"], ["--name", "Tabriz", "--quickstatements"],
-    ["--name", "Tabriz", "--decisions", __file__], ["--format", "xml"],
+    ["--name", "Tabriz", "--decisions", __file__], ["--format", "xml"], ["--name", ""], ["--name", "  "],
+    ["--name", "Tabriz", "--endpoint", "not-a-url"],
 ])
 def test_cli_usage_errors_exit_2(args: list[str]) -> None:
     result = CliRunner().invoke(cli, ["link", *args, "--no-cache"])
@@ -344,6 +389,19 @@ def test_cli_an_unreachable_endpoint_exits_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["link", "--name", "Tabriz", "--endpoint",
                                       f"http://127.0.0.1:{free_port()}/sparql", "--no-cache", "--timeout", "2"])
     assert result.exit_code == 2 and "Cannot reach" in result.output
+
+
+def test_cli_an_endpoint_url_that_is_no_sparql_endpoint_says_so(fixture_server: Oxigraph) -> None:
+    wrong = fixture_server.url.rsplit("/", 1)[0] + "/nope"
+    result = CliRunner().invoke(cli, ["link", "--name", "Tabriz", "--endpoint", wrong, "--no-cache"])
+    assert result.exit_code == 2 and "there is no SPARQL endpoint at that URL" in result.stderr
+    assert "citykg bug" not in result.stderr
+
+
+def test_cli_a_qid_in_any_case_is_a_qid(fixture_server: Oxigraph) -> None:
+    result = CliRunner().invoke(cli, ["link", "--name", "q80053", "--endpoint", fixture_server.url, "--no-cache",
+                                      "--format", "json"])
+    assert result.exit_code == 0 and json.loads(result.stdout)["candidates"][0]["qid"] == "Q80053"
 
 
 def test_cli_links_the_project(tmp_path: Path, fixture_server: Oxigraph, cache: Path) -> None:

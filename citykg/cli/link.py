@@ -64,7 +64,12 @@ def link_command(settings: Settings, endpoint: str, name: str | None, country: s
     """
     from citykg.wikidata import Client, default_cache
 
-    modes = sum(bool(m) for m in (name, names_file, quickstatements))
+    if name is not None and not name.strip():
+        raise click.UsageError("--name is empty: give the name to look up (or leave --name out to link the project).")
+    if not endpoint.startswith(("http://", "https://")):
+        raise click.BadParameter(f"{endpoint!r} is not an http(s) URL of a SPARQL endpoint, such as "
+                                 "https://query.wikidata.org/sparql.", param_hint="--endpoint")
+    modes = sum(m is not None and m is not False for m in (name, names_file, quickstatements))
     if modes > 1:
         raise click.UsageError("Give one of --name, --names or --quickstatements (or none, to link the project).")
     if country and not name:

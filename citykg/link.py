@@ -289,7 +289,8 @@ def quickstatements(project: Project, *, client: Client) -> list[Statement]:
     if links.is_file():
         store.extend(q for q in parse(path=links, format=RdfFormat.N_QUADS) if isinstance(q, Quad))
     query = """SELECT DISTINCT ?qa ?qb ?study ?title ?table ?row ?cite WHERE {
-      ?p a ckg:Partnership ; ckg:partner ?a, ?b ; prov:wasDerivedFrom ?src .
+      ?p a ckg:Partnership ; ckg:partner ?a, ?b ; prov:wasDerivedFrom ?src ; ckg:partnershipType ?type .
+      VALUES ?type { ckg:sisterCity ckg:friendshipCity ckg:twinningStatement }  # a memorandum is no P190
       ?src a ckg:SourceRow . ?a ckg:twinnedWith ?b . FILTER (STR(?a) < STR(?b))
       ?a ckg:wikidataId ?qa . ?b ckg:wikidataId ?qb .
       OPTIONAL { ?src ckg:inStudy ?s . ?s ckg:identifier ?study .

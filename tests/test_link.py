@@ -35,11 +35,12 @@ atlantis,Atlantis,,IR,,citykg test row
 PARTNERSHIPS = """study,city_a,city_b,type,start,end,status,source_table,source_row,source,note
 ,tabriz,istanbul,twinned,,,,,,https://example.org/tabriz-partners,
 ,tabriz,mashhad,sister-city,,,,,,https://example.org/tabriz-partners,
+,tabriz,mashhad,memorandum,2010,2012,ended,,,https://example.org/memorandum,
 """
 
 
 def test_project(target: Path) -> Project:
-    """A copy of the project with four more cities (two without a QID) and two partnerships."""
+    """A copy of the project with four more cities (two without a QID), two twinnings and a memorandum."""
     project = copy_project(target)
     cities = project.data / "reference" / "cities.csv"
     cities.write_text(cities.read_text(encoding="utf-8") + EXTRA_CITIES, encoding="utf-8")
@@ -207,6 +208,8 @@ def test_partner_discrepancies(linked: tuple[Project, LinkRun, Store]) -> None:
     assert ("Gaza City", "Wikidata", "tabriz-2024") in rows
     assert ("Gaza City", "Wikidata", "https://example.org/tabriz-partners") in rows
     assert not any(r[0] == "Istanbul" and r[2] in ("Wikidata", "https://example.org/tabriz-partners") for r in rows)
+    # a memorandum is no twinning: its source is no list of sister cities to compare
+    assert not any("https://example.org/memorandum" in (r[1], r[2]) for r in rows)
 
 
 def test_queries_that_need_a_linked_build_run_with_their_examples(linked: tuple[Project, LinkRun, Store]) -> None:

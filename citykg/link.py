@@ -77,9 +77,12 @@ class LinkRun:
         return sum(1 for lk in self.links if lk.match.decision is decision)
 
     def summary(self) -> list[str]:
-        """What the run did, in two lines for the user (the CLI prints them to stderr)."""
+        """What the run did, in two lines (three if partners were left out) for the user (the CLI
+        prints them to stderr)."""
         extra = self.enrichment
-        return [
+        left_out = ([f"partners left out (no English label, or no country with ISO codes): "
+                     f"{'; '.join(extra.skipped)}"] if extra.skipped else [])
+        return [*left_out,
             f"{self.count(Decision.LINKED)} linked, {self.ambiguous} ambiguous, {self.count(Decision.NONE)} none; "
             f"{_n(extra.partnerships, 'partnership')}, {_n(extra.cities, 'partner city', 'partner cities')}, "
             f"{_n(extra.countries, 'country', 'countries')} from {self.endpoint} as of {self.retrieved_on} "
@@ -225,7 +228,7 @@ def _link_cities(cities: Sequence[Record], kept: dict[str, str | None], client: 
         else:
             queries.append(NameQuery(city.names, city.country))
             methods.append("name")
-    matches = reconcile(queries, client=client)
+    matches = reconcile(queries, client=client, trust_qids=True)  # a QID in the tables wins
     out = []
     for city, match, method in zip(cities, matches, methods, strict=True):
         if method == "reviewed":

@@ -150,10 +150,12 @@ class Scoring:
 
 
 def reconcile(queries: Sequence[NameQuery], *, client: Client, scoring: Scoring = Scoring(),
-              batch: int = 20000) -> list[Match]:
+              batch: int = 20000, trust_qids: bool = False) -> list[Match]:
     """Reconcile every query, in batched queries to ``client``'s endpoint.
 
     :param queries: the names to reconcile.
+    :param trust_qids: link a query's QID even if the endpoint does not know it (a QID of the
+        project's tables wins); otherwise such a QID links nothing.
     :param client: the endpoint to ask (and its cache).
     :param scoring: the decision thresholds.
     :param batch: how many label spellings one lookup query carries.
@@ -174,18 +176,24 @@ def reconcile(queries: Sequence[NameQuery], *, client: Client, scoring: Scoring 
     more = {i for w in named for i in w.items} - set(facts)
     facts.update(fetch_facts(client, more, languages=languages))
     settled = settlement_types(client, facts.values())
-    return [_decide(q, w, facts, settled, scoring) for q, w in zip(queries, work, strict=True)]
+    return [_decide(q, w, facts, settled, scoring, trust_qids) for q, w in zip(queries, work, strict=True)]
 
 
 def _decide(query: NameQuery, w: Pending, facts: dict[str, Facts], settled: frozenset[str],
-            scoring: Scoring) -> Match:
+            scoring: Scoring, trust_qids: bool) -> Match:
     if query.qid:
         f = facts.get(query.qid) or Facts(query.qid)
-        reasons = ("QID given",) if f.known else ("QID given; the endpoint knows nothing about it",)
+        if not f.known and not trust_qids:  # a QID the endpoint has never heard of links nothing
+            reasons = ("QID given; the endpoint knows nothing about it",)
+            return Match(query, Decision.NONE, (Candidate(query.qid, query.qid, None, 0, reasons),),
+                         method="identifier", reasons=reasons)
         country = f.country()
-        return Match(query, Decision.LINKED, (Candidate(
-            query.qid, f.label() or query.qid, (country[1] or country[0]) if country else None,
-            100, reasons, f.population),), method="identifier", reasons=reasons)
+        code = (country[1] or country[0]) if country else None
+        reasons = ("QID given",) if f.known else ("QID given; the endpoint knows nothing about it",)
+        if w.country_qid and f.countries and w.country_qid not in f.countries:
+            reasons = (f"QID given; it is in {code}, not in the country given",)
+        return Match(query, Decision.LINKED, (Candidate(query.qid, f.label() or query.qid, code, 100, reasons,
+                                                        f.population),), method="identifier", reasons=reasons)
     scored = sorted((s for i in w.items if i in facts and (s := _score(query, w, facts[i], settled))),
                     key=lambda c: (-c[0].score, -(c[0].population or 0), int(c[0].qid[1:])))
     candidates = tuple(c for c, _ in scored[:scoring.keep])

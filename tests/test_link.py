@@ -407,6 +407,15 @@ def test_cli_a_qid_in_any_case_is_a_qid(fixture_server: Oxigraph) -> None:
     assert result.exit_code == 0 and json.loads(result.stdout)["candidates"][0]["qid"] == "Q80053"
 
 
+def test_cli_a_qid_the_endpoint_does_not_know_links_nothing(fixture_server: Oxigraph) -> None:
+    result = CliRunner().invoke(cli, ["link", "--name", "Q99999999", "--endpoint", fixture_server.url, "--no-cache",
+                                      "--format", "json"])
+    assert result.exit_code == 0 and json.loads(result.stdout)["decision"] == "none"
+    table = CliRunner().invoke(cli, ["link", "--name", "Q80053", "--country", "TR", "--endpoint", fixture_server.url,
+                                     "--no-cache"])
+    assert table.exit_code == 0 and "QID given; it is in IR, not in the country given" in table.stdout
+
+
 def test_cli_links_the_project(tmp_path: Path, fixture_server: Oxigraph, cache: Path) -> None:
     project = test_project(tmp_path / "p")
     result = CliRunner().invoke(cli, ["--project", str(project.root), "--dist", str(project.dist), "link",

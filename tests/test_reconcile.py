@@ -93,11 +93,13 @@ def test_identifier_first(fixture_server: Oxigraph) -> None:
     client = Client(fixture_server.url, cache=None)
     matches = reconcile([NameQuery.of("Q80053"), NameQuery.of("Somewhere", "IR", qid="Q121157"),
                          NameQuery.of("Nowhere", qid="Q999999999")], client=client)
-    assert [(m.decision, m.method, m.qid) for m in matches] == [
-        (Decision.LINKED, "identifier", "Q80053"), (Decision.LINKED, "identifier", "Q121157"),
-        (Decision.LINKED, "identifier", "Q999999999")]
+    assert [(m.decision, m.method) for m in matches] == [
+        (Decision.LINKED, "identifier"), (Decision.LINKED, "identifier"), (Decision.NONE, "identifier")]
+    assert [m.qid for m in matches[:2]] == ["Q80053", "Q121157"]
     assert matches[1].candidates[0].label == "Mashhad"  # the name given does not matter
-    assert matches[2].reasons == ("QID given; the endpoint knows nothing about it",)
+    assert matches[2].reasons == ("QID given; the endpoint knows nothing about it",)  # so it links nothing
+    trusted = reconcile([NameQuery.of("Nowhere", qid="Q999999999")], client=client, trust_qids=True)[0]
+    assert (trusted.decision, trusted.qid) == (Decision.LINKED, "Q999999999")  # as a QID of the tables does
 
 
 def test_json_lines_have_the_documented_shape(fixture_server: Oxigraph) -> None:

@@ -295,22 +295,26 @@ class Client:
         if attempt >= self.retries:
             raise EndpointError(
                 f"{self.endpoint} still answers HTTP {exc.code} after {self.retries} retries. "
-                "Try again later: answers received so far are cached.") from exc
+                f"Try again later{self._resumes}.") from exc
         asked = _retry_after(exc.headers.get("Retry-After") if exc.headers else None)
         wait = max(asked if asked is not None else delay, 0.0)
         if wait > self.max_wait:
             raise EndpointError(
                 f"{self.endpoint} asks citykg to wait {wait:.0f} s (HTTP {exc.code}, Retry-After), "
-                f"more than the {self.max_wait:.0f} s it accepts. Try again later: answers "
-                "received so far are cached, so the run resumes where it stopped.") from exc
+                f"more than the {self.max_wait:.0f} s it accepts. Try again later{self._resumes}.") from exc
         return wait
+
+    @property
+    def _resumes(self) -> str:
+        return (": answers received so far are cached, so the run resumes where it stopped"
+                if self.cache is not None else "")
 
     def _transient_wait(self, exc: Exception, delay: float, attempt: int) -> float:
         if attempt >= self.retries:
             reason = getattr(exc, "reason", exc)
             raise EndpointError(
-                f"Cannot reach {self.endpoint}: {reason}. Check the URL and the network, or "
-                "give --endpoint for a mirror; cached answers need no network.") from exc
+                f"Cannot reach {self.endpoint} (tried {attempt + 1} times): {reason}. Check the URL and the "
+                "network, or give --endpoint for a mirror; cached answers need no network.") from exc
         return delay
 
 

@@ -139,13 +139,16 @@ def test_a_retry_after_beyond_the_limit_stops_the_run() -> None:
         assert len(server.requests) == 1
 
 
-def test_backoff_gives_up_after_its_retries() -> None:
+def test_backoff_gives_up_after_its_retries(tmp_path: Path) -> None:
     waits: list[float] = []
     with Scripted([(429, {}, b"")] * 4) as server, \
-            pytest.raises(EndpointError, match="still answers HTTP 429 after 3 retries"):
+            pytest.raises(EndpointError, match=r"still answers HTTP 429 after 3 retries\. Try again later\.$"):
         Client(server.url, cache=None, retries=3, sleep=waits.append).select("SELECT ?x WHERE {}")
     assert waits == [1.0, 2.0, 4.0]  # no Retry-After: exponential backoff
     assert len(server.requests) == 4
+    with Scripted([(429, {}, b"")] * 2) as server, \
+            pytest.raises(EndpointError, match="answers received so far are cached"):  # only with a cache
+        Client(server.url, cache=tmp_path, retries=1, sleep=waits.append).select("SELECT ?x WHERE {}")
 
 
 def test_server_errors_are_retried() -> None:

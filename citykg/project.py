@@ -3,7 +3,7 @@
 A project is a folder with ``ontology/``, ``shapes/``, ``queries/`` and ``data/`` (and,
 optionally, ``graphs/`` of extra RDF such as reviewed Wikidata links); builds go to ``dist/``.
 The folder is, in order: the ``project_dir`` argument, the ``CITYKG_PROJECT`` environment
-variable, the checkout citykg was installed from, or the current directory.
+variable, the current directory if it is a project, else the checkout citykg was installed from.
 
 Example::
 
@@ -83,7 +83,8 @@ class Project:
 
 
 def _default_root() -> Path:
-    checkout = Path(__file__).resolve().parent.parent
-    if all((checkout / part).is_dir() for part in _PARTS):
-        return checkout
-    return Path.cwd()
+    here, checkout = Path.cwd(), Path(__file__).resolve().parent.parent
+    for candidate in (here, checkout):
+        if all((candidate / part).is_dir() for part in _PARTS):
+            return candidate
+    return here

@@ -163,6 +163,16 @@ def test_query_file_dash_reads_standard_input(runner: CliRunner, built: tuple[Pr
     assert (code, out) == (2, "") and "--list prints a table (the default) or --format json" in err
 
 
+def test_the_project_is_the_current_folder_when_it_is_one(tmp_path: Path) -> None:
+    from conftest import copy_project
+
+    other = copy_project(tmp_path / "other")
+    (other.queries / "strategies-for-factor.rq").unlink()  # so the copy's catalogue differs from the checkout's
+    done = subprocess.run([sys.executable, "-m", "citykg", "query", "--list"], capture_output=True, text=True,
+                          timeout=60, cwd=other.root)
+    assert done.returncode == 0 and "strategies-for-factor" not in done.stdout and "tows-matrix" in done.stdout
+
+
 def test_query_file_not_utf8(runner: CliRunner, built: tuple[Project, BuildResult], tmp_path: Path) -> None:
     project, _ = built
     path = tmp_path / "q.rq"

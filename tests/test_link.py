@@ -212,6 +212,14 @@ def test_partner_discrepancies(linked: tuple[Project, LinkRun, Store]) -> None:
     assert not any("https://example.org/memorandum" in (r[1], r[2]) for r in rows)
 
 
+def test_after_link_an_empty_answer_gets_no_hint_to_run_link(linked: tuple[Project, LinkRun, Store]) -> None:
+    project, _, _ = linked
+    result = CliRunner().invoke(cli, ["--project", str(project.root), "--dist", str(project.dist), "query",
+                                      "sister-cities", "-p", "city=Atlantis"])
+    assert result.exit_code == 0 and result.stdout.endswith("(0 rows)\n")
+    assert "run `citykg link`" not in result.stderr
+
+
 def test_queries_that_need_a_linked_build_run_with_their_examples(linked: tuple[Project, LinkRun, Store]) -> None:
     project, _, store = linked
     needing = {n: q for n, q in load_catalogue(project.queries).items() if "#+ needs: citykg link" in q.sparql}

@@ -166,9 +166,16 @@ def read_decisions(path: Path) -> list[ReviewDecision]:
     return out
 
 
-def matches_json(matches: Sequence[Match]) -> str:
-    """One JSON line per name, as ``citykg link --format json`` prints it."""
-    return "".join(json.dumps(m.to_json(), ensure_ascii=False) + "\n" for m in matches)
+def matches_json(matches: Sequence[Match], *, records: Sequence[str] | None = None) -> str:
+    """One JSON line per name, as ``citykg link --format json`` prints it.
+
+    :param records: the record of each match (linking the project), as a first ``record`` member
+        with the link's ``method``.
+    """
+    if records is None:
+        return "".join(json.dumps(m.to_json(), ensure_ascii=False) + "\n" for m in matches)
+    return "".join(json.dumps({"record": r, "method": m.method, **m.to_json()}, ensure_ascii=False) + "\n"
+                   for r, m in zip(records, matches, strict=True))
 
 
 def matches_table(matches: Sequence[Match], *, records: Sequence[str] | None = None) -> str:

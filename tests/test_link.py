@@ -432,6 +432,12 @@ def test_cli_links_the_project(tmp_path: Path, fixture_server: Oxigraph, cache: 
     assert "city/nurabad" in result.stdout and "country/IR" not in result.stdout
     assert "1 ambiguous" in result.stderr and "run `citykg build` next" in result.stderr
     assert (project.graphs / LINKS_FILE).is_file() and (project.dist / "wikidata-review.csv").is_file()
+    as_json = CliRunner().invoke(cli, ["--project", str(project.root), "--dist", str(project.dist), "link",
+                                       "--endpoint", fixture_server.url, "--cache", str(cache), "--format", "json"])
+    lines = [json.loads(line) for line in as_json.stdout.splitlines()]
+    assert as_json.exit_code == 0 and len({line["record"] for line in lines}) == len(lines)
+    assert {"record": "city/tabriz", "method": "identifier"}.items() <= next(
+        line for line in lines if line["record"] == "city/tabriz").items()
     qs = CliRunner().invoke(cli, ["--project", str(project.root), "link", "--quickstatements", "--endpoint",
                                   fixture_server.url, "--cache", str(cache)])
     assert qs.exit_code == 0 and qs.stdout.count("\tP190\t") == 2

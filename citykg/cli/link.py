@@ -101,8 +101,9 @@ def link_command(settings: Settings, endpoint: str, name: str | None, country: s
         run = link(settings.project(), client=client, decisions=decisions, review=review, progress=settings.say)
         shown = [lk for lk in run.links if fmt == "json" or lk.record.kind == "city" or not lk.match.qid]
         matches = [lk.match for lk in shown]
-        click.echo(matches_json(matches) if fmt == "json"
-                   else matches_table(matches, records=[lk.record.ref for lk in shown]), nl=False)
+        records = [lk.record.ref for lk in shown]
+        click.echo(matches_json(matches, records=records) if fmt == "json"
+                   else matches_table(matches, records=records), nl=False)
         for warning in run.warnings:
             click.echo(f"citykg: warning: {warning}", err=True)
         for line in run.summary():

@@ -121,8 +121,11 @@ def receive(path: Path, workdir: Path, *, limits: Limits | None = None) -> Recei
     limits = limits or Limits()
     label = path.as_posix()
     workdir.mkdir(parents=True, exist_ok=True)
-    if path.is_symlink() or not path.exists():
-        raise InputError(f"{label} does not exist (or is a symbolic link).")
+    if path.is_symlink():
+        raise InputError(f"{label} is a symbolic link; citykg reads no links, so that an input cannot "
+                         f"reach outside itself. Give the folder or file it points to ({path.resolve()}).")
+    if not path.exists():
+        raise InputError(f"{label} does not exist.")
     if path.is_dir():
         return _tables(workdir, label, _copy_folder(path, workdir, label, limits))
     if path.suffix.lower() == ".zip":

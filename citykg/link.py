@@ -174,7 +174,12 @@ def link(project: Project, *, client: Client, decisions: Path | None = None, rev
     kept = _kept_decisions(project)
     warnings: list[str] = []
     if decisions is not None:
-        for d in read_decisions(decisions):
+        read = read_decisions(decisions)
+        for d in read:
+            first = next(e for e in read if e.record == d.record)
+            if first is not d and first.qid != d.qid:
+                warnings.append(f"{decisions}:{d.line}: a second decision for {d.record!r} "
+                                f"(line {first.line} decides otherwise); the last one is kept.")
             taken = {qid: ref for ref, qid in ((r.ref, r.qid) for r in by_ref.values()) if qid}
             taken.update({qid: ref for ref, qid in kept.items() if qid})
             if d.record not in by_ref:

@@ -291,9 +291,12 @@ def test_a_decision_for_a_qid_another_record_has_is_ignored(tmp_path: Path, fixt
                                                              cache: Path) -> None:
     project = test_project(tmp_path / "p")
     decisions = tmp_path / "decided.csv"
-    decisions.write_text("record,decision\ncity/nurabad,Q80053\n", encoding="utf-8")  # Tabriz's item
+    decisions.write_text("record,decision\ncity/atlantis,none\ncity/nurabad,Q80053\ncity/atlantis,none\n"
+                         "city/isfahan,none\ncity/isfahan,Q42053\n", encoding="utf-8")  # Q80053: Tabriz's item
     run_ = link(project, client=Client(fixture_server.url, cache=cache), decisions=decisions)
     assert any("Q80053 is already the Wikidata item of city/tabriz" in w for w in run_.warnings)
+    assert [w for w in run_.warnings if "a second decision" in w] == [  # the same decision twice is no conflict
+        f"{decisions}:6: a second decision for 'city/isfahan' (line 5 decides otherwise); the last one is kept."]
     assert {lk.record.ref: lk.match.method for lk in run_.links}["city/nurabad"] != "reviewed"
 
 

@@ -148,7 +148,7 @@ def test_a_folder_is_taken_in_as_submit_takes_it_and_as_its_zip(
 def test_a_linked_folder_is_refused_as_submit_refuses_it(project: Project, tmp_path: Path) -> None:
     folder = write(tmp_path / "new-2025", NEW_STUDY)
     (tmp_path / "link").symlink_to(folder)
-    with pytest.raises(InputError, match=r"link does not exist \(or is a symbolic link\)"):
+    with pytest.raises(InputError, match=r"link is a symbolic link; .* Give the folder or file it points to"):
         validate(tmp_path / "link", project=project)
 
 

@@ -46,7 +46,7 @@ from citykg.items import resolve_countries
 from citykg.project import Project
 from citykg.rdfmap import to_quads
 from citykg.reconcile import Candidate, Decision, Match, NameQuery, reconcile
-from citykg.review import ReviewRow, read_decisions, write_review
+from citykg.review import ReviewDecision, ReviewRow, read_decisions, write_review
 from citykg.tables import read_tables
 from citykg.wikidata import Client, chunks, iri
 
@@ -174,21 +174,7 @@ def link(project: Project, *, client: Client, decisions: Path | None = None, rev
     kept = _kept_decisions(project)
     warnings: list[str] = []
     if decisions is not None:
-        read = read_decisions(decisions)
-        for d in read:
-            first = next(e for e in read if e.record == d.record)
-            if first is not d and first.qid != d.qid:
-                warnings.append(f"{decisions}:{d.line}: a second decision for {d.record!r} "
-                                f"(line {first.line} decides otherwise); the last one is kept.")
-            taken = {qid: ref for ref, qid in ((r.ref, r.qid) for r in by_ref.values()) if qid}
-            taken.update({qid: ref for ref, qid in kept.items() if qid})
-            if d.record not in by_ref:
-                warnings.append(f"{decisions}:{d.line}: no record {d.record!r} in the graph; decision ignored.")
-            elif d.qid and taken.get(d.qid, d.record) != d.record:
-                warnings.append(f"{decisions}:{d.line}: {d.qid} is already the Wikidata item of "
-                                f"{taken[d.qid]}; a place has one item, so this decision is ignored.")
-            else:
-                kept[d.record] = d.qid
+        _apply_decisions(decisions, by_ref, kept, warnings)
     say(f"linking {len(cities)} cities and {len(countries)} countries at {client.endpoint}")
     links = [*_link_cities(cities, kept, client, warnings), *_link_countries(countries, kept, client)]
     say(f"fetching labels, coordinates, population and partners of {sum(1 for lk in links if lk.match.qid)} items")
@@ -203,6 +189,26 @@ def link(project: Project, *, client: Client, decisions: Path | None = None, rev
                _write(project.graphs / WIKIDATA_FILE, extra.quads))
     return LinkRun(tuple(links), client.endpoint, day, extra, written, review, ambiguous,
                    tuple(warnings + extra.warnings), client.stats.requests, client.stats.cached)
+
+
+def _apply_decisions(path: Path, by_ref: dict[str, Record], kept: dict[str, str | None],
+                     warnings: list[str]) -> None:
+    """Add a person's decisions to ``kept``, warning about those that cannot or should not apply."""
+    in_tables = {r.qid: r.ref for r in by_ref.values() if r.qid}
+    first: dict[str, ReviewDecision] = {}
+    for d in read_decisions(path):
+        earlier = first.setdefault(d.record, d)
+        if earlier is not d and earlier.qid != d.qid:
+            warnings.append(f"{path}:{d.line}: a second decision for {d.record!r} "
+                            f"(line {earlier.line} decides otherwise); the last one is kept.")
+        owner = next((ref for ref, qid in kept.items() if qid and qid == d.qid), in_tables.get(d.qid or ""))
+        if d.record not in by_ref:
+            warnings.append(f"{path}:{d.line}: no record {d.record!r} in the graph; decision ignored.")
+        elif d.qid and owner not in (None, d.record):
+            warnings.append(f"{path}:{d.line}: {d.qid} is already the Wikidata item of {owner}; "
+                            "a place has one item, so this decision is ignored.")
+        else:
+            kept[d.record] = d.qid
 
 
 def _keep_unapplied_decisions(review: Path, decisions: Path | None) -> None:

@@ -69,7 +69,7 @@ def link_command(settings: Settings, endpoint: str, name: str | None, country: s
     if not endpoint.startswith(("http://", "https://")):
         raise click.BadParameter(f"{endpoint!r} is not an http(s) URL of a SPARQL endpoint, such as "
                                  "https://query.wikidata.org/sparql.", param_hint="--endpoint")
-    modes = sum(m is not None and m is not False for m in (name, names_file, quickstatements))
+    modes = sum((name is not None, names_file is not None, quickstatements))
     if modes > 1:
         raise click.UsageError("Give one of --name, --names or --quickstatements (or none, to link the project).")
     if country and not name:

@@ -30,11 +30,12 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 from pyoxigraph import BlankNode, NamedNode, Quad
 
 from citykg.errors import ShapesError
-from citykg.iris import CKG, PROV, RDF, SH, XSD_STRING, shorten
+from citykg.iris import BASE, CKG, PROV, RDF, SH, XSD_STRING, shorten
 from citykg.report import Finding, Report, Severity
 from citykg.schema import TABLES
 
@@ -144,6 +145,8 @@ def _findings(results: rdflib.Graph, data: rdflib.Graph, shapes: rdflib.Graph,
         shape = _shape_name(results.value(result, sh.sourceShape), shapes)
         file, row, table = locate(focus)
         column = _column(table, path, value, message) if table else None
+        if column and isinstance(value, rdflib.URIRef) and str(value).startswith(BASE + "id/"):
+            value = rdflib.Literal(unquote(str(value).rsplit("/", 1)[-1]))  # the code in the cell
         yield Finding(
             severity,
             message,

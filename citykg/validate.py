@@ -18,15 +18,17 @@ Example::
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from pyoxigraph import NamedNode, Quad
 
 from citykg.build import data_folders, load_graphs, load_ontology, with_superclasses
 from citykg.intake import RDF_SUFFIXES, InputKind, Received, read_rdf, table_folders
-from citykg.iris import BASE, CKG, graph
+from citykg.iris import BASE, CKG, PROV, graph
 from citykg.project import Project
 from citykg.report import Finding, Report, Severity
+from citykg.schema import TABLES
 from citykg.shacl import Engine, check, load_shapes
 from citykg.submissions import read_in_context
 
@@ -94,10 +96,44 @@ def _validate_tables(folders: list[Path], project: Project, engine: Engine,
     kept = [f for f in report.findings
             if f.file in files or f.focus in subjects or (f.file is None and f.focus is None)
             or (f.file or "").startswith(read.input_dirs)]
+    kept = _blame_input(kept, [q for q in mapped.quads if q.graph_name in inputs], files)
     if not any(s.rows for s in own):
         kept.append(_empty(None, "its tables have no data rows (only headers or '#' comment rows)",
                            "Fill in at least one row"))
     return Report.of(kept)
+
+
+def _blame_input(findings: list[Finding], quads: list[Quad], files: set[str]) -> list[Finding]:
+    """Point a finding about a record the graph already has at the input's row that changed it.
+
+    A row that cites ``W2`` for the existing strategy ``SO1`` makes ``SO1`` break a shape; the
+    shape reports ``SO1``, which was read from the project's tables. The report names the input's
+    row and says which record it broke; of several rows that refer to the record, the first of
+    the table the message names (``Check strategy_factors.csv``), else the first.
+    """
+    facts: dict[str, dict[str, str]] = {}  # subject → predicate → first object, of the input
+    for q in quads:
+        facts.setdefault(q.subject.value, {}).setdefault(q.predicate.value, q.object.value)  # type: ignore[union-attr]
+    referrers: dict[str, list[tuple[str, int, str | None]]] = {}  # record → rows that refer to it
+    for q in quads:
+        row = facts.get(facts[q.subject.value].get(PROV + "wasDerivedFrom", ""), {})  # type: ignore[union-attr]
+        file = facts.get(row.get(CKG + "dataFile", ""), {}).get(CKG + "path")
+        table = TABLES.get(row.get(CKG + "dataTable", ""))
+        if isinstance(q.object, NamedNode) and file and table and row.get(CKG + "line", "").isdigit():
+            column = "/".join(table.columns_for(q.predicate.value)) or None
+            referrers.setdefault(q.object.value, []).append((file, int(row[CKG + "line"]), column))
+    out = []
+    for f in findings:
+        found = [] if f.file in files else sorted(  # the table the message names first
+            referrers.get(f.focus or "", []), key=lambda r: (r[0].rsplit("/", 1)[-1] not in f.message, r))
+        if not found:
+            out.append(f)
+            continue
+        file, line, column = found[0]
+        record = f"{f.file}:{f.row}" if f.file and f.row else (f.focus or "a record")
+        out.append(replace(f, file=file, row=line, column=column, message=(
+            f"{f.message} (This row changes the record of {record}, which then fails.)")))
+    return out
 
 
 def _empty(file: str | None, why: str, fix: str) -> Finding:

@@ -50,7 +50,7 @@ def test_a_failing_build_keeps_the_last_good_one(project_copy: Project) -> None:
     assert [f.to_text() for f in report.findings if f.severity is Severity.VIOLATION] == [
         "data/mashhad-oic/strategy_factors.csv:122: factor: violation: The cited factor is not in "
         "factors.csv of this study: add it or fix the code. "
-        "(value: https://w3id.org/citykg/id/study/mashhad-oic/factor/W10) [ckgsh:FactorCitationShape]"]
+        "(value: W10) [ckgsh:FactorCitationShape]"]
     assert os.readlink(project_copy.dist / "current") == before
     assert (project_copy.dist / "citykg.nq").read_bytes() == nquads
     assert sorted(p.name for p in (project_copy.dist / "builds").iterdir()) == [good.build_id]

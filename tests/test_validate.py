@@ -62,6 +62,21 @@ def test_a_new_study_is_checked_in_context(project: Project, tmp_path: Path) -> 
     assert all(f.file and f.file.startswith(str(folder)) for f in report.findings)
 
 
+def test_a_row_that_breaks_an_existing_record_is_the_one_reported(project: Project, tmp_path: Path) -> None:
+    # The project's SO1 gains a weakness: the shape fails on SO1 (read from data/), but the
+    # report points at the input's row that did it, the one of the table the message names.
+    folder = write(tmp_path / "more", {
+        "strategy_actions.csv": "study,strategy,position,action,label_fa,label_en,source_table,source_row\n"
+                                "mashhad-oic,SO1,99,A01,برگزاری,Hold summits,Table 3,SO1.99\n",
+        "strategy_factors.csv": "study,strategy,factor,source_table,source_row\n"
+                                "mashhad-oic,SO1,W2,Table 3,SO1\n"})
+    report = validate(folder, project=project)
+    assert [f.to_text().replace(str(folder), "NEW") for f in report.findings] == [
+        "NEW/strategy_factors.csv:2: strategy: violation: An SO strategy builds on no weakness: did you "
+        "mean a WO or WT strategy? Check strategy_factors.csv. (This row changes the record of "
+        "data/mashhad-oic/strategies.csv:2, which then fails.) [ckgsh:SOStrategyShape]"]
+
+
 def test_a_year_in_persian_digits_is_a_violation_not_a_broken_integer(project: Project, tmp_path: Path) -> None:
     header, row = NEW_STUDY["studies.csv"].splitlines()
     studies = f"{header},year\n{row},۲۰۲۵\n"

@@ -31,6 +31,7 @@ import socket
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
@@ -236,6 +237,61 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
+_MAX_URL = 65_536  # uvicorn's URL parser counts in 16 bits
+_MAX_HEAD = 1_048_576  # request line and headers
+
+
+def _protocol() -> type:
+    """uvicorn's HTTP protocol, with caps on a request's head and errors in citykg's JSON shape.
+
+    uvicorn answers a request it cannot parse in plain text, and reads a request line and
+    headers of any size. This protocol stops reading a URL of 64 KiB or more (414: a long query
+    sent by GET) and a head over 1 MiB (431), and answers both, and any unparsable request
+    (400), as every other error is answered.
+    """
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    class Protocol(HttpToolsProtocol):
+        in_head, head = True, 0  # reading a request line and headers; bytes read of them
+
+        def data_received(self, data: bytes) -> None:
+            if self.in_head:
+                self.head += len(data)
+                if self.head - len(data) > _MAX_HEAD:  # over the cap, and this read goes on
+                    self._refuse(431, "The request's headers are over 1 MiB. Send less in them.")
+                    return
+            super().data_received(data)
+
+        def on_url(self, url: bytes) -> None:
+            super().on_url(url)
+            if len(self.url) >= _MAX_URL:  # stop reading it: the parser fails the request
+                raise ValueError("URL too long")
+
+        def on_headers_complete(self) -> None:
+            self.in_head = False  # the routes cap the body
+            super().on_headers_complete()
+
+        def on_message_complete(self) -> None:
+            self.in_head, self.head = True, 0
+            super().on_message_complete()
+
+        def send_400_response(self, msg: str) -> None:
+            if len(self.url) >= _MAX_URL:
+                self._refuse(414, "The URL is 64 KiB or longer. Send a long query by POST "
+                                  "(application/sparql-query, or a form with query=).")
+            else:
+                self._refuse(400, "The request is not valid HTTP/1.1.")
+
+        def _refuse(self, status: int, message: str) -> None:
+            body = json.dumps({"ok": False, "error": message, "status": status}).encode("utf-8")
+            self.transport.write(b"HTTP/1.1 %d %s\r\ncontent-type: application/json\r\ncontent-length: %d\r\n"
+                                 b"connection: close\r\n\r\n%s"
+                                 % (status, HTTPStatus(status).phrase.encode(), len(body), body))
+            self.transport.close()
+
+    return Protocol
+
+
 def serve(project: Project, *, config: ServeConfig | None = None, progress: Progress | None = None) -> None:
     """Serve the project's graph until interrupted, building it first if it was never built.
 
@@ -277,7 +333,7 @@ def serve(project: Project, *, config: ServeConfig | None = None, progress: Prog
 
     app = create_app(project, config=config, routes=[submission_routes()], on_ready=ready)
     settings = uvicorn.Config(app, lifespan="on", access_log=False, log_level="warning", proxy_headers=False,
-                              server_header=False, timeout_graceful_shutdown=3)
+                              server_header=False, timeout_graceful_shutdown=3, http=_protocol())
     with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises the Ctrl+C it handled, once stopped
         uvicorn.Server(settings).run(sockets=[sock])
     say("stopped")

@@ -7,6 +7,7 @@ starts its own server on an empty dist, which also checks that `citykg serve` bu
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -17,6 +18,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -409,6 +411,37 @@ def test_request_bodies_are_capped(tight_client: httpx.Client) -> None:
                                    headers={"Content-Type": "application/sparql-query"}), 413, "2048-byte limit")
     assert tight_client.post("/sparql", content=LABELS_OF_W3.encode(),
                              headers={"Content-Type": "application/sparql-query"}).status_code == 200
+
+
+def raw_request(server: Running, data: bytes) -> httpx.Response:
+    """Send bytes as they are (no client would send them) and read the answer up to its close."""
+    host, port = server.url.split("//")[1].rstrip("/").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        with contextlib.suppress(ConnectionResetError, BrokenPipeError):  # the server stops reading
+            sock.sendall(data)
+        answer = b""
+        with contextlib.suppress(ConnectionResetError):
+            while chunk := sock.recv(65536):
+                answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines[1:])
+    return httpx.Response(int(lines[0].split()[1]), headers=headers, content=body)
+
+
+def test_a_url_too_long_or_a_huge_head_is_refused_in_json(server: Running, client: httpx.Client) -> None:
+    query = "SELECT * WHERE { ?s ?p ?o } #" + "x" * 70_000  # GET; the URL is over 64 KiB
+    url = "/sparql?" + urllib.parse.urlencode({"query": query})
+    assert_error(raw_request(server, f"GET {url} HTTP/1.1\r\nHost: x\r\n\r\n".encode()),
+                 414, "Send a long query by POST")
+    endless = b"GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"x" * 3_000_000 + b"\r\n\r\n"
+    assert_error(raw_request(server, endless), 431, "headers are over 1 MiB")
+    assert_error(raw_request(server, b"NOT HTTP\r\n\r\n"), 400, "not valid HTTP/1.1")
+    # a head under the cap, and a long query by POST, are answered as usual
+    assert raw_request(server, b"GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"x" * 500_000
+                       + b"\r\nConnection: close\r\n\r\n").status_code == 200
+    assert client.post("/sparql", content=query.encode(),
+                       headers={"Content-Type": "application/sparql-query"}).status_code == 200
 
 
 def test_cors_lets_only_the_configured_origins_read(tight_client: httpx.Client) -> None:

@@ -96,12 +96,7 @@ def subject_of(row: Row) -> str:
     key = [v for v in row.key() if v]
     if table.name == "studies":
         return iris.study(row.get("id"))
-    if table.name == "partnerships":  # one record per source, pair of cities (in either order) and type
-        a, b = sorted((row.get("city_a"), row.get("city_b")))
-        if row.get("study"):
-            return iris.study_entity(row.get("study"), "partnership", a, b, row.get("type"))
-        return iris.entity("partnership", a, b, row.get("type"))
-    if table.in_study:
+    if table.in_study and row.get("study"):  # a partnership may have no study: then it is shared
         return iris.study_entity(row.get("study"), table.record, *key)
     return iris.entity(table.record, *key)
 

@@ -76,6 +76,9 @@ class Table:
     key: tuple[str, ...]
     #: The RDF classes of every record (more may come from an ENUM column on ``rdf:type``).
     types: tuple[str, ...] = ()
+    #: The first two key columns are the two sides of a symmetric relation (a partnership of
+    #: two cities): in either order, they identify the same record.
+    symmetric: bool = False
 
     @property
     def in_study(self) -> bool:
@@ -296,7 +299,7 @@ _TABLE_LIST = [
         _c("source_row", Kind.SOURCE_ROW, "Row or item of that table.", p=CKG + "sourceRow"),
         _c("source", Kind.CITATION, "Citation, for rows not from a study.", p=CKG + "citation"),
         _c("note", Kind.TEXT, "Anything a reader must know.", p=NOTE),
-    ), key=("city_a", "city_b", "type"), types=(CKG + "Partnership",)),
+    ), key=("city_a", "city_b", "type"), types=(CKG + "Partnership",), symmetric=True),
     Table("cities", "Cities (places).", "city", _reference(
         _c("id", Kind.KEY, "Short id of the city.", req=True, p=IDENT, ex="tabriz"),
         _c("label_en", Kind.EN, "English name.", req=True, p=LABEL),

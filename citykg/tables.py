@@ -77,8 +77,9 @@ class Row:
         return (self.get("study") or None) if self.table.in_study else None
 
     def key(self) -> tuple[str, ...]:
-        """The values that identify the row's record."""
-        return tuple(self.get(c) for c in self.table.key)
+        """The values that identify the row's record (a symmetric pair in sorted order)."""
+        key = tuple(self.get(c) for c in self.table.key)
+        return (*sorted(key[:2]), *key[2:]) if self.table.symmetric else key
 
 
 @dataclass(frozen=True)
@@ -320,10 +321,7 @@ def _check_row(row: Row) -> list[Finding]:
 
 def _record_id(row: Row) -> tuple[str, str | None, str]:
     scope = row.study if row.table.in_study else None
-    key = row.key()
-    if row.table.name == "partnerships":  # the two cities, in either order, make one partnership
-        key = (*sorted(key[:2]), *key[2:])
-    return row.table.record, scope, "/".join(key)
+    return row.table.record, scope, "/".join(row.key())
 
 
 def _duplicates(rows: Iterable[Row]) -> list[Finding]:

@@ -37,12 +37,13 @@ from pathlib import Path
 from pyoxigraph import NamedNode, Quad, RdfFormat, Store, parse, serialize
 
 from citykg import iris
+from citykg.context import read_in_context
 from citykg.errors import DataError, InputError, OntologyError
 from citykg.project import Project
 from citykg.rdfmap import Mapped
 from citykg.report import Report, Severity
 from citykg.shacl import Engine, check, load_shapes
-from citykg.submissions import Submission, read_in_context
+from citykg.submissions import Submission
 from citykg.tables import TableSet
 
 __all__ = ["BuildResult", "build", "data_folders", "load_graphs", "load_ontology", "switch_to",

@@ -24,13 +24,13 @@ from pathlib import Path
 from pyoxigraph import NamedNode, Quad
 
 from citykg.build import data_folders, load_graphs, load_ontology, with_superclasses
+from citykg.context import read_in_context
 from citykg.intake import RDF_SUFFIXES, InputKind, Received, read_rdf, table_folders
 from citykg.iris import BASE, CKG, PROV, graph
 from citykg.project import Project
 from citykg.report import Finding, Report, Severity
 from citykg.schema import TABLES
 from citykg.shacl import Engine, check, load_shapes
-from citykg.submissions import read_in_context
 
 __all__ = ["RDF_FORMATS", "check_received", "validate"]
 

@@ -1,0 +1,225 @@
+"""The project's data, its accepted submissions and an input, read together into one set of quads.
+
+:func:`read_in_context` reads the project's data folders, the accepted submissions
+(:mod:`citykg.submissions`) and (for ``citykg validate``) an input together, so that references
+resolve across all of them and a record defined twice is reported where it is defined the
+second time. Each submission's rows land in its own graph, with IRIs of its source files under
+``…/source/submission/<id>/``, and its graph is described with PROV (who, when, checksum,
+citykg version); an accepted submission whose files changed since is a violation.
+
+Example::
+
+    >>> from citykg.build import data_folders
+    >>> from citykg.project import Project
+    >>> project = Project.locate()
+    >>> read = read_in_context(project, data_folders(project))
+    >>> read.mapped.report.summary(), read.inputs
+    ('0 violations, 0 warnings, 0 info', frozenset())
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from pyoxigraph import BlankNode, Literal, NamedNode, Quad
+
+from citykg import iris
+from citykg.errors import InputError
+from citykg.intake import InputKind, checksum, parse_rdf, rdf_format_of, table_folders
+from citykg.project import Project
+from citykg.rdfmap import Mapped, to_quads
+from citykg.report import Finding, Report, Severity
+from citykg.submissions import METADATA, Status, Submission, load_submissions
+from citykg.tables import Source, TableSet, read_tables
+
+__all__ = ["InContext", "read_in_context"]
+
+_CHECK = "citykg:submission"
+_RESERVED = (iris.BASE + "graph/", iris.BASE + "id/source/", iris.CKG)
+
+
+@dataclass(frozen=True)
+class InContext:
+    """Data folders, accepted submissions and an input read together."""
+
+    tables: TableSet
+    #: The quads of everything read: data graphs, one graph per submission (with its PROV
+    #: description), and the input's graphs.
+    mapped: Mapped
+    #: The graph IRIs of the input's folders (empty when there is no input).
+    inputs: frozenset[str]
+    #: The input's folders as findings name them, each ending in ``/``.
+    input_dirs: tuple[str, ...] = ()
+
+
+def read_in_context(project: Project, folders: Sequence[Path], *,
+                    submissions: Sequence[Submission] | None = None,
+                    inputs: Sequence[Path] = ()) -> InContext:
+    """Read data folders, accepted submissions and input folders, and map them to quads.
+
+    :param project: the project (paths in findings are relative to its folder).
+    :param folders: the data folders (each becomes ``graph/<folder name>``).
+    :param submissions: the accepted submissions to include; by default those on disk. A
+        submission whose folder is one of ``inputs`` is left out (it is what is checked).
+    :param inputs: folders of tables under validation, read last so that duplicates are
+        reported in them.
+    :raises InputError: if a file cannot be read.
+    """
+    subs = load_submissions(project, status=Status.ACCEPTED) if submissions is None else submissions
+    checked = {p.resolve() for p in inputs}
+    subs = [s for s in subs if not checked & {s.folder.resolve(), *(f.resolve() for f in
+                                                                      _folders(s))}]
+    plan: list[tuple[Path, str | None, Submission | None]] = [(f, None, None) for f in folders]
+    for s in subs:
+        plan += [(f, _label(s, f), s) for f in _folders(s)]
+    plan += [(f, f"input/{f.name}", None) for f in inputs]
+    tables = read_tables([p for p, _, _ in plan], root=project.root)
+    moves = {_shown(project, s.folder): f"submissions/{s.id}" for s in subs}
+    sources = tuple(_relabel(src, label, moves) if label else src
+                    for src, (_, label, _) in zip(tables.sources, plan, strict=True))
+    report = Report.of(_moved(f, moves) for f in tables.report.findings)
+    tables = TableSet(sources, report)
+    mapped = to_quads(tables)
+    quads = _rehome(mapped.quads, plan)
+    findings = list(mapped.report.findings)
+    for s in subs:
+        if s.kind is InputKind.RDF:
+            quads += _rdf_quads(s, findings)
+        quads += _describe(s)
+        findings += _integrity(s)
+    inputs_graphs = frozenset(iris.graph(label) for _, label, s in plan
+                              if s is None and label is not None)
+    # In a deterministic order (the mapped quads sorted, then the submissions'), without repeats.
+    return InContext(tables, Mapped(list(dict.fromkeys(quads)), Report.of(findings)),
+                     inputs_graphs, tuple(_shown(project, f) + "/" for f in inputs))
+
+
+def _folders(s: Submission) -> list[Path]:
+    return table_folders(s.folder) if s.kind is InputKind.TABLES and s.folder.is_dir() else []
+
+
+def _label(s: Submission, folder: Path) -> str:
+    return f"submission/{s.id}" + ("" if folder == s.folder else f"/{folder.name}")
+
+
+def _shown(project: Project, path: Path) -> str:
+    try:
+        return path.resolve().relative_to(project.root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _move(display: str, moves: dict[str, str]) -> str:
+    for old, new in moves.items():
+        if display.startswith(old + "/"):
+            return new + display[len(old):]
+    return display
+
+
+def _moved(finding: Finding, moves: dict[str, str]) -> Finding:
+    return replace(finding, file=_move(finding.file, moves)) if finding.file else finding
+
+
+def _relabel(source: Source, label: str, moves: dict[str, str]) -> Source:
+    """The source under a unique name, with paths as they are once the submission is in place."""
+    files = {f: replace(f, folder=label, display=_move(f.display, moves)) for f in source.files}
+    rows = tuple(replace(r, file=files.get(r.file, r.file)) for r in source.rows)
+    return Source(label, tuple(files.values()), rows)
+
+
+def _rehome(quads: list[Quad], plan: list[tuple[Path, str | None, Submission | None]]) -> list[Quad]:
+    """Move the quads of submission sources into the submission's graph and IRIs.
+
+    The build's ``ckg:citykgVersion`` of those graphs is dropped: a submission's graph carries
+    the version that accepted it (see :func:`_describe`).
+    """
+    names: dict[str, str] = {}
+    prefixes: dict[str, str] = {}
+    for folder, label, s in plan:
+        if s is None or label is None:
+            continue
+        names[iris.graph(label)] = s.graph
+        tail = () if folder == s.folder else (folder.name,)
+        prefixes[iris.source_file(label, "")] = iris.submission_source(s.id, *tail) + "/"
+    if not names:
+        return list(quads)
+
+    def move(term: NamedNode | BlankNode | Literal) -> NamedNode | BlankNode | Literal:
+        if not isinstance(term, NamedNode):
+            return term
+        if term.value in names:
+            return NamedNode(names[term.value])
+        for old, new in prefixes.items():
+            if term.value.startswith(old):
+                return NamedNode(new + term.value[len(old):])
+        return term
+
+    version = NamedNode(iris.CKG + "citykgVersion")
+    moved = {NamedNode(g) for g in names}
+    return [Quad(move(q.subject), q.predicate, move(q.object), move(q.graph_name))  # type: ignore[arg-type]
+            if q.graph_name in moved else q for q in quads
+            if not (q.predicate == version and q.subject in moved)]
+
+
+def _rdf_quads(s: Submission, findings: list[Finding]) -> list[Quad]:
+    """The triples of an RDF submission, in its graph, with blank nodes named after it."""
+    name = s.files[0]
+    fmt = rdf_format_of(name)
+    display = f"submissions/{s.id}/{name}"
+    if fmt is None:
+        raise InputError(f"{display}: citykg does not know this RDF format.")
+    g = NamedNode(s.graph)
+    blanks: dict[str, BlankNode] = {}
+
+    def named(term: NamedNode | BlankNode | Literal) -> NamedNode | BlankNode | Literal:
+        if isinstance(term, BlankNode):
+            return blanks.setdefault(term.value, BlankNode(f"s{s.id}n{len(blanks)}"))
+        return term
+
+    out = []
+    for q in parse_rdf((s.folder / name).read_bytes(), fmt, display):
+        if isinstance(q.subject, NamedNode) and q.subject.value.startswith(_RESERVED):
+            findings.append(Finding(
+                Severity.VIOLATION, "An RDF submission may not describe citykg's graphs, "
+                "source files or ontology terms; describe records only.", file=display,
+                value=q.subject.value, shape=_CHECK))
+            continue
+        out.append(Quad(named(q.subject), q.predicate, named(q.object), g))  # type: ignore[arg-type]
+    return out
+
+
+def _describe(s: Submission) -> list[Quad]:
+    """The PROV description of a submission's graph."""
+    g = NamedNode(s.graph)
+    agent = NamedNode(iris.entity("agent", s.who))
+    triples: list[tuple[NamedNode, str, NamedNode | Literal]] = [
+        (g, iris.RDF + "type", NamedNode(iris.CKG + "SourceGraph")),
+        (g, iris.PROV + "wasAttributedTo", agent),
+        (g, iris.PROV + "generatedAtTime", Literal(s.when, datatype=NamedNode(iris.XSD + "dateTime"))),
+        (g, iris.CKG + "sha256", Literal(s.sha256)),
+        (g, iris.CKG + "citykgVersion", Literal(s.citykg_version)),
+        (agent, iris.RDF + "type", NamedNode(iris.PROV + "Agent")),
+        (agent, iris.RDFS + "label", Literal(s.who)),
+    ]
+    if s.kind is InputKind.RDF:
+        f = NamedNode(iris.submission_source(s.id, s.files[0]))
+        triples += [(g, iris.PROV + "wasDerivedFrom", f), (f, iris.RDF + "type", NamedNode(iris.CKG + "DataFile")),
+                    (f, iris.CKG + "path", Literal(f"submissions/{s.id}/{s.files[0]}")),
+                    (f, iris.CKG + "sha256", Literal(hashlib.sha256((s.folder / s.files[0]).read_bytes()).hexdigest()))]
+    return [Quad(a, NamedNode(p), o, g) for a, p, o in triples]
+
+
+def _integrity(s: Submission) -> list[Finding]:
+    """A violation if the files of an accepted submission changed since it was accepted."""
+    missing = [f for f in s.files if not (s.folder / f).is_file()]
+    actual = "" if missing else checksum(s.folder, s.files)
+    if actual == s.sha256 and actual.startswith(s.id):
+        return []
+    what = f"{missing[0]} is missing" if missing else f"its checksum is now {actual[:16]}…"
+    return [Finding(Severity.VIOLATION,
+                    f"Submission {s.id} changed after it was accepted ({what}). Withdraw it with "
+                    f"`citykg submissions withdraw {s.id}` and submit the corrected data.",
+                    file=f"submissions/{s.id}/{METADATA}", shape=_CHECK)]

@@ -8,7 +8,8 @@ candidates are found in two steps:
    (:data:`LANGUAGES`), as labels or aliases, in ``VALUES`` batches;
 2. :func:`lookup_gazetteers`: for a name with a country and no exact match in it, the labels of
    that country's items typed as human settlements or not typed at all, of a length near the
-   name's, compared with :func:`~citykg.names.keys` (one query per group of countries, cached).
+   name's, compared with :func:`~citykg.names.keys` (one query per group of countries, cached);
+   a country Wikidata has several items for (by ISO code) is looked up in all of them.
 
 :func:`settlement_types` tells which of the candidates' types are human settlements.
 
@@ -52,11 +53,27 @@ SHORTEST_SKELETON = 3
 
 @dataclass
 class Pending:
-    """A name being reconciled: its spellings, its country's QID, and the candidates found so far."""
+    """A name being reconciled: its spellings, its country, and the candidates found so far.
+
+    :param country_qid: the country's item.
+    :param country_code: the country's ISO 3166-1 alpha-2 code, if known.
+    :param country_qids: every item that stands for the country (``country_qid`` and the items
+        with the same code: Q219060 and Q407199 for PS); the gazetteer looks in all of them.
+    """
 
     names: tuple[str, ...]
     country_qid: str | None = None
     items: set[str] = field(default_factory=set)
+    country_code: str | None = None
+    country_qids: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        if self.country_qid:
+            self.country_qids = self.country_qids | {self.country_qid}
+
+    def in_country(self, facts: Facts) -> bool:
+        """Whether the item is in the country given: by ISO code where known, else by item."""
+        return facts.in_country(self.country_qids, self.country_code)
 
 
 def languages_for(work: Iterable[Pending]) -> tuple[str, ...]:
@@ -93,7 +110,7 @@ def lookup_labels(client: Client, work: list[Pending], batch: int) -> None:
 def exact_in_country(w: Pending, facts: dict[str, Facts]) -> bool:
     """Whether an item found has a label spelt as one of the names, in the country given."""
     keys = {match_key(n) for n in w.names}
-    return any(w.country_qid in facts[i].countries and keys & {match_key(t) for _, t in facts[i].all_labels()}
+    return any(w.in_country(facts[i]) and keys & {match_key(t) for _, t in facts[i].all_labels()}
                for i in w.items if i in facts)
 
 
@@ -132,9 +149,10 @@ def _gazetteer(client: Client, work: list[Pending], keys: _Keys, languages: slic
         for name in w.names:
             size = len(normalise(name))
             near = (max(1, int(size * 0.7) - 1), int(size * 1.3) + 3)
-            at = (script_of(name), w.country_qid or "")
-            old = window.get(at, near)
-            window[at] = (min(old[0], near[0]), max(old[1], near[1]))
+            for country in sorted(w.country_qids) or [""]:
+                at = (script_of(name), country)
+                old = window.get(at, near)
+                window[at] = (min(old[0], near[0]), max(old[1], near[1]))
     scripts: list[Script] = []  # the script of each query
     queries: list[str] = []
     for script in sorted({s for s, _ in window}, key=lambda s: s.value):
@@ -161,9 +179,10 @@ def _gazetteer(client: Client, work: list[Pending], keys: _Keys, languages: slic
         found: set[str] = set()
         for name in w.names:
             key, bones = keys(name)
-            found |= index.get((w.country_qid or "", key), set())
-            if len(bones) - 2 >= SHORTEST_SKELETON:
-                found |= index.get((w.country_qid or "", bones), set())
+            for country in w.country_qids or {""}:
+                found |= index.get((country, key), set())
+                if len(bones) - 2 >= SHORTEST_SKELETON:
+                    found |= index.get((country, bones), set())
         if found:
             w.items |= found
             matched.append(w)

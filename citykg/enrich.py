@@ -12,6 +12,12 @@
 
 A partner that the endpoint gives no English label, no country or a country without ISO codes
 cannot be a valid city of the graph; it is left out and reported in :attr:`Enrichment.skipped`.
+A linked city the endpoint knows only by its P190 partners (``../shared/wikidata`` has Baku's
+twinnings and German label, but no English or Persian label, country or coordinates) still gets
+its twinnings, with a warning that nothing else was found; one it knows nothing about gets a
+warning only. A city whose country Wikidata gives otherwise than the data gets a warning;
+countries are compared by ISO 3166-1 alpha-2 code where it is known (from P297, or the
+project's countries table: Q219060 and Q407199 are both PS).
 
 Example::
 
@@ -23,7 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -153,15 +159,18 @@ def enrichment(links: Sequence[RecordLink], *, client: Client, countries: dict[s
 
     :param links: the outcome of linking the project's records.
     :param client: the endpoint to ask.
-    :param countries: the project's countries by ISO 3166-1 alpha-2 code.
+    :param countries: the project's countries by ISO 3166-1 alpha-2 code; their QIDs' codes count
+        where the endpoint gives a country no P297 code, and countries are compared by code.
     :param day: the retrieval date to record; by default the day of the oldest answer used.
     """
     cities = {lk.match.qid: lk.record for lk in links if lk.record.kind == "city" and lk.match.qid}
     known = {lk.match.qid: lk.record for lk in links if lk.match.qid}
+    codes = {**{r.qid: code for code, r in countries.items() if r.qid},
+             **{q: r.key for q, r in known.items() if r.kind == "country"}}  # ISO codes of country items
     partners = _partners(client, sorted(cities, key=_number))
     facts = fetch_facts(client, set(cities) | {p for ps in partners.values() for p in ps},
-                        languages=("en", "fa", "mul"))
-    states = fetch_facts(client, {c[0] for f in facts.values() if (c := f.country())})
+                        languages=("en", "fa", "mul"), codes=codes)
+    states = fetch_facts(client, {c[0] for f in facts.values() if (c := f.country())}, codes=codes)
     result = Enrichment()
     g = NamedNode(WIKIDATA_GRAPH)
     source = NamedNode(retrieval(client.endpoint, day or client.retrieved_on()))
@@ -190,15 +199,21 @@ def enrichment(links: Sequence[RecordLink], *, client: Client, countries: dict[s
 
     for qid, record in sorted(cities.items(), key=lambda kv: _number(kv[0])):
         f = facts.get(qid) or Facts(qid)
-        if not f.known:
-            result.warnings.append(f"{record.ref}: the endpoint knows nothing about {qid}; nothing fetched.")
+        twins = sorted(partners.get(qid, ()), key=_number)
+        if not f.known and not twins:
+            result.warnings.append(f"{record.ref}: the endpoint knows nothing about {qid}; nothing fetched "
+                                   f"(check that {qid} is the city's item).")
             continue
+        if not f.known:
+            result.warnings.append(f"{record.ref}: the endpoint has no labels, type, country, population or "
+                                   f"coordinates for {qid}, only its P190 partners ({len(twins)}): their "
+                                   "twinnings were added, nothing else was fetched.")
         _facts(NamedNode(record.iri), f, record.labels, out)
-        stated = f.country()
-        if stated and record.country and stated[1] and stated[1] != record.country:
+        elsewhere = _other_country(record, f, codes)
+        if elsewhere:
             result.warnings.append(f"{record.ref}: the data says country {record.country}, "
-                                   f"Wikidata {stated[1]} ({qid}).")
-        for partner in sorted(partners.get(qid, ()), key=_number):
+                                   f"Wikidata {elsewhere} ({qid}).")
+        for partner in twins:
             ours = known.get(partner)
             other = NamedNode(ours.iri) if ours and ours.kind == "city" else place(partner)
             if other is not None and other.value != record.iri:
@@ -210,6 +225,20 @@ def enrichment(links: Sequence[RecordLink], *, client: Client, countries: dict[s
     result.cities = sum(1 for s, t in typed if t == str(_ckg("City")) and s in sourced)
     result.countries = sum(1 for s, t in typed if t == str(_ckg("Country")) and s in sourced)
     return result
+
+
+def _other_country(record: Record, f: Facts, codes: Mapping[str, str]) -> str | None:
+    """The country (P17) Wikidata gives a city, if it is not the data's; None if they agree or
+    it cannot be told. By ISO 3166-1 alpha-2 code where known, else by item."""
+    if not record.country or not f.countries:
+        return None
+    ours = {q for q, c in codes.items() if c == record.country}
+    if f.in_country(ours, record.country):
+        return None
+    stated = sorted({c for c in f.countries.values() if c})
+    if stated:
+        return ", ".join(stated)
+    return ", ".join(sorted(f.countries, key=_number)) if ours else None
 
 
 def _twinning(one: NamedNode, other: NamedNode, source: NamedNode) -> list[Triple]:

@@ -2,8 +2,13 @@
 
 :func:`fetch_facts` asks, for many items at once, what linking and enrichment need: labels,
 types (P31), country (P17, with its ISO code), population (P1082), coordinates (P625) and, for
-countries, their ISO 3166-1 codes (P297, P298). :func:`resolve_countries` turns ISO codes into
-country QIDs.
+countries, their ISO 3166-1 codes (P297, P298). :func:`find_countries` turns ISO codes and
+country QIDs into :class:`Country` records, and :func:`resolve_countries` into country QIDs.
+
+Countries are compared by ISO 3166-1 alpha-2 code where it is known, not by item: Wikidata may
+have more than one item for a country (``../shared/wikidata`` gives PS to Q407199, Palestinian
+territories, and none to Q219060, State of Palestine, which the reference tables give PS), so
+the codes the project's reference tables give their countries' items count as well as P297.
 
 Example::
 
@@ -16,7 +21,8 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from pyoxigraph import Literal
@@ -25,7 +31,7 @@ from citykg.errors import LinkError
 from citykg.iris import is_qid
 from citykg.wikidata import Client, Value, chunks, iri, values
 
-__all__ = ["Facts", "fetch_facts", "resolve_countries"]
+__all__ = ["Country", "Facts", "fetch_facts", "find_countries", "resolve_countries"]
 
 _CODE = re.compile(r"^[A-Z]{2,3}$")
 
@@ -62,6 +68,11 @@ class Facts:
         return sorted(((lang, text) for lang, texts in self.labels.items() for text in texts),
                       key=lambda lt: (lt[0] not in ("en", "fa"), lt))
 
+    def in_country(self, qids: Iterable[str], code: str | None) -> bool:
+        """Whether one of the item's countries (P17) is one of ``qids`` or has the ISO 3166-1
+        alpha-2 ``code``."""
+        return bool(set(qids) & self.countries.keys()) or (code is not None and code in self.countries.values())
+
     def country(self) -> tuple[str, str | None] | None:
         """The item's country (P17) as (QID, ISO 3166-1 alpha-2 or None); the first by QID."""
         if not self.countries:
@@ -85,11 +96,13 @@ SELECT ?item ?fact ?value ?code WHERE {{
 
 
 def fetch_facts(client: Client, qids: Iterable[str], *, languages: Iterable[str] = ("en", "fa"),
-                batch: int = 2000) -> dict[str, Facts]:
+                batch: int = 2000, codes: Mapping[str, str] | None = None) -> dict[str, Facts]:
     """Labels, types (P31), country (P17 with its P297 code), population (P1082), coordinates
     (P625), and for countries their ISO codes (P297, P298), of every item, in batched queries.
 
     :param languages: the label languages to fetch.
+    :param codes: ISO 3166-1 alpha-2 codes of country items known otherwise (the reference
+        tables'), by QID: a country (P17) the endpoint gives no P297 code gets this one.
     :return: QID → :class:`Facts`; an item the endpoint knows nothing about has empty facts.
     """
     wanted = sorted(set(qids), key=lambda q: int(q[1:]))
@@ -100,6 +113,9 @@ def fetch_facts(client: Client, qids: Iterable[str], *, languages: Iterable[str]
     for rows in client.select_many(queries):
         for row in rows:
             _add_fact(out, row)
+    for facts in out.values() if codes else ():
+        for country, code in facts.countries.items():
+            facts.countries[country] = code or codes.get(country)  # type: ignore[union-attr]
     return out
 
 
@@ -126,26 +142,102 @@ def _add_fact(out: dict[str, Facts], row: dict[str, Value]) -> None:
         setattr(facts, kind, min(value.text, getattr(facts, kind) or value.text))
 
 
-def resolve_countries(client: Client, codes: Iterable[str], *, strict: bool = True) -> dict[str, str]:
+@dataclass(frozen=True)
+class Country:
+    """A country as a query or a table names it, resolved.
+
+    :param qid: its item: the reference tables' item of the code if they have one, else the
+        first (by number) the endpoint gives the code.
+    :param code: its ISO 3166-1 alpha-2 code, if the endpoint or the reference tables know it.
+    :param qids: every item that stands for it: ``qid`` and the others with the same alpha-2 code.
+    """
+
+    qid: str
+    code: str | None = None
+    qids: frozenset[str] = frozenset()
+
+
+_COUNTRIES = """PREFIX wdt: <http://www.wikidata.org/prop/direct/>
+SELECT ?given ?item ?iso2 ?same WHERE {{
+  {branches}
+  OPTIONAL {{ ?item wdt:P297 ?iso2 OPTIONAL {{ ?same wdt:P297 ?iso2 }} }}
+}}"""
+
+
+def find_countries(client: Client, given: Iterable[str], *, known: Mapping[str, str] | None = None,
+                   strict: bool = True) -> dict[str, Country]:
+    """Resolve ISO 3166-1 codes (``IR``, ``IRN``) and country QIDs (``Q794``), in one query.
+
+    A code is a country if the endpoint has an item with that P297 or P298 code, or the
+    reference tables have one; a QID is a country if the reference tables list it or the
+    endpoint gives it a P297 code.
+
+    :param given: the codes and QIDs, in any case; blanks are ignored.
+    :param known: the reference tables' countries: ISO 3166-1 alpha-2 code by QID.
+    :param strict: raise for a value that is no country; otherwise leave it out of the answer.
+    :return: the upper-cased value → :class:`Country`.
+    :raises LinkError: naming every value that is neither a country code nor a country's QID.
+    """
+    known = {q: c.upper() for q, c in (known or {}).items()}
+    wanted = {c.strip().upper() for c in given if c and c.strip()}
+    qids = sorted((c for c in wanted if is_qid(c)), key=lambda q: int(q[1:]))
+    unknown = sorted(c for c in wanted - set(qids) if not _CODE.match(c))
+    codes = sorted(wanted - set(qids) - set(unknown))
+    lookup = sorted(set(codes) | {known[q] for q in qids if q in known})  # and the items sharing them
+    branches = [f"{{ {values('given', [Literal(c) for c in lookup])} "
+                "{ ?item wdt:P297 ?given } UNION { ?item wdt:P298 ?given } }"] if lookup else []
+    branches += [f"{{ {values('item', [iri(q) for q in qids])} }}"] if qids else []
+    by_code: dict[str, set[str]] = defaultdict(set)  # a code given → the endpoint's items
+    alpha2: dict[str, str] = {}  # an item → its P297 code at the endpoint
+    same: dict[str, set[str]] = defaultdict(set)  # an alpha-2 code → every item that has it
+    for row in client.select(_COUNTRIES.format(branches=" UNION ".join(branches))) if branches else ():
+        item = row["item"].qid
+        if item is None:
+            continue
+        if "given" in row:
+            by_code[row["given"].text].add(item)
+        if "iso2" in row:
+            alpha2[item] = min(row["iso2"].text, alpha2.get(item, row["iso2"].text))
+            same[row["iso2"].text].update(q for q in (item, row["same"].qid if "same" in row else None) if q)
+    for qid, iso2 in known.items():
+        same[iso2].add(qid)
+    out: dict[str, Country] = {}
+    not_countries: list[str] = []
+    for value in qids:
+        found = alpha2.get(value) or known.get(value)
+        if found is None:
+            not_countries.append(value)
+        else:
+            out[value] = Country(value, found, frozenset({value} | same[found]))
+    for value in codes:
+        items = by_code.get(value, set())
+        found = value if len(value) == 2 else min((alpha2[i] for i in items if i in alpha2), default=None)
+        ours = {q for q, c in known.items() if c == found}  # the reference tables' item comes first
+        if not items | ours:
+            unknown.append(value)
+            continue
+        first = min(ours or items, key=lambda q: int(q[1:]))
+        out[value] = Country(first, found, frozenset(items | ours | (same[found] if found else set())))
+    if strict and (unknown or not_countries):
+        problems = [f"Unknown country {', '.join(repr(b) for b in sorted(unknown))}: give an ISO 3166-1 "
+                    "code (IR or IRN) or the country's Wikidata QID (Q794)."] if unknown else []
+        one = len(not_countries) == 1
+        problems += [f"{', '.join(not_countries)} {'is not a country' if one else 'are not countries'}: neither "
+                     f"the project's countries table nor the endpoint gives {'it' if one else 'them'} an ISO "
+                     "3166-1 code (P297). Give the country's ISO 3166-1 code (IR or IRN) or its Wikidata QID "
+                     "(Q794)."] if not_countries else []
+        raise LinkError(" ".join(problems))
+    return out
+
+
+def resolve_countries(client: Client, codes: Iterable[str], *, strict: bool = True,
+                      known: Mapping[str, str] | None = None) -> dict[str, str]:
     """Country QIDs of ISO 3166-1 codes (``IR``, ``IRN``) and QIDs (``Q794``), upper-cased.
 
     :param strict: raise for an unknown value; otherwise leave it out of the answer.
-    :raises LinkError: naming every value that is neither a code the endpoint knows nor a QID.
+    :param known: the reference tables' countries: ISO 3166-1 alpha-2 code by QID (see
+        :func:`find_countries`).
+    :raises LinkError: naming every value that is neither a code nor a country's QID.
     """
-    wanted = {c.strip().upper() for c in codes if c and c.strip()}
-    out = {c: c for c in wanted if is_qid(c)}
-    bad = sorted(c for c in wanted - set(out) if not _CODE.match(c))
-    lookup = sorted(wanted - set(out) - set(bad))
-    if lookup:
-        query = ("PREFIX wdt: <http://www.wikidata.org/prop/direct/>\nSELECT ?country ?code WHERE { "
-                 f"{values('code', [Literal(c) for c in lookup])} "
-                 "{ ?country wdt:P297 ?code } UNION { ?country wdt:P298 ?code } }")
-        for row in client.select(query):
-            qid = row["country"].qid
-            if qid:
-                out[row["code"].text] = min(qid, out.get(row["code"].text, qid), key=lambda q: int(q[1:]))
-    bad += [c for c in lookup if c not in out]
-    if bad and strict:
-        raise LinkError(f"Unknown country {', '.join(repr(b) for b in sorted(bad))}: give an ISO 3166-1 "
-                        "code (IR or IRN) or the country's Wikidata QID (Q794).")
-    return out
+    return {value: country.qid for value, country in find_countries(client, codes, known=known,
+                                                                      strict=strict).items()}

@@ -18,7 +18,10 @@ The ambiguous ones go to a review file (``dist/wikidata-review.csv`` by default)
 fills the ``decision`` column with a QID or ``none`` and hands it back with ``--decisions``; the
 decisions are stored in the links graph, so later runs keep them without the file.
 
-:func:`quickstatements` exports the partnerships of the project's tables that Wikidata lacks.
+:func:`quickstatements` exports the partnerships of the project's tables that Wikidata lacks,
+and names those it cannot export because a city has no QID. :func:`country_codes` gives the
+ISO codes of the project's countries, with which :func:`~citykg.reconcile.reconcile` checks
+and compares countries.
 
 Example::
 
@@ -50,7 +53,8 @@ from citykg.review import ReviewDecision, ReviewRow, read_decisions, write_revie
 from citykg.tables import read_tables
 from citykg.wikidata import Client, chunks, iri
 
-__all__ = ["LINKS_FILE", "WIKIDATA_FILE", "LinkRun", "Statement", "link", "quickstatements", "read_records"]
+__all__ = ["LINKS_FILE", "WIKIDATA_FILE", "LeftOut", "LinkRun", "QuickStatements", "Statement", "country_codes",
+           "link", "quickstatements", "read_records"]
 
 LINKS_FILE = "wikidata-links.nq"
 WIKIDATA_FILE = "wikidata.nq"
@@ -110,6 +114,11 @@ def read_records(project: Project) -> tuple[list[Record], list[Record]]:
     """The project's cities and countries, sorted by IRI."""
     store = _dataset(project)
     return _records(store, "City"), _records(store, "Country")
+
+
+def country_codes(project: Project) -> dict[str, str]:
+    """The ISO 3166-1 alpha-2 codes of the project's countries, by QID (``{"Q219060": "PS"}``)."""
+    return {c.qid: c.key for c in _records(_dataset(project), "Country") if c.qid}
 
 
 def _records(store: Store, cls: str) -> list[Record]:
@@ -176,7 +185,8 @@ def link(project: Project, *, client: Client, decisions: Path | None = None, rev
     if decisions is not None:
         _apply_decisions(decisions, by_ref, kept, warnings)
     say(f"linking {len(cities)} cities and {len(countries)} countries at {client.endpoint}")
-    links = [*_link_cities(cities, kept, client, warnings), *_link_countries(countries, kept, client)]
+    codes = {c.qid: c.key for c in countries if c.qid}
+    links = [*_link_cities(cities, kept, client, warnings, codes), *_link_countries(countries, kept, client)]
     say(f"fetching labels, coordinates, population and partners of {sum(1 for lk in links if lk.match.qid)} items")
     extra = enrichment(links, client=client, countries={c.key: c for c in countries})
     day = client.retrieved_on()
@@ -222,7 +232,7 @@ def _keep_unapplied_decisions(review: Path, decisions: Path | None) -> None:
 
 
 def _link_cities(cities: Sequence[Record], kept: dict[str, str | None], client: Client,
-                 warnings: list[str]) -> list[RecordLink]:
+                 warnings: list[str], codes: dict[str, str]) -> list[RecordLink]:
     queries: list[NameQuery] = []
     methods: list[str] = []
     for city in cities:
@@ -239,7 +249,7 @@ def _link_cities(cities: Sequence[Record], kept: dict[str, str | None], client: 
         else:
             queries.append(NameQuery(city.names, city.country))
             methods.append("name")
-    matches = reconcile(queries, client=client, trust_qids=True)  # a QID in the tables wins
+    matches = reconcile(queries, client=client, trust_qids=True, country_codes=codes)  # a QID in the tables wins
     out = []
     for city, match, method in zip(cities, matches, methods, strict=True):
         if method == "reviewed":
@@ -290,30 +300,59 @@ class Statement:
     line: str
 
 
-def quickstatements(project: Project, *, client: Client) -> list[Statement]:
+@dataclass(frozen=True)
+class LeftOut:
+    """A twinning of the tables that cannot be exported: a city has no QID (``missing``)."""
+
+    city: str
+    partner: str
+    source: str
+    missing: tuple[str, ...]
+
+    def __str__(self) -> str:
+        lack = " and ".join(self.missing) + (" have" if len(self.missing) > 1 else " has")
+        return f"{self.city} – {self.partner} ({self.source}) left out: {lack} no Wikidata QID"
+
+
+@dataclass(frozen=True)
+class QuickStatements:
+    """What :func:`quickstatements` found: the lines to submit, and the twinnings left out."""
+
+    statements: tuple[Statement, ...]
+    left_out: tuple[LeftOut, ...]
+
+    #: What to do about the twinnings left out.
+    HINT = "run `citykg link`, or add the QID to the table (its wikidata column), to export the twinnings left out"
+
+
+def quickstatements(project: Project, *, client: Client) -> QuickStatements:
     """The twinnings of the project's tables that Wikidata lacks, as QuickStatements (V1) lines.
 
-    A twinning (sister city, friendship or twinned) between two cities with QIDs, stated by a
-    study or reference table, gives ``Q… TAB P190 TAB Q…`` with its source as reference: the
-    study's title (S1476) and the table and row (S958), or the reference URL (S854) or citation.
-    Each direction Wikidata lacks gets a line, since P190 is symmetric.
+    A twinning (sister city, friendship or twinned) between two cities with QIDs (in the tables,
+    or from ``citykg link``), stated by a study or reference table, gives ``Q… TAB P190 TAB Q…``
+    with its source as reference: the study's title (S1476) and the table and row (S958), or the
+    reference URL (S854) or citation. Each direction Wikidata lacks gets a line, since P190 is
+    symmetric. A twinning with a city that has no QID is left out and named in
+    :attr:`QuickStatements.left_out` (by the cities' labels and the source).
     """
     store = _dataset(project)
     links = project.graphs / LINKS_FILE
     if links.is_file():
         store.extend(q for q in parse(path=links, format=RdfFormat.N_QUADS) if isinstance(q, Quad))
-    query = """SELECT DISTINCT ?qa ?qb ?study ?title ?table ?row ?cite WHERE {
+    query = """SELECT DISTINCT ?a ?b ?la ?lb ?qa ?qb ?study ?title ?table ?row ?cite WHERE {
       ?p a ckg:Partnership ; ckg:partner ?a, ?b ; prov:wasDerivedFrom ?src ; ckg:partnershipType ?type .
       VALUES ?type { ckg:sisterCity ckg:friendshipCity ckg:twinningStatement }  # a memorandum is no P190
       ?src a ckg:SourceRow . ?a ckg:twinnedWith ?b . FILTER (STR(?a) < STR(?b))
-      ?a ckg:wikidataId ?qa . ?b ckg:wikidataId ?qb .
+      OPTIONAL { ?a ckg:wikidataId ?qa } OPTIONAL { ?b ckg:wikidataId ?qb }
+      OPTIONAL { ?a rdfs:label ?la FILTER (LANG(?la) = "en") } OPTIONAL { ?b rdfs:label ?lb FILTER (LANG(?lb) = "en") }
       OPTIONAL { ?src ckg:inStudy ?s . ?s ckg:identifier ?study .
                  OPTIONAL { ?s dcterms:title ?title FILTER (LANG(?title) = "en") } }
       OPTIONAL { ?src ckg:sourceTable ?table } OPTIONAL { ?src ckg:sourceRow ?row }
-      OPTIONAL { ?src ckg:citation ?cite } } ORDER BY ?qa ?qb ?study ?cite"""
-    names = ("qa", "qb", "study", "title", "table", "row", "cite")
-    stated = [{k: (row[k].value if row[k] is not None else "") for k in names}
-              for row in store.query(query, use_default_graph_as_union=True, prefixes=PREFIXES)]  # type: ignore[union-attr]
+      OPTIONAL { ?src ckg:citation ?cite } } ORDER BY ?qa ?qb ?study ?cite ?la ?lb"""
+    names = ("a", "b", "la", "lb", "qa", "qb", "study", "title", "table", "row", "cite")
+    rows = [{k: (row[k].value if row[k] is not None else "") for k in names}
+            for row in store.query(query, use_default_graph_as_union=True, prefixes=PREFIXES)]  # type: ignore[union-attr]
+    stated = [s for s in rows if s["qa"] and s["qb"]]
     present = _p190(client, {(s["qa"], s["qb"]) for s in stated})
     out: list[Statement] = []
     for s in stated:
@@ -321,7 +360,14 @@ def quickstatements(project: Project, *, client: Client) -> list[Statement]:
         for a, b in ((s["qa"], s["qb"]), (s["qb"], s["qa"])):
             if (a, b) not in present:
                 out.append(Statement(a, b, source, "\t".join((a, "P190", b, *reference))))
-    return out
+    left_out = set()
+    for s in rows:
+        if not (s["qa"] and s["qb"]):
+            label = {side: s["l" + side] or s[side].rsplit("/", 1)[-1] for side in "ab"}
+            left_out.add(LeftOut(label["a"], label["b"], _reference(s)[1],
+                                 tuple(label[side] for side in "ab" if not s["q" + side])))
+    return QuickStatements(tuple(dict.fromkeys(out)),  # each once, if a city has two English labels
+                           tuple(sorted(left_out, key=lambda lo: (lo.city, lo.partner, lo.source))))
 
 
 def _p190(client: Client, pairs: set[tuple[str, str]]) -> set[tuple[str, str]]:

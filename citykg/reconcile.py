@@ -18,8 +18,9 @@ settlements of the country given, by key and skeleton), in batched queries.
 
 The score adds up to at most 100: name 55 (the same spelling once normalised) or 25 to 40 (a
 spelling variant, by its similarity to the label); country +30 if it is the one given, -60 if it
-is another; type +10 for a human settlement, -60 for anything else (a country, a person …), 0 if
-the item states no type;
+is another (countries are compared by ISO 3166-1 code where it is known, so an item whose
+country is Q407199 is in PS, Q219060; see :mod:`citykg.items`); type +10 for a human
+settlement, -60 for anything else (a country, a person …), 0 if the item states no type;
 population +0 to +5 (one point a power of ten above 100). So an exact name with no rival links
 on its own; a spelling variant links only in the country given.
 
@@ -43,7 +44,7 @@ from __future__ import annotations
 
 import difflib
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -58,7 +59,7 @@ from citykg.candidates import (
     settlement_types,
 )
 from citykg.iris import is_qid
-from citykg.items import Facts, fetch_facts, resolve_countries
+from citykg.items import Facts, fetch_facts, find_countries
 from citykg.names import keys
 from citykg.wikidata import Client
 
@@ -150,7 +151,8 @@ class Scoring:
 
 
 def reconcile(queries: Sequence[NameQuery], *, client: Client, scoring: Scoring = Scoring(),
-              batch: int = 20000, trust_qids: bool = False) -> list[Match]:
+              batch: int = 20000, trust_qids: bool = False,
+              country_codes: Mapping[str, str] | None = None) -> list[Match]:
     """Reconcile every query, in batched queries to ``client``'s endpoint.
 
     :param queries: the names to reconcile.
@@ -159,22 +161,29 @@ def reconcile(queries: Sequence[NameQuery], *, client: Client, scoring: Scoring 
     :param client: the endpoint to ask (and its cache).
     :param scoring: the decision thresholds.
     :param batch: how many label spellings one lookup query carries.
+    :param country_codes: the reference tables' countries, ISO 3166-1 alpha-2 code by QID: such
+        a QID is a country, and a candidate whose country (P17) has the code is in it.
     :return: one :class:`Match` per query, in order.
-    :raises LinkError: if a country is neither an ISO 3166-1 code nor a QID the endpoint knows.
+    :raises LinkError: if a country is neither an ISO 3166-1 code nor a country's QID (one the
+        reference tables list or the endpoint gives a P297 code).
     :raises EndpointError: if the endpoint fails (see :class:`citykg.wikidata.Client`).
     """
     queries = [NameQuery(q.names, q.country, q.name.strip().upper()) if q.qid is None and len(q.names) == 1
                and is_qid(q.name.strip().upper()) else q for q in queries]  # a QID as the name: q80053 too
-    countries = resolve_countries(client, [q.country for q in queries if q.country])
-    work = [Pending(q.names, countries.get(q.country.strip().upper()) if q.country else None,
-                    {q.qid} if q.qid else set()) for q in queries]
+    countries = find_countries(client, [q.country for q in queries if q.country], known=country_codes)
+    codes = {**(country_codes or {}), **{i: c.code for c in countries.values() if c.code for i in c.qids}}
+    work = []
+    for q in queries:
+        country = countries.get(q.country.strip().upper()) if q.country else None
+        work.append(Pending(q.names, country.qid if country else None, {q.qid} if q.qid else set(),
+                            country.code if country else None, country.qids if country else frozenset()))
     named = [w for w, q in zip(work, queries, strict=True) if not q.qid]
     languages = languages_for(named)
     lookup_labels(client, named, batch)
-    facts = fetch_facts(client, {i for w in work for i in w.items}, languages=languages)
+    facts = fetch_facts(client, {i for w in work for i in w.items}, languages=languages, codes=codes)
     lookup_gazetteers(client, [w for w in named if w.country_qid and not exact_in_country(w, facts)])
     more = {i for w in named for i in w.items} - set(facts)
-    facts.update(fetch_facts(client, more, languages=languages))
+    facts.update(fetch_facts(client, more, languages=languages, codes=codes))
     settled = settlement_types(client, facts.values())
     return [_decide(q, w, facts, settled, scoring, trust_qids) for q, w in zip(queries, work, strict=True)]
 
@@ -190,7 +199,7 @@ def _decide(query: NameQuery, w: Pending, facts: dict[str, Facts], settled: froz
         country = f.country()
         code = (country[1] or country[0]) if country else None
         reasons = ("QID given",) if f.known else ("QID given; the endpoint knows nothing about it",)
-        if w.country_qid and f.countries and w.country_qid not in f.countries:
+        if w.country_qid and f.countries and not w.in_country(f):
             reasons = (f"QID given; it is in {code}, not in the country given",)
         return Match(query, Decision.LINKED, (Candidate(query.qid, f.label() or query.qid, code, 100, reasons,
                                                         f.population),), method="identifier", reasons=reasons)
@@ -242,7 +251,8 @@ def _score(query: NameQuery, w: Pending, f: Facts, settled: frozenset[str]) -> t
     shown = (country[1] or country[0]) if country else None
     points = name
     if w.country_qid and country:
-        agrees = w.country_qid in f.countries
+        agrees = w.in_country(f)
+        shown = (w.country_code or shown) if agrees else shown  # the country matched, of several
         points += 30 if agrees else -60
         reasons.append(f"in {shown}" + ("" if agrees else f", not {query.country}"))
     elif w.country_qid:

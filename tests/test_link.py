@@ -16,7 +16,7 @@ from pyoxigraph import RdfFormat, Store, parse
 from citykg.build import build
 from citykg.cli import cli
 from citykg.errors import LinkError
-from citykg.link import LINKS_FILE, WIKIDATA_FILE, LinkRun, link, quickstatements, read_records
+from citykg.link import LINKS_FILE, WIKIDATA_FILE, LeftOut, LinkRun, link, quickstatements, read_records
 from citykg.ontology import check_ontology
 from citykg.project import Project
 from citykg.queries import load_catalogue, run
@@ -176,6 +176,58 @@ def test_partners_become_cities_with_country_and_provenance(linked: tuple[Projec
     assert "Q9248 (no label): no English label at the endpoint" in outcome.enrichment.skipped
     assert any(s.startswith("Q1726 ") for s in outcome.enrichment.skipped)
     assert outcome.enrichment.countries >= 1 and outcome.enrichment.cities >= 8
+
+
+EDGE_CITIES = """caceres,Cáceres,,ES,Q15678,citykg test row
+madrid,Madrid,,ES,Q2807,citykg test row
+gaza,Gaza City,,PS,,citykg test row
+konyaalti,Konyaaltı,,IR,Q79857,citykg test row
+"""
+
+
+@pytest.fixture(scope="module")
+def edge(tmp_path_factory: pytest.TempPathFactory, fixture_server: Oxigraph, cache: Path) -> tuple[Project, LinkRun]:
+    """A copy of the project with Cáceres (known to the endpoint only by its P190 partners), Madrid
+    (not known at all), Gaza City (PS, no QID) and Konyaaltı (in TR; the row says IR), linked."""
+    project = copy_project(tmp_path_factory.mktemp("edge") / "project")
+    reference = project.data / "reference"
+    countries = reference / "countries.csv"
+    countries.write_text(countries.read_text(encoding="utf-8") + "ES,ESP,Spain,,Q29,citykg test row\n",
+                         encoding="utf-8")
+    cities = reference / "cities.csv"
+    cities.write_text(cities.read_text(encoding="utf-8") + EDGE_CITIES, encoding="utf-8")
+    return project, link(project, client=Client(fixture_server.url, cache=cache))
+
+
+def test_a_city_known_only_by_its_partners_keeps_its_twinnings(edge: tuple[Project, LinkRun]) -> None:
+    project, outcome = edge
+    assert ("city/caceres: the endpoint has no labels, type, country, population or coordinates for Q15678, "
+            "only its P190 partners (2): their twinnings were added, nothing else was fetched.") in outcome.warnings
+    assert not any("knows nothing about Q15678" in w for w in outcome.warnings)
+    assert ("city/madrid: the endpoint knows nothing about Q2807; nothing fetched (check that Q2807 is the "
+            "city's item).") in outcome.warnings
+    graph = quads(project.graphs / WIKIDATA_FILE)
+    assert graph[ID + "city/caceres"][CKG + "twinnedWith"] == {ID + "city/gaza"}  # the project's Gaza City
+    assert graph[ID + "partnership/caceres/gaza/twinned"][CKG + "partner"] == {ID + "city/caceres", ID + "city/gaza"}
+    assert "Q14314 (no label): no English label at the endpoint" in outcome.enrichment.skipped  # its other partner
+    assert "http://www.w3.org/2000/01/rdf-schema#label" not in graph[ID + "city/caceres"]
+    result = build(project)
+    assert result.report.conforms, result.report.to_text()
+    store = Store.read_only(str(project.store.resolve()))
+    assert answer(store, project, "sister-cities", city="Cáceres") == [("gaza", "Q47492", "Gaza City", "PS",
+                                                                        "Wikidata")]
+
+
+def test_countries_are_compared_by_iso_code(edge: tuple[Project, LinkRun]) -> None:
+    project, outcome = edge
+    # the countries table gives PS as Q219060; Wikidata puts Gaza City in Q407199, whose P297 is PS
+    gaza = {lk.record.ref: lk.match for lk in outcome.links}["city/gaza"]
+    assert (gaza.decision, gaza.qid) == (Decision.LINKED, "Q47492")
+    assert "in PS" in gaza.candidates[0].reasons
+    assert not any(w.startswith("city/gaza:") for w in outcome.warnings)
+    assert "city/konyaalti: the data says country IR, Wikidata TR (Q79857)." in outcome.warnings
+    graph = quads(project.graphs / WIKIDATA_FILE)
+    assert graph[ID + "city/gaza/geometry"]["http://www.opengis.net/ont/geosparql#asWKT"] == {"Point(34.4462 31.5017)"}
 
 
 def test_sister_cities(linked: tuple[Project, LinkRun, Store]) -> None:
@@ -358,11 +410,46 @@ def test_names_files(tmp_path: Path) -> None:
 def test_quickstatements_for_what_wikidata_lacks(linked: tuple[Project, LinkRun, Store],
                                                  fixture_server: Oxigraph) -> None:
     project, _, _ = linked
-    statements = quickstatements(project, client=Client(fixture_server.url, cache=None))
-    assert [s.line for s in statements] == [
+    found = quickstatements(project, client=Client(fixture_server.url, cache=None))
+    assert [s.line for s in found.statements] == [
         'Q121157\tP190\tQ80053\tS854\t"https://example.org/tabriz-partners"',
         'Q80053\tP190\tQ121157\tS854\t"https://example.org/tabriz-partners"',
     ]  # Tabriz-Istanbul is in Wikidata already
+    assert found.left_out == ()
+
+
+def test_quickstatements_name_the_twinnings_left_out(tmp_path: Path, fixture_server: Oxigraph, cache: Path) -> None:
+    project = test_project(tmp_path / "p")
+    (project.data / "reference" / "partnerships.csv").write_text(
+        PARTNERSHIPS + ",tabriz,isfahan,sister-city,,,,,,https://example.org/isfahan,\n"
+        ",atlantis,tabriz,friendship,,,,,,https://example.org/atlantis,\n"
+        ",nurabad,atlantis,twinned,,,,,,https://example.org/legends,\n", encoding="utf-8")
+    client = Client(fixture_server.url, cache=cache)
+    before = quickstatements(project, client=client)  # Isfahan has no QID until citykg link links it
+    assert len(before.statements) == 2
+    assert [str(lo) for lo in before.left_out] == [
+        "Atlantis – Nurabad (https://example.org/legends) left out: Atlantis and Nurabad have no Wikidata QID",
+        "Atlantis – Tabriz (https://example.org/atlantis) left out: Atlantis has no Wikidata QID",
+        "Isfahan – Tabriz (https://example.org/isfahan) left out: Isfahan has no Wikidata QID",
+    ]
+    assert before.left_out[2] == LeftOut("Isfahan", "Tabriz", "https://example.org/isfahan", ("Isfahan",))
+    link(project, client=client)
+    after = quickstatements(project, client=client)  # Isfahan is linked by name; Atlantis and Nurabad are not
+    assert 'Q42053\tP190\tQ80053\tS854\t"https://example.org/isfahan"' in [s.line for s in after.statements]
+    assert len(after.statements) == 4 and [lo.city for lo in after.left_out] == ["Atlantis", "Atlantis"]
+    result = CliRunner().invoke(cli, ["--project", str(project.root), "link", "--quickstatements", "--endpoint",
+                                      fixture_server.url, "--cache", str(cache)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [s.line for s in after.statements]  # stdout: the lines only
+    assert result.stderr.splitlines() == [
+        "citykg: warning: Atlantis – Nurabad (https://example.org/legends) left out: Atlantis and Nurabad have "
+        "no Wikidata QID",
+        "citykg: warning: Atlantis – Tabriz (https://example.org/atlantis) left out: Atlantis has no Wikidata QID",
+        "citykg: hint: run `citykg link`, or add the QID to the table (its wikidata column), to export the "
+        "twinnings left out",
+        "citykg: 4 P190 statements that Wikidata lacks, with their sources; 2 twinnings left out (a city "
+        "without a QID)",
+    ]
 
 
 # ------------------------------------------------------------------------- CLI
@@ -425,6 +512,22 @@ def test_cli_a_qid_the_endpoint_does_not_know_links_nothing(fixture_server: Oxig
     table = CliRunner().invoke(cli, ["link", "--name", "Q80053", "--country", "TR", "--endpoint", fixture_server.url,
                                      "--no-cache"])
     assert table.exit_code == 0 and "QID given; it is in IR, not in the country given" in table.stdout
+
+
+def test_cli_a_country_qid_must_name_a_country(fixture_server: Oxigraph) -> None:
+    root = Path(__file__).resolve().parent.parent
+    base = ["--project", str(root), "link", "--name", "Gaza City", "--endpoint", fixture_server.url, "--no-cache"]
+    wrong = CliRunner().invoke(cli, [*base, "--country", "Q80053"])  # Tabriz, a city
+    assert wrong.exit_code == 2 and wrong.stdout == ""
+    assert ("Q80053 is not a country: neither the project's countries table nor the endpoint gives it an ISO "
+            "3166-1 code (P297). Give the country's ISO 3166-1 code (IR or IRN) or its Wikidata QID (Q794).") \
+        in wrong.stderr
+    assert "Traceback" not in wrong.output
+    # the endpoint gives Q219060 no ISO code, but the project's countries table lists it as PS
+    right = CliRunner().invoke(cli, [*base, "--country", "Q219060", "--format", "json"])
+    assert right.exit_code == 0, right.output
+    assert json.loads(right.stdout)["candidates"][0] == {"qid": "Q47492", "label": "Gaza City", "country": "PS",
+                                                         "score": 85}
 
 
 def test_cli_links_the_project(tmp_path: Path, fixture_server: Oxigraph, cache: Path) -> None:

@@ -8,7 +8,7 @@ import pytest
 from linking import Oxigraph, start_oxigraph, wikidata_dir
 
 from citykg.errors import LinkError
-from citykg.items import resolve_countries
+from citykg.items import Country, find_countries, resolve_countries
 from citykg.reconcile import Decision, NameQuery, Scoring, reconcile
 from citykg.wikidata import Client
 
@@ -116,6 +116,42 @@ def test_countries(fixture_server: Oxigraph) -> None:
     with pytest.raises(LinkError, match="Unknown country 'XX', 'ZZZZ'"):
         resolve_countries(client, ["XX", "ZZZZ", "IR"])
     assert resolve_countries(client, ["XX", "IR"], strict=False) == {"IR": "Q794"}
+
+
+def test_a_country_qid_must_be_a_country(fixture_server: Oxigraph) -> None:
+    client = Client(fixture_server.url, cache=None)
+    with pytest.raises(LinkError, match=r"^Q80053 is not a country: neither the project's countries table nor the "
+                                        r"endpoint gives it an ISO 3166-1 code \(P297\)\. Give the country's"):
+        reconcile([NameQuery.of("Gaza City", "Q80053")], client=client)  # Q80053 is Tabriz
+    with pytest.raises(LinkError, match=r"Unknown country 'XX'.* Q80053, Q121157 are not countries"):
+        resolve_countries(client, ["Q121157", "XX", "Q80053", "Q794"])
+    # ../shared/wikidata gives no P297 to Q219060 (State of Palestine), only to Q407199; the
+    # project's countries table gives Q219060 as PS, so with it Q219060 is a country
+    with pytest.raises(LinkError, match="Q219060 is not a country"):
+        reconcile([NameQuery.of("Gaza City", "Q219060")], client=client)
+    match = reconcile([NameQuery.of("Gaza City", "Q219060")], client=client, country_codes={"Q219060": "PS"})[0]
+    assert (match.decision, match.qid) == (Decision.LINKED, "Q47492")
+
+
+def test_one_country_with_two_items_is_compared_by_its_iso_code(fixture_server: Oxigraph) -> None:
+    client = Client(fixture_server.url, cache=None)
+    known = {"Q219060": "PS"}  # as data/reference/countries.csv gives it
+    both = frozenset({"Q219060", "Q407199"})
+    assert find_countries(client, ["ps", "PSE", "Q219060", "Q407199"], known=known) == {
+        "PS": Country("Q219060", "PS", both), "PSE": Country("Q219060", "PS", both),
+        "Q219060": Country("Q219060", "PS", both), "Q407199": Country("Q407199", "PS", both)}
+    assert find_countries(client, ["PS"]) == {"PS": Country("Q407199", "PS", frozenset({"Q407199"}))}
+    # Gaza City's country (P17) is Q407199: it is in PS, whichever item or code names PS
+    for country in ("PS", "PSE", "Q219060", "Q407199"):
+        match = reconcile([NameQuery.of("Gaza City", country)], client=client, country_codes=known)[0]
+        assert (match.decision, match.qid) == (Decision.LINKED, "Q47492"), country
+        assert match.candidates[0].score == 85 and "in PS" in match.candidates[0].reasons, country
+    given = reconcile([NameQuery.of("Q47492", "Q219060")], client=client, country_codes=known)[0]
+    assert given.reasons == ("QID given",)  # not "in PS, not in the country given"
+    # a spelling variant is looked for among the settlements of every item of the country
+    variant = reconcile([NameQuery.of("Gazza City", "Q219060")], client=client, country_codes=known)[0]
+    assert (variant.decision, variant.qid) == (Decision.LINKED, "Q47492")
+    assert "is a spelling of 'Gaza City'@en" in variant.candidates[0].reasons[0]
 
 
 def test_names_are_looked_up_in_batches(fixture_server: Oxigraph) -> None:

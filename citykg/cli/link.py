@@ -16,7 +16,9 @@ __all__ = ["link_command"]
               show_envvar=True, metavar="URL",
               help="The SPARQL endpoint: the Wikidata Query Service, a mirror or a local server.")
 @click.option("--name", metavar="NAME", help="Look up one name (any script) instead of linking the project.")
-@click.option("--country", metavar="CC", help="With --name: its country, as ISO 3166-1 code (IR, IRN) or QID.")
+@click.option("--country", metavar="CC",
+              help="With --name: its country, as ISO 3166-1 code (IR, IRN) or the QID of a country (one the "
+                   "project's countries table lists, or the endpoint gives an ISO code).")
 @click.option("--names", "names_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Reconcile a CSV or TSV list (UTF-8) with a 'name' column and optional 'country' "
                    "(ISO 3166-1 code or QID) and 'qid' columns; a row may give a QID instead of a name.")
@@ -52,7 +54,8 @@ def link_command(settings: Settings, endpoint: str, name: str | None, country: s
     wins; then a person's decisions; then names), fetch their labels, coordinates, population
     and P190 partners, and write graphs/wikidata-links.nq and graphs/wikidata.nq (run
     `citykg build` next). Ambiguous links go to a review file; fill its decision column and
-    pass it back with --decisions.
+    pass it back with --decisions. With --quickstatements, the twinnings that cannot be
+    exported (a city without a QID) are named on stderr.
 
     \b
     Examples:
@@ -86,15 +89,22 @@ def link_command(settings: Settings, endpoint: str, name: str | None, country: s
         from citykg.review import read_names
 
         queries = [NameQuery.of(name, country)] if name else read_names(names_file)  # type: ignore[arg-type]
-        matches = reconcile(queries, client=client)
+        codes = _country_codes(settings) if any(q.country for q in queries) else {}
+        matches = reconcile(queries, client=client, country_codes=codes)
         click.echo(matches_json(matches) if fmt == "json" else matches_table(matches), nl=False)
     elif quickstatements:
         from citykg.link import quickstatements as export
 
-        statements = export(settings.project(), client=client)
-        for statement in statements:
+        found = export(settings.project(), client=client)
+        for statement in found.statements:
             click.echo(statement.line)
-        settings.say(f"{len(statements)} P190 statements that Wikidata lacks, with their sources")
+        for left_out in found.left_out:
+            click.echo(f"citykg: warning: {left_out}", err=True)
+        if found.left_out:
+            click.echo(f"citykg: hint: {found.HINT}", err=True)
+        left = len(found.left_out)
+        settings.say(f"{len(found.statements)} P190 statements that Wikidata lacks, with their sources"
+                     + (f"; {left} twinning{'s' if left > 1 else ''} left out (a city without a QID)" if left else ""))
     else:
         from citykg.link import link
 
@@ -108,3 +118,17 @@ def link_command(settings: Settings, endpoint: str, name: str | None, country: s
             click.echo(f"citykg: warning: {warning}", err=True)
         for line in run.summary():
             settings.say(line)
+
+
+def _country_codes(settings: Settings) -> dict[str, str]:
+    """The project's countries (ISO code by QID), which a --country QID may name; with a warning
+    and none if the project's tables cannot be read (countries are then checked at the endpoint)."""
+    from citykg.errors import CitykgError
+    from citykg.link import country_codes
+
+    try:
+        return country_codes(settings.project())
+    except CitykgError as exc:
+        click.echo(f"citykg: warning: the project's countries cannot be read ({exc}); a country QID is "
+                   "checked against the endpoint only.", err=True)
+        return {}

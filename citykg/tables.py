@@ -316,6 +316,12 @@ def _check_row(row: Row) -> list[Finding]:
                 f"{value!r} is not an allowed {column.name}.{hint} "
                 f"Allowed: {', '.join(column.choices)}.",
                 file=display, row=row.line, column=column.name, value=value, shape=_CHECK))
+        elif value.startswith("="):
+            findings.append(Finding(
+                Severity.WARNING,
+                "The cell starts with '=': a spreadsheet formula rather than its value? Export the "
+                "values (or start the text otherwise).",
+                file=display, row=row.line, column=column.name, value=value, shape=_CHECK + "/formula"))
     return findings
 
 

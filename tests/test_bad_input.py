@@ -287,6 +287,14 @@ def test_columns_named_in_capitals_are_read_as_meant_and_reported_once(context: 
     assert [f.message.split(":")[0] for f in report.findings] == ["Column names are lower case, without spaces"]
 
 
+def test_a_cell_that_looks_like_a_formula_is_a_warning(context: Project, tmp_path: Path) -> None:
+    files = study(**{"factors.csv": FACTORS_HEAD + GOOD_FACTOR + "new-2025,O1,opportunity,فرصت,=HYPERLINK(\"x\"),Table 1,2\n"})
+    report = validate(write(tmp_path / "in", files), project=context)
+    assert [(f.severity, f.row, f.column, f.value) for f in report.findings if "formula" in f.message] == [
+        (Severity.WARNING, 3, "label_en", '=HYPERLINK("x")')]
+    assert report.conforms
+
+
 def test_crlf_and_a_bom_read_like_plain_utf8(context: Project, tmp_path: Path) -> None:
     plain = validate(write(tmp_path / "plain", study()), project=context)
     crlf = {name: text.replace("\n", "\r\n") for name, text in study().items() if isinstance(text, str)}

@@ -21,6 +21,7 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Mapping
@@ -73,6 +74,8 @@ GRAPH_FORMATS: dict[str, tuple[RdfFormat, str]] = {
 # The prefixes a query may use undeclared ("rdfs:label"): passed to pyoxigraph only when one of
 # them occurs, since handing it the mapping costs as much as a small lookup's evaluation.
 _PREFIX_NAMES = tuple(f"{name}:" for name in PREFIXES)
+#: Bytes of a SPARQL JSON answer kept at most before its rows are counted (see _json_solutions).
+_JSON_PREFIX = 8 * 1_048_576
 
 
 # A CSV cell that may start with =, +, -, @, a tab or a CR (a possible spreadsheet formula).
@@ -168,6 +171,27 @@ class _LineCap:
         return data[: end + 1]
 
 
+class _ByteCap:
+    """A binary sink that keeps what pyoxigraph writes until it has more than ``limit`` bytes."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.size = 0
+        self.full = False
+        self.chunks: list[bytes] = []
+
+    def write(self, data: bytes) -> int:
+        self.chunks.append(bytes(data))
+        self.size += len(data)
+        if self.size > self.limit:
+            self.full = True
+            raise _Capped
+        return len(data)
+
+    def flush(self) -> None:
+        """Nothing to flush: the chunks stay in memory."""
+
+
 def evaluate(store: Store, job: Job) -> Answer:
     """Run one job against ``store`` and serialize its answer.
 
@@ -189,14 +213,7 @@ def evaluate(store: Store, job: Job) -> Answer:
 
 def _sparql(store: Store, job: SparqlJob) -> Answer:
     try:
-        dataset: dict[str, object] = {}
-        if job.default_graphs is not None or job.named_graphs is not None:
-            dataset["default_graph"] = [NamedNode(g) for g in job.default_graphs or ()]
-            dataset["named_graphs"] = [NamedNode(g) for g in job.named_graphs or ()]
-        else:
-            dataset["use_default_graph_as_union"] = job.union
-        prefixes = PREFIXES if any(name in job.query for name in _PREFIX_NAMES) else None
-        result = store.query(job.query, prefixes=prefixes, **dataset)  # type: ignore[arg-type]
+        result = _query(store, job)
     except SyntaxError as exc:
         return Answer(400, error=f"The query does not parse: {exc}")
     except ValueError as exc:
@@ -210,7 +227,51 @@ def _sparql(store: Store, job: SparqlJob) -> Answer:
     fmt, content_type = RESULT_FORMATS[job.results_format]
     if isinstance(result, QueryBoolean) or not result.variables:
         return Answer(body=result.serialize(format=fmt) or b"", content_type=content_type)
-    return _solutions(result, job.results_format, job.max_rows)
+    if job.results_format == "json":
+        answer = _json_solutions(result, job.max_rows)
+        if answer is not None:
+            return answer
+        result = _query(store, job)  # its first megabytes held too few rows to tell: run it again
+    return _solutions(result, job.results_format, job.max_rows)  # type: ignore[arg-type]
+
+
+def _query(store: Store, job: SparqlJob) -> QuerySolutions | QueryBoolean | QueryTriples:
+    dataset: dict[str, object] = {}
+    if job.default_graphs is not None or job.named_graphs is not None:
+        dataset["default_graph"] = [NamedNode(g) for g in job.default_graphs or ()]
+        dataset["named_graphs"] = [NamedNode(g) for g in job.named_graphs or ()]
+    else:
+        dataset["use_default_graph_as_union"] = job.union
+    prefixes = PREFIXES if any(name in job.query for name in _PREFIX_NAMES) else None
+    return store.query(job.query, prefixes=prefixes, **dataset)  # type: ignore[arg-type]
+
+
+def _json_solutions(result: QuerySolutions, max_rows: int) -> Answer | None:
+    """SELECT results as SPARQL JSON, serialized as they come, capped at ``max_rows``.
+
+    A row takes three bytes at least (``{}`` and a comma), so an answer shorter than three bytes
+    a row over the cap is within it: the common case, answered as it was written. A longer one
+    is read back to count its rows (and cut, if it has too many); past :data:`_JSON_PREFIX`
+    bytes the serialization stops, and ``None`` says that those bytes held fewer rows than the
+    cap, so that they cannot tell (rows of hundreds of bytes each): the caller runs the query
+    again and caps it by lines of TSV.
+    """
+    fmt, content_type = RESULT_FORMATS["json"]
+    sink = _ByteCap(max(_JSON_PREFIX, 3 * (max_rows + 1)))
+    with contextlib.suppress(_Capped):
+        result.serialize(sink, format=fmt)  # type: ignore[arg-type]
+    body = b"".join(sink.chunks)
+    if not sink.full and len(body) < 3 * (max_rows + 1):
+        return Answer(body=body, content_type=content_type)
+    lines = _LineCap(max_rows + 1)  # the header and max_rows rows
+    try:
+        parse_query_results(body, format=fmt).serialize(lines, format=QueryResultsFormat.TSV)  # type: ignore[arg-type]
+    except _Capped:
+        tsv = parse_query_results(lines.head(), format=QueryResultsFormat.TSV).serialize(format=fmt) or b""
+        return Answer(body=_mark_json(tsv, max_rows), content_type=content_type, truncated=True)
+    except SyntaxError:  # the bytes kept end before the row after the cap
+        return None
+    return Answer(body=body, content_type=content_type)
 
 
 def _solutions(result: QuerySolutions, name: str, max_rows: int) -> Answer:
@@ -287,9 +348,15 @@ def _info(store: Store) -> Answer:
 
 
 def _mark_json(body: bytes, max_rows: int) -> bytes:
-    """Add ``"citykg": {"truncated": true, "maxRows": N}`` to a SPARQL JSON document."""
-    body = body.rstrip()
-    return body[:-1] + b',"citykg":{"truncated":true,"maxRows":%d}}\n' % max_rows
+    """Add ``"citykg": {"truncated": true, "maxRows": N}`` to a SPARQL JSON document, before its
+    ``results``: strict parsers (pyoxigraph's) take no member after the bindings. The first
+    ``"results"`` is that key: the head before it holds variable names and IRIs, never a quote.
+
+    >>> _mark_json(b'{"head":{"vars":["x"]},"results":{"bindings":[]}}', 5)
+    b'{"head":{"vars":["x"]},"citykg":{"truncated":true,"maxRows":5},"results":{"bindings":[]}}'
+    """
+    at = body.index(b'"results"')
+    return body[:at] + b'"citykg":{"truncated":true,"maxRows":%d},' % max_rows + body[at:]
 
 
 def _not_acceptable(kind: str, formats: Mapping[str, tuple[object, str]]) -> Answer:

@@ -1,0 +1,69 @@
+"""Query jobs as a worker answers them: formats, and the row cap on every path to it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from pyoxigraph import Literal, NamedNode, Quad, QueryResultsFormat, Store, parse_query_results
+
+import citykg.evaluate as evaluate_module
+from citykg.evaluate import SparqlJob, evaluate
+
+EX = "http://example.org/"
+
+
+def store_of(rows: int, *, width: int = 10) -> Store:
+    """``rows`` subjects, each with one label ``width`` characters long."""
+    store = Store()
+    store.extend(Quad(NamedNode(f"{EX}s{n:05d}"), NamedNode(f"{EX}label"), Literal(f"{n:05d}".ljust(width, "x")))
+                 for n in range(rows))
+    return store
+
+
+def job(query: str, fmt: str = "json", *, max_rows: int) -> SparqlJob:
+    return SparqlJob(store="", query=query, results_format=fmt, graph_format=None, max_rows=max_rows)
+
+
+ALL = f"SELECT ?s ?label WHERE {{ ?s <{EX}label> ?label }} ORDER BY ?s"
+
+
+def rows_of(body: bytes, fmt: str = "json") -> list[tuple[str, ...]]:
+    """The rows, as pyoxigraph's strict parser reads them."""
+    kind = QueryResultsFormat.JSON if fmt == "json" else QueryResultsFormat.TSV
+    return [tuple(str(term.value) for term in solution) for solution in parse_query_results(body, format=kind)]  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(("rows", "max_rows", "width"), [
+    (3, 10, 10),  # short: answered as written
+    (10, 10, 10),  # exactly the cap
+    (11, 10, 10),  # one over
+    (2000, 1500, 10),  # long enough to be read back and counted
+    (50, 5, 3000),  # rows of kilobytes
+])
+def test_json_is_capped_exactly_as_tsv_is(rows: int, max_rows: int, width: int) -> None:
+    store = store_of(rows, width=width)
+    answer = evaluate(store, job(ALL, max_rows=max_rows))
+    reference = evaluate(store, job(ALL, "tsv", max_rows=max_rows))
+    assert rows_of(answer.body) == rows_of(reference.body, "tsv")
+    assert len(rows_of(answer.body)) == min(rows, max_rows)
+    assert answer.truncated is reference.truncated is (rows > max_rows)
+    marked = json.loads(answer.body).get("citykg")
+    assert marked == ({"truncated": True, "maxRows": max_rows} if rows > max_rows else None)
+
+
+def test_rows_too_long_to_count_in_the_kept_bytes_are_capped_by_a_second_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(evaluate_module, "_JSON_PREFIX", 4096)  # fewer bytes than 4 rows of 2,000 characters
+    store = store_of(8, width=2000)
+    answer = evaluate(store, job(ALL, max_rows=5))
+    assert [r[0] for r in rows_of(answer.body)] == [f"{EX}s{n:05d}" for n in range(5)]
+    assert answer.truncated and json.loads(answer.body)["citykg"]["maxRows"] == 5
+
+
+@pytest.mark.parametrize("max_rows", [2, 99])
+def test_rows_without_a_binding_count_as_rows(max_rows: int) -> None:
+    # the shortest rows there are ({}, three bytes with a comma), one more than the cap
+    undefs = " ".join(["UNDEF"] * (max_rows + 1))
+    answer = evaluate(Store(), job(f"SELECT ?x WHERE {{ VALUES ?x {{ {undefs} }} }}", max_rows=max_rows))
+    assert json.loads(answer.body)["results"]["bindings"] == [{}] * max_rows
+    assert answer.truncated

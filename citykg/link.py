@@ -18,10 +18,9 @@ The ambiguous ones go to a review file (``dist/wikidata-review.csv`` by default)
 fills the ``decision`` column with a QID or ``none`` and hands it back with ``--decisions``; the
 decisions are stored in the links graph, so later runs keep them without the file.
 
-:func:`quickstatements` exports the partnerships of the project's tables that Wikidata lacks,
-and names those it cannot export because a city has no QID. :func:`country_codes` gives the
-ISO codes of the project's countries, with which :func:`~citykg.reconcile.reconcile` checks
-and compares countries.
+:func:`country_codes` gives the ISO codes of the project's countries, with which
+:func:`~citykg.reconcile.reconcile` checks and compares countries. The export of twinnings
+Wikidata lacks is :mod:`citykg.quickstatements`.
 
 Example::
 
@@ -51,10 +50,9 @@ from citykg.rdfmap import to_quads
 from citykg.reconcile import Candidate, Decision, Match, NameQuery, reconcile
 from citykg.review import ReviewDecision, ReviewRow, read_decisions, write_review
 from citykg.tables import read_tables
-from citykg.wikidata import Client, chunks, iri
+from citykg.wikidata import Client
 
-__all__ = ["LINKS_FILE", "WIKIDATA_FILE", "LeftOut", "LinkRun", "QuickStatements", "Statement", "country_codes",
-           "link", "quickstatements", "read_records"]
+__all__ = ["LINKS_FILE", "WIKIDATA_FILE", "LinkRun", "country_codes", "link", "project_store", "read_records"]
 
 LINKS_FILE = "wikidata-links.nq"
 WIKIDATA_FILE = "wikidata.nq"
@@ -101,7 +99,7 @@ def _n(count: int, one: str, many: str | None = None) -> str:
     return f"{count} {one if count == 1 else many or one + 's'}"
 
 
-def _dataset(project: Project) -> Store:
+def project_store(project: Project) -> Store:
     """The project's tables and extra graphs, without the graphs citykg link writes."""
     store = Store()
     mapped = to_quads(read_tables(data_folders(project), root=project.root))
@@ -112,13 +110,13 @@ def _dataset(project: Project) -> Store:
 
 def read_records(project: Project) -> tuple[list[Record], list[Record]]:
     """The project's cities and countries, sorted by IRI."""
-    store = _dataset(project)
+    store = project_store(project)
     return _records(store, "City"), _records(store, "Country")
 
 
 def country_codes(project: Project) -> dict[str, str]:
     """The ISO 3166-1 alpha-2 codes of the project's countries, by QID (``{"Q219060": "PS"}``)."""
-    return {c.qid: c.key for c in _records(_dataset(project), "Country") if c.qid}
+    return {c.qid: c.key for c in _records(project_store(project), "Country") if c.qid}
 
 
 def _records(store: Store, cls: str) -> list[Record]:
@@ -288,112 +286,3 @@ def _write(path: Path, quads: Sequence[Quad]) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
-
-
-@dataclass(frozen=True)
-class Statement:
-    """One QuickStatements line: a P190 statement Wikidata lacks, with its reference."""
-
-    subject: str
-    partner: str
-    source: str
-    line: str
-
-
-@dataclass(frozen=True)
-class LeftOut:
-    """A twinning of the tables that cannot be exported: a city has no QID (``missing``)."""
-
-    city: str
-    partner: str
-    source: str
-    missing: tuple[str, ...]
-
-    def __str__(self) -> str:
-        lack = " and ".join(self.missing) + (" have" if len(self.missing) > 1 else " has")
-        return f"{self.city} – {self.partner} ({self.source}) left out: {lack} no Wikidata QID"
-
-
-@dataclass(frozen=True)
-class QuickStatements:
-    """What :func:`quickstatements` found: the lines to submit, and the twinnings left out."""
-
-    statements: tuple[Statement, ...]
-    left_out: tuple[LeftOut, ...]
-
-    #: What to do about the twinnings left out.
-    HINT = "run `citykg link`, or add the QID to the table (its wikidata column), to export the twinnings left out"
-
-
-def quickstatements(project: Project, *, client: Client) -> QuickStatements:
-    """The twinnings of the project's tables that Wikidata lacks, as QuickStatements (V1) lines.
-
-    A twinning (sister city, friendship or twinned) between two cities with QIDs (in the tables,
-    or from ``citykg link``), stated by a study or reference table, gives ``Q… TAB P190 TAB Q…``
-    with its source as reference: the study's title (S1476) and the table and row (S958), or the
-    reference URL (S854) or citation. Each direction Wikidata lacks gets a line, since P190 is
-    symmetric. A twinning with a city that has no QID is left out and named in
-    :attr:`QuickStatements.left_out` (by the cities' labels and the source).
-    """
-    store = _dataset(project)
-    links = project.graphs / LINKS_FILE
-    if links.is_file():
-        store.extend(q for q in parse(path=links, format=RdfFormat.N_QUADS) if isinstance(q, Quad))
-    query = """SELECT DISTINCT ?a ?b ?la ?lb ?qa ?qb ?study ?title ?table ?row ?cite WHERE {
-      ?p a ckg:Partnership ; ckg:partner ?a, ?b ; prov:wasDerivedFrom ?src ; ckg:partnershipType ?type .
-      VALUES ?type { ckg:sisterCity ckg:friendshipCity ckg:twinningStatement }  # a memorandum is no P190
-      ?src a ckg:SourceRow . ?a ckg:twinnedWith ?b . FILTER (STR(?a) < STR(?b))
-      OPTIONAL { ?a ckg:wikidataId ?qa } OPTIONAL { ?b ckg:wikidataId ?qb }
-      OPTIONAL { ?a rdfs:label ?la FILTER (LANG(?la) = "en") } OPTIONAL { ?b rdfs:label ?lb FILTER (LANG(?lb) = "en") }
-      OPTIONAL { ?src ckg:inStudy ?s . ?s ckg:identifier ?study .
-                 OPTIONAL { ?s dcterms:title ?title FILTER (LANG(?title) = "en") } }
-      OPTIONAL { ?src ckg:sourceTable ?table } OPTIONAL { ?src ckg:sourceRow ?row }
-      OPTIONAL { ?src ckg:citation ?cite } } ORDER BY ?qa ?qb ?study ?cite ?la ?lb"""
-    names = ("a", "b", "la", "lb", "qa", "qb", "study", "title", "table", "row", "cite")
-    rows = [{k: (row[k].value if row[k] is not None else "") for k in names}
-            for row in store.query(query, use_default_graph_as_union=True, prefixes=PREFIXES)]  # type: ignore[union-attr]
-    stated = [s for s in rows if s["qa"] and s["qb"]]
-    present = _p190(client, {(s["qa"], s["qb"]) for s in stated})
-    out: list[Statement] = []
-    for s in stated:
-        reference, source = _reference(s)
-        for a, b in ((s["qa"], s["qb"]), (s["qb"], s["qa"])):
-            if (a, b) not in present:
-                out.append(Statement(a, b, source, "\t".join((a, "P190", b, *reference))))
-    left_out = set()
-    for s in rows:
-        if not (s["qa"] and s["qb"]):
-            label = {side: s["l" + side] or s[side].rsplit("/", 1)[-1] for side in "ab"}
-            left_out.add(LeftOut(label["a"], label["b"], _reference(s)[1],
-                                 tuple(label[side] for side in "ab" if not s["q" + side])))
-    return QuickStatements(tuple(dict.fromkeys(out)),  # each once, if a city has two English labels
-                           tuple(sorted(left_out, key=lambda lo: (lo.city, lo.partner, lo.source))))
-
-
-def _p190(client: Client, pairs: set[tuple[str, str]]) -> set[tuple[str, str]]:
-    """The directed P190 statements Wikidata has among the pairs, in either direction."""
-    both = sorted({(a, b) for a, b in pairs} | {(b, a) for a, b in pairs})
-    found: set[tuple[str, str]] = set()
-    queries = [("PREFIX wdt: <http://www.wikidata.org/prop/direct/>\n"
-                "SELECT ?a ?b WHERE { VALUES (?a ?b) { "
-                + " ".join(f"({iri(a)} {iri(b)})" for a, b in part) + " } ?a wdt:P190 ?b }")
-               for part in chunks(both, 200)]
-    for rows in client.select_many(queries):
-        for row in rows:
-            if row["a"].qid and row["b"].qid:
-                found.add((row["a"].qid, row["b"].qid))
-    return found
-
-
-def _reference(s: dict[str, str]) -> tuple[tuple[str, ...], str]:
-    def text(value: str) -> str:
-        return '"' + " ".join(value.replace('"', "'").split()) + '"'
-
-    if s["study"]:
-        where = ", ".join(v for v in (s["table"], f"row {s['row']}" if s["row"] else "") if v)
-        ref = ("S1476", "en:" + text(s["title"] or s["study"]))
-        return (ref + (("S958", text(where)) if where else ()), s["study"])
-    if s["cite"].startswith(("http://", "https://")):
-        return (("S854", text(s["cite"])), s["cite"])
-    return (("S1476", "en:" + text(s["cite"] or "citykg reference tables")), s["cite"] or "reference tables")
-

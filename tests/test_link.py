@@ -16,10 +16,11 @@ from pyoxigraph import RdfFormat, Store, parse
 from citykg.build import build
 from citykg.cli import cli
 from citykg.errors import LinkError
-from citykg.link import LINKS_FILE, WIKIDATA_FILE, LeftOut, LinkRun, link, quickstatements, read_records
+from citykg.link import LINKS_FILE, WIKIDATA_FILE, LinkRun, link, read_records
 from citykg.ontology import check_ontology
 from citykg.project import Project
 from citykg.queries import load_catalogue, run
+from citykg.quickstatements import LeftOut, quickstatements
 from citykg.reconcile import Candidate, Decision
 from citykg.review import ReviewRow, read_decisions, read_names, write_review
 from citykg.wikidata import Client

@@ -93,7 +93,7 @@ def link_command(settings: Settings, endpoint: str, name: str | None, country: s
         matches = reconcile(queries, client=client, country_codes=codes)
         click.echo(matches_json(matches) if fmt == "json" else matches_table(matches), nl=False)
     elif quickstatements:
-        from citykg.link import quickstatements as export
+        from citykg.quickstatements import quickstatements as export
 
         found = export(settings.project(), client=client)
         for statement in found.statements:

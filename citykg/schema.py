@@ -24,7 +24,7 @@ from enum import Enum
 
 from citykg.iris import CKG, DCTERMS, ORG, RDF, RDFS, SCHEMA, SKOS
 
-__all__ = ["TABLES", "Column", "Kind", "Table", "kind_of_code"]
+__all__ = ["TABLES", "Column", "Kind", "Table", "describe_tables", "kind_of_code"]
 
 
 class Kind(Enum):

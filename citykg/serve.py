@@ -24,6 +24,7 @@ Example::
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -241,18 +242,54 @@ _MAX_URL = 65_536  # uvicorn's URL parser counts in 16 bits
 _MAX_HEAD = 1_048_576  # request line and headers
 
 
+class _Corked:
+    """A transport whose writes of one event-loop iteration leave together.
+
+    uvicorn writes a response's status line and headers, then its body: two packets, and two
+    trips through the network stack, for what fits in one. This gathers them (and the answers
+    to pipelined requests) into one ``writelines`` once the callbacks now ready have run, in
+    the order written; closing writes what is gathered first.
+    """
+
+    def __init__(self, transport: asyncio.Transport) -> None:
+        self._transport = transport
+        self._pending: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        if not self._pending:
+            asyncio.get_running_loop().call_soon(self._flush)
+        self._pending.append(data)
+
+    def _flush(self) -> None:
+        if self._pending:
+            pending, self._pending = self._pending, []
+            if not self._transport.is_closing():
+                self._transport.writelines(pending)
+
+    def close(self) -> None:
+        self._flush()
+        self._transport.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
 def _protocol() -> type:
     """uvicorn's HTTP protocol, with caps on a request's head and errors in citykg's JSON shape.
 
-    uvicorn answers a request it cannot parse in plain text, and reads a request line and
-    headers of any size. This protocol stops reading a URL of 64 KiB or more (414: a long query
-    sent by GET) and a head over 1 MiB (431), and answers both, and any unparsable request
-    (400), as every other error is answered.
+    Its transport gathers each response into one write (:class:`_Corked`). uvicorn answers a
+    request it cannot parse in plain text, and reads a request line and headers of any size.
+    This protocol stops reading a URL of 64 KiB or more (414: a long query sent by GET) and a
+    head over 1 MiB (431), and answers both, and any unparsable request (400), as every other
+    error is answered.
     """
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
     class Protocol(HttpToolsProtocol):
         in_head, head = True, 0  # reading a request line and headers; bytes read of them
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(_Corked(transport))  # type: ignore[arg-type]
 
         def data_received(self, data: bytes) -> None:
             if self.in_head:

@@ -432,6 +432,23 @@ def raw_request(server: Running, data: bytes) -> httpx.Response:
     return httpx.Response(int(lines[0].split()[1]), headers=headers, content=body)
 
 
+def test_pipelined_requests_are_answered_in_order_and_whole(server: Running) -> None:
+    one = f"GET /sparql?{urllib.parse.urlencode({'query': LABELS_OF_W3})} HTTP/1.1\r\nHost: x\r\n\r\n"
+    two = "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    host, port = server.url.split("//")[1].rstrip("/").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall((one + two).encode())
+        answer = b""
+        while chunk := sock.recv(65536):  # the server closes after the second answer
+            answer += chunk
+    first, rest = answer.split(b"\r\n\r\n", 1)
+    length = int(first.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+    body, second = rest[:length], rest[length:]
+    assert first.startswith(b"HTTP/1.1 200") and len(json.loads(body)["results"]["bindings"]) == 2
+    head, health = second.split(b"\r\n\r\n", 1)
+    assert head.startswith(b"HTTP/1.1 200") and json.loads(health)["ok"] is True
+
+
 def test_a_url_too_long_or_a_huge_head_is_refused_in_json(server: Running, client: httpx.Client) -> None:
     query = "SELECT * WHERE { ?s ?p ?o } #" + "x" * 70_000  # GET; the URL is over 64 KiB
     url = "/sparql?" + urllib.parse.urlencode({"query": query})

@@ -50,6 +50,11 @@ _DEPTH = 4  # jobs a worker holds at once
 _SLOW = 0.05  # seconds after which the jobs queued behind a running one move elsewhere
 
 
+def _slow_after(item: _Item) -> float:
+    """Seconds after which a running job counts as slow: :data:`_SLOW`, or a quarter of its time."""
+    return min(_SLOW, item.timeout / 4)
+
+
 class WorkerUnavailable(Exception):
     """No worker could take the job in time (all busy), or its worker died; ``status`` says which."""
 
@@ -209,14 +214,13 @@ class WorkerPool:
                 worker.outbox.clear()
 
     def _started(self, worker: _Worker) -> None:
-        """The first job of ``worker``'s queue starts now: arm its deadline and the slow check."""
-        loop = asyncio.get_running_loop()
+        """The first job of ``worker``'s queue starts now: arm the slow check, which arms the
+        deadline (most jobs end before either, so one timer a job is all they cost)."""
         head = worker.queue[0]
         worker.slow = False
         for timer in worker.timers:
             timer.cancel()
-        worker.timers = [loop.call_later(head.timeout, self._overdue, worker, head),
-                         loop.call_later(min(_SLOW, head.timeout / 4), self._slowed, worker, head)]
+        worker.timers = [asyncio.get_running_loop().call_later(_slow_after(head), self._slowed, worker, head)]
 
     def _feed(self, worker: _Worker) -> None:
         while self._waiting and worker.ready and not worker.slow and len(worker.queue) < _DEPTH:
@@ -250,9 +254,11 @@ class WorkerPool:
         self._feed(worker)
 
     def _slowed(self, worker: _Worker, head: _Item) -> None:
-        """``head`` is taking a while: move the jobs queued behind it to other workers."""
+        """``head`` is taking a while: arm its deadline, move the jobs queued behind it elsewhere."""
         if worker.dead or not worker.queue or worker.queue[0] is not head:
             return
+        worker.timers.append(asyncio.get_running_loop().call_later(
+            head.timeout - _slow_after(head), self._overdue, worker, head))
         worker.slow = True
         moved = [item for item in list(worker.queue)[1:] if not item.orphan]
         for item in moved:

@@ -23,13 +23,14 @@ Example::
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from citykg.errors import QueryError
 from citykg.evaluate import RESULT_FORMATS, NamedJob, SparqlJob
 from citykg.queries import NamedQuery, check_params, quoted, unknown_query
-from citykg.sparqltext import check_query
+from citykg.sparqltext import QueryCheck, check_query
 from citykg.web import HttpError, Request, Response, Route, json_response, negotiate
 
 if TYPE_CHECKING:
@@ -67,6 +68,12 @@ FORMAT_PARAM: dict[str, tuple[str | None, str | None]] = {
 }
 _READ_ONLY = ("This endpoint is read-only: SPARQL Update is refused. Send SELECT, ASK, "
               "CONSTRUCT or DESCRIBE queries.")
+
+
+@functools.lru_cache(maxsize=1024)
+def _check_short(text: str) -> QueryCheck:
+    """:func:`~citykg.sparqltext.check_query`, remembered for the short queries clients repeat."""
+    return check_query(text)
 
 
 def _one(params: Sequence[tuple[str, str]], name: str) -> str | None:
@@ -151,7 +158,7 @@ def routes(server: Server) -> list[Route]:
             return await description(server, request)
         if not text.strip():
             raise HttpError(400, "The query is empty.")
-        checked = check_query(text)
+        checked = _check_short(text) if len(text) <= 4096 else check_query(text)
         if checked.is_update:
             raise HttpError(403, _READ_ONLY)
         results, graphs = _formats(request, params, checked.form, seen)

@@ -140,22 +140,27 @@ class Answer(NamedTuple):
 
 
 class _Capped(Exception):
-    """Raised by :class:`_LineCap` to stop a serialization at the row cap."""
+    """Raised by :class:`_Cap` to stop a serialization at its limit."""
 
 
-class _LineCap:
-    """A binary sink that keeps what pyoxigraph writes until it has more than ``limit`` lines."""
+class _Cap:
+    """A binary sink that keeps what pyoxigraph writes until it holds more than ``limit`` lines
+    (``lines=True``, for the row cap of a line-a-row format) or bytes; then it raises
+    :class:`_Capped`, and ``full`` says so."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, *, lines: bool) -> None:
         self.limit = limit
-        self.lines = 0
+        self.lines = lines
+        self.count = 0
+        self.full = False
         self.chunks: list[bytes] = []
 
     def write(self, data: bytes) -> int:
         chunk = bytes(data)
         self.chunks.append(chunk)
-        self.lines += chunk.count(b"\n")
-        if self.lines > self.limit:
+        self.count += chunk.count(b"\n") if self.lines else len(chunk)
+        if self.count > self.limit:
+            self.full = True
             raise _Capped
         return len(chunk)
 
@@ -169,27 +174,6 @@ class _LineCap:
         for _ in range(self.limit):
             end = data.index(b"\n", end + 1)
         return data[: end + 1]
-
-
-class _ByteCap:
-    """A binary sink that keeps what pyoxigraph writes until it has more than ``limit`` bytes."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.size = 0
-        self.full = False
-        self.chunks: list[bytes] = []
-
-    def write(self, data: bytes) -> int:
-        self.chunks.append(bytes(data))
-        self.size += len(data)
-        if self.size > self.limit:
-            self.full = True
-            raise _Capped
-        return len(data)
-
-    def flush(self) -> None:
-        """Nothing to flush: the chunks stay in memory."""
 
 
 def evaluate(store: Store, job: Job) -> Answer:
@@ -257,13 +241,13 @@ def _json_solutions(result: QuerySolutions, max_rows: int) -> Answer | None:
     again and caps it by lines of TSV.
     """
     fmt, content_type = RESULT_FORMATS["json"]
-    sink = _ByteCap(max(_JSON_PREFIX, 3 * (max_rows + 1)))
+    sink = _Cap(max(_JSON_PREFIX, 3 * (max_rows + 1)), lines=False)
     with contextlib.suppress(_Capped):
         result.serialize(sink, format=fmt)  # type: ignore[arg-type]
     body = b"".join(sink.chunks)
     if not sink.full and len(body) < 3 * (max_rows + 1):
         return Answer(body=body, content_type=content_type)
-    lines = _LineCap(max_rows + 1)  # the header and max_rows rows
+    lines = _Cap(max_rows + 1, lines=True)  # the header and max_rows rows
     try:
         parse_query_results(body, format=fmt).serialize(lines, format=QueryResultsFormat.TSV)  # type: ignore[arg-type]
     except _Capped:
@@ -276,7 +260,7 @@ def _json_solutions(result: QuerySolutions, max_rows: int) -> Answer | None:
 
 def _solutions(result: QuerySolutions, name: str, max_rows: int) -> Answer:
     """SELECT results capped at ``max_rows``: streamed as TSV (one line a row), then converted."""
-    sink = _LineCap(max_rows + 1)
+    sink = _Cap(max_rows + 1, lines=True)
     try:
         result.serialize(sink, format=QueryResultsFormat.TSV)  # type: ignore[arg-type]
         tsv, truncated = b"".join(sink.chunks), False

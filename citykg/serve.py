@@ -7,7 +7,9 @@ The server is a small ASGI application run by uvicorn. It answers:
 - ``/id/…``, ``/ontology``, ``/graph/…``  a page for every IRI citykg mints (:mod:`citykg.pages`)
 - ``/``               the query page (``citykg/static/``), ``/health`` for monitoring
 
-The ASGI plumbing (routing, caps, cache, CORS, access log) is :mod:`citykg.app`. Queries run in
+The ASGI plumbing (routing, caps, cache, CORS, access log) is :mod:`citykg.app`, and uvicorn's
+HTTP protocol as the server runs it (capped request heads, one write a response) is
+:mod:`citykg.protocol`. Queries run in
 worker processes (:mod:`citykg.pool`), each killed and replaced if its query runs past
 ``timeout``. Answers are cached by request until the build changes, and the server follows
 ``dist/current``: a new build is served without a restart. Every error is one JSON shape,
@@ -24,7 +26,6 @@ Example::
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import os
@@ -32,7 +33,6 @@ import socket
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
-from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
@@ -238,97 +238,6 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-_MAX_URL = 65_536  # uvicorn's URL parser counts in 16 bits
-_MAX_HEAD = 1_048_576  # request line and headers
-
-
-class _Corked:
-    """A transport whose writes of one event-loop iteration leave together.
-
-    uvicorn writes a response's status line and headers, then its body: two packets, and two
-    trips through the network stack, for what fits in one. This gathers them (and the answers
-    to pipelined requests) into one ``writelines`` once the callbacks now ready have run, in
-    the order written; closing writes what is gathered first.
-    """
-
-    def __init__(self, transport: asyncio.Transport) -> None:
-        self._transport = transport
-        self._pending: list[bytes] = []
-
-    def write(self, data: bytes) -> None:
-        if not self._pending:
-            asyncio.get_running_loop().call_soon(self._flush)
-        self._pending.append(data)
-
-    def _flush(self) -> None:
-        if self._pending:
-            pending, self._pending = self._pending, []
-            if not self._transport.is_closing():
-                self._transport.writelines(pending)
-
-    def close(self) -> None:
-        self._flush()
-        self._transport.close()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._transport, name)
-
-
-def _protocol() -> type:
-    """uvicorn's HTTP protocol, with caps on a request's head and errors in citykg's JSON shape.
-
-    Its transport gathers each response into one write (:class:`_Corked`). uvicorn answers a
-    request it cannot parse in plain text, and reads a request line and headers of any size.
-    This protocol stops reading a URL of 64 KiB or more (414: a long query sent by GET) and a
-    head over 1 MiB (431), and answers both, and any unparsable request (400), as every other
-    error is answered.
-    """
-    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
-
-    class Protocol(HttpToolsProtocol):
-        in_head, head = True, 0  # reading a request line and headers; bytes read of them
-
-        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-            super().connection_made(_Corked(transport))  # type: ignore[arg-type]
-
-        def data_received(self, data: bytes) -> None:
-            if self.in_head:
-                self.head += len(data)
-                if self.head - len(data) > _MAX_HEAD:  # over the cap, and this read goes on
-                    self._refuse(431, "The request's headers are over 1 MiB. Send less in them.")
-                    return
-            super().data_received(data)
-
-        def on_url(self, url: bytes) -> None:
-            super().on_url(url)
-            if len(self.url) >= _MAX_URL:  # stop reading it: the parser fails the request
-                raise ValueError("URL too long")
-
-        def on_headers_complete(self) -> None:
-            self.in_head = False  # the routes cap the body
-            super().on_headers_complete()
-
-        def on_message_complete(self) -> None:
-            self.in_head, self.head = True, 0
-            super().on_message_complete()
-
-        def send_400_response(self, msg: str) -> None:
-            if len(self.url) >= _MAX_URL:
-                self._refuse(414, "The URL is 64 KiB or longer. Send a long query by POST "
-                                  "(application/sparql-query, or a form with query=).")
-            else:
-                self._refuse(400, "The request is not valid HTTP/1.1.")
-
-        def _refuse(self, status: int, message: str) -> None:
-            body = json.dumps({"ok": False, "error": message, "status": status}).encode("utf-8")
-            self.transport.write(b"HTTP/1.1 %d %s\r\ncontent-type: application/json\r\ncontent-length: %d\r\n"
-                                 b"connection: close\r\n\r\n%s"
-                                 % (status, HTTPStatus(status).phrase.encode(), len(body), body))
-            self.transport.close()
-
-    return Protocol
-
-
 def serve(project: Project, *, config: ServeConfig | None = None, progress: Progress | None = None) -> None:
     """Serve the project's graph until interrupted, building it first if it was never built.
 
@@ -340,6 +249,8 @@ def serve(project: Project, *, config: ServeConfig | None = None, progress: Prog
     :raises ServeError: if the address cannot be bound or the access log cannot be written.
     """
     import uvicorn
+
+    from citykg.protocol import http_protocol
 
     config = config or ServeConfig()
     if config.access_log and config.access_log != "-":
@@ -370,7 +281,7 @@ def serve(project: Project, *, config: ServeConfig | None = None, progress: Prog
 
     app = create_app(project, config=config, routes=[submission_routes()], on_ready=ready)
     settings = uvicorn.Config(app, lifespan="on", access_log=False, log_level="warning", proxy_headers=False,
-                              server_header=False, timeout_graceful_shutdown=3, http=_protocol())
+                              server_header=False, timeout_graceful_shutdown=3, http=http_protocol())
     with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises the Ctrl+C it handled, once stopped
         uvicorn.Server(settings).run(sockets=[sock])
     say("stopped")

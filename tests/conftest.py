@@ -6,10 +6,12 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from click.testing import CliRunner
 from linking import FIXTURE, Oxigraph, start_oxigraph
 from pyoxigraph import Store
+from serving import Running, start_server
 
 from citykg.build import BuildResult, build
 from citykg.project import Project
@@ -65,3 +67,19 @@ def fixture_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Oxigrap
     server = start_oxigraph([FIXTURE], tmp_path_factory.mktemp("wikidata-fixture"))
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def server(built: tuple[Project, BuildResult], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    """A real `citykg serve` of the built graph on 127.0.0.1, with every default limit."""
+    project, _ = built
+    running = start_server(project.dist, tmp_path_factory.mktemp("default-server"))
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def client(server: Running) -> Iterator[httpx.Client]:
+    """An HTTP client of :func:`server`."""
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+        yield http

@@ -13,6 +13,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
+
 ROOT = Path(__file__).resolve().parent.parent
 _SERVING = re.compile(r"serving (http://\S+/)")
 
@@ -116,3 +118,14 @@ def listener() -> Listener:
     result.thread = threading.Thread(target=result.serve, daemon=True)
     result.thread.start()
     return result
+
+
+def assert_error(response: httpx.Response, status: int, *words: str) -> str:
+    """The one error shape, with the status and the words the message must contain."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/json"
+    body = response.json()
+    assert body["ok"] is False and body["status"] == status
+    for word in words:
+        assert word in body["error"], body["error"]
+    return str(body["error"])

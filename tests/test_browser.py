@@ -6,28 +6,15 @@ checks that each went to the citykg server. A screenshot is kept in tests/artifa
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import pytest
-from serving import ROOT, Running, start_server
-
-from citykg.build import BuildResult
-from citykg.project import Project
+from serving import ROOT, Running
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "tests" / "artifacts"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
          "--no-first-run"]
-
-
-@pytest.fixture(scope="module")
-def server(built: tuple[Project, BuildResult], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
-    project, _ = built
-    running = start_server(project.dist, tmp_path_factory.mktemp("browser-server"))
-    yield running
-    running.stop()
 
 
 def test_the_query_page_runs_a_named_query_and_links_to_entities(server: Running, tmp_path: Path) -> None:

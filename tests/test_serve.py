@@ -7,7 +7,6 @@ starts its own server on an empty dist, which also checks that `citykg serve` bu
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import json
@@ -18,7 +17,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.parse
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -28,7 +26,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 from pyoxigraph import Literal, NamedNode, Quad, QueryResultsFormat, RdfFormat, Store, parse, parse_query_results
-from serving import ROOT, Running, listener, start_server
+from serving import ROOT, Running, assert_error, listener, start_server
 from SPARQLWrapper import CSV, JSON, POST, POSTDIRECTLY, TURTLE, SPARQLWrapper
 
 from citykg.build import BuildResult
@@ -45,15 +43,6 @@ RESULTS_JSON = "application/sparql-results+json"
 
 
 @pytest.fixture(scope="module")
-def server(built: tuple[Project, BuildResult], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
-    """A server with every default limit."""
-    project, _ = built
-    running = start_server(project.dist, tmp_path_factory.mktemp("default-server"))
-    yield running
-    running.stop()
-
-
-@pytest.fixture(scope="module")
 def tight(built: tuple[Project, BuildResult], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     """A server with small limits, to reach them quickly."""
     project, _ = built
@@ -61,12 +50,6 @@ def tight(built: tuple[Project, BuildResult], tmp_path_factory: pytest.TempPathF
                            "--max-rows", "5", "--max-body", "2048", "--cors", "https://example.org")
     yield running
     running.stop()
-
-
-@pytest.fixture(scope="module")
-def client(server: Running) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url, timeout=30) as http:
-        yield http
 
 
 @pytest.fixture(scope="module")
@@ -83,17 +66,6 @@ def select(client: httpx.Client, query: str, **params: str) -> list[dict[str, di
 
 def count(client: httpx.Client, query: str, **params: str) -> int:
     return int(select(client, query, **params)[0]["n"]["value"])
-
-
-def assert_error(response: httpx.Response, status: int, *words: str) -> str:
-    """The one error shape, with the status and the words the message must contain."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/json"
-    body = response.json()
-    assert body["ok"] is False and body["status"] == status
-    for word in words:
-        assert word in body["error"], body["error"]
-    return str(body["error"])
 
 
 # ----------------------------------------------------------------- SPARQL 1.1 Protocol
@@ -414,54 +386,6 @@ def test_request_bodies_are_capped(tight_client: httpx.Client) -> None:
                                    headers={"Content-Type": "application/sparql-query"}), 413, "2048-byte limit")
     assert tight_client.post("/sparql", content=LABELS_OF_W3.encode(),
                              headers={"Content-Type": "application/sparql-query"}).status_code == 200
-
-
-def raw_request(server: Running, data: bytes) -> httpx.Response:
-    """Send bytes as they are (no client would send them) and read the answer up to its close."""
-    host, port = server.url.split("//")[1].rstrip("/").rsplit(":", 1)
-    with socket.create_connection((host, int(port)), timeout=10) as sock:
-        with contextlib.suppress(ConnectionResetError, BrokenPipeError):  # the server stops reading
-            sock.sendall(data)
-        answer = b""
-        with contextlib.suppress(ConnectionResetError):
-            while chunk := sock.recv(65536):
-                answer += chunk
-    head, _, body = answer.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    headers = dict(line.split(": ", 1) for line in lines[1:])
-    return httpx.Response(int(lines[0].split()[1]), headers=headers, content=body)
-
-
-def test_pipelined_requests_are_answered_in_order_and_whole(server: Running) -> None:
-    one = f"GET /sparql?{urllib.parse.urlencode({'query': LABELS_OF_W3})} HTTP/1.1\r\nHost: x\r\n\r\n"
-    two = "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-    host, port = server.url.split("//")[1].rstrip("/").rsplit(":", 1)
-    with socket.create_connection((host, int(port)), timeout=10) as sock:
-        sock.sendall((one + two).encode())
-        answer = b""
-        while chunk := sock.recv(65536):  # the server closes after the second answer
-            answer += chunk
-    first, rest = answer.split(b"\r\n\r\n", 1)
-    length = int(first.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
-    body, second = rest[:length], rest[length:]
-    assert first.startswith(b"HTTP/1.1 200") and len(json.loads(body)["results"]["bindings"]) == 2
-    head, health = second.split(b"\r\n\r\n", 1)
-    assert head.startswith(b"HTTP/1.1 200") and json.loads(health)["ok"] is True
-
-
-def test_a_url_too_long_or_a_huge_head_is_refused_in_json(server: Running, client: httpx.Client) -> None:
-    query = "SELECT * WHERE { ?s ?p ?o } #" + "x" * 70_000  # GET; the URL is over 64 KiB
-    url = "/sparql?" + urllib.parse.urlencode({"query": query})
-    assert_error(raw_request(server, f"GET {url} HTTP/1.1\r\nHost: x\r\n\r\n".encode()),
-                 414, "Send a long query by POST")
-    endless = b"GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"x" * 3_000_000 + b"\r\n\r\n"
-    assert_error(raw_request(server, endless), 431, "headers are over 1 MiB")
-    assert_error(raw_request(server, b"NOT HTTP\r\n\r\n"), 400, "not valid HTTP/1.1")
-    # a head under the cap, and a long query by POST, are answered as usual
-    assert raw_request(server, b"GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"x" * 500_000
-                       + b"\r\nConnection: close\r\n\r\n").status_code == 200
-    assert client.post("/sparql", content=query.encode(),
-                       headers={"Content-Type": "application/sparql-query"}).status_code == 200
 
 
 def test_cors_lets_only_the_configured_origins_read(tight_client: httpx.Client) -> None:

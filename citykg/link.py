@@ -116,7 +116,11 @@ def read_records(project: Project) -> tuple[list[Record], list[Record]]:
 
 def country_codes(project: Project) -> dict[str, str]:
     """The ISO 3166-1 alpha-2 codes of the project's countries, by QID (``{"Q219060": "PS"}``)."""
-    return {c.qid: c.key for c in _records(project_store(project), "Country") if c.qid}
+    return _codes(_records(project_store(project), "Country"))
+
+
+def _codes(countries: Sequence[Record]) -> dict[str, str]:
+    return {c.qid: c.key for c in countries if c.qid}
 
 
 def _records(store: Store, cls: str) -> list[Record]:
@@ -183,8 +187,8 @@ def link(project: Project, *, client: Client, decisions: Path | None = None, rev
     if decisions is not None:
         _apply_decisions(decisions, by_ref, kept, warnings)
     say(f"linking {len(cities)} cities and {len(countries)} countries at {client.endpoint}")
-    codes = {c.qid: c.key for c in countries if c.qid}
-    links = [*_link_cities(cities, kept, client, warnings, codes), *_link_countries(countries, kept, client)]
+    links = [*_link_cities(cities, kept, client, warnings, _codes(countries)),
+             *_link_countries(countries, kept, client)]
     say(f"fetching labels, coordinates, population and partners of {sum(1 for lk in links if lk.match.qid)} items")
     extra = enrichment(links, client=client, countries={c.key: c for c in countries})
     day = client.retrieved_on()

@@ -2,10 +2,11 @@
 
 All three serve the same quads (the project's build) on 127.0.0.1 and answer the same SPARQL
 over GET; wrk (Debian's `wrk`) drives them from the same machine, 2 threads and 16 connections.
-citykg runs twice: as deployed (answers cached until the next build) and with `--cache 0`, so
-that every request is evaluated. Then a soak run: 32 connections for SOAK seconds against
-citykg, mixing named queries, SPARQL, heavy aggregations, malformed and runaway queries, while
-the memory of the server and its workers is sampled.
+citykg runs four ways: as deployed (answers cached until the next build) and with `--cache 0`,
+so that every request is evaluated, each with one server process (the default) and with
+`--processes 2`. Then a soak run: 32 connections for SOAK seconds against citykg with two
+server processes, mixing named queries, SPARQL, heavy aggregations, malformed and runaway
+queries, while the memory of the servers and their workers is sampled.
 
 Usage (from the checkout, after `scripts/setup --dev`, `pip install -e '.[bench]'` and
 `apt-get install wrk`)::
@@ -163,15 +164,17 @@ def wrk(base: str, paths: list[str], *, seconds: int, connections: int, folder: 
 
 
 def rss_mb(pid: int) -> float:
-    """Resident memory of a process and its children, in MiB."""
-    pids = [pid]
+    """Resident memory of a process and all its descendants, in MiB."""
+    parents: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                    pids.append(int(entry.name))
+                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
             except (OSError, IndexError, ValueError):
                 continue
+    pids = [pid]
+    for p in pids:  # grows as it goes: children, then theirs
+        pids += [child for child, parent in parents.items() if parent == p]
     total = 0
     for p in pids:
         try:
@@ -240,13 +243,16 @@ def main() -> None:
         nquads = project.dist / "citykg.nq"
         subprocess.run([str(BIN / "oxigraph"), "load", "--location", str(work / "oxigraph"), "--file", str(nquads)],
                        check=True, capture_output=True)
-        def citykg(cache_mb: int) -> Callable[[int], list[str]]:
+        def citykg(cache_mb: int, processes: int = 1) -> Callable[[int], list[str]]:
             return lambda port: [str(BIN / "citykg"), "--dist", str(project.dist), "serve", "--port", str(port),
-                                 "--access-log", str(work / f"access-{port}.jsonl"), "--cache", str(cache_mb)]
+                                 "--access-log", str(work / f"access-{port}.jsonl"), "--cache", str(cache_mb),
+                                 "--processes", str(processes)]
 
         servers: list[tuple[str, Callable[[int], list[str]], str, str]] = [  # name, command, ready, endpoint
             ("citykg (cached)", citykg(64), "/health", "/sparql"),
             ("citykg (uncached)", citykg(0), "/health", "/sparql"),
+            ("citykg --processes 2 (cached)", citykg(64, 2), "/health", "/sparql"),
+            ("citykg --processes 2 (uncached)", citykg(0, 2), "/health", "/sparql"),
             ("oxigraph serve-read-only",  # no --timeout-s: see the results
              lambda port: [str(BIN / "oxigraph"), "serve-read-only", "--location", str(work / "oxigraph"),
                            "--bind", f"127.0.0.1:{port}", "--union-default-graph"], "/query?query=ASK%7B%7D", "/query"),
@@ -271,7 +277,7 @@ def soak_run(dist: Path, work: Path, seconds: int) -> dict[str, object]:
     """32 connections for ``seconds`` against citykg (2 s time limit), sampling its memory."""
     port = free_port()
     process = start([str(BIN / "citykg"), "--dist", str(dist), "serve", "--port", str(port), "--timeout", "2",
-                     "--access-log", str(work / "soak-access.jsonl")], work / "soak.log")
+                     "--processes", "2", "--access-log", str(work / "soak-access.jsonl")], work / "soak.log")
     try:
         wait_for(f"http://127.0.0.1:{port}/health", process)
         paths = [path for weight, path in SOAK_MIX for _ in range(weight)]
@@ -342,7 +348,8 @@ def render(runs: list[Run], soak: dict[str, object], quads: int, args: argparse.
         "Oxigraph runs without `--timeout-s`: with it, oxigraph 0.5.13 starts a thread per query and, under this "
         "load, fails to start them (`Resource temporarily unavailable`) and then aborts; rdflib-endpoint has no "
         "time limit at all. citykg runs with all its limits (10 s, 10,000 rows, worker processes) and its "
-        "JSON access log written to a file.",
+        "JSON access log written to a file; with its default of one server process, and with `--processes 2`, "
+        "one for each core.",
         "",
         "| scenario | server | req/s | range | p50 ms | p99 ms | non-2xx | × Oxigraph | × rdflib-endpoint |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|",
@@ -350,7 +357,7 @@ def render(runs: list[Run], soak: dict[str, object], quads: int, args: argparse.
     for scenario in SCENARIOS:
         ox = by[("oxigraph serve-read-only", scenario)][0].rps
         rl = by[("rdflib-endpoint", scenario)][0].rps
-        for server in ("citykg (cached)", "citykg (uncached)", "oxigraph serve-read-only", "rdflib-endpoint"):
+        for server in dict.fromkeys(run.server for run in runs):
             r, low, high = by[(server, scenario)]
             lines.append(f"| {scenario} | {server} | {r.rps:,.0f} | {low:,.0f}–{high:,.0f} | {r.p50:.2f} | "
                          f"{r.p99:.2f} | {r.errors} | {r.rps / ox:.2f} | {r.rps / rl:.1f} |")
@@ -366,7 +373,7 @@ def render(runs: list[Run], soak: dict[str, object], quads: int, args: argparse.
         "",
         f"## Soak: 32 connections for {args.soak} s",
         "",
-        "citykg with `--timeout 2`, every other limit at its default; the mix: named queries "
+        "citykg with `--processes 2 --timeout 2`, every other limit at its default; the mix: named queries "
         "(strategies-for-factor, tows-matrix, themes-by-consensus), SPARQL joins, two heavy aggregations over "
         "the whole store, malformed queries (400) and entity pages; beside it, a runaway cross-product COUNT every "
         f"{RUNAWAY_EVERY:g} s, which the time limit stops (504; its worker is killed and replaced).",

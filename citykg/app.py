@@ -35,6 +35,7 @@ __all__ = ["App", "Prepared"]
 _TRUNCATION = "citykg-truncated, citykg-max-rows"
 _REPEATABLE = (400, 403, 404, 406)  # client errors that depend only on the request and the build
 _quote = json.encoder.encode_basestring  # a str as a JSON string (the C encoder)
+_ATOMIC_WRITE = 4096  # PIPE_BUF: a write to a pipe of at most this many bytes is never interleaved
 _CSP = (b"default-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; "
         b"frame-ancestors 'none'")
 
@@ -211,8 +212,20 @@ class App:
         self._lines.append(line + "}\n")
 
     def _flush_log(self) -> None:
+        """Write the lines kept, in writes of whole lines of at most 4 KiB: other server
+        processes (``--processes``) write to the same log, and such writes never interleave."""
         if self._lines and self._log is not None:
-            self._log.write("".join(self._lines))
+            chunk: list[str] = []
+            size = 0
+            for line in self._lines:
+                length = len(line.encode())
+                if chunk and size + length > _ATOMIC_WRITE:
+                    self._log.write("".join(chunk))
+                    self._log.flush()
+                    chunk, size = [], 0
+                chunk.append(line)
+                size += length
+            self._log.write("".join(chunk))
             self._log.flush()
         self._lines.clear()
 

@@ -54,6 +54,7 @@ __all__ = [
     "NamedJob",
     "SparqlJob",
     "evaluate",
+    "small_answer",
 ]
 
 #: Result formats of SELECT and ASK: name → (pyoxigraph format, content type).
@@ -217,6 +218,28 @@ def _sparql(store: Store, job: SparqlJob) -> Answer:
             return answer
         result = _query(store, job)  # its first megabytes held too few rows to tell: run it again
     return _solutions(result, job.results_format, job.max_rows)  # type: ignore[arg-type]
+
+
+def small_answer(store: Store, job: SparqlJob, *, max_bytes: int) -> Answer | None:
+    """The answer of a SELECT (as SPARQL JSON) or an ASK if it fits in ``max_bytes``, else ``None``.
+
+    The server answers lookups (:func:`citykg.sparqltext.is_lookup`) this way in its own process,
+    where their cost is bounded by the bytes written; ``None`` sends the job to a worker. The
+    answer is the one :func:`evaluate` gives, a 400 for a query that does not parse included.
+    """
+    try:
+        result = _query(store, job)
+    except (SyntaxError, ValueError):
+        return _sparql(store, job)
+    if isinstance(result, QueryBoolean) and job.results_format is not None:
+        fmt, content_type = RESULT_FORMATS[job.results_format]
+        return Answer(body=result.serialize(format=fmt) or b"", content_type=content_type)
+    if not isinstance(result, QuerySolutions) or job.results_format != "json" or not result.variables:
+        return None
+    sink = _Cap(min(max_bytes, 3 * (job.max_rows + 1) - 1), lines=False)  # so: at most max_rows rows
+    with contextlib.suppress(_Capped):
+        result.serialize(sink, format=QueryResultsFormat.JSON)  # type: ignore[arg-type]
+    return None if sink.full else Answer(body=b"".join(sink.chunks), content_type=RESULT_FORMATS["json"][1])
 
 
 def _query(store: Store, job: SparqlJob) -> QuerySolutions | QueryBoolean | QueryTriples:

@@ -11,7 +11,10 @@ The ASGI plumbing (routing, caps, cache, CORS, access log) is :mod:`citykg.app`,
 HTTP protocol as the server runs it (capped request heads, one write a response) is
 :mod:`citykg.protocol`. Queries run in
 worker processes (:mod:`citykg.pool`), each killed and replaced if its query runs past
-``timeout``. Answers are cached by request until the build changes, and the server follows
+``timeout``; only a lookup (a single triple pattern, :func:`citykg.sparqltext.is_lookup`) whose
+answer is small is answered by the server process itself, since its cost is bounded by that
+answer. With ``processes`` > 1, more server processes share the port (:mod:`citykg.prefork`).
+Answers are cached by request until the build changes, and the server follows
 ``dist/current``: a new build is served without a restart. Every error is one JSON shape,
 ``{"ok": false, "error": "…", "status": N}``; each request is one JSON line in the access log
 (stderr, or a file).
@@ -36,19 +39,22 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from pyoxigraph import Store
+
 from citykg.answers import AnswerCache, Build, StoreWatch
 from citykg.app import App, Prepared
 from citykg.errors import QueryError, ServeError, StoreError
-from citykg.evaluate import Answer, InfoJob, Job
+from citykg.evaluate import Answer, InfoJob, Job, SparqlJob, small_answer
 from citykg.pool import WorkerPool, WorkerUnavailable
 from citykg.project import Project
 from citykg.queries import NamedQuery, load_catalogue
 from citykg.web import HttpError, Request, Response, Route, Router, json_response
 
-__all__ = ["App", "RouteFactory", "ServeConfig", "Server", "create_app", "serve"]
+__all__ = ["App", "RouteFactory", "ServeConfig", "Server", "create_app", "run_server", "serve"]
 
 RouteFactory = Callable[["Server"], Sequence[Route]]
 Progress = Callable[[str], None]
+_HERE_BYTES = 65_536  # the largest answer to a lookup that the server writes itself
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -61,7 +67,10 @@ class ServeConfig:
     :param timeout: seconds a query may run (and may wait for a free worker).
     :param max_rows: the most rows (or triples) an answer carries; a capped answer says so.
     :param max_body: the largest request body, in bytes.
-    :param workers: query-worker processes, the number of queries that can run at once.
+    :param processes: server processes sharing the port (see :mod:`citykg.prefork`); each has
+        its own query workers and cache.
+    :param workers: query-worker processes of each server process, the number of queries that
+        one can run at once.
     :param worker_memory_mb: each worker's memory cap in MiB (``0``: none).
     :param cache_mb: memory for cached answers, in MiB (``0``: no cache).
     :param cors: origins that may read answers from a browser (``*``: any); none by default.
@@ -75,6 +84,7 @@ class ServeConfig:
     timeout: float = 10.0
     max_rows: int = 10_000
     max_body: int = 1_048_576
+    processes: int = 1
     workers: int = 2
     worker_memory_mb: int = 4096
     cache_mb: int = 64
@@ -100,6 +110,9 @@ class Server:
         self._checked = -1.0e9
         #: Bumped when a named query changes: part of every cache key, as the build id is.
         self.catalogue_version = 0
+        #: Lookups answered in this process, without a worker.
+        self.answered_here = 0
+        self._stores: dict[str, Store] = {}
 
     def build(self) -> Build:
         """The build to answer from (checked for a newer one every ``reload_interval``).
@@ -131,20 +144,35 @@ class Server:
             raise QueryError(self._broken)
         return self._catalogue
 
-    async def answer(self, job: Job) -> Answer:
+    async def answer(self, job: Job, *, lookup: bool = False) -> Answer:
         """Run ``job`` in a worker within the time limit.
 
+        :param lookup: ``job`` is a lookup (:func:`citykg.sparqltext.is_lookup`): its cost is
+            bounded by the size of its answer, so if that answer is small (64 KiB) and SPARQL
+            JSON or a boolean, this process writes it itself, sparing the trip to a worker.
         :raises QueryTimeout: if it ran past ``timeout`` (HTTP 504).
         :raises HttpError: with the worker's status for a client error, 503 if every worker
             stayed busy, 500 if the worker died.
         """
+        answer = self._answer_here(job) if lookup and isinstance(job, SparqlJob) else None
         try:
-            answer = await self.pool.run(job, timeout=self.config.timeout)
+            if answer is None:
+                answer = await self.pool.run(job, timeout=self.config.timeout)
         except WorkerUnavailable as exc:
             retry = (("retry-after", "1"),) if exc.status == 503 else ()
             raise HttpError(exc.status, str(exc), retry) from exc
         if answer.error:
             raise HttpError(answer.status, answer.error)
+        return answer
+
+    def _answer_here(self, job: SparqlJob) -> Answer | None:
+        if job.store not in self._stores:
+            try:
+                self._stores = {job.store: Store.read_only(job.store)}  # the last build's store only
+            except OSError:
+                return None  # a worker will say why
+        answer = small_answer(self._stores[job.store], job, max_bytes=_HERE_BYTES)
+        self.answered_here += answer is not None
         return answer
 
     def respond(self, answer: Answer) -> Response:
@@ -190,6 +218,7 @@ def _core_routes(server: Server) -> list[Route]:
             "ok": True, "status": 200, "build": build.id, "quads": info["quads"],
             "graphs": len(info["graphs"]), "uptime_s": round(time.time() - server.started, 1),
             "workers": {"size": pool.size, "idle": pool.idle, "replaced": pool.killed, "pids": pool.pids},
+            "process": {"pid": os.getpid(), "of": config.processes, "answered_here": server.answered_here},
             "cache": {"entries": len(cache), "bytes": cache.size, "hits": cache.hits,
                       "misses": cache.misses},
             "limits": {k: v for k, v in asdict(config).items()
@@ -248,10 +277,6 @@ def serve(project: Project, *, config: ServeConfig | None = None, progress: Prog
     :raises StoreError: if ``config.store`` is not a store.
     :raises ServeError: if the address cannot be bound or the access log cannot be written.
     """
-    import uvicorn
-
-    from citykg.protocol import http_protocol
-
     config = config or ServeConfig()
     if config.access_log and config.access_log != "-":
         try:
@@ -273,15 +298,41 @@ def serve(project: Project, *, config: ServeConfig | None = None, progress: Prog
     host, port = sock.getsockname()[:2]
     url = f"http://{f'[{host}]' if ':' in host else host}:{port}/"
 
-    def ready() -> None:
-        say(f"serving {url} (build {app.server.build().id}, {config.workers} query workers, "
+    processes = f"{config.processes} server processes with " if config.processes > 1 else ""
+    each = " each" if config.processes > 1 else ""
+
+    def ready(app: App) -> None:
+        say(f"serving {url} (build {app.server.build().id}, {processes}{config.workers} query workers{each}, "
             f"{config.timeout:g} s timeout, {config.max_rows} rows max); Ctrl+C stops")
 
+    fronts = None
+    if config.processes > 1:
+        from citykg.prefork import Fronts, front_argv
+
+        fronts = Fronts(front_argv(project, config, fd=sock.fileno()), fd=sock.fileno(),
+                        count=config.processes - 1)
+    try:
+        run_server(project, config, sock, on_ready=ready)
+    finally:
+        if fronts is not None:
+            fronts.stop()
+    say("stopped")
+
+
+def run_server(project: Project, config: ServeConfig, sock: socket.socket, *,
+               on_ready: Callable[[App], None] | None = None) -> None:
+    """Serve ``project`` on the listening socket ``sock`` in this process until stopped.
+
+    :param on_ready: called with the application once it accepts requests.
+    """
+    import uvicorn
+
+    from citykg.protocol import http_protocol
     from citykg.submit_http import submission_routes  # POST /submissions, with CITYKG_SUBMIT_TOKEN
 
-    app = create_app(project, config=config, routes=[submission_routes()], on_ready=ready)
+    app = create_app(project, config=config, routes=[submission_routes()],
+                     on_ready=(lambda: on_ready(app)) if on_ready else None)
     settings = uvicorn.Config(app, lifespan="on", access_log=False, log_level="warning", proxy_headers=False,
                               server_header=False, timeout_graceful_shutdown=3, http=http_protocol())
     with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises the Ctrl+C it handled, once stopped
         uvicorn.Server(settings).run(sockets=[sock])
-    say("stopped")

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 from citykg.errors import QueryError
 from citykg.evaluate import RESULT_FORMATS, NamedJob, SparqlJob
 from citykg.queries import NamedQuery, check_params, quoted, unknown_query
-from citykg.sparqltext import QueryCheck, check_query
+from citykg.sparqltext import QueryCheck, check_query, is_lookup
 from citykg.web import HttpError, Request, Response, Route, json_response, negotiate
 
 if TYPE_CHECKING:
@@ -70,10 +70,13 @@ _READ_ONLY = ("This endpoint is read-only: SPARQL Update is refused. Send SELECT
               "CONSTRUCT or DESCRIBE queries.")
 
 
-@functools.lru_cache(maxsize=1024)
-def _check_short(text: str) -> QueryCheck:
-    """:func:`~citykg.sparqltext.check_query`, remembered for the short queries clients repeat."""
-    return check_query(text)
+def _read(text: str) -> tuple[QueryCheck, bool]:
+    """:func:`~citykg.sparqltext.check_query` and :func:`~citykg.sparqltext.is_lookup`."""
+    checked = check_query(text)
+    return checked, checked.form in ("SELECT", "ASK") and is_lookup(text)
+
+
+_read_short = functools.lru_cache(maxsize=1024)(_read)  # for the short queries clients repeat
 
 
 def _one(params: Sequence[tuple[str, str]], name: str) -> str | None:
@@ -158,7 +161,7 @@ def routes(server: Server) -> list[Route]:
             return await description(server, request)
         if not text.strip():
             raise HttpError(400, "The query is empty.")
-        checked = _check_short(text) if len(text) <= 4096 else check_query(text)
+        checked, lookup = _read_short(text) if len(text) <= 4096 else _read(text)
         if checked.is_update:
             raise HttpError(403, _READ_ONLY)
         results, graphs = _formats(request, params, checked.form, seen)
@@ -170,7 +173,7 @@ def routes(server: Server) -> list[Route]:
                         union=not checked.has_from,
                         default_graphs=tuple(defaults) if given else None,
                         named_graphs=tuple(named) if given else None)
-        return server.respond(await server.answer(job))
+        return server.respond(await server.answer(job, lookup=lookup and not given))
 
     def named_queries() -> dict[str, NamedQuery]:
         try:

@@ -21,6 +21,7 @@ Example::
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -70,8 +71,9 @@ class Request:
 
     def query(self) -> list[tuple[str, str]]:
         """The query-string parameters, in order, percent-decoded as UTF-8."""
-        return parse_qsl(self.query_string.decode("latin-1"), keep_blank_values=True,
-                         encoding="utf-8", errors="replace")
+        if len(self.query_string) <= 4096:
+            return list(_parse_short(self.query_string))
+        return _parse(self.query_string)
 
     def form(self) -> list[tuple[str, str]]:
         """The parameters of an ``application/x-www-form-urlencoded`` body.
@@ -87,6 +89,16 @@ class Request:
     def base_url(self) -> str:
         """``scheme://host`` as the client addressed this server."""
         return f"{self.scheme}://{self.header('host') or 'localhost'}"
+
+
+def _parse(query_string: bytes) -> list[tuple[str, str]]:
+    return parse_qsl(query_string.decode("latin-1"), keep_blank_values=True, encoding="utf-8", errors="replace")
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse_short(query_string: bytes) -> tuple[tuple[str, str], ...]:
+    """:func:`_parse`, remembered for the short query strings that clients repeat."""
+    return tuple(_parse(query_string))
 
 
 @dataclass(slots=True)

@@ -8,7 +8,7 @@ import pytest
 from pyoxigraph import Literal, NamedNode, Quad, QueryResultsFormat, Store, parse_query_results
 
 import citykg.evaluate as evaluate_module
-from citykg.evaluate import SparqlJob, evaluate
+from citykg.evaluate import SparqlJob, evaluate, small_answer
 
 EX = "http://example.org/"
 
@@ -67,3 +67,39 @@ def test_rows_without_a_binding_count_as_rows(max_rows: int) -> None:
     answer = evaluate(Store(), job(f"SELECT ?x WHERE {{ VALUES ?x {{ {undefs} }} }}", max_rows=max_rows))
     assert json.loads(answer.body)["results"]["bindings"] == [{}] * max_rows
     assert answer.truncated
+
+
+LOOKUPS = [
+    f"SELECT ?label WHERE {{ <{EX}s00003> <{EX}label> ?label }}",
+    f"SELECT * WHERE {{ ?s <{EX}label> ?label }} LIMIT 4",
+    f"SELECT ?s WHERE {{ ?s <{EX}label> \"00002xxxxx\" }}",
+    f"SELECT ?s WHERE {{ ?s <{EX}nothing> ?o }}",
+]
+
+
+@pytest.mark.parametrize("query", LOOKUPS)
+def test_a_small_answer_is_the_answer_a_worker_gives(query: str) -> None:
+    store, lookup = store_of(20), job(query, max_rows=10_000)
+    assert small_answer(store, lookup, max_bytes=65_536) == evaluate(store, lookup)
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml", "csv", "tsv"])
+def test_an_ask_is_small_in_any_format(fmt: str) -> None:
+    store, ask = store_of(3), job(f"ASK {{ ?s <{EX}label> ?o }}", fmt, max_rows=10)
+    assert small_answer(store, ask, max_bytes=1024) == evaluate(store, ask)
+
+
+def test_a_query_that_does_not_parse_is_the_same_400() -> None:
+    broken = job("SELECT ?o WHERE { ex:a ex:b ?o }", max_rows=10)  # ex: is not declared
+    answer = small_answer(Store(), broken, max_bytes=1024)
+    assert answer == evaluate(Store(), broken) and answer is not None and answer.status == 400
+
+
+@pytest.mark.parametrize(("rows", "max_rows", "fmt"), [
+    (2000, 10_000, "json"),  # more bytes than it may write
+    (20, 5, "json"),  # more than 3 bytes a row over the cap: the worker counts, cuts and marks
+    (3, 10, "csv"),  # not SPARQL JSON
+])
+def test_anything_larger_or_other_goes_to_a_worker(rows: int, max_rows: int, fmt: str) -> None:
+    query = job(f"SELECT * WHERE {{ ?s <{EX}label> ?label }}", fmt, max_rows=max_rows)
+    assert small_answer(store_of(rows), query, max_bytes=65_536) is None

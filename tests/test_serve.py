@@ -40,6 +40,7 @@ WO1 = ID + "study/mashhad-oic/strategy/WO1"
 LABELS_OF_W3 = f"SELECT ?label WHERE {{ <{W3}> rdfs:label ?label }} ORDER BY ?label"
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 RESULTS_JSON = "application/sparql-results+json"
+RDFS_LABEL = NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
 
 
 @pytest.fixture(scope="module")
@@ -171,6 +172,21 @@ def test_the_default_graph_is_the_union_of_the_named_graphs(client: httpx.Client
     assert count(client, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }") == expected
     graphs = select(client, "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
     assert {b["g"]["value"] for b in graphs} == {g.value for g in store.named_graphs()}
+
+
+def test_lookups_are_answered_in_the_server_process_and_larger_answers_by_a_worker(
+        client: httpx.Client, store: Store) -> None:
+    def here() -> int:
+        return int(client.get("/health").json()["process"]["answered_here"])
+
+    before = here()
+    lookup = f"SELECT ?lookedUp WHERE {{ <{W3}> rdfs:label ?lookedUp }}"  # no other test asks it: not cached
+    labels = sorted(b["lookedUp"]["value"] for b in select(client, lookup))
+    assert labels == sorted(str(q.object.value) for q in store.quads_for_pattern(NamedNode(W3), RDFS_LABEL, None))
+    assert here() == before + 1
+    everything = "SELECT ?s ?p ?o WHERE { ?s ?p ?o }"  # a lookup too, but its answer takes megabytes
+    assert len(select(client, everything)) == len(store)
+    assert here() == before + 1
 
 
 def test_default_and_named_graph_uris_select_the_dataset(client: httpx.Client, store: Store) -> None:
@@ -617,11 +633,13 @@ def test_the_query_page_is_self_contained(client: httpx.Client) -> None:
         assert outside == [], asset
 
 
-def test_health_reports_the_build(client: httpx.Client, built: tuple[Project, BuildResult], store: Store) -> None:
+def test_health_reports_the_build(server: Running, client: httpx.Client, built: tuple[Project, BuildResult],
+                                  store: Store) -> None:
     _, result = built
     health = client.get("/health").json()
     assert health["ok"] is True and health["build"] == result.build_id
     assert health["quads"] == len(store) and health["graphs"] == 4 and health["workers"]["size"] == 2
+    assert health["process"]["pid"] == server.process.pid and health["process"]["of"] == 1
 
 
 def test_serve_builds_first_then_follows_new_builds(tmp_path: Path) -> None:

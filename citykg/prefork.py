@@ -1,18 +1,19 @@
-"""More server processes for ``citykg serve --processes N``: one listening socket, N processes.
+"""More server processes for ``citykg serve --processes N``: N processes on one port.
 
 Python runs one thread of the server's own work at a time, so one process answers with one core
 however many the machine has. With ``--processes N`` the server starts N - 1 more processes
 (``python -m citykg.prefork``), each a complete server with its own query workers and cache,
-all accepting connections from the socket the first one bound: the kernel hands each new
-connection to one of them. A process that dies (the kernel's out-of-memory killer, say) is
-replaced; one that was stopped (Ctrl+C, SIGTERM) is not. Each dies with the first process.
+each listening on the same port (``SO_REUSEPORT``), so that the kernel spreads new connections
+evenly over them (on one shared socket, the first process to wake would take a whole burst).
+A process that dies (the kernel's out-of-memory killer, say) is replaced; one that was stopped
+(Ctrl+C, SIGTERM) is not. Each dies with the first process.
 
 Example (what the first process runs for each of the others)::
 
     >>> from citykg.project import Project
     >>> from citykg.serve import ServeConfig
     >>> argv = front_argv(Project(root=Path("/srv/citykg"), dist=Path("/srv/citykg/dist")),
-    ...                   ServeConfig(processes=2), fd=5)
+    ...                   ServeConfig(processes=2), host="127.0.0.1", port=8000)
     >>> argv[1:3]
     ['-m', 'citykg.prefork']
 """
@@ -23,7 +24,6 @@ import contextlib
 import dataclasses
 import json
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -41,9 +41,9 @@ __all__ = ["Fronts", "front_argv", "main"]
 _STOPPED = (0, -signal.SIGINT, -signal.SIGTERM)
 
 
-def front_argv(project: Project, config: ServeConfig, *, fd: int) -> list[str]:
-    """The command line of one more server process, serving ``project`` on socket ``fd``."""
-    spec = {"root": str(project.root), "dist": str(project.dist), "fd": fd,
+def front_argv(project: Project, config: ServeConfig, *, host: str, port: int) -> list[str]:
+    """The command line of one more server process, serving ``project`` on ``host:port``."""
+    spec = {"root": str(project.root), "dist": str(project.dist), "host": host, "port": port,
             "config": {k: str(v) if isinstance(v, Path) else v for k, v in dataclasses.asdict(config).items()}}
     return [sys.executable, "-m", "citykg.prefork", json.dumps(spec)]
 
@@ -52,13 +52,11 @@ class Fronts:
     """The other server processes: started, replaced if one dies, stopped with the first.
 
     :param argv: the command line of each (see :func:`front_argv`).
-    :param fd: the listening socket they share, passed to each.
     :param count: how many to keep running.
     """
 
-    def __init__(self, argv: list[str], *, fd: int, count: int) -> None:
+    def __init__(self, argv: list[str], *, count: int) -> None:
         self.argv = argv
-        self.fd = fd
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._running: dict[int, subprocess.Popen[bytes]] = {}
@@ -80,7 +78,7 @@ class Fronts:
             with self._lock:
                 if self._stopping.is_set():
                     return
-                process = self._running[slot] = subprocess.Popen(self.argv, pass_fds=(self.fd,))
+                process = self._running[slot] = subprocess.Popen(self.argv)
             code = process.wait()
             if self._stopping.is_set() or code in _STOPPED:
                 return
@@ -118,15 +116,19 @@ def _die_with_parent() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Serve as one more server process (``python -m citykg.prefork SPEC``; see :func:`front_argv`)."""
+    from citykg.errors import ServeError
     from citykg.project import Project
-    from citykg.serve import ServeConfig, run_server
+    from citykg.serve import ServeConfig, listen, run_server
 
     spec = json.loads((sys.argv[1:] if argv is None else argv)[0])
     _die_with_parent()
     values = spec["config"]
     config = ServeConfig(**{**values, "store": Path(values["store"]) if values["store"] else None,
                             "cors": tuple(values["cors"])})
-    sock = socket.socket(fileno=spec["fd"])
+    try:
+        sock = listen(spec["host"], spec["port"], shared=True)
+    except ServeError as exc:
+        sys.exit(f"citykg: {exc}")
     run_server(Project(root=Path(spec["root"]), dist=Path(spec["dist"])), config, sock)
 
 

@@ -50,7 +50,7 @@ from citykg.project import Project
 from citykg.queries import NamedQuery, load_catalogue
 from citykg.web import HttpError, Request, Response, Route, Router, json_response
 
-__all__ = ["App", "RouteFactory", "ServeConfig", "Server", "create_app", "run_server", "serve"]
+__all__ = ["App", "RouteFactory", "ServeConfig", "Server", "create_app", "listen", "run_server", "serve"]
 
 RouteFactory = Callable[["Server"], Sequence[Route]]
 Progress = Callable[[str], None]
@@ -248,10 +248,18 @@ def create_app(project: Project, *, config: ServeConfig | None = None,
     return App(server, Router(table), on_ready=on_ready)
 
 
-def _listen(host: str, port: int) -> socket.socket:
+def listen(host: str, port: int, *, shared: bool = False) -> socket.socket:
+    """A listening socket on ``host:port``.
+
+    :param shared: let other server processes listen on the same port (``SO_REUSEPORT``), the
+        kernel spreading new connections over them.
+    :raises ServeError: if the address cannot be bound.
+    """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if shared:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
         sock.bind((host, port))
     except socket.gaierror as exc:
@@ -263,7 +271,6 @@ def _listen(host: str, port: int) -> socket.socket:
         raise ServeError(f"Cannot listen on {host}:{port}: {exc.strerror}. Pass another --port "
                          "(or --port 0 for any free one), or stop what is using it.") from exc
     sock.listen(2048)
-    sock.set_inheritable(True)
     return sock
 
 
@@ -294,7 +301,7 @@ def serve(project: Project, *, config: ServeConfig | None = None, progress: Prog
     elif config.store is not None and not (config.store / "CURRENT").exists():
         raise StoreError(f"{config.store} is not a pyoxigraph store. Pass the store folder of a "
                          "build (dist/store), or leave --store out to serve the project's build.")
-    sock = _listen(config.host, config.port)
+    sock = listen(config.host, config.port, shared=config.processes > 1)
     host, port = sock.getsockname()[:2]
     url = f"http://{f'[{host}]' if ':' in host else host}:{port}/"
 
@@ -309,8 +316,7 @@ def serve(project: Project, *, config: ServeConfig | None = None, progress: Prog
     if config.processes > 1:
         from citykg.prefork import Fronts, front_argv
 
-        fronts = Fronts(front_argv(project, config, fd=sock.fileno()), fd=sock.fileno(),
-                        count=config.processes - 1)
+        fronts = Fronts(front_argv(project, config, host=host, port=port), count=config.processes - 1)
     try:
         run_server(project, config, sock, on_ready=ready)
     finally:

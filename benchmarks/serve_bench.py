@@ -3,8 +3,8 @@
 All three serve the same quads (the project's build) on 127.0.0.1 and answer the same SPARQL
 over GET; wrk (Debian's `wrk`) drives them from the same machine, 2 threads and 16 connections.
 citykg runs four ways: as deployed (answers cached until the next build) and with `--cache 0`,
-so that every request is evaluated, each with one server process (the default) and with
-`--processes 2`. Then a soak run: 32 connections for SOAK seconds against citykg with two
+so that every request is evaluated, each with one server process and with two (`--processes 2`,
+the default on a 2-core machine). Then a soak run: 32 connections for SOAK seconds against citykg with two
 server processes, mixing named queries, SPARQL, heavy aggregations, malformed and runaway
 queries, while the memory of the servers and their workers is sampled.
 
@@ -249,8 +249,8 @@ def main() -> None:
                                  "--processes", str(processes)]
 
         servers: list[tuple[str, Callable[[int], list[str]], str, str]] = [  # name, command, ready, endpoint
-            ("citykg (cached)", citykg(64), "/health", "/sparql"),
-            ("citykg (uncached)", citykg(0), "/health", "/sparql"),
+            ("citykg --processes 1 (cached)", citykg(64), "/health", "/sparql"),
+            ("citykg --processes 1 (uncached)", citykg(0), "/health", "/sparql"),
             ("citykg --processes 2 (cached)", citykg(64, 2), "/health", "/sparql"),
             ("citykg --processes 2 (uncached)", citykg(0, 2), "/health", "/sparql"),
             ("oxigraph serve-read-only",  # no --timeout-s: see the results
@@ -348,8 +348,8 @@ def render(runs: list[Run], soak: dict[str, object], quads: int, args: argparse.
         "Oxigraph runs without `--timeout-s`: with it, oxigraph 0.5.13 starts a thread per query and, under this "
         "load, fails to start them (`Resource temporarily unavailable`) and then aborts; rdflib-endpoint has no "
         "time limit at all. citykg runs with all its limits (10 s, 10,000 rows, worker processes) and its "
-        "JSON access log written to a file; with its default of one server process, and with `--processes 2`, "
-        "one for each core.",
+        "JSON access log written to a file; with one server process, and with two (`--processes 2`, the "
+        "default on this machine: one for each core).",
         "",
         "| scenario | server | req/s | range | p50 ms | p99 ms | non-2xx | × Oxigraph | × rdflib-endpoint |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|",

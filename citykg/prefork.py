@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> None:
     config = ServeConfig(**{**values, "store": Path(values["store"]) if values["store"] else None,
                             "cors": tuple(values["cors"])})
     try:
-        sock = listen(spec["host"], spec["port"], shared=True)
+        sock = listen(spec["host"], spec["port"], shared=True, join=True)
     except ServeError as exc:
         sys.exit(f"citykg: {exc}")
     run_server(Project(root=Path(spec["root"]), dist=Path(spec["dist"])), config, sock)

@@ -35,7 +35,7 @@ import os
 import socket
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -50,11 +50,18 @@ from citykg.project import Project
 from citykg.queries import NamedQuery, load_catalogue
 from citykg.web import HttpError, Request, Response, Route, Router, json_response
 
-__all__ = ["App", "RouteFactory", "ServeConfig", "Server", "create_app", "listen", "run_server", "serve"]
+__all__ = ["App", "RouteFactory", "ServeConfig", "Server", "create_app", "default_processes", "listen",
+           "run_server", "serve"]
 
 RouteFactory = Callable[["Server"], Sequence[Route]]
 Progress = Callable[[str], None]
 _HERE_BYTES = 65_536  # the largest answer to a lookup that the server writes itself
+
+
+def default_processes() -> int:
+    """One server process for each core this process may run on, at most four."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(4, cores))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -67,8 +74,8 @@ class ServeConfig:
     :param timeout: seconds a query may run (and may wait for a free worker).
     :param max_rows: the most rows (or triples) an answer carries; a capped answer says so.
     :param max_body: the largest request body, in bytes.
-    :param processes: server processes sharing the port (see :mod:`citykg.prefork`); each has
-        its own query workers and cache.
+    :param processes: server processes sharing the port (see :mod:`citykg.prefork`), each with
+        its own query workers and cache; by default one for each core, at most four.
     :param workers: query-worker processes of each server process, the number of queries that
         one can run at once.
     :param worker_memory_mb: each worker's memory cap in MiB (``0``: none).
@@ -84,7 +91,7 @@ class ServeConfig:
     timeout: float = 10.0
     max_rows: int = 10_000
     max_body: int = 1_048_576
-    processes: int = 1
+    processes: int = field(default_factory=lambda: default_processes())
     workers: int = 2
     worker_memory_mb: int = 4096
     cache_mb: int = 64
@@ -248,17 +255,29 @@ def create_app(project: Project, *, config: ServeConfig | None = None,
     return App(server, Router(table), on_ready=on_ready)
 
 
-def listen(host: str, port: int, *, shared: bool = False) -> socket.socket:
+def listen(host: str, port: int, *, shared: bool = False, join: bool = False) -> socket.socket:
     """A listening socket on ``host:port``.
 
-    :param shared: let other server processes listen on the same port (``SO_REUSEPORT``), the
-        kernel spreading new connections over them.
+    :param shared: let the server's other processes listen on the same port (``SO_REUSEPORT``),
+        the kernel spreading new connections over them. The port must be free all the same:
+        another server listening there, even a shared one, is an error.
+    :param join: listen beside the first of the server's processes, which checked the port.
     :raises ServeError: if the address cannot be bound.
     """
+    if shared and not join:  # nothing may listen there yet: bind once without sharing to see
+        probe = _bound(host, port, share=False)
+        port = probe.getsockname()[1]
+        probe.close()
+    sock = _bound(host, port, share=shared)
+    sock.listen(2048)
+    return sock
+
+
+def _bound(host: str, port: int, *, share: bool) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    if shared:
+    if share:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
         sock.bind((host, port))
@@ -270,7 +289,6 @@ def listen(host: str, port: int, *, shared: bool = False) -> socket.socket:
         sock.close()
         raise ServeError(f"Cannot listen on {host}:{port}: {exc.strerror}. Pass another --port "
                          "(or --port 0 for any free one), or stop what is using it.") from exc
-    sock.listen(2048)
     return sock
 
 

@@ -45,7 +45,8 @@ class Running:
 
 def start_server(dist: Path | None, folder: Path, *args: str, root: Path = ROOT,
                  env: dict[str, str] | None = None, timeout: float = 90.0) -> Running:
-    """Start `citykg --project ROOT [--dist DIST] serve --port 0 ARGS…` and wait until it serves.
+    """Start `citykg --project ROOT [--dist DIST] serve --port 0 ARGS…` and wait until it serves:
+    with one server process, unless ARGS say ``--processes``.
 
     ``env`` adds to (or, with an empty value, removes from) the server's environment. Fails the
     test (with the server's stderr) if the server exits or does not serve within ``timeout``.
@@ -60,9 +61,10 @@ def start_server(dist: Path | None, folder: Path, *args: str, root: Path = ROOT,
             environment[name] = value
         else:
             environment.pop(name, None)
+    processes = () if "--processes" in args else ("--processes", "1")  # one, whose /health tells all
     command = [sys.executable, "-m", "citykg", "--project", str(root),
                *(("--dist", str(dist)) if dist else ()), "serve",
-               "--port", "0", "--access-log", str(access), *args]
+               "--port", "0", "--access-log", str(access), *processes, *args]
     with stderr.open("wb") as sink:
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=sink, env=environment)
     deadline = time.monotonic() + timeout

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -101,3 +103,13 @@ def test_stopping_the_first_process_stops_every_process(built: tuple[Project, Bu
         assert not [pid for pid in everyone if alive(pid)], running.stderr.read_text()
     finally:
         running.stop()
+
+
+def test_a_port_another_server_listens_on_is_an_error_even_if_it_shares_it(two: Running,
+                                                                           built: tuple[Project, BuildResult]) -> None:
+    project, _ = built
+    port = str(httpx.URL(two.url).port)
+    done = subprocess.run([sys.executable, "-m", "citykg", "--dist", str(project.dist), "serve", "--port", port,
+                           "--processes", "2", "--access-log", "off"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert f"Cannot listen on 127.0.0.1:{port}" in done.stderr and "Traceback" not in done.stderr

@@ -31,8 +31,8 @@ def _worker_memory(megabytes: int) -> int:
               help="Most rows (or triples) in an answer; a capped answer says so.")
 @click.option("--max-body", type=click.IntRange(min=1024), default=1_048_576, show_default=True,
               help="Largest request body, in bytes.")
-@click.option("--processes", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="Server processes sharing the port, to use more cores.")
+@click.option("--processes", type=click.IntRange(1, 64), show_default="one a core, at most 4",
+              help="Server processes sharing the port, each with its own query workers.")
 @click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True,
               help="Query-worker processes of each server process (queries it can run at once).")
 @click.option("--worker-memory", type=click.IntRange(min=0), default=4096, show_default=True,
@@ -46,7 +46,7 @@ def _worker_memory(megabytes: int) -> int:
               help="Where the JSON access log goes: '-' (stderr), a file, or 'off'.")
 @pass_settings
 def serve(settings: Settings, host: str, port: int, store: Path | None, timeout: float,
-          max_rows: int, max_body: int, processes: int, workers: int, worker_memory: int, cache_mb: int,
+          max_rows: int, max_body: int, processes: int | None, workers: int, worker_memory: int, cache_mb: int,
           cors: tuple[str, ...], access_log: str) -> None:
     """Serve the graph over HTTP: SPARQL endpoint, named queries, entity pages, query page.
 
@@ -62,13 +62,13 @@ def serve(settings: Settings, host: str, port: int, store: Path | None, timeout:
     Examples:
       citykg serve                          # http://127.0.0.1:8000/
       citykg serve --port 9000 --timeout 5 --cors https://example.org
-      citykg serve --processes 2            # use two cores
+      citykg serve --processes 1            # one server process (and 2 query workers)
     """
-    from citykg.serve import ServeConfig
+    from citykg.serve import ServeConfig, default_processes
     from citykg.serve import serve as run_serve
 
     config = ServeConfig(host=host, port=port, store=store, timeout=timeout, max_rows=max_rows,
-                         max_body=max_body, processes=processes, workers=workers, worker_memory_mb=worker_memory,
-                         cache_mb=cache_mb, cors=cors,
+                         max_body=max_body, processes=processes or default_processes(), workers=workers,
+                         worker_memory_mb=worker_memory, cache_mb=cache_mb, cors=cors,
                          access_log=None if access_log == "off" else access_log)
     run_serve(settings.project(), config=config, progress=settings.say)

@@ -226,6 +226,11 @@ def small_answer(store: Store, job: SparqlJob, *, max_bytes: int) -> Answer | No
     The server answers lookups (:func:`citykg.sparqltext.is_lookup`) this way in its own process,
     where their cost is bounded by the bytes written; ``None`` sends the job to a worker. The
     answer is the one :func:`evaluate` gives, a 400 for a query that does not parse included.
+
+    >>> ask = SparqlJob(store="", query="ASK { ?s ?p ?o }", results_format="json", graph_format=None,
+    ...                 max_rows=10)
+    >>> small_answer(Store(), ask, max_bytes=1024).body
+    b'{"head":{},"boolean":false}'
     """
     try:
         result = _query(store, job)

@@ -60,16 +60,8 @@ class Fronts:
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._running: dict[int, subprocess.Popen[bytes]] = {}
-        self._threads = [threading.Thread(target=self._keep, args=(slot,), daemon=True,
-                                          name=f"citykg-front-{slot}") for slot in range(count)]
-        for thread in self._threads:
-            thread.start()
-
-    @property
-    def pids(self) -> list[int]:
-        """The process ids of the other server processes now running."""
-        with self._lock:
-            return sorted(p.pid for p in self._running.values() if p.poll() is None)
+        for slot in range(count):
+            threading.Thread(target=self._keep, args=(slot,), daemon=True, name=f"citykg-front-{slot}").start()
 
     def _keep(self, slot: int) -> None:
         """Run one process, and another in its place each time it dies (its thread is its

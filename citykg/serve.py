@@ -59,7 +59,11 @@ _HERE_BYTES = 65_536  # the largest answer to a lookup that the server writes it
 
 
 def default_processes() -> int:
-    """One server process for each core this process may run on, at most four."""
+    """One server process for each core this process may run on, at most four.
+
+    >>> 1 <= default_processes() <= 4
+    True
+    """
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     return max(1, min(4, cores))
 
@@ -263,6 +267,11 @@ def listen(host: str, port: int, *, shared: bool = False, join: bool = False) ->
         another server listening there, even a shared one, is an error.
     :param join: listen beside the first of the server's processes, which checked the port.
     :raises ServeError: if the address cannot be bound.
+
+    >>> sock = listen("127.0.0.1", 0, shared=True)
+    >>> sock.getsockname()[1] > 0
+    True
+    >>> sock.close()
     """
     if shared and not join:  # nothing may listen there yet: bind once without sharing to see
         probe = _bound(host, port, share=False)

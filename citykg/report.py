@@ -51,8 +51,9 @@ class Finding:
     shape: str | None = None
     focus: str | None = None
 
-    def sort_key(self) -> tuple[str, int, str, int, str, str]:
-        """Order by place first, so a report reads top to bottom through each file."""
+    def sort_key(self) -> tuple[str, int, str, int, str, str, str, str]:
+        """Order by place first, so a report reads top to bottom through each file; every field
+        counts, so that two findings at one place come in the same order in every run."""
         return (
             self.file or "",
             self.row or 0,
@@ -60,6 +61,8 @@ class Finding:
             self.severity.rank,
             self.message,
             self.value or "",
+            self.shape or "",
+            self.focus or "",
         )
 
     def to_dict(self) -> dict[str, object]:

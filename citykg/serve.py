@@ -39,12 +39,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pyoxigraph import Store
-
 from citykg.answers import AnswerCache, Build, StoreWatch
 from citykg.app import App, Prepared
 from citykg.errors import QueryError, ServeError, StoreError
-from citykg.evaluate import Answer, InfoJob, Job, SparqlJob, small_answer
+from citykg.evaluate import Answer, InfoJob, Job, LastStore, SparqlJob, small_answer
 from citykg.pool import WorkerPool, WorkerUnavailable
 from citykg.project import Project
 from citykg.queries import NamedQuery, load_catalogue
@@ -95,7 +93,7 @@ class ServeConfig:
     timeout: float = 10.0
     max_rows: int = 10_000
     max_body: int = 1_048_576
-    processes: int = field(default_factory=lambda: default_processes())
+    processes: int = field(default_factory=default_processes)
     workers: int = 2
     worker_memory_mb: int = 4096
     cache_mb: int = 64
@@ -123,7 +121,7 @@ class Server:
         self.catalogue_version = 0
         #: Lookups answered in this process, without a worker.
         self.answered_here = 0
-        self._stores: dict[str, Store] = {}
+        self._store = LastStore()
 
     def build(self) -> Build:
         """The build to answer from (checked for a newer one every ``reload_interval``).
@@ -177,12 +175,11 @@ class Server:
         return answer
 
     def _answer_here(self, job: SparqlJob) -> Answer | None:
-        if job.store not in self._stores:
-            try:
-                self._stores = {job.store: Store.read_only(job.store)}  # the last build's store only
-            except OSError:
-                return None  # a worker will say why
-        answer = small_answer(self._stores[job.store], job, max_bytes=_HERE_BYTES)
+        try:
+            store = self._store.open(job.store)
+        except OSError:
+            return None  # a worker will say why
+        answer = small_answer(store, job, max_bytes=_HERE_BYTES)
         self.answered_here += answer is not None
         return answer
 

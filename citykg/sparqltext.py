@@ -152,7 +152,7 @@ def is_lookup(text: str) -> bool:
     rest = tokens[at:]
     if rest[:1] == [("word", "SELECT")]:
         end = 1
-        while end < len(rest) and (rest[end] == ("mark", "*") or rest[end][1][:1] in "?$"):
+        while end < len(rest) and (rest[end] == ("mark", "*") or rest[end][1].startswith(("?", "$"))):
             end += 1
         if end == 1:
             return False

@@ -29,9 +29,7 @@ import traceback
 from collections import deque
 from typing import IO
 
-from pyoxigraph import Store
-
-from citykg.evaluate import Answer, Job, evaluate
+from citykg.evaluate import Answer, Job, LastStore, evaluate
 
 __all__ = ["main"]
 
@@ -106,7 +104,7 @@ def _serve_jobs(inp: IO[bytes], out: IO[bytes]) -> None:
     busy reaches it before it starts a job that has moved to another worker.
     """
     frames = _Frames(inp.fileno())
-    stores: dict[str, Store] = {}
+    stores = LastStore()
     pending: deque[tuple[int, Job]] = deque()
     skipped: set[int] = set()
     _write_frame(out, pickle.dumps((0, Answer(content_type="ready"))))
@@ -131,17 +129,15 @@ def _serve_jobs(inp: IO[bytes], out: IO[bytes]) -> None:
         _write_frame(out, pickle.dumps((ident, answer), protocol=pickle.HIGHEST_PROTOCOL))
 
 
-def _answer(stores: dict[str, Store], job: Job) -> Answer:
+def _answer(stores: LastStore, job: Job) -> Answer:
     try:
-        if job.store not in stores:
-            stores.clear()
-            stores[job.store] = Store.read_only(job.store)
+        store = stores.open(job.store)
     except OSError as exc:
         print(f"citykg: the store {job.store} cannot be read: {exc}", file=sys.stderr)
         return Answer(503, error="The graph cannot be read right now; the server log says why. "
                                  "Rebuild it with `citykg build`.")
     try:
-        return evaluate(stores[job.store], job)
+        return evaluate(store, job)
     except PermissionError:  # the worker has no network (citykg.sandbox): a SERVICE got this far
         return Answer(400, error="The query tried to reach another server. This endpoint makes no "
                                  "outgoing requests: SERVICE is refused. Query the other endpoint "

@@ -51,7 +51,6 @@ __all__ = [
     "DescribeJob",
     "InfoJob",
     "Job",
-    "LastStore",
     "NamedJob",
     "SparqlJob",
     "evaluate",
@@ -176,33 +175,6 @@ class _Cap:
         for _ in range(self.limit):
             end = data.index(b"\n", end + 1)
         return data[: end + 1]
-
-
-class LastStore:
-    """The store of the build the last job named, opened read-only; a job that names another build
-    (a newer one) closes it and opens that one.
-
-    >>> import tempfile
-    >>> path = tempfile.mkdtemp()
-    >>> Store(path).flush()
-    >>> stores = LastStore()
-    >>> stores.open(path) is stores.open(path)
-    True
-    """
-
-    def __init__(self) -> None:
-        self._path = ""
-        self._store: Store | None = None
-
-    def open(self, path: str) -> Store:
-        """The store at ``path``, opened once.
-
-        :raises OSError: if it cannot be opened.
-        """
-        if self._store is None or path != self._path:
-            self._store = None  # the last build's store only
-            self._store, self._path = Store.read_only(path), path
-        return self._store
 
 
 def evaluate(store: Store, job: Job) -> Answer:

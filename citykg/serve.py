@@ -42,10 +42,11 @@ from typing import Any
 from citykg.answers import AnswerCache, Build, StoreWatch
 from citykg.app import App, Prepared
 from citykg.errors import QueryError, ServeError, StoreError
-from citykg.evaluate import Answer, InfoJob, Job, LastStore, SparqlJob, small_answer
+from citykg.evaluate import Answer, InfoJob, Job, SparqlJob, small_answer
 from citykg.pool import WorkerPool, WorkerUnavailable
 from citykg.project import Project
 from citykg.queries import NamedQuery, load_catalogue
+from citykg.store import LastStore
 from citykg.web import HttpError, Request, Response, Route, Router, json_response
 
 __all__ = ["App", "RouteFactory", "ServeConfig", "Server", "create_app", "default_processes", "listen",

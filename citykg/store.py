@@ -21,7 +21,7 @@ from pyoxigraph import Store
 from citykg.errors import StoreError
 from citykg.project import Project
 
-__all__ = ["open_store"]
+__all__ = ["LastStore", "open_store"]
 
 
 def open_store(project: Project) -> Store:
@@ -36,3 +36,30 @@ def open_store(project: Project) -> Store:
         return Store.read_only(str(path.resolve()))
     except OSError as exc:
         raise StoreError(f"The store {path} cannot be opened: {exc}. Rebuild it with `citykg build`.") from exc
+
+
+class LastStore:
+    """The store of the build the last job named, opened read-only; a job that names another build
+    (a newer one) closes it and opens that one.
+
+    >>> import tempfile
+    >>> path = tempfile.mkdtemp()
+    >>> Store(path).flush()
+    >>> stores = LastStore()
+    >>> stores.open(path) is stores.open(path)
+    True
+    """
+
+    def __init__(self) -> None:
+        self._path = ""
+        self._store: Store | None = None
+
+    def open(self, path: str) -> Store:
+        """The store at ``path``, opened once.
+
+        :raises OSError: if it cannot be opened.
+        """
+        if self._store is None or path != self._path:
+            self._store = None  # the last build's store only
+            self._store, self._path = Store.read_only(path), path
+        return self._store

@@ -29,7 +29,8 @@ import traceback
 from collections import deque
 from typing import IO
 
-from citykg.evaluate import Answer, Job, LastStore, evaluate
+from citykg.evaluate import Answer, Job, evaluate
+from citykg.store import LastStore
 
 __all__ = ["main"]
 

@@ -398,3 +398,29 @@ def test_two_studies_of_one_city_keep_their_own_answers(two_studies: Store) -> N
     assert [r[1] for r in answer(two_studies, "duplicate-strategy-titles", city="Mashhad")] == ["ST2, WT1"]
     s1 = [r for r in answer(two_studies, "factor-coverage", city="Mashhad", kind="strength") if r[0] == "S1"]
     assert sorted((r[3], r[4]) for r in s1) == [("1", "SO1"), ("4", "SO1, SO2, SO3, ST3")]
+
+
+def test_themes_by_consensus_lists_codes_of_a_study_without_panel_size_or_order(tmp_path: Path) -> None:
+    import csv
+
+    from conftest import copy_project
+
+    from citykg.build import build
+
+    project = copy_project(tmp_path / "project", folders=("reference", "tabriz-2024"))
+    for table, column in (("studies.csv", "panel_size"), ("themes.csv", "formation_order")):
+        path = project.data / "tabriz-2024" / table
+        with path.open(encoding="utf-8", newline="") as f:
+            rows = list(csv.DictReader(f))
+        for row in rows:
+            row[column] = ""
+        with path.open("w", encoding="utf-8", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(rows)
+    build(project)
+    store = Store.read_only(str(project.store.resolve()))
+    rows = answer(store, "themes-by-consensus", city="Tabriz")
+    assert len(rows) == 37
+    assert {r[4] for r in rows} == {None}
+    assert rows[0][3] == "22"

@@ -206,7 +206,7 @@ _TABLE_LIST = [
         _c("quantity", Kind.ENUM, "What is counted.", req=True, p=CKG + "countedQuantity",
            choices=QUANTITIES, ex="categorized-codes"),
         _c("value", Kind.COUNT, "The number, when it can be read.", p=CKG + "declaredValue"),
-        _c("printed", Kind.TEXT, "The number as printed.", p=CKG + "printedValue"),
+        _c("printed", Kind.TEXT, "The number as the source text prints it.", p=CKG + "printedValue"),
     ), key=("subject", "quantity"), types=(CKG + "DeclaredCount",)),
     Table("themes", "Main themes of a thematic analysis.", "theme", _study(
         _c("id", Kind.KEY, "Id of the theme.", req=True, p=IDENT, ex="cultural"),

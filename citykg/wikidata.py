@@ -268,8 +268,8 @@ class Client:
         except EndPointInternalError as exc:
             if "timeout" in str(exc).lower():
                 raise EndpointError(
-                    f"{self.endpoint} stopped a query at its time limit. Ask for fewer names at "
-                    "once (--batch), or try a less busy mirror with --endpoint.") from exc
+                    f"{self.endpoint} stopped a query at its time limit. Reconcile fewer names at "
+                    "once (split the --names file), or try a less busy mirror with --endpoint.") from exc
             raise _ServerError(f"HTTP 500 from {self.endpoint}") from exc
         except EndPointNotFound as exc:
             raise EndpointError(_NOT_FOUND.format(endpoint=self.endpoint, status="404 Not Found")) from exc

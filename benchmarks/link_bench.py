@@ -12,8 +12,10 @@ label, changed the way names are misspelt in practice:
 
 Two samples are drawn: one where every row gives the place's country (ISO 3166-1 alpha-2), as
 a reconciliation list usually does, and one where no row does. The true QID of every row is
-known. The script loads the three files into an `oxigraph` server on 127.0.0.1 (or uses
---endpoint), runs
+known. A third sample asks for places the endpoint does not have: a seeded set of places is
+held out of the data the server loads, and their names (with their countries) must never be
+linked, since every link would be to the wrong item. The script loads the three files, less the
+held-out places, into an `oxigraph` server on 127.0.0.1, runs
 `citykg link --names sample.csv --format json` in a fresh process without a cache, and reports:
 
 - precision: the share of `linked` decisions that name the true item;
@@ -72,7 +74,16 @@ class Row:
 
 
 def read_places() -> tuple[dict[str, dict[str, str]], dict[str, str], dict[str, str]]:
-    """Labels by place, country QID by place, ISO code by country QID."""
+    """Labels by place, country QID by place, ISO code by country QID (read once)."""
+    if not _PLACES:
+        _PLACES.append(_read_places())
+    return _PLACES[0]
+
+
+_PLACES: list[tuple[dict[str, dict[str, str]], dict[str, str], dict[str, str]]] = []
+
+
+def _read_places() -> tuple[dict[str, dict[str, str]], dict[str, str], dict[str, str]]:
     from pyoxigraph import Literal, RdfFormat, parse
 
     labels: dict[str, dict[str, str]] = defaultdict(dict)
@@ -143,11 +154,18 @@ def _marks(name: str, kind: str, rng: random.Random) -> tuple[str, str]:
     return "".join(letters), kind
 
 
-def draw_sample(n: int, seed: int, *, countries: bool = True) -> list[Row]:
-    """``n`` places drawn at random, each as one misspelt name, with or without its country."""
+def eligible() -> list[str]:
+    """The places a sample may draw: those with an English label and a country with an ISO code."""
+    labels, country, iso = read_places()
+    return sorted(q for q in labels if "en" in labels[q] and iso.get(country.get(q, "")))
+
+
+def draw_sample(n: int, seed: int, *, among: list[str], countries: bool = True) -> list[Row]:
+    """``n`` places drawn at random ``among`` some, each as one misspelt name, with or without
+    its country."""
     labels, country, iso = read_places()
     rng = random.Random(seed)
-    places = sorted(q for q in labels if "en" in labels[q] and iso.get(country.get(q, "")))
+    places = among
     rows = []
     for qid in rng.sample(places, n):
         own = labels[qid]
@@ -166,14 +184,16 @@ def draw_sample(n: int, seed: int, *, countries: bool = True) -> list[Row]:
     return rows
 
 
-def homonyms(rows: list[Row]) -> set[int]:
-    """Rows that a perfect linker could not settle: another place (of the same country, if one is
-    given) has the row's name, or the label it was made from, once normalised."""
+def homonyms(rows: list[Row], held_out: frozenset[str]) -> set[int]:
+    """Rows that a perfect linker could not settle: another place the server has (of the same
+    country, if one is given) has the row's name, or the label it was made from, once normalised."""
     from citykg.names import match_key
 
     labels, country, iso = read_places()
     index: dict[str, set[tuple[str, str]]] = defaultdict(set)
     for qid, own in labels.items():
+        if qid in held_out:
+            continue
         for label in own.values():
             index[match_key(label)].add((qid, iso.get(country.get(qid, ""), "")))
     out = set()
@@ -185,10 +205,17 @@ def homonyms(rows: list[Row]) -> set[int]:
     return out
 
 
-def start_server(tmp: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(tmp: Path, held_out: frozenset[str]) -> tuple[subprocess.Popen[bytes], str]:
+    """An oxigraph server with the three files, less every triple about a held-out place."""
     oxigraph = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
-    subprocess.run([oxigraph, "load", "--location", str(tmp / "db"), "--file",
-                    *(str(WIKIDATA / f) for f in FILES)], check=True, capture_output=True)
+    files = []
+    for name in FILES:
+        kept = tmp / name.removesuffix(".gz")
+        with gzip.open(WIKIDATA / name, "rt", encoding="utf-8") as f, kept.open("w", encoding="utf-8") as out:
+            out.writelines(line for line in f if line[len(WD) + 1:line.index(">")] not in held_out)
+        files.append(str(kept))
+    subprocess.run([oxigraph, "load", "--location", str(tmp / "db"), "--file", *files],
+                   check=True, capture_output=True)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -227,16 +254,21 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="cold and warm runs per sample (median)")
     parser.add_argument("--endpoint", help="an endpoint already loaded with the three files")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--absent", type=int, default=300, help="places held out of the server's data")
     args = parser.parse_args()
-    samples = {"with a country": draw_sample(args.names, args.seed),
-               "without a country": draw_sample(args.names, args.seed + 1, countries=False)}
-    hard = {name: homonyms(rows) for name, rows in samples.items()}
+    places = eligible()
+    held_out = frozenset(random.Random(args.seed - 1).sample(places, args.absent))
+    present = [q for q in places if q not in held_out]
+    samples = {"with a country": draw_sample(args.names, args.seed, among=present),
+               "without a country": draw_sample(args.names, args.seed + 1, among=present, countries=False),
+               "the endpoint lacks": draw_sample(args.absent, args.seed + 2, among=sorted(held_out))}
+    hard = {name: homonyms(rows, held_out) for name, rows in samples.items()}
     outcomes = {}
     with tempfile.TemporaryDirectory(prefix="citykg-link-bench-") as tmp:
         proc = None
         endpoint = args.endpoint
         if not endpoint:
-            proc, endpoint = start_server(Path(tmp))
+            proc, endpoint = start_server(Path(tmp), held_out)
         try:
             for name, rows in samples.items():
                 work = Path(tmp) / name.replace(" ", "-")
@@ -254,14 +286,20 @@ def main() -> None:
     lines = ["# `citykg link --names`: precision, recall, speed", "",
              f"Two samples of {args.names} names each, drawn from `shared/wikidata/places.nt.gz` (seeds {args.seed} "
              f"and {args.seed + 1}): one with each place's country (ISO 3166-1 alpha-2), as a list of cities "
-             "usually gives it, one without. Endpoint: the `oxigraph` server on 127.0.0.1 loaded with the three "
-             "files. Each run is a fresh `citykg link --names sample.csv --format json` process; cold is "
+             f"usually gives it, one without; and a third of {args.absent} places held out of the server's data "
+             f"(seed {args.seed - 1}; drawn with seed {args.seed + 2}, with their countries), whose names must "
+             "never be linked. Endpoint: the `oxigraph` server on 127.0.0.1 loaded with the three "
+             "files less the held-out places. Each run is a fresh "
+             "`citykg link --names sample.csv --format json` process; cold is "
              f"with an empty cache, warm with every answer cached; times are the median of {args.runs} runs, on "
              f"a shared machine with {os.cpu_count()} cores. "
              f"Command: `.venv/bin/python benchmarks/link_bench.py --names {args.names}`.", ""]
     for name, rows in samples.items():
         answers, cold, warm = outcomes[name]
-        lines += report(name, rows, answers, hard[name], cold, warm)
+        if name == "the endpoint lacks":
+            lines += report_absent(rows, answers, hard[name])
+        else:
+            lines += report(name, rows, answers, hard[name], cold, warm)
     text = "\n".join(lines) + "\n"
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text, encoding="utf-8")
@@ -309,6 +347,35 @@ def report(title: str, rows: list[Row], answers: list[dict[str, object]], hard: 
         for r, a in wrong[:20]:
             best = a["candidates"][0]  # type: ignore[index]
             lines.append(f"| {r.name} | {r.country} | {r.qid} | {best['qid']} {best['label']} ({best['country']}) |")
+    return [*lines, ""]
+
+
+def report_absent(rows: list[Row], answers: list[dict[str, object]], hard: set[int]) -> list[str]:
+    """The Markdown section of the names whose place the endpoint lacks: every link is wrong."""
+    lines = [
+        "## Names of places the endpoint lacks (with their country)", "",
+        "Every link here is a wrong link. Where another place of the country has the very name, no "
+        "linker can tell; those names are counted apart.", "",
+        "| group | names | linked (wrong) | ambiguous | none |",
+        "|---|---|---|---|---|",
+    ]
+    groups: dict[str, list[dict[str, object]]] = defaultdict(list)
+    for n, (r, a) in enumerate(zip(rows, answers, strict=True)):
+        groups["all" if n not in hard else "another place of the country has the name"].append(a)
+        if n not in hard:
+            groups[f"variant: {r.variant}"].append(a)
+    for name in sorted(groups, key=lambda g: (g != "all", g)):
+        count = Counter(str(a["decision"]) for a in groups[name])
+        lines.append(f"| {name} | {len(groups[name])} | {count['linked']} | {count['ambiguous']} | {count['none']} |")
+    wrong = [(r, a) for n, (r, a) in enumerate(zip(rows, answers, strict=True))
+             if a["decision"] == "linked" and n not in hard]
+    if wrong:
+        lines += ["", "Links made for a place the endpoint lacks:", "",
+                  "| name | country | true item | linked to | score |", "|---|---|---|---|---|"]
+        for r, a in wrong[:20]:
+            best = a["candidates"][0]  # type: ignore[index]
+            lines.append(f"| {r.name} | {r.country} | {r.qid} | {best['qid']} {best['label']} ({best['country']}) "
+                         f"| {best['score']} |")
     return [*lines, ""]
 
 

@@ -35,7 +35,7 @@ import re
 import unicodedata
 from enum import Enum
 
-__all__ = ["Script", "keys", "match_key", "normalise", "script_of", "skeleton", "surface_forms"]
+__all__ = ["Script", "edit_distance", "keys", "match_key", "normalise", "script_of", "skeleton", "surface_forms"]
 
 ZWNJ = "\u200c"
 _TATWEEL = "\u0640"
@@ -151,6 +151,21 @@ def keys(text: str) -> tuple[str, str]:
     """:func:`match_key` and :func:`skeleton` of a text at once (it is normalised once)."""
     normal = normalise(text)
     return normal.replace(" ", ""), _skeleton(normal)
+
+
+def edit_distance(a: str, b: str) -> int:
+    """The number of letters to insert, delete or replace to turn ``a`` into ``b`` (Levenshtein).
+
+    >>> edit_distance("mashhad", "mashad"), edit_distance("kashan", "kushane")
+    (1, 2)
+    """
+    previous = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        current = [i]
+        for j, y in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
+        previous = current
+    return previous[-1]
 
 
 def skeleton(text: str) -> str:

@@ -24,6 +24,12 @@ settlement, -60 for anything else (a country, a person …), 0 if the item state
 population +0 to +5 (one point a power of ten above 100). So an exact name with no rival links
 on its own; a spelling variant links only in the country given.
 
+A score is not enough to link when the evidence is weak, however high it is: a person decides
+(``ambiguous``) when the name is only a distant spelling variant (in Latin script more than one
+letter away from the label, or two in a name of fewer than seven letters; in Persian or Arabic
+script any variant the normalisation does not absorb, since vowels are rarely written and a
+foreign name is transliterated many ways), or when a country is given and the item states none.
+
 Example, against a server loaded with ``../shared/wikidata`` (see the README)::
 
     from citykg.wikidata import Client
@@ -60,7 +66,7 @@ from citykg.candidates import (
 )
 from citykg.iris import is_qid
 from citykg.items import Facts, fetch_facts, find_countries
-from citykg.names import keys
+from citykg.names import Script, edit_distance, keys, script_of
 from citykg.wikidata import Client
 
 __all__ = ["Candidate", "Decision", "Match", "NameQuery", "Scoring", "reconcile"]
@@ -205,11 +211,13 @@ def _decide(query: NameQuery, w: Pending, facts: dict[str, Facts], settled: froz
                                                         f.population),), method="identifier", reasons=reasons)
     scored = sorted((s for i in w.items if i in facts and (s := _score(query, w, facts[i], settled))),
                     key=lambda c: (-c[0].score, -(c[0].population or 0), int(c[0].qid[1:])))
-    candidates = tuple(c for c, _ in scored[:scoring.keep])
+    candidates = tuple(c for c, _, _ in scored[:scoring.keep])
     if not scored or scored[0][0].score < scoring.review:
         return Match(query, Decision.NONE, candidates)
-    best, base = scored[0]
-    rivals = [(c, b) for c, b in scored[1:] if best.score - c.score < scoring.margin]
+    best, base, weak = scored[0]
+    if weak:
+        return Match(query, Decision.AMBIGUOUS, candidates, reasons=(f"{weak}: a person decides",))
+    rivals = [(c, b) for c, b, _ in scored[1:] if best.score - c.score < scoring.margin]
     if best.score >= scoring.link and not rivals:
         return Match(query, Decision.LINKED, candidates, reasons=("clear winner",))
     if best.score >= scoring.link and best.reasons[0].startswith("label ") and all(
@@ -223,11 +231,13 @@ def _decide(query: NameQuery, w: Pending, facts: dict[str, Facts], settled: froz
                  if rivals else (f"best score {best.score} is below {scoring.link}",))
 
 
-def _score(query: NameQuery, w: Pending, f: Facts, settled: frozenset[str]) -> tuple[Candidate, int] | None:
-    """A candidate with its score (0 to 100) and reasons, and its score without the population
-    bonus; None if no label of the item matches a name of the query."""
+def _score(query: NameQuery, w: Pending, f: Facts, settled: frozenset[str]) -> tuple[Candidate, int, str] | None:
+    """A candidate with its score (0 to 100) and reasons, its score without the population
+    bonus, and why its evidence is too weak to link on ("" if it is not); None if no label of the
+    item matches a name of the query."""
     reasons: list[str] = []
     name = 0
+    weak = ""
     labels = f.all_labels()
     for given in query.names:
         key, bones = keys(given)
@@ -245,6 +255,7 @@ def _score(query: NameQuery, w: Pending, f: Facts, settled: frozenset[str]) -> t
                 continue
             if points > name:
                 name, reasons[:1] = points, [why]
+                weak = "" if points == 55 else _distant(key, label_key)
     if not name:
         return None
     country = f.country()
@@ -257,6 +268,7 @@ def _score(query: NameQuery, w: Pending, f: Facts, settled: frozenset[str]) -> t
         reasons.append(f"in {shown}" + ("" if agrees else f", not {query.country}"))
     elif w.country_qid:
         reasons.append("no country stated")
+        weak = weak or "the country was given but the item states none"
     if f.types & settled:
         points += 10
         reasons.append("a human settlement (" + ", ".join(sorted(f.types & settled)) + ")")
@@ -271,4 +283,18 @@ def _score(query: NameQuery, w: Pending, f: Facts, settled: frozenset[str]) -> t
         bonus = min(5, max(0, int(math.log10(max(f.population, 1))) - 2))
         points += bonus
         reasons.append(f"population {f.population:,}")
-    return Candidate(f.qid, f.label() or f.qid, shown, max(0, points), tuple(reasons), f.population), base
+    return Candidate(f.qid, f.label() or f.qid, shown, max(0, points), tuple(reasons), f.population), base, weak
+
+
+def _distant(key: str, label_key: str) -> str:
+    """Why a spelling variant is too far from a label to link on, or "" if it is close enough.
+
+    >>> _distant("mashad", "mashhad"), _distant("kashan", "kushane")
+    ('', 'a spelling variant 2 letters away')
+    """
+    script = script_of(key)
+    if script is not Script.LATIN:
+        return f"a spelling variant in {script.value.capitalize()} script"
+    letters = edit_distance(key, label_key)
+    return "" if letters <= 1 or (letters == 2 and min(len(key), len(label_key)) >= 7) else \
+        f"a spelling variant {letters} letters away"

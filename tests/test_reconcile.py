@@ -51,6 +51,44 @@ def test_a_transliteration_links_within_its_country(fixture_server: Oxigraph) ->
     assert one(fixture_server, "Mashad")[0] == "none"
 
 
+@pytest.mark.parametrize(("name", "why"), [
+    ("Mishhed", "a spelling variant 2 letters away"),   # 2 letters from Meşhed, a name of 6
+    ("تبریذ", "a spelling variant in Arabic script"),     # ذ for ز: the same skeleton, not the same name
+    ("اصفاهان", "a spelling variant in Arabic script"),
+])
+def test_a_distant_spelling_variant_is_for_a_person_to_decide(fixture_server: Oxigraph, name: str, why: str) -> None:
+    decision, candidates, _ = one(fixture_server, name, "IR")
+    assert decision == "ambiguous" and candidates[0][1] >= Scoring().link  # a high score is not enough
+    match = reconcile([NameQuery.of(name, "IR")], client=Client(fixture_server.url, cache=None))[0]
+    assert match.reasons == (f"{why}: a person decides",)
+
+
+def test_an_item_without_a_country_is_for_a_person_to_decide_when_a_country_is_given(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    data = tmp_path_factory.mktemp("no-country") / "places.nt"
+    wd, wdt = "http://www.wikidata.org/entity/", "http://www.wikidata.org/prop/direct/"
+    data.write_text(f'''<{wd}Q599127> <http://www.w3.org/2000/01/rdf-schema#label> "Overijse"@de .
+<{wd}Q31> <http://www.w3.org/2000/01/rdf-schema#label> "Belgium"@en .
+<{wd}Q31> <{wdt}P297> "BE" .
+''', encoding="utf-8")
+    server = start_oxigraph([data], data.parent / "db")
+    try:
+        assert one(server, "Overijse")[0] == "linked"
+        decision, candidates, reasons = one(server, "Overijse", "BE")
+        assert (decision, candidates[0][0]) == ("ambiguous", "Q599127") and "no country stated" in reasons
+    finally:
+        server.stop()
+
+
+def test_a_close_spelling_variant_links() -> None:
+    from citykg.reconcile import _distant
+
+    assert _distant("meshhed", "mashhad") == ""   # 2 letters in a name of 7
+    assert _distant("tebrizz", "tebriz") == ""    # 1 letter
+    assert _distant("kashan", "kushane") == "a spelling variant 2 letters away"
+    assert _distant("lubbeek", "lebbeke") == "a spelling variant 3 letters away"
+
+
 def test_zero_width_non_joiner_or_space(fixture_server: Oxigraph) -> None:
     for name in ("نظام" + ZWNJ + "شهر", "نظام شهر", "نظامشهر"):
         decision, candidates, _ = one(fixture_server, name, "IR")

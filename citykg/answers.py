@@ -4,18 +4,22 @@
   (or an accepted submission) switches the link, and the next request sees the new build.
 - :class:`AnswerCache` keeps serialized answers by request and build. The store is read-only
   between builds, so an answer stays right until the build changes, which changes the key.
+  Its size counts the keys as well as the answers, so that its bound bounds the memory it holds.
 
 Example::
 
-    >>> cache = AnswerCache(max_bytes=100)
-    >>> cache.put(("build-1", "q"), b"x" * 10, 10)
+    >>> cache = AnswerCache(max_bytes=10_000)
+    >>> cache.put(("build-1", "q"), b"x" * 10, footprint(b"x" * 10))
     >>> cache.get(("build-1", "q"))
     b'xxxxxxxxxx'
+    >>> footprint(("build-1", "q")) < cache.size < 1000
+    True
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections import OrderedDict
 from collections.abc import Hashable
@@ -25,9 +29,23 @@ from typing import Generic, TypeVar
 
 from citykg.errors import StoreError
 
-__all__ = ["AnswerCache", "Build", "StoreWatch"]
+__all__ = ["AnswerCache", "Build", "StoreWatch", "footprint"]
 
 T = TypeVar("T")
+#: Bytes of a cache entry besides its key and value: its slot and link in the ordered map, the
+#: (value, size) pair and the size (measured on CPython 3.11, rounded up).
+_ENTRY = 256
+
+
+def footprint(obj: object) -> int:
+    """The bytes ``obj`` holds in memory: itself, and the items of a tuple or list, recursively.
+
+    >>> footprint(b"x" * 1000) > 1000 and footprint((b"x" * 1000, "y" * 1000)) > 2000
+    True
+    """
+    if isinstance(obj, tuple | list):
+        return sys.getsizeof(obj) + sum(footprint(item) for item in obj)
+    return sys.getsizeof(obj)
 
 
 @dataclass(frozen=True)
@@ -73,11 +91,18 @@ class StoreWatch:
 class AnswerCache(Generic[T]):
     """A least-recently-used map of answers, bounded by their total size in bytes.
 
-    :param max_bytes: the total size kept; ``0`` turns the cache off.
+    An entry costs its value's size, as the caller gives it, plus its key's
+    (:func:`footprint`) and the map's own share, so :attr:`size` is the memory the cache holds.
+
+    :param max_bytes: the total size kept; ``0`` turns the cache off. An entry over a quarter of
+        it is not kept.
+    :param max_key_bytes: the largest key kept, in bytes; a request whose key would be larger
+        (a long body, query string or ``Accept`` header) is not worth keeping.
     """
 
-    def __init__(self, *, max_bytes: int) -> None:
+    def __init__(self, *, max_bytes: int, max_key_bytes: int = 16_384) -> None:
         self.max_bytes = max_bytes
+        self.max_key_bytes = max_key_bytes
         self.size = 0
         self.hits = 0
         self.misses = 0
@@ -94,8 +119,14 @@ class AnswerCache(Generic[T]):
         return item[0]
 
     def put(self, key: Hashable, value: T, size: int) -> None:
-        """Keep ``value`` (``size`` bytes) for ``key``, dropping the least recently used to fit."""
-        if size > self.max_bytes // 4:
+        """Keep ``value`` (``size`` bytes) for ``key``, dropping the least recently used to fit.
+
+        The entry costs ``size`` plus the key's bytes and the map's share; a key over
+        ``max_key_bytes``, or an entry over a quarter of ``max_bytes``, is not kept.
+        """
+        key_bytes = footprint(key)
+        size += key_bytes + _ENTRY
+        if key_bytes > self.max_key_bytes or size > self.max_bytes // 4:
             return
         old = self._items.pop(key, None)
         if old is not None:

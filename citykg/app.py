@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from citykg.answers import footprint
 from citykg.errors import CitykgError
 from citykg.web import HttpError, Request, Response, Route, Router, error_response, status_of
 
@@ -64,6 +65,7 @@ class App:
         cors = server.config.cors
         self._any_origin = "*" in cors
         self._origins = frozenset(cors)
+        self._cors_on = bool(cors)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http":
@@ -157,33 +159,47 @@ class App:
                 del self._inflight[key]  # type: ignore[arg-type]
                 shared.set_result(kept)
         out = prepared.headers
-        origin = headers.get("origin")
-        if origin and route is not None and route.cors and (self._any_origin or origin in self._origins):
-            out = out + self._cors(origin)
+        if self._cors_on and route is not None and route.cors:
+            out = out + self._cors(headers.get("origin"))
         await send({"type": "http.response.start", "status": prepared.status, "headers": out})
         await send({"type": "http.response.body", "body": b"" if method == "HEAD" else prepared.body})
         if self._log is not None:
             self._write_log(scope, method, prepared, started, cache, error)
 
     def _keep(self, key: tuple[Any, ...] | None, prepared: Prepared) -> Prepared | None:
-        """Cache an answer that the same request always gets from the same build."""
+        """Cache an answer that the same request always gets from the same build; its cost is
+        the bytes of the answer (the cache adds its key's)."""
         if key is None:
             return None
-        self.server.cache.put(key, prepared, len(prepared.body) + 256)
+        size = sys.getsizeof(prepared) + footprint(prepared.body) + footprint(prepared.headers)
+        self.server.cache.put(key, prepared, size)
         return prepared
 
     def _key(self, method: str, scope: dict[str, Any], headers: dict[str, str], body: bytes) -> tuple[Any, ...] | None:
-        if not self.server.cache.max_bytes or method not in ("GET", "HEAD", "POST"):
+        """The cache key of a request, or ``None`` for a request not to cache: one that is not a
+        read, one without a build, or one whose key would be large (a long body, query string or
+        Accept header): such requests are rare, and keeping them would let a client fill the
+        server's memory with keys."""
+        cache = self.server.cache
+        if not cache.max_bytes or method not in ("GET", "HEAD", "POST"):
+            return None
+        accept = headers.get("accept", "")
+        content_type = headers.get("content-type", "") if method == "POST" else ""
+        path, query = scope["path"], scope["query_string"]
+        if len(body) + len(query) + len(accept) + len(content_type) + len(path) > cache.max_key_bytes:
             return None
         try:
             build = self.server.store.current().id
             self.server.catalogue()
         except CitykgError:  # no build, or a broken named query: no caching
             return None
-        return (build, self.server.catalogue_version, method == "POST", scope["path"], scope["query_string"],
-                headers.get("accept", ""), headers.get("content-type", "") if method == "POST" else "", body)
+        return (build, self.server.catalogue_version, method == "POST", path, query, accept, content_type, body)
 
-    def _cors(self, origin: str) -> list[tuple[bytes, bytes]]:
+    def _cors(self, origin: str | None) -> list[tuple[bytes, bytes]]:
+        """The CORS headers of a response to ``origin``: ``Vary: Origin`` always, since the
+        headers differ by origin and the response may be cached (by the client, or on the way)."""
+        if not origin or not (self._any_origin or origin in self._origins):
+            return [(b"vary", b"origin")]
         allowed = b"*" if self._any_origin else origin.encode("latin-1")
         return [(b"access-control-allow-origin", allowed), (b"vary", b"origin"),
                 (b"access-control-expose-headers", _TRUNCATION.encode())]

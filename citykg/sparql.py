@@ -4,8 +4,10 @@
 ``application/sparql-query`` POST body, with ``default-graph-uri``/``named-graph-uri``. Without
 a query it answers a SPARQL 1.1 Service Description. Content negotiation picks SPARQL JSON, XML,
 CSV or TSV for SELECT and ASK, and Turtle, N-Triples, RDF/XML or JSON-LD for CONSTRUCT and
-DESCRIBE; ``?format=`` (``json``, ``xml``, ``csv``, ``tsv``, ``ttl``, ``nt``, ``rdfxml``,
-``jsonld``) overrides the ``Accept`` header.
+DESCRIBE, each under a media type the ``Accept`` header names; ``?format=`` (``json``, ``xml``,
+``csv``, ``tsv``, ``ttl``, ``nt``, ``rdfxml``, ``jsonld``, or a media type) overrides the ``Accept``
+header, and may be repeated if every value names the same format (SPARQLWrapper sends
+``format=tsv&format=text/tab-separated-values``).
 
 Safety, before a query runs: SPARQL Update is refused (403), and so is any query that calls a
 ``SERVICE`` (400, :func:`citykg.sparqltext.check_query`); and the query workers have no network
@@ -28,7 +30,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from citykg.errors import QueryError
-from citykg.evaluate import RESULT_FORMATS, NamedJob, SparqlJob
+from citykg.evaluate import GRAPH_FORMATS, RESULT_FORMATS, NamedJob, SparqlJob
 from citykg.queries import NamedQuery, check_params, quoted, unknown_query
 from citykg.sparqltext import QueryCheck, check_query, is_lookup
 from citykg.web import HttpError, Request, Response, Route, json_response, negotiate
@@ -38,24 +40,26 @@ if TYPE_CHECKING:
 
 __all__ = ["FORMAT_PARAM", "GRAPH_TYPES", "RESULT_TYPES", "routes"]
 
-#: Media types of SELECT/ASK results, in the server's order of preference → result format.
+#: Media types of SELECT/ASK results, in the server's order of preference → result format. Each
+#: format's own media type comes first; its aliases (answered under the format's own type) after.
 RESULT_TYPES: dict[str, str] = {
     "application/sparql-results+json": "json",
-    "application/json": "json",
     "application/sparql-results+xml": "xml",
-    "application/xml": "xml",
-    "text/xml": "xml",
     "text/csv": "csv",
     "text/tab-separated-values": "tsv",
+    "application/json": "json",
+    "application/xml": "xml",
+    "text/xml": "xml",
 }
-#: Media types of CONSTRUCT/DESCRIBE graphs, in the server's order of preference → graph format.
+#: Media types of CONSTRUCT/DESCRIBE graphs, in the server's order of preference → graph format,
+#: aliases last as in :data:`RESULT_TYPES`.
 GRAPH_TYPES: dict[str, str] = {
     "text/turtle": "turtle",
-    "application/x-turtle": "turtle",
     "application/n-triples": "nt",
-    "text/plain": "nt",
     "application/rdf+xml": "rdfxml",
     "application/ld+json": "jsonld",
+    "application/x-turtle": "turtle",
+    "text/plain": "nt",
     "application/json": "jsonld",
 }
 #: ``?format=`` values → (result format, graph format); ``None`` where the name has no such kind.
@@ -66,6 +70,11 @@ FORMAT_PARAM: dict[str, tuple[str | None, str | None]] = {
     # the names SPARQLWrapper sends
     "json-ld": (None, "jsonld"), "rdf+xml": (None, "rdfxml"), "rdf": (None, "rdfxml"), "n3": (None, "turtle"),
 }
+# The aliases: media types answered under another one, which only an Accept naming them takes
+# (Accept: application/* must not get text/turtle by way of application/x-turtle).
+_RESULT_ALIASES = frozenset(t for t, f in RESULT_TYPES.items() if not RESULT_FORMATS[f][1].startswith(t))
+_GRAPH_ALIASES = frozenset(t for t, f in GRAPH_TYPES.items() if not GRAPH_FORMATS[f][1].startswith(t))
+_MEMO_ACCEPT = 256  # the longest Accept header whose formats are remembered
 _READ_ONLY = ("This endpoint is read-only: SPARQL Update is refused. Send SELECT, ASK, "
               "CONSTRUCT or DESCRIBE queries.")
 
@@ -86,40 +95,80 @@ def _one(params: Sequence[tuple[str, str]], name: str) -> str | None:
     return values[0] if values else None
 
 
+def _cut(value: str, limit: int = 80) -> str:
+    """A refused value for a message, cut to ``limit`` characters (unquoted)."""
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def _named(name: str) -> tuple[str | None, str | None]:
+    """The (result, graph) formats a ``?format=`` value names: a name of :data:`FORMAT_PARAM`, or
+    a media type, or a comma-separated list of them, as SPARQLWrapper sends beside the name
+    (``format=tsv&format=text/tab-separated-values``).
+
+    :raises HttpError: 400 if it names no format of this endpoint.
+    """
+    if name in FORMAT_PARAM:
+        return FORMAT_PARAM[name]
+    types = [item.split(";")[0].strip().lower() for item in name.split(",")]
+    results = next((RESULT_TYPES[t] for t in types if t in RESULT_TYPES), None)
+    graphs = next((GRAPH_TYPES[t] for t in types if t in GRAPH_TYPES), None)
+    if results is None and graphs is None:
+        raise HttpError(400, f"Unknown format {quoted(name)}. Use one of: {', '.join(FORMAT_PARAM)}, "
+                             "or a media type of them.")
+    return results, graphs
+
+
+def _format_param(values: list[str], form: str | None) -> tuple[str | None, str | None]:
+    """The formats the ``?format=`` values name; repeated values must name the same format.
+
+    :raises HttpError: 400 for an unknown format, one of the other query form, or values that
+        name different formats.
+    """
+    values = [v for v in values if v] or values  # SPARQLWrapper adds an empty one for Accept: */*
+    a = "an" if form == "ASK" else "a"
+    found: dict[tuple[str | None, str | None] | str | None, str] = {}
+    for name in values:
+        results, graphs = _named(name)
+        if form in ("SELECT", "ASK") and results is None:
+            raise HttpError(400, f"format={_cut(name)} is for CONSTRUCT and DESCRIBE; {a} {form} query takes "
+                                 "json, xml, csv or tsv.")
+        if form in ("CONSTRUCT", "DESCRIBE") and graphs is None:
+            raise HttpError(400, f"format={_cut(name)} is for SELECT and ASK; {a} {form} query takes "
+                                 "ttl, nt, rdfxml, jsonld, json or xml.")
+        kind = results if form in ("SELECT", "ASK") else graphs if form else (results, graphs)
+        found.setdefault(kind, name)
+    if len(found) > 1:
+        names = " and ".join(quoted(n) for n in list(found.values())[:2])
+        raise HttpError(400, f"The 'format' values name different formats ({names}). Give one format.")
+    return _named(values[0])
+
+
 def _formats(request: Request, params: Sequence[tuple[str, str]], form: str | None,
              seen: dict[str, tuple[str | None, str | None]]) -> tuple[str | None, str | None]:
     """The (result, graph) formats the request asks for, by ``?format=`` or ``Accept``.
 
     :param form: the query form (SELECT, ASK, CONSTRUCT, DESCRIBE), if :func:`check_query` found it.
-    :param seen: the formats of the ``Accept`` headers seen so far (clients send few distinct ones).
-    :raises HttpError: 400 for an unknown ``?format=`` or one of the other query forms; 406 if
-        the ``Accept`` header takes no format of this endpoint.
+    :param seen: the formats of the short ``Accept`` headers seen so far (clients send few
+        distinct ones); a header over 256 characters is negotiated each time, not remembered.
+    :raises HttpError: 400 for an unknown ``?format=``, one of the other query form, or repeated
+        ones that disagree; 406 if the ``Accept`` header takes no format of this endpoint.
     """
-    name = _one(params, "format")
-    if name is not None:
-        if name not in FORMAT_PARAM:
-            raise HttpError(400, f"Unknown format {quoted(name)}. Use one of: {', '.join(FORMAT_PARAM)}.")
-        results, graphs = FORMAT_PARAM[name]
-        a = "an" if form == "ASK" else "a"
-        if form in ("SELECT", "ASK") and results is None:
-            raise HttpError(400, f"format={name} is for CONSTRUCT and DESCRIBE; {a} {form} query takes "
-                                 "json, xml, csv or tsv.")
-        if form in ("CONSTRUCT", "DESCRIBE") and graphs is None:
-            raise HttpError(400, f"format={name} is for SELECT and ASK; {a} {form} query takes "
-                                 "ttl, nt, rdfxml, jsonld, json or xml.")
-        return results, graphs
+    names = [v for k, v in params if k == "format"]
+    if names:
+        return _format_param(names, form)
     accept = request.header("accept")
-    if accept not in seen:
-        if len(seen) > 256:
-            seen.clear()
-        results = negotiate(accept, list(RESULT_TYPES))
-        graphs = negotiate(accept, list(GRAPH_TYPES))
-        seen[accept] = (RESULT_TYPES[results] if results else None,
-                        GRAPH_TYPES[graphs] if graphs else None)
-    formats = seen[accept]
+    formats = seen.get(accept)
+    if formats is None:
+        results = negotiate(accept, list(RESULT_TYPES), exact=_RESULT_ALIASES)
+        graphs = negotiate(accept, list(GRAPH_TYPES), exact=_GRAPH_ALIASES)
+        formats = (RESULT_TYPES[results] if results else None, GRAPH_TYPES[graphs] if graphs else None)
+        if len(accept) <= _MEMO_ACCEPT:
+            if len(seen) > 256:
+                seen.clear()
+            seen[accept] = formats
     if formats == (None, None):
         offered = sorted({*RESULT_TYPES, *GRAPH_TYPES})
-        raise HttpError(406, f"The Accept header ({accept}) takes none of this endpoint's "
+        raise HttpError(406, f"The Accept header ({_cut(accept)}) takes none of this endpoint's "
                              f"formats: {', '.join(offered)}.")
     return formats
 
@@ -198,7 +247,7 @@ def routes(server: Server) -> list[Route]:
         check_params(query, dict(params), usage="?{name}=VALUE")
         fmt = _one(request.query(), "format")
         if fmt is None:
-            best = negotiate(request.header("accept"), list(RESULT_TYPES))
+            best = negotiate(request.header("accept"), list(RESULT_TYPES), exact=_RESULT_ALIASES)
             if best is None:
                 raise HttpError(406, "The Accept header takes none of the formats of a named "
                                      f"query: {', '.join(RESULT_TYPES)}.")

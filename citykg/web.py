@@ -24,7 +24,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
@@ -70,29 +70,39 @@ class Request:
         return self.headers.get(name, default)
 
     def query(self) -> list[tuple[str, str]]:
-        """The query-string parameters, in order, percent-decoded as UTF-8."""
-        if len(self.query_string) <= 4096:
-            return list(_parse_short(self.query_string))
-        return _parse(self.query_string)
+        """The query-string parameters, in order, percent-decoded as UTF-8.
+
+        :raises HttpError: 400 if a percent-encoded value is not UTF-8 (``?query=%E9``).
+        """
+        try:
+            if len(self.query_string) <= 4096:
+                return list(_parse_short(self.query_string))
+            return _parse(self.query_string)
+        except UnicodeDecodeError as exc:
+            raise HttpError(400, _NOT_UTF8.format(where="query string")) from exc
 
     def form(self) -> list[tuple[str, str]]:
         """The parameters of an ``application/x-www-form-urlencoded`` body.
 
-        :raises HttpError: 400 if the body is not UTF-8.
+        :raises HttpError: 400 if the body, or a percent-encoded value in it, is not UTF-8.
         """
         try:
-            text = self.body.decode("utf-8")
+            return parse_qsl(self.body.decode("utf-8"), keep_blank_values=True, encoding="utf-8", errors="strict")
         except UnicodeDecodeError as exc:
-            raise HttpError(400, "The form body is not UTF-8.") from exc
-        return parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="replace")
+            raise HttpError(400, _NOT_UTF8.format(where="form body")) from exc
 
     def base_url(self) -> str:
         """``scheme://host`` as the client addressed this server."""
         return f"{self.scheme}://{self.header('host') or 'localhost'}"
 
 
+_NOT_UTF8 = ("The {where} is not UTF-8: percent-encode the UTF-8 bytes of each character "
+             "(é is %C3%A9, not %E9).")
+
+
 def _parse(query_string: bytes) -> list[tuple[str, str]]:
-    return parse_qsl(query_string.decode("latin-1"), keep_blank_values=True, encoding="utf-8", errors="replace")
+    """The parameters of a query string; :raises UnicodeDecodeError: if a value is not UTF-8."""
+    return parse_qsl(query_string.decode("latin-1"), keep_blank_values=True, encoding="utf-8", errors="strict")
 
 
 @functools.lru_cache(maxsize=1024)
@@ -188,11 +198,19 @@ def _compile(template: str) -> re.Pattern[str]:
     return re.compile(regex)
 
 
-def negotiate(accept: str, offers: Sequence[str]) -> str | None:
+def negotiate(accept: str, offers: Sequence[str], *, exact: Collection[str] = ()) -> str | None:
     """The offered media type the ``Accept`` header prefers, or ``None`` if it takes none.
 
     Ties go to the earlier offer, so list offers in the server's order of preference; an empty
     header takes the first offer.
+
+    :param exact: offers that only a range naming them matches, not ``type/*`` or ``*/*``: the
+        aliases of a format answered under another media type (``application/x-turtle``, answered
+        as ``text/turtle``), which a client asking for ``application/*`` did not accept.
+
+    >>> negotiate("application/*", ["text/turtle", "application/x-turtle", "application/n-triples"],
+    ...           exact={"application/x-turtle"})
+    'application/n-triples'
     """
     if not accept.strip():
         return offers[0] if offers else None
@@ -221,6 +239,8 @@ def negotiate(accept: str, offers: Sequence[str]) -> str | None:
             elif rkind == "*":
                 level = 0
             else:
+                continue
+            if level < 2 and offer in exact:
                 continue
             if level > precision:
                 quality, precision = q, level

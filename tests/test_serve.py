@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+import tracemalloc
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -27,11 +28,13 @@ import pytest
 from click.testing import CliRunner
 from pyoxigraph import Literal, NamedNode, Quad, QueryResultsFormat, RdfFormat, Store, parse, parse_query_results
 from serving import ROOT, Running, assert_error, listener, start_server
-from SPARQLWrapper import CSV, JSON, POST, POSTDIRECTLY, TURTLE, SPARQLWrapper
+from SPARQLWrapper import CSV, GET, JSON, JSONLD, POST, POSTDIRECTLY, RDFXML, TSV, TURTLE, XML, SPARQLWrapper
 
+from citykg.answers import AnswerCache, footprint
 from citykg.build import BuildResult
 from citykg.cli import cli
 from citykg.project import Project
+from citykg.web import Request
 
 ID = "https://w3id.org/citykg/id/"
 GRAPH = "https://w3id.org/citykg/graph/"
@@ -154,6 +157,32 @@ def test_an_unsupported_accept_is_406(client: httpx.Client) -> None:
     construct = client.get("/sparql", params={"query": f"CONSTRUCT WHERE {{ <{W3}> ?p ?o }}"},
                            headers={"Accept": "text/csv"})
     assert_error(construct, 406, "CONSTRUCT", "text/turtle")
+    long = client.get("/sparql", params={"query": LABELS_OF_W3}, headers={"Accept": "image/" + "x" * 1200})
+    assert_error(long, 406, "image/" + "x" * 73 + "…)")
+    assert len(long.content) < 500  # the refused header cut to 80 characters, as any refused value
+
+
+@pytest.mark.parametrize(("query", "accept", "content_type"), [
+    (f"CONSTRUCT WHERE {{ <{W3}> ?p ?o }}", "application/*", "application/n-triples"),
+    (f"DESCRIBE <{W3}>", "application/*;q=0.9, text/plain;q=0.1", "application/n-triples"),
+    (f"CONSTRUCT WHERE {{ <{W3}> ?p ?o }}", "text/*", "text/turtle"),
+    (f"CONSTRUCT WHERE {{ <{W3}> ?p ?o }}", "application/x-turtle", "text/turtle"),  # an alias, named
+    (LABELS_OF_W3, "application/*", RESULTS_JSON),
+    (LABELS_OF_W3, "text/*", "text/csv"),  # not SPARQL XML by way of text/xml
+    ("", "application/*", "application/n-triples"),  # the service description
+])
+def test_a_wildcard_accept_gets_a_type_it_names(client: httpx.Client, query: str, accept: str,
+                                                content_type: str) -> None:
+    response = client.get("/sparql", params={"query": query} if query else {}, headers={"Accept": accept})
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].split(";")[0] == content_type
+
+
+def test_a_wildcard_accept_gets_a_named_query_in_a_type_it_names(client: httpx.Client) -> None:
+    response = client.get("/queries/cities", headers={"Accept": "text/*"})
+    assert response.headers["content-type"].startswith("text/csv")
+    assert_error(client.get("/queries/cities", headers={"Accept": "text/*, text/csv;q=0, text/tab-separated-values;q=0"}),
+                 406)
 
 
 def test_a_malformed_query_is_400_saying_what_and_where(client: httpx.Client) -> None:
@@ -165,6 +194,20 @@ def test_a_malformed_query_is_400_saying_what_and_where(client: httpx.Client) ->
     assert_error(client.post("/sparql", content=b"ASK {}", headers={"Content-Type": "text/plain"}), 415)
     assert_error(client.post("/sparql", content=b"\xff\xfe", headers={"Content-Type": "application/sparql-query"}),
                  400, "UTF-8")
+
+
+@pytest.mark.parametrize("path", ["/sparql?query=ASK%20%7B%7D%20%23%E9", "/sparql?query=ASK+%7B%7D&format=%FF",
+                                  "/id/study/mashhad-oic?format=%E9", "/queries/cities?city=%C3"])
+def test_a_query_string_not_in_utf_8_is_400(client: httpx.Client, path: str) -> None:
+    assert_error(client.get(path), 400, "The query string is not UTF-8", "%C3%A9")
+
+
+def test_a_form_not_in_utf_8_is_400(client: httpx.Client) -> None:
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    assert_error(client.post("/sparql", content=b"query=ASK%20%7B%7D%20%23%E9", headers=form), 400,
+                 "The form body is not UTF-8", "%C3%A9")
+    assert_error(client.post("/sparql", content=b"query=ASK {} #\xe9", headers=form), 400, "The form body is not UTF-8")
+    assert client.post("/sparql", content=b"query=ASK%20%7B%7D%20%23%C3%A9", headers=form).json()["boolean"] is True
 
 
 def test_the_default_graph_is_the_union_of_the_named_graphs(client: httpx.Client, store: Store) -> None:
@@ -230,6 +273,58 @@ def test_sparqlwrapper_queries_it_as_any_endpoint(server: Running) -> None:
     assert b"City-diplomacy activities" in endpoint.queryAndConvert()  # type: ignore[operator]
 
 
+CONSTRUCT_W3 = f"CONSTRUCT WHERE {{ <{W3}> rdfs:label ?l }}"
+
+
+@pytest.mark.parametrize(("return_format", "query", "content_type", "fmt", "method"), [
+    # TSV, JSON-LD and RDF/XML: SPARQLWrapper sends the format twice, format=tsv&format=text/tab-separated-values
+    (TSV, LABELS_OF_W3, "text/tab-separated-values", QueryResultsFormat.TSV, GET),
+    (TSV, LABELS_OF_W3, "text/tab-separated-values", QueryResultsFormat.TSV, POST),
+    (XML, LABELS_OF_W3, "application/sparql-results+xml", QueryResultsFormat.XML, GET),
+    (JSONLD, CONSTRUCT_W3, "application/ld+json", RdfFormat.JSON_LD, GET),
+    (RDFXML, CONSTRUCT_W3, "application/rdf+xml", RdfFormat.RDF_XML, POST),
+    (XML, CONSTRUCT_W3, "application/rdf+xml", RdfFormat.RDF_XML, GET),
+])
+def test_sparqlwrapper_gets_every_format(server: Running, return_format: str, query: str, content_type: str,
+                                         fmt: QueryResultsFormat | RdfFormat, method: str) -> None:
+    endpoint = SPARQLWrapper(server.url + "sparql")
+    endpoint.setQuery(query)
+    endpoint.setReturnFormat(return_format)
+    endpoint.setMethod(method)
+    result = endpoint.query()
+    assert result.info()["content-type"].startswith(content_type)
+    body = result.response.read()
+    if isinstance(fmt, RdfFormat):
+        assert {str(t.object.value) for t in parse(body, format=fmt)} >= {
+            "City-diplomacy activities not properly used and not yielding worthwhile results"}
+    else:
+        assert len(list(parse_query_results(body, format=fmt))) == 2  # type: ignore[arg-type]
+
+
+def test_sparqlwrapper_gets_n_triples_by_accept(server: Running) -> None:
+    endpoint = SPARQLWrapper(server.url + "sparql")
+    endpoint.setQuery(CONSTRUCT_W3)
+    endpoint.setOnlyConneg(True)  # no format parameter: the Accept header decides
+    endpoint.addCustomHttpHeader("Accept", "application/n-triples")
+    result = endpoint.query()
+    assert result.info()["content-type"] == "application/n-triples"
+    assert len(list(parse(result.response.read(), format=RdfFormat.N_TRIPLES))) == 2
+
+
+def test_format_given_twice_must_name_one_format(client: httpx.Client) -> None:
+    agreeing = client.get("/sparql", params=[("query", LABELS_OF_W3), ("format", "tsv"),
+                                             ("format", "text/tab-separated-values")])
+    assert agreeing.status_code == 200 and agreeing.headers["content-type"].startswith("text/tab-separated-values")
+    as_type = client.get("/sparql", params={"query": CONSTRUCT_W3, "format": "application/n-triples"})
+    assert as_type.headers["content-type"] == "application/n-triples"
+    assert_error(client.get("/sparql", params=[("query", LABELS_OF_W3), ("format", "tsv"), ("format", "csv")]),
+                 400, "The 'format' values name different formats ('tsv' and 'csv')")
+    assert_error(client.get("/sparql", params=[("query", CONSTRUCT_W3), ("format", "ttl"),
+                                               ("format", "application/rdf+xml")]), 400, "different formats")
+    assert_error(client.get("/sparql", params={"query": LABELS_OF_W3, "format": "image/png"}), 400,
+                 "Unknown format 'image/png'")
+
+
 def test_head_answers_headers_only(client: httpx.Client) -> None:
     response = client.head("/sparql", params={"query": LABELS_OF_W3})
     assert response.status_code == 200 and response.content == b""
@@ -243,6 +338,60 @@ def test_a_repeated_query_comes_from_the_cache(client: httpx.Client) -> None:
     second = client.get("/sparql", params={"query": query})
     assert first.content == second.content
     assert client.get("/health").json()["cache"]["hits"] == before + 1
+
+
+def test_the_answer_cache_size_bounds_the_memory_it_holds() -> None:
+    cache: AnswerCache[bytes] = AnswerCache(max_bytes=64 * 1_048_576)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for i in range(300):  # keys as the server makes them: build, catalogue, POST, path, query, Accept, type, body
+            key = ("build", 1, True, "/sparql", b"", "*/*", "application/sparql-query",
+                   b"ASK {} # %d" % i + b" " * 12_000)
+            cache.put(key, b"{}", footprint(b"{}"))
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert len(cache) == 300 and 3_600_000 < held <= cache.size
+    cache.put(("build", b" " * 20_000), b"{}", footprint(b"{}"))  # a key over 16 KiB: not kept at all
+    assert len(cache) == 300
+
+
+def test_a_long_accept_header_is_not_remembered() -> None:
+    from citykg.sparql import _formats
+
+    seen: dict[str, tuple[str | None, str | None]] = {}
+    for accept in ("text/csv", ", ".join(["text/csv"] + ["x/y;q=0.1"] * 1_000)):
+        request = Request("GET", "/sparql", b"/sparql", b"", {"accept": accept}, b"", "-", "http")
+        assert _formats(request, [], "SELECT", seen) == ("csv", None)
+    assert list(seen) == ["text/csv"]
+
+
+def test_the_cache_counts_its_keys_and_keeps_no_large_request(server: Running, client: httpx.Client) -> None:
+    def cache() -> dict[str, int]:
+        return client.get("/health").json()["cache"]  # type: ignore[no-any-return]
+
+    def rss() -> int:
+        status = Path(f"/proc/{server.process.pid}/status").read_text()
+        return int(status.split("VmRSS:")[1].split()[0]) * 1024
+
+    def ask(body: bytes, accept: str = "") -> int:
+        headers = {"Content-Type": "application/sparql-query", **({"Accept": accept} if accept else {})}
+        return client.post("/sparql", content=body, headers=headers).status_code
+
+    before = cache()
+    for i in range(20):  # keys of 8 KB: kept, and counted
+        assert ask(b"ASK {} # counted %d" % i + b" " * 8_000) == 200
+    kept = cache()
+    assert kept["entries"] == before["entries"] + 20 and kept["bytes"] - before["bytes"] > 20 * 8_000
+    memory = rss()
+    for i in range(30):  # keys of 1 MB: answers and repeatable errors alike are not kept
+        assert ask(b"ASK {} # large %d" % i + b" " * 1_000_000) == 200
+        assert ask(b"ASK {} # large %d" % i + b" " * 1_000_000, accept="image/png") == 406
+    assert ask(b"ASK {} # long Accept", accept=", ".join(["text/csv"] + ["x/y;q=0.1"] * 2_000)) == 200
+    after = cache()
+    assert (after["entries"], after["bytes"]) == (kept["entries"], kept["bytes"])
+    assert rss() - memory < 20_000_000  # 60 MB of requests came and went
 
 
 def test_identical_requests_in_flight_share_one_evaluation(server: Running, client: httpx.Client) -> None:
@@ -413,6 +562,18 @@ def test_cors_lets_only_the_configured_origins_read(tight_client: httpx.Client) 
     preflight = tight_client.options("/sparql", headers={"Origin": "https://example.org",
                                                          "Access-Control-Request-Method": "POST"})
     assert preflight.status_code == 204 and "POST" in preflight.headers["access-control-allow-methods"]
+
+
+def test_with_cors_every_answer_varies_by_origin(tight_client: httpx.Client) -> None:
+    # the same cached answer goes to every origin; browsers and proxies must not reuse one
+    # fetched without an allowed origin for an allowed one (or the other way round)
+    for origin in (None, "https://evil.example", "https://example.org"):
+        for path, params in (("/sparql", {"query": LABELS_OF_W3}), ("/queries/cities", {}), ("/nowhere/x", {})):
+            response = tight_client.get(path, params=params, headers={"Origin": origin} if origin else {})
+            vary = {v.strip() for v in response.headers.get_list("vary", split_commas=True)}
+            assert path == "/nowhere/x" or "origin" in vary, (origin, path, response.headers)
+            assert ("access-control-allow-origin" in response.headers) == (origin == "https://example.org"
+                                                                           and path != "/nowhere/x")
 
 
 def test_every_request_is_a_json_line_in_the_access_log(server: Running, client: httpx.Client) -> None:

@@ -29,7 +29,7 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Quad, Store, Triple
 from citykg.evaluate import Answer, DescribeJob, graph_answer
 from citykg.iris import BASE, DCTERMS, ONTOLOGY_GRAPH, ONTOLOGY_IRI, RDF, RDFS, SKOS, XSD, shorten
 from citykg.queries import quoted
-from citykg.sparql import GRAPH_TYPES
+from citykg.sparql import GRAPH_ALIASES, GRAPH_TYPES
 from citykg.web import HttpError, Request, Response, Route, negotiate
 
 if TYPE_CHECKING:
@@ -39,6 +39,8 @@ __all__ = ["PAGE_TYPES", "describe", "href", "routes"]
 
 #: Media types of entity pages, in the server's order of preference → page format.
 PAGE_TYPES: dict[str, str] = {"text/html": "html", "application/xhtml+xml": "html", **GRAPH_TYPES}
+# Answered as text/html or under another graph type: only an Accept range naming them matches them.
+_PAGE_ALIASES = GRAPH_ALIASES | {"application/xhtml+xml"}
 _FORMAT_PARAM = {"html": "html", "ttl": "turtle", "turtle": "turtle", "nt": "nt",
                  "rdfxml": "rdfxml", "jsonld": "jsonld", "json": "jsonld"}  # json: as /sparql has it for graphs
 _TYPE = NamedNode(RDF + "type")
@@ -70,7 +72,7 @@ def routes(server: Server) -> list[Route]:
                 raise HttpError(400, f"Unknown format {quoted(fmt)}. Use one of: {', '.join(_FORMAT_PARAM)}.")
             fmt = _FORMAT_PARAM[fmt]
         else:
-            best = negotiate(request.header("accept"), list(PAGE_TYPES))
+            best = negotiate(request.header("accept"), list(PAGE_TYPES), exact=_PAGE_ALIASES)
             if best is None:
                 raise HttpError(406, f"Pages are served as: {', '.join(PAGE_TYPES)}.")
             fmt = PAGE_TYPES[best]

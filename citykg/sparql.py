@@ -38,7 +38,7 @@ from citykg.web import HttpError, Request, Response, Route, json_response, negot
 if TYPE_CHECKING:
     from citykg.serve import Server
 
-__all__ = ["FORMAT_PARAM", "GRAPH_TYPES", "RESULT_TYPES", "routes"]
+__all__ = ["FORMAT_PARAM", "GRAPH_ALIASES", "GRAPH_TYPES", "RESULT_TYPES", "routes"]
 
 #: Media types of SELECT/ASK results, in the server's order of preference → result format. Each
 #: format's own media type comes first; its aliases (answered under the format's own type) after.
@@ -70,10 +70,10 @@ FORMAT_PARAM: dict[str, tuple[str | None, str | None]] = {
     # the names SPARQLWrapper sends
     "json-ld": (None, "jsonld"), "rdf+xml": (None, "rdfxml"), "rdf": (None, "rdfxml"), "n3": (None, "turtle"),
 }
-# The aliases: media types answered under another one, which only an Accept naming them takes
-# (Accept: application/* must not get text/turtle by way of application/x-turtle).
+#: The aliases: media types answered under another one, which only an Accept naming them takes
+#: (Accept: application/* must not get text/turtle by way of application/x-turtle).
 _RESULT_ALIASES = frozenset(t for t, f in RESULT_TYPES.items() if not RESULT_FORMATS[f][1].startswith(t))
-_GRAPH_ALIASES = frozenset(t for t, f in GRAPH_TYPES.items() if not GRAPH_FORMATS[f][1].startswith(t))
+GRAPH_ALIASES = frozenset(t for t, f in GRAPH_TYPES.items() if not GRAPH_FORMATS[f][1].startswith(t))
 _MEMO_ACCEPT = 256  # the longest Accept header whose formats are remembered
 _READ_ONLY = ("This endpoint is read-only: SPARQL Update is refused. Send SELECT, ASK, "
               "CONSTRUCT or DESCRIBE queries.")
@@ -160,7 +160,7 @@ def _formats(request: Request, params: Sequence[tuple[str, str]], form: str | No
     formats = seen.get(accept)
     if formats is None:
         results = negotiate(accept, list(RESULT_TYPES), exact=_RESULT_ALIASES)
-        graphs = negotiate(accept, list(GRAPH_TYPES), exact=_GRAPH_ALIASES)
+        graphs = negotiate(accept, list(GRAPH_TYPES), exact=GRAPH_ALIASES)
         formats = (RESULT_TYPES[results] if results else None, GRAPH_TYPES[graphs] if graphs else None)
         if len(accept) <= _MEMO_ACCEPT:
             if len(seen) > 256:

@@ -757,6 +757,17 @@ def test_entity_pages_are_data_for_programs(client: httpx.Client, accept: str, f
     assert as_param.headers["content-type"].startswith("text/turtle")
 
 
+@pytest.mark.parametrize(("accept", "content_type"), [
+    ("application/*", "application/n-triples"),  # not an HTML page by way of application/xhtml+xml
+    ("application/xhtml+xml", "text/html"),      # named: the page
+    ("text/*", "text/html"),
+])
+def test_an_entity_page_by_wildcard_accept_is_a_type_it_names(client: httpx.Client, accept: str,
+                                                              content_type: str) -> None:
+    response = client.get("/id/study/mashhad-oic/strategy/WO1", headers={"Accept": accept})
+    assert response.status_code == 200 and response.headers["content-type"].split(";")[0] == content_type
+
+
 def test_a_study_page_is_titled_with_the_study_title(client: httpx.Client) -> None:
     page = client.get("/id/study/mashhad-oic", headers={"Accept": "text/html"})
     title = "City diplomacy of Mashhad with the cities of the Islamic countries"

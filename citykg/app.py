@@ -121,6 +121,8 @@ class App:
             if method == "OPTIONS":
                 prepared = self._preflight(route)
             else:
+                if route.guard is not None:
+                    route.guard(headers)
                 limit = route.max_body or self.server.config.max_body
                 body = await _read_body(receive, headers, limit)
                 key = self._key(method, scope, headers, body)

@@ -142,6 +142,9 @@ class Route:
     :param methods: the methods it answers (``HEAD`` is answered wherever ``GET`` is).
     :param max_body: the largest body it accepts, in bytes; ``None`` means the server's limit.
     :param cors: whether the configured CORS origins may read it (reads yes, writes no).
+    :param guard: checks the request's headers (lower-case names) before its body is read, and
+        raises :class:`HttpError` to refuse it: a client without a write token is answered at
+        once, and cannot make the server read a large body first.
     """
 
     path: str
@@ -149,6 +152,7 @@ class Route:
     methods: tuple[str, ...] = ("GET",)
     max_body: int | None = None
     cors: bool = True
+    guard: Callable[[Mapping[str, str]], None] | None = None
 
 
 class Router:

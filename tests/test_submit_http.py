@@ -68,6 +68,20 @@ def test_without_the_token_nothing_is_written(site: tuple[Project, Running], cli
     assert snapshot(project.root) == tree
 
 
+def test_without_the_token_the_body_is_not_read(client: httpx.Client) -> None:
+    """A client without the token is answered before it sends its body: it cannot make the
+    server read 40 MiB first (the request below announces 40 MiB and sends 10 bytes)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    url = urlsplit(str(client.base_url))
+    with socket.create_connection((url.hostname or "127.0.0.1", url.port or 80), timeout=10) as sock:
+        sock.sendall(b"POST /submissions HTTP/1.1\r\nHost: x\r\nContent-Type: application/zip\r\n"
+                     b"Content-Length: 41943040\r\n\r\n0123456789")
+        answer = sock.recv(4096)  # a server reading the body first would wait here until the timeout
+    assert answer.startswith(b"HTTP/1.1 401 "), answer[:200]
+
+
 def test_a_submission_lands_and_can_be_read_back(site: tuple[Project, Running], client: httpx.Client) -> None:
     project, _ = site
     response = client.post("/submissions?who=Ana", content=table_zip(NEW_STUDY), headers={**ZIP, **AUTH})

@@ -49,6 +49,18 @@ def test_the_query_page_runs_a_named_query_and_links_to_entities(server: Running
             assert page.locator('#downloads a[href*="format=csv"]').count() == 1
             page.screenshot(path=str(ARTIFACTS / "query-page.png"), full_page=True)
 
+            assert page.is_hidden("#edited")
+            page.fill("#editor", page.input_value("#editor") + "\n# edited")
+            assert page.is_visible("#edited") and page.is_disabled('#params input[name="factor"]')
+            page.click('button[data-query="strategies-for-factor"]')  # picked again: the named query
+            assert page.is_hidden("#edited") and page.is_enabled('#params input[name="factor"]')
+
+            page.fill("#editor", "CONSTRUCT WHERE { ?s ckg:code ?code } LIMIT 2")
+            page.click("#run")
+            page.wait_for_selector("pre.graph")
+            assert page.locator('#downloads a[href*="format=turtle"]').count() == 1
+            assert page.locator('#downloads a[href*="format=csv"]').count() == 0  # no CSV of a graph
+
             page.fill("#editor", 'SELECT ?factor ?label WHERE { ?factor ckg:code "W3" ; rdfs:label ?label '
                                  'FILTER (LANG(?label) = "en") }')
             page.keyboard.press("Control+Enter")

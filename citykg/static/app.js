@@ -12,6 +12,10 @@ const PREFIXES = {
   "http://www.wikidata.org/entity/": "wd:",
 };
 const RESULTS = "application/sparql-results+json";
+const RESULT_DOWNLOADS = ["csv", "tsv", "json", "xml"];
+const GRAPH_DOWNLOADS = ["turtle", "nt", "jsonld", "rdfxml"];
+const FORMAT_NAMES = { csv: "CSV", tsv: "TSV", json: "JSON", xml: "XML", turtle: "Turtle", nt: "N-Triples",
+  jsonld: "JSON-LD", rdfxml: "RDF/XML" };
 
 const $ = (id) => document.getElementById(id);
 const state = { named: null, catalogue: [] };
@@ -65,12 +69,30 @@ function setStatus(text, isError) {
   status.className = isError ? "status error" : "status";
 }
 
-function showDownloads(makeUrl) {
+// Download links in the formats of the answer's kind: results (SELECT, ASK) or a graph.
+function showDownloads(makeUrl, formats) {
   const box = $("downloads");
-  box.replaceChildren("Download:");
-  for (const fmt of ["csv", "tsv", "json", "xml"]) {
-    box.append(el("a", { href: makeUrl(fmt), download: "" }, fmt.toUpperCase()));
+  if (!formats) {
+    box.replaceChildren();
+    return;
   }
+  box.replaceChildren("Download:");
+  for (const fmt of formats) {
+    box.append(el("a", { href: makeUrl(fmt), download: "" }, FORMAT_NAMES[fmt]));
+  }
+}
+
+function downloadsFor(response) {
+  if (!response.ok) return null;
+  const type = (response.headers.get("content-type") || "").split(";")[0];
+  return type === RESULTS || type === "application/json" ? RESULT_DOWNLOADS : GRAPH_DOWNLOADS;
+}
+
+// An edited named query runs as plain SPARQL: its parameters are not bound, so say so.
+function markEdited() {
+  const edited = Boolean(state.named) && $("editor").value !== state.named.sparql;
+  $("edited").hidden = !edited;
+  for (const input of $("params").querySelectorAll("input")) input.disabled = edited;
 }
 
 function renderSolutions(doc, capped, elapsed) {
@@ -129,15 +151,16 @@ async function run() {
     if (state.named && text === state.named.sparql) {
       const params = namedParams();
       const url = `/queries/${encodeURIComponent(state.named.name)}?${params}`;
-      showDownloads((fmt) => `${url}&format=${fmt}`);
-      await show(await fetch(url, { headers: { Accept: RESULTS } }), started);
+      const response = await fetch(url, { headers: { Accept: RESULTS } });
+      showDownloads((fmt) => `${url}&format=${fmt}`, downloadsFor(response));
+      await show(response, started);
     } else {
-      showDownloads((fmt) => `/sparql?${new URLSearchParams({ query: text, format: fmt })}`);
       const response = await fetch("/sparql", {
         method: "POST",
         headers: { "Content-Type": "application/x-www-form-urlencoded", Accept: `${RESULTS}, text/turtle;q=0.9` },
         body: new URLSearchParams({ query: text }),
       });
+      showDownloads((fmt) => `/sparql?${new URLSearchParams({ query: text, format: fmt })}`, downloadsFor(response));
       await show(response, started);
     }
   } catch (error) {
@@ -159,6 +182,7 @@ function select(query, button) {
     `${p.name} (${p.type}${p.required ? ", required" : ""})`,
     el("input", { name: p.name, value: query.example[p.name] || "", placeholder: p.doc }))));
   $("editor").value = query.sparql;
+  markEdited();
   $("results").replaceChildren();
   setStatus("");
 }
@@ -185,6 +209,7 @@ async function loadCatalogue() {
 
 document.addEventListener("DOMContentLoaded", () => {
   $("run").addEventListener("click", run);
+  $("editor").addEventListener("input", markEdited);
   $("editor").addEventListener("keydown", (event) => {
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
       event.preventDefault();

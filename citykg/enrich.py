@@ -5,13 +5,18 @@
   :ckg:`Retrieval` (endpoint and date), and ``ckg:wikidataId`` on records that had no QID.
 - :func:`enrichment` writes the Wikidata graph (``…/graph/wikidata``): for each linked city its
   English and Persian labels, coordinates (a GeoSPARQL geometry with WKT), population and P190
-  partners. Each partner becomes a :ckg:`City` (with label, country and provenance) unless the
+  partners. Each partner becomes a :ckg:`City` (with labels, country and provenance) unless the
   project already has it, and each twinning a :ckg:`Partnership` of type
   ``ckg:twinningStatement`` sourced to the retrieval, with the ``ckg:twinnedWith`` shortcut.
   Partner countries the project lacks become :ckg:`Country` records with their ISO codes.
 
-A partner that the endpoint gives no English label, no country or a country without ISO codes
-cannot be a valid city of the graph; it is left out and reported in :attr:`Enrichment.skipped`.
+Every partner is kept, however little the endpoint says about it: it is labelled in English and
+Persian where it has those labels, else in the first other language it has (``mul`` first, then
+by language code: Munich is ``"München"@de`` in ``../shared/wikidata``), else by its QID; and it
+gets its country where the endpoint gives one with ISO codes (:attr:`Enrichment.without_country`
+names those without). Only a partner that is no place at all is left out, with the reason in
+:attr:`Enrichment.skipped`: an item typed (P31) only as something that is neither a human
+settlement nor an administrative territorial entity (nor a subclass of either), or a country.
 A linked city the endpoint knows only by its P190 partners (``../shared/wikidata`` has Baku's
 twinnings and German label, but no English or Persian label, country or coordinates) still gets
 its twinnings, with a warning that nothing else was found; one it knows nothing about gets a
@@ -36,6 +41,7 @@ from datetime import date
 from pyoxigraph import Literal, NamedNode, Quad
 
 from citykg import __version__, iris
+from citykg.candidates import SETTLEMENT_TYPES
 from citykg.iris import CKG, GEO, PROV, RDF, RDFS, SKOS, XSD
 from citykg.items import Facts, fetch_facts
 from citykg.reconcile import Decision, Match
@@ -49,6 +55,9 @@ LINKS_GRAPH = iris.graph("wikidata-links")
 WIKIDATA_GRAPH = iris.graph("wikidata")
 _ARABIC = re.compile(r"[\u0600-\u06FF]")
 _A = NamedNode(RDF + "type")
+#: The classes a twinned place is an instance of (or of a subclass of): human settlement and
+#: administrative territorial entity (P190 is "twinned administrative body").
+PLACE_CLASSES = ("Q486972", "Q56061")
 
 
 @dataclass(frozen=True)
@@ -87,7 +96,11 @@ class RecordLink:
 
 @dataclass
 class Enrichment:
-    """The Wikidata graph's quads, and what went into it or was left out."""
+    """The Wikidata graph's quads, and what went into it or was left out.
+
+    :param skipped: the partners left out, as ``QID (label): reason`` (they are no places).
+    :param without_country: the partner cities kept without a country, as ``QID (label)``.
+    """
 
     quads: list[Quad] = field(default_factory=list)
     partnerships: int = 0
@@ -95,6 +108,7 @@ class Enrichment:
     countries: int = 0
     skipped: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    without_country: list[str] = field(default_factory=list)
 
 
 def retrieval(endpoint: str, day: date) -> str:
@@ -171,30 +185,37 @@ def enrichment(links: Sequence[RecordLink], *, client: Client, countries: dict[s
     facts = fetch_facts(client, set(cities) | {p for ps in partners.values() for p in ps},
                         languages=("en", "fa", "mul"), codes=codes)
     states = fetch_facts(client, {c[0] for f in facts.values() if (c := f.country())}, codes=codes)
+    new = [facts[p] for p in sorted({p for ps in partners.values() for p in ps} - set(known), key=_number)]
+    places = _place_types(client, new)
+    others = _other_labels(client, [f.qid for f in new if not _labels(f, None)[0]])
     result = Enrichment()
     g = NamedNode(WIKIDATA_GRAPH)
     source = NamedNode(retrieval(client.endpoint, day or client.retrieved_on()))
     out = _retrieval_triples(source, client.endpoint, day or client.retrieved_on(), g)
-    made: dict[str, NamedNode] = {}
+    made: dict[str, NamedNode | None] = {}
 
     def place(qid: str) -> NamedNode | None:
-        """The city node of a QID: the project's record, a new city, or None if it cannot be one."""
-        if qid in cities:
-            return NamedNode(cities[qid].iri)
+        """The city node of a partner: a new city, or None if it is no place (said in skipped)."""
         if qid in made:
             return made[qid]
         f = facts.get(qid) or Facts(qid)
-        country = _country(f, states, countries, out, source)
-        label = f.labels.get("en", [None])[0]
-        if country is None or not label or _ARABIC.search(label):
-            why = "no English label" if not label or _ARABIC.search(label) else "no country with ISO codes"
-            result.skipped.append(f"{qid} ({f.label() or 'no label'}): {why} at the endpoint")
+        labels, shown = _labels(f, others.get(qid))
+        ours = known.get(qid)
+        why = f"the project's country {ours.ref}, not a city" if ours else _no_place(f, places)
+        if why:
+            result.skipped.append(f"{qid} ({shown}): {why}")
+            made[qid] = None
             return None
         node = made[qid] = NamedNode(iris.entity("city", qid))
-        out.extend([(node, _A, _ckg("City")), (node, NamedNode(RDFS + "label"), Literal(label, language="en")),
-                    (node, _ckg("identifier"), Literal(qid)), (node, _ckg("wikidataId"), Literal(qid)),
-                    (node, _ckg("country"), country), (node, NamedNode(PROV + "wasDerivedFrom"), source)])
-        _facts(node, f, frozenset({"en"}), out)
+        out.extend([(node, _A, _ckg("City")), (node, _ckg("identifier"), Literal(qid)),
+                    (node, _ckg("wikidataId"), Literal(qid)), (node, NamedNode(PROV + "wasDerivedFrom"), source)])
+        out.extend((node, NamedNode(RDFS + "label"), label) for label in labels or [Literal(qid)])
+        country = _country(f, states, countries, out, source)
+        if country is None:
+            result.without_country.append(f"{qid} ({shown})")
+        else:
+            out.append((node, _ckg("country"), country))
+        _facts(node, f, frozenset(), out, labels=False)
         return node
 
     for qid, record in sorted(cities.items(), key=lambda kv: _number(kv[0])):
@@ -215,7 +236,7 @@ def enrichment(links: Sequence[RecordLink], *, client: Client, countries: dict[s
                                    f"Wikidata {elsewhere} ({qid}).")
         for partner in twins:
             ours = known.get(partner)
-            other = NamedNode(ours.iri) if ours and ours.kind == "city" else place(partner)
+            other = NamedNode(ours.iri) if ours and ours.kind == "city" else place(partner)  # a country: None
             if other is not None and other.value != record.iri:
                 out.extend(_twinning(NamedNode(record.iri), other, source))
     result.quads = sorted({Quad(s, p, o, g) for s, p, o in out}, key=_order)
@@ -269,14 +290,12 @@ def _partners(client: Client, qids: Sequence[str]) -> dict[str, set[str]]:
     return out
 
 
-def _facts(node: NamedNode, f: Facts, has: frozenset[str], out: list[Triple]) -> None:
-    """Labels (English and Persian), coordinates and population of a city."""
-    for lang in ("en", "fa"):
-        label = f.labels.get(lang, [None])[0]
-        if not label or bool(_ARABIC.search(label)) != (lang == "fa"):
-            continue
-        predicate = SKOS + "altLabel" if lang in has else RDFS + "label"
-        out.append((node, NamedNode(predicate), Literal(label, language=lang)))
+def _facts(node: NamedNode, f: Facts, has: frozenset[str], out: list[Triple], *, labels: bool = True) -> None:
+    """Labels (English and Persian; as alternative labels in the languages the record ``has``),
+    coordinates and population of a city."""
+    for label in _labels(f, None)[0] if labels else ():
+        predicate = SKOS + "altLabel" if label.language in has else RDFS + "label"
+        out.append((node, NamedNode(predicate), label))
     if f.coordinates:
         shape = NamedNode(node.value + "/geometry")
         out += [(node, NamedNode(GEO + "hasGeometry"), shape), (shape, _A, NamedNode(GEO + "Geometry")),
@@ -304,3 +323,58 @@ def _country(f: Facts, states: dict[str, Facts], countries: dict[str, Record], o
                 (node, _ckg("iso2"), Literal(code)), (node, _ckg("iso3"), Literal(state.iso3)),
                 (node, _ckg("wikidataId"), Literal(stated[0])), (node, NamedNode(PROV + "wasDerivedFrom"), source)])
     return node
+
+
+def _labels(f: Facts, other: Literal | None) -> tuple[list[Literal], str]:
+    """The labels to give a city, and the one to show: its English (without Persian letters)
+    and Persian (in Persian script) labels; without either, ``other`` (a label in another
+    language) if given; without any, none (the caller labels it by its QID)."""
+    found = [Literal(text, language=lang) for lang in ("en", "fa")
+             for text in f.labels.get(lang, ())[:1] if text and bool(_ARABIC.search(text)) == (lang == "fa")]
+    if not found and other is not None:
+        found = [other]
+    return found, found[0].value if found else "no label"
+
+
+def _other_labels(client: Client, qids: Sequence[str]) -> dict[str, Literal]:
+    """A label of each item in a language other than English and Persian: ``mul`` if it has one,
+    else the first by language code (and text); for items that have no usable English or Persian one."""
+    best: dict[str, tuple[tuple[bool, str, str], Literal]] = {}
+    queries = [("PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
+                f"SELECT ?item ?label WHERE {{ {values('item', [iri(q) for q in part])} ?item rdfs:label ?label }}")
+               for part in chunks(sorted(set(qids), key=_number), 500)]
+    for rows in client.select_many(queries):
+        for row in rows:
+            qid, label = row["item"].qid, row["label"]
+            if qid is None or not label.lang or label.lang in ("en", "fa") or not label.text.strip():
+                continue
+            rank = (label.lang != "mul", label.lang, label.text)
+            if qid not in best or rank < best[qid][0]:
+                best[qid] = (rank, Literal(label.text, language=label.lang))
+    return {qid: literal for qid, (_, literal) in best.items()}
+
+
+def _place_types(client: Client, facts: Sequence[Facts]) -> frozenset[str]:
+    """The types among ``facts`` that are places: human settlements, administrative territorial
+    entities, and their subclasses (the endpoint is asked about types not known to be places)."""
+    known = SETTLEMENT_TYPES | set(PLACE_CLASSES)
+    others = sorted({t for f in facts for t in f.types} - known, key=_number)
+    found = set(known)
+    roots = values("root", [iri(q) for q in PLACE_CLASSES])
+    queries = [("PREFIX wdt: <http://www.wikidata.org/prop/direct/>\n"
+                f"SELECT DISTINCT ?type WHERE {{ {values('type', [iri(t) for t in part])} {roots} "
+                "?type wdt:P279+ ?root }") for part in chunks(others, 200)]
+    for rows in client.select_many(queries):
+        found.update(q for row in rows if (q := row["type"].qid))
+    return frozenset(found)
+
+
+def _no_place(f: Facts, places: frozenset[str]) -> str | None:
+    """Why a partner is no place (so no city of the graph), or None if it is one or may be one:
+    an item the endpoint states no type for is taken to be the place P190 says it is."""
+    if f.iso2:
+        return f"a country (ISO 3166-1 {f.iso2}), not a city"
+    if f.types and not f.types & places:
+        return (f"no place: an instance (P31) of {', '.join(sorted(f.types, key=_number))}, neither a human "
+                "settlement (Q486972) nor an administrative territorial entity (Q56061)")
+    return None

@@ -18,6 +18,12 @@ The ambiguous ones go to a review file (``dist/wikidata-review.csv`` by default)
 fills the ``decision`` column with a QID or ``none`` and hands it back with ``--decisions``; the
 decisions are stored in the links graph, so later runs keep them without the file.
 
+A place has one item, so no two records get the same QID: a decision for the item that a table
+gives another record, or that another decision (kept, or earlier in the file) gives another
+record, is ignored with a warning. A decision beats a name match: a record whose name matches
+the item that a table or a decision gives another record goes to the review file as ambiguous,
+with a warning naming both records; so do two records whose names match the same item.
+
 :func:`country_codes` gives the ISO codes of the project's countries, with which
 :func:`~citykg.reconcile.reconcile` checks and compares countries. The export of twinnings
 Wikidata lacks is :mod:`citykg.quickstatements`.
@@ -52,7 +58,8 @@ from citykg.review import ReviewDecision, ReviewRow, read_decisions, write_revie
 from citykg.tables import read_tables
 from citykg.wikidata import Client
 
-__all__ = ["LINKS_FILE", "WIKIDATA_FILE", "LinkRun", "country_codes", "link", "project_store", "read_records"]
+__all__ = ["LINKS_FILE", "WIKIDATA_FILE", "LinkRun", "StoredLink", "country_codes", "link", "project_store",
+           "read_records", "stored_links"]
 
 LINKS_FILE = "wikidata-links.nq"
 WIKIDATA_FILE = "wikidata.nq"
@@ -82,14 +89,14 @@ class LinkRun:
         """What the run did, in two lines (three if partners were left out) for the user (the CLI
         prints them to stderr)."""
         extra = self.enrichment
-        left_out = ([f"partners left out (no English label, or no country with ISO codes): "
-                     f"{'; '.join(extra.skipped)}"] if extra.skipped else [])
+        left_out = [f"partners left out, as no places: {'; '.join(extra.skipped)}"] if extra.skipped else []
+        stateless = f" ({len(extra.without_country)} with no country known)" if extra.without_country else ""
         return [*left_out,
             f"{self.count(Decision.LINKED)} linked, {self.ambiguous} ambiguous, {self.count(Decision.NONE)} none; "
-            f"{_n(extra.partnerships, 'partnership')}, {_n(extra.cities, 'partner city', 'partner cities')}, "
-            f"{_n(extra.countries, 'country', 'countries')} from {self.endpoint} as of {self.retrieved_on} "
-            f"({_n(len(extra.skipped), 'partner')} left out); {_n(self.requests, 'request')}, "
-            f"{_n(self.cached, 'answer')} from the cache",
+            f"{_n(extra.partnerships, 'partnership')}, {_n(extra.cities, 'partner city', 'partner cities')}"
+            f"{stateless}, {_n(extra.countries, 'country', 'countries')} from {self.endpoint} "
+            f"as of {self.retrieved_on} ({_n(len(extra.skipped), 'partner')} left out); "
+            f"{_n(self.requests, 'request')}, {_n(self.cached, 'answer')} from the cache",
             f"wrote {', '.join(str(p) for p in self.written)} and the review file {self.review}; "
             "run `citykg build` next",
         ]
@@ -144,8 +151,21 @@ def _records(store: Store, cls: str) -> list[Record]:
     return list(out.values())
 
 
-def _kept_decisions(project: Project) -> dict[str, str | None]:
-    """Reviewed decisions stored in the links graph by earlier runs: record ref → QID or None."""
+@dataclass(frozen=True)
+class StoredLink:
+    """A link the links graph holds: the record (IRI and ref), how it was made, and its QID."""
+
+    record: str
+    ref: str
+    method: str
+    qid: str | None
+
+
+def stored_links(project: Project) -> dict[str, StoredLink]:
+    """The links of ``graphs/wikidata-links.nq`` (none if there is no such file), by record IRI.
+
+    :raises InputError: if the file cannot be read.
+    """
     path = project.graphs / LINKS_FILE
     if not path.is_file():
         return {}
@@ -156,13 +176,19 @@ def _kept_decisions(project: Project) -> dict[str, str | None]:
     facts: dict[str, dict[str, str]] = {}
     for q in quads:
         facts.setdefault(q.subject.value, {})[q.predicate.value] = q.object.value
-    out: dict[str, str | None] = {}
+    out: dict[str, StoredLink] = {}
     for props in facts.values():
-        if props.get(CKG + "linkMethod") == "reviewed" and CKG + "linkedRecord" in props:
-            ref = "/".join(props[CKG + "linkedRecord"].rsplit("/", 2)[-2:])
+        record, method = props.get(CKG + "linkedRecord"), props.get(CKG + "linkMethod")
+        if record and method:
             item = props.get(CKG + "wikidataItem", "")
-            out[ref] = item[len(WD):] if item.startswith(WD) else None
+            out[record] = StoredLink(record, "/".join(record.rsplit("/", 2)[-2:]), method,
+                                     item[len(WD):] if item.startswith(WD) else None)
     return out
+
+
+def _kept_decisions(project: Project) -> dict[str, str | None]:
+    """Reviewed decisions stored in the links graph by earlier runs: record ref → QID or None."""
+    return {lk.ref: lk.qid for lk in stored_links(project).values() if lk.method == "reviewed"}
 
 
 def link(project: Project, *, client: Client, decisions: Path | None = None, review: Path | None = None,
@@ -186,9 +212,10 @@ def link(project: Project, *, client: Client, decisions: Path | None = None, rev
     warnings: list[str] = []
     if decisions is not None:
         _apply_decisions(decisions, by_ref, kept, warnings)
+    _drop_decisions_for_table_items(by_ref, kept, warnings)
     say(f"linking {len(cities)} cities and {len(countries)} countries at {client.endpoint}")
-    links = [*_link_cities(cities, kept, client, warnings, _codes(countries)),
-             *_link_countries(countries, kept, client)]
+    links = _one_item_each([*_link_cities(cities, kept, client, warnings, _codes(countries)),
+                            *_link_countries(countries, kept, client)], warnings)
     say(f"fetching labels, coordinates, population and partners of {sum(1 for lk in links if lk.match.qid)} items")
     extra = enrichment(links, client=client, countries={c.key: c for c in countries})
     day = client.retrieved_on()
@@ -205,7 +232,9 @@ def link(project: Project, *, client: Client, decisions: Path | None = None, rev
 
 def _apply_decisions(path: Path, by_ref: dict[str, Record], kept: dict[str, str | None],
                      warnings: list[str]) -> None:
-    """Add a person's decisions to ``kept``, warning about those that cannot or should not apply."""
+    """Add a person's decisions to ``kept``, in the file's order, warning about those that cannot
+    or should not apply: for a record the graph lacks, or for an item that a table or another
+    decision (kept, or applied from an earlier line) gives another record."""
     in_tables = {r.qid: r.ref for r in by_ref.values() if r.qid}
     first: dict[str, ReviewDecision] = {}
     for d in read_decisions(path):
@@ -218,9 +247,56 @@ def _apply_decisions(path: Path, by_ref: dict[str, Record], kept: dict[str, str 
             warnings.append(f"{path}:{d.line}: no record {d.record!r} in the graph; decision ignored.")
         elif d.qid and owner not in (None, d.record):
             warnings.append(f"{path}:{d.line}: {d.qid} is already the Wikidata item of {owner}; "
-                            "a place has one item, so this decision is ignored.")
+                            f"a place has one item, so this decision for {d.record} is ignored.")
         else:
             kept[d.record] = d.qid
+
+
+def _drop_decisions_for_table_items(by_ref: dict[str, Record], kept: dict[str, str | None],
+                                    warnings: list[str]) -> None:
+    """Forget kept decisions for an item a table now gives another record, with a warning (the
+    record is then linked by its names)."""
+    in_tables = {r.qid: r.ref for r in by_ref.values() if r.qid}
+    for ref, qid in sorted(kept.items()):
+        owner = in_tables.get(qid or "")
+        if ref in by_ref and not by_ref[ref].qid and owner not in (None, ref):
+            warnings.append(f"{ref}: the reviewed decision {qid} is ignored: the tables give {qid} to {owner}, and "
+                            "a place has one item. Decide again in the review file if the name match is wrong.")
+            del kept[ref]
+
+
+def _one_item_each(links: list[RecordLink], warnings: list[str]) -> list[RecordLink]:
+    """Send to review, as ambiguous, each city whose name matches an item that a table or a
+    person's decision gives another record, or that another city's name matches too."""
+    firm: dict[str, RecordLink] = {}
+    named: dict[str, list[RecordLink]] = {}
+    for lk in links:
+        if lk.record.kind == "city" and lk.match.qid:
+            if lk.match.method == "name":
+                named.setdefault(lk.match.qid, []).append(lk)
+            else:
+                firm.setdefault(lk.match.qid, lk)
+    out = []
+    for lk in links:
+        match, qid = lk.match, lk.match.qid
+        if not qid or match.method != "name" or lk.record.kind != "city":
+            out.append(lk)
+            continue
+        owner = firm.get(qid)
+        rivals = [o.record.ref for o in named[qid] if o is not lk]
+        if owner is not None:
+            how = "in its table" if owner.match.method == "identifier" else "by a person's decision"
+            why = f"{qid} is the item of {owner.record.ref} ({how})"
+        elif rivals:
+            why = f"{qid} is also the name match of {', '.join(rivals)}"
+        else:
+            out.append(lk)
+            continue
+        warnings.append(f"{lk.record.ref}: its names match {qid}, but {why}; a place has one item, so "
+                        f"{lk.record.ref} goes to the review file as ambiguous. Decide it there (a QID or none) "
+                        "and pass the file back with --decisions.")
+        out.append(RecordLink(lk.record, replace(match, decision=Decision.AMBIGUOUS, reasons=(*match.reasons, why))))
+    return out
 
 
 def _keep_unapplied_decisions(review: Path, decisions: Path | None) -> None:

@@ -1,30 +1,35 @@
 """``citykg link --quickstatements``: the twinnings of the project's tables that Wikidata lacks.
 
 :func:`quickstatements` reads the twinnings (sister city, friendship, twinned) that the project's
-studies and reference tables state between cities with QIDs (in the tables, or from ``citykg
-link``), asks the endpoint which P190 statements it has among them, and gives each one it lacks
-as a QuickStatements (V1) line with its source as reference, for a person to review and submit.
-A twinning with a city that has no QID cannot be exported; it is named in
-:attr:`QuickStatements.left_out`.
+studies and reference tables state between cities whose QIDs someone checked, asks the endpoint
+which P190 statements it has among them, and gives each one it lacks as a QuickStatements (V1)
+line with its source as reference, for a person to review and submit.
+
+A QID counts as checked if the tables give it (link method ``identifier``) or a person decided
+it (``reviewed``, see :mod:`citykg.link`); a QID that ``citykg link`` found by a name match
+alone may be wrong, so it is not sent to Wikidata. A twinning with a city that has no QID, or
+only one found by name, is not exported: it is named in :attr:`QuickStatements.left_out` with
+the reason, and :attr:`QuickStatements.hints` say what to do.
 
 Example::
 
     >>> print(LeftOut("Atlantis", "Tabriz", "https://example.org/atlantis", ("Atlantis",)))
-    Atlantis – Tabriz (https://example.org/atlantis) left out: Atlantis has no Wikidata QID
+    Atlantis – Tabriz (https://example.org/atlantis) not exported: Atlantis has no Wikidata QID
+    >>> isfahan = Unreviewed("Isfahan", "city/isfahan", "Q42053")
+    >>> print(LeftOut("Isfahan", "Tabriz", "https://example.org/isfahan", (), (isfahan,)).reasons())
+    Isfahan's QID Q42053 (city/isfahan) is a name match nobody reviewed
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pyoxigraph import Quad, RdfFormat, parse
-
 from citykg.iris import PREFIXES
-from citykg.link import LINKS_FILE, project_store
+from citykg.link import project_store, stored_links
 from citykg.project import Project
 from citykg.wikidata import Client, chunks, iri
 
-__all__ = ["LeftOut", "QuickStatements", "Statement", "quickstatements"]
+__all__ = ["LeftOut", "QuickStatements", "Statement", "Unreviewed", "quickstatements"]
 
 
 @dataclass(frozen=True)
@@ -38,44 +43,81 @@ class Statement:
 
 
 @dataclass(frozen=True)
+class Unreviewed:
+    """A city whose QID comes from a name match nobody reviewed: its label, record and QID."""
+
+    label: str
+    ref: str
+    qid: str
+
+
+@dataclass(frozen=True)
 class LeftOut:
-    """A twinning of the tables that cannot be exported: a city has no QID (``missing``)."""
+    """A twinning of the tables that is not exported: a city has no QID (``missing``, by label),
+    or only one found by a name match nobody reviewed (``unreviewed``)."""
 
     city: str
     partner: str
     source: str
     missing: tuple[str, ...]
+    unreviewed: tuple[Unreviewed, ...] = ()
+
+    def reasons(self) -> str:
+        """Why the twinning is not exported."""
+        out = [" and ".join(self.missing) + (" have" if len(self.missing) > 1 else " has") + " no Wikidata QID"
+               ] if self.missing else []
+        out += [f"{u.label}'s QID {u.qid} ({u.ref}) is a name match nobody reviewed" for u in self.unreviewed]
+        return "; ".join(out)
 
     def __str__(self) -> str:
-        lack = " and ".join(self.missing) + (" have" if len(self.missing) > 1 else " has")
-        return f"{self.city} – {self.partner} ({self.source}) left out: {lack} no Wikidata QID"
+        return f"{self.city} – {self.partner} ({self.source}) not exported: {self.reasons()}"
 
 
 @dataclass(frozen=True)
 class QuickStatements:
-    """What :func:`quickstatements` found: the lines to submit, and the twinnings left out."""
+    """What :func:`quickstatements` found: the lines to submit, and the twinnings not exported."""
 
     statements: tuple[Statement, ...]
     left_out: tuple[LeftOut, ...]
 
-    #: What to do about the twinnings left out.
-    HINT = "run `citykg link`, or add the QID to the table (its wikidata column), to export the twinnings left out"
+    @property
+    def hints(self) -> list[str]:
+        """What to do about the twinnings not exported: a line per kind of reason."""
+        out = []
+        if any(lo.missing for lo in self.left_out):
+            out.append("run `citykg link`, or add the QID to the table (its wikidata column), to export the "
+                       "twinnings of cities without a QID")
+        unreviewed = sorted({u for lo in self.left_out for u in lo.unreviewed}, key=lambda u: u.ref)
+        if unreviewed:
+            rows = " ".join(f"{u.ref},{u.qid}" for u in unreviewed)
+            out.append("check each name match on Wikidata, then confirm the right ones with `citykg link "
+                       f"--decisions FILE` (FILE: a CSV with the header record,decision and the rows {rows}), "
+                       "or give the QID in the table (its wikidata column), to export their twinnings")
+        return out
+
+    def summary(self) -> str:
+        """How many lines, and how many twinnings were not exported, for the user (to stderr)."""
+        left = len(self.left_out)
+        return (f"{len(self.statements)} P190 statements that Wikidata lacks, with their sources"
+                + (f"; {left} twinning{'s' if left > 1 else ''} not exported (a city without a checked QID)"
+                   if left else ""))
 
 
 def quickstatements(project: Project, *, client: Client) -> QuickStatements:
     """The twinnings of the project's tables that Wikidata lacks, as QuickStatements (V1) lines.
 
-    A twinning (sister city, friendship or twinned) between two cities with QIDs (in the tables,
-    or from ``citykg link``), stated by a study or reference table, gives ``Q… TAB P190 TAB Q…``
-    with its source as reference: the study's title (S1476) and the table and row (S958), or the
-    reference URL (S854) or citation. Each direction Wikidata lacks gets a line, since P190 is
-    symmetric. A twinning with a city that has no QID is left out and named in
-    :attr:`QuickStatements.left_out` (by the cities' labels and the source).
+    A twinning (sister city, friendship or twinned) between two cities with checked QIDs (in
+    the tables, or decided by a person with ``citykg link --decisions``), stated by a study or
+    reference table, gives ``Q… TAB P190 TAB Q…`` with its source as reference: the study's
+    title (S1476) and the table and row (S958), or the reference URL (S854) or citation. Each
+    direction Wikidata lacks gets a line, since P190 is symmetric. A twinning with a city that
+    has no QID, or only one ``citykg link`` found by a name match, is not exported: it is named
+    in :attr:`QuickStatements.left_out` (by the cities' labels and the source) with the reason.
+
+    :raises InputError: if ``graphs/wikidata-links.nq`` cannot be read.
     """
-    store = project_store(project)
-    links = project.graphs / LINKS_FILE
-    if links.is_file():
-        store.extend(q for q in parse(path=links, format=RdfFormat.N_QUADS) if isinstance(q, Quad))
+    store = project_store(project)  # the tables' QIDs only; those of citykg link are read below
+    links = stored_links(project)
     query = """SELECT DISTINCT ?a ?b ?la ?lb ?qa ?qb ?study ?title ?table ?row ?cite WHERE {
       ?p a ckg:Partnership ; ckg:partner ?a, ?b ; prov:wasDerivedFrom ?src ; ckg:partnershipType ?type .
       VALUES ?type { ckg:sisterCity ckg:friendshipCity ckg:twinningStatement }  # a memorandum is no P190
@@ -89,6 +131,16 @@ def quickstatements(project: Project, *, client: Client) -> QuickStatements:
     names = ("a", "b", "la", "lb", "qa", "qb", "study", "title", "table", "row", "cite")
     rows = [{k: (row[k].value if row[k] is not None else "") for k in names}
             for row in store.query(query, use_default_graph_as_union=True, prefixes=PREFIXES)]  # type: ignore[union-attr]
+    by_name: dict[str, Unreviewed] = {}  # city IRI → its QID from a name match
+    for s in rows:
+        for side in "ab":
+            link = links.get(s[side])
+            if s["q" + side] or link is None or link.qid is None:
+                continue
+            if link.method == "name":
+                by_name[s[side]] = Unreviewed(s["l" + side] or link.ref, link.ref, link.qid)
+            else:
+                s["q" + side] = link.qid  # a person's decision
     stated = [s for s in rows if s["qa"] and s["qb"]]
     present = _p190(client, {(s["qa"], s["qb"]) for s in stated})
     out: list[Statement] = []
@@ -102,7 +154,8 @@ def quickstatements(project: Project, *, client: Client) -> QuickStatements:
         if not (s["qa"] and s["qb"]):
             label = {side: s["l" + side] or s[side].rsplit("/", 1)[-1] for side in "ab"}
             left_out.add(LeftOut(label["a"], label["b"], _reference(s)[1],
-                                 tuple(label[side] for side in "ab" if not s["q" + side])))
+                                 tuple(label[side] for side in "ab" if not s["q" + side] and s[side] not in by_name),
+                                 tuple(by_name[s[side]] for side in "ab" if s[side] in by_name)))
     return QuickStatements(tuple(dict.fromkeys(out)),  # each once, if a city has two English labels
                            tuple(sorted(left_out, key=lambda lo: (lo.city, lo.partner, lo.source))))
 

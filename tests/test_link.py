@@ -20,7 +20,7 @@ from citykg.link import LINKS_FILE, WIKIDATA_FILE, LinkRun, link, read_records
 from citykg.ontology import check_ontology
 from citykg.project import Project
 from citykg.queries import load_catalogue, run
-from citykg.quickstatements import LeftOut, quickstatements
+from citykg.quickstatements import LeftOut, Unreviewed, quickstatements
 from citykg.reconcile import Candidate, Decision
 from citykg.review import ReviewRow, read_decisions, read_names, write_review
 from citykg.wikidata import Client
@@ -74,6 +74,12 @@ def quads(path: Path) -> dict[str, dict[str, set[str]]]:
     for q in parse(path=path, format=RdfFormat.N_QUADS):
         out.setdefault(q.subject.value, {}).setdefault(q.predicate.value, set()).add(q.object.value)
     return out
+
+
+def labels(path: Path, subject: str) -> set[tuple[str, str | None]]:
+    """The rdfs:label values of a subject in an N-Quads file, with their language tags."""
+    return {(q.object.value, getattr(q.object, "language", None)) for q in parse(path=path, format=RdfFormat.N_QUADS)
+            if q.subject.value == subject and q.predicate.value == "http://www.w3.org/2000/01/rdf-schema#label"}
 
 
 def answer(store: Store, project: Project, name: str, **params: str) -> list[tuple[str | None, ...]]:
@@ -173,10 +179,19 @@ def test_partners_become_cities_with_country_and_provenance(linked: tuple[Projec
     partnership = graph[ID + "partnership/istanbul/tabriz/twinned"]
     assert partnership[CKG + "partnershipType"] == {CKG + "twinningStatement"}
     assert partnership[CKG + "partner"] == {ID + "city/istanbul", ID + "city/tabriz"}
-    # partners the endpoint gives no English label or country cannot be cities: left out, and said so
-    assert "Q9248 (no label): no English label at the endpoint" in outcome.enrichment.skipped
-    assert any(s.startswith("Q1726 ") for s in outcome.enrichment.skipped)
-    assert outcome.enrichment.countries >= 1 and outcome.enrichment.cities >= 8
+    # every partner that is a place is kept: without an English label, it is labelled in the language it
+    # has (Baku and Munich only in German here); without a country with ISO codes, it has none
+    baku, munich = graph[ID + "city/Q9248"], graph[ID + "city/Q1726"]
+    assert labels(project.graphs / WIKIDATA_FILE, ID + "city/Q9248") == {("Baku", "de")}
+    assert labels(project.graphs / WIKIDATA_FILE, ID + "city/Q1726") == {("München", "de")}
+    assert CKG + "country" not in baku and CKG + "country" not in munich
+    assert baku[CKG + "wikidataId"] == {"Q9248"} and ID + "partnership/Q9248/tabriz/twinned" in graph
+    assert outcome.enrichment.skipped == []
+    assert set(outcome.enrichment.without_country) == {"Q9248 (Baku)", "Q490 (Mailand)", "Q1726 (München)",
+                                                       "Q2028 (Verona)", "Q14314 (Santiago de Compostela)",
+                                                       "Q43301 (Fresno)"}
+    assert outcome.enrichment.countries == 1 and outcome.enrichment.cities == 15
+    assert "15 partner cities (6 with no country known)" in outcome.summary()[0]
 
 
 EDGE_CITIES = """caceres,Cáceres,,ES,Q15678,citykg test row
@@ -189,7 +204,11 @@ konyaalti,Konyaaltı,,IR,Q79857,citykg test row
 @pytest.fixture(scope="module")
 def edge(tmp_path_factory: pytest.TempPathFactory, fixture_server: Oxigraph, cache: Path) -> tuple[Project, LinkRun]:
     """A copy of the project with Cáceres (known to the endpoint only by its P190 partners), Madrid
-    (not known at all), Gaza City (PS, no QID) and Konyaaltı (in TR; the row says IR), linked."""
+    (not known at all), Gaza City (PS, no QID) and Konyaaltı (in TR; the row says IR), linked.
+
+    Cáceres' partners are Gaza City, Santiago de Compostela (only a German label, no country) and
+    three test-only items: an organisation, a place in Iran with only a Persian label, and an item
+    the endpoint knows only by its P190 statement."""
     project = copy_project(tmp_path_factory.mktemp("edge") / "project")
     reference = project.data / "reference"
     countries = reference / "countries.csv"
@@ -203,20 +222,34 @@ def edge(tmp_path_factory: pytest.TempPathFactory, fixture_server: Oxigraph, cac
 def test_a_city_known_only_by_its_partners_keeps_its_twinnings(edge: tuple[Project, LinkRun]) -> None:
     project, outcome = edge
     assert ("city/caceres: the endpoint has no labels, type, country, population or coordinates for Q15678, "
-            "only its P190 partners (2): their twinnings were added, nothing else was fetched.") in outcome.warnings
+            "only its P190 partners (5): their twinnings were added, nothing else was fetched.") in outcome.warnings
     assert not any("knows nothing about Q15678" in w for w in outcome.warnings)
     assert ("city/madrid: the endpoint knows nothing about Q2807; nothing fetched (check that Q2807 is the "
             "city's item).") in outcome.warnings
     graph = quads(project.graphs / WIKIDATA_FILE)
-    assert graph[ID + "city/caceres"][CKG + "twinnedWith"] == {ID + "city/gaza"}  # the project's Gaza City
+    assert graph[ID + "city/caceres"][CKG + "twinnedWith"] == {  # the project's Gaza City, and new cities
+        ID + "city/gaza", ID + "city/Q14314", ID + "city/Q999999002", ID + "city/Q999999003"}
     assert graph[ID + "partnership/caceres/gaza/twinned"][CKG + "partner"] == {ID + "city/caceres", ID + "city/gaza"}
-    assert "Q14314 (no label): no English label at the endpoint" in outcome.enrichment.skipped  # its other partner
     assert "http://www.w3.org/2000/01/rdf-schema#label" not in graph[ID + "city/caceres"]
     result = build(project)
     assert result.report.conforms, result.report.to_text()
     store = Store.read_only(str(project.store.resolve()))
-    assert answer(store, project, "sister-cities", city="Cáceres") == [("gaza", "Q47492", "Gaza City", "PS",
-                                                                        "Wikidata")]
+    assert answer(store, project, "sister-cities", city="Cáceres") == [
+        ("gaza", "Q47492", "Gaza City", "PS", "Wikidata"),
+        ("Q999999003", "Q999999003", "Q999999003", None, "Wikidata"),  # no label at all: its QID
+        ("Q14314", "Q14314", "Santiago de Compostela", None, "Wikidata"),  # German only, no country
+        ("Q999999002", "Q999999002", "شهرک آزمون", "IR", "Wikidata"),  # Persian only
+    ]
+    assert [r[2] for r in answer(store, project, "partners-in-oic", city="Cáceres")] == ["شهرک آزمون", "Gaza City"]
+
+
+def test_a_partner_that_is_no_place_is_left_out_with_the_reason(edge: tuple[Project, LinkRun]) -> None:
+    project, outcome = edge
+    why = ("Q999999001 (Cáceres Twinning Association): no place: an instance (P31) of Q43229, neither a human "
+           "settlement (Q486972) nor an administrative territorial entity (Q56061)")
+    assert outcome.enrichment.skipped == [why]
+    assert outcome.summary()[0] == f"partners left out, as no places: {why}"
+    assert ID + "city/Q999999001" not in quads(project.graphs / WIKIDATA_FILE)
 
 
 def test_countries_are_compared_by_iso_code(edge: tuple[Project, LinkRun]) -> None:
@@ -235,11 +268,12 @@ def test_sister_cities(linked: tuple[Project, LinkRun, Store]) -> None:
     project, _, store = linked
     rows = answer(store, project, "sister-cities", city="Tabriz")
     assert rows == [
+        ("Q9248", "Q9248", "Baku", None, "Wikidata"),  # Wikidata gives it a German label and no country
         ("Q47492", "Q47492", "Gaza City", "PS", "Wikidata"),
-        ("istanbul", "Q406", "Istanbul", "TR", "Wikidata, https://example.org/tabriz-partners"),
+        ("istanbul", "Q406", "Istanbul", "TR", "Wikidata, data/reference"),
         ("Q373808", "Q373808", "Khŭjand", "TJ", "Wikidata"),
         ("Q79857", "Q79857", "Konyaaltı", "TR", "Wikidata"),
-        ("mashhad", "Q121157", "Mashhad", "IR", "https://example.org/tabriz-partners"),
+        ("mashhad", "Q121157", "Mashhad", "IR", "data/reference"),  # the reference tables, not a row's URL
     ]
     assert answer(store, project, "sister-cities", city="Q80053") == rows
 
@@ -257,12 +291,14 @@ def test_partner_discrepancies(linked: tuple[Project, LinkRun, Store]) -> None:
     project, _, store = linked
     rows = answer(store, project, "partner-discrepancies", city="Tabriz")
     assert ("16 sister cities declared, 0 named", "tabriz-2024", "tabriz-2024 (no list)") in rows
-    assert ("Mashhad", "https://example.org/tabriz-partners", "Wikidata") in rows
+    assert ("Mashhad", "data/reference", "Wikidata") in rows
     assert ("Gaza City", "Wikidata", "tabriz-2024") in rows
-    assert ("Gaza City", "Wikidata", "https://example.org/tabriz-partners") in rows
-    assert not any(r[0] == "Istanbul" and r[2] in ("Wikidata", "https://example.org/tabriz-partners") for r in rows)
-    # a memorandum is no twinning: its source is no list of sister cities to compare
-    assert not any("https://example.org/memorandum" in (r[1], r[2]) for r in rows)
+    assert ("Gaza City", "Wikidata", "data/reference") in rows
+    assert ("Baku", "Wikidata", "data/reference") in rows  # a partner Wikidata labels in German only
+    assert not any(r[0] == "Istanbul" and r[2] in ("Wikidata", "data/reference") for r in rows)
+    # a source is a study, Wikidata or a data folder; never a row's citation (a memorandum's, or any)
+    assert not any("https://" in f"{r[1]} {r[2]}" for r in rows)
+    assert len(rows) == 13
 
 
 def test_after_link_an_empty_answer_gets_no_hint_to_run_link(linked: tuple[Project, LinkRun, Store]) -> None:
@@ -285,6 +321,26 @@ def test_queries_that_need_a_linked_build_run_with_their_examples(linked: tuple[
 def test_the_core_data_alone_reports_the_declared_count(store: Store, project: Project) -> None:
     assert answer(store, project, "partner-discrepancies", city="Tabriz") == [
         ("16 sister cities declared, 0 named", "tabriz-2024", "tabriz-2024 (no list)")]
+
+
+def test_one_table_is_one_source_whatever_its_rows_cite(tmp_path: Path) -> None:
+    project = test_project(tmp_path / "p")
+    (project.data / "reference" / "partnerships.csv").write_text(
+        "study,city_a,city_b,type,start,end,status,source_table,source_row,source,note\n"
+        ",tabriz,mashhad,sister-city,,,,,,https://example.org/twinning,\n"
+        ",tabriz,istanbul,sister-city,,,,,,https://example.org/t2,\n"
+        ",tabriz,isfahan,friendship,,,,,,https://example.org/t3,\n", encoding="utf-8")
+    result = build(project)
+    assert result.report.conforms, result.report.to_text()
+    store = Store.read_only(str(project.store.resolve()))
+    # the three rows are one source, the reference tables: they never disagree with each other
+    assert answer(store, project, "partner-discrepancies", city="Tabriz") == [
+        ("Isfahan", "data/reference", "tabriz-2024"),
+        ("Istanbul", "data/reference", "tabriz-2024"),
+        ("Mashhad", "data/reference", "tabriz-2024"),
+        ("16 sister cities declared, 0 named", "tabriz-2024", "tabriz-2024 (no list)"),
+    ]
+    assert {r[4] for r in answer(store, project, "sister-cities", city="Tabriz")} == {"data/reference"}
 
 
 # ------------------------------------------------------------ review and decisions
@@ -351,6 +407,59 @@ def test_a_decision_for_a_qid_another_record_has_is_ignored(tmp_path: Path, fixt
     assert [w for w in run_.warnings if "a second decision" in w] == [  # the same decision twice is no conflict
         f"{decisions}:6: a second decision for 'city/isfahan' (line 5 decides otherwise); the last one is kept."]
     assert {lk.record.ref: lk.match.method for lk in run_.links}["city/nurabad"] != "reviewed"
+
+
+def test_a_decision_beats_a_name_match_which_goes_to_review(tmp_path: Path, fixture_server: Oxigraph,
+                                                             cache: Path) -> None:
+    project = test_project(tmp_path / "p")
+    cities = project.data / "reference" / "cities.csv"
+    cities.write_text(cities.read_text(encoding="utf-8") + "qom,Qom,قم,IR,,citykg test row\n", encoding="utf-8")
+    decisions = tmp_path / "decided.csv"  # Q42053 is Isfahan's item, which city/isfahan has by a name match
+    decisions.write_text("record,decision\ncity/qom,Q42053\ncity/atlantis,Q42053\n", encoding="utf-8")
+    client = Client(fixture_server.url, cache=cache)
+    run_ = link(project, client=client, decisions=decisions)
+    by = {lk.record.ref: lk.match for lk in run_.links}
+    assert (by["city/qom"].method, by["city/qom"].qid) == ("reviewed", "Q42053")
+    assert (by["city/isfahan"].method, by["city/isfahan"].decision) == ("name", Decision.AMBIGUOUS)
+    assert by["city/atlantis"].qid is None
+    assert run_.warnings == (
+        f"{decisions}:3: Q42053 is already the Wikidata item of city/qom; a place has one item, so this decision "
+        "for city/atlantis is ignored.",
+        "city/isfahan: its names match Q42053, but Q42053 is the item of city/qom (by a person's decision); a place "
+        "has one item, so city/isfahan goes to the review file as ambiguous. Decide it there (a QID or none) and "
+        "pass the file back with --decisions.")
+    with run_.review.open(encoding="utf-8") as f:
+        review = {row["record"]: row for row in csv.DictReader(f)}
+    assert sorted(review) == ["city/isfahan", "city/nurabad"] and run_.ambiguous == 2
+    assert "Q42053 Isfahan (IR)" in review["city/isfahan"]["candidates"]
+    assert "Q42053 is the item of city/qom" in review["city/isfahan"]["note"]
+    graph = quads(project.graphs / LINKS_FILE)
+    assert [s for s, props in graph.items() if props.get(CKG + "wikidataId") == {"Q42053"}] == [ID + "city/qom"]
+    result = build(project)
+    assert result.report.conforms and not any("same Wikidata id" in f.message for f in result.report.findings)
+    # a table that later gives the item to another record wins over the kept decision, with a warning
+    cities.write_text(cities.read_text(encoding="utf-8").replace("isfahan,Isfahan,اصفهان,IR,,",
+                                                                   "isfahan,Isfahan,اصفهان,IR,Q42053,"), encoding="utf-8")
+    again = link(project, client=client)
+    by = {lk.record.ref: lk.match for lk in again.links}
+    assert (by["city/isfahan"].method, by["city/isfahan"].qid) == ("identifier", "Q42053")
+    assert by["city/qom"].method == "name" and by["city/qom"].qid != "Q42053"
+    assert ("city/qom: the reviewed decision Q42053 is ignored: the tables give Q42053 to city/isfahan, and a place "
+            "has one item. Decide again in the review file if the name match is wrong.") in again.warnings
+
+
+def test_two_records_whose_names_match_one_item_both_go_to_review(tmp_path: Path, fixture_server: Oxigraph,
+                                                                  cache: Path) -> None:
+    project = test_project(tmp_path / "p")
+    cities = project.data / "reference" / "cities.csv"
+    cities.write_text(cities.read_text(encoding="utf-8") + "esfahan,Isfahan,اصفهان,IR,,citykg test row\n",
+                      encoding="utf-8")
+    run_ = link(project, client=Client(fixture_server.url, cache=cache))
+    by = {lk.record.ref: lk.match for lk in run_.links}
+    assert by["city/isfahan"].decision is by["city/esfahan"].decision is Decision.AMBIGUOUS
+    assert any(w.startswith("city/esfahan: its names match Q42053, but Q42053 is also the name match of "
+                            "city/isfahan;") for w in run_.warnings)
+    assert run_.ambiguous == 3
 
 
 def test_an_unwritable_review_file_leaves_graphs_as_they_were(tmp_path: Path, fixture_server: Oxigraph,
@@ -429,28 +538,42 @@ def test_quickstatements_name_the_twinnings_left_out(tmp_path: Path, fixture_ser
     before = quickstatements(project, client=client)  # Isfahan has no QID until citykg link links it
     assert len(before.statements) == 2
     assert [str(lo) for lo in before.left_out] == [
-        "Atlantis – Nurabad (https://example.org/legends) left out: Atlantis and Nurabad have no Wikidata QID",
-        "Atlantis – Tabriz (https://example.org/atlantis) left out: Atlantis has no Wikidata QID",
-        "Isfahan – Tabriz (https://example.org/isfahan) left out: Isfahan has no Wikidata QID",
+        "Atlantis – Nurabad (https://example.org/legends) not exported: Atlantis and Nurabad have no Wikidata QID",
+        "Atlantis – Tabriz (https://example.org/atlantis) not exported: Atlantis has no Wikidata QID",
+        "Isfahan – Tabriz (https://example.org/isfahan) not exported: Isfahan has no Wikidata QID",
     ]
     assert before.left_out[2] == LeftOut("Isfahan", "Tabriz", "https://example.org/isfahan", ("Isfahan",))
     link(project, client=client)
-    after = quickstatements(project, client=client)  # Isfahan is linked by name; Atlantis and Nurabad are not
-    assert 'Q42053\tP190\tQ80053\tS854\t"https://example.org/isfahan"' in [s.line for s in after.statements]
-    assert len(after.statements) == 4 and [lo.city for lo in after.left_out] == ["Atlantis", "Atlantis"]
+    # Isfahan is linked by a name match nobody reviewed (it could be the wrong item): still not exported
+    after = quickstatements(project, client=client)
+    assert len(after.statements) == 2 and not any("Q42053" in s.line for s in after.statements)
+    assert after.left_out[2] == LeftOut("Isfahan", "Tabriz", "https://example.org/isfahan", (),
+                                        (Unreviewed("Isfahan", "city/isfahan", "Q42053"),))
     result = CliRunner().invoke(cli, ["--project", str(project.root), "link", "--quickstatements", "--endpoint",
                                       fixture_server.url, "--cache", str(cache)])
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [s.line for s in after.statements]  # stdout: the lines only
     assert result.stderr.splitlines() == [
-        "citykg: warning: Atlantis – Nurabad (https://example.org/legends) left out: Atlantis and Nurabad have "
+        "citykg: warning: Atlantis – Nurabad (https://example.org/legends) not exported: Atlantis and Nurabad have "
         "no Wikidata QID",
-        "citykg: warning: Atlantis – Tabriz (https://example.org/atlantis) left out: Atlantis has no Wikidata QID",
+        "citykg: warning: Atlantis – Tabriz (https://example.org/atlantis) not exported: Atlantis has no Wikidata QID",
+        "citykg: warning: Isfahan – Tabriz (https://example.org/isfahan) not exported: Isfahan's QID Q42053 "
+        "(city/isfahan) is a name match nobody reviewed",
         "citykg: hint: run `citykg link`, or add the QID to the table (its wikidata column), to export the "
-        "twinnings left out",
-        "citykg: 4 P190 statements that Wikidata lacks, with their sources; 2 twinnings left out (a city "
-        "without a QID)",
+        "twinnings of cities without a QID",
+        "citykg: hint: check each name match on Wikidata, then confirm the right ones with `citykg link --decisions "
+        "FILE` (FILE: a CSV with the header record,decision and the rows city/isfahan,Q42053), or give the QID in "
+        "the table (its wikidata column), to export their twinnings",
+        "citykg: 2 P190 statements that Wikidata lacks, with their sources; 3 twinnings not exported (a city "
+        "without a checked QID)",
     ]
+    # a person confirms the match: now it is exported
+    decisions = tmp_path / "decided.csv"
+    decisions.write_text("record,decision\ncity/isfahan,Q42053\n", encoding="utf-8")
+    link(project, client=client, decisions=decisions)
+    reviewed = quickstatements(project, client=client)
+    assert 'Q42053\tP190\tQ80053\tS854\t"https://example.org/isfahan"' in [s.line for s in reviewed.statements]
+    assert len(reviewed.statements) == 4 and [lo.city for lo in reviewed.left_out] == ["Atlantis", "Atlantis"]
 
 
 # ------------------------------------------------------------------------- CLI
@@ -566,9 +689,17 @@ def test_linking_against_the_full_wikidata_files(tmp_path: Path) -> None:
     result = build(project)
     assert result.report.conforms
     store = Store.read_only(str(project.store.resolve()))
+    # every P190 partner in the files is kept; Baku and Mashhad's five partners in Germany, Italy, Spain and the
+    # US have only a German label there, and no country
     tabriz = {r[2] for r in answer(store, project, "sister-cities", city="Tabriz")}
-    assert tabriz == {"Gaza City", "Istanbul", "Khŭjand", "Konyaaltı"}
-    mashhad = answer(store, project, "partners-in-oic", city="Mashhad")
-    assert {r[1] for r in mashhad} == {"Q130469", "Q11462", "Q1865", "Q8660", "Q11739"}
+    assert tabriz == {"Baku", "Gaza City", "Istanbul", "Khŭjand", "Konyaaltı"}
+    mashhad = answer(store, project, "sister-cities", city="Mashhad")
+    assert {r[1] for r in mashhad} == {"Q11462", "Q11739", "Q130469", "Q14314", "Q16959", "Q1726", "Q1865", "Q2028",
+                                       "Q43301", "Q490", "Q8660"}
+    assert {r[2] for r in mashhad if r[3] is None} == {"Fresno", "Mailand", "München", "Santiago de Compostela",
+                                                       "Verona"}
+    assert outcome.enrichment.skipped == [] and outcome.enrichment.partnerships == 16
+    oic = answer(store, project, "partners-in-oic", city="Mashhad")
+    assert {r[1] for r in oic} == {"Q130469", "Q11462", "Q1865", "Q8660", "Q11739"}
     # the study's warning now counts the partners Wikidata gives
-    assert any("declares 16 sister cities, but the graph lists 4" in f.message for f in result.report.findings)
+    assert any("declares 16 sister cities, but the graph lists 5" in f.message for f in result.report.findings)

@@ -863,7 +863,8 @@ def test_a_broken_query_file_is_a_clear_error_until_it_is_fixed(built: tuple[Pro
             assert http.get("/queries").status_code == 200
             broken.write_text(text.replace("#+ columns:", "#+ columns", 1), encoding="utf-8")
             listed = CliRunner().invoke(cli, ["--project", str(project.root), "query", "--list"])
-            assert listed.exit_code == 2 and f"{broken}:2: malformed header line" in listed.stderr  # file and line
+            line = 1 + text.splitlines().index(next(t for t in text.splitlines() if t.startswith("#+ columns:")))
+            assert listed.exit_code == 2 and f"{broken}:{line}: malformed header line" in listed.stderr  # file, line
             cli_message = listed.stderr.strip().removeprefix("Error: ")
             error = assert_error(until(lambda r: r.status_code != 200, "/queries"), 500, cli_message)
             assert "Traceback" not in error and "Fix the file" in error

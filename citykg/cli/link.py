@@ -54,8 +54,8 @@ def link_command(settings: Settings, endpoint: str, name: str | None, country: s
     wins; then a person's decisions; then names), fetch their labels, coordinates, population
     and P190 partners, and write graphs/wikidata-links.nq and graphs/wikidata.nq (run
     `citykg build` next). Ambiguous links go to a review file; fill its decision column and
-    pass it back with --decisions. With --quickstatements, the twinnings that cannot be
-    exported (a city without a QID) are named on stderr.
+    pass it back with --decisions. With --quickstatements, the twinnings that are not
+    exported (a city without a QID, or with one only a name match found) are named on stderr.
 
     \b
     Examples:
@@ -100,11 +100,9 @@ def link_command(settings: Settings, endpoint: str, name: str | None, country: s
             click.echo(statement.line)
         for left_out in found.left_out:
             click.echo(f"citykg: warning: {left_out}", err=True)
-        if found.left_out:
-            click.echo(f"citykg: hint: {found.HINT}", err=True)
-        left = len(found.left_out)
-        settings.say(f"{len(found.statements)} P190 statements that Wikidata lacks, with their sources"
-                     + (f"; {left} twinning{'s' if left > 1 else ''} left out (a city without a QID)" if left else ""))
+        for hint in found.hints:
+            click.echo(f"citykg: hint: {hint}", err=True)
+        settings.say(found.summary())
     else:
         from citykg.link import link
 

@@ -6,6 +6,9 @@ Each row becomes one record (a factor, a strategy, a theme …) with a determini
 row of the paper, and the data file and line. Cells are mapped as they are: a cell that is not a
 valid number becomes a plain string, so that the SHACL shapes report it with its value.
 
+When a table cannot be read (its header is unusable, or the file is empty), references into it
+are mapped but not checked: one note says how many there are, instead of a violation for each.
+
 Example::
 
     >>> from pathlib import Path
@@ -30,7 +33,7 @@ from citykg import __version__, iris
 from citykg.iris import CKG, ORG, PROV, RDF, SKOS, XSD
 from citykg.report import Finding, Report, Severity
 from citykg.schema import FACTOR_RELATIONS, TABLES, Column, Kind
-from citykg.tables import Row, TableSet
+from citykg.tables import DataFile, Row, TableSet
 
 __all__ = ["Mapped", "to_quads"]
 
@@ -63,6 +66,7 @@ def to_quads(tables: TableSet, *, known: Callable[[str, str | None, str], bool] 
     def exists(kind: str, study: str | None, key: str) -> bool:
         return (kind, study, key) in records or bool(known and known(kind, study, key))
 
+    unchecked = _Unchecked(tables, exists)
     quads: set[Quad] = set()
     findings: list[Finding] = []
     for source in tables.sources:
@@ -77,9 +81,66 @@ def to_quads(tables: TableSet, *, known: Callable[[str, str | None, str], bool] 
                     (node, _n(CKG + "path"), Literal(f.display)),
                     (node, _n(CKG + "sha256"), Literal(f.sha256))]
         for row in source.rows:
-            out += _row_triples(row, exists, findings)
+            out += _row_triples(row, exists, unchecked, findings)
         quads.update(Quad(s, p, o, g) for s, p, o in out)
-    return Mapped(sorted(quads, key=_sort_key), Report.of(findings))
+    return Mapped(sorted(quads, key=_sort_key), Report.of([*findings, *unchecked.notes()]))
+
+
+#: The tables whose records a declared count is compared with, by quantity (see
+#: ckgsh:DeclaredVersusListedShape); initial codes are not listed anywhere.
+_COUNTED_IN = {
+    "themes": ("themes",),
+    "subthemes": ("themes", "subthemes"),
+    "categorized-codes": ("themes", "subthemes", "codes"),
+    "sister-cities": ("studies", "cities", "partnerships"),
+    "member-states": ("organisations", "organisation_members"),
+}
+_TABLE_OF = {t.record: t.name for t in TABLES.values()}  # record kind → its table
+_Cell = tuple[str, int, str]
+
+
+class _Unchecked:
+    """What cannot be checked because a table could not be read (see
+    :class:`~citykg.tables.DataFile`): references into it, which the shapes would report as
+    dangling one by one, and declared counts compared with its records. One note per such table
+    says so and covers their cells, so that the shapes' findings there are left out of a report."""
+
+    def __init__(self, tables: TableSet, exists: Callable[[str, str | None, str], bool]) -> None:
+        self.unread: dict[str, list[DataFile]] = {}
+        for f in (f for source in tables.sources for f in source.files if not f.readable):
+            self.unread.setdefault(f.table, []).append(f)
+        self.exists = exists
+        self.references: dict[str, set[_Cell]] = {}
+        self.counts: dict[str, set[_Cell]] = {}
+
+    def reference(self, row: Row, column: Column, value: str) -> bool:
+        """True (and noted) for a reference to no record where a table it may name was not read."""
+        tables = [_TABLE_OF[k] for k in column.ref if _TABLE_OF[k] in self.unread]
+        if not tables or any(self.exists(k, row.study if k in _SCOPED else None, value) for k in column.ref):
+            return False
+        for table in tables:
+            self.references.setdefault(table, set()).add((row.file.display, row.line, column.name))
+        return True
+
+    def count(self, row: Row) -> None:
+        """Note a declared count whose records are listed in a table that was not read."""
+        for table in _COUNTED_IN.get(row.get("quantity"), ()):
+            if table in self.unread:
+                self.counts.setdefault(table, set()).add((row.file.display, row.line, "value"))
+
+    def notes(self) -> Iterator[Finding]:
+        """One note per table that was not read and that something refers to."""
+        for table, files in sorted(self.unread.items()):
+            refs, counts = self.references.get(table, set()), self.counts.get(table, set())
+            parts = [f"{len(refs)} reference{'s' * (len(refs) != 1)} to {table}.csv (in "
+                     f"{', '.join(sorted({file.rsplit('/', 1)[-1] for file, _, _ in refs}))})"] if refs else []
+            parts += [f"{len(counts)} declared count{'s' * (len(counts) != 1)} of its records"] if counts else []
+            if parts:
+                verb = "was" if len(refs) + len(counts) == 1 else "were"
+                yield from (Finding(Severity.INFO, f"{' and '.join(parts)} {verb} not checked: the table "
+                                    "could not be read. Fix it and validate again to check them.",
+                                    file=f.display, shape="citykg:reference", covers=frozenset(refs | counts))
+                            for f in files)
 
 
 def _sort_key(q: Quad) -> tuple[str, str, str, str]:
@@ -126,9 +187,11 @@ def _literal(column: Column, value: str) -> Literal:
     return Literal(value)
 
 
-def _row_triples(row: Row, exists: Callable[[str, str | None, str], bool],
+def _row_triples(row: Row, exists: Callable[[str, str | None, str], bool], unchecked: _Unchecked,
                  findings: list[Finding]) -> Iterator[tuple[NamedNode, NamedNode, NamedNode | Literal]]:
     table = row.table
+    if table.name == "declared_counts":
+        unchecked.count(row)
     study = row.study
     s = _n(subject_of(row))
     prov = _n(iris.source_row(row.file.folder, table.name, row.line))
@@ -153,7 +216,9 @@ def _row_triples(row: Row, exists: Callable[[str, str | None, str], bool],
             if value in column.choices:
                 yield s, p, _n(column.choices[value])
         elif column.kind is Kind.REF:
-            target = _resolve(row, column, value, exists, findings)
+            # a reference into a table that could not be read is mapped but not reported: one
+            # note says that such references were not checked (see _not_checked)
+            target = _resolve(row, column, value, exists, [] if unchecked.reference(row, column, value) else findings)
             if target is not None:
                 yield s, p, _n(target)
         else:

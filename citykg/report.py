@@ -18,8 +18,9 @@ Example::
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from enum import Enum
 
 __all__ = ["Finding", "Report", "Severity"]
@@ -50,6 +51,22 @@ class Finding:
     value: str | None = None
     shape: str | None = None
     focus: str | None = None
+    #: The cells ``(file, row, column)`` this finding accounts for, whatever the shapes find
+    #: there: a note that references into a table that could not be read were not checked
+    #: covers the cells that hold them (see :meth:`Report.of`). Not shown in the output.
+    covers: frozenset[tuple[str, int, str]] = field(default=frozenset(), compare=False, repr=False)
+
+    @property
+    def cells(self) -> set[tuple[str, int, str]]:
+        """The cells the finding is at: its file, row and each of its columns."""
+        if not (self.file and self.row and self.column):
+            return set()
+        return {(self.file, self.row, c) for c in re.split("[,/]", self.column)}
+
+    @property
+    def by_shape(self) -> bool:
+        """True for a SHACL shape's finding; the loader's and the mapper's are ``citykg:…``."""
+        return self.shape is not None and not self.shape.startswith("citykg:")
 
     def sort_key(self) -> tuple[str, int, str, int, str, str, str, str]:
         """Order by place first, so a report reads top to bottom through each file; every field
@@ -68,6 +85,7 @@ class Finding:
     def to_dict(self) -> dict[str, object]:
         """The finding as a JSON-ready dict (severity as its name)."""
         data = asdict(self)
+        del data["covers"]
         data["severity"] = self.severity.value
         return data
 
@@ -96,8 +114,22 @@ class Report:
 
     @classmethod
     def of(cls, findings: Iterable[Finding]) -> Report:
-        """A report of these findings, de-duplicated and sorted."""
-        return cls(tuple(sorted(set(findings), key=Finding.sort_key)))
+        """A report of these findings, de-duplicated and sorted.
+
+        A shape's finding is left out where another finding already accounts for it, so that
+        one cause is reported once: a shape's violation at a cell where the loader or the mapper
+        found a violation (an unknown partnership type leaves the partnership without a type),
+        and any shape's finding at a cell another finding :attr:`~Finding.covers`.
+        """
+        unique = set(findings)
+        loaded = {c for f in unique if f.severity is Severity.VIOLATION and not f.by_shape for c in f.cells}
+        covered = {c for f in unique for c in f.covers}
+
+        def redundant(f: Finding) -> bool:
+            return f.by_shape and bool(f.cells & covered or (
+                f.severity is Severity.VIOLATION and f.cells & loaded))
+
+        return cls(tuple(sorted((f for f in unique if not redundant(f)), key=Finding.sort_key)))
 
     def __add__(self, other: Report) -> Report:
         return Report.of(self.findings + other.findings)

@@ -3,7 +3,9 @@
 pySHACL does the validation. citykg then reads each result's focus node back to the source row
 it was derived from (``prov:wasDerivedFrom`` → :ckg:`SourceRow` → data file and line) and the
 result's path back to the column that produced it (:mod:`citykg.schema`), so a report says
-``data/mashhad-oic/strategy_factors.csv:14: factor: violation: …`` rather than naming IRIs.
+``data/mashhad-oic/strategy_factors.csv:14: factor: violation: …`` rather than naming IRIs. A
+result about a relation that a row of another table states (a strategy's ``ckg:overcomesWeakness``
+comes from its citation of the weakness in strategy_factors.csv) points at that row and column.
 
 The shapes are checked against the union of all named graphs plus the ontology, so references
 across sources (a study's theme pointing at a shared dimension) resolve, and ``sh:class`` sees
@@ -37,7 +39,7 @@ from pyoxigraph import BlankNode, NamedNode, Quad
 from citykg.errors import ShapesError
 from citykg.iris import BASE, CKG, PROV, RDF, SH, XSD_STRING, shorten
 from citykg.report import Finding, Report, Severity
-from citykg.schema import TABLES
+from citykg.schema import FACTOR_RELATIONS, TABLES
 
 if TYPE_CHECKING:
     import rdflib
@@ -143,8 +145,14 @@ def _findings(results: rdflib.Graph, data: rdflib.Graph, shapes: rdflib.Graph,
         severity = _SEVERITY.get(str(results.value(result, sh.resultSeverity)), Severity.VIOLATION)
         message = str(results.value(result, sh.resultMessage) or "The data does not conform.")
         shape = _shape_name(results.value(result, sh.sourceShape), shapes)
-        file, row, table = locate(focus)
-        column = _column(table, path, value, message) if table else None
+        column: str | None
+        stated = locate.statement(focus, path, value)
+        if stated:  # a relation another row states (SO1 cites W2): point at that row's cell
+            record, column = stated
+            file, row, _ = locate(record)
+        else:
+            file, row, table = locate(focus)
+            column = _column(table, path, value, message) if table else None
         if column and isinstance(value, rdflib.URIRef) and str(value).startswith(BASE + "id/"):
             value = rdflib.Literal(unquote(str(value).rsplit("/", 1)[-1]))  # the code in the cell
         yield Finding(
@@ -157,6 +165,16 @@ def _findings(results: rdflib.Graph, data: rdflib.Graph, shapes: rdflib.Graph,
             shape=shape,
             focus=str(focus) if isinstance(focus, rdflib.URIRef) else None,
         )
+
+
+#: Relations that a row of another table states, and how to find that row: relation →
+#: (predicate from the row's record to the relation's subject, to its object, the column).
+#: ``SO1 ckg:overcomesWeakness W2`` is stated by the row of strategy_factors.csv that cites W2.
+_STATED_BY = {
+    **{rel: (CKG + "citingStrategy", CKG + "citedFactor", "factor")
+       for rel in (*FACTOR_RELATIONS.values(), CKG + "buildsOn")},
+    CKG + "implements": (CKG + "statesAction", CKG + "statedIn", "strategy"),
+}
 
 
 class _Locator:
@@ -186,6 +204,19 @@ class _Locator:
         return (str(path) if path else None,
                 int(str(line)) if line is not None and str(line).isdigit() else None,
                 str(table) if table else None)
+
+    def statement(self, focus: Any, path: Any, value: Any) -> tuple[Any, str] | None:
+        """The record whose row states ``focus path value`` (a relation derived from another
+        table's row, such as a strategy's from its citation of a factor), and its column."""
+        stated = _STATED_BY.get(str(path)) if value is not None else None
+        if stated is None:
+            return None
+        import rdflib
+
+        to_subject, to_object, column = stated
+        records = sorted((r for r in self.data.subjects(rdflib.URIRef(to_subject), focus)
+                          if (r, rdflib.URIRef(to_object), value) in self.data), key=str)
+        return (records[0], column) if records else None
 
 
 def _column(table: str, path: Any, value: Any, message: str) -> str | None:

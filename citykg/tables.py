@@ -31,10 +31,11 @@ import hashlib
 import io
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from citykg.errors import InputError
+from citykg.formats import neutralise
 from citykg.report import Finding, Report, Severity
 from citykg.schema import TABLES, Kind, Table
 
@@ -54,6 +55,9 @@ class DataFile:
     table: str
     display: str
     sha256: str
+    #: False when no row could be read: the file is empty or its header is unusable (the
+    #: report says why). References into the table are then not checked (see :mod:`citykg.rdfmap`).
+    readable: bool = True
 
 
 @dataclass(frozen=True)
@@ -162,7 +166,9 @@ def _read_folder(folder: Path, root: Path | None) -> tuple[Source, list[Finding]
         data = _read_bytes(path, display)
         datafile = DataFile(folder.name, table.name, display, hashlib.sha256(data).hexdigest())
         files.append(datafile)
-        new_rows, found = _parse(data, table, datafile)
+        new_rows, found, readable = _parse(data, table, datafile)
+        if not readable:
+            files[-1] = replace(datafile, readable=False)
         rows += new_rows
         findings += found
     return Source(folder.name, tuple(files), tuple(rows)), findings
@@ -212,7 +218,8 @@ def _parse_error(display: str, error: str, start: int, end: int) -> str:
             "be doubled (\"\") and the whole cell quoted, as in \"say \"\"hi\"\"\".")
 
 
-def _parse(data: bytes, table: Table, datafile: DataFile) -> tuple[list[Row], list[Finding]]:
+def _parse(data: bytes, table: Table, datafile: DataFile) -> tuple[list[Row], list[Finding], bool]:
+    """The rows of a table, the problems found, and whether its rows could be read at all."""
     text, findings = _decode(data, datafile.display)
     display = datafile.display
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
@@ -231,12 +238,12 @@ def _parse(data: bytes, table: Table, datafile: DataFile) -> tuple[list[Row], li
     if not records:
         findings.append(Finding(Severity.VIOLATION, f"The file is empty; a {table.name} table "
                                 "needs at least its header row.", file=display, row=1, shape=_CHECK))
-        return [], findings
+        return [], findings, False
     header_line, header = records[0]
     header_problems = _check_header(header, table, display, header_line)
     findings += header_problems
     if any(f.severity is Severity.VIOLATION and f.column is None for f in header_problems):
-        return [], findings
+        return [], findings, False
     expected = {c.name for c in table.columns}  # read columns misnamed only by case as meant (reported above)
     header = [name if name in expected else name.strip().lower() for name in header]
     rows = []
@@ -252,7 +259,7 @@ def _parse(data: bytes, table: Table, datafile: DataFile) -> tuple[list[Row], li
         findings += problems
         if not any(p.severity is Severity.VIOLATION and p.shape == _CHECK + "/key" for p in problems):
             rows.append(row)
-    return rows, findings
+    return rows, findings, True
 
 
 def _check_header(header: list[str], table: Table, display: str, line: int) -> list[Finding]:
@@ -316,13 +323,23 @@ def _check_row(row: Row) -> list[Finding]:
                 f"{value!r} is not an allowed {column.name}.{hint} "
                 f"Allowed: {', '.join(column.choices)}.",
                 file=display, row=row.line, column=column.name, value=value, shape=_CHECK))
-        elif value.startswith("="):
+        elif formula := _formula_start(row.values.get(column.name) or ""):
             findings.append(Finding(
                 Severity.WARNING,
-                "The cell starts with '=': a spreadsheet formula rather than its value? Export the "
-                "values (or start the text otherwise).",
+                f"The cell starts with {formula!r}, which a spreadsheet reads as a formula: a formula "
+                "saved instead of its value? Export the values (or start the text otherwise).",
                 file=display, row=row.line, column=column.name, value=value, shape=_CHECK + "/formula"))
     return findings
+
+
+def _formula_start(cell: str) -> str | None:
+    """The character that makes a spreadsheet read the cell as a formula, if any: exactly the
+    cells that citykg's CSV output neutralises (:func:`citykg.formats.neutralise`), whether as
+    written or once the spaces around it are stripped. Numbers such as ``-5`` are not formulas."""
+    for text in (cell, cell.strip()):
+        if neutralise(text) != text:
+            return text[0]
+    return None
 
 
 def _record_id(row: Row) -> tuple[str, str | None, str]:

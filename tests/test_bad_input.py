@@ -193,9 +193,9 @@ CASES: list[tuple[str, dict[str, str | bytes], str]] = [
      "experts: violation: The number of experts is a whole number, 0 or more."),
     # --- TOWS types
     ("so-on-a-weakness", tows("SO", "SO1", "S1", "O1", "W1"),
-     "violation: An SO strategy builds on no weakness"),
+     "violation: SO1 is an SO strategy but builds on weakness W1"),
     ("wt-without-weakness", tows("WT", "WT1", "T1"),
-     "violation: A WT strategy builds on at least one weakness (W…)"),
+     "violation: WT1 is a WT strategy but builds on no weakness"),
     ("type-code-mismatch", tows("ST", "SO2", "S1", "T1"),
      "violation: An ST strategy's code is ST and its number (ST1 …)."),
     # --- dates

@@ -80,3 +80,39 @@ def test_both_engines_agree_on_the_real_data(built: tuple[Project, BuildResult])
     reference = check(quads, shapes=shapes, ontology=ontology, engine=Engine.PYSHACL)
     assert turbo == reference
     assert len(turbo.findings) == 6
+
+
+def _failing(project: Project) -> list[str]:
+    with pytest.raises(DataError) as caught:
+        build(project)
+    return [f.to_text() for f in caught.value.report.findings if f.severity is not Severity.WARNING]
+
+
+def test_a_citation_of_the_wrong_kind_is_reported_where_it_is_cited(project_copy: Project) -> None:
+    path = project_copy.data / "mashhad-oic" / "strategy_factors.csv"
+    path.write_text(path.read_text(encoding="utf-8") + "mashhad-oic,SO1,W2,Table 3,SO1,\n", encoding="utf-8")
+    assert _failing(project_copy) == [
+        "data/mashhad-oic/strategy_factors.csv:122: factor: violation: SO1 is an SO strategy but builds on "
+        "weakness W2; an SO strategy builds on strengths and opportunities only: fix the factor, or make it "
+        "a WO or WT strategy. [ckgsh:SOStrategyShape]"]
+
+
+def test_a_table_that_cannot_be_read_is_reported_once(project_copy: Project) -> None:
+    path = project_copy.data / "mashhad-oic" / "factors.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace(",", ";"), encoding="utf-8")
+    assert _failing(project_copy) == [
+        "data/mashhad-oic/factors.csv: info: 120 references to factors.csv (in strategy_factors.csv) were not "
+        "checked: the table could not be read. Fix it and validate again to check them. [citykg:reference]",
+        "data/mashhad-oic/factors.csv:1: violation: The header is separated by semicolons; citykg tables are "
+        "comma-separated CSV. Export the sheet as CSV with commas. [citykg:table-format]"]
+
+
+def test_one_cause_is_one_finding_in_plain_words(project_copy: Project) -> None:
+    (project_copy.data / "reference" / "partnerships.csv").write_text(
+        "study,city_a,city_b,type,start,source\nno-such-study,mashhad,tabriz,bogus-type,2019,Example\n",
+        encoding="utf-8")
+    assert _failing(project_copy) == [
+        "data/reference/partnerships.csv:2: study: violation: The study column names a study that does not "
+        "exist: add it to studies.csv or fix the id. (value: no-such-study) [ckgsh:PartnershipShape]",
+        "data/reference/partnerships.csv:2: type: violation: 'bogus-type' is not an allowed type. Allowed: "
+        "sister-city, friendship, cooperation-agreement, memorandum, project, twinned. [citykg:table-format]"]

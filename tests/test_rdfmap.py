@@ -86,3 +86,25 @@ def test_unresolvable_subject_of_a_count(tmp_path: Path) -> None:
     assert [f.to_text() for f in mapped.report.findings] == [
         "s/declared_counts.csv:2: subject: violation: 'nothing' is not a theme or subtheme or "
         "organisation of this study or the reference data. [citykg:reference]"]
+
+
+def test_references_into_a_table_that_cannot_be_read_are_noted_once(tmp_path: Path) -> None:
+    folder = tmp_path / "s"
+    folder.mkdir()
+    (folder / "factors.csv").write_text(  # semicolons: no row can be read
+        "study;code;kind;label_fa;label_en;source_table;source_row\ns;W3;weakness;ضعف;A weakness;Table 2;3\n",
+        encoding="utf-8")
+    (folder / "strategy_factors.csv").write_text(
+        "study,strategy,factor,source_table,source_row\ns,WO1,W3,Table 3,WO1\ns,WO1,O1,Table 3,WO1\n",
+        encoding="utf-8")
+    (folder / "declared_counts.csv").write_text(
+        "study,subject,quantity,value,source_table,source_row\ns,nothing,themes,3,Abstract,1\n", encoding="utf-8")
+    mapped = to_quads(read_tables([folder], root=tmp_path))
+    (unresolved, note) = mapped.report.findings
+    assert note.to_text() == (
+        "s/factors.csv: info: 2 references to factors.csv (in strategy_factors.csv) were not checked: the "
+        "table could not be read. Fix it and validate again to check them. [citykg:reference]")
+    assert note.covers == {("s/strategy_factors.csv", 2, "factor"), ("s/strategy_factors.csv", 3, "factor")}
+    assert unresolved.message.startswith("'nothing' is not a theme or subtheme or organisation")  # themes.csv is absent
+    # the references are mapped as they are
+    assert sum(q.predicate.value.endswith("#citedFactor") for q in mapped.quads) == 2

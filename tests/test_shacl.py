@@ -91,3 +91,88 @@ def test_every_shape_has_a_valid_example() -> None:
              if q.predicate.value.endswith("#type")}
     missing = {shape for shape, cls in targets.items() if cls not in typed}
     assert missing == set(), "node shapes the valid context never exercises"
+
+
+def test_every_constraint_has_a_plain_message() -> None:
+    """Every property shape and SPARQL constraint says in plain words what is wrong, so no finding
+    falls back to the engine's own text (``Less than 1 values on <…>``). A shape that has a message
+    of its own holds no SPARQL constraint: pySHACL would give its results both messages."""
+    from rdflib import Namespace
+
+    sh = Namespace("http://www.w3.org/ns/shacl#")
+    graph = load_shapes(_project().shapes).graph
+    constraints = {*graph.objects(None, sh.property), *graph.objects(None, sh.sparql)}
+    silent = sorted(f"{c} (path {graph.value(c, sh.path)})" for c in constraints if graph.value(c, sh.message) is None)
+    assert silent == []
+    doubled = sorted(str(s) for s in graph.subjects(sh.sparql, None) if graph.value(s, sh.message) is not None)
+    assert doubled == []
+
+
+def _extra(tmp_path: Path, turtle: str) -> Path:
+    """An invalid example written on the fly, with the prefixes of ``context.ttl``."""
+    prefixes = "".join(line + "\n" for line in (HERE / "context.ttl").read_text(encoding="utf-8").splitlines()
+                       if line.startswith("@"))
+    path = tmp_path / "extra.ttl"
+    path.write_text(prefixes + turtle, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("engine", list(Engine))
+def test_a_citation_of_the_wrong_kind_names_both_codes_at_the_citing_row(engine: Engine, tmp_path: Path) -> None:
+    # SO1 of the context cites the weakness W1: the citation was read from line 9 of its own file
+    extra = _extra(tmp_path, """
+        <source/t/strategy_factors> a ckg:DataFile ; ckg:path "data/t/strategy_factors.csv" .
+        <source/t/strategy_factors/9> a ckg:SourceRow ; ckg:dataFile <source/t/strategy_factors> ;
+            ckg:line "9"^^xsd:positiveInteger ; ckg:dataTable "strategy_factors" ; ckg:inStudy <study/t> ;
+            ckg:sourceTable "Table 2" ; ckg:sourceRow "SO1" .
+        <study/t/citation/SO1/W1> a ckg:FactorCitation ; ckg:citingStrategy <study/t/strategy/SO1> ;
+            ckg:citedFactor <study/t/factor/W1> ; ckg:inStudy <study/t> ;
+            prov:wasDerivedFrom <source/t/strategy_factors/9> .
+        <study/t/strategy/SO1> ckg:buildsOn <study/t/factor/W1> ; ckg:overcomesWeakness <study/t/factor/W1> .
+        """)
+    assert [f.to_text() for f in validate(extra, engine).findings] == [
+        "data/t/strategy_factors.csv:9: factor: violation: SO1 is an SO strategy but builds on weakness W1; "
+        "an SO strategy builds on strengths and opportunities only: fix the factor, or make it a WO or WT "
+        "strategy. [ckgsh:SOStrategyShape]"]
+
+
+@pytest.mark.parametrize("engine", list(Engine))
+def test_a_strategy_without_a_kind_of_factor_is_named(engine: Engine) -> None:
+    report = validate(HERE / "invalid" / "wo-strategy-without-opportunity.ttl", engine)
+    assert [f.message for f in report.findings if f.shape == "ckgsh:WOStrategyShape"] == [
+        "WO2 is a WO strategy but builds on no opportunity; a WO strategy builds on at least one weakness "
+        "and one opportunity: cite one (O…) in strategy_factors.csv, or fix its type."]
+
+
+@pytest.mark.parametrize("engine", list(Engine))
+def test_a_declared_count_names_what_it_counts(engine: Engine) -> None:
+    report = validate(HERE / "invalid" / "declared-count-not-listed.ttl", engine)
+    assert [f.message for f in report.findings] == [
+        "The study declares 3 codes under sub-theme 'a-1' (Sub-theme), but the tables list 1."]
+
+
+@pytest.mark.parametrize("engine", list(Engine))
+def test_an_unknown_study_is_reported_once_by_the_record(engine: Engine, tmp_path: Path) -> None:
+    # The record and the row it was read from both name the study; the record reports it.
+    extra = _extra(tmp_path, """
+        <source/t/factors/9> a ckg:SourceRow ; ckg:dataFile <source/t/factors> ; ckg:line "9"^^xsd:positiveInteger ;
+            ckg:dataTable "partnerships" ; ckg:inStudy <study/nope> ; ckg:sourceTable "Table 1" ; ckg:sourceRow "9" .
+        <partnership/mashhad/tabriz/friendship> a ckg:Partnership ; ckg:partner <city/tabriz>, <city/mashhad> ;
+            ckg:partnershipType ckg:friendshipCity ; ckg:inStudy <study/nope> ; prov:wasDerivedFrom <source/t/factors/9> .
+        """)
+    assert [f.to_text() for f in validate(extra, engine).findings] == [
+        "data/t/factors.csv:9: study: violation: The study column names a study that does not exist: add it "
+        "to studies.csv or fix the id. (value: nope) [ckgsh:PartnershipShape]"]
+
+
+@pytest.mark.parametrize("engine", list(Engine))
+def test_an_action_of_a_statement_of_an_unknown_strategy_is_reported_at_the_statement(
+        engine: Engine, tmp_path: Path) -> None:
+    extra = _extra(tmp_path, """
+        <study/t/statement/XX9/1> a ckg:ActionStatement ; ckg:statedIn <study/t/strategy/XX9> ;
+            ckg:statesAction <study/t/action/A1> ; ckg:position "1"^^xsd:positiveInteger ;
+            rdfs:label "An action"@en, "اقدام"@fa ; ckg:inStudy <study/t> ; prov:wasDerivedFrom <source/t/factors/2> .
+        <study/t/action/A1> ckg:implements <study/t/strategy/XX9> .
+        """)
+    assert [(f.shape, f.message) for f in validate(extra, engine).findings] == [
+        ("ckgsh:ActionStatementShape", "The strategy is not in strategies.csv of this study: add it or fix the code.")]

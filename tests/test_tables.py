@@ -107,3 +107,33 @@ def test_duplicates_across_folders(tmp_path: Path) -> None:
     assert [f.to_text() for f in found] == [
         "b/factors.csv:2: code: violation: Duplicate factor 'S1': it is already defined on "
         "a/factors.csv:2. [citykg:table-format/duplicate]"]
+
+
+@pytest.mark.parametrize(("cell", "start"), [
+    ("=1+2", "'='"), ("+cmd", "'+'"), ("-2+3", "'-'"), ("@SUM(A1)", "'@'"), ('"\t=1"', r"'\t'"),
+    ('"\r=1"', r"'\r'"), (" =1", "'='"), ("-", "'-'"),
+])
+def test_a_cell_that_a_spreadsheet_reads_as_a_formula_is_a_warning(tmp_path: Path, cell: str, start: str) -> None:
+    # the cells citykg's CSV output neutralises (citykg.formats.neutralise), and no others
+    tables = read_tables([folder(tmp_path, {"factors.csv": HEADER + ROW.replace(",\n", f",{cell}\n")})])
+    (finding,) = tables.report.findings
+    assert (finding.severity, finding.row, finding.column) == (Severity.WARNING, 2, "note")
+    assert finding.message.startswith(f"The cell starts with {start}, which a spreadsheet reads as a formula")
+
+
+@pytest.mark.parametrize("cell", ["-5", "+1.5e3", "-0.25", "Tabriz", "a = b", "'=1"])
+def test_numbers_and_text_are_not_formulas(tmp_path: Path, cell: str) -> None:
+    tables = read_tables([folder(tmp_path, {"factors.csv": HEADER + ROW.replace(",\n", f",{cell}\n")})])
+    assert tables.report.findings == ()
+
+
+@pytest.mark.parametrize(("content", "readable"), [
+    (HEADER + ROW, True),
+    (HEADER, True),  # a header and no rows: read, and empty
+    (HEADER.replace(",", ";") + ROW.replace(",", ";"), False),
+    ("x,y\n1,2\n", False),
+    ("", False),
+])
+def test_a_table_whose_rows_cannot_be_read_is_marked(tmp_path: Path, content: str, readable: bool) -> None:
+    (source,) = read_tables([folder(tmp_path, {"factors.csv": content})]).sources
+    assert [f.readable for f in source.files] == [readable]

@@ -5,7 +5,9 @@
 resolve across all of them and a record defined twice is reported where it is defined the
 second time. Each submission's rows land in its own graph, with IRIs of its source files under
 ``…/source/submission/<id>/``, and its graph is described with PROV (who, when, checksum,
-citykg version); an accepted submission whose files changed since is a violation.
+citykg version); an accepted submission whose files changed since is a violation. An RDF
+submission is checked with the rules of :mod:`citykg.additions`, as ``citykg validate`` checked
+it, against the records read before it.
 
 Example::
 
@@ -27,6 +29,7 @@ from pathlib import Path
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad
 
 from citykg import iris
+from citykg.additions import Vocabulary, check_rdf, records
 from citykg.errors import InputError
 from citykg.intake import InputKind, checksum, parse_rdf, rdf_format_of, table_folders
 from citykg.project import Project
@@ -38,7 +41,6 @@ from citykg.tables import Source, TableSet, read_tables
 __all__ = ["InContext", "read_in_context"]
 
 _CHECK = "citykg:submission"
-_RESERVED = (iris.BASE + "graph/", iris.BASE + "id/source/", iris.CKG)
 
 
 @dataclass(frozen=True)
@@ -85,13 +87,15 @@ def read_in_context(project: Project, folders: Sequence[Path], *,
     mapped = to_quads(tables)
     quads = _rehome(mapped.quads, plan)
     findings = list(mapped.report.findings)
-    for s in subs:
-        if s.kind is InputKind.RDF:
-            quads += _rdf_quads(s, findings)
-        quads += _describe(s)
-        findings += _integrity(s)
     inputs_graphs = frozenset(iris.graph(label) for _, label, s in plan
                               if s is None and label is not None)
+    vocabulary = _vocabulary(project) if any(s.kind is InputKind.RDF for s in subs) else None
+    for s in subs:  # an RDF submission is checked against what was read before it, but the input
+        if vocabulary is not None and s.kind is InputKind.RDF:
+            known = records(q for q in quads if getattr(q.graph_name, "value", "") not in inputs_graphs)
+            quads += _rdf_quads(s, findings, vocabulary, known)
+        quads += _describe(s)
+        findings += _integrity(s)
     # In a deterministic order (the mapped quads sorted, then the submissions'), without repeats.
     return InContext(tables, Mapped(list(dict.fromkeys(quads)), Report.of(findings)),
                      inputs_graphs, tuple(_shown(project, f) + "/" for f in inputs))
@@ -164,8 +168,19 @@ def _rehome(quads: list[Quad], plan: list[tuple[Path, str | None, Submission | N
             if not (q.predicate == version and q.subject in moved)]
 
 
-def _rdf_quads(s: Submission, findings: list[Finding]) -> list[Quad]:
-    """The triples of an RDF submission, in its graph, with blank nodes named after it."""
+def _vocabulary(project: Project) -> Vocabulary:
+    from citykg.build import load_ontology  # imported here: citykg.build reads data with this module
+
+    return Vocabulary.of(load_ontology(project))
+
+
+def _rdf_quads(s: Submission, findings: list[Finding], vocabulary: Vocabulary,
+               known: dict[str, str]) -> list[Quad]:
+    """The triples of an RDF submission, in its graph, with blank nodes named after it.
+
+    They are checked as ``citykg validate`` checked them (:func:`citykg.additions.check_rdf`),
+    against the records read before them; triples about reserved subjects are left out.
+    """
     name = s.files[0]
     fmt = rdf_format_of(name)
     display = f"submissions/{s.id}/{name}"
@@ -179,16 +194,10 @@ def _rdf_quads(s: Submission, findings: list[Finding]) -> list[Quad]:
             return blanks.setdefault(term.value, BlankNode(f"s{s.id}n{len(blanks)}"))
         return term
 
-    out = []
-    for q in parse_rdf((s.folder / name).read_bytes(), fmt, display):
-        if isinstance(q.subject, NamedNode) and q.subject.value.startswith(_RESERVED):
-            findings.append(Finding(
-                Severity.VIOLATION, "An RDF submission may not describe citykg's graphs, "
-                "source files or ontology terms; describe records only.", file=display,
-                value=q.subject.value, shape=_CHECK))
-            continue
-        out.append(Quad(named(q.subject), q.predicate, named(q.object), g))  # type: ignore[arg-type]
-    return out
+    kept, found = check_rdf(parse_rdf((s.folder / name).read_bytes(), fmt, display), file=display,
+                            records=known, vocabulary=vocabulary)
+    findings += found
+    return [Quad(named(q.subject), q.predicate, named(q.object), g) for q in kept]  # type: ignore[arg-type]
 
 
 def _describe(s: Submission) -> list[Quad]:

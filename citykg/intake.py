@@ -16,7 +16,8 @@ as ``input.<ext>``, so its id depends on its bytes and format only.
 
 Unsafe input is refused with :class:`~citykg.errors.InputError`: zip path traversal, links,
 nested archives and zip bombs (see :mod:`citykg.archive`), files over the size limits, and
-RDF/XML that declares XML entities (they can expand a few hundred bytes into gigabytes).
+RDF/XML that declares XML entities (they can expand a few hundred bytes into gigabytes). The one
+link followed is the input itself, if it points into the project (:func:`follow_link`).
 
 Example::
 
@@ -32,6 +33,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path, PurePosixPath
@@ -41,7 +43,7 @@ from pyoxigraph import Quad, RdfFormat, parse
 from citykg.archive import Limits, unpack_zip
 from citykg.errors import InputError
 
-__all__ = ["MAX_RDF_BYTES", "RDF_SUFFIXES", "InputKind", "Received", "checksum", "parse_rdf",
+__all__ = ["MAX_RDF_BYTES", "RDF_SUFFIXES", "InputKind", "Received", "checksum", "follow_link", "parse_rdf",
            "rdf_format_of", "read_rdf", "receive", "receive_bytes", "table_folders"]
 
 #: RDF files larger than this are refused.
@@ -110,20 +112,40 @@ def checksum(root: Path, files: tuple[str, ...]) -> str:
     return digest.hexdigest()
 
 
-def receive(path: Path, workdir: Path, *, limits: Limits | None = None) -> Received:
+def follow_link(path: Path, *, within: Sequence[Path] = ()) -> Path:
+    """``path``, or where it points if it is a symbolic link into one of the folders ``within``
+    (the project: ``dist/citykg.trig`` is a link into ``dist/builds/``).
+
+    Only the path named is followed: links inside a folder or zip are refused when it is read.
+
+    :raises InputError: if ``path`` is a link that points elsewhere (or nowhere).
+    """
+    if not path.is_symlink():
+        return path
+    target = path.resolve()
+    if target.exists() and any(target.is_relative_to(root.resolve()) for root in within):
+        return target
+    where = f" ({', '.join(str(root) for root in within)})" if within else ""
+    raise InputError(f"{path.as_posix()} is a symbolic link; citykg follows a link only into the project"
+                     f"{where}, so that an input cannot reach outside it. Give the folder or file it "
+                     f"points to ({target}).")
+
+
+def receive(path: Path, workdir: Path, *, limits: Limits | None = None,
+            within: Sequence[Path] = ()) -> Received:
     """Copy a submission from ``path`` (folder, ``.zip`` or RDF file) into ``workdir``.
 
-    :param path: the input.
+    :param path: the input; if it is a symbolic link, it is followed only into ``within``
+        (:func:`follow_link`), and named as given.
     :param workdir: an empty private folder (created if missing); the caller removes it.
     :param limits: size limits (:class:`citykg.archive.Limits` by default).
+    :param within: the folders a link ``path`` may point into (the project and its dist).
     :raises InputError: if the input is missing, unsafe, too large, or not tables or RDF.
     """
     limits = limits or Limits()
     label = path.as_posix()
     workdir.mkdir(parents=True, exist_ok=True)
-    if path.is_symlink():
-        raise InputError(f"{label} is a symbolic link; citykg reads no links, so that an input cannot "
-                         f"reach outside itself. Give the folder or file it points to ({path.resolve()}).")
+    path = follow_link(path, within=within)
     if not path.exists():
         raise InputError(f"{label} does not exist.")
     if path.is_dir():

@@ -114,21 +114,23 @@ class WithdrawResult:
     build_id: str
 
 
-def validate_input(path: Path, *, project: Project, engine: Engine = Engine.TURBO) -> Report:
-    """Validate a submission (folder, zip or RDF file) in context, as ``submit`` would.
+def validate_input(path: Path, *, project: Project, engine: Engine = Engine.TURBO,
+                   standalone: bool = False) -> Report:
+    """Validate a submission (folder, zip or RDF file) in context, as ``submit`` would; or,
+    ``standalone``, on its own (the shapes and its own references, not the graph).
 
     Findings name files as the input names them (``new-study.zip/new-study/factors.csv``).
 
     :raises InputError: if the input is unreadable or unsafe.
     """
     with tempfile.TemporaryDirectory(prefix="citykg-input-") as work:
-        received = receive(path, Path(work))
-        known = _known(project, received.id)
+        received = receive(path, Path(work), within=_within(project))
+        known = None if standalone else _known(project, received.id)
         if known is not None and known.status is Status.ACCEPTED:
             return Report.of([Finding(
                 Severity.INFO, f"This input is already accepted as submission {known.id}; "
                 "submitting it again changes nothing.", file=received.label, shape="citykg:submission")])
-        return _validate(received, project, engine)
+        return _validate(received, project, engine, standalone=standalone)
 
 
 def submit(path: Path, *, project: Project, who: str, engine: Engine = Engine.TURBO,
@@ -143,7 +145,7 @@ def submit(path: Path, *, project: Project, who: str, engine: Engine = Engine.TU
     :raises InputError: if the input is unreadable or unsafe (nothing is written).
     """
     with tempfile.TemporaryDirectory(prefix="citykg-input-") as work:
-        received = receive(path, Path(work))
+        received = receive(path, Path(work), within=_within(project))
         return _submit(received, project, who, engine, checkpoint)
 
 
@@ -265,14 +267,19 @@ def _merge(received: Received, project: Project, who: str, engine: Engine, step:
     return SubmitResult(outcome, pending.id, report, replace(pending, folder=final), result.build_id)
 
 
+def _within(project: Project) -> tuple[Path, Path]:
+    """Where a link named as the input may point: into the project or its dist folder."""
+    return project.root, project.dist
+
+
 def _known(project: Project, sid: str) -> Submission | None:
     return next((s for s in load_submissions(project) if s.id == sid), None)
 
 
-def _validate(received: Received, project: Project, engine: Engine) -> Report:
-    """Validate the received files in context; name files as the input names them."""
+def _validate(received: Received, project: Project, engine: Engine, *, standalone: bool = False) -> Report:
+    """Validate the received files in context (or on their own); name files as the input names them."""
     try:
-        report = check_received(received, project=project, engine=engine)
+        report = check_received(received, project=project, engine=engine, standalone=standalone)
     except InputError as exc:  # name the input's file, not citykg's private copy of it
         if received.kind is InputKind.RDF:
             private, public = (received.root / received.files[0]).as_posix(), received.label

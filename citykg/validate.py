@@ -3,10 +3,14 @@
 The input is checked in the context of the current graph: the project's data, its accepted
 submissions (:mod:`citykg.submissions`) and the RDF of ``graphs/``. A new study's tables may
 refer to the reference tables (cities, dimensions, organisations) and an RDF file may refer to
-records of the studies; a record the context already defines is reported as a duplicate. Only
-the findings about the input are reported. A folder of the project's ``data/``
+records of the studies; a record the graph already has, whatever made it, is reported as a
+duplicate, and an RDF file may add records only, in the ontology's terms (:mod:`citykg.additions`).
+Only the findings about the input are reported. A folder of the project's ``data/``
 (``data/mashhad-oic``) is checked in place of itself; any other input is taken in as ``citykg
 submit`` takes it (:mod:`citykg.intake`) and checked as an addition, as it would be merged.
+
+With ``standalone``, the input is checked on its own: against the shapes and its own
+references, not against the graph (a copy of ``data/``, or a build's ``citykg.trig``).
 
 Example::
 
@@ -23,11 +27,13 @@ from pathlib import Path
 
 from pyoxigraph import NamedNode, Quad
 
+from citykg.additions import Vocabulary, check_rdf, check_terms, records, restated_rows
 from citykg.build import data_folders, load_graphs, load_ontology, with_superclasses
 from citykg.context import read_in_context
-from citykg.intake import RDF_SUFFIXES, InputKind, Received, read_rdf, table_folders
-from citykg.iris import BASE, CKG, PROV, graph
+from citykg.intake import RDF_SUFFIXES, InputKind, Received, follow_link, read_rdf, table_folders
+from citykg.iris import CKG, PROV, graph
 from citykg.project import Project
+from citykg.rdfmap import subject_of
 from citykg.report import Finding, Report, Severity
 from citykg.schema import TABLES
 from citykg.shacl import Engine, check, load_shapes
@@ -38,54 +44,67 @@ __all__ = ["RDF_FORMATS", "check_received", "validate"]
 RDF_FORMATS = RDF_SUFFIXES
 
 
-def validate(path: Path | None = None, *, project: Project, engine: Engine = Engine.TURBO) -> Report:
+def validate(path: Path | None = None, *, project: Project, engine: Engine = Engine.TURBO,
+             standalone: bool = False) -> Report:
     """Validate ``path`` (or the project's whole ``data/`` when ``path`` is None).
 
     A folder of the project's ``data/`` is checked in place of itself. Any other input goes
     through the intake of ``citykg submit`` (:func:`citykg.submit.validate_input`), so that a
-    folder, a zip of it and a submission of either give the same findings.
+    folder, a zip of it and a submission of either give the same findings. A symbolic link
+    ``path`` is followed if it points inside the project or its dist folder
+    (``dist/citykg.trig``).
 
     :param path: a folder of tables, a folder of such folders, a ``.zip`` of either, or an RDF
         file (Turtle, TriG, N-Triples, N-Quads, JSON-LD, RDF/XML).
     :param project: the project whose shapes, ontology and data give the context.
     :param engine: the SHACL engine.
-    :raises InputError: if the input cannot be read or parsed.
+    :param standalone: check ``path`` on its own (the shapes, its own references), not as an
+        addition to the graph; without ``path``, ``data/`` without submissions and ``graphs/``.
+    :raises InputError: if the input cannot be read or parsed, or is a link out of the project.
     """
     if path is None:
-        return _validate_tables(data_folders(project), project, engine, context=None)
-    if path.is_dir() and not path.is_symlink() and path.resolve().is_relative_to(project.data.resolve()):
-        folders = sorted(p for p in path.iterdir() if p.is_dir() and any(p.glob("*.csv")))
-        if any(path.glob("*.csv")) or not folders:
-            folders = [path]
+        return _validate_tables(data_folders(project), project, engine, context=None, alone=standalone)
+    target = follow_link(path, within=(project.root, project.dist))
+    if target.is_dir() and target.resolve().is_relative_to(project.data.resolve()):
+        folders = sorted(p for p in target.iterdir() if p.is_dir() and any(p.glob("*.csv")))
+        if any(target.glob("*.csv")) or not folders:
+            folders = [target]
         own = {x.resolve() for x in folders}
-        context = [f for f in data_folders(project) if f.resolve() not in own]
-        return _validate_tables(folders, project, engine, context=context)
+        context = [] if standalone else [f for f in data_folders(project) if f.resolve() not in own]
+        return _validate_tables(folders, project, engine, context=context, alone=standalone)
     from citykg.submit import validate_input
 
-    return validate_input(path, project=project, engine=engine)
+    return validate_input(path, project=project, engine=engine, standalone=standalone)
 
 
-def check_received(received: Received, *, project: Project, engine: Engine = Engine.TURBO) -> Report:
-    """Check an input taken in by :mod:`citykg.intake` in context, as an addition to the graph.
+def check_received(received: Received, *, project: Project, engine: Engine = Engine.TURBO,
+                   standalone: bool = False) -> Report:
+    """Check an input taken in by :mod:`citykg.intake` in context, as an addition to the graph
+    (or, ``standalone``, on its own).
 
     Findings name the files of the private copy (``received.root``); the caller renames them.
     """
     if received.kind is InputKind.RDF:
-        return _validate_rdf(received.root / received.files[0], project, engine)
+        return _validate_rdf(received.root / received.files[0], project, engine, alone=standalone)
     return _validate_tables(table_folders(received.root), project, engine,
-                            context=data_folders(project))
+                            context=[] if standalone else data_folders(project), alone=standalone,
+                            addition=not standalone)
 
 
 def _validate_tables(folders: list[Path], project: Project, engine: Engine,
-                     context: list[Path] | None) -> Report:
-    """Check ``folders`` after ``context`` (data folders); ``None``: the whole project."""
+                     context: list[Path] | None, *, alone: bool, addition: bool = False) -> Report:
+    """Check ``folders`` after ``context`` (data folders); ``None``: the whole project. ``alone``:
+    without the accepted submissions and ``graphs/``. An ``addition`` (an input, not a folder of
+    ``data/``) may not define a record the graph has from elsewhere: an RDF submission, ``graphs/``
+    (the project's tables and ``citykg link`` describe the same partnerships on purpose)."""
     read = read_in_context(project, folders if context is None else context,
-                           inputs=[] if context is None else folders)
+                           submissions=[] if alone else None, inputs=[] if context is None else folders)
     tables, mapped = read.tables, read.mapped
+    graphs = [] if alone else load_graphs(project)
     ontology = load_ontology(project)
     report = tables.report + mapped.report
     if not any(f.severity is Severity.VIOLATION and f.row is None for f in report.findings):
-        data = with_superclasses([*mapped.quads, *load_graphs(project)], ontology)
+        data = with_superclasses([*mapped.quads, *graphs], ontology)
         report += check(data, shapes=load_shapes(project.shapes), ontology=ontology, engine=engine)
     if context is None:
         return report
@@ -97,6 +116,11 @@ def _validate_tables(folders: list[Path], project: Project, engine: Engine,
             if f.file in files or f.focus in subjects or (f.file is None and f.focus is None)
             or (f.file or "").startswith(read.input_dirs)]
     kept = _blame_input(kept, [q for q in mapped.quads if q.graph_name in inputs], files)
+    if addition:  # records the graph has from other than tables (whose duplicates tables.py reports)
+        names = {s.name for s in own}
+        known = records(q for q in [*mapped.quads, *graphs] if q.graph_name not in inputs)
+        tabled = {subject_of(r) for s in tables.sources if s.name not in names for r in s.rows}
+        kept += restated_rows((r for s in own for r in s.rows), known, skip=tabled)
     if not any(s.rows for s in own):
         kept.append(_empty(None, "its tables have no data rows (only headers or '#' comment rows)",
                            "Fill in at least one row"))
@@ -142,38 +166,32 @@ def _empty(file: str | None, why: str, fix: str) -> Finding:
                    file=file, shape="citykg:input")
 
 
-_SHORTCUT = CKG + "twinnedWith"  # the symmetric shortcut a new partnership adds to its two cities
-_RECORDS, _SOURCES = BASE + "id/", BASE + "id/source/"  # graphs and sources are refused by the intake
-
-
-def _existing_records(quads: list[Quad], context: list[Quad], file: str) -> list[Finding]:
-    """Statements of an RDF input about records the graph already has: refused, once per record.
-
-    An RDF submission adds records, each with its own provenance; it cannot restate or annotate
-    a record of the tables (its facts would carry no source), except for the twinning shortcut
-    that a new partnership adds to its cities.
-    """
-    known = {q.subject for q in context if isinstance(q.subject, NamedNode)
-             and q.subject.value.startswith(_RECORDS) and not q.subject.value.startswith(_SOURCES)}
-    touched = sorted({str(q.subject.value) for q in quads  # type: ignore[union-attr]
-                      if q.subject in known and q.predicate.value != _SHORTCUT})
-    return [Finding(Severity.VIOLATION, "The graph already has this record: an RDF submission adds new "
-                    "records only. Correct an existing record in its table, or give a new one its own IRI.",
-                    file=file, focus=iri, value=iri, shape="citykg:input/existing-record") for iri in touched]
-
-
-def _validate_rdf(path: Path, project: Project, engine: Engine) -> Report:
+def _validate_rdf(path: Path, project: Project, engine: Engine, *, alone: bool) -> Report:
+    """Check an RDF file: as an addition to the graph (:func:`citykg.additions.check_rdf`, then
+    the shapes over the graph with it), or ``alone``: the shapes over the file on its own, and its
+    ``ckg:`` terms against the ontology. Its graphs are kept alone; merged into one otherwise, as
+    a submission's are."""
     fmt = RDF_FORMATS[path.suffix.lower()]  # intake names the file input.<ext> of its format
     name = NamedNode(graph("input"))
-    quads = [Quad(q.subject, q.predicate, q.object, name) for q in read_rdf(path, fmt)]
+    parsed = read_rdf(path, fmt)
     ontology = load_ontology(project)
-    context = [*read_in_context(project, data_folders(project)).mapped.quads, *load_graphs(project)]
-    data = with_superclasses([*context, *quads], ontology)
-    report = check(data, shapes=load_shapes(project.shapes), ontology=ontology,
-                   fallback_file=str(path), engine=engine)
-    subjects = {str(q.subject.value) for q in quads}  # type: ignore[union-attr]
-    kept = [f for f in report.findings if f.focus in subjects or (f.focus is None and f.file == str(path))]
-    kept += _existing_records(quads, context, str(path))
-    if not quads:
-        kept.append(_empty(str(path), "the file has no triples", "Add at least one"))
+    vocabulary = Vocabulary.of(ontology)
+    shapes, file = load_shapes(project.shapes), str(path)
+    if alone:
+        quads = [q if isinstance(q.graph_name, NamedNode) else Quad(q.subject, q.predicate, q.object, name)
+                 for q in parsed]
+        report = check(with_superclasses(quads, ontology), shapes=shapes, ontology=ontology,
+                       fallback_file=file, engine=engine)
+        kept = [*report.findings, *check_terms(quads, vocabulary, file=file, only_ckg=True)]
+    else:
+        quads = [Quad(q.subject, q.predicate, q.object, name) for q in parsed]
+        context = [*read_in_context(project, data_folders(project)).mapped.quads, *load_graphs(project)]
+        added, found = check_rdf(quads, file=file, records=records(context), vocabulary=vocabulary)
+        report = check(with_superclasses([*context, *added], ontology), shapes=shapes, ontology=ontology,
+                       fallback_file=file, engine=engine)
+        subjects = {str(getattr(q.subject, "value", q.subject)) for q in added}
+        kept = [f for f in report.findings if f.focus in subjects or (f.focus is None and f.file == file)]
+        kept += found
+    if not parsed:
+        kept.append(_empty(file, "the file has no triples", "Add at least one"))
     return Report.of(kept)

@@ -34,6 +34,25 @@ NEW_STUDY = {
 }
 
 
+#: The README's example of an RDF submission: a new city, with its source row.
+QOM_TTL = """@prefix ckg: <https://w3id.org/citykg/ontology#> .
+@prefix prov: <http://www.w3.org/ns/prov#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+<https://w3id.org/citykg/id/city/qom> a ckg:City ; rdfs:label "Qom"@en ;
+    ckg:identifier "qom" ; ckg:country <https://w3id.org/citykg/id/country/IR> ;
+    ckg:wikidataId "Q131664" ; prov:wasDerivedFrom _:row .
+_:row a ckg:SourceRow ; ckg:citation "Example (2024)" ; ckg:line "1"^^xsd:positiveInteger ;
+    ckg:dataFile [ a ckg:DataFile ; ckg:path "qom.ttl" ] .
+"""
+
+
+def readme_rdf_example() -> str:
+    """The Turtle of the README's RDF submission example, as the README shows it."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    return readme.split("**RDF submissions**", 1)[1].split("```turtle\n", 1)[1].split("```", 1)[0]
+
+
 def city_tables(city: str, *, qid: str = "Q42053", country: str = "IR") -> dict[str, str]:
     """A submission that adds one city (and a partnership of it with Tabriz)."""
     return {

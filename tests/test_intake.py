@@ -100,3 +100,20 @@ def test_an_upper_case_extension_in_a_folder_is_named_with_the_fix(tmp_path: Pat
     only = write(tmp_path / "only", {"sub/Factors.CSV": "x\n"})
     with pytest.raises(InputError, match=r"holds no CSV tables .* Rename sub/Factors\.CSV to factors\.csv\.$"):
         receive(only, tmp_path / "work2")
+
+
+def test_a_link_named_as_the_input_is_followed_only_into_the_project(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    study = write(project / "incoming" / "new-2025", dict(NEW_STUDY))
+    (tmp_path / "study").symlink_to(study)
+    received = receive(tmp_path / "study", tmp_path / "a", within=(project,))
+    assert received.label == f"{tmp_path}/study" and received.files == tuple(sorted(NEW_STUDY))
+    elsewhere = write(tmp_path / "elsewhere", dict(NEW_STUDY))
+    (project / "link").symlink_to(elsewhere)
+    for link, within in ((project / "link", (project,)), (tmp_path / "study", ())):
+        with pytest.raises(InputError, match=r"is a symbolic link; citykg follows a link only into the project"):
+            receive(link, tmp_path / "b", within=within)
+    # Links inside the input are refused even when the input itself may be followed.
+    (study / "cities.csv").symlink_to(elsewhere / "factors.csv")
+    with pytest.raises(InputError, match=r"cities\.csv is a symbolic link or not a regular file"):
+        receive(tmp_path / "study", tmp_path / "c", within=(project,))

@@ -13,7 +13,17 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from pyoxigraph import NamedNode, Store
-from submitting import NEW_STUDY, built_copy, city_tables, snapshot, store_quads, write, zip_bytes
+from submitting import (
+    NEW_STUDY,
+    QOM_TTL,
+    built_copy,
+    city_tables,
+    readme_rdf_example,
+    snapshot,
+    store_quads,
+    write,
+    zip_bytes,
+)
 
 from citykg.build import build
 from citykg.cli import cli
@@ -134,7 +144,7 @@ def test_validation_in_context_includes_accepted_submissions(built: Project, tmp
     messages = [f.message for f in report.findings]
     assert not any("not in strategies.csv" in m for m in messages), messages
     # ... and the TOWS rule sees the accepted strategy: an SO strategy may not avoid a threat.
-    assert any(m.startswith("An SO strategy builds on no threat") for m in messages), messages
+    assert any(m.startswith("SO1 is an SO strategy but builds on threat T1") for m in messages), messages
     # A record the submission already defines is a duplicate.
     dup = write(tmp_path / "dup", {"factors.csv": NEW_STUDY["factors.csv"]})
     texts = [f.message for f in validate(dup, project=built).findings]
@@ -382,3 +392,82 @@ def test_a_merge_killed_at_any_step_leaves_all_or_nothing(built: Project, tmp_pa
     again = submit(folder, project=built, who="Ana")
     assert again.outcome in (Outcome.ACCEPTED, Outcome.EXISTING)
     assert (again.outcome is Outcome.EXISTING) == bool(accepted)
+
+
+# ------------------------------------------------------------------ records the graph already has, whatever made them
+
+
+def test_a_table_may_not_repeat_a_record_an_rdf_submission_added(built: Project, tmp_path: Path) -> None:
+    turtle = tmp_path / "qom.ttl"
+    turtle.write_text(readme_rdf_example(), encoding="utf-8")
+    rdf = submit(turtle, project=built, who="Ana")
+    assert rdf.outcome is Outcome.ACCEPTED, rdf.report.to_text()
+    folder = write(tmp_path / "cities", {"cities.csv": 'id,label_en,label_fa,country,wikidata,source\n'
+                                                      'qom,Qom,قم,IR,Q131664,"A (2024)"\n'})
+    expected = [f"{folder}/cities.csv:2: id: violation: Duplicate city 'qom': the graph already has this record, "
+                f"from submission {rdf.id}. Leave the row out, or give the new record a key of its own. "
+                "[citykg:input/existing-record]"]
+    assert [f.to_text() for f in validate(folder, project=built).findings] == expected
+    tree = snapshot(built.root)
+    result = submit(folder, project=built, who="Bob")
+    assert result.outcome is Outcome.REJECTED and [f.to_text() for f in result.report.findings] == expected
+    assert snapshot(built.root) == tree
+    # The same record again as RDF is refused too, naming where the graph has it.
+    again = tmp_path / "qom-again.ttl"
+    again.write_text(QOM_TTL.replace("Example (2024)", "Another (2025)"), encoding="utf-8")
+    refused = submit(again, project=built, who="Cy")
+    assert refused.outcome is Outcome.REJECTED
+    assert [(f.shape, f.value) for f in refused.report.findings] == [
+        ("citykg:input/existing-record", "https://w3id.org/citykg/id/city/qom")]
+    assert f"from submission {rdf.id}" in refused.report.findings[0].message
+
+
+def test_validate_and_submit_refuse_a_forged_graph_description_alike(built: Project, tmp_path: Path) -> None:
+    sid = submit(new_study(tmp_path), project=built, who="Ana").id
+    spoof = tmp_path / "spoof.nt"
+    spoof.write_text(f"<https://w3id.org/citykg/graph/submission/{sid}> <http://www.w3.org/ns/prov#wasAttributedTo> "
+                     "<https://w3id.org/citykg/id/agent/Mallory> .\n", encoding="utf-8")
+    runner = CliRunner()
+    base = ["--project", str(built.root), "-q"]
+    tree = snapshot(built.root)
+    checked = runner.invoke(cli, [*base, "validate", str(spoof)])
+    submitted = runner.invoke(cli, [*base, "submit", str(spoof), "--who", "Mallory"])
+    assert (checked.exit_code, submitted.exit_code) == (1, 1)
+    finding = (f"{spoof}: violation: An RDF submission may not describe citykg's graphs, source files or ontology "
+               f"terms; describe records only. (value: https://w3id.org/citykg/graph/submission/{sid}) "
+               "[citykg:input/reserved-subject]")
+    assert checked.stdout.splitlines()[:-1] == submitted.stdout.splitlines()[:-2] == [finding]
+    assert snapshot(built.root) == tree
+
+
+@pytest.mark.parametrize(("triples", "shape"), [
+    ('<http://evil.example/x> <http://evil.example/p> "junk" .', "citykg:input/foreign-subject"),
+    ("<http://evil.example/x> <https://w3id.org/citykg/ontology#twinnedWith> "
+     "<https://w3id.org/citykg/id/city/tabriz> .",
+     "citykg:input/foreign-subject"),
+], ids=["junk", "foreign-twinning"])
+def test_an_rdf_submission_of_foreign_triples_is_rejected(built: Project, tmp_path: Path, triples: str,
+                                                          shape: str) -> None:
+    path = tmp_path / "foreign.nt"
+    path.write_text(triples + "\n", encoding="utf-8")
+    tree = snapshot(built.root)
+    result = submit(path, project=built, who="Eve")
+    assert result.outcome is Outcome.REJECTED
+    assert shape in {f.shape for f in result.report.findings}
+    assert snapshot(built.root) == tree
+
+
+def test_a_build_checks_an_accepted_rdf_submission_as_validate_did(built: Project, tmp_path: Path) -> None:
+    turtle = tmp_path / "qom.ttl"
+    turtle.write_text(QOM_TTL, encoding="utf-8")
+    sid = submit(turtle, project=built, who="Ana").id
+    # The project's tables gain the same city afterwards: the graph would hold the record twice.
+    cities = built.data / "reference" / "cities.csv"
+    header = cities.read_text(encoding="utf-8").splitlines()[0].split(",")
+    row = {"id": "qom", "label_en": "Qom", "label_fa": "قم", "country": "IR", "wikidata": "Q131664"}
+    with cities.open("a", encoding="utf-8") as out:
+        out.write(",".join(row.get(column, "") for column in header) + "\n")
+    with pytest.raises(DataError) as caught:
+        build(built)
+    findings = caught.value.report.findings
+    assert [(f.file, f.shape, f.value) for f in findings if (f.shape or "").startswith("citykg:input")] == [(f"submissions/{sid}/input.ttl", "citykg:input/existing-record", "https://w3id.org/citykg/id/city/qom")]

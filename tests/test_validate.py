@@ -7,7 +7,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
+from submitting import QOM_TTL, readme_rdf_example
 
+from citykg.build import BuildResult
+from citykg.cli import cli
 from citykg.errors import InputError
 from citykg.project import Project
 from citykg.tables import read_tables
@@ -51,12 +55,14 @@ def test_a_new_study_is_checked_in_context(project: Project, tmp_path: Path) -> 
     # Refers to the project's city (resolves); its SO strategy cites a weakness and no opportunity,
     # and lists no action. Nothing is reported about the project's own data.
     assert texts == [
-        "NEW/strategies.csv:2: violation: An SO strategy builds on at least one opportunity (O…) "
-        "in strategy_factors.csv. [ckgsh:SOStrategyShape]",
-        "NEW/strategies.csv:2: violation: An SO strategy builds on no weakness: did you mean a WO or "
-        "WT strategy? Check strategy_factors.csv. [ckgsh:SOStrategyShape]",
+        "NEW/strategies.csv:2: violation: SO1 is an SO strategy but builds on no opportunity; an SO "
+        "strategy builds on at least one strength and one opportunity: cite one (O…) in "
+        "strategy_factors.csv, or fix its type. [ckgsh:SOStrategyShape]",
         "NEW/strategies.csv:2: warning: The strategy lists no action (strategy_actions.csv). "
         "[ckgsh:StrategyActionsShape]",
+        "NEW/strategy_factors.csv:3: factor: violation: SO1 is an SO strategy but builds on weakness W1; "
+        "an SO strategy builds on strengths and opportunities only: fix the factor, or make it a WO or "
+        "WT strategy. [ckgsh:SOStrategyShape]",
     ]
     assert not report.conforms
     assert all(f.file and f.file.startswith(str(folder)) for f in report.findings)
@@ -64,7 +70,7 @@ def test_a_new_study_is_checked_in_context(project: Project, tmp_path: Path) -> 
 
 def test_a_row_that_breaks_an_existing_record_is_the_one_reported(project: Project, tmp_path: Path) -> None:
     # The project's SO1 gains a weakness: the shape fails on SO1 (read from data/), but the
-    # report points at the input's row that did it, the one of the table the message names.
+    # report points at the input's row that cites the weakness.
     folder = write(tmp_path / "more", {
         "strategy_actions.csv": "study,strategy,position,action,label_fa,label_en,source_table,source_row\n"
                                 "mashhad-oic,SO1,99,A01,برگزاری,Hold summits,Table 3,SO1.99\n",
@@ -72,9 +78,9 @@ def test_a_row_that_breaks_an_existing_record_is_the_one_reported(project: Proje
                                 "mashhad-oic,SO1,W2,Table 3,SO1\n"})
     report = validate(folder, project=project)
     assert [f.to_text().replace(str(folder), "NEW") for f in report.findings] == [
-        "NEW/strategy_factors.csv:2: strategy: violation: An SO strategy builds on no weakness: did you "
-        "mean a WO or WT strategy? Check strategy_factors.csv. (This row changes the record of "
-        "data/mashhad-oic/strategies.csv:2, which then fails.) [ckgsh:SOStrategyShape]"]
+        "NEW/strategy_factors.csv:2: factor: violation: SO1 is an SO strategy but builds on weakness W2; "
+        "an SO strategy builds on strengths and opportunities only: fix the factor, or make it a WO or "
+        "WT strategy. [ckgsh:SOStrategyShape]"]
 
 
 def test_a_year_in_persian_digits_is_a_violation_not_a_broken_integer(project: Project, tmp_path: Path) -> None:
@@ -214,7 +220,110 @@ def test_an_rdf_file_may_not_restate_or_annotate_records_the_graph_has(project: 
                     "<https://w3id.org/citykg/id/city/mashhad> <https://w3id.org/citykg/ontology#twinnedWith> "
                     "<https://w3id.org/citykg/id/city/tabriz> .\n", encoding="utf-8")
     report = validate(path, project=project)
-    refused = [f.focus for f in report.findings if f.shape == "citykg:input/existing-record"]
-    assert refused == ["https://w3id.org/citykg/id/city/tabriz",
-                       "https://w3id.org/citykg/id/study/mashhad-oic/factor/S1"]  # not Mashhad: only the twinning shortcut
+    refused = sorted(f.focus or "" for f in report.findings if f.shape == "citykg:input/existing-record")
+    # Mashhad too: a twinning shortcut without the new partnership that would add it.
+    assert refused == ["https://w3id.org/citykg/id/city/mashhad", "https://w3id.org/citykg/id/city/tabriz",
+                       "https://w3id.org/citykg/id/study/mashhad-oic/factor/S1"]
     assert not report.conforms
+
+
+# ------------------------------------------------------------------ what an RDF input may add
+
+CKG = "https://w3id.org/citykg/ontology#"
+ID = "https://w3id.org/citykg/id/"
+
+
+def _rdf_findings(project: Project, tmp_path: Path, text: str) -> list[str]:
+    path = tmp_path / "input.ttl"
+    path.write_text(text, encoding="utf-8")
+    return [f.to_text().replace(str(path), "IN") for f in validate(path, project=project).findings]
+
+
+def test_the_readme_rdf_example_conforms(project: Project, tmp_path: Path) -> None:
+    assert _rdf_findings(project, tmp_path, readme_rdf_example()) == []
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    (("ckg:country <", "ckg:countryy <"),
+     "IN: violation: ckg:countryy is not a property of the ontology (ontology/*.ttl); did you mean ckg:country? "
+     "Use a term the ontology declares, or declare it there first. (value: https://w3id.org/citykg/ontology#countryy) "
+     "(node: <https://w3id.org/citykg/id/city/qom>) [citykg:input/undeclared-term]"),
+    (('ckg:wikidataId "Q131664"', 'ckg:wikidataID "q-bogus"'),
+     "IN: violation: ckg:wikidataID is not a property of the ontology (ontology/*.ttl); did you mean ckg:wikidataId? "
+     "Use a term the ontology declares, or declare it there first. "
+     "(value: https://w3id.org/citykg/ontology#wikidataID) "
+     "(node: <https://w3id.org/citykg/id/city/qom>) [citykg:input/undeclared-term]"),
+    (("a ckg:City ;", "a ckg:Cty ;"),
+     "IN: violation: ckg:Cty is not a class of the ontology (ontology/*.ttl); did you mean ckg:City? Use a term the "
+     "ontology declares, or declare it there first. (value: https://w3id.org/citykg/ontology#Cty) "
+     "(node: <https://w3id.org/citykg/id/city/qom>) [citykg:input/undeclared-term]"),
+    (('rdfs:label "Qom"@en ;', 'rdfs:label "Qom"@en ; <http://evil.example/p> "junk" ;'),
+     "IN: violation: <http://evil.example/p> is not a property of the ontology (ontology/*.ttl). Use a term the "
+     "ontology declares, or declare it there first. (node: <https://w3id.org/citykg/id/city/qom>) "
+     "[citykg:input/undeclared-term]"),
+    (("<https://w3id.org/citykg/id/city/qom> a", "<http://evil.example/qom> a"),
+     "IN: violation: <http://evil.example/qom> is not a citykg record: an RDF submission describes records whose "
+     "IRIs start with https://w3id.org/citykg/id/ (such as https://w3id.org/citykg/id/city/qom). Mint the record's "
+     "IRI there, or leave its triples out. [citykg:input/foreign-subject]"),
+    (("a ckg:City ;", ""),
+     "IN: violation: The record has no class of the ontology. Give it an rdf:type the ontology declares, such as "
+     "ckg:City or ckg:Partnership. (value: https://w3id.org/citykg/id/city/qom) [citykg:input/untyped-record]"),
+    (("prov:wasDerivedFrom _:row .", 'prov:wasDerivedFrom [ a ckg:SourceRow ; ckg:citation "X" ] .'),
+     "IN: violation: A blank node that no record refers to (ckg:citation, ckg:dataFile, ckg:line, rdf:type): it "
+     "describes nothing. Refer to it from a record (as prov:wasDerivedFrom _:row), or leave it out. "
+     "[citykg:input/detached-node]"),
+], ids=["typo-in-a-property", "typo-and-bad-qid", "unknown-class", "foreign-property", "foreign-subject",
+        "untyped-record", "detached-blank-node"])
+def test_an_rdf_input_describes_records_in_the_ontologys_terms(project: Project, tmp_path: Path,
+                                                               change: tuple[str, str], expected: str) -> None:
+    assert change[0] in QOM_TTL
+    texts = _rdf_findings(project, tmp_path, QOM_TTL.replace(*change))
+    assert expected in texts, texts
+
+
+def test_the_twinning_shortcut_on_an_existing_city_comes_with_a_new_partnership(project: Project,
+                                                                                 tmp_path: Path) -> None:
+    shortcut = (f"<{ID}city/tabriz> ckg:twinnedWith <{ID}city/qom> .\n"
+                f"<{ID}city/qom> ckg:twinnedWith <{ID}city/tabriz> .\n")
+    alone = _rdf_findings(project, tmp_path, QOM_TTL + shortcut)
+    assert [t for t in alone if "existing-record" in t] == [
+        "IN: violation: The graph already has this record (from the graph <https://w3id.org/citykg/graph/reference>): "
+        "an RDF submission adds new records only. A ckg:twinnedWith shortcut on it comes with the new "
+        "ckg:Partnership of its two cities (ckg:partner): add that partnership. "
+        f"(value: {ID}city/tabriz) [citykg:input/existing-record]"]
+    partnership = (f"<{ID}partnership/qom/tabriz/twinned> a ckg:Partnership ; ckg:partner <{ID}city/qom>, "
+                   f"<{ID}city/tabriz> ; ckg:partnershipType ckg:twinningStatement ; prov:wasDerivedFrom _:row .\n")
+    assert [t for t in _rdf_findings(project, tmp_path, QOM_TTL + shortcut + partnership)
+            if "citykg:input" in t] == []
+
+
+# ------------------------------------------------------------------ a path on its own: --standalone
+
+
+def test_a_copy_of_the_data_is_a_duplicate_in_context_and_conforms_on_its_own(project: Project,
+                                                                              tmp_path: Path) -> None:
+    copy = tmp_path / "data"
+    shutil.copytree(project.data, copy, ignore=shutil.ignore_patterns("README.md"))
+    assert not validate(copy, project=project).conforms  # every record is already in the graph
+    alone = validate(copy, project=project, standalone=True)
+    assert alone.summary() == "0 violations, 6 warnings, 0 info"
+    assert all(f.file and f.file.startswith(str(copy)) for f in alone.findings)
+    # A study on its own: its references to the reference tables do not resolve.
+    study = validate(copy / "mashhad-oic", project=project, standalone=True)
+    assert not study.conforms and any(f.file and f.file.startswith(str(copy / "mashhad-oic")) for f in study.findings)
+    assert validate(project=project, standalone=True).summary() == "0 violations, 6 warnings, 0 info"
+
+
+def test_the_projects_own_build_is_checked_through_its_link(built: tuple[Project, BuildResult]) -> None:
+    project, result = built
+    link = project.dist / "citykg.trig"
+    assert link.is_symlink() and result.trig.resolve() == link.resolve()
+    alone = validate(link, project=project, standalone=True)
+    assert alone.conforms, alone.to_text()
+    in_context = validate(link, project=project)  # as an addition: every record is already there
+    assert {"citykg:input/reserved-subject", "citykg:input/existing-record"} <= {
+        f.shape for f in in_context.findings if f.severity.value == "violation"}
+    args = ["--project", str(project.root), "--dist", str(project.dist), "-q", "validate", str(link)]
+    answer = CliRunner().invoke(cli, [*args, "--standalone"])
+    assert answer.exit_code == 0, answer.output
+    assert answer.stdout.splitlines()[-1] == alone.summary()

@@ -50,12 +50,17 @@ def build(settings: Settings, engine_name: str) -> None:
 
 @click.command()
 @click.argument("path", required=False, type=click.Path(path_type=Path))
+@click.option("--standalone", is_flag=True,
+              help="Check PATH on its own (the shapes and its own references), not as an addition to "
+                   "the current graph: a copy of data/, or a build's citykg.trig.")
 @format_option
 @engine_option
 @pass_settings
-def validate(settings: Settings, path: Path | None, fmt: str, engine_name: str) -> None:
+def validate(settings: Settings, path: Path | None, standalone: bool, fmt: str, engine_name: str) -> None:
     """Check data against the SHACL shapes: the project's data/, a folder or zip of tables, or RDF.
 
+    PATH is checked in the context of the current graph, as `citykg submit` checks it: a record
+    the graph already has is a duplicate. A link PATH is followed if it points into the project.
     Findings give severity, file, row, column, value, message and shape. Exit 0 if the data
     conforms (warnings allowed), 1 if it has violations, 2 if the input cannot be read.
 
@@ -64,10 +69,11 @@ def validate(settings: Settings, path: Path | None, fmt: str, engine_name: str) 
       citykg validate
       citykg validate path/to/new-study/
       citykg validate graph.ttl --format json
+      citykg validate --standalone dist/citykg.trig
     """
     from citykg.validate import validate as run_validate
 
-    report = run_validate(path, project=settings.project(), engine=engine(engine_name))
+    report = run_validate(path, project=settings.project(), engine=engine(engine_name), standalone=standalone)
     click.echo(report.to_json() if fmt == "json" else report.to_text())
     exit_with(report.conforms)
 

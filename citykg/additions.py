@@ -1,0 +1,261 @@
+"""What an input may add to the graph: new records only, described in the ontology's terms.
+
+``citykg validate`` and ``citykg submit`` check an input with these rules against the current
+graph (the project's data, its accepted submissions and ``graphs/``), and a build checks every
+accepted RDF submission with the same function (:func:`check_rdf`), so that they agree:
+
+- a record the graph already has is not defined again: a table row whose record is in the
+  graph, whatever made it, or an RDF subject the graph already has, is a duplicate
+  (``citykg:input/existing-record``); the one exception in RDF is the ``ckg:twinnedWith``
+  shortcut that a new partnership of the same file adds to its two cities;
+- an RDF input describes citykg records and nothing else:
+
+  - no subject among citykg's graphs, source files or ontology terms
+    (``citykg:input/reserved-subject``; these triples are left out of the graph);
+  - every other named subject is a record IRI under ``https://w3id.org/citykg/id/``
+    (``citykg:input/foreign-subject``) typed with a class of the ontology
+    (``citykg:input/untyped-record``);
+  - every blank node hangs from such a record, as its source row does
+    (``citykg:input/detached-node``);
+  - every predicate is a property of the ontology (or ``rdf:type``, ``rdfs:label``,
+    ``rdfs:comment``), every class a class of the ontology, and every other ``ckg:`` term one
+    the ontology declares (``citykg:input/undeclared-term``).
+
+The findings go into the same report as those of the shapes.
+
+Example::
+
+    >>> from pyoxigraph import Literal
+    >>> from citykg.build import load_ontology
+    >>> from citykg.project import Project
+    >>> vocabulary = Vocabulary.of(load_ontology(Project.locate()))
+    >>> qom, evil = NamedNode(RECORDS + "city/qom"), NamedNode("http://evil.example/x")
+    >>> quads = [Quad(qom, NamedNode(RDF + "type"), NamedNode(CKG + "City")),
+    ...          Quad(qom, NamedNode(CKG + "countryy"), Literal("IR")),
+    ...          Quad(evil, NamedNode(CKG + "twinnedWith"), qom)]
+    >>> kept, found = check_rdf(quads, file="x.ttl", records={}, vocabulary=vocabulary)
+    >>> for f in found:
+    ...     print(f.shape, f.value)
+    citykg:input/foreign-subject http://evil.example/x
+    citykg:input/undeclared-term https://w3id.org/citykg/ontology#countryy
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from pyoxigraph import BlankNode, NamedNode, Quad
+
+from citykg.iris import BASE, CKG, OWL, RDF, RDFS, shorten
+from citykg.rdfmap import subject_of
+from citykg.report import Finding, Severity
+from citykg.tables import Row
+
+__all__ = ["RECORDS", "RESERVED", "Vocabulary", "check_rdf", "check_terms", "origin", "records",
+           "restated_rows"]
+
+#: Where citykg's records live: an RDF input describes subjects under this prefix only.
+RECORDS = BASE + "id/"
+#: Subjects no input may describe: citykg's graphs, its source files and its ontology terms.
+RESERVED = (BASE + "graph/", BASE + "id/source/", CKG)
+_TYPE, _SHORTCUT, _PARTNER = RDF + "type", CKG + "twinnedWith", CKG + "partner"
+_PARTNERSHIP = CKG + "Partnership"
+_BUILTIN = frozenset({_TYPE, RDFS + "label", RDFS + "comment"})  # the RDF(S) terms records use
+_PROPERTIES = frozenset({OWL + "ObjectProperty", OWL + "DatatypeProperty", OWL + "AnnotationProperty",
+                         RDF + "Property"})
+_RULE = "citykg:input/"
+_RESERVED_MESSAGE = ("An RDF submission may not describe citykg's graphs, source files or ontology terms; "
+                     "describe records only.")
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The terms the ontology declares: its classes, its properties, and every declared term."""
+
+    classes: frozenset[str]
+    properties: frozenset[str]
+    terms: frozenset[str]
+
+    @classmethod
+    def of(cls, ontology: Iterable[Quad]) -> Vocabulary:
+        """The vocabulary of the ontology's quads (:func:`citykg.build.load_ontology`)."""
+        kinds: dict[str, set[str]] = {}
+        for q in ontology:
+            if q.predicate.value == _TYPE and isinstance(q.subject, NamedNode):
+                kinds.setdefault(q.subject.value, set()).add(_value(q.object))
+        classes = {t for t, k in kinds.items() if k & {OWL + "Class", RDFS + "Class"}}
+        properties = {t for t, k in kinds.items() if k & _PROPERTIES}
+        return cls(frozenset(classes), frozenset(properties) | _BUILTIN, frozenset(kinds) | _BUILTIN)
+
+
+def records(quads: Iterable[Quad]) -> dict[str, str]:
+    """The records of a graph, each with the graph that first types it: typed subjects under
+    :data:`RECORDS`, other than source files and rows."""
+    out: dict[str, str] = {}
+    for q in quads:
+        s = q.subject
+        if (q.predicate.value == _TYPE and isinstance(s, NamedNode) and s.value.startswith(RECORDS)
+                and not s.value.startswith(RESERVED)):
+            out.setdefault(s.value, str(q.graph_name.value) if isinstance(q.graph_name, NamedNode) else "")
+    return out
+
+
+def origin(graph: str) -> str:
+    """Where a record comes from, for messages: a submission, or a graph by its IRI."""
+    prefix = BASE + "graph/submission/"
+    return f"submission {graph[len(prefix):]}" if graph.startswith(prefix) else f"the graph <{graph}>"
+
+
+def restated_rows(rows: Iterable[Row], known: Mapping[str, str], *, skip: set[str]) -> list[Finding]:
+    """Rows of an input that define a record the graph already has (``known``, by
+    :func:`records`), other than those in ``skip`` (records of tables read with the input, whose
+    duplicates :mod:`citykg.tables` reports with their line)."""
+    findings = []
+    for row in rows:
+        iri = subject_of(row)
+        if iri in known and iri not in skip:
+            key = "/".join(row.key())
+            findings.append(Finding(
+                Severity.VIOLATION, f"Duplicate {row.table.record} {key!r}: the graph already has this "
+                f"record, from {origin(known[iri])}. Leave the row out, or give the new record a key of "
+                "its own.", file=row.file.display, row=row.line, column=",".join(row.table.key),
+                value=key, shape=_RULE + "existing-record"))
+    return findings
+
+
+def check_rdf(quads: Sequence[Quad], *, file: str, records: Mapping[str, str],
+              vocabulary: Vocabulary) -> tuple[list[Quad], list[Finding]]:
+    """Check the quads of an RDF input against the rules of the module docstring.
+
+    :param quads: the input's quads.
+    :param file: the file to name in findings.
+    :param records: the records the graph already has (:func:`records` of the graph without the
+        input), each with the graph that defines it.
+    :param vocabulary: the ontology's terms.
+    :return: the quads to add (without those about reserved subjects) and the findings.
+    """
+    findings: list[Finding] = []
+    reserved = {q.subject.value for q in quads if isinstance(q.subject, NamedNode)
+                and q.subject.value.startswith(RESERVED)}
+    findings += [_finding(_RESERVED_MESSAGE, file, iri, "reserved-subject") for iri in sorted(reserved)]
+    kept = [q for q in quads if not (isinstance(q.subject, NamedNode) and q.subject.value in reserved)]
+    facts: dict[NamedNode | BlankNode, list[Quad]] = {}
+    for q in kept:
+        facts.setdefault(q.subject, []).append(q)  # type: ignore[arg-type]
+    pairs = _partnerships(facts)
+    foreign = set()
+    for subject, about in sorted(facts.items(), key=lambda kv: str(kv[0])):
+        if isinstance(subject, BlankNode):
+            continue
+        iri = _value(subject)
+        if not isinstance(subject, NamedNode) or not iri.startswith(RECORDS):
+            foreign.add(subject)
+            findings.append(_finding(
+                f"{shorten(iri)} is not a citykg record: an RDF submission describes records whose IRIs "
+                f"start with {RECORDS} (such as {RECORDS}city/qom). Mint the record's IRI there, or leave "
+                "its triples out.", file, iri, "foreign-subject"))
+        elif iri in records:
+            findings += _existing(subject, about, pairs, records[iri], file)
+        elif not {_value(q.object) for q in about if q.predicate.value == _TYPE} & vocabulary.classes:
+            findings.append(_finding(
+                "The record has no class of the ontology. Give it an rdf:type the ontology declares, "
+                "such as ckg:City or ckg:Partnership.", file, iri, "untyped-record"))
+    findings += _detached(facts, file)
+    findings += check_terms([q for q in kept if q.subject not in foreign], vocabulary, file=file, only_ckg=False)
+    return kept, findings
+
+
+def check_terms(quads: Iterable[Quad], vocabulary: Vocabulary, *, file: str, only_ckg: bool) -> list[Finding]:
+    """Terms the ontology does not declare, once each: predicates that are not its properties,
+    classes that are not its classes, other ``ckg:`` terms it lacks. With ``only_ckg``, only
+    ``ckg:`` terms count (``citykg validate --standalone`` of a build, which has PROV terms)."""
+    found: dict[str, tuple[str, str | None]] = {}  # term → (what it should be, a subject using it)
+    for q in quads:
+        subject = q.subject.value if isinstance(q.subject, NamedNode) else None
+        wanted = [(q.predicate.value, "property", vocabulary.properties)]
+        if isinstance(q.object, NamedNode):
+            if q.predicate.value == _TYPE:
+                wanted.append((q.object.value, "class", vocabulary.classes))
+            elif q.object.value.startswith(CKG):
+                wanted.append((q.object.value, "term", vocabulary.terms))
+        for term, what, declared in wanted:
+            if term not in declared and (term.startswith(CKG) or not only_ckg):
+                found.setdefault(term, (what, subject))
+    out = []
+    for term, (what, subject) in sorted(found.items()):
+        pool = {"property": vocabulary.properties, "class": vocabulary.classes}.get(what, vocabulary.terms)
+        near = _near(term, pool)
+        hint = f"; did you mean {shorten(near)}?" if near else "."
+        out.append(Finding(
+            Severity.VIOLATION, f"{shorten(term)} is not a {what} of the ontology (ontology/*.ttl){hint} Use "
+            "a term the ontology declares, or declare it there first.", file=file, value=term,
+            shape=_RULE + "undeclared-term", focus=subject))
+    return out
+
+
+def _finding(message: str, file: str, iri: str, rule: str) -> Finding:
+    return Finding(Severity.VIOLATION, message, file=file, value=iri, shape=_RULE + rule, focus=iri)
+
+
+def _partnerships(facts: Mapping[NamedNode | BlankNode, list[Quad]]) -> set[frozenset[str]]:
+    """The pairs of cities of the partnerships an input adds."""
+    pairs = set()
+    for about in facts.values():
+        if any(q.predicate.value == _TYPE and _value(q.object) == _PARTNERSHIP for q in about):
+            pairs.add(frozenset(_value(q.object) for q in about if q.predicate.value == _PARTNER))
+    return pairs
+
+
+def _existing(subject: NamedNode, about: list[Quad], pairs: set[frozenset[str]], graph: str,
+              file: str) -> list[Finding]:
+    """Statements about a record the graph has: refused, but for a new partnership's shortcut."""
+    refused = [q for q in about if not (q.predicate.value == _SHORTCUT
+                                         and frozenset({subject.value, _value(q.object)}) in pairs)]
+    if not refused:
+        return []
+    shortcut = all(q.predicate.value == _SHORTCUT for q in refused)
+    fix = ("A ckg:twinnedWith shortcut on it comes with the new ckg:Partnership of its two cities "
+           "(ckg:partner): add that partnership." if shortcut else
+           "Correct an existing record where it is defined, or give a new one its own IRI.")
+    return [_finding(f"The graph already has this record (from {origin(graph)}): an RDF submission adds "
+                     f"new records only. {fix}", file, subject.value, "existing-record")]
+
+
+def _detached(facts: Mapping[NamedNode | BlankNode, list[Quad]], file: str) -> list[Finding]:
+    """Blank nodes no named subject reaches, once per detached group (at the nodes nothing refers
+    to). A named subject that breaks a rule is reported itself; its blank nodes are not."""
+    roots = [s for s in facts if isinstance(s, NamedNode)]
+    seen: set[NamedNode | BlankNode] = set(roots)
+    todo: list[NamedNode | BlankNode] = list(roots)
+    while todo:
+        for q in facts.get(todo.pop(), ()):
+            if isinstance(q.object, BlankNode) and q.object not in seen:
+                seen.add(q.object)
+                todo.append(q.object)
+    detached = [b for b in facts if isinstance(b, BlankNode) and b not in seen]
+    inner = {q.object for b in detached for q in facts[b] if isinstance(q.object, BlankNode) and q.object != b}
+    tops = [b for b in detached if b not in inner] or detached[:1]  # a cycle: name one of its nodes
+    out = []
+    for b in tops:
+        predicates = ", ".join(sorted({shorten(q.predicate.value) for q in facts[b]}))
+        out.append(Finding(Severity.VIOLATION, f"A blank node that no record refers to ({predicates}): it "
+                           "describes nothing. Refer to it from a record (as prov:wasDerivedFrom _:row), or "
+                           "leave it out.", file=file, shape=_RULE + "detached-node"))
+    return out
+
+
+def _value(term: object) -> str:
+    """The IRI or lexical value of a term (a quoted triple as its text)."""
+    return str(getattr(term, "value", term))
+
+
+def _near(term: str, pool: Iterable[str]) -> str | None:
+    """The declared term a misspelt one most likely meant (same namespace), if any is close."""
+    cut = max(term.rfind("#"), term.rfind("/")) + 1
+    names = {t[cut:]: t for t in pool if t[:cut] == term[:cut]}
+    name = term[cut:]
+    exact = [n for n in names if n.lower() == name.lower()]
+    close = exact or difflib.get_close_matches(name, sorted(names), n=1, cutoff=0.75)
+    return names[close[0]] if close else None

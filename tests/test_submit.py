@@ -196,17 +196,7 @@ def test_unknown_ids_and_ambiguous_prefixes(built: Project) -> None:
 
 def test_an_rdf_submission_builds_the_same_every_time(built: Project, tmp_path: Path) -> None:
     turtle = tmp_path / "qom.ttl"
-    turtle.write_text("""
-        @prefix ckg: <https://w3id.org/citykg/ontology#> .
-        @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
-        @prefix prov: <http://www.w3.org/ns/prov#> .
-        @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
-        <https://w3id.org/citykg/id/city/qom> a ckg:City ; rdfs:label "Qom"@en ;
-            ckg:identifier "qom" ; ckg:country <https://w3id.org/citykg/id/country/IR> ;
-            ckg:wikidataId "Q131664" ; prov:wasDerivedFrom _:row .
-        _:row a ckg:SourceRow ; ckg:citation "Example (2024)" ; ckg:line "1"^^xsd:positiveInteger ;
-            ckg:dataFile [ a ckg:DataFile ; ckg:path "qom.ttl" ] .
-    """, encoding="utf-8")
+    turtle.write_text(QOM_TTL, encoding="utf-8")
     result = submit(turtle, project=built, who="Ana")
     assert result.outcome is Outcome.ACCEPTED, result.report.to_text()
     assert (built.root / "submissions" / result.id / "input.ttl").read_bytes() == turtle.read_bytes()

@@ -43,6 +43,7 @@ from pyoxigraph import (
 from citykg.errors import CitykgError
 from citykg.iris import PREFIXES
 from citykg.queries import NamedQuery, Result, run
+from citykg.sparqltext import explain_syntax_error
 
 __all__ = [
     "GRAPH_FORMATS",
@@ -200,7 +201,7 @@ def _sparql(store: Store, job: SparqlJob) -> Answer:
     try:
         result = _query(store, job)
     except SyntaxError as exc:
-        return Answer(400, error=f"The query does not parse: {exc}")
+        return Answer(400, error=explain_syntax_error(exc, job.query))
     except ValueError as exc:
         return Answer(400, error=f"A graph IRI is not valid: {exc}")
     if isinstance(result, QueryTriples):

@@ -55,6 +55,32 @@ def _slow_after(item: _Item) -> float:
     return min(_SLOW, item.timeout / 4)
 
 
+def _exit_message(code: int | None, memory_mb: int) -> str:
+    """What the exit of a worker says about the query it ran, for the client (a 500).
+
+    A failed allocation under the worker's memory cap aborts it (SIGABRT: pyoxigraph prints
+    "memory allocation of … bytes failed"), and the kernel's OOM killer sends SIGKILL: both
+    blame memory. Any other signal is a crash, such as the stack overflow (SIGSEGV) of a query
+    that :func:`citykg.sparqltext.check_query` let through; an exit code, a fault in citykg.
+
+    >>> _exit_message(-11, 4096)  # doctest: +ELLIPSIS
+    'The query crashed its worker (SIGSEGV); a new worker has taken its place. Simplify the query ...'
+    >>> _exit_message(-6, 4096)
+    'The query stopped its worker (SIGABRT); it may have needed more than the 4096 MiB memory limit.'
+    """
+    import signal
+
+    name = signal.Signals(-code).name if code is not None and -code in signal.valid_signals() else f"exit {code}"
+    if code in (-signal.SIGABRT, -signal.SIGKILL):
+        limit = f"the {memory_mb} MiB memory limit" if memory_mb else "the memory of the machine"
+        return f"The query stopped its worker ({name}); it may have needed more than {limit}."
+    if code is not None and code < 0:
+        return (f"The query crashed its worker ({name}); a new worker has taken its place. Simplify the query "
+                "(fewer patterns or operators in one chain, less nesting), or report it with the query if "
+                "it is an ordinary one.")
+    return f"The query stopped its worker ({name}); the server's log says why."
+
+
 class WorkerUnavailable(Exception):
     """No worker could take the job in time (all busy), or its worker died; ``status`` says which."""
 
@@ -130,6 +156,7 @@ class WorkerPool:
         self._workers: list[_Worker] = []
         self._waiting: deque[_Item] = deque()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._retired: set[_Worker] = set()  # dead or killed, and not yet reaped
         self._closed = False
         self._flushing = False
         self._next_id = 0
@@ -151,9 +178,11 @@ class WorkerPool:
     async def close(self) -> None:
         """Stop every worker; jobs still waiting fail with 503."""
         self._closed = True
-        for task in list(self._tasks):
+        tasks = list(self._tasks)
+        for task in tasks:
             task.cancel()
-        for worker in list(self._workers):
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for worker in [*self._workers, *self._retired]:
             await self._stop(worker)
         while self._waiting:
             self._fail(self._waiting.popleft(), WorkerUnavailable(503, "The server is stopping."))
@@ -283,10 +312,8 @@ class WorkerPool:
                 worker.started.set_exception(OSError("the worker exited as it started"))
             return
         if worker.queue:
-            code = worker.transport.get_returncode()
             self._fail(worker.queue[0], WorkerUnavailable(
-                500, f"The query stopped its worker (exit {code}); it may have needed more than "
-                     f"the {self.memory_mb} MiB memory limit."))
+                500, _exit_message(worker.transport.get_returncode(), self.memory_mb)))
         self._retire(worker)
 
     def _retire(self, worker: _Worker) -> None:
@@ -297,6 +324,7 @@ class WorkerPool:
             timer.cancel()
         if worker in self._workers:
             self._workers.remove(worker)
+        self._retired.add(worker)
         pending = [item for item in list(worker.queue)[1:] if not item.orphan]
         worker.queue.clear()
         for item in pending:
@@ -346,5 +374,7 @@ class WorkerPool:
         if worker.transport.get_returncode() is None:
             worker.transport.kill()
         channel = cast(Any, worker.transport.get_protocol())
-        await channel.exited
+        if channel is not None:  # None once the transport has seen the process and its pipes end
+            await channel.exited
         worker.transport.close()
+        self._retired.discard(worker)

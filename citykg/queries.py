@@ -38,12 +38,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from pyoxigraph import BlankNode, Literal, NamedNode, QuerySolutions, Store, Triple, Variable
+from pyoxigraph import BlankNode, Literal, NamedNode, QueryBoolean, QuerySolutions, Store, Triple, Variable
 
 from citykg.errors import QueryError, QueryNotFound, QueryParameterError, QueryRefused, QuerySyntaxError
 from citykg.iris import PREFIXES
 from citykg.names import normalise
-from citykg.sparqltext import check_query
+from citykg.sparqltext import check_query, explain_syntax_error
 
 __all__ = ["CLI_PARAM", "NamedQuery", "Param", "Result", "catalogue_text", "check_params", "get_query",
            "load_catalogue", "quoted", "read_query_text", "run", "run_sparql", "unknown_query"]
@@ -242,8 +242,11 @@ def run_sparql(store: Store, sparql: str) -> Result:
     """Run an ad-hoc SELECT query (``citykg query --file``).
 
     The default graph is the union of the named graphs, unless the query names its own (FROM).
+    The text is checked before it runs (:func:`citykg.sparqltext.check_query`): an ASK,
+    CONSTRUCT or DESCRIBE is refused then, not after running.
 
-    :raises QuerySyntaxError: if the text is empty, does not parse or is not a SELECT query.
+    :raises QuerySyntaxError: if the text is empty, nests too deeply, does not parse or is not a
+        SELECT query.
     :raises QueryRefused: if it calls a SERVICE or is a SPARQL Update.
     """
     if not sparql.strip():
@@ -252,7 +255,20 @@ def run_sparql(store: Store, sparql: str) -> Result:
     if checked.is_update:
         raise QueryRefused("citykg query runs SELECT queries; SPARQL Update is refused. The graph "
                            "changes with `citykg build` (the tables) and `citykg submit`.")
+    if checked.form in ("ASK", "CONSTRUCT", "DESCRIBE"):
+        raise QuerySyntaxError(_not_select(checked.form))
     return _select(store, sparql, {}, union=not checked.has_from)
+
+
+def _not_select(form: str) -> str:
+    """The refusal of a query of another form than SELECT.
+
+    >>> _not_select("ASK")  # doctest: +ELLIPSIS
+    'citykg query runs SELECT queries; this is an ASK query. Ask it of `citykg serve` (/sparql or ...'
+    """
+    a = "an" if form == "ASK" else "a"
+    return (f"citykg query runs SELECT queries; this is {a} {form} query. Ask it of `citykg serve` "
+            "(/sparql or the query page), or rewrite it as a SELECT.")
 
 
 def _select(store: Store, sparql: str,
@@ -262,10 +278,13 @@ def _select(store: Store, sparql: str,
         solutions = store.query(sparql, use_default_graph_as_union=union,
                                 substitutions=substitutions or None, prefixes=PREFIXES)
     except SyntaxError as exc:
-        raise QuerySyntaxError(f"The query does not parse: {exc}") from exc
+        raise QuerySyntaxError(explain_syntax_error(exc, sparql)) from exc
     if not isinstance(solutions, QuerySolutions):
-        raise QuerySyntaxError("citykg query runs SELECT queries; this is an ASK, CONSTRUCT or "
-                               "DESCRIBE query. Use `citykg serve` for those.")
+        # dropped in this thread: pyoxigraph complains on stderr when another thread drops its
+        # answers, and `citykg query` runs the query in a thread of its own
+        form = "ASK" if isinstance(solutions, QueryBoolean) else "CONSTRUCT or DESCRIBE"
+        del solutions
+        raise QuerySyntaxError(_not_select(form))
     columns = tuple(v.value for v in solutions.variables)
     try:
         rows = [tuple(s[i] for i in range(len(columns))) for s in solutions]

@@ -1,51 +1,104 @@
 """What citykg reads in a SPARQL query's text without running it.
 
 :func:`strip_noise` blanks a query's strings, IRIs and comments, so that what is left is syntax:
-the ``$`` parameters a named query uses (:func:`parameters_used`), and the keywords the safety
-check looks for (:func:`check_query`): a ``SERVICE`` is refused, and the query form tells a
-SPARQL Update (refused everywhere) from a query. Both ``citykg query --file`` and ``citykg
-serve`` apply the check; the server's query workers also run without network access
+the ``$`` parameters a named query uses (:func:`parameters_used`), and what the safety check
+reads (:func:`check_query`): the query form, which tells a SPARQL Update (refused everywhere)
+from a query; a ``SERVICE`` call, refused; a ``FROM``; and how deeply the query nests, since
+pyoxigraph's parser overflows its stack (and kills its process) about a thousand levels down.
+The text is tokenized as SPARQL's grammar does it, so a keyword inside a prefixed name
+(``ex:copied-from``, ``ex:web-service``) is no keyword. Both ``citykg query --file`` and
+``citykg serve`` apply the check; the server's query workers also run without network access
 (:mod:`citykg.sandbox`), since a text check cannot see every way of writing a query.
-:func:`is_lookup` tells the queries whose cost is bounded by the size of their answer (a single
-triple pattern), which the server may answer without a worker.
+:func:`is_lookup` (from :mod:`citykg.lookup`) tells the queries whose cost is bounded by the size
+of their answer, which the server may answer without a worker. :func:`explain_syntax_error`
+turns pyoxigraph's syntax error into a message that says what is wrong, and where.
 
 Example::
 
     >>> check_query("PREFIX ex: <http://example.org/> DELETE WHERE { ?s ?p ?o }").is_update
     True
+    >>> check_query("PREFIX ex: <http://x/> SELECT * { ?s ex:copied-from ?o }").has_from
+    False
 """
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
-from citykg.errors import QueryRefused
+from citykg.errors import QueryRefused, QuerySyntaxError
+from citykg.iris import PREFIXES
+from citykg.lookup import is_lookup
 
-__all__ = ["UPDATE_FORMS", "QueryCheck", "check_query", "is_lookup", "parameters_used", "strip_noise"]
+__all__ = ["MAX_DEPTH", "UPDATE_FORMS", "QueryCheck", "check_query", "explain_syntax_error", "is_lookup",
+           "parameters_used", "strip_noise"]
+
+#: How deeply a query may nest braces, brackets, parentheses and unary operators (! - +) inside
+#: one another. pyoxigraph overflows its 8 MiB stack at about 900 nested function calls
+#: (``STR(STR(…))``), 700 nested ``EXISTS { FILTER(…) }``, 2,200 nested groups or 9,300 ``!``s;
+#: the named queries nest 9 levels at most.
+MAX_DEPTH = 128
 
 # Strings, IRIs and comments, where a keyword or a $ is only text, as SPARQL's grammar delimits
 # them: a comment ends at CR or LF, and "\#" (an escaped # in a prefixed name) starts none.
 _NOISE = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n\r]|\\.)*"|'
                     r"'(?:[^'\\\n\r]|\\.)*'|<[^<>\"{}|^`\\\s]*>|(?<!\\)#[^\r\n]*")
+_ABSOLUTE = re.compile(r"<[A-Za-z][A-Za-z0-9+.\-]*:")
 
 
-def strip_noise(sparql: str) -> str:
-    """The query with its strings, IRIs and comments blanked: what is left is syntax.
+def strip_noise(sparql: str, *, kept: list[tuple[int, int]] | None = None) -> str:
+    """The query with its strings, IRIs and comments blanked (each character a space, so that
+    offsets stay those of the query): what is left is syntax. Given a list ``kept``, an IRI
+    without a scheme stays, and its span goes in the list: pyoxigraph reads it as an IRI only if
+    the query has a BASE, else as "<" and what follows.
 
     >>> strip_noise('SELECT * { ?s ?p "SERVICE" } # SERVICE').split()
     ['SELECT', '*', '{', '?s', '?p', '}']
     """
-    return _NOISE.sub(" ", sparql)
+    def blank(match: re.Match[str]) -> str:
+        noise = match.group()
+        if kept is not None and noise.startswith("<") and not _ABSOLUTE.match(noise):
+            kept.append(match.span())
+            return noise
+        return " " * len(noise)
+
+    return _NOISE.sub(blank, sparql)
 
 
 # SPARQL Update forms, refused everywhere: the graph changes only by `citykg build` and `submit`.
 UPDATE_FORMS = frozenset({"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"})
-# A bare word: not part of a prefixed name, a variable, a language tag or a longer word.
-_WORD = re.compile(r"(?<![\w:?$@])[A-Za-z]+(?![\w:])")
+_FORMS = ("SELECT", "CONSTRUCT", "ASK", "DESCRIBE")
 # SPARQL 1.1 reads \uXXXX and \UXXXXXXXX anywhere in a query before parsing it.
 _CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 _PROLOGUE = re.compile(r"\s*(?:(?:BASE|PREFIX\s+[^\s:]*:)\s*)*", re.IGNORECASE)
+
+# The tokens of SPARQL's grammar, as pyoxigraph reads them: PN_CHARS_BASE (_LETTER) and PN_CHARS
+# (_NAME) make prefixed names, blank nodes and variables; a local name may hold colons,
+# %-encodings, \-escapes and one run of dots inside (PN_LOCAL: pyoxigraph reads "ex:a.b.c" as
+# "ex:a.b", "." and "c"), so "ex:copied-from" and "ex:a\-from" are one name each.
+_LETTER = ("A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c\u200d"
+           "\u2070-\u218f\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd\U00010000-\U000effff")
+_NAME = _LETTER + "_0-9\u00b7\u0300-\u036f\u203f\u2040\\-"
+_PLX = r"%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?#@%]"
+_PREFIX = f"[{_LETTER}][{_NAME}]*(?:\\.+[{_NAME}]+)*"
+_LOCAL = f"(?:[{_LETTER}_:0-9]|{_PLX})(?:[{_NAME}:]|{_PLX})*(?:\\.+(?:[{_NAME}:]|{_PLX})+)?"
+_TOKEN = re.compile(
+    r"(?P<space>\s+)"
+    f"|(?P<bnode>_:[{_LETTER}_0-9][{_NAME}]*(?:\\.+[{_NAME}]+)*)"
+    f"|(?P<pname>(?:{_PREFIX})?:(?:{_LOCAL})?)"
+    f"|(?P<var>[?$][{_LETTER}_0-9][{_LETTER}_0-9\u00b7\u0300-\u036f\u203f\u2040]*)"
+    r"|(?P<lang>@[A-Za-z]+(?:-[A-Za-z0-9]+)*(?:--[A-Za-z]+)?)"
+    r"|(?P<number>(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)"
+    f"|(?P<word>[{_LETTER}_0-9][{_NAME}]*(?:\\.+[{_NAME}]+)*)"  # all a prefix would take: one scan
+    r"|(?P<open>[{(\[])|(?P<close>[})\]])"
+    r"|(?P<unary>[!+-](?:\s*[!+-])*)(?!=)"
+    r"|(?P<mark>.)", re.DOTALL)
+# pyoxigraph matches a keyword as the start of a word: "SERVICEex:a {…}" calls ex:a, and
+# "trueSERVICE" is true, then SERVICE. So a word, or a prefix name, that holds one counts.
+_CALL = re.compile(r"SERVICE", re.IGNORECASE)
+_DATASET = re.compile(r"FROM", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -69,21 +122,76 @@ def check_query(text: str) -> QueryCheck:
     >>> check_query("SELECT * WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }")
     Traceback (most recent call last):
     citykg.errors.QueryRefused: citykg makes no outgoing requests: SERVICE is refused. ...
+    >>> check_query("SELECT * WHERE " + "{" * 500 + "}" * 500)
+    Traceback (most recent call last):
+    citykg.errors.QuerySyntaxError: The query nests 500 levels deep (at 1:144); citykg accepts at most 128. ...
 
     :raises QueryRefused: if the query calls a SERVICE.
+    :raises QuerySyntaxError: if it nests deeper than :data:`MAX_DEPTH`.
     """
-    cleaned = strip_noise(_CODEPOINT.sub(_unescape, text))
-    words = {w.upper() for w in _WORD.findall(cleaned)}
-    if "SERVICE" in words:
-        raise QueryRefused("citykg makes no outgoing requests: SERVICE is refused. "
-                           "Query the other endpoint yourself, or load its data into the graph.")
-    first = _WORD.match(cleaned, _PROLOGUE.match(cleaned).end())  # type: ignore[union-attr]
-    return QueryCheck(form=first.group(0).upper() if first else None, has_from="FROM" in words)
+    text = _CODEPOINT.sub(_unescape, text)
+    relative: list[tuple[int, int]] | None = None if re.search("BASE", text, re.IGNORECASE) else []
+    cleaned = strip_noise(text, kept=relative)
+    depth = deepest = 0
+    too_deep = -1
+    has_from = after_prefix = False
+    for token in _TOKEN.finditer(cleaned):
+        kind = token.lastgroup
+        if kind == "space":
+            continue
+        if kind == "open":
+            depth += 1
+            level = depth
+        elif kind == "close":
+            depth, level = max(depth - 1, 0), 0
+        elif kind == "unary":
+            level = depth + len("".join(token.group().split()))
+        else:
+            level = 0
+            if kind in ("word", "pname") and not after_prefix:
+                name = token.group().split(":", 1)[0]
+                if _CALL.search(name):
+                    _refuse_service(name, kind, text, relative or [], token.start())
+                has_from = has_from or (depth == 0 and _DATASET.search(name) is not None)
+        after_prefix = kind == "word" and token.group().upper() == "PREFIX"
+        if level > deepest:
+            deepest = level
+            if too_deep < 0 and level > MAX_DEPTH:
+                too_deep = token.start()
+    if too_deep >= 0:
+        raise QuerySyntaxError(
+            f"The query nests {deepest} levels deep (at {_place(cleaned, too_deep)}); citykg accepts at "
+            f"most {MAX_DEPTH}. Each brace, bracket, parenthesis or ! - + operator inside another is a "
+            "level: write the query flatter (one group of patterns rather than groups within groups).")
+    first = _TOKEN.match(cleaned, _PROLOGUE.match(cleaned).end())  # type: ignore[union-attr]
+    form = first.group().upper() if first and first.lastgroup == "word" else None
+    return QueryCheck(form=form, has_from=has_from)
+
+
+def _refuse_service(name: str, kind: str, text: str, relative: list[tuple[int, int]], at: int) -> None:
+    fix = "Query the other endpoint yourself, or load its data into the graph."
+    if kind == "pname":
+        fix = f"(The prefix {name}: reads as SERVICE to the query engine: rename it.) {fix}"
+    for start, end in relative:  # "<a-service>": an IRI only in a query with a BASE, else "<" and SERVICE
+        if start < at < end:
+            fix = (f"(Without a BASE, {text[start:end][:60]} is no IRI, and its SERVICE reads as one: write the IRI "
+                   f"in full.) {fix}")
+    raise QueryRefused(f"citykg makes no outgoing requests: SERVICE is refused. {fix}")
 
 
 def _unescape(match: re.Match[str]) -> str:
     code = int(match.group(1) or match.group(2), 16)
     return chr(code) if code < 0x110000 else match.group(0)
+
+
+def _place(text: str, offset: int) -> str:
+    """``line:column`` of an offset, as pyoxigraph counts them (from 1; lines end at LF).
+
+    >>> _place("SELECT *\\nWHERE {", 11)
+    '2:3'
+    """
+    line = text.count("\n", 0, offset) + 1
+    return f"{line}:{offset - (text.rfind(chr(10), 0, offset) + 1) + 1}"
 
 
 def parameters_used(sparql: str) -> set[str]:
@@ -95,80 +203,171 @@ def parameters_used(sparql: str) -> set[str]:
     return set(re.findall(r"\$([A-Za-z_][A-Za-z0-9_]*)", strip_noise(sparql)))
 
 
-# The tokens of a lookup, as SPARQL's grammar reads them; anything else is not a lookup.
-_PNAME = r"[A-Za-z][\w.-]*:(?:[\w-][\w.-]*)?(?<!\.)|:(?:[\w-][\w.-]*)?(?<!\.)"
-_IRI = r"<[^<>\"{}|^`\\\s]*>"
-_LOOKUP_TOKEN = re.compile(
-    rf"""\s+|\#[^\r\n]*
-    |(?P<term>{_IRI}|{_PNAME}|[?$]\w+)
-    |(?P<literal>(?:"(?:[^"\\\n\r]|\\.)*"|'(?:[^'\\\n\r]|\\.)*')(?:@[A-Za-z]+(?:-[A-Za-z0-9]+)*|\^\^(?:{_IRI}|{_PNAME}))?
-       |[+-]?\d+(?:\.\d+)?)
-    |(?P<word>[A-Za-z]+)
-    |(?P<mark>[{{}}.*])""", re.VERBOSE)
+# pyoxigraph's syntax errors: "error at LINE:COLUMN: expected …", where "…" lists keywords,
+# quoted tokens and Rust character classes such as ['A' ..= 'Z' | 'a' ..= 'z' | '\u{00C0}'..].
+_SYNTAX = re.compile(r"error at (\d+):(\d+): (?:expected )?(?:one of )?(.*)", re.DOTALL)
+_EXPECTED = re.compile(r'"(?:[^"\\]|\\.)*"|\[(?:\'(?:[^\'\\]|\\.)*\'|[^\]\'])*\]|[^,\s][^,]*')
+_BASE_BEFORE = re.compile(r"BASE\s*\Z", re.IGNORECASE)
+_CLASS_PART = re.compile(r"'((?:[^'\\]|\\.)*)'(\s*\.\.=\s*'(?:[^'\\]|\\.)*')?")
 
 
-def _lookup_tokens(text: str) -> list[tuple[str, str]] | None:
-    """(kind, text) of every token but blanks and comments; ``None`` at one a lookup cannot have."""
-    tokens: list[tuple[str, str]] = []
-    position = 0
-    while position < len(text):
-        match = _LOOKUP_TOKEN.match(text, position)
-        if match is None:
-            return None
-        position = match.end()
-        if match.lastgroup:
-            kind, value = match.lastgroup, match.group(0)
-            tokens.append(("word", value.upper()) if kind == "word" else (kind, value))
-    return tokens
+class _Failed(NamedTuple):
+    """A query pyoxigraph refused: its text (``\\u`` escapes read), that text without strings,
+    IRIs and comments, its tokens, the offset pyoxigraph stopped at, and what it expected there."""
+
+    text: str
+    cleaned: str
+    tokens: list[re.Match[str]]
+    offset: int
+    expected: str
 
 
-def is_lookup(text: str) -> bool:
-    """Whether a query is a lookup: a SELECT or ASK of a single triple pattern, with no FROM,
-    DISTINCT, ORDER BY, OFFSET or anything but a LIMIT after it.
+def explain_syntax_error(error: BaseException | str, query: str) -> str:
+    """A message for a query pyoxigraph cannot parse, saying what is wrong and where.
 
-    Such a query does work in proportion to the rows it answers: pyoxigraph reads them from an
-    index one by one, so serializing a small answer bounds its cost. The test is on tokens, and
-    strict: a query it does not recognise is simply not a lookup.
+    It names an undeclared prefix, a misspelt query form, a relative IRI without a BASE, a
+    string or bracket left open, or a bracket that closes nothing; else it says what pyoxigraph
+    expected, in words and cut short.
 
-    >>> is_lookup("PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> "
-    ...           "SELECT ?label WHERE { <http://example.org/W3> rdfs:label ?label } LIMIT 5")
-    True
-    >>> is_lookup("ASK { ?s a <http://example.org/Strategy> . }")
-    True
-    >>> is_lookup("SELECT ?s WHERE { ?s ?p ?o . ?o ?q ?r }"), is_lookup("SELECT DISTINCT ?p { ?s ?p ?o }")
-    (False, False)
+    >>> from pyoxigraph import Store
+    >>> def explain(text: str) -> str:
+    ...     try:
+    ...         return str(Store().query(text))
+    ...     except SyntaxError as exc:
+    ...         return explain_syntax_error(exc, text)
+    >>> explain("SELECT * WHERE { ?s foaf:name ?o }")  # doctest: +ELLIPSIS
+    'The query does not parse: error at 1:21: the prefix foaf: is not declared: add PREFIX foaf: <…> ...'
+    >>> explain("SELEC * WHERE { ?s ?p ?o }")  # doctest: +ELLIPSIS
+    'The query does not parse: error at 1:1: SELEC is not a query form: ...; did you mean SELECT?'
     """
-    if len(text) > 4096 or '"""' in text or "'''" in text or "\\u" in text or "\\U" in text:
-        return False
-    tokens = _lookup_tokens(text)
-    if tokens is None:
-        return False
-    at = 0
-    while tokens[at:at + 1] in ([("word", "BASE")], [("word", "PREFIX")]):  # the prologue
-        size = 2 if tokens[at][1] == "BASE" else 3
-        if any(kind != "term" for kind, _ in tokens[at + 1:at + size]):
-            return False
-        at += size
-    rest = tokens[at:]
-    if rest[:1] == [("word", "SELECT")]:
-        end = 1
-        while end < len(rest) and (rest[end] == ("mark", "*") or rest[end][1].startswith(("?", "$"))):
-            end += 1
-        if end == 1:
-            return False
-        rest = rest[end:]
-    elif rest[:1] == [("word", "ASK")]:
-        rest = rest[1:]
-    else:
-        return False
-    if rest[:1] == [("word", "WHERE")]:
-        rest = rest[1:]
-    if rest[-2:-1] == [("word", "LIMIT")] and rest[-1][0] == "literal" and rest[-1][1].isdigit():
-        rest = rest[:-2]
-    if rest[-2:] == [("mark", "."), ("mark", "}")]:
-        rest = rest[:-2] + rest[-1:]
-    if len(rest) != 5 or rest[0] != ("mark", "{") or rest[4] != ("mark", "}"):
-        return False
-    subject, verb, value = rest[1:4]
-    return (subject[0] == "term" and (verb[0] == "term" or verb == ("word", "A"))
-            and (value[0] in ("term", "literal") or value == ("word", "TRUE") or value == ("word", "FALSE")))
+    found = _SYNTAX.match(str(error))
+    if found is None:
+        return f"The query does not parse: {error}"
+    text = _CODEPOINT.sub(_unescape, query)
+    line, column = int(found.group(1)), int(found.group(2))
+    offset = min(sum(len(ln) + 1 for ln in text.split("\n")[:line - 1]) + column - 1, len(text))
+    cleaned = strip_noise(text)
+    tokens = [t for t in _TOKEN.finditer(cleaned) if t.lastgroup != "space"]
+    failed = _Failed(text, cleaned, [t for t in tokens if t.start() <= offset], offset, found.group(3))
+    for reason in (_form_fault, _prefix_fault, _iri_fault, _string_fault, _bracket_fault):
+        fault = reason(failed)
+        if fault is not None:
+            return f"The query does not parse: error at {_place(text, fault[0])}: {fault[1]}"
+    end = " (the end of the query)" if not cleaned[offset:].strip() else ""
+    return f"The query does not parse: error at {line}:{column}{end}: {_expected(failed.expected)}"
+
+
+def _form_fault(failed: _Failed) -> tuple[int, str] | None:
+    """The first word after the prologue is not SELECT, CONSTRUCT, ASK or DESCRIBE."""
+    start = _PROLOGUE.match(failed.cleaned).end()  # type: ignore[union-attr]
+    first = next((t for t in _TOKEN.finditer(failed.cleaned, start) if t.lastgroup != "space"), None)
+    if first is None:
+        return start, "the query has no SELECT, CONSTRUCT, ASK or DESCRIBE after its PREFIX and BASE."
+    word = first.group().upper() if first.lastgroup == "word" else ""
+    if word in (*_FORMS, *UPDATE_FORMS, "PREFIX", "BASE"):
+        return None
+    close = difflib.get_close_matches(word, _FORMS, n=1, cutoff=0.6)
+    guess = f"; did you mean {close[0]}?" if close else "."
+    return first.start(), (f"{_quote(first.group(), bool(word))} is not a query form: expected SELECT, CONSTRUCT, "
+                           f"ASK or DESCRIBE (after any PREFIX and BASE){guess}")
+
+
+def _prefix_fault(failed: _Failed) -> tuple[int, str] | None:
+    """A prefixed name, at or before the error, whose prefix neither the query nor citykg declares."""
+    declared = {*PREFIXES, *re.findall(r"(?i:PREFIX)\s*([^\s:]*):", failed.cleaned)}
+    for before, token in zip([None, *failed.tokens], failed.tokens, strict=False):
+        prefix = token.group().split(":", 1)[0]
+        declaring = before is not None and before.group().upper() == "PREFIX"
+        if token.lastgroup == "pname" and prefix not in declared and not declaring:
+            if before and before.group() == "<" and before.end() == token.start():  # <http://a b>
+                return before.start(), ("the IRI that starts here is broken: an IRI holds no space, nor any of "
+                                        "<>\"{}|^`\\ (write a space as %20).")
+            close = difflib.get_close_matches(prefix, sorted(declared), n=1, cutoff=0.6)
+            return token.start(), (f"the prefix {prefix}: is not declared: add PREFIX {prefix}: <…> at the top "
+                                   f"(citykg declares {', '.join(p + ':' for p in PREFIXES)} itself)."
+                                   + (f" Did you mean {close[0]}:?" if close else ""))
+    return None
+
+
+def _iri_fault(failed: _Failed) -> tuple[int, str] | None:
+    """A relative IRI (no scheme) at or before the error, and no BASE to resolve it against."""
+    based = False
+    for match in _NOISE.finditer(failed.text, 0, failed.offset + 1):
+        iri, at = match.group(), match.start()
+        is_base = _BASE_BEFORE.search(failed.cleaned, max(0, at - 256), at) is not None
+        if not iri.startswith("<") or _ABSOLUTE.match(iri):
+            based = based or (is_base and iri.startswith("<"))
+        elif is_base:
+            return at, f"BASE {_quote(iri)} is not a full IRI: give one with a scheme, such as <https://example.org/>."
+        elif not based:
+            return at, (f"the IRI {_quote(iri)} is relative, and the query has no BASE: write it in full (such "
+                        "as <https://w3id.org/citykg/id/city/mashhad>), or declare BASE <…> first.")
+    return None
+
+
+def _string_fault(failed: _Failed) -> tuple[int, str] | None:
+    """A quote, at or before the error, that opens a string it never closes on its line."""
+    quote = next((t for t in failed.tokens if t.group() in ('"', "'")), None)
+    return None if quote is None else (quote.start(), (
+        f"the string that starts here is not closed: end it with {quote.group()} on the same line, or write "
+        'a string of several lines between """ and """.'))
+
+
+def _bracket_fault(failed: _Failed) -> tuple[int, str] | None:
+    """A bracket, at or before the error, that closes nothing or the wrong one, or one left open."""
+    opened: list[re.Match[str]] = []
+    for token in failed.tokens:
+        if token.lastgroup == "open":
+            opened.append(token)
+        elif token.lastgroup == "close":
+            if not opened:
+                return token.start(), f"this {token.group()} closes nothing: remove it, or open it earlier."
+            if "{(["["})]".index(token.group())] != opened[-1].group():
+                return token.start(), (f"this {token.group()} closes the {opened[-1].group()} at "
+                                       f"{_place(failed.text, opened[-1].start())}: close that first.")
+            opened.pop()
+    if opened and not failed.cleaned[failed.offset:].strip():
+        return failed.offset, (f"the query ends inside the {opened[-1].group()} at "
+                               f"{_place(failed.text, opened[-1].start())}; {_expected(failed.expected)}")
+    return None
+
+
+def _expected(listing: str) -> str:
+    """pyoxigraph's list of what it expected, in words: keywords and tokens as they are, character
+    classes as "a letter" or "a digit", ten at most; or the rule of SPARQL the query breaks.
+
+    >>> _expected("\\"!\\", \\"(\\", ['A' ..= 'Z' | 'a' ..= 'z' | '\\\\u{00C0}'..='\\\\u{00D6}'], [_]")
+    "expected one of '!', '(' or a letter"
+    """
+    items = [item.strip() for item in _EXPECTED.findall(listing)]
+    rules = [item for item in items if " " in item and item[0] not in "[\"" and item not in _HIDDEN
+             and item != "IRI parsing failed"]
+    if rules:  # pyoxigraph says it in a sentence, such as "Duplicated variable name in SELECT"
+        return "; ".join(rules) + "."
+    names: list[str] = []
+    for item in items:
+        if item in _HIDDEN:
+            continue
+        item = "a valid IRI" if item == "IRI parsing failed" else item
+        found = [_quote(re.sub(r"\\(.)", r"\1", item[1:-1]), False)] if item.startswith('"') else [item]
+        if item.startswith("["):
+            found = ["a letter" if char in "Aa" else "a digit" if char == "0" else "" if is_range else
+                     _quote(re.sub(r"\\(.)", r"\1", char), False) for char, is_range in _CLASS_PART.findall(item)
+                     if not char.startswith("\\u")]
+        names.extend(name for name in found if name and name not in names)
+    if not names:
+        return ("this is not SPARQL, or breaks one of its rules (such as a BIND to a variable its group "
+                "already binds): check the text just before this point.")
+    if len(names) == 1:
+        return f"expected {names[0]}"
+    return f"expected one of {', '.join(names[:10])}, …" if len(names) > 10 else \
+        f"expected one of {', '.join(names[:-1])} or {names[-1]}"
+
+
+_HIDDEN = {"[_]", "Prefix not found", "<unreported>"}
+
+
+def _quote(text: str, plain: bool = True) -> str:
+    """A word or an IRI for a message (``plain``), or a token quoted, cut to 60 characters."""
+    text = text if len(text) <= 60 else text[:59] + "…"
+    return text if plain else repr(text)

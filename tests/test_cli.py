@@ -255,3 +255,30 @@ def test_starting_the_cli_imports_no_heavy_library() -> None:
     code = "import sys, citykg.cli; print(sorted(m for m in ('rdflib', 'pyshacl', 'owlready2', 'pyoxigraph') if m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_query_file_refuses_other_forms_up_front_and_quietly(built: tuple[Project, BuildResult]) -> None:
+    project, _ = built
+    for text, form in [("CONSTRUCT {?s ?p ?o} WHERE {?s ?p ?o} LIMIT 1", "a CONSTRUCT"),
+                       ("ASK { ?s ?p ?o }", "an ASK"), ("DESCRIBE ?s WHERE { ?s ?p ?o } LIMIT 1", "a DESCRIBE")]:
+        done = subprocess.run([sys.executable, "-m", "citykg", "--dist", str(project.dist), "query", "--file", "-"],
+                              input=text, capture_output=True, text=True, timeout=60)
+        assert (done.returncode, done.stdout) == (2, ""), done.stderr
+        assert f"citykg query runs SELECT queries; this is {form} query." in done.stderr
+        assert "RuntimeError" not in done.stderr and "Traceback" not in done.stderr and "pyoxigraph" not in done.stderr
+
+
+def test_query_file_explains_syntax_errors_and_refuses_deep_nesting(runner: CliRunner,
+                                                                    built: tuple[Project, BuildResult],
+                                                                    tmp_path: Path) -> None:
+    project, _ = built
+    path = tmp_path / "q.rq"
+    for text, message in [
+        ("SELECT ?s WHERE {\n  ?s foaf:name ?o }", "error at 2:6: the prefix foaf: is not declared: add PREFIX foaf:"),
+        ("SELEC ?s WHERE { ?s ?p ?o }", "SELEC is not a query form: expected SELECT, CONSTRUCT, ASK or DESCRIBE"),
+        ("SELECT * WHERE " + "{" * 5000 + "}" * 5000, "The query nests 5000 levels deep"),
+    ]:
+        path.write_text(text, encoding="utf-8")
+        code, out, err = invoke(runner, project, "query", "--file", str(path))
+        assert (code, out) == (2, ""), err
+        assert message in err and "..=" not in err, err

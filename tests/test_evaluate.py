@@ -103,3 +103,17 @@ def test_a_query_that_does_not_parse_is_the_same_400() -> None:
 def test_anything_larger_or_other_goes_to_a_worker(rows: int, max_rows: int, fmt: str) -> None:
     query = job(f"SELECT * WHERE {{ ?s <{EX}label> ?label }}", fmt, max_rows=max_rows)
     assert small_answer(store_of(rows), query, max_bytes=65_536) is None
+
+
+@pytest.mark.parametrize(("query", "words"), [
+    ("SELECT ?o WHERE { ?s foaf:name ?o }", ["error at 1:22: the prefix foaf: is not declared: add PREFIX foaf: <…>",
+                                              "rdfs:"]),
+    ("SELEC ?o WHERE { ?s ?p ?o }", ["error at 1:1: SELEC is not a query form", "did you mean SELECT?"]),
+    ("SELECT ?o WHERE { <rel> ?p ?o }", ["error at 1:19: the IRI <rel> is relative, and the query has no BASE"]),
+])
+def test_a_query_that_does_not_parse_is_a_400_saying_why(query: str, words: list[str]) -> None:
+    answer = evaluate(Store(), job(query, max_rows=10))
+    assert answer.status == 400 and answer.error.startswith("The query does not parse: "), answer
+    for word in words:
+        assert word in answer.error, answer.error
+    assert "..=" not in answer.error and "\\u{" not in answer.error and len(answer.error) < 300, answer.error

@@ -346,6 +346,50 @@ def test_ad_hoc_queries(store: Store) -> None:
         run_sparql(store, "ASK { ?s ?p ?o }")
 
 
+def test_keywords_inside_names_do_not_change_an_ad_hoc_query(store: Store) -> None:
+    everything = run_sparql(store, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }").rows[0][0]
+    hyphenated = run_sparql(store, "PREFIX ex: <http://x/> SELECT (COUNT(*) AS ?n) "
+                                   "{ ?s ?p ?o OPTIONAL { ?s ex:copied-from ?z } }")
+    assert hyphenated.rows[0][0] == everything and int(everything.value) > 9000  # type: ignore[union-attr]
+    assert run_sparql(store, "PREFIX ex: <http://x/> SELECT ?s WHERE { ?s ex:web-service ?o }").rows == []
+
+
+class _Unrunnable:
+    """A store that fails any query it is asked to run."""
+
+    def query(self, *args: object, **kwargs: object) -> None:
+        raise AssertionError("the query ran")
+
+
+@pytest.mark.parametrize(("query", "form"), [
+    ("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } LIMIT 1", "a CONSTRUCT query"),
+    ("PREFIX ex: <http://x/>\n# a comment\nASK { ?s ?p ?o }", "an ASK query"),
+    ("describe <http://x/a>", "a DESCRIBE query"),
+])
+def test_a_query_of_another_form_is_refused_before_it_runs(query: str, form: str) -> None:
+    with pytest.raises(QuerySyntaxError, match=f"^citykg query runs SELECT queries; this is {form}. "):
+        run_sparql(_Unrunnable(), query)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("query", ["SELECT * WHERE " + "{" * 5000 + "}" * 5000,
+                                   "SELECT * WHERE { FILTER(" + "(" * 20_000 + "1" + ")" * 20_000 + ") }",
+                                   "SELECT * WHERE { FILTER(" + "!" * 50_000 + "true) }"])
+def test_a_query_nested_too_deeply_is_refused_before_it_runs(query: str) -> None:
+    with pytest.raises(QuerySyntaxError, match=r"^The query nests \d+ levels deep \(at 1:\d+\); citykg accepts at most"):
+        run_sparql(_Unrunnable(), query)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("query", ["SELECT ?o WHERE { ?s foaf:name ?o }", "SELEC ?o WHERE { ?s ?p ?o }",
+                                   "SELECT ?o WHERE { <rel> ?p ?o }", "SELECT ?o WHERE { ?s ?p ?o "])
+def test_an_ad_hoc_query_that_does_not_parse_says_what_the_server_says(query: str) -> None:
+    from citykg.evaluate import SparqlJob, evaluate
+
+    with pytest.raises(QuerySyntaxError) as caught:
+        run_sparql(Store(), query)
+    served = evaluate(Store(), SparqlJob(store="", query=query, results_format="json", graph_format=None, max_rows=1))
+    assert str(caught.value) == served.error and "..=" not in served.error
+
+
 @pytest.mark.parametrize("name", sorted(n for n, q in CATALOGUE.items() if "GROUP_CONCAT" in q.sparql))
 def test_concatenations_are_ordered(name: str) -> None:
     # GROUP_CONCAT has no order of its own: a query feeds it from an ordered subquery, so that

@@ -1,17 +1,29 @@
-"""What citykg reads in a query's text: here, which queries are lookups the server may answer itself."""
+"""What citykg reads in a query's text: keywords as SPARQL tokenizes them, and which queries are lookups."""
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pyoxigraph import NamedNode, Quad, Store
 from pyparsing import ParseException
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.parserutils import CompValue
+from serving import Listener
 
-from citykg.sparqltext import is_lookup
+from citykg import sparqltext
+from citykg.errors import QueryRefused, QuerySyntaxError
+from citykg.iris import PREFIXES
+from citykg.sparqltext import MAX_DEPTH, QueryCheck, check_query, explain_syntax_error, is_lookup
 
 EX = "PREFIX ex: <http://example.org/> "
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.parametrize("query", [
@@ -100,3 +112,244 @@ def test_whatever_it_calls_a_lookup_is_one_triple_pattern(template: list[str], g
     text = glue.join(tokens)
     if is_lookup(text):
         assert _single_pattern(text), text
+
+
+# -- keywords are read as SPARQL's grammar tokenizes them: never inside a prefixed name
+
+P = "PREFIX ex: <http://example.org/> "
+
+
+@pytest.mark.parametrize("name", [
+    "ex:copied-from", "ex:a.from", "ex:a\\-from", "ex:a%2Dfrom", "ex:from", "ex:a:from", "ex:FROM-x",
+    "ex:web-service", "ex:a.service", "ex:a\\-service", "ex:a%2Dservice", "ex:service", "ex:a:SERVICE",
+    "_:b-from", "_:b-service", "?from", "?service", '"x"@en-from', '"x"@en-service', "ex:a\\#\\-from",
+])
+def test_a_keyword_inside_a_name_is_no_keyword(name: str) -> None:
+    query = P + f"SELECT (COUNT(*) AS ?n) {{ ?s ?p ?o OPTIONAL {{ ?s ?p {name} }} }}"
+    if name.startswith(("?", "_")):
+        query = query.replace("?s ?p " + name, name + " ?p ?o")
+    assert check_query(query) == QueryCheck(form="SELECT", has_from=False)
+    assert answer_count(query, union=True) == 1  # pyoxigraph reads it as a name too: one row, no FROM
+
+
+@pytest.mark.parametrize("query", [
+    "SELECT * FROM <http://example.org/g> { ?s ?p ?o }",
+    "select*from<http://example.org/g>{?s ?p ?o}",
+    P + "SELECT * FROM ex:g WHERE { ?s ?p ?o }",
+    P + "SELECT * FROMex:g { ?s ?p ?o }",                    # pyoxigraph reads "FROM", then ex:g
+    "SELECT * \\u0046ROM <http://example.org/g> { ?s ?p ?o }",
+    P + "CONSTRUCT { ?s ex:copied-from ?o } FROM NAMED ex:g WHERE { ?s ?p ?o }",
+])
+def test_from_is_found_wherever_pyoxigraph_reads_it(query: str) -> None:
+    assert check_query(query).has_from
+
+
+@pytest.mark.parametrize("query", [
+    "SELECT * { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }",
+    P + "SELECT * { SERVICEex:a { ?s ?p ?o } }",               # SERVICE, then ex:a
+    "PREFIX : <http://127.0.0.1:9/> SELECT * { SERVICE:a { ?s ?p ?o } }",
+    "SELECT * { ?s ?p trueSERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }",  # true, then SERVICE
+    "SELECT * { ?s ?p 1SERVICE<http://127.0.0.1:9/>{ ?s ?p ?o } }",
+    "SELECT * { SERVICESILENT <http://127.0.0.1:9/> { ?s ?p ?o } }",
+    "SELECT * { \\u0053ERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }",
+    "PREFIX myservice: <http://127.0.0.1:9/> SELECT * { ?s ?p myservice:a }",  # too close to call
+    # no IRI without a BASE: pyoxigraph reads "<", ?b, ")", SERVICE and a comment
+    "SELECT * WHERE { BIND(1 AS ?a) BIND(2 AS ?b) FILTER(?a<?b)SERVICE#>\n<http://127.0.0.1:9/>{} }",
+])
+def test_service_is_refused_wherever_pyoxigraph_may_read_it(query: str) -> None:
+    with pytest.raises(QueryRefused, match="SERVICE is refused"):
+        check_query(query)
+
+
+def test_a_relative_iri_is_an_iri_only_with_a_base() -> None:
+    assert check_query("BASE <http://127.0.0.1:9/> SELECT * { ?s <web-service> ?o }").form == "SELECT"
+    with pytest.raises(QueryRefused, match=r"Without a BASE, <web-service> is no IRI"):
+        check_query("SELECT * { ?s <web-service> ?o }")
+
+
+def answer_count(query: str, *, union: bool) -> int:
+    """Rows of ``query`` over one quad in a named graph: 1 if it reads the union of the graphs."""
+    store = Store()
+    store.add(Quad(NamedNode("http://example.org/s"), NamedNode("http://example.org/p"),
+                   NamedNode("http://example.org/o"), NamedNode("http://example.org/g")))
+    result = store.query(query, use_default_graph_as_union=union)
+    return int(next(iter(result))[0].value)  # type: ignore[index, union-attr, arg-type]
+
+
+# Pieces of names with keywords in every place the grammar allows (not "\\#": two make a bad IRI,
+# which pyoxigraph tells from a bad name only by where it gives up), and ways to call a SERVICE
+KEYWORDISH = ["from", "FROM", "service", "SERVICE", "-", ".", "..", "\\-", "%2D", ":", "_", "1", "a", "\\~", "·", "%"]
+SERVICE_OR_NOT = ["", "SERVICE <{url}> {{ }}", "SERVICE SILENT <{url}> {{ }}", "SERVICEex:a {{ }}",
+                  "trueSERVICE <{url}> {{ }}", "{{ }} SERVICE ?x {{ }}", "OPTIONAL {{ ?s ex:web-service ?o }}",
+                  "?s ?p ex:a.b.SERVICE <{url}> {{ }}"]  # pyoxigraph ends a name at its second run of dots
+
+
+def local_name(pieces: list[str]) -> str:
+    """A local name from pieces, most of them valid: no "-", "." or "·" first, no "." last."""
+    return "".join(pieces).lstrip("-.·").rstrip(".") or "x"
+
+
+@settings(max_examples=500, deadline=None)
+@given(local=st.lists(st.sampled_from(KEYWORDISH), min_size=1, max_size=6))
+def test_names_end_where_pyoxigraph_ends_them(local: list[str]) -> None:
+    name = "ex:" + local_name(local)
+    try:
+        Store().query(f"PREFIX ex: <http://example.org/> SELECT * {{ ?s ?p {name} }}")
+        parses = True
+    except SyntaxError:
+        parses = False
+    token = sparqltext._TOKEN.match(name)
+    assert (token is not None and token.lastgroup == "pname" and token.group() == name) is parses, name
+
+
+@pytest.fixture(scope="module")
+def sink() -> Iterator[Listener]:
+    """A TCP listener the queries' SERVICE calls would reach."""
+    from serving import listener
+
+    running = listener()
+    yield running
+    running.close()
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(local=st.lists(st.sampled_from(KEYWORDISH), min_size=1, max_size=6), where=st.sampled_from(["s", "p", "o"]),
+       dataset=st.sampled_from(["", "FROM <http://example.org/none>", "FROMex:none", "FROM ex:none"]),
+       call=st.sampled_from(SERVICE_OR_NOT))
+def test_check_query_reads_from_and_service_as_pyoxigraph_does(sink: Listener, local: list[str], where: str,
+                                                                  dataset: str, call: str) -> None:
+    name = "ex:" + local_name(local)
+    pattern = {"s": f"{name} ?p ?o", "p": f"?s {name} ?o", "o": f"?s ?p {name}"}[where]
+    query = (f"PREFIX ex: <http://example.org/> SELECT (COUNT(*) AS ?n) {dataset} "
+             f"WHERE {{ {{ ?s ?p ?o }} UNION {{ OPTIONAL {{ {pattern} }} }} {call.format(url=sink.url)} }}")
+    before = len(sink.received)
+    try:
+        checked = check_query(query)
+    except QueryRefused:
+        return  # nothing runs
+    try:
+        count = answer_count(query, union=not checked.has_from)
+    except SyntaxError:
+        return  # nothing runs
+    except OSError:  # a SERVICE call that failed
+        count = -1
+    # What check_query let through makes no call, and reads the dataset it found: the union of
+    # the graphs (two rows), or the empty graph FROM names (one, from the OPTIONAL)
+    assert len(sink.received) == before and count == (1 if dataset else 2), query
+    assert checked.has_from is bool(dataset), query
+
+
+# -- nesting: refused past MAX_DEPTH, which real queries never come near and pyoxigraph survives
+
+NESTINGS = {  # each nests n levels deep
+    "groups": lambda n: "SELECT * WHERE " + "{" * n + " ?s ?p ?o " + "}" * n,
+    "parentheses": lambda n: "SELECT * WHERE { FILTER(" + "(" * (n - 2) + "1" + ")" * (n - 2) + ") }",
+    "brackets": lambda n: "SELECT * WHERE { ?s ?p " + "[ ?p " * (n - 1) + "?o" + " ]" * (n - 1) + " }",
+    "calls": lambda n: "SELECT * WHERE { BIND(" + "STR(" * (n - 2) + "'a'" + ")" * (n - 2) + " AS ?x) }",
+    "exists": lambda n: ("SELECT * WHERE { FILTER(" + "EXISTS { FILTER(" * ((n - 2) // 2) + "true"
+                         + ") }" * ((n - 2) // 2) + ") }"),
+    "negations": lambda n: "SELECT * WHERE { FILTER(" + "!" * (n - 2) + "true) }",
+    "signs": lambda n: "SELECT * WHERE { BIND(" + "- (" * (n - 2) + "1" + ")" * (n - 2) + " AS ?x) }",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(NESTINGS))
+def test_a_query_nested_past_the_limit_is_refused_before_it_runs(kind: str) -> None:
+    deepest = NESTINGS[kind](MAX_DEPTH)
+    check_query(deepest)
+    if kind != "brackets":  # which pyoxigraph takes seconds to parse so deep
+        Store().query(deepest)  # deep, and well within what pyoxigraph takes
+    with pytest.raises(QuerySyntaxError, match=rf"^The query nests \d+ levels deep \(at 1:\d+\); citykg accepts at "
+                                                rf"most {MAX_DEPTH}\. "):
+        check_query(NESTINGS[kind](MAX_DEPTH + 2))
+
+
+@pytest.mark.parametrize("query", [
+    "SELECT * WHERE { FILTER(?a != ?b) }",                          # != is no negation
+    'SELECT * WHERE { ?s ?p "((((((((((((" } # ((((((((((((',   # nor brackets in strings, comments
+    "PREFIX ex: <http://x/> SELECT * { ?s ex:a----------b ?o }",  # nor hyphens in names
+    "SELECT * WHERE { ?s ?p 1e-10 }",
+])
+def test_what_is_no_nesting_does_not_count(query: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sparqltext, "MAX_DEPTH", 2)
+    check_query(query)
+
+
+def test_the_named_queries_nest_far_less_than_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sparqltext, "MAX_DEPTH", MAX_DEPTH // 10)
+    for path in sorted((ROOT / "queries").glob("*.rq")):
+        check_query(path.read_text(encoding="utf-8"))
+
+
+def test_pyoxigraph_survives_four_times_the_limit_of_its_costliest_nestings() -> None:
+    # The limit keeps a margin: on an 8 MiB stack, pyoxigraph 0.5.13 crashes at about 910 nested
+    # calls and 1,400 levels of EXISTS { FILTER( … ) }; a release that needs more stack fails here.
+    script = ("import sys; from pyoxigraph import Store\n"
+              "for query in sys.stdin.read().split('\\0'):\n    list(Store().query(query))\n")
+    queries = "\0".join(NESTINGS[kind](4 * MAX_DEPTH) for kind in ("calls", "exists", "groups"))
+    done = subprocess.run([sys.executable, "-c", script], input=queries, text=True, capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+# -- syntax errors: what is wrong, in words, at the line and column pyoxigraph gives
+
+def explain(query: str) -> str:
+    try:
+        Store().query(query, prefixes=PREFIXES if any(f"{p}:" in query for p in PREFIXES) else None)
+    except SyntaxError as exc:
+        return explain_syntax_error(exc, query)
+    raise AssertionError(f"{query!r} parses")
+
+
+@pytest.mark.parametrize(("query", "words"), [
+    ("PREFIX ex: <http://x/> SELECT * { ?s ex:a ?o .\n  ?s foo:bar ?o }",
+     ["error at 2:6: the prefix foo: is not declared: add PREFIX foo: <…>", "rdfs:", "xsd:"]),
+    ("SELECT * WHERE { ?s rfds:label ?o }", ["error at 1:21: the prefix rfds:", "Did you mean rdfs:?"]),
+    ("SELECT * WHERE { ?s rdfs:label ?o FILTER(foaf:f(?o)) }", ["error at 1:42: the prefix foaf:"]),
+    ("SELEC * WHERE { ?s ?p ?o }", ["error at 1:1: SELEC is not a query form: expected SELECT, CONSTRUCT, ASK "
+                                    "or DESCRIBE", "did you mean SELECT?"]),
+    ("PREFIX ex: <http://x/>\nselct ?s { ?s ?p ?o }", ["error at 2:1: selct is not a query form", "SELECT?"]),
+    ("{ ?s ?p ?o }", ["error at 1:1: '{' is not a query form"]),
+    ("SELECT * WHERE { <rel> ?p ?o }", ["error at 1:18: the IRI <rel> is relative, and the query has no BASE"]),
+    ("SELECT * FROM <g> WHERE { ?s ?p ?o }", ["error at 1:15: the IRI <g> is relative"]),
+    ("BASE <rel/> SELECT * WHERE { ?s <p> ?o }", ["error at 1:6: BASE <rel/> is not a full IRI"]),
+    ("SELECT * WHERE { ?s ?p <http://x/a b> }", ["error at 1:24: the IRI that starts here is broken"]),
+    ('SELECT * WHERE {\n  ?s ?p "x }', ['error at 2:9: the string that starts here is not closed: end it with "']),
+    ("SELECT * WHERE { ?s ?p ?o }}", ["error at 1:28: this } closes nothing"]),
+    ('SELECT * WHERE { ?s ?p ?o FILTER(?o = "a" }', ["error at 1:43: this } closes the ( at 1:33"]),
+    ("SELECT * WHERE { ?s ?p ?o ", ["error at 1:27: the query ends inside the { at 1:16; expected one of"]),
+    ("SELECT ?x ?x WHERE { ?x ?p ?o }", ["Duplicated variable name in SELECT."]),
+    ("SELECT * WHERE { ?s ?p ?o } GROUP ?s", ["error at 1:37 (the end of the query): expected BY"]),
+    ("ASK { FILTER(?x = ) }", ["error at 1:22 (the end of the query): expected one of ABS, AVG, ", ", …"]),
+    ("SELECT ?x WHERE { ?x ", ["error at 1:22: the query ends inside the { at 1:17; expected one of '!', '$', "
+                               "'(', ':', '<', '?', '^', 'a' or a letter"]),
+])
+def test_a_syntax_error_says_what_is_wrong_and_where(query: str, words: list[str]) -> None:
+    message = explain(query)
+    assert message.startswith("The query does not parse: error at "), message
+    for word in words:
+        assert word in message, message
+
+
+@settings(max_examples=300, deadline=None)
+@given(template=st.sampled_from(TEMPLATES), glue=st.sampled_from([" ", "", "\n"]),
+       edits=st.lists(st.tuples(st.integers(0, 30), st.sampled_from([None, *VOCABULARY, "foo:x", "SELEC", "<r>"])),
+                      min_size=1, max_size=4))
+def test_every_syntax_error_is_short_plain_and_placed(template: list[str], glue: str,
+                                                      edits: list[tuple[int, str | None]]) -> None:
+    tokens = list(template)
+    for at, token in edits:
+        if token is None:
+            del tokens[at % len(tokens)]
+        else:
+            tokens.insert(at % (len(tokens) + 1), token)
+    text = glue.join(tokens)
+    try:
+        Store().query(text, prefixes=PREFIXES)
+    except SyntaxError as exc:
+        message = explain_syntax_error(exc, text)
+        place = re.match(r"The query does not parse: error at (\d+):(\d+)", message)
+        assert place is not None, message
+        line, column = int(place.group(1)), int(place.group(2))
+        assert line <= text.count("\n") + 1 and column <= len(text.split("\n")[line - 1]) + 1, message
+        assert len(message) < 400 and "..=" not in message and "\\u{" not in message and "[_]" not in message, message

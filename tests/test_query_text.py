@@ -1,0 +1,78 @@
+"""What /sparql makes of a query's text before and after pyoxigraph reads it, on a real server:
+keywords only where SPARQL has them, nesting refused before it can crash a worker, syntax errors
+in words; and what the server says when a worker crashes all the same."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+
+import httpx
+import pytest
+from pyoxigraph import Store
+from serving import assert_error
+
+from citykg.evaluate import SparqlJob
+from citykg.pool import WorkerPool, WorkerUnavailable
+
+
+def count(client: httpx.Client, query: str) -> int:
+    response = client.post("/sparql", content=query.encode("utf-8"),
+                           headers={"Content-Type": "application/sparql-query", "Accept": "application/json"})
+    assert response.status_code == 200, response.text
+    return int(response.json()["results"]["bindings"][0]["n"]["value"])
+
+
+def test_a_keyword_inside_a_prefixed_name_changes_nothing(client: httpx.Client, store: Store) -> None:
+    everything = count(client, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+    assert everything == len(store)
+    assert count(client, "PREFIX ex: <http://x/> SELECT (COUNT(*) AS ?n) "
+                         "{ ?s ?p ?o OPTIONAL { ?s ex:copied-from ?z } }") == everything
+    assert count(client, "PREFIX ex: <http://x/> SELECT (COUNT(*) AS ?n) { ?s ex:web-service ?o }") == 0
+
+
+@pytest.mark.parametrize(("query", "depth"), [
+    ("SELECT * WHERE " + "{" * 5000 + " ?s ?p ?o " + "}" * 5000, 5000),
+    ("SELECT * WHERE { FILTER(" + "(" * 20_000 + "1" + ")" * 20_000 + ") }", 20_002),
+    ("SELECT * WHERE { FILTER(" + "!" * 50_000 + "true) }", 50_002),
+])
+def test_a_query_nested_too_deeply_is_a_400_and_no_worker_dies(client: httpx.Client, query: str, depth: int) -> None:
+    replaced = client.get("/health").json()["workers"]["replaced"]
+    response = client.post("/sparql", content=query.encode("utf-8"),
+                           headers={"Content-Type": "application/sparql-query"})
+    assert_error(response, 400, f"The query nests {depth} levels deep", "citykg accepts at most 128")
+    assert client.get("/health").json()["workers"]["replaced"] == replaced
+
+
+@pytest.mark.parametrize(("query", "words"), [
+    ("SELECT ?s WHERE {\n  ?s foaf:name ?o }", ["error at 2:6: the prefix foaf: is not declared: add PREFIX foaf: <…>",
+                                                 "rdfs:"]),
+    ("SELEC ?s WHERE { ?s ?p ?o }", ["error at 1:1: SELEC is not a query form: expected SELECT, CONSTRUCT, ASK or "
+                                     "DESCRIBE"]),
+    ("SELECT ?s WHERE { ?s ?p <city/mashhad> }", ["error at 1:25: the IRI <city/mashhad> is relative"]),
+])
+def test_a_syntax_error_is_a_400_in_words(client: httpx.Client, query: str, words: list[str]) -> None:
+    error = assert_error(client.get("/sparql", params={"query": query}), 400, "The query does not parse: ", *words)
+    assert "..=" not in error and "\\u{" not in error
+
+
+def test_a_worker_that_crashes_says_so_rather_than_blaming_memory() -> None:
+    # A query nested past what pyoxigraph's stack takes (the server refuses it before it gets here)
+    async def run() -> str:
+        pool = WorkerPool(size=1, memory_mb=4096)
+        await pool.start()
+        try:
+            path = tempfile.mkdtemp()
+            Store(path).flush()
+            job = SparqlJob(store=path, query="SELECT * WHERE " + "{" * 5000 + "}" * 5000,
+                            results_format="json", graph_format=None, max_rows=10)
+            with pytest.raises(WorkerUnavailable) as caught:
+                await pool.run(job, timeout=60)
+            assert caught.value.status == 500
+            return str(caught.value)
+        finally:
+            await pool.close()
+
+    message = asyncio.run(run())
+    assert message.startswith("The query crashed its worker (SIGSEGV); a new worker has taken its place."), message
+    assert "memory" not in message

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import gzip
 import json
 import os
@@ -73,17 +74,9 @@ class Row:
     label: str
 
 
+@functools.cache
 def read_places() -> tuple[dict[str, dict[str, str]], dict[str, str], dict[str, str]]:
     """Labels by place, country QID by place, ISO code by country QID (read once)."""
-    if not _PLACES:
-        _PLACES.append(_read_places())
-    return _PLACES[0]
-
-
-_PLACES: list[tuple[dict[str, dict[str, str]], dict[str, str], dict[str, str]]] = []
-
-
-def _read_places() -> tuple[dict[str, dict[str, str]], dict[str, str], dict[str, str]]:
     from pyoxigraph import Literal, RdfFormat, parse
 
     labels: dict[str, dict[str, str]] = defaultdict(dict)

@@ -45,7 +45,7 @@ from citykg.iris import PREFIXES
 from citykg.names import normalise
 from citykg.sparqltext import check_query, explain_syntax_error
 
-__all__ = ["CLI_PARAM", "NamedQuery", "Param", "Result", "catalogue_text", "check_params", "get_query",
+__all__ = ["CLI_PARAM", "NamedQuery", "Param", "Result", "catalogue_text", "check_params", "cut", "get_query",
            "load_catalogue", "quoted", "read_query_text", "run", "run_sparql", "unknown_query"]
 
 _HEADER = re.compile(r"^#\+\s*(\w+)(?:\s+(\w+)\s*\((\w+)\))?\s*:\s*(.*)$")
@@ -192,13 +192,22 @@ def unknown_query(name: str, names: Iterable[str], *, listing: str = "`citykg qu
     return QueryNotFound(f"Unknown query {quoted(name)}.{hint} See {listing}.")
 
 
+def cut(value: str, limit: int = 80) -> str:
+    """A user's value for a message, cut to ``limit`` characters.
+
+    >>> cut("A" * 100, limit=5)
+    'AAAA…'
+    """
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
 def quoted(value: str, limit: int = 80) -> str:
     """A user's value quoted for a message, cut to ``limit`` characters.
 
     >>> quoted("Mashhad"), quoted("A" * 100, limit=5)
     ("'Mashhad'", "'AAAA…'")
     """
-    return repr(value if len(value) <= limit else value[: limit - 1] + "…")
+    return repr(cut(value, limit))
 
 
 def run(store: Store, query: NamedQuery, params: Mapping[str, str]) -> Result:

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 
 from citykg.errors import QueryError
 from citykg.evaluate import GRAPH_FORMATS, RESULT_FORMATS, NamedJob, SparqlJob
-from citykg.queries import NamedQuery, check_params, quoted, unknown_query
+from citykg.queries import NamedQuery, check_params, cut, quoted, unknown_query
 from citykg.sparqltext import QueryCheck, check_query, is_lookup
 from citykg.web import HttpError, Request, Response, Route, json_response, negotiate
 
@@ -95,11 +95,6 @@ def _one(params: Sequence[tuple[str, str]], name: str) -> str | None:
     return values[0] if values else None
 
 
-def _cut(value: str, limit: int = 80) -> str:
-    """A refused value for a message, cut to ``limit`` characters (unquoted)."""
-    return value if len(value) <= limit else value[: limit - 1] + "…"
-
-
 def _named(name: str) -> tuple[str | None, str | None]:
     """The (result, graph) formats a ``?format=`` value names: a name of :data:`FORMAT_PARAM`, or
     a media type, or a comma-separated list of them, as SPARQLWrapper sends beside the name
@@ -130,10 +125,10 @@ def _format_param(values: list[str], form: str | None) -> tuple[str | None, str 
     for name in values:
         results, graphs = _named(name)
         if form in ("SELECT", "ASK") and results is None:
-            raise HttpError(400, f"format={_cut(name)} is for CONSTRUCT and DESCRIBE; {a} {form} query takes "
+            raise HttpError(400, f"format={cut(name)} is for CONSTRUCT and DESCRIBE; {a} {form} query takes "
                                  "json, xml, csv or tsv.")
         if form in ("CONSTRUCT", "DESCRIBE") and graphs is None:
-            raise HttpError(400, f"format={_cut(name)} is for SELECT and ASK; {a} {form} query takes "
+            raise HttpError(400, f"format={cut(name)} is for SELECT and ASK; {a} {form} query takes "
                                  "ttl, nt, rdfxml, jsonld, json or xml.")
         kind = results if form in ("SELECT", "ASK") else graphs if form else (results, graphs)
         found.setdefault(kind, name)
@@ -168,7 +163,7 @@ def _formats(request: Request, params: Sequence[tuple[str, str]], form: str | No
             seen[accept] = formats
     if formats == (None, None):
         offered = sorted({*RESULT_TYPES, *GRAPH_TYPES})
-        raise HttpError(406, f"The Accept header ({_cut(accept)}) takes none of this endpoint's "
+        raise HttpError(406, f"The Accept header ({cut(accept)}) takes none of this endpoint's "
                              f"formats: {', '.join(offered)}.")
     return formats
 

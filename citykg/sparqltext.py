@@ -132,14 +132,22 @@ def check_query(text: str) -> QueryCheck:
     text = _CODEPOINT.sub(_unescape, text)
     relative: list[tuple[int, int]] | None = None if re.search("BASE", text, re.IGNORECASE) else []
     cleaned = strip_noise(text, kept=relative)
+    first = _TOKEN.match(cleaned, _PROLOGUE.match(cleaned).end())  # type: ignore[union-attr]
+    form = first.group().upper() if first and first.lastgroup == "word" else None
     depth = deepest = 0
     too_deep = -1
     has_from = after_prefix = False
+    # A dataset clause comes after the query form's head and before its WHERE group (a
+    # CONSTRUCT's template is a group before it); DESCRIBE's resources may be prefixed names
+    # that start with "from", which pyoxigraph reads as names until a FROM or a "*".
+    head, template, resources = True, form == "CONSTRUCT", form == "DESCRIBE"
     for token in _TOKEN.finditer(cleaned):
         kind = token.lastgroup
         if kind == "space":
             continue
         if kind == "open":
+            if depth == 0 and token.group() == "{":
+                head, template = head and template, False
             depth += 1
             level = depth
         elif kind == "close":
@@ -152,7 +160,11 @@ def check_query(text: str) -> QueryCheck:
                 name = token.group().split(":", 1)[0]
                 if _CALL.search(name):
                     _refuse_service(name, kind, text, relative or [], token.start())
-                has_from = has_from or (depth == 0 and _DATASET.search(name) is not None)
+                if depth == 0 and head and _DATASET.search(name) and not (resources and kind == "pname"):
+                    has_from = True
+                    resources = False
+                head = head and not (depth == 0 and token.group().upper() == "WHERE")
+            resources = resources and not (kind == "mark" and token.group() == "*")
         after_prefix = kind == "word" and token.group().upper() == "PREFIX"
         if level > deepest:
             deepest = level
@@ -163,8 +175,6 @@ def check_query(text: str) -> QueryCheck:
             f"The query nests {deepest} levels deep (at {_place(cleaned, too_deep)}); citykg accepts at "
             f"most {MAX_DEPTH}. Each brace, bracket, parenthesis or ! - + operator inside another is a "
             "level: write the query flatter (one group of patterns rather than groups within groups).")
-    first = _TOKEN.match(cleaned, _PROLOGUE.match(cleaned).end())  # type: ignore[union-attr]
-    form = first.group().upper() if first and first.lastgroup == "word" else None
     return QueryCheck(form=form, has_from=has_from)
 
 

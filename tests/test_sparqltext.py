@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pyoxigraph import NamedNode, Quad, Store
+from pyoxigraph import NamedNode, Quad, QueryBoolean, Store
 from pyparsing import ParseException
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.parserutils import CompValue
@@ -144,6 +144,39 @@ def test_from_is_found_wherever_pyoxigraph_reads_it(query: str) -> None:
     assert check_query(query).has_from
 
 
+# "fromage:", "age:" and "FROM:" are ex:, so "fromage:none" is a name or FROM age:none, as the grammar says
+FROMAGE = P + "PREFIX fromage: <http://example.org/> PREFIX age: <http://example.org/> PREFIX FROM: <http://example.org/> "
+
+
+@pytest.mark.parametrize(("query", "has_from"), [
+    ("DESCRIBE fromage:s", False),
+    ("DESCRIBE ex:s fromage:s", False),
+    ("DESCRIBE FROM:s", False),
+    ("DESCRIBE ex:s FROM ex:none", True),
+    ("DESCRIBE fromage:s FROM ex:none", True),
+    ("DESCRIBE ex:s FROM ex:none fromage:none", True),
+    ("DESCRIBE * fromage:none WHERE { ?s ?p ?o }", True),
+    ("CONSTRUCT { ?s ?p fromage:o } WHERE { ?s ?p ?o }", False),
+    ("CONSTRUCT { ?s ?p ?o } fromage:none WHERE { ?s ?p ?o }", True),
+    ("CONSTRUCT { ?s ?p ?o } fromage:none { ?s ?p ?o }", True),
+    ("CONSTRUCT fromage:none WHERE { ?s ?p ?o }", True),
+    ("SELECT * fromage:none WHERE { ?s ?p ?o }", True),
+    ("SELECT * WHERE { ?s ?p ?o } VALUES ?o { fromage:o }", False),
+    ("ASK fromage:none { ?s ?p ?o }", True),
+])
+def test_from_is_a_dataset_clause_only_where_the_grammar_puts_one(query: str, has_from: bool) -> None:
+    checked = check_query(FROMAGE + query)
+    assert checked.has_from is has_from
+    # Over one quad in a named graph: the union of the graphs answers; an empty graph FROM names does not
+    assert answer_size(FROMAGE + query, union=not checked.has_from) == (0 if has_from else 1)
+
+
+def answer_size(query: str, *, union: bool) -> int:
+    """Solutions, triples or truth of ``query`` over one quad in a named graph."""
+    result = one_quad().query(query, use_default_graph_as_union=union)
+    return int(bool(result)) if isinstance(result, QueryBoolean) else len(list(result))  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize("query", [
     "SELECT * { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }",
     P + "SELECT * { SERVICEex:a { ?s ?p ?o } }",               # SERVICE, then ex:a
@@ -169,11 +202,16 @@ def test_a_relative_iri_is_an_iri_only_with_a_base() -> None:
 
 def answer_count(query: str, *, union: bool) -> int:
     """Rows of ``query`` over one quad in a named graph: 1 if it reads the union of the graphs."""
+    result = one_quad().query(query, use_default_graph_as_union=union)
+    return int(next(iter(result))[0].value)  # type: ignore[index, union-attr, arg-type]
+
+
+def one_quad() -> Store:
+    """A store of one quad: ex:s ex:p ex:o in the graph ex:g."""
     store = Store()
     store.add(Quad(NamedNode("http://example.org/s"), NamedNode("http://example.org/p"),
                    NamedNode("http://example.org/o"), NamedNode("http://example.org/g")))
-    result = store.query(query, use_default_graph_as_union=union)
-    return int(next(iter(result))[0].value)  # type: ignore[index, union-attr, arg-type]
+    return store
 
 
 # Pieces of names with keywords in every place the grammar allows (not "\\#": two make a bad IRI,

@@ -88,22 +88,28 @@ def _read_table(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]
 def read_names(path: Path) -> list[NameQuery]:
     """The names of a CSV or TSV file, in order, as queries.
 
-    :raises LinkError: if the file cannot be read, has no ``name`` column, a row has no name, or
-        a ``qid`` is not a QID; the message names the file and line.
+    :raises LinkError: if the file cannot be read, has no ``name`` column, or has rows with
+        neither a name nor a QID, or a ``qid`` that is not a QID; the message names the file and
+        the line of each such row (the first ten), so that one pass fixes them all.
     """
     header, rows = _read_table(path)
     if "name" not in header:
         raise LinkError(f"{path}:1: the header needs a 'name' column (and may have 'country' and 'qid'); "
                         f"it has {', '.join(repr(h) for h in header) or 'nothing'}.")
-    out = []
+    out, problems = [], []
     for line, row in rows:
         name = row.get("name", "")
         qid = (row.get("qid") or row.get("wikidata") or "").upper() or None
         if not name and not qid:
-            raise LinkError(f"{path}:{line}: the row has no name.")
-        if qid and not is_qid(qid):
-            raise LinkError(f"{path}:{line}: {qid!r} is not a Wikidata QID such as Q80053.")
-        out.append(NameQuery.of(name or qid or "", row.get("country") or None, qid))
+            problems.append(f"{path}:{line}: the row has no name (nor a QID).")
+        elif qid and not is_qid(qid):
+            problems.append(f"{path}:{line}: {qid!r} is not a Wikidata QID such as Q80053.")
+        else:
+            out.append(NameQuery.of(name or qid or "", row.get("country") or None, qid))
+    if problems:
+        more = f"\n… and {len(problems) - 10} more rows like these." if len(problems) > 10 else ""
+        raise LinkError("\n".join(problems[:10]) + more + "\nFix these rows (or delete them) and run again: "
+                        "nothing was looked up.")
     return out
 
 

@@ -515,6 +515,13 @@ def test_names_files(tmp_path: Path) -> None:
     bad.write_text("name,qid\nTabriz,80053\n", encoding="utf-8")
     with pytest.raises(LinkError, match=r"bad.csv:2: '80053' is not a Wikidata QID"):
         read_names(bad)
+    # every bad row is named at once (the first ten), and nothing is looked up
+    bad.write_text("name,country,qid\nTabriz,IR,\n,IR,\nMashhad,IR,Q1x\n" + ",IR,\n" * 12, encoding="utf-8")
+    with pytest.raises(LinkError) as raised:
+        read_names(bad)
+    lines = str(raised.value).splitlines()
+    assert lines[:2] == [f"{bad}:3: the row has no name (nor a QID).", f"{bad}:4: 'Q1X' is not a Wikidata QID such as Q80053."]
+    assert lines[10:] == ["… and 4 more rows like these.", "Fix these rows (or delete them) and run again: nothing was looked up."]
 
 
 def test_quickstatements_for_what_wikidata_lacks(linked: tuple[Project, LinkRun, Store],

@@ -43,9 +43,11 @@ from pyoxigraph import Quad, RdfFormat, parse
 from citykg.archive import Limits, unpack_zip
 from citykg.errors import InputError
 
-__all__ = ["MAX_RDF_BYTES", "RDF_SUFFIXES", "InputKind", "Received", "checksum", "follow_link", "parse_rdf",
-           "rdf_format_of", "read_rdf", "receive", "receive_bytes", "table_folders"]
+__all__ = ["INPUT_BASE", "MAX_RDF_BYTES", "RDF_SUFFIXES", "InputKind", "Received", "checksum", "follow_link",
+           "parse_rdf", "rdf_format_of", "read_rdf", "receive", "receive_bytes", "table_folders"]
 
+#: The base IRI relative IRIs in RDF input resolve against.
+INPUT_BASE = "https://w3id.org/citykg/input/"
 #: RDF files larger than this are refused.
 MAX_RDF_BYTES = 20 * 2**20
 _ZIP_TYPES = ("application/zip", "application/x-zip-compressed", "application/x-zip")
@@ -198,7 +200,7 @@ def parse_rdf(data: bytes, fmt: RdfFormat, display: str) -> list[Quad]:
     if fmt is RdfFormat.RDF_XML:
         _refuse_entities(data, display)
     try:
-        return list(parse(data, format=fmt, base_iri="https://w3id.org/citykg/input/"))
+        return list(parse(data, format=fmt, base_iri=INPUT_BASE))
     except SyntaxError as exc:
         raise InputError(f"{display} is not valid {fmt.name}: {exc.msg}") from exc
     except ValueError as exc:

@@ -33,6 +33,7 @@ from citykg.context import read_in_context
 from citykg.intake import RDF_SUFFIXES, InputKind, Received, follow_link, read_rdf, table_folders
 from citykg.iris import CKG, PROV, graph
 from citykg.project import Project
+from citykg.rdflines import locate
 from citykg.rdfmap import subject_of
 from citykg.report import Finding, Report, Severity
 from citykg.schema import TABLES
@@ -190,8 +191,10 @@ def _validate_rdf(path: Path, project: Project, engine: Engine, *, alone: bool) 
         report = check(with_superclasses([*context, *added], ontology), shapes=shapes, ontology=ontology,
                        fallback_file=file, engine=engine)
         subjects = {str(getattr(q.subject, "value", q.subject)) for q in added}
-        kept = [f for f in report.findings if f.focus in subjects or (f.focus is None and f.file == file)]
+        # about the input's records: at their place in the file, not at the source rows they cite
+        kept = [replace(f, file=file, row=None, column=None) if f.focus in subjects else f
+                for f in report.findings if f.focus in subjects or (f.focus is None and f.file == file)]
         kept += found
     if not parsed:
         kept.append(_empty(file, "the file has no triples", "Add at least one"))
-    return Report.of(kept)
+    return Report.of(locate(kept, path.read_bytes(), fmt, file=file))

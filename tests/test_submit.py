@@ -423,7 +423,7 @@ def test_validate_and_submit_refuse_a_forged_graph_description_alike(built: Proj
     checked = runner.invoke(cli, [*base, "validate", str(spoof)])
     submitted = runner.invoke(cli, [*base, "submit", str(spoof), "--who", "Mallory"])
     assert (checked.exit_code, submitted.exit_code) == (1, 1)
-    finding = (f"{spoof}: violation: An RDF submission may not describe citykg's graphs, source files or ontology "
+    finding = (f"{spoof}:1: violation: An RDF submission may not describe citykg's graphs, source files or ontology "
                f"terms; describe records only. (value: https://w3id.org/citykg/graph/submission/{sid}) "
                "[citykg:input/reserved-subject]")
     assert checked.stdout.splitlines()[:-1] == submitted.stdout.splitlines()[:-2] == [finding]

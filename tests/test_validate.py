@@ -113,8 +113,8 @@ def test_an_rdf_file(project: Project, tmp_path: Path) -> None:
     assert any(m.startswith("A Wikidata id is Q followed by digits") for m in messages)
     assert any(m.startswith("Every record needs its provenance") for m in messages)
     assert all(f.file == str(path) for f in report.findings)
-    # a file without rows: the text names the node at fault
-    assert all("(node: <https://w3id.org/citykg/id/city/qom>)" in f.to_text() for f in report.findings)
+    # each at the line where the file describes the record
+    assert {f.row for f in report.findings} == {4}
 
 
 @pytest.mark.parametrize(("name", "text", "expected"), [
@@ -243,30 +243,42 @@ def test_the_readme_rdf_example_conforms(project: Project, tmp_path: Path) -> No
     assert _rdf_findings(project, tmp_path, readme_rdf_example()) == []
 
 
+def test_the_readme_rdf_typo_example(project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    readme = (project.root / "README.md").read_text(encoding="utf-8")
+    session = readme.split("$ citykg validate qom.ttl", 1)[1].split("```", 1)[0].splitlines()[1:]
+    (tmp_path / "qom.ttl").write_text(readme_rdf_example().replace("ckg:country <", "ckg:countryy <"), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    answer = CliRunner().invoke(cli, ["--project", str(project.root), "-q", "validate", "qom.ttl"])
+    assert answer.exit_code == 1
+    printed = answer.stdout.splitlines()
+    assert len(printed) == len(session) == 3
+    assert all(line.startswith(shown.rstrip("…").rstrip()) for line, shown in zip(printed, session, strict=True))
+
+
 @pytest.mark.parametrize(("change", "expected"), [
     (("ckg:country <", "ckg:countryy <"),
-     "IN: violation: ckg:countryy is not a property of the ontology (ontology/*.ttl); did you mean ckg:country? "
+     "IN:6: violation: ckg:countryy is not a property of the ontology (ontology/*.ttl); did you mean ckg:country? "
      "Use a term the ontology declares, or declare it there first. (value: https://w3id.org/citykg/ontology#countryy) "
-     "(node: <https://w3id.org/citykg/id/city/qom>) [citykg:input/undeclared-term]"),
+     "[citykg:input/undeclared-term]"),
     (('ckg:wikidataId "Q131664"', 'ckg:wikidataID "q-bogus"'),
-     "IN: violation: ckg:wikidataID is not a property of the ontology (ontology/*.ttl); did you mean ckg:wikidataId? "
+     "IN:7: violation: ckg:wikidataID is not a property of the ontology (ontology/*.ttl); did you mean ckg:wikidataId? "
      "Use a term the ontology declares, or declare it there first. "
      "(value: https://w3id.org/citykg/ontology#wikidataID) "
-     "(node: <https://w3id.org/citykg/id/city/qom>) [citykg:input/undeclared-term]"),
+     "[citykg:input/undeclared-term]"),
     (("a ckg:City ;", "a ckg:Cty ;"),
-     "IN: violation: ckg:Cty is not a class of the ontology (ontology/*.ttl); did you mean ckg:City? Use a term the "
+     "IN:5: violation: ckg:Cty is not a class of the ontology (ontology/*.ttl); did you mean ckg:City? Use a term the "
      "ontology declares, or declare it there first. (value: https://w3id.org/citykg/ontology#Cty) "
-     "(node: <https://w3id.org/citykg/id/city/qom>) [citykg:input/undeclared-term]"),
+     "[citykg:input/undeclared-term]"),
     (('rdfs:label "Qom"@en ;', 'rdfs:label "Qom"@en ; <http://evil.example/p> "junk" ;'),
-     "IN: violation: <http://evil.example/p> is not a property of the ontology (ontology/*.ttl). Use a term the "
-     "ontology declares, or declare it there first. (node: <https://w3id.org/citykg/id/city/qom>) "
+     "IN:5: violation: <http://evil.example/p> is not a property of the ontology (ontology/*.ttl). Use a term the "
+     "ontology declares, or declare it there first. "
      "[citykg:input/undeclared-term]"),
     (("<https://w3id.org/citykg/id/city/qom> a", "<http://evil.example/qom> a"),
-     "IN: violation: <http://evil.example/qom> is not a citykg record: an RDF submission describes records whose "
+     "IN:5: violation: <http://evil.example/qom> is not a citykg record: an RDF submission describes records whose "
      "IRIs start with https://w3id.org/citykg/id/ (such as https://w3id.org/citykg/id/city/qom). Mint the record's "
      "IRI there, or leave its triples out. [citykg:input/foreign-subject]"),
     (("a ckg:City ;", ""),
-     "IN: violation: The record has no class of the ontology. Give it an rdf:type the ontology declares, such as "
+     "IN:5: violation: The record has no class of the ontology. Give it an rdf:type the ontology declares, such as "
      "ckg:City or ckg:Partnership. (value: https://w3id.org/citykg/id/city/qom) [citykg:input/untyped-record]"),
     (("prov:wasDerivedFrom _:row .", 'prov:wasDerivedFrom [ a ckg:SourceRow ; ckg:citation "X" ] .'),
      "IN: violation: A blank node that no record refers to (ckg:citation, ckg:dataFile, ckg:line, rdf:type): it "
@@ -287,7 +299,7 @@ def test_the_twinning_shortcut_on_an_existing_city_comes_with_a_new_partnership(
                 f"<{ID}city/qom> ckg:twinnedWith <{ID}city/tabriz> .\n")
     alone = _rdf_findings(project, tmp_path, QOM_TTL + shortcut)
     assert [t for t in alone if "existing-record" in t] == [
-        "IN: violation: The graph already has this record (from the graph <https://w3id.org/citykg/graph/reference>): "
+        "IN:10: violation: The graph already has this record (from the graph <https://w3id.org/citykg/graph/reference>): "
         "an RDF submission adds new records only. A ckg:twinnedWith shortcut on it comes with the new "
         "ckg:Partnership of its two cities (ckg:partner): add that partnership. "
         f"(value: {ID}city/tabriz) [citykg:input/existing-record]"]

@@ -1,0 +1,124 @@
+"""Where a record or a term is written in an RDF file, so that findings about it give a line.
+
+An RDF parser forgets where each triple was written; a contributor fixing a Turtle file wants
+the line. :func:`locate` gives each finding about an RDF file the line where its record is
+written as a subject (``<iri>`` or ``prefix:name`` starting a line in Turtle, TriG, N-Triples and
+N-Quads; ``"@id": "…"`` in JSON-LD; ``rdf:about="…"`` in RDF/XML), or, for an undeclared term,
+the line of its first use. A record or term the text does not spell out (a blank node, a name
+with escapes) keeps no line.
+
+Example::
+
+    >>> from pyoxigraph import RdfFormat
+    >>> text = b'@prefix city: <https://w3id.org/citykg/id/city/> .\\n\\ncity:qom a city:Town .\\n'
+    >>> lines_of(text, RdfFormat.TURTLE, ["https://w3id.org/citykg/id/city/qom"])
+    {'https://w3id.org/citykg/id/city/qom': 3}
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+from citykg.intake import INPUT_BASE
+from citykg.report import Finding
+
+if TYPE_CHECKING:
+    from pyoxigraph import RdfFormat
+
+__all__ = ["lines_of", "locate"]
+
+
+def lines_of(data: bytes, fmt: RdfFormat, iris: Iterable[str], *, as_subject: bool = True) -> dict[str, int]:
+    """The line (from 1) of each IRI in ``data``: where it is first written as a subject, or, if it
+    never is (or not ``as_subject``), where it is first written at all. IRIs not found are left out.
+    """
+    return _Source.of(data, fmt).lines(iris, as_subject=as_subject)
+
+
+def locate(findings: Sequence[Finding], data: bytes, fmt: RdfFormat, *, file: str) -> list[Finding]:
+    """The findings about ``file`` that have no line, given the line of their record (``focus``)
+    or, for an undeclared term, of its first use; the others as they are."""
+    def key(f: Finding) -> tuple[str, bool] | None:
+        if f.file != file or f.row is not None:
+            return None
+        if f.shape is not None and f.shape.endswith("undeclared-term") and f.value:
+            return f.value, False
+        return (f.focus, True) if f.focus else None
+
+    wanted = {k for k in map(key, findings) if k is not None}
+    if not wanted:
+        return list(findings)
+    source = _Source.of(data, fmt)
+    lines = {(iri, True): n for iri, n in source.lines({i for i, s in wanted if s}, as_subject=True).items()}
+    lines |= {(iri, False): n for iri, n in source.lines({i for i, s in wanted if not s}, as_subject=False).items()}
+    out = []
+    for f in findings:
+        k = key(f)
+        out.append(dataclasses.replace(f, row=lines[k]) if k in lines else f)
+    return out
+
+
+# Where an IRI may be written: in <>, in quotes (JSON-LD, RDF/XML), or as a prefixed name.
+_WRITTEN = re.compile(r"""<([^<>"\s]*)>|"([^"\\\n]*)"|'([^'\\\n]*)'"""
+                      r"|(?<![\w\-:%\\])((?:[A-Za-z][\w\-.]*)?:[\w\-/]*(?:\.[\w\-/]+)*)(?![\w\-:%\\])")
+# What comes before a subject on its line, besides nothing (Turtle, TriG, N-Triples, N-Quads):
+# "@id": (JSON-LD; but {"@id": …} alone refers to a node) or about= (RDF/XML).
+_KEY_OF_SUBJECT = re.compile(r"""("@id"\s*:\s*|about\s*=\s*)$""")
+_REFERENCE = re.compile(r"\s*}")
+_WINDOW = 64  # how far back a token's line is read, so that a one-line file reads in linear time
+
+
+@dataclasses.dataclass(frozen=True)
+class _Source:
+    """The first line each spelling is written on, and the first line it starts a description on."""
+
+    anywhere: dict[str, int]
+    as_subject: dict[str, int]
+    prefixes: dict[str, str]
+    base: str
+
+    @classmethod
+    def of(cls, data: bytes, fmt: RdfFormat) -> _Source:
+        from pyoxigraph import parse
+
+        parser = parse(data, format=fmt, base_iri=INPUT_BASE)
+        for _ in parser:  # the prefixes are known once the whole file is read
+            pass
+        text = data.decode("utf-8", errors="replace")
+        anywhere: dict[str, int] = {}
+        as_subject: dict[str, int] = {}
+        line, counted = 1, 0
+        for match in _WRITTEN.finditer(text):
+            line += text.count("\n", counted, match.start())
+            counted = match.start()
+            spelling = next(g for g in match.groups() if g is not None)
+            anywhere.setdefault(spelling, line)
+            if _starts_description(text, match):
+                as_subject.setdefault(spelling, line)
+        return cls(anywhere, as_subject, dict(parser.prefixes), parser.base_iri or INPUT_BASE)
+
+    def lines(self, iris: Iterable[str], *, as_subject: bool) -> dict[str, int]:
+        found = {}
+        for iri in iris:
+            spellings = [iri, *(f"{prefix}:{iri[len(ns):]}" for prefix, ns in self.prefixes.items()
+                                if iri.startswith(ns))]
+            if iri.startswith(self.base):
+                spellings.append(iri[len(self.base):])
+            lines = [self.as_subject[s] for s in spellings if s in self.as_subject] if as_subject else []
+            lines = lines or [self.anywhere[s] for s in spellings if s in self.anywhere]
+            if lines:
+                found[iri] = min(lines)
+        return found
+
+
+def _starts_description(text: str, match: re.Match[str]) -> bool:
+    start = match.start()
+    newline = text.rfind("\n", max(0, start - _WINDOW), start)
+    before = text[max(0, start - _WINDOW) if newline < 0 else newline + 1:start]
+    if (newline >= 0 or start <= _WINDOW) and not before.strip():
+        return True
+    key = _KEY_OF_SUBJECT.search(before)
+    return key is not None and not (key.group().startswith('"') and _REFERENCE.match(text, match.end()))

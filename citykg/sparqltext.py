@@ -3,8 +3,9 @@
 :func:`strip_noise` blanks a query's strings, IRIs and comments, so that what is left is syntax:
 the ``$`` parameters a named query uses (:func:`parameters_used`), and what the safety check
 reads (:func:`check_query`): the query form, which tells a SPARQL Update (refused everywhere)
-from a query; a ``SERVICE`` call, refused; a ``FROM``; and how deeply the query nests, since
-pyoxigraph's parser overflows its stack (and kills its process) about a thousand levels down.
+from a query; a ``SERVICE`` call, refused; a ``FROM``; how deeply the query nests and how many
+operators it chains, since pyoxigraph overflows its stack (and kills its process) about a
+thousand levels down, or a few thousand operators along.
 The text is tokenized as SPARQL's grammar does it, so a keyword inside a prefixed name
 (``ex:copied-from``, ``ex:web-service``) is no keyword. Both ``citykg query --file`` and
 ``citykg serve`` apply the check; the server's query workers also run without network access
@@ -32,14 +33,20 @@ from citykg.errors import QueryRefused, QuerySyntaxError
 from citykg.iris import PREFIXES
 from citykg.lookup import is_lookup
 
-__all__ = ["MAX_DEPTH", "UPDATE_FORMS", "QueryCheck", "check_query", "explain_syntax_error", "is_lookup",
-           "parameters_used", "strip_noise"]
+__all__ = ["MAX_DEPTH", "MAX_OPERATORS", "UPDATE_FORMS", "QueryCheck", "check_query", "explain_syntax_error",
+           "is_lookup", "parameters_used", "strip_noise"]
 
 #: How deeply a query may nest braces, brackets, parentheses and unary operators (! - +) inside
 #: one another. pyoxigraph overflows its 8 MiB stack at about 900 nested function calls
 #: (``STR(STR(…))``), 700 nested ``EXISTS { FILTER(…) }``, 2,200 nested groups or 9,300 ``!``s;
 #: the named queries nest 9 levels at most.
 MAX_DEPTH = 128
+#: How many operators a query may chain: each MINUS, OPTIONAL, BIND, UNION, FILTER, AS, and each
+#: binary operator of a path or an expression (| / * && || + -). pyoxigraph nests each in the
+#: one before it, and overflows its stack at about 2,600 MINUS, BIND or AS, 6,500 UNION or
+#: 6,900 + in one query; the named queries use fewer than 60.
+MAX_OPERATORS = 1000
+_CHAINING = frozenset({"MINUS", "OPTIONAL", "BIND", "UNION", "FILTER", "AS"})
 
 # Strings, IRIs and comments, where a keyword or a $ is only text, as SPARQL's grammar delimits
 # them: a comment ends at CR or LF, and "\#" (an escaped # in a prefixed name) starts none.
@@ -94,6 +101,7 @@ _TOKEN = re.compile(
     f"|(?P<word>[{_LETTER}_0-9][{_NAME}]*(?:\\.+[{_NAME}]+)*)"  # all a prefix would take: one scan
     r"|(?P<open>[{(\[])|(?P<close>[})\]])"
     r"|(?P<unary>[!+-](?:\s*[!+-])*)(?!=)"
+    r"|(?P<operator>&&|\|\||[|/*])"
     r"|(?P<mark>.)", re.DOTALL)
 # pyoxigraph matches a keyword as the start of a word: "SERVICEex:a {…}" calls ex:a, and
 # "trueSERVICE" is true, then SERVICE. So a word, or a prefix name, that holds one counts.
@@ -127,15 +135,16 @@ def check_query(text: str) -> QueryCheck:
     citykg.errors.QuerySyntaxError: The query nests 500 levels deep (at 1:144); citykg accepts at most 128. ...
 
     :raises QueryRefused: if the query calls a SERVICE.
-    :raises QuerySyntaxError: if it nests deeper than :data:`MAX_DEPTH`.
+    :raises QuerySyntaxError: if it nests deeper than :data:`MAX_DEPTH`, or chains more than
+        :data:`MAX_OPERATORS` operators.
     """
     text = _CODEPOINT.sub(_unescape, text)
     relative: list[tuple[int, int]] | None = None if re.search("BASE", text, re.IGNORECASE) else []
     cleaned = strip_noise(text, kept=relative)
     first = _TOKEN.match(cleaned, _PROLOGUE.match(cleaned).end())  # type: ignore[union-attr]
     form = first.group().upper() if first and first.lastgroup == "word" else None
-    depth = deepest = 0
-    too_deep = -1
+    depth = deepest = operators = 0
+    too_deep = too_many = -1
     has_from = after_prefix = False
     # A dataset clause comes after the query form's head and before its WHERE group (a
     # CONSTRUCT's template is a group before it); DESCRIBE's resources may be prefixed names
@@ -154,8 +163,10 @@ def check_query(text: str) -> QueryCheck:
             depth, level = max(depth - 1, 0), 0
         elif kind == "unary":
             level = depth + len("".join(token.group().split()))
+            operators += token.group().count("+") + token.group().count("-")
         else:
             level = 0
+            operators += kind == "operator" or (kind == "word" and token.group().upper() in _CHAINING)
             if kind in ("word", "pname") and not after_prefix:
                 name = token.group().split(":", 1)[0]
                 if _CALL.search(name):
@@ -164,17 +175,25 @@ def check_query(text: str) -> QueryCheck:
                     has_from = True
                     resources = False
                 head = head and not (depth == 0 and token.group().upper() == "WHERE")
-            resources = resources and not (kind == "mark" and token.group() == "*")
+            resources = resources and token.group() != "*"
         after_prefix = kind == "word" and token.group().upper() == "PREFIX"
         if level > deepest:
             deepest = level
             if too_deep < 0 and level > MAX_DEPTH:
                 too_deep = token.start()
+        if too_many < 0 and operators > MAX_OPERATORS:
+            too_many = token.start()
     if too_deep >= 0:
         raise QuerySyntaxError(
             f"The query nests {deepest} levels deep (at {_place(cleaned, too_deep)}); citykg accepts at "
             f"most {MAX_DEPTH}. Each brace, bracket, parenthesis or ! - + operator inside another is a "
             "level: write the query flatter (one group of patterns rather than groups within groups).")
+    if too_many >= 0:
+        raise QuerySyntaxError(
+            f"The query chains {operators:,} operators (past the limit at {_place(cleaned, too_many)}); citykg "
+            f"accepts at most {MAX_OPERATORS:,}. Each MINUS, OPTIONAL, BIND, "
+            "UNION, FILTER, AS and each | / * && || + - is one: split the query into several, or give long lists "
+            "of alternatives as VALUES ?x { … } or FILTER(?x IN (…)).")
     return QueryCheck(form=form, has_from=has_from)
 
 

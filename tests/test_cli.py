@@ -268,7 +268,7 @@ def test_query_file_refuses_other_forms_up_front_and_quietly(built: tuple[Projec
         assert "RuntimeError" not in done.stderr and "Traceback" not in done.stderr and "pyoxigraph" not in done.stderr
 
 
-def test_query_file_explains_syntax_errors_and_refuses_deep_nesting(runner: CliRunner,
+def test_query_file_explains_syntax_errors_and_refuses_deep_nesting_and_long_chains(runner: CliRunner,
                                                                     built: tuple[Project, BuildResult],
                                                                     tmp_path: Path) -> None:
     project, _ = built
@@ -277,6 +277,7 @@ def test_query_file_explains_syntax_errors_and_refuses_deep_nesting(runner: CliR
         ("SELECT ?s WHERE {\n  ?s foaf:name ?o }", "error at 2:6: the prefix foaf: is not declared: add PREFIX foaf:"),
         ("SELEC ?s WHERE { ?s ?p ?o }", "SELEC is not a query form: expected SELECT, CONSTRUCT, ASK or DESCRIBE"),
         ("SELECT * WHERE " + "{" * 5000 + "}" * 5000, "The query nests 5000 levels deep"),
+        ("SELECT * WHERE { ?s ?p ?o" + " MINUS { ?s ?p 1 }" * 3000 + " }", "The query chains 3,001 operators"),
     ]:
         path.write_text(text, encoding="utf-8")
         code, out, err = invoke(runner, project, "query", "--file", str(path))

@@ -44,6 +44,18 @@ def test_a_query_nested_too_deeply_is_a_400_and_no_worker_dies(client: httpx.Cli
     assert client.get("/health").json()["workers"]["replaced"] == replaced
 
 
+@pytest.mark.parametrize("query", [
+    "SELECT * WHERE { ?s ?p ?o" + " MINUS { ?s ?p 1 }" * 3000 + " }",
+    "SELECT * WHERE {" + "".join(f" BIND(1 AS ?v{i})" for i in range(3000)) + " }",
+])
+def test_a_query_chaining_too_many_operators_is_a_400_and_no_worker_dies(client: httpx.Client, query: str) -> None:
+    replaced = client.get("/health").json()["workers"]["replaced"]
+    response = client.post("/sparql", content=query.encode("utf-8"),
+                           headers={"Content-Type": "application/sparql-query"})
+    assert_error(response, 400, "operators (past the limit at 1:", "citykg accepts at most 1,000")
+    assert client.get("/health").json()["workers"]["replaced"] == replaced
+
+
 @pytest.mark.parametrize(("query", "words"), [
     ("SELECT ?s WHERE {\n  ?s foaf:name ?o }", ["error at 2:6: the prefix foaf: is not declared: add PREFIX foaf: <…>",
                                                  "rdfs:"]),

@@ -20,7 +20,7 @@ from serving import Listener
 from citykg import sparqltext
 from citykg.errors import QueryRefused, QuerySyntaxError
 from citykg.iris import PREFIXES
-from citykg.sparqltext import MAX_DEPTH, QueryCheck, check_query, explain_syntax_error, is_lookup
+from citykg.sparqltext import MAX_DEPTH, MAX_OPERATORS, QueryCheck, check_query, explain_syntax_error, is_lookup
 
 EX = "PREFIX ex: <http://example.org/> "
 ROOT = Path(__file__).resolve().parent.parent
@@ -391,3 +391,30 @@ def test_every_syntax_error_is_short_plain_and_placed(template: list[str], glue:
         line, column = int(place.group(1)), int(place.group(2))
         assert line <= text.count("\n") + 1 and column <= len(text.split("\n")[line - 1]) + 1, message
         assert len(message) < 400 and "..=" not in message and "\\u{" not in message and "[_]" not in message, message
+
+
+# -- chains: refused past MAX_OPERATORS, well before pyoxigraph's stack overflows (at 2,600 and more)
+
+CHAINS = {  # each chains n operators
+    "minus": lambda n: "SELECT * { ?s ?p ?o" + " MINUS { ?s <http://x/q> ?o }" * n + " }",
+    "optional": lambda n: "SELECT * { ?s ?p ?o" + " OPTIONAL { ?s <http://x/q> ?o }" * n + " }",
+    "bind": lambda n: "SELECT * {" + "".join(f" BIND(1 AS ?v{i})" for i in range(n // 2)) + " }",
+    "select": lambda n: "SELECT" + "".join(f" (1 AS ?v{i})" for i in range(n)) + " { }",
+    "union": lambda n: "SELECT * { " + " UNION ".join(["{ ?s ?p ?o }"] * (n + 1)) + " }",
+    "filters": lambda n: "SELECT * { ?s ?p ?o" + " FILTER(?o != 1)" * n + " }",
+    "sum": lambda n: "SELECT * { BIND(" + " + ".join(["1"] * (n - 1)) + " AS ?x) }",
+    "or": lambda n: "SELECT * { ?s ?p ?o FILTER(" + " || ".join(["?o = 1"] * n) + ") }",
+    "alternatives": lambda n: "SELECT * { ?s " + "|".join(["<http://x/p>"] * (n + 1)) + " ?o }",
+    "sequence": lambda n: "SELECT * { ?s " + "/".join(["<http://x/p>"] * (n + 1)) + " ?o }",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(CHAINS))
+def test_a_query_chaining_past_the_limit_is_refused_before_it_runs(kind: str) -> None:
+    longest = CHAINS[kind](MAX_OPERATORS - 1)
+    check_query(longest)
+    if kind not in ("optional", "sequence"):  # which take pyoxigraph long to plan, not to overflow
+        one_quad().query(longest)  # pyoxigraph takes it in this process: it would die here if not
+    with pytest.raises(QuerySyntaxError, match=rf"^The query chains \d,\d+ operators \(past the limit at 1:\d+\); "
+                       rf"citykg accepts at most {MAX_OPERATORS:,}\. .* VALUES"):
+        check_query(CHAINS[kind](2700))  # which pyoxigraph would take for a crash

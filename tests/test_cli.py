@@ -125,6 +125,8 @@ def test_query_timeout_stops_a_runaway_query(built: tuple[Project, BuildResult],
     assert (done.returncode, done.stdout) == (2, "")
     assert "The query ran longer than the 1 s limit (--timeout)" in done.stderr and "Traceback" not in done.stderr
     assert time.monotonic() - started < 30  # a process start, a 1 s limit, and an exit that waits for nothing
+    # without --timeout, a minute: what no query of a graph this size needs, and a hostile one cannot outlast
+    assert next(p for p in cli.commands["query"].params if p.name == "timeout").default == 60.0
 
 
 def test_ctrl_c_stops_a_runaway_query(built: tuple[Project, BuildResult], tmp_path: Path) -> None:

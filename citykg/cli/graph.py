@@ -140,8 +140,8 @@ def _params(values: tuple[str, ...]) -> dict[str, str]:
               help="Run the SELECT query in this file ('-': standard input) instead of a named query.")
 @click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
               callback=remember_format)
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=None, metavar="SECONDS",
-              help="Stop a query that runs longer (default: no limit; Ctrl+C stops it too).")
+@click.option("--timeout", type=click.FloatRange(min=0), default=60.0, show_default=True, metavar="SECONDS",
+              help="Stop a query that runs longer (0: no limit; Ctrl+C stops it too).")
 @pass_settings
 def query(settings: Settings, name: str | None, list_: bool, params: tuple[str, ...],
           file: Path | None, fmt: str, timeout: float | None) -> None:
@@ -178,6 +178,7 @@ def query(settings: Settings, name: str | None, list_: bool, params: tuple[str, 
     from citykg.store import open_store
 
     store = open_store(project)
+    timeout = timeout or None
     if file:
         if params:
             raise click.UsageError("--param works with named queries, not with --file.")

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import ctypes
 import json
+import os
+import platform
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from citykg.build import BuildResult
@@ -129,7 +133,8 @@ def test_query_timeout_stops_a_runaway_query(built: tuple[Project, BuildResult],
     assert next(p for p in cli.commands["query"].params if p.name == "timeout").default == 60.0
 
 
-def test_ctrl_c_stops_a_runaway_query(built: tuple[Project, BuildResult], tmp_path: Path) -> None:
+@pytest.mark.parametrize("to", ["process", "another thread"])
+def test_ctrl_c_stops_a_runaway_query(built: tuple[Project, BuildResult], tmp_path: Path, to: str) -> None:
     project, _ = built
     path = tmp_path / "runaway.rq"
     path.write_text("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }", encoding="utf-8")
@@ -137,7 +142,13 @@ def test_ctrl_c_stops_a_runaway_query(built: tuple[Project, BuildResult], tmp_pa
                                 str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         time.sleep(2)
-        process.send_signal(signal.SIGINT)
+        if to == "process":
+            process.send_signal(signal.SIGINT)
+        else:  # the kernel may hand a process's SIGINT to any of its threads, not the main one
+            threads = sorted(int(t) for t in os.listdir(f"/proc/{process.pid}/task") if int(t) != process.pid)
+            assert threads, "the query runs in a thread of its own"
+            tgkill = {"x86_64": 234, "aarch64": 131}[platform.machine()]
+            assert ctypes.CDLL(None).syscall(tgkill, process.pid, threads[0], signal.SIGINT) == 0
         out, err = process.communicate(timeout=20)
     finally:
         process.kill()

@@ -94,6 +94,7 @@ def _within(work: Callable[[], Result], timeout: float | None) -> Result:
     :raises QueryTimeout: if the query runs longer than ``timeout`` seconds.
     """
     import threading
+    import time
 
     from citykg.errors import QueryTimeout
 
@@ -107,7 +108,11 @@ def _within(work: Callable[[], Result], timeout: float | None) -> Result:
 
     thread = threading.Thread(target=target, name="citykg-query", daemon=True)
     thread.start()
-    thread.join(timeout)
+    # Waited for in short slices: the kernel may hand Ctrl+C's SIGINT to the query's thread, and
+    # then the main thread sees it only when it next runs Python code.
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while thread.is_alive() and (deadline is None or time.monotonic() < deadline):
+        thread.join(0.2 if deadline is None else min(0.2, max(deadline - time.monotonic(), 0)))
     if not outcome:
         raise QueryTimeout(f"The query ran longer than the {timeout:g} s limit (--timeout) and was "
                            "stopped. Narrow it (a LIMIT, more specific patterns) or allow more time.")

@@ -138,8 +138,10 @@ def test_ctrl_c_stops_a_runaway_query(built: tuple[Project, BuildResult], tmp_pa
     project, _ = built
     path = tmp_path / "runaway.rq"
     path.write_text("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }", encoding="utf-8")
+    # as from a terminal, whatever started pytest: a shell's background job ignores SIGINT, and so would its children
     process = subprocess.Popen([sys.executable, "-m", "citykg", "--dist", str(project.dist), "query", "--file",
-                                str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         time.sleep(2)
         if to == "process":
@@ -152,6 +154,7 @@ def test_ctrl_c_stops_a_runaway_query(built: tuple[Project, BuildResult], tmp_pa
         out, err = process.communicate(timeout=20)
     finally:
         process.kill()
+        process.communicate()
     assert process.returncode != 0 and out == "" and "Traceback" not in err
 
 

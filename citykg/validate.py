@@ -197,4 +197,4 @@ def _validate_rdf(path: Path, project: Project, engine: Engine, *, alone: bool) 
         kept += found
     if not parsed:
         kept.append(_empty(file, "the file has no triples", "Add at least one"))
-    return Report.of(locate(kept, path.read_bytes(), fmt, file=file))
+    return Report.of(locate(kept, path.read_bytes(), fmt, file=file) if kept else kept)

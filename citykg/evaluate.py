@@ -43,7 +43,7 @@ from pyoxigraph import (
 from citykg.errors import CitykgError
 from citykg.iris import PREFIXES
 from citykg.queries import NamedQuery, Result, run
-from citykg.sparqltext import explain_syntax_error
+from citykg.sparqlerrors import explain_syntax_error
 
 __all__ = [
     "GRAPH_FORMATS",

@@ -43,7 +43,8 @@ from pyoxigraph import BlankNode, Literal, NamedNode, QueryBoolean, QuerySolutio
 from citykg.errors import QueryError, QueryNotFound, QueryParameterError, QueryRefused, QuerySyntaxError
 from citykg.iris import PREFIXES
 from citykg.names import normalise
-from citykg.sparqltext import check_query, explain_syntax_error
+from citykg.sparqlerrors import explain_syntax_error
+from citykg.sparqltext import check_query
 
 __all__ = ["CLI_PARAM", "NamedQuery", "Param", "Result", "catalogue_text", "check_params", "cut", "get_query",
            "load_catalogue", "quoted", "read_query_text", "run", "run_sparql", "unknown_query"]

@@ -11,8 +11,8 @@ The text is tokenized as SPARQL's grammar does it, so a keyword inside a prefixe
 ``citykg serve`` apply the check; the server's query workers also run without network access
 (:mod:`citykg.sandbox`), since a text check cannot see every way of writing a query.
 :func:`is_lookup` (from :mod:`citykg.lookup`) tells the queries whose cost is bounded by the size
-of their answer, which the server may answer without a worker. :func:`explain_syntax_error`
-turns pyoxigraph's syntax error into a message that says what is wrong, and where.
+of their answer, which the server may answer without a worker. :mod:`citykg.sparqlerrors` reads
+pyoxigraph's syntax errors with these tokens.
 
 Example::
 
@@ -24,17 +24,14 @@ Example::
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass
-from typing import NamedTuple
 
 from citykg.errors import QueryRefused, QuerySyntaxError
-from citykg.iris import PREFIXES
 from citykg.lookup import is_lookup
 
-__all__ = ["MAX_DEPTH", "MAX_OPERATORS", "UPDATE_FORMS", "QueryCheck", "check_query", "explain_syntax_error",
-           "is_lookup", "parameters_used", "strip_noise"]
+__all__ = ["ABSOLUTE_IRI", "MAX_DEPTH", "MAX_OPERATORS", "NOISE", "PROLOGUE", "QUERY_FORMS", "TOKEN", "UPDATE_FORMS",
+           "QueryCheck", "check_query", "is_lookup", "parameters_used", "place", "read_escapes", "strip_noise"]
 
 #: How deeply a query may nest braces, brackets, parentheses and unary operators (! - +) inside
 #: one another. pyoxigraph overflows its 8 MiB stack at about 900 nested function calls
@@ -48,11 +45,12 @@ MAX_DEPTH = 128
 MAX_OPERATORS = 1000
 _CHAINING = frozenset({"MINUS", "OPTIONAL", "BIND", "UNION", "FILTER", "AS"})
 
-# Strings, IRIs and comments, where a keyword or a $ is only text, as SPARQL's grammar delimits
-# them: a comment ends at CR or LF, and "\#" (an escaped # in a prefixed name) starts none.
-_NOISE = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n\r]|\\.)*"|'
+#: Strings, IRIs and comments, where a keyword or a $ is only text, as SPARQL's grammar delimits
+#: them: a comment ends at CR or LF, and "\#" (an escaped # in a prefixed name) starts none.
+NOISE = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n\r]|\\.)*"|'
                     r"'(?:[^'\\\n\r]|\\.)*'|<[^<>\"{}|^`\\\s]*>|(?<!\\)#[^\r\n]*")
-_ABSOLUTE = re.compile(r"<[A-Za-z][A-Za-z0-9+.\-]*:")
+#: The start of an IRI with a scheme: one a BASE does not change.
+ABSOLUTE_IRI = re.compile(r"<[A-Za-z][A-Za-z0-9+.\-]*:")
 
 
 def strip_noise(sparql: str, *, kept: list[tuple[int, int]] | None = None) -> str:
@@ -66,20 +64,22 @@ def strip_noise(sparql: str, *, kept: list[tuple[int, int]] | None = None) -> st
     """
     def blank(match: re.Match[str]) -> str:
         noise = match.group()
-        if kept is not None and noise.startswith("<") and not _ABSOLUTE.match(noise):
+        if kept is not None and noise.startswith("<") and not ABSOLUTE_IRI.match(noise):
             kept.append(match.span())
             return noise
         return " " * len(noise)
 
-    return _NOISE.sub(blank, sparql)
+    return NOISE.sub(blank, sparql)
 
 
 # SPARQL Update forms, refused everywhere: the graph changes only by `citykg build` and `submit`.
 UPDATE_FORMS = frozenset({"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"})
-_FORMS = ("SELECT", "CONSTRUCT", "ASK", "DESCRIBE")
+#: The query forms: what a query's first word after its prologue (:data:`PROLOGUE`) may be.
+QUERY_FORMS = ("SELECT", "CONSTRUCT", "ASK", "DESCRIBE")
 # SPARQL 1.1 reads \uXXXX and \UXXXXXXXX anywhere in a query before parsing it.
 _CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
-_PROLOGUE = re.compile(r"\s*(?:(?:BASE|PREFIX\s+[^\s:]*:)\s*)*", re.IGNORECASE)
+#: A query's BASE and PREFIX declarations (with their IRIs blanked by :func:`strip_noise`).
+PROLOGUE = re.compile(r"\s*(?:(?:BASE|PREFIX\s+[^\s:]*:)\s*)*", re.IGNORECASE)
 
 # The tokens of SPARQL's grammar, as pyoxigraph reads them: PN_CHARS_BASE (_LETTER) and PN_CHARS
 # (_NAME) make prefixed names, blank nodes and variables; a local name may hold colons,
@@ -91,7 +91,8 @@ _NAME = _LETTER + "_0-9\u00b7\u0300-\u036f\u203f\u2040\\-"
 _PLX = r"%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?#@%]"
 _PREFIX = f"[{_LETTER}][{_NAME}]*(?:\\.+[{_NAME}]+)*"
 _LOCAL = f"(?:[{_LETTER}_:0-9]|{_PLX})(?:[{_NAME}:]|{_PLX})*(?:\\.+(?:[{_NAME}:]|{_PLX})+)?"
-_TOKEN = re.compile(
+#: One token of a query blanked by :func:`strip_noise`; its group names its kind.
+TOKEN = re.compile(
     r"(?P<space>\s+)"
     f"|(?P<bnode>_:[{_LETTER}_0-9][{_NAME}]*(?:\\.+[{_NAME}]+)*)"
     f"|(?P<pname>(?:{_PREFIX})?:(?:{_LOCAL})?)"
@@ -138,10 +139,10 @@ def check_query(text: str) -> QueryCheck:
     :raises QuerySyntaxError: if it nests deeper than :data:`MAX_DEPTH`, or chains more than
         :data:`MAX_OPERATORS` operators.
     """
-    text = _CODEPOINT.sub(_unescape, text)
+    text = read_escapes(text)
     relative: list[tuple[int, int]] | None = None if re.search("BASE", text, re.IGNORECASE) else []
     cleaned = strip_noise(text, kept=relative)
-    first = _TOKEN.match(cleaned, _PROLOGUE.match(cleaned).end())  # type: ignore[union-attr]
+    first = TOKEN.match(cleaned, PROLOGUE.match(cleaned).end())  # type: ignore[union-attr]
     form = first.group().upper() if first and first.lastgroup == "word" else None
     depth = deepest = operators = 0
     too_deep = too_many = -1
@@ -150,7 +151,7 @@ def check_query(text: str) -> QueryCheck:
     # CONSTRUCT's template is a group before it); DESCRIBE's resources may be prefixed names
     # that start with "from", which pyoxigraph reads as names until a FROM or a "*".
     head, template, resources = True, form == "CONSTRUCT", form == "DESCRIBE"
-    for token in _TOKEN.finditer(cleaned):
+    for token in TOKEN.finditer(cleaned):
         kind = token.lastgroup
         if kind == "space":
             continue
@@ -185,12 +186,12 @@ def check_query(text: str) -> QueryCheck:
             too_many = token.start()
     if too_deep >= 0:
         raise QuerySyntaxError(
-            f"The query nests {deepest} levels deep (at {_place(cleaned, too_deep)}); citykg accepts at "
+            f"The query nests {deepest} levels deep (at {place(cleaned, too_deep)}); citykg accepts at "
             f"most {MAX_DEPTH}. Each brace, bracket, parenthesis or ! - + operator inside another is a "
             "level: write the query flatter (one group of patterns rather than groups within groups).")
     if too_many >= 0:
         raise QuerySyntaxError(
-            f"The query chains {operators:,} operators (past the limit at {_place(cleaned, too_many)}); citykg "
+            f"The query chains {operators:,} operators (past the limit at {place(cleaned, too_many)}); citykg "
             f"accepts at most {MAX_OPERATORS:,}. Each MINUS, OPTIONAL, BIND, "
             "UNION, FILTER, AS and each | / * && || + - is one: split the query into several, or give long lists "
             "of alternatives as VALUES ?x { … } or FILTER(?x IN (…)).")
@@ -208,15 +209,24 @@ def _refuse_service(name: str, kind: str, text: str, relative: list[tuple[int, i
     raise QueryRefused(f"citykg makes no outgoing requests: SERVICE is refused. {fix}")
 
 
+def read_escapes(query: str) -> str:
+    """The query with its ``\\u`` and ``\\U`` escapes read, as SPARQL reads them before parsing.
+
+    >>> read_escapes("SELECT * { ?s ?p '\\u0041' }")
+    "SELECT * { ?s ?p 'A' }"
+    """
+    return _CODEPOINT.sub(_unescape, query)
+
+
 def _unescape(match: re.Match[str]) -> str:
     code = int(match.group(1) or match.group(2), 16)
     return chr(code) if code < 0x110000 else match.group(0)
 
 
-def _place(text: str, offset: int) -> str:
+def place(text: str, offset: int) -> str:
     """``line:column`` of an offset, as pyoxigraph counts them (from 1; lines end at LF).
 
-    >>> _place("SELECT *\\nWHERE {", 11)
+    >>> place("SELECT *\\nWHERE {", 11)
     '2:3'
     """
     line = text.count("\n", 0, offset) + 1
@@ -230,173 +240,3 @@ def parameters_used(sparql: str) -> set[str]:
     ['city']
     """
     return set(re.findall(r"\$([A-Za-z_][A-Za-z0-9_]*)", strip_noise(sparql)))
-
-
-# pyoxigraph's syntax errors: "error at LINE:COLUMN: expected …", where "…" lists keywords,
-# quoted tokens and Rust character classes such as ['A' ..= 'Z' | 'a' ..= 'z' | '\u{00C0}'..].
-_SYNTAX = re.compile(r"error at (\d+):(\d+): (?:expected )?(?:one of )?(.*)", re.DOTALL)
-_EXPECTED = re.compile(r'"(?:[^"\\]|\\.)*"|\[(?:\'(?:[^\'\\]|\\.)*\'|[^\]\'])*\]|[^,\s][^,]*')
-_BASE_BEFORE = re.compile(r"BASE\s*\Z", re.IGNORECASE)
-_CLASS_PART = re.compile(r"'((?:[^'\\]|\\.)*)'(\s*\.\.=\s*'(?:[^'\\]|\\.)*')?")
-
-
-class _Failed(NamedTuple):
-    """A query pyoxigraph refused: its text (``\\u`` escapes read), that text without strings,
-    IRIs and comments, its tokens, the offset pyoxigraph stopped at, and what it expected there."""
-
-    text: str
-    cleaned: str
-    tokens: list[re.Match[str]]
-    offset: int
-    expected: str
-
-
-def explain_syntax_error(error: BaseException | str, query: str) -> str:
-    """A message for a query pyoxigraph cannot parse, saying what is wrong and where.
-
-    It names an undeclared prefix, a misspelt query form, a relative IRI without a BASE, a
-    string or bracket left open, or a bracket that closes nothing; else it says what pyoxigraph
-    expected, in words and cut short.
-
-    >>> from pyoxigraph import Store
-    >>> def explain(text: str) -> str:
-    ...     try:
-    ...         return str(Store().query(text))
-    ...     except SyntaxError as exc:
-    ...         return explain_syntax_error(exc, text)
-    >>> explain("SELECT * WHERE { ?s foaf:name ?o }")  # doctest: +ELLIPSIS
-    'The query does not parse: error at 1:21: the prefix foaf: is not declared: add PREFIX foaf: <…> ...'
-    >>> explain("SELEC * WHERE { ?s ?p ?o }")  # doctest: +ELLIPSIS
-    'The query does not parse: error at 1:1: SELEC is not a query form: ...; did you mean SELECT?'
-    """
-    found = _SYNTAX.match(str(error))
-    if found is None:
-        return f"The query does not parse: {error}"
-    text = _CODEPOINT.sub(_unescape, query)
-    line, column = int(found.group(1)), int(found.group(2))
-    offset = min(sum(len(ln) + 1 for ln in text.split("\n")[:line - 1]) + column - 1, len(text))
-    cleaned = strip_noise(text)
-    tokens = [t for t in _TOKEN.finditer(cleaned) if t.lastgroup != "space"]
-    failed = _Failed(text, cleaned, [t for t in tokens if t.start() <= offset], offset, found.group(3))
-    for reason in (_form_fault, _prefix_fault, _iri_fault, _string_fault, _bracket_fault):
-        fault = reason(failed)
-        if fault is not None:
-            return f"The query does not parse: error at {_place(text, fault[0])}: {fault[1]}"
-    end = " (the end of the query)" if not cleaned[offset:].strip() else ""
-    return f"The query does not parse: error at {line}:{column}{end}: {_expected(failed.expected)}"
-
-
-def _form_fault(failed: _Failed) -> tuple[int, str] | None:
-    """The first word after the prologue is not SELECT, CONSTRUCT, ASK or DESCRIBE."""
-    start = _PROLOGUE.match(failed.cleaned).end()  # type: ignore[union-attr]
-    first = next((t for t in _TOKEN.finditer(failed.cleaned, start) if t.lastgroup != "space"), None)
-    if first is None:
-        return start, "the query has no SELECT, CONSTRUCT, ASK or DESCRIBE after its PREFIX and BASE."
-    word = first.group().upper() if first.lastgroup == "word" else ""
-    if word in (*_FORMS, *UPDATE_FORMS, "PREFIX", "BASE"):
-        return None
-    close = difflib.get_close_matches(word, _FORMS, n=1, cutoff=0.6)
-    guess = f"; did you mean {close[0]}?" if close else "."
-    return first.start(), (f"{_quote(first.group(), bool(word))} is not a query form: expected SELECT, CONSTRUCT, "
-                           f"ASK or DESCRIBE (after any PREFIX and BASE){guess}")
-
-
-def _prefix_fault(failed: _Failed) -> tuple[int, str] | None:
-    """A prefixed name, at or before the error, whose prefix neither the query nor citykg declares."""
-    declared = {*PREFIXES, *re.findall(r"(?i:PREFIX)\s*([^\s:]*):", failed.cleaned)}
-    for before, token in zip([None, *failed.tokens], failed.tokens, strict=False):
-        prefix = token.group().split(":", 1)[0]
-        declaring = before is not None and before.group().upper() == "PREFIX"
-        if token.lastgroup == "pname" and prefix not in declared and not declaring:
-            if before and before.group() == "<" and before.end() == token.start():  # <http://a b>
-                return before.start(), ("the IRI that starts here is broken: an IRI holds no space, nor any of "
-                                        "<>\"{}|^`\\ (write a space as %20).")
-            close = difflib.get_close_matches(prefix, sorted(declared), n=1, cutoff=0.6)
-            return token.start(), (f"the prefix {prefix}: is not declared: add PREFIX {prefix}: <…> at the top "
-                                   f"(citykg declares {', '.join(p + ':' for p in PREFIXES)} itself)."
-                                   + (f" Did you mean {close[0]}:?" if close else ""))
-    return None
-
-
-def _iri_fault(failed: _Failed) -> tuple[int, str] | None:
-    """A relative IRI (no scheme) at or before the error, and no BASE to resolve it against."""
-    based = False
-    for match in _NOISE.finditer(failed.text, 0, failed.offset + 1):
-        iri, at = match.group(), match.start()
-        is_base = _BASE_BEFORE.search(failed.cleaned, max(0, at - 256), at) is not None
-        if not iri.startswith("<") or _ABSOLUTE.match(iri):
-            based = based or (is_base and iri.startswith("<"))
-        elif is_base:
-            return at, f"BASE {_quote(iri)} is not a full IRI: give one with a scheme, such as <https://example.org/>."
-        elif not based:
-            return at, (f"the IRI {_quote(iri)} is relative, and the query has no BASE: write it in full (such "
-                        "as <https://w3id.org/citykg/id/city/mashhad>), or declare BASE <…> first.")
-    return None
-
-
-def _string_fault(failed: _Failed) -> tuple[int, str] | None:
-    """A quote, at or before the error, that opens a string it never closes on its line."""
-    quote = next((t for t in failed.tokens if t.group() in ('"', "'")), None)
-    return None if quote is None else (quote.start(), (
-        f"the string that starts here is not closed: end it with {quote.group()} on the same line, or write "
-        'a string of several lines between """ and """.'))
-
-
-def _bracket_fault(failed: _Failed) -> tuple[int, str] | None:
-    """A bracket, at or before the error, that closes nothing or the wrong one, or one left open."""
-    opened: list[re.Match[str]] = []
-    for token in failed.tokens:
-        if token.lastgroup == "open":
-            opened.append(token)
-        elif token.lastgroup == "close":
-            if not opened:
-                return token.start(), f"this {token.group()} closes nothing: remove it, or open it earlier."
-            if "{(["["})]".index(token.group())] != opened[-1].group():
-                return token.start(), (f"this {token.group()} closes the {opened[-1].group()} at "
-                                       f"{_place(failed.text, opened[-1].start())}: close that first.")
-            opened.pop()
-    if opened and not failed.cleaned[failed.offset:].strip():
-        return failed.offset, (f"the query ends inside the {opened[-1].group()} at "
-                               f"{_place(failed.text, opened[-1].start())}; {_expected(failed.expected)}")
-    return None
-
-
-def _expected(listing: str) -> str:
-    """pyoxigraph's list of what it expected, in words: keywords and tokens as they are, character
-    classes as "a letter" or "a digit", ten at most; or the rule of SPARQL the query breaks.
-
-    >>> _expected("\\"!\\", \\"(\\", ['A' ..= 'Z' | 'a' ..= 'z' | '\\\\u{00C0}'..='\\\\u{00D6}'], [_]")
-    "expected one of '!', '(' or a letter"
-    """
-    items = [item.strip() for item in _EXPECTED.findall(listing)]
-    rules = [item for item in items if " " in item and item[0] not in "[\"" and item not in _HIDDEN
-             and item != "IRI parsing failed"]
-    if rules:  # pyoxigraph says it in a sentence, such as "Duplicated variable name in SELECT"
-        return "; ".join(rules) + "."
-    names: list[str] = []
-    for item in items:
-        if item in _HIDDEN:
-            continue
-        item = "a valid IRI" if item == "IRI parsing failed" else item
-        found = [_quote(re.sub(r"\\(.)", r"\1", item[1:-1]), False)] if item.startswith('"') else [item]
-        if item.startswith("["):
-            found = ["a letter" if char in "Aa" else "a digit" if char == "0" else "" if is_range else
-                     _quote(re.sub(r"\\(.)", r"\1", char), False) for char, is_range in _CLASS_PART.findall(item)
-                     if not char.startswith("\\u")]
-        names.extend(name for name in found if name and name not in names)
-    if not names:
-        return ("this is not SPARQL, or breaks one of its rules (such as a BIND to a variable its group "
-                "already binds): check the text just before this point.")
-    if len(names) == 1:
-        return f"expected {names[0]}"
-    return f"expected one of {', '.join(names[:10])}, …" if len(names) > 10 else \
-        f"expected one of {', '.join(names[:-1])} or {names[-1]}"
-
-
-_HIDDEN = {"[_]", "Prefix not found", "<unreported>"}
-
-
-def _quote(text: str, plain: bool = True) -> str:
-    """A word or an IRI for a message (``plain``), or a token quoted, cut to 60 characters."""
-    text = text if len(text) <= 60 else text[:59] + "…"
-    return text if plain else repr(text)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -19,8 +18,7 @@ from serving import Listener
 
 from citykg import sparqltext
 from citykg.errors import QueryRefused, QuerySyntaxError
-from citykg.iris import PREFIXES
-from citykg.sparqltext import MAX_DEPTH, MAX_OPERATORS, QueryCheck, check_query, explain_syntax_error, is_lookup
+from citykg.sparqltext import MAX_DEPTH, MAX_OPERATORS, QueryCheck, check_query, is_lookup
 
 EX = "PREFIX ex: <http://example.org/> "
 ROOT = Path(__file__).resolve().parent.parent
@@ -236,7 +234,7 @@ def test_names_end_where_pyoxigraph_ends_them(local: list[str]) -> None:
         parses = True
     except SyntaxError:
         parses = False
-    token = sparqltext._TOKEN.match(name)
+    token = sparqltext.TOKEN.match(name)
     assert (token is not None and token.lastgroup == "pname" and token.group() == name) is parses, name
 
 
@@ -327,70 +325,6 @@ def test_pyoxigraph_survives_four_times_the_limit_of_its_costliest_nestings() ->
     queries = "\0".join(NESTINGS[kind](4 * MAX_DEPTH) for kind in ("calls", "exists", "groups"))
     done = subprocess.run([sys.executable, "-c", script], input=queries, text=True, capture_output=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
-
-
-# -- syntax errors: what is wrong, in words, at the line and column pyoxigraph gives
-
-def explain(query: str) -> str:
-    try:
-        Store().query(query, prefixes=PREFIXES if any(f"{p}:" in query for p in PREFIXES) else None)
-    except SyntaxError as exc:
-        return explain_syntax_error(exc, query)
-    raise AssertionError(f"{query!r} parses")
-
-
-@pytest.mark.parametrize(("query", "words"), [
-    ("PREFIX ex: <http://x/> SELECT * { ?s ex:a ?o .\n  ?s foo:bar ?o }",
-     ["error at 2:6: the prefix foo: is not declared: add PREFIX foo: <…>", "rdfs:", "xsd:"]),
-    ("SELECT * WHERE { ?s rfds:label ?o }", ["error at 1:21: the prefix rfds:", "Did you mean rdfs:?"]),
-    ("SELECT * WHERE { ?s rdfs:label ?o FILTER(foaf:f(?o)) }", ["error at 1:42: the prefix foaf:"]),
-    ("SELEC * WHERE { ?s ?p ?o }", ["error at 1:1: SELEC is not a query form: expected SELECT, CONSTRUCT, ASK "
-                                    "or DESCRIBE", "did you mean SELECT?"]),
-    ("PREFIX ex: <http://x/>\nselct ?s { ?s ?p ?o }", ["error at 2:1: selct is not a query form", "SELECT?"]),
-    ("{ ?s ?p ?o }", ["error at 1:1: '{' is not a query form"]),
-    ("SELECT * WHERE { <rel> ?p ?o }", ["error at 1:18: the IRI <rel> is relative, and the query has no BASE"]),
-    ("SELECT * FROM <g> WHERE { ?s ?p ?o }", ["error at 1:15: the IRI <g> is relative"]),
-    ("BASE <rel/> SELECT * WHERE { ?s <p> ?o }", ["error at 1:6: BASE <rel/> is not a full IRI"]),
-    ("SELECT * WHERE { ?s ?p <http://x/a b> }", ["error at 1:24: the IRI that starts here is broken"]),
-    ('SELECT * WHERE {\n  ?s ?p "x }', ['error at 2:9: the string that starts here is not closed: end it with "']),
-    ("SELECT * WHERE { ?s ?p ?o }}", ["error at 1:28: this } closes nothing"]),
-    ('SELECT * WHERE { ?s ?p ?o FILTER(?o = "a" }', ["error at 1:43: this } closes the ( at 1:33"]),
-    ("SELECT * WHERE { ?s ?p ?o ", ["error at 1:27: the query ends inside the { at 1:16; expected one of"]),
-    ("SELECT ?x ?x WHERE { ?x ?p ?o }", ["Duplicated variable name in SELECT."]),
-    ("SELECT * WHERE { ?s ?p ?o } GROUP ?s", ["error at 1:37 (the end of the query): expected BY"]),
-    ("ASK { FILTER(?x = ) }", ["error at 1:22 (the end of the query): expected one of ABS, AVG, ", ", …"]),
-    ("SELECT ?x WHERE { ?x ", ["error at 1:22: the query ends inside the { at 1:17; expected one of '!', '$', "
-                               "'(', ':', '<', '?', '^', 'a' or a letter"]),
-])
-def test_a_syntax_error_says_what_is_wrong_and_where(query: str, words: list[str]) -> None:
-    message = explain(query)
-    assert message.startswith("The query does not parse: error at "), message
-    for word in words:
-        assert word in message, message
-
-
-@settings(max_examples=300, deadline=None)
-@given(template=st.sampled_from(TEMPLATES), glue=st.sampled_from([" ", "", "\n"]),
-       edits=st.lists(st.tuples(st.integers(0, 30), st.sampled_from([None, *VOCABULARY, "foo:x", "SELEC", "<r>"])),
-                      min_size=1, max_size=4))
-def test_every_syntax_error_is_short_plain_and_placed(template: list[str], glue: str,
-                                                      edits: list[tuple[int, str | None]]) -> None:
-    tokens = list(template)
-    for at, token in edits:
-        if token is None:
-            del tokens[at % len(tokens)]
-        else:
-            tokens.insert(at % (len(tokens) + 1), token)
-    text = glue.join(tokens)
-    try:
-        Store().query(text, prefixes=PREFIXES)
-    except SyntaxError as exc:
-        message = explain_syntax_error(exc, text)
-        place = re.match(r"The query does not parse: error at (\d+):(\d+)", message)
-        assert place is not None, message
-        line, column = int(place.group(1)), int(place.group(2))
-        assert line <= text.count("\n") + 1 and column <= len(text.split("\n")[line - 1]) + 1, message
-        assert len(message) < 400 and "..=" not in message and "\\u{" not in message and "[_]" not in message, message
 
 
 # -- chains: refused past MAX_OPERATORS, well before pyoxigraph's stack overflows (at 2,600 and more)

@@ -1,0 +1,199 @@
+"""Explain pyoxigraph's syntax errors: what is wrong in a query, and where, in plain words.
+
+pyoxigraph says where it gave up and lists what it expected there, in its grammar's terms
+(``expected one of "(", ['A' ..= 'Z' | …], …``). :func:`explain_syntax_error` finds the usual
+faults behind such an error (an undeclared prefix, a misspelt query form, a relative IRI without a
+BASE, a string or bracket left open, a bracket that closes nothing) and says what to do; else it
+says what pyoxigraph expected, in words and cut short. ``citykg query`` and ``citykg serve`` give
+the same message.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from typing import NamedTuple
+
+from citykg.iris import PREFIXES
+from citykg.sparqltext import (
+    ABSOLUTE_IRI,
+    NOISE,
+    PROLOGUE,
+    QUERY_FORMS,
+    TOKEN,
+    UPDATE_FORMS,
+    place,
+    read_escapes,
+    strip_noise,
+)
+
+__all__ = ["explain_syntax_error"]
+
+# pyoxigraph's syntax errors: "error at LINE:COLUMN: expected …", where "…" lists keywords,
+# quoted tokens and Rust character classes such as ['A' ..= 'Z' | 'a' ..= 'z' | '\u{00C0}'..].
+_SYNTAX = re.compile(r"error at (\d+):(\d+): (?:expected )?(?:one of )?(.*)", re.DOTALL)
+_EXPECTED = re.compile(r'"(?:[^"\\]|\\.)*"|\[(?:\'(?:[^\'\\]|\\.)*\'|[^\]\'])*\]|[^,\s][^,]*')
+_BASE_BEFORE = re.compile(r"BASE\s*\Z", re.IGNORECASE)
+_CLASS_PART = re.compile(r"'((?:[^'\\]|\\.)*)'(\s*\.\.=\s*'(?:[^'\\]|\\.)*')?")
+
+
+class _Failed(NamedTuple):
+    """A query pyoxigraph refused: its text (``\\u`` escapes read), that text without strings,
+    IRIs and comments, its tokens, the offset pyoxigraph stopped at, and what it expected there."""
+
+    text: str
+    cleaned: str
+    tokens: list[re.Match[str]]
+    offset: int
+    expected: str
+
+
+def explain_syntax_error(error: BaseException | str, query: str) -> str:
+    """A message for a query pyoxigraph cannot parse, saying what is wrong and where.
+
+    It names an undeclared prefix, a misspelt query form, a relative IRI without a BASE, a
+    string or bracket left open, or a bracket that closes nothing; else it says what pyoxigraph
+    expected, in words and cut short.
+
+    >>> from pyoxigraph import Store
+    >>> def explain(text: str) -> str:
+    ...     try:
+    ...         return str(Store().query(text))
+    ...     except SyntaxError as exc:
+    ...         return explain_syntax_error(exc, text)
+    >>> explain("SELECT * WHERE { ?s foaf:name ?o }")  # doctest: +ELLIPSIS
+    'The query does not parse: error at 1:21: the prefix foaf: is not declared: add PREFIX foaf: <…> ...'
+    >>> explain("SELEC * WHERE { ?s ?p ?o }")  # doctest: +ELLIPSIS
+    'The query does not parse: error at 1:1: SELEC is not a query form: ...; did you mean SELECT?'
+    """
+    found = _SYNTAX.match(str(error))
+    if found is None:
+        return f"The query does not parse: {error}"
+    text = read_escapes(query)
+    line, column = int(found.group(1)), int(found.group(2))
+    offset = min(sum(len(ln) + 1 for ln in text.split("\n")[:line - 1]) + column - 1, len(text))
+    cleaned = strip_noise(text)
+    tokens = [t for t in TOKEN.finditer(cleaned) if t.lastgroup != "space"]
+    failed = _Failed(text, cleaned, [t for t in tokens if t.start() <= offset], offset, found.group(3))
+    for reason in (_form_fault, _prefix_fault, _iri_fault, _string_fault, _bracket_fault):
+        fault = reason(failed)
+        if fault is not None:
+            return f"The query does not parse: error at {place(text, fault[0])}: {fault[1]}"
+    end = " (the end of the query)" if not cleaned[offset:].strip() else ""
+    return f"The query does not parse: error at {line}:{column}{end}: {_expected(failed.expected)}"
+
+
+def _form_fault(failed: _Failed) -> tuple[int, str] | None:
+    """The first word after the prologue is not SELECT, CONSTRUCT, ASK or DESCRIBE."""
+    start = PROLOGUE.match(failed.cleaned).end()  # type: ignore[union-attr]
+    first = next((t for t in TOKEN.finditer(failed.cleaned, start) if t.lastgroup != "space"), None)
+    if first is None:
+        return start, "the query has no SELECT, CONSTRUCT, ASK or DESCRIBE after its PREFIX and BASE."
+    word = first.group().upper() if first.lastgroup == "word" else ""
+    if word in (*QUERY_FORMS, *UPDATE_FORMS, "PREFIX", "BASE"):
+        return None
+    close = difflib.get_close_matches(word, QUERY_FORMS, n=1, cutoff=0.6)
+    guess = f"; did you mean {close[0]}?" if close else "."
+    return first.start(), (f"{_quote(first.group(), bool(word))} is not a query form: expected SELECT, CONSTRUCT, "
+                           f"ASK or DESCRIBE (after any PREFIX and BASE){guess}")
+
+
+def _prefix_fault(failed: _Failed) -> tuple[int, str] | None:
+    """A prefixed name, at or before the error, whose prefix neither the query nor citykg declares."""
+    declared = {*PREFIXES, *re.findall(r"(?i:PREFIX)\s*([^\s:]*):", failed.cleaned)}
+    for before, token in zip([None, *failed.tokens], failed.tokens, strict=False):
+        prefix = token.group().split(":", 1)[0]
+        declaring = before is not None and before.group().upper() == "PREFIX"
+        if token.lastgroup == "pname" and prefix not in declared and not declaring:
+            if before and before.group() == "<" and before.end() == token.start():  # <http://a b>
+                return before.start(), ("the IRI that starts here is broken: an IRI holds no space, nor any of "
+                                        "<>\"{}|^`\\ (write a space as %20).")
+            close = difflib.get_close_matches(prefix, sorted(declared), n=1, cutoff=0.6)
+            return token.start(), (f"the prefix {prefix}: is not declared: add PREFIX {prefix}: <…> at the top "
+                                   f"(citykg declares {', '.join(p + ':' for p in PREFIXES)} itself)."
+                                   + (f" Did you mean {close[0]}:?" if close else ""))
+    return None
+
+
+def _iri_fault(failed: _Failed) -> tuple[int, str] | None:
+    """A relative IRI (no scheme) at or before the error, and no BASE to resolve it against."""
+    based = False
+    for match in NOISE.finditer(failed.text, 0, failed.offset + 1):
+        iri, at = match.group(), match.start()
+        is_base = _BASE_BEFORE.search(failed.cleaned, max(0, at - 256), at) is not None
+        if not iri.startswith("<") or ABSOLUTE_IRI.match(iri):
+            based = based or (is_base and iri.startswith("<"))
+        elif is_base:
+            return at, f"BASE {_quote(iri)} is not a full IRI: give one with a scheme, such as <https://example.org/>."
+        elif not based:
+            return at, (f"the IRI {_quote(iri)} is relative, and the query has no BASE: write it in full (such "
+                        "as <https://w3id.org/citykg/id/city/mashhad>), or declare BASE <…> first.")
+    return None
+
+
+def _string_fault(failed: _Failed) -> tuple[int, str] | None:
+    """A quote, at or before the error, that opens a string it never closes on its line."""
+    quote = next((t for t in failed.tokens if t.group() in ('"', "'")), None)
+    return None if quote is None else (quote.start(), (
+        f"the string that starts here is not closed: end it with {quote.group()} on the same line, or write "
+        'a string of several lines between """ and """.'))
+
+
+def _bracket_fault(failed: _Failed) -> tuple[int, str] | None:
+    """A bracket, at or before the error, that closes nothing or the wrong one, or one left open."""
+    opened: list[re.Match[str]] = []
+    for token in failed.tokens:
+        if token.lastgroup == "open":
+            opened.append(token)
+        elif token.lastgroup == "close":
+            if not opened:
+                return token.start(), f"this {token.group()} closes nothing: remove it, or open it earlier."
+            if "{(["["})]".index(token.group())] != opened[-1].group():
+                return token.start(), (f"this {token.group()} closes the {opened[-1].group()} at "
+                                       f"{place(failed.text, opened[-1].start())}: close that first.")
+            opened.pop()
+    if opened and not failed.cleaned[failed.offset:].strip():
+        return failed.offset, (f"the query ends inside the {opened[-1].group()} at "
+                               f"{place(failed.text, opened[-1].start())}; {_expected(failed.expected)}")
+    return None
+
+
+def _expected(listing: str) -> str:
+    """pyoxigraph's list of what it expected, in words: keywords and tokens as they are, character
+    classes as "a letter" or "a digit", ten at most; or the rule of SPARQL the query breaks.
+
+    >>> _expected("\\"!\\", \\"(\\", ['A' ..= 'Z' | 'a' ..= 'z' | '\\\\u{00C0}'..='\\\\u{00D6}'], [_]")
+    "expected one of '!', '(' or a letter"
+    """
+    items = [item.strip() for item in _EXPECTED.findall(listing)]
+    rules = [item for item in items if " " in item and item[0] not in "[\"" and item not in _HIDDEN
+             and item != "IRI parsing failed"]
+    if rules:  # pyoxigraph says it in a sentence, such as "Duplicated variable name in SELECT"
+        return "; ".join(rules) + "."
+    names: list[str] = []
+    for item in items:
+        if item in _HIDDEN:
+            continue
+        item = "a valid IRI" if item == "IRI parsing failed" else item
+        found = [_quote(re.sub(r"\\(.)", r"\1", item[1:-1]), False)] if item.startswith('"') else [item]
+        if item.startswith("["):
+            found = ["a letter" if char in "Aa" else "a digit" if char == "0" else "" if is_range else
+                     _quote(re.sub(r"\\(.)", r"\1", char), False) for char, is_range in _CLASS_PART.findall(item)
+                     if not char.startswith("\\u")]
+        names.extend(name for name in found if name and name not in names)
+    if not names:
+        return ("this is not SPARQL, or breaks one of its rules (such as a BIND to a variable its group "
+                "already binds): check the text just before this point.")
+    if len(names) == 1:
+        return f"expected {names[0]}"
+    return f"expected one of {', '.join(names[:10])}, …" if len(names) > 10 else \
+        f"expected one of {', '.join(names[:-1])} or {names[-1]}"
+
+
+_HIDDEN = {"[_]", "Prefix not found", "<unreported>"}
+
+
+def _quote(text: str, plain: bool = True) -> str:
+    """A word or an IRI for a message (``plain``), or a token quoted, cut to 60 characters."""
+    text = text if len(text) <= 60 else text[:59] + "…"
+    return text if plain else repr(text)

@@ -1,0 +1,76 @@
+"""Syntax errors: what is wrong, in words, at the line and column pyoxigraph gives."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pyoxigraph import Store
+from test_sparqltext import TEMPLATES, VOCABULARY
+
+from citykg.iris import PREFIXES
+from citykg.sparqlerrors import explain_syntax_error
+
+
+def explain(query: str) -> str:
+    try:
+        Store().query(query, prefixes=PREFIXES if any(f"{p}:" in query for p in PREFIXES) else None)
+    except SyntaxError as exc:
+        return explain_syntax_error(exc, query)
+    raise AssertionError(f"{query!r} parses")
+
+
+@pytest.mark.parametrize(("query", "words"), [
+    ("PREFIX ex: <http://x/> SELECT * { ?s ex:a ?o .\n  ?s foo:bar ?o }",
+     ["error at 2:6: the prefix foo: is not declared: add PREFIX foo: <…>", "rdfs:", "xsd:"]),
+    ("SELECT * WHERE { ?s rfds:label ?o }", ["error at 1:21: the prefix rfds:", "Did you mean rdfs:?"]),
+    ("SELECT * WHERE { ?s rdfs:label ?o FILTER(foaf:f(?o)) }", ["error at 1:42: the prefix foaf:"]),
+    ("SELEC * WHERE { ?s ?p ?o }", ["error at 1:1: SELEC is not a query form: expected SELECT, CONSTRUCT, ASK "
+                                    "or DESCRIBE", "did you mean SELECT?"]),
+    ("PREFIX ex: <http://x/>\nselct ?s { ?s ?p ?o }", ["error at 2:1: selct is not a query form", "SELECT?"]),
+    ("{ ?s ?p ?o }", ["error at 1:1: '{' is not a query form"]),
+    ("SELECT * WHERE { <rel> ?p ?o }", ["error at 1:18: the IRI <rel> is relative, and the query has no BASE"]),
+    ("SELECT * FROM <g> WHERE { ?s ?p ?o }", ["error at 1:15: the IRI <g> is relative"]),
+    ("BASE <rel/> SELECT * WHERE { ?s <p> ?o }", ["error at 1:6: BASE <rel/> is not a full IRI"]),
+    ("SELECT * WHERE { ?s ?p <http://x/a b> }", ["error at 1:24: the IRI that starts here is broken"]),
+    ('SELECT * WHERE {\n  ?s ?p "x }', ['error at 2:9: the string that starts here is not closed: end it with "']),
+    ("SELECT * WHERE { ?s ?p ?o }}", ["error at 1:28: this } closes nothing"]),
+    ('SELECT * WHERE { ?s ?p ?o FILTER(?o = "a" }', ["error at 1:43: this } closes the ( at 1:33"]),
+    ("SELECT * WHERE { ?s ?p ?o ", ["error at 1:27: the query ends inside the { at 1:16; expected one of"]),
+    ("SELECT ?x ?x WHERE { ?x ?p ?o }", ["Duplicated variable name in SELECT."]),
+    ("SELECT * WHERE { ?s ?p ?o } GROUP ?s", ["error at 1:37 (the end of the query): expected BY"]),
+    ("ASK { FILTER(?x = ) }", ["error at 1:22 (the end of the query): expected one of ABS, AVG, ", ", …"]),
+    ("SELECT ?x WHERE { ?x ", ["error at 1:22: the query ends inside the { at 1:17; expected one of '!', '$', "
+                               "'(', ':', '<', '?', '^', 'a' or a letter"]),
+])
+def test_a_syntax_error_says_what_is_wrong_and_where(query: str, words: list[str]) -> None:
+    message = explain(query)
+    assert message.startswith("The query does not parse: error at "), message
+    for word in words:
+        assert word in message, message
+
+
+@settings(max_examples=300, deadline=None)
+@given(template=st.sampled_from(TEMPLATES), glue=st.sampled_from([" ", "", "\n"]),
+       edits=st.lists(st.tuples(st.integers(0, 30), st.sampled_from([None, *VOCABULARY, "foo:x", "SELEC", "<r>"])),
+                      min_size=1, max_size=4))
+def test_every_syntax_error_is_short_plain_and_placed(template: list[str], glue: str,
+                                                      edits: list[tuple[int, str | None]]) -> None:
+    tokens = list(template)
+    for at, token in edits:
+        if token is None:
+            del tokens[at % len(tokens)]
+        else:
+            tokens.insert(at % (len(tokens) + 1), token)
+    text = glue.join(tokens)
+    try:
+        Store().query(text, prefixes=PREFIXES)
+    except SyntaxError as exc:
+        message = explain_syntax_error(exc, text)
+        place = re.match(r"The query does not parse: error at (\d+):(\d+)", message)
+        assert place is not None, message
+        line, column = int(place.group(1)), int(place.group(2))
+        assert line <= text.count("\n") + 1 and column <= len(text.split("\n")[line - 1]) + 1, message
+        assert len(message) < 400 and "..=" not in message and "\\u{" not in message and "[_]" not in message, message

@@ -226,6 +226,17 @@ def test_query_without_a_build(runner: CliRunner, tmp_path: Path) -> None:
     assert code == 2 and "Run `citykg build` first." in err
 
 
+def test_a_folder_that_cannot_be_made_is_a_message_not_a_traceback(runner: CliRunner, tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder\n")
+    code, out, err = invoke(runner, Project(root=ROOT, dist=blocker / "dist"), "build")
+    assert code == 2 and out == "" and "Traceback" not in err
+    assert f"Error: Cannot use {blocker / 'dist'}: Not a directory. Check the path and" in err
+    result = runner.invoke(cli, ["template", str(blocker / "new")])
+    assert result.exit_code == 2 and f"Cannot use {blocker / 'new'}: Not a directory." in result.stderr
+    assert blocker.read_text() == "not a folder\n"
+
+
 def test_validate_exit_codes(runner: CliRunner, project_copy: Project, tmp_path: Path) -> None:
     code, out, _ = invoke(runner, project_copy, "validate", "--format", "json")
     report = json.loads(out)

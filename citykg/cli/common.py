@@ -1,7 +1,9 @@
 """What every ``citykg`` command shares: the root options, the shared options, and error exits.
 
 Every error a user can cause is a :class:`citykg.errors.CitykgError`; :class:`Group` turns it
-into one line on stderr and the error's exit code, in one place for every command.
+into one line on stderr and the error's exit code, in one place for every command, and does the
+same (exit 2) for a file system error: a folder that cannot be made, a file that cannot be
+written, a full disk.
 
 Example::
 
@@ -12,6 +14,7 @@ Example::
 
 from __future__ import annotations
 
+import errno
 import json
 import sys
 from collections.abc import Callable
@@ -30,6 +33,7 @@ __all__ = [
     "CONTEXT",
     "Group",
     "Settings",
+    "describe_os_error",
     "engine",
     "engine_option",
     "exit_with",
@@ -68,6 +72,24 @@ class Group(click.Group):
         except CitykgError as exc:
             _json_error(ctx, str(exc), exc.exit_code)
             raise (_Invalid if exc.exit_code == 1 else _Failure)(str(exc)) from exc
+        except OSError as exc:  # a folder that cannot be made, a full disk: the user's to fix
+            message = describe_os_error(exc)
+            _json_error(ctx, message, 2)
+            raise _Failure(message) from exc
+
+
+def describe_os_error(exc: OSError) -> str:
+    """One line for a file system error, naming the path and what to check.
+
+    >>> describe_os_error(FileNotFoundError(2, "No such file or directory", "/x/y"))
+    'Cannot use /x/y: No such file or directory. Check the path and that citykg may write there.'
+    """
+    what = f"Cannot use {exc.filename}" if exc.filename else "A file operation failed"
+    if exc.filename2:
+        what += f" or {exc.filename2}"
+    reason = exc.strerror or str(exc)
+    return (f"{what}: {reason}. Check the path and that citykg may write there"
+            + (" (and that the disk has room)." if exc.errno == errno.ENOSPC else "."))
 
 
 def _json_error(ctx: click.Context, message: str, code: int) -> None:

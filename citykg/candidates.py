@@ -5,7 +5,9 @@ candidates are found in two steps:
 
 1. :func:`lookup_labels`: every spelling a label of the name may have
    (:func:`citykg.names.surface_forms`), in the label languages of the name's script
-   (:data:`LANGUAGES`), as labels or aliases, in ``VALUES`` batches;
+   (:data:`LANGUAGES`), as labels or aliases, in ``VALUES`` batches; for a one-word Persian or
+   Arabic name without a country that these find nothing for, the spellings of the name split
+   in two (:func:`citykg.names.compound_forms`: بندر عباس for بندرعباس);
 2. :func:`lookup_gazetteers`: for a name with a country and no exact match in it, the labels of
    that country's items typed as human settlements or not typed at all, of a length near the
    name's, compared with :func:`~citykg.names.keys` (one query per group of countries, cached);
@@ -23,7 +25,7 @@ Example::
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from pyoxigraph import Literal
@@ -85,12 +87,17 @@ def languages_for(work: Iterable[Pending]) -> tuple[str, ...]:
     return tuple(sorted(langs))
 
 
-def lookup_labels(client: Client, work: list[Pending], batch: int) -> None:
-    """Add the items that have one of the spellings of a name as a label or alias."""
+def lookup_labels(client: Client, work: list[Pending], batch: int, *,
+                  spellings: Callable[[str], set[str]] = surface_forms) -> None:
+    """Add the items that have one of the spellings of a name as a label or alias.
+
+    :param spellings: the spellings to look up for a name: :func:`~citykg.names.surface_forms`,
+        or :func:`~citykg.names.compound_forms` for the names that these found nothing for.
+    """
     wanted: dict[Literal, set[int]] = defaultdict(set)
     for n, w in enumerate(work):
         for name in w.names:
-            forms = surface_forms(name)
+            forms = spellings(name)
             for lang in LANGUAGES[script_of(name)]:
                 for form in forms:
                     wanted[Literal(form, language=lang)].add(n)

@@ -15,7 +15,8 @@ functions give the keys that matching needs:
   skeleton match counts for less than a key match.
 
 :func:`surface_forms` goes the other way: the spellings a label may have in Wikidata, for exact
-lookups in a SPARQL endpoint, which cannot normalise on its side.
+lookups in a SPARQL endpoint, which cannot normalise on its side; :func:`compound_forms` adds
+those of a Persian compound typed as one word (بندرعباس for بندر عباس).
 
 Example::
 
@@ -35,7 +36,8 @@ import re
 import unicodedata
 from enum import Enum
 
-__all__ = ["Script", "edit_distance", "keys", "match_key", "normalise", "script_of", "skeleton", "surface_forms"]
+__all__ = ["Script", "compound_forms", "edit_distance", "keys", "match_key", "normalise", "script_of", "skeleton",
+           "surface_forms"]
 
 ZWNJ = "\u200c"
 _TATWEEL = "\u0640"
@@ -233,11 +235,7 @@ def surface_forms(name: str) -> set[str]:
     >>> "تبريز" in surface_forms("تبریز")
     True
     """
-    base = unicodedata.normalize("NFC", name)
-    base = "".join(ch for ch in base
-                   if not (unicodedata.category(ch) == "Mn" and "\u0600" <= ch <= "\u06ff")
-                   and ch not in "\u200e\u200f\u061c" and ch != _TATWEEL)
-    base = " ".join(base.split())
+    base = _plain(name)
     if not base:
         return set()
     script = script_of(base)
@@ -249,6 +247,40 @@ def surface_forms(name: str) -> set[str]:
         for s in spaced:
             forms |= {s, _capwords(s), _capwords(s.lower()), s.title(), s.lower(), _capwords(s.lower(), small=True)}
     return forms
+
+
+def compound_forms(name: str) -> set[str]:
+    """The spellings a label may have of a Persian or Arabic name written as one word.
+
+    Persian compounds are written with a space or a zero-width non-joiner between their parts
+    (بندر عباس, علی‌آباد), but often typed with neither, and nothing in the name says where the
+    parts meet. So for a one-word name in Arabic script, this gives the :func:`surface_forms`
+    of the name split in two at each place, with both parts at least two letters long; the
+    unsplit spellings are left out (:func:`surface_forms` has them). Empty for other names.
+
+    >>> "بندر عباس" in compound_forms("بندرعباس")
+    True
+    >>> "علی" + ZWNJ + "آباد" in compound_forms("علیآباد")
+    True
+    >>> compound_forms("Tabriz"), compound_forms("بندر عباس")
+    (set(), set())
+    """
+    base = _plain(name)
+    if script_of(base) is not Script.ARABIC or " " in base or ZWNJ in base:
+        return set()
+    forms: set[str] = set()
+    for at in range(2, len(base) - 1):
+        forms |= _arabic_forms(base[:at] + " " + base[at:])
+    return {f for f in forms if " " in f or ZWNJ in f}
+
+
+def _plain(name: str) -> str:
+    """The name without vowel signs, tatweel, bidi marks and extra spaces, in NFC."""
+    base = unicodedata.normalize("NFC", name)
+    base = "".join(ch for ch in base
+                   if not (unicodedata.category(ch) == "Mn" and "\u0600" <= ch <= "\u06ff")
+                   and ch not in "\u200e\u200f\u061c" and ch != _TATWEEL)
+    return " ".join(base.split())
 
 
 # Words that stay in lower case inside a place name (San Vicente de Chucurí, Mazar-e Sharif).

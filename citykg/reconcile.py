@@ -13,8 +13,9 @@ from 0 to 100 and the reasons for it, and a :class:`Decision`:
 
 Identifier first: a query with a QID is linked to that item whatever its name says.
 
-Candidates are found by :mod:`citykg.candidates` (exact labels in every surface form, then the
-settlements of the country given, by key and skeleton), in batched queries.
+Candidates are found by :mod:`citykg.candidates` (exact labels in every surface form, and for a
+Persian compound typed as one word without a country, split at each place; then the settlements
+of the country given, by key and skeleton), in batched queries.
 
 The score adds up to at most 100: name 55 (the same spelling once normalised) or 25 to 40 (a
 spelling variant, by its similarity to the label); country +30 if it is the one given, -60 if it
@@ -66,7 +67,7 @@ from citykg.candidates import (
 )
 from citykg.iris import is_qid
 from citykg.items import Facts, fetch_facts, find_countries
-from citykg.names import Script, edit_distance, keys, script_of
+from citykg.names import Script, compound_forms, edit_distance, keys, script_of
 from citykg.wikidata import Client
 
 __all__ = ["Candidate", "Decision", "Match", "NameQuery", "Scoring", "reconcile"]
@@ -186,6 +187,7 @@ def reconcile(queries: Sequence[NameQuery], *, client: Client, scoring: Scoring 
     named = [w for w, q in zip(work, queries, strict=True) if not q.qid]
     languages = languages_for(named)
     lookup_labels(client, named, batch)
+    lookup_labels(client, [w for w in named if not w.items and not w.country_qid], batch, spellings=compound_forms)
     facts = fetch_facts(client, {i for w in work for i in w.items}, languages=languages, codes=codes)
     lookup_gazetteers(client, [w for w in named if w.country_qid and not exact_in_country(w, facts)])
     more = {i for w in named for i in w.items} - set(facts)

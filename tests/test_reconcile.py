@@ -96,6 +96,16 @@ def test_zero_width_non_joiner_or_space(fixture_server: Oxigraph) -> None:
     assert one(fixture_server, "نظام شهر")[0] == "linked"  # a surface form finds it without a country
 
 
+def test_a_compound_typed_as_one_word_is_found_without_a_country(fixture_server: Oxigraph) -> None:
+    for name, qid in (("نظامشهر", "Q497039"), ("مزارشريف", "Q130469"), ("شهركويت", "Q35178")):
+        decision, candidates, reasons = one(fixture_server, name)
+        assert (decision, candidates[0][0]) == ("linked", qid), name
+        assert reasons[0].startswith("label ") and reasons[0].endswith("@fa matches"), reasons
+    client = Client(fixture_server.url, cache=None)
+    assert reconcile([NameQuery.of("ناکجاآباد")], client=client)[0].decision is Decision.NONE
+    assert client.stats.requests == 2  # the surface forms, then the name split at each place
+
+
 def test_namesakes_in_one_country_are_ambiguous(fixture_server: Oxigraph) -> None:
     decision, candidates, _ = one(fixture_server, "Nurabad", "IR")
     assert decision == "ambiguous"

@@ -227,8 +227,9 @@ def surface_forms(name: str) -> set[str]:
     the name: Persian letters (fa labels) and Arabic letters (ar labels), with a zero-width
     non-joiner, a space or nothing between the parts of a compound, with ة or ه at the end, with
     or without a hamza on a word-initial alef;
-    Latin names as given, in title case and in lower case. Vowel signs, tatweel and bidi marks
-    are removed, since labels rarely carry them.
+    Latin names as given, in title case (with or without small words such as de, bei, upon in
+    lower case), with only the first letter capital, and in lower case. Vowel signs, tatweel
+    and bidi marks are removed, since labels rarely carry them.
 
     >>> sorted(surface_forms("tabriz"))
     ['Tabriz', 'tabriz']
@@ -245,7 +246,8 @@ def surface_forms(name: str) -> set[str]:
     if script in (Script.LATIN, Script.CYRILLIC, Script.OTHER):
         spaced = {base, base.replace("-", " "), base.replace(" ", "-")} if script is Script.LATIN else {base}
         for s in spaced:
-            forms |= {s, _capwords(s), _capwords(s.lower()), s.title(), s.lower(), _capwords(s.lower(), small=True)}
+            forms |= {s, _capwords(s), _capwords(s.lower()), s.title(), s.lower(), _capwords(s.lower(), small=True),
+                      s[:1].upper() + s[1:].lower()}
     return forms
 
 
@@ -283,10 +285,12 @@ def _plain(name: str) -> str:
     return " ".join(base.split())
 
 
-# Words that stay in lower case inside a place name (San Vicente de Chucurí, Mazar-e Sharif).
-_SMALL = frozenset({"a", "al", "am", "an", "and", "au", "aux", "d", "da", "das", "de", "del", "della",
-                    "der", "des", "di", "do", "dos", "du", "e", "el", "en", "i", "im", "in", "la", "las",
-                    "le", "les", "los", "of", "on", "op", "sur", "the", "van", "von", "y", "ye", "zu"})
+# Words that stay in lower case inside a place name (San Vicente de Chucurí, Mazar-e Sharif,
+# Edelsbach bei Feldbach, Newcastle upon Tyne).
+_SMALL = frozenset({"a", "aan", "al", "am", "an", "and", "au", "aux", "bei", "bij", "d", "da", "das", "de",
+                    "del", "della", "dem", "den", "der", "des", "di", "do", "dos", "du", "e", "el", "en", "het",
+                    "i", "im", "in", "la", "las", "le", "les", "los", "nad", "ob", "of", "on", "op", "pod",
+                    "sous", "sur", "ten", "ter", "the", "upon", "van", "von", "y", "ye", "zu"})
 
 
 def _capwords(text: str, *, small: bool = False) -> str:

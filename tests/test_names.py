@@ -87,6 +87,8 @@ def test_surface_forms_of_latin() -> None:
     assert surface_forms("tabriz") == {"tabriz", "Tabriz"}
     assert "San Vicente de Chucurí" in surface_forms("SAN VICENTE DE CHUCURÍ")
     assert {"Mazar e Sharif", "Mazar-e-Sharif"} <= surface_forms("mazar e sharif")
+    assert "Edelsbach bei Feldbach" in surface_forms("edelsbach bei feldbach")
+    assert "Norton froid" in surface_forms("NORTON FROID")  # only the first letter capital
     assert surface_forms("  ") == set()
 
 

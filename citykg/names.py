@@ -229,11 +229,14 @@ def surface_forms(name: str) -> set[str]:
     or without a hamza on a word-initial alef;
     Latin names as given, in title case (with or without small words such as de, bei, upon in
     lower case), with only the first letter capital, and in lower case. Vowel signs, tatweel
-    and bidi marks are removed, since labels rarely carry them.
+    and bidi marks are removed, since labels rarely carry them; a Persian or Arabic name with
+    vowel signs is also looked up as given, for the labels that do.
 
     >>> sorted(surface_forms("tabriz"))
     ['Tabriz', 'tabriz']
     >>> "تبريز" in surface_forms("تبریز")
+    True
+    >>> {"کاهرسیوِن", "کاهرسیون"} <= surface_forms("کاهرسیوِن")
     True
     """
     base = _plain(name)
@@ -241,7 +244,7 @@ def surface_forms(name: str) -> set[str]:
         return set()
     script = script_of(base)
     if script is Script.ARABIC:
-        return _arabic_forms(base)
+        return _arabic_forms(base) | {" ".join(unicodedata.normalize("NFC", name).split())}
     forms = {base}
     if script in (Script.LATIN, Script.CYRILLIC, Script.OTHER):
         spaced = {base, base.replace("-", " "), base.replace(" ", "-")} if script is Script.LATIN else {base}

@@ -19,6 +19,7 @@ Example::
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -369,15 +370,15 @@ _KIND_DOCS = {
 }
 
 
-def describe_tables() -> str:
-    """Markdown documentation of every table: columns, types, allowed values, RDF property.
+def describe_tables(names: Collection[str] | None = None) -> str:
+    """Markdown documentation of the tables (default: all): columns, types, allowed values, RDF property.
 
     ``data/README.md`` and ``citykg template`` include it; a test keeps them in step.
     """
     from citykg.iris import shorten
 
     out: list[str] = []
-    for table in _TABLE_LIST:
+    for table in (t for t in _TABLE_LIST if names is None or t.name in names):
         key = ", ".join((("study",) if table.in_study else ()) + table.key)
         out.append(f"### `{table.name}.csv`\n\n{table.doc} One row per record; key: {key}.\n")
         out.append("| column | required | type | meaning | becomes |")

@@ -111,7 +111,7 @@ def write_template(folder: Path, *, tables: Sequence[str] | None = None) -> Temp
         row = [neutralise(cell) for cell in example_row(table)]
         writer.writerow(["#" + row[0], *row[1:]])
         path.write_text(out.getvalue(), encoding="utf-8")
-    targets[-1].write_text(_README + describe_tables(), encoding="utf-8")
+    targets[-1].write_text(_README + describe_tables(names), encoding="utf-8")
     return Template(folder, tuple(targets))
 
 

@@ -107,5 +107,7 @@ def test_cli(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [str(tmp_path / "t" / n) for n in
                                           ("cities.csv", "partnerships.csv", "README.md")]
+    readme = (tmp_path / "t" / "README.md").read_text(encoding="utf-8")
+    assert sorted(re.findall(r"^### `(\w+)\.csv`", readme, flags=re.M)) == ["cities", "partnerships"]  # those written
     again = CliRunner().invoke(cli, ["template", str(tmp_path / "t")])
     assert again.exit_code == 2 and "does not overwrite files" in again.output

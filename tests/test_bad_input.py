@@ -157,7 +157,7 @@ CASES: list[tuple[str, dict[str, str | bytes], str]] = [
     ("dangling-study", {"factors.csv": FACTORS_HEAD + "no-such-study,S1,strength,قوت,A,Table 1,1\n"},
      "study: violation: The record must belong to exactly one study that exists"),
     ("dangling-city", {"partnerships.csv": PARTNERS_HEAD + "tabriz,atlantis,friendship,2019,,Example\n"},
-     "violation: A partnership joins exactly two different cities, each in cities.csv."),
+     "violation: A partnership joins exactly two different cities, each in cities.csv: the graph's, or a row of the submission's own."),
     ("dangling-subject", study(**{"declared_counts.csv": "study,subject,quantity,value,source_table,source_row\n"
                                                          "new-2025,ghost,themes,3,Abstract,1\n"}),
      "subject: violation: 'ghost' is not a theme or subtheme or organisation of this study or the "

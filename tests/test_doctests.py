@@ -13,6 +13,7 @@ import citykg
 
 ROOT = Path(__file__).resolve().parent.parent
 MODULES = sorted(m.name for m in pkgutil.iter_modules(citykg.__path__) if m.name not in ("__main__", "cli"))
+COMMANDS = sorted(f"cli.{m.name}" for m in pkgutil.iter_modules([str(ROOT / "citykg" / "cli")]))
 
 
 @pytest.mark.parametrize("name", MODULES)
@@ -23,4 +24,14 @@ def test_docstring_examples(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     module = importlib.import_module(f"citykg.{name}")
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS, verbose=False)
     assert result.attempted > 0, f"citykg.{name} has no docstring example"
+    assert result.failed == 0, f"{result.failed} docstring example(s) of citykg.{name} failed"
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_command_docstring_examples(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The commands' modules need no example (their --help is the documentation), but those they have run."""
+    monkeypatch.chdir(ROOT)
+    monkeypatch.delenv("CITYKG_PROJECT", raising=False)
+    monkeypatch.delenv("CITYKG_DIST", raising=False)
+    result = doctest.testmod(importlib.import_module(f"citykg.{name}"), optionflags=doctest.ELLIPSIS, verbose=False)
     assert result.failed == 0, f"{result.failed} docstring example(s) of citykg.{name} failed"

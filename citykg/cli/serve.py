@@ -8,7 +8,7 @@ import click
 
 from citykg.cli.common import Settings, pass_settings
 
-__all__ = ["serve"]
+__all__ = ["access_log_target", "serve"]
 
 
 def _worker_memory(megabytes: int) -> int:
@@ -43,7 +43,7 @@ def _worker_memory(megabytes: int) -> int:
 @click.option("--cors", multiple=True, metavar="ORIGIN",
               help="Let this origin read answers from a browser; repeat, or '*' for any.")
 @click.option("--access-log", default="-", show_default=True, metavar="FILE",
-              help="Where the JSON access log goes: '-' (stderr), a file, or 'off'.")
+              help="Where the JSON access log goes: '-' (stderr), a file, or 'off' (or 'none').")
 @pass_settings
 def serve(settings: Settings, host: str, port: int, store: Path | None, timeout: float,
           max_rows: int, max_body: int, processes: int | None, workers: int, worker_memory: int, cache_mb: int,
@@ -70,5 +70,14 @@ def serve(settings: Settings, host: str, port: int, store: Path | None, timeout:
     config = ServeConfig(host=host, port=port, store=store, timeout=timeout, max_rows=max_rows,
                          max_body=max_body, processes=processes or default_processes(), workers=workers,
                          worker_memory_mb=worker_memory, cache_mb=cache_mb, cors=cors,
-                         access_log=None if access_log == "off" else access_log)
+                         access_log=access_log_target(access_log))
     run_serve(settings.project(), config=config, progress=settings.say)
+
+
+def access_log_target(value: str) -> str | None:
+    """The access log of ``--access-log VALUE``: ``None`` (no log) for ``off`` or ``none``, in any case.
+
+    >>> access_log_target("off"), access_log_target("None"), access_log_target("-"), access_log_target("./off")
+    (None, None, '-', './off')
+    """
+    return None if value.lower() in ("off", "none") else value

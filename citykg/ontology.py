@@ -30,7 +30,7 @@ from pathlib import Path
 
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, parse, serialize
 
-from citykg.build import data_folders, load_ontology
+from citykg.build import Progress, data_folders, load_ontology
 from citykg.errors import OntologyError
 from citykg.iris import CKG, DCTERMS, ONTOLOGY_IRI, OWL, RDF, RDFS, SKOS
 from citykg.project import Project
@@ -45,17 +45,23 @@ _KINDS = {OWL + "Class": "class", OWL + "ObjectProperty": "object property",
 _CHECK = "citykg:ontology"
 
 
-def check_ontology(project: Project, *, reason: bool = True) -> Report:
+def check_ontology(project: Project, *, reason: bool = True, progress: Progress | None = None) -> Report:
     """Run the reasoner and the quality checks over ``ontology/``.
 
     :param project: the project.
     :param reason: run HermiT (needs Java); without it, only the quality checks run.
+    :param progress: called with a short message at each stage (the CLI prints them to stderr).
     :raises OntologyError: if the ontology cannot be loaded, or Java is missing for the reasoner.
     """
+    say = progress or (lambda message: None)
     quads = load_ontology(project)
+    terms = {q.subject for q in quads if q.predicate.value == RDF + "type" and _value(q.object) in _KINDS}
+    say(f"checking {len(terms)} classes and properties ({len(quads)} triples in ontology/): labels, "
+        "definitions, punning, terms the data and shapes use")
     findings = list(_quality(quads))
     findings += _undeclared(quads, project)
     if reason:
+        say("reasoning with HermiT")
         findings += _reason(quads)
     return Report.of(findings)
 

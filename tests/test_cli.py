@@ -6,6 +6,7 @@ import ctypes
 import json
 import os
 import platform
+import re
 import signal
 import subprocess
 import sys
@@ -265,8 +266,9 @@ def test_build_failure_prints_the_report_and_exits_1(runner: CliRunner, project_
 
 
 def test_ontology_check(runner: CliRunner, project: Project) -> None:
-    code, out, _ = invoke(runner, project, "ontology", "check")
+    code, out, err = invoke(runner, project, "ontology", "check")
     assert (code, out) == (0, "0 violations, 0 warnings, 0 info\n")
+    assert re.search(r"^citykg: checking \d{3} classes and properties .*\ncitykg: reasoning with HermiT\n$", err)
 
 
 def test_the_console_script_separates_stdout_and_stderr(built: tuple[Project, BuildResult]) -> None:

@@ -221,6 +221,6 @@ def ontology_check(settings: Settings, fmt: str, reason: bool) -> None:
     """
     from citykg.ontology import check_ontology
 
-    report = check_ontology(settings.project(), reason=reason)
+    report = check_ontology(settings.project(), reason=reason, progress=settings.say)
     click.echo(report.to_json() if fmt == "json" else report.to_text())
     exit_with(report.conforms)

@@ -163,12 +163,15 @@ class Client:
     :param parallel: the most queries :meth:`select_many` sends at once; by default 1 for the
         Wikidata Query Service and 2 for any other endpoint.
     :param sleep: how to wait (tests may pass a recorder; the default really sleeps).
+    :param progress: told of each wait before a retry, with its reason (the CLI prints it to
+        stderr, so that a run the service slows down does not look stuck).
     """
 
     def __init__(self, endpoint: str = WDQS, *, cache: Path | None, contact: str | None = None,
                  timeout: float = 60.0, retries: int = 4, max_wait: float = 120.0,
                  refresh: bool = False, parallel: int | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep,
+                 progress: Callable[[str], None] | None = None) -> None:
         self.endpoint = endpoint
         self.parallel = max(1, parallel if parallel is not None else 1 if endpoint == WDQS else 2)
         self.cache = cache
@@ -177,6 +180,7 @@ class Client:
         self.max_wait = max_wait
         self.refresh = refresh
         self.sleep = sleep
+        self.progress = progress
         self.stats = Stats()
         self._lock = threading.Lock()  # select_many updates the stats from several threads
         who = contact or os.environ.get("CITYKG_CONTACT") or DEFAULT_CONTACT
@@ -242,14 +246,16 @@ class Client:
                 return self._once(query)
             except urllib.error.HTTPError as exc:
                 with contextlib.closing(exc):
-                    wait = self._retry_wait(exc, delay, attempt)
+                    wait, why = self._retry_wait(exc, delay, attempt), f"HTTP {exc.code} {exc.reason}"
             except _ServerError as exc:
-                wait = self._transient_wait(exc, delay, attempt)
+                wait, why = self._transient_wait(exc, delay, attempt), str(exc)
             except (urllib.error.URLError, http.client.HTTPException, TimeoutError, ConnectionError) as exc:
-                wait = self._transient_wait(exc, delay, attempt)
+                wait, why = self._transient_wait(exc, delay, attempt), str(getattr(exc, "reason", exc))
             with self._lock:
                 self.stats.retries += 1
                 self.stats.waited += wait
+            if self.progress:
+                self.progress(f"{self.endpoint}: {why}; retry {attempt + 1} of {self.retries} in {wait:g} s")
             self.sleep(wait)
             delay = min(delay * 2, self.max_wait)
         raise AssertionError("unreachable")  # pragma: no cover

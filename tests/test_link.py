@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from conftest import copy_project
-from linking import Oxigraph, free_port, start_oxigraph, wikidata_dir
+from linking import Oxigraph, Scripted, free_port, ok, start_oxigraph, wikidata_dir
 from pyoxigraph import RdfFormat, Store, parse
 
 from citykg.build import build
@@ -597,6 +598,17 @@ def test_cli_names_as_json_lines(tmp_path: Path, fixture_server: Oxigraph) -> No
                                                           ("Atlantis", "none")]
     assert lines[0] == {"name": "تبريز", "country": "IR", "decision": "linked",
                         "candidates": [{"qid": "Q80053", "label": "Tabriz", "country": "IR", "score": 89}]}
+    assert result.stderr.startswith(f"citykg: reconciling 3 names at {fixture_server.url}\n")
+    assert re.search(r"\ncitykg: 1 linked, 1 ambiguous, 1 none; queries sent: \d+, answered from the cache: 0\n$",
+                     result.stderr)
+
+
+def test_cli_tells_of_each_wait_for_the_endpoint() -> None:
+    nothing = json.dumps({"head": {"vars": ["item", "label"]}, "results": {"bindings": []}})
+    with Scripted([(429, {"Retry-After": "1"}, b"slow down"), ok(nothing)]) as server:
+        result = CliRunner().invoke(cli, ["link", "--name", "Atlantis", "--endpoint", server.url, "--no-cache"])
+    assert result.exit_code == 0, result.output
+    assert f"citykg: {server.url}: HTTP 429 Too Many Requests; retry 1 of 4 in 1 s\n" in result.stderr
 
 
 def test_cli_one_name_as_a_table(fixture_server: Oxigraph) -> None:

@@ -157,6 +157,14 @@ def test_server_errors_are_retried() -> None:
     assert rows and len(server.requests) == 3
 
 
+def test_every_wait_is_told_so_that_a_slow_run_does_not_look_stuck() -> None:
+    told: list[str] = []
+    with Scripted([(429, {"Retry-After": "7"}, b""), (503, {}, b"busy"), ok()]) as server:
+        Client(server.url, cache=None, sleep=lambda s: None, progress=told.append).select("SELECT ?x WHERE {}")
+    assert told == [f"{server.url}: HTTP 429 Too Many Requests; retry 1 of 4 in 7 s",
+                    f"{server.url}: HTTP 503 Service Unavailable; retry 2 of 4 in 2 s"]
+
+
 def test_a_server_timeout_is_not_retried() -> None:
     with Scripted([(500, {}, b"java.util.concurrent.TimeoutException")]) as server, \
             pytest.raises(EndpointError, match="time limit"):

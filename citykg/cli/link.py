@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import click
@@ -81,7 +82,7 @@ def link_command(settings: Settings, endpoint: str, name: str | None, country: s
         raise click.UsageError("--decisions and --review go with linking the project (no --name, --names or "
                                "--quickstatements).")
     client = Client(endpoint, cache=None if no_cache else cache or default_cache(), contact=contact,
-                    timeout=timeout, refresh=refresh, parallel=parallel)
+                    timeout=timeout, refresh=refresh, parallel=parallel, progress=settings.say)
     from citykg.review import matches_json, matches_table
 
     if name or names_file:
@@ -90,8 +91,14 @@ def link_command(settings: Settings, endpoint: str, name: str | None, country: s
 
         queries = [NameQuery.of(name, country)] if name else read_names(names_file)  # type: ignore[arg-type]
         codes = _country_codes(settings) if any(q.country for q in queries) else {}
+        if names_file:
+            settings.say(f"reconciling {len(queries)} names at {client.endpoint}")
         matches = reconcile(queries, client=client, country_codes=codes)
         click.echo(matches_json(matches) if fmt == "json" else matches_table(matches), nl=False)
+        if names_file:
+            decided = Counter(m.decision.value for m in matches)
+            settings.say(f"{decided['linked']} linked, {decided['ambiguous']} ambiguous, {decided['none']} none; "
+                         f"queries sent: {client.stats.requests}, answered from the cache: {client.stats.cached}")
     elif quickstatements:
         from citykg.quickstatements import quickstatements as export
 

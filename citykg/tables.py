@@ -117,6 +117,9 @@ class TableSet:
 def read_tables(folders: Iterable[Path], *, root: Path | None = None) -> TableSet:
     """Read data folders into a :class:`TableSet`.
 
+    A row that defines a record again (the same key, in any folder read before it) is reported
+    as a duplicate and left out of the sources, so nothing else is reported about it.
+
     :param folders: the folders to read; each becomes one source named after the folder.
     :param root: paths in findings are shown relative to this folder (default: as given).
     :raises InputError: if a file cannot be read (encoding, quoting, size).
@@ -127,7 +130,10 @@ def read_tables(folders: Iterable[Path], *, root: Path | None = None) -> TableSe
         source, found = _read_folder(folder, root)
         sources.append(source)
         findings += found
-    findings += _duplicates(row for s in sources for row in s.rows)
+    found, repeated = _duplicates(row for s in sources for row in s.rows)
+    findings += found
+    if repeated:  # a repeated record is reported once, not again by every shape it then breaks
+        sources = [replace(s, rows=tuple(r for r in s.rows if id(r) not in repeated)) for s in sources]
     return TableSet(tuple(sources), Report.of(findings))
 
 
@@ -347,9 +353,11 @@ def _record_id(row: Row) -> tuple[str, str | None, str]:
     return row.table.record, scope, "/".join(row.key())
 
 
-def _duplicates(rows: Iterable[Row]) -> list[Finding]:
+def _duplicates(rows: Iterable[Row]) -> tuple[list[Finding], set[int]]:
+    """A finding for each row that defines a record again, and those rows (by ``id``)."""
     first: dict[tuple[str, str | None, str], Row] = {}
     findings = []
+    repeated = set()
     for row in rows:
         rid = _record_id(row)
         if rid in first:
@@ -360,6 +368,7 @@ def _duplicates(rows: Iterable[Row]) -> list[Finding]:
                 f"Duplicate {row.table.record} {rid[2]!r}: it is already defined on {where}.",
                 file=row.file.display, row=row.line, column=",".join(row.table.key),
                 value=rid[2], shape=_CHECK + "/duplicate"))
+            repeated.add(id(row))
         else:
             first[rid] = row
-    return findings
+    return findings, repeated

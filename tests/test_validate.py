@@ -100,6 +100,19 @@ def test_a_copy_of_a_project_study_is_a_duplicate(project: Project, tmp_path: Pa
     assert any("Duplicate study 'mashhad-oic'" in f.message for f in report.findings)
 
 
+def test_a_repeated_record_is_reported_once_not_again_by_the_shapes_it_breaks(project: Project,
+                                                                               tmp_path: Path) -> None:
+    folder = tmp_path / "cities"
+    folder.mkdir()
+    (folder / "cities.csv").write_text("id,label_en,label_fa,country,wikidata,source\n"
+                                       "qom,Qom,قم,IR,Q170573,The atlas\n"
+                                       "qom,Ghom,قم,IR,q170573,Another atlas\n", encoding="utf-8")
+    report = validate(folder, project=project)
+    assert [f.to_text() for f in report.findings] == [
+        f"{folder / 'cities.csv'}:3: id: violation: Duplicate city 'qom': it is already defined on line 2. "
+        "[citykg:table-format/duplicate]"]
+
+
 def test_an_rdf_file(project: Project, tmp_path: Path) -> None:
     path = tmp_path / "extra.ttl"
     path.write_text("""

@@ -160,8 +160,9 @@ def receive(path: Path, workdir: Path, *, limits: Limits | None = None,
                          f"({path.parent.as_posix()}) so that its references to other tables resolve.")
     fmt = rdf_format_of(path.name)
     if fmt is None:
+        which = f"its extension {path.suffix} is neither" if path.suffix else "it has no extension"
         raise InputError(f"{label}: citykg takes a folder or .zip of CSV tables, or an RDF file "
-                         f"({', '.join(sorted(RDF_SUFFIXES))}); this extension is neither.")
+                         f"({', '.join(sorted(RDF_SUFFIXES))}); {which}.")
     if path.stat().st_size > MAX_RDF_BYTES:
         raise InputError(_too_big(label, path.stat().st_size))
     return _rdf(path.read_bytes(), fmt, workdir, label)

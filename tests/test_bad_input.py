@@ -221,7 +221,7 @@ CASES: list[tuple[str, dict[str, str | bytes], str]] = [
      "! xxe.rdf declares XML entities"),
     ("rdf-xml-utf-16", {"wide.rdf": XML_HEAD.format(entities="", use="v").encode("utf-16")},
      "! wide.rdf is UTF-16; citykg reads RDF/XML in UTF-8 only."),
-    ("unknown-extension", {"data.xlsx": b"PK\x03\x04"}, "! this extension is neither"),
+    ("unknown-extension", {"data.xlsx": b"PK\x03\x04"}, "! its extension .xlsx is neither"),
     # --- zips
     ("zip-traversal", {"up.zip": zip_bytes({"../../evil.csv": "x"})},
      "! up.zip: the entry '../../evil.csv' points outside the archive (path traversal)"),

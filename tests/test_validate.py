@@ -132,7 +132,8 @@ def test_an_rdf_file(project: Project, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("name", "text", "expected"), [
     ("broken.ttl", "<a> <b> .", "is not valid Turtle: Parser error at line 1 column 9"),
-    ("data.xlsx", "", "this extension is neither"),
+    ("data.xlsx", "", "its extension .xlsx is neither"),
+    ("notes", "", r"an RDF file \(.*\); it has no extension\.$"),
     ("factors.csv", "a,b\n", "is a single table"),
 ])
 def test_unreadable_inputs(project: Project, tmp_path: Path, name: str, text: str, expected: str) -> None:

@@ -197,9 +197,9 @@ def _build(project: Project, engine: Engine, progress: Progress | None,
         report += check(data, shapes=load_shapes(project.shapes), ontology=ontology,
                         engine=engine)
     if not report.conforms:
-        raise DataError(
-            f"The data does not conform ({report.summary()}); the last good build was kept.",
-            report)
+        kept = ("the last good build was kept" if (project.dist / "current").exists()
+                else "nothing was written: fix the violations and build again")
+        raise DataError(f"The data does not conform ({report.summary()}); {kept}.", report)
     quads = sorted([*data, *ontology], key=lambda q: (str(q.graph_name), str(q.subject),
                                                               str(q.predicate), str(q.object)))
     say(f"writing {len(quads)} quads to {project.dist}")

@@ -257,12 +257,18 @@ def test_validate_exit_codes(runner: CliRunner, project_copy: Project, tmp_path:
 
 def test_build_failure_prints_the_report_and_exits_1(runner: CliRunner, project_copy: Project) -> None:
     path = project_copy.data / "mashhad-oic" / "strategies.csv"
-    path.write_text(path.read_text(encoding="utf-8").replace("mashhad-oic,SO1,SO,", "mashhad-oic,SO1,WO,"),
-                    encoding="utf-8")
+    good = path.read_text(encoding="utf-8")
+    path.write_text(good.replace("mashhad-oic,SO1,SO,", "mashhad-oic,SO1,WO,"), encoding="utf-8")
     code, out, err = invoke(runner, project_copy, "-q", "build")
     assert code == 1 and out == ""
     assert "A WO strategy's code is WO and its number (WO1 …)." in err
-    assert "Error: The data does not conform (" in err and "the last good build was kept" in err
+    assert "Error: The data does not conform (" in err and "nothing was written: fix the violations" in err
+    assert not (project_copy.dist / "current").exists()
+    path.write_text(good, encoding="utf-8")
+    assert invoke(runner, project_copy, "-q", "build")[0] == 0
+    path.write_text(good.replace("mashhad-oic,SO1,SO,", "mashhad-oic,SO1,WO,"), encoding="utf-8")
+    code, out, err = invoke(runner, project_copy, "-q", "build")
+    assert code == 1 and "the last good build was kept" in err and (project_copy.dist / "current").exists()
 
 
 def test_ontology_check(runner: CliRunner, project: Project) -> None:

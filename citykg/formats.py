@@ -1,10 +1,12 @@
-"""Write query results as SPARQL JSON, CSV, TSV or a text table.
+"""Write query results as SPARQL JSON, CSV, TSV or a text table, and triples as RDF.
 
 ``json`` is the SPARQL 1.1 Query Results JSON format and ``tsv`` the SPARQL 1.1 TSV format
 (terms in N-Triples syntax). ``csv`` follows SPARQL 1.1 CSV (plain values) and neutralises
 spreadsheet formulas: a cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
 return and is not a number gets a leading apostrophe, so that opening the file in a spreadsheet
-never runs it. ``table`` is for people at a terminal.
+never runs it. ``table`` is for people at a terminal. An ASK's answer is SPARQL JSON in ``json``,
+else ``true`` or ``false``; the triples of a CONSTRUCT or DESCRIBE are Turtle (with citykg's
+prefixes), N-Triples, JSON-LD or RDF/XML (:data:`TRIPLE_FORMATS`).
 
 Example::
 
@@ -23,14 +25,19 @@ import io
 import json
 import re
 import unicodedata
+from collections.abc import Sequence
 from enum import Enum
 
-from pyoxigraph import BlankNode, Literal, NamedNode, Triple
+from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, Triple, serialize
 
-from citykg.iris import XSD_STRING
+from citykg.iris import PREFIXES, XSD_STRING
 from citykg.queries import Result
 
-__all__ = ["Format", "neutralise", "render", "term_json"]
+__all__ = ["TRIPLE_FORMATS", "Format", "neutralise", "render", "render_boolean", "render_triples", "term_json"]
+
+#: Formats of the triples a CONSTRUCT or DESCRIBE answers: name → pyoxigraph format.
+TRIPLE_FORMATS = {"turtle": RdfFormat.TURTLE, "ntriples": RdfFormat.N_TRIPLES, "jsonld": RdfFormat.JSON_LD,
+                  "rdfxml": RdfFormat.RDF_XML}
 
 _NUMBER = re.compile(r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$")
 _MAX_CELL = 72
@@ -54,6 +61,21 @@ def render(result: Result, fmt: Format) -> str:
     if fmt is Format.TSV:
         return _tsv(result)
     return _table(result)
+
+
+def render_boolean(answer: bool, fmt: Format) -> str:
+    """An ASK's answer: SPARQL JSON for ``json``, else ``true`` or ``false`` on a line.
+
+    >>> render_boolean(True, Format.JSON), render_boolean(False, Format.TABLE)
+    ('{"head": {}, "boolean": true}\\n', 'false\\n')
+    """
+    return (json.dumps({"head": {}, "boolean": answer}) if fmt is Format.JSON else str(answer).lower()) + "\n"
+
+
+def render_triples(triples: Sequence[Triple], fmt: str) -> str:
+    """Triples in one of :data:`TRIPLE_FORMATS`, Turtle with citykg's prefixes (ends with a newline)."""
+    text = (serialize(triples, format=TRIPLE_FORMATS[fmt], prefixes=PREFIXES) or b"").decode("utf-8")
+    return text if text.endswith("\n") else text + "\n"
 
 
 def term_json(term: NamedNode | BlankNode | Literal | Triple) -> dict[str, object]:

@@ -249,7 +249,7 @@ def check_params(query: NamedQuery, params: Mapping[str, str], *, usage: str = C
 
 
 def run_sparql(store: Store, sparql: str) -> Result:
-    """Run an ad-hoc SELECT query (``citykg query --file``).
+    """Run an ad-hoc SELECT query (:func:`citykg.adhoc.run_any` runs every form).
 
     The default graph is the union of the named graphs, unless the query names its own (FROM).
     The text is checked before it runs (:func:`citykg.sparqltext.check_query`): an ASK,
@@ -263,7 +263,7 @@ def run_sparql(store: Store, sparql: str) -> Result:
         raise QuerySyntaxError("The query is empty.")
     checked = check_query(sparql)
     if checked.is_update:
-        raise QueryRefused("citykg query runs SELECT queries; SPARQL Update is refused. The graph "
+        raise QueryRefused("citykg answers queries: SPARQL Update is refused. The graph "
                            "changes with `citykg build` (the tables) and `citykg submit`.")
     if checked.form in ("ASK", "CONSTRUCT", "DESCRIBE"):
         raise QuerySyntaxError(_not_select(checked.form))
@@ -271,14 +271,14 @@ def run_sparql(store: Store, sparql: str) -> Result:
 
 
 def _not_select(form: str) -> str:
-    """The refusal of a query of another form than SELECT.
+    """The refusal of a query of another form than SELECT, where rows are expected.
 
     >>> _not_select("ASK")  # doctest: +ELLIPSIS
-    'citykg query runs SELECT queries; this is an ASK query. Ask it of `citykg serve` (/sparql or ...'
+    'This is an ASK query, and rows are expected: only a SELECT gives them. citykg.adhoc.run_any ...'
     """
     a = "an" if form == "ASK" else "a"
-    return (f"citykg query runs SELECT queries; this is {a} {form} query. Ask it of `citykg serve` "
-            "(/sparql or the query page), or rewrite it as a SELECT.")
+    return (f"This is {a} {form} query, and rows are expected: only a SELECT gives them. "
+            "citykg.adhoc.run_any (`citykg query --file`) answers every form.")
 
 
 def _select(store: Store, sparql: str,

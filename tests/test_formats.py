@@ -9,8 +9,10 @@ import json
 import pytest
 from pyoxigraph import Literal, NamedNode
 
-from citykg.formats import Format, neutralise, render
+from citykg.formats import TRIPLE_FORMATS, Format, neutralise, render, render_boolean, render_triples
 from citykg.queries import Result
+
+RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 
 RESULT = Result(
     ("s", "label", "n", "missing"),
@@ -58,3 +60,26 @@ def test_table_is_aligned_and_counts_rows() -> None:
     assert set(lines[1].replace(" ", "")) == {"-"}
     assert lines[-1] == "(2 rows)"
     assert lines[2].index("تبریز") == lines[0].index("label")
+
+
+def test_an_ask_answer_is_sparql_json_or_a_word() -> None:
+    from pyoxigraph import QueryResultsFormat, parse_query_results
+
+    parsed = parse_query_results(render_boolean(True, Format.JSON).encode(), format=QueryResultsFormat.JSON)
+    assert bool(parsed) is True
+    assert [render_boolean(False, f) for f in (Format.TABLE, Format.CSV, Format.TSV)] == ["false\n"] * 3
+
+
+@pytest.mark.parametrize("name", sorted(TRIPLE_FORMATS))
+def test_triples_are_written_in_each_rdf_format_and_read_back(name: str) -> None:
+    from pyoxigraph import Triple, parse
+
+    triples = [Triple(NamedNode("https://w3id.org/citykg/id/city/tabriz"), NamedNode(RDFS_LABEL),
+                      Literal("تبریز", language="fa")),
+               Triple(NamedNode("https://w3id.org/citykg/id/city/tabriz"), NamedNode(RDFS_LABEL),
+                      Literal("Tabriz", language="en"))]
+    text = render_triples(triples, name)
+    assert text.endswith("\n")
+    assert sorted(map(str, parse(text.encode(), format=TRIPLE_FORMATS[name]))) == sorted(map(str, triples))
+    if name == "turtle":
+        assert "rdfs:label" in text  # citykg's prefixes

@@ -342,7 +342,7 @@ def test_ad_hoc_queries(store: Store) -> None:
     assert result.columns == ("n",) and result.rows[0][0].value == "13"  # type: ignore[union-attr]
     with pytest.raises(QuerySyntaxError, match="does not parse"):
         run_sparql(store, "SELECT ?x WHERE { ?x ")
-    with pytest.raises(QuerySyntaxError, match="SELECT queries"):
+    with pytest.raises(QuerySyntaxError, match="only a SELECT gives them"):
         run_sparql(store, "ASK { ?s ?p ?o }")
 
 
@@ -367,7 +367,7 @@ class _Unrunnable:
     ("describe <http://x/a>", "a DESCRIBE query"),
 ])
 def test_a_query_of_another_form_is_refused_before_it_runs(query: str, form: str) -> None:
-    with pytest.raises(QuerySyntaxError, match=f"^citykg query runs SELECT queries; this is {form}. "):
+    with pytest.raises(QuerySyntaxError, match=f"^This is {form}, and rows are expected: only a SELECT gives them. "):
         run_sparql(_Unrunnable(), query)  # type: ignore[arg-type]
 
 

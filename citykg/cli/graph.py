@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
@@ -21,11 +21,12 @@ from citykg.cli.common import (
 if TYPE_CHECKING:
     from pyoxigraph import Store
 
-    from citykg.queries import Result
 
 __all__ = ["build", "ontology", "query", "validate"]
 
 FORMATS = ("json", "csv", "tsv", "table")
+TRIPLE_FORMATS = ("turtle", "ntriples", "jsonld", "rdfxml")  # of a CONSTRUCT or DESCRIBE (--file)
+T = TypeVar("T")
 
 
 @click.command()
@@ -85,7 +86,24 @@ def _has_links(store: Store) -> bool:
     return bool(store.query(f"ASK {{ GRAPH <{graph('wikidata-links')}> {{ ?s ?p ?o }} }}"))
 
 
-def _within(work: Callable[[], Result], timeout: float | None) -> Result:
+def _output(form: str | None, fmt: str) -> str:
+    """The format to print a --file query's answer in, or a usage error if it has none.
+
+    Rows (SELECT) and an ASK's answer take the row formats; the triples of a CONSTRUCT or
+    DESCRIBE the triple formats, ``table`` (the default) giving Turtle and ``json`` JSON-LD.
+    """
+    if form in ("CONSTRUCT", "DESCRIBE"):
+        if fmt in ("csv", "tsv"):
+            raise click.UsageError(f"A {form} query answers triples, not rows: give --format turtle (the "
+                                   "default), ntriples, jsonld or rdfxml.")
+        return {"table": "turtle", "json": "jsonld"}.get(fmt, fmt)
+    if fmt in TRIPLE_FORMATS and form is not None:
+        raise click.UsageError(f"--format {fmt} is for the triples of a CONSTRUCT or DESCRIBE; "
+                               f"{'an' if form == 'ASK' else 'a'} {form} query answers in {', '.join(FORMATS)}.")
+    return fmt
+
+
+def _within(work: Callable[[], T], timeout: float | None) -> T:
     """Run a query in a thread, so that Ctrl+C and ``timeout`` stop the command.
 
     pyoxigraph cannot interrupt a query, but it lets other threads run meanwhile; a stopped
@@ -98,7 +116,7 @@ def _within(work: Callable[[], Result], timeout: float | None) -> Result:
 
     from citykg.errors import QueryTimeout
 
-    outcome: list[Result | BaseException] = []
+    outcome: list[T | BaseException] = []
 
     def target() -> None:
         try:
@@ -142,9 +160,12 @@ def _params(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE",
               help="A parameter of the query; repeat for several.")
 @click.option("--file", "file", type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path),
-              help="Run the SELECT query in this file ('-': standard input) instead of a named query.")
-@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
-              callback=remember_format)
+              help="Run the SPARQL query in this file ('-': standard input) instead of a named query: "
+                   "SELECT, ASK, CONSTRUCT or DESCRIBE.")
+@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS + TRIPLE_FORMATS), default="table",
+              show_default=True, callback=remember_format,
+              help="Rows: table, csv, tsv or json (SPARQL JSON). Triples (CONSTRUCT, DESCRIBE): turtle "
+                   "(also for table), ntriples, jsonld (also for json) or rdfxml.")
 @click.option("--timeout", type=click.FloatRange(min=0), default=60.0, show_default=True, metavar="SECONDS",
               help="Stop a query that runs longer (0: no limit; Ctrl+C stops it too).")
 @pass_settings
@@ -160,6 +181,7 @@ def query(settings: Settings, name: str | None, list_: bool, params: tuple[str, 
       citykg query strategies-for-factor --param factor=W3 --param city=Mashhad
       citykg query themes-by-consensus -p city=Q80053 --format csv
       citykg query --file my-question.rq --format json
+      citykg query --file neighbourhood.rq --format turtle
     """
     from citykg import queries
     from citykg.formats import Format, render
@@ -168,7 +190,7 @@ def query(settings: Settings, name: str | None, list_: bool, params: tuple[str, 
     if list_:
         if name or file or params:
             raise click.UsageError("--list takes no query name, --file or --param.")
-        if fmt in ("csv", "tsv"):
+        if fmt not in ("table", "json"):
             raise click.UsageError("--list prints a table (the default) or --format json.")
         catalogue = queries.load_catalogue(project.queries)
         if fmt == "json":
@@ -182,14 +204,30 @@ def query(settings: Settings, name: str | None, list_: bool, params: tuple[str, 
         raise click.UsageError("Give a query NAME or --file Q.rq (see `citykg query --list`).")
     from citykg.store import open_store
 
-    store = open_store(project)
     timeout = timeout or None
     if file:
         if params:
             raise click.UsageError("--param works with named queries, not with --file.")
+        from citykg.adhoc import Triples, form_of, run_any
+        from citykg.formats import render_boolean, render_triples
+
         text = queries.read_query_text(file)
-        result = _within(lambda: queries.run_sparql(store, text), timeout)
+        shape = _output(form_of(text), fmt)
+        store = open_store(project)
+        answer = _within(lambda: run_any(store, text), timeout)
+        if isinstance(answer, Triples):
+            click.echo(render_triples(answer.triples, shape), nl=False)
+            settings.say(f"{len(answer.triples)} triple{'s' * (len(answer.triples) != 1)}")
+            return
+        if isinstance(answer, bool):
+            click.echo(render_boolean(answer, Format(fmt)), nl=False)
+            return
+        result = answer
     else:
+        if fmt in TRIPLE_FORMATS:
+            raise click.UsageError(f"--format {fmt} is for the triples of a CONSTRUCT or DESCRIBE (--file); "
+                                   f"named queries give rows: {', '.join(FORMATS)}.")
+        store = open_store(project)
         named = queries.get_query(project.queries, str(name))
         values = _params(params)
         result = _within(lambda: queries.run(store, named, values), timeout)

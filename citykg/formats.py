@@ -27,13 +27,18 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, Triple, serialize
 
 from citykg.iris import PREFIXES, XSD_STRING
 from citykg.queries import Result
 
-__all__ = ["TRIPLE_FORMATS", "Format", "neutralise", "render", "render_boolean", "render_triples", "term_json"]
+if TYPE_CHECKING:
+    from citykg.adhoc import Triples
+
+__all__ = ["TRIPLE_FORMATS", "Format", "neutralise", "render", "render_any", "render_boolean", "render_triples",
+           "term_json"]
 
 #: Formats of the triples a CONSTRUCT or DESCRIBE answers: name → pyoxigraph format.
 TRIPLE_FORMATS = {"turtle": RdfFormat.TURTLE, "ntriples": RdfFormat.N_TRIPLES, "jsonld": RdfFormat.JSON_LD,
@@ -61,6 +66,16 @@ def render(result: Result, fmt: Format) -> str:
     if fmt is Format.TSV:
         return _tsv(result)
     return _table(result)
+
+
+def render_any(answer: Result | bool | Triples, fmt: str) -> str:
+    """Any answer of :func:`citykg.adhoc.run_any`: rows or an ASK's answer in a :class:`Format`,
+    triples in one of :data:`TRIPLE_FORMATS`."""
+    if isinstance(answer, Result):
+        return render(answer, Format(fmt))
+    if isinstance(answer, bool):
+        return render_boolean(answer, Format(fmt))
+    return render_triples(answer.triples, fmt)
 
 
 def render_boolean(answer: bool, fmt: Format) -> str:

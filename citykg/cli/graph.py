@@ -21,6 +21,7 @@ from citykg.cli.common import (
 if TYPE_CHECKING:
     from pyoxigraph import Store
 
+    from citykg.adhoc import Triples
 
 __all__ = ["build", "ontology", "query", "validate"]
 
@@ -184,7 +185,8 @@ def query(settings: Settings, name: str | None, list_: bool, params: tuple[str, 
       citykg query --file neighbourhood.rq --format turtle
     """
     from citykg import queries
-    from citykg.formats import Format, render
+    from citykg.formats import render_any
+    from citykg.queries import Result
 
     project = settings.project()
     if list_:
@@ -205,36 +207,31 @@ def query(settings: Settings, name: str | None, list_: bool, params: tuple[str, 
     from citykg.store import open_store
 
     timeout = timeout or None
+    answer: Result | bool | Triples
     if file:
         if params:
             raise click.UsageError("--param works with named queries, not with --file.")
-        from citykg.adhoc import Triples, form_of, run_any
-        from citykg.formats import render_boolean, render_triples
+        from citykg.adhoc import form_of, run_any
 
         text = queries.read_query_text(file)
         shape = _output(form_of(text), fmt)
         store = open_store(project)
         answer = _within(lambda: run_any(store, text), timeout)
-        if isinstance(answer, Triples):
-            click.echo(render_triples(answer.triples, shape), nl=False)
-            settings.say(f"{len(answer.triples)} triple{'s' * (len(answer.triples) != 1)}")
-            return
-        if isinstance(answer, bool):
-            click.echo(render_boolean(answer, Format(fmt)), nl=False)
-            return
-        result = answer
     else:
         if fmt in TRIPLE_FORMATS:
             raise click.UsageError(f"--format {fmt} is for the triples of a CONSTRUCT or DESCRIBE (--file); "
                                    f"named queries give rows: {', '.join(FORMATS)}.")
+        shape = fmt
         store = open_store(project)
         named = queries.get_query(project.queries, str(name))
         values = _params(params)
-        result = _within(lambda: queries.run(store, named, values), timeout)
-        if not result.rows and named.needs and not _has_links(store):
+        answer = _within(lambda: queries.run(store, named, values), timeout)
+        if not answer.rows and named.needs and not _has_links(store):
             settings.say(f"no rows: '{named.name}' reads what `{named.needs}` adds to the graph; "
                          f"run `{named.needs}`, then `citykg build`, and ask again")
-    click.echo(render(result, Format(fmt)), nl=False)
+    click.echo(render_any(answer, shape), nl=False)
+    if not isinstance(answer, (Result, bool)):  # triples: stdout is RDF, so their number goes to stderr
+        settings.say(f"{len(answer.triples)} triple{'s' * (len(answer.triples) != 1)}")
 
 
 @click.group()

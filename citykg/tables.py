@@ -39,12 +39,14 @@ from citykg.formats import neutralise
 from citykg.report import Finding, Report, Severity
 from citykg.schema import TABLES, Kind, Table
 
-__all__ = ["MAX_TABLE_BYTES", "DataFile", "Row", "Source", "TableSet", "read_tables"]
+__all__ = ["DUPLICATE", "MAX_TABLE_BYTES", "DataFile", "Row", "Source", "TableSet", "read_tables"]
 
 #: Tables larger than this are refused (a typical study table is a few kB).
 MAX_TABLE_BYTES = 20 * 1024 * 1024
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _CHECK = "citykg:table-format"
+#: The shape of the finding about a row that defines a record again (the row is left out).
+DUPLICATE = _CHECK + "/duplicate"
 
 
 @dataclass(frozen=True)
@@ -367,7 +369,7 @@ def _duplicates(rows: Iterable[Row]) -> tuple[list[Finding], set[int]]:
                 Severity.VIOLATION,
                 f"Duplicate {row.table.record} {rid[2]!r}: it is already defined on {where}.",
                 file=row.file.display, row=row.line, column=",".join(row.table.key),
-                value=rid[2], shape=_CHECK + "/duplicate"))
+                value=rid[2], shape=DUPLICATE))
             repeated.add(id(row))
         else:
             first[rid] = row

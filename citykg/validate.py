@@ -38,6 +38,7 @@ from citykg.rdfmap import subject_of
 from citykg.report import Finding, Report, Severity
 from citykg.schema import TABLES
 from citykg.shacl import Engine, check, load_shapes
+from citykg.tables import DUPLICATE
 
 __all__ = ["RDF_FORMATS", "check_received", "validate"]
 
@@ -122,7 +123,7 @@ def _validate_tables(folders: list[Path], project: Project, engine: Engine,
         known = records(q for q in [*mapped.quads, *graphs] if q.graph_name not in inputs)
         tabled = {subject_of(r) for s in tables.sources if s.name not in names for r in s.rows}
         kept += restated_rows((r for s in own for r in s.rows), known, skip=tabled)
-    if not any(s.rows for s in own):
+    if not any(s.rows for s in own) and not any(f.shape == DUPLICATE for f in kept):  # (repeats are left out)
         kept.append(_empty(None, "its tables have no data rows (only headers or '#' comment rows)",
                            "Fill in at least one row"))
     return Report.of(kept)

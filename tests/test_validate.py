@@ -111,6 +111,12 @@ def test_a_repeated_record_is_reported_once_not_again_by_the_shapes_it_breaks(pr
     assert [f.to_text() for f in report.findings] == [
         f"{folder / 'cities.csv'}:3: id: violation: Duplicate city 'qom': it is already defined on line 2. "
         "[citykg:table-format/duplicate]"]
+    # a row that repeats a record of the graph is reported as that, not as an input without records
+    (folder / "cities.csv").write_text("id,label_en,label_fa,country,wikidata,source\n"
+                                       "tabriz,Tabriz,تبریز,IR,Q80053,The atlas\n", encoding="utf-8")
+    report = validate(folder, project=project)
+    assert [f.message for f in report.findings] == [
+        "Duplicate city 'tabriz': it is already defined on data/reference/cities.csv:2."]
 
 
 def test_an_rdf_file(project: Project, tmp_path: Path) -> None:

@@ -47,15 +47,14 @@ from pathlib import Path
 from pyoxigraph import NamedNode, Quad, RdfFormat, Store, parse, serialize
 
 from citykg.build import data_folders, load_graphs
+from citykg.context import read_in_context
 from citykg.enrich import LINKS_GRAPH, WIKIDATA_GRAPH, Enrichment, Record, RecordLink, enrichment, link_quads
 from citykg.errors import InputError, LinkError
 from citykg.iris import CKG, PREFIXES, WD
 from citykg.items import resolve_countries
 from citykg.project import Project
-from citykg.rdfmap import to_quads
 from citykg.reconcile import Candidate, Decision, Match, NameQuery, reconcile
 from citykg.review import ReviewDecision, ReviewRow, read_decisions, write_review
-from citykg.tables import read_tables
 from citykg.wikidata import Client
 
 __all__ = ["LINKS_FILE", "WIKIDATA_FILE", "LinkRun", "StoredLink", "country_codes", "link", "project_store",
@@ -107,9 +106,10 @@ def _n(count: int, one: str, many: str | None = None) -> str:
 
 
 def project_store(project: Project) -> Store:
-    """The project's tables and extra graphs, without the graphs citykg link writes."""
+    """The project's tables, accepted submissions and extra graphs, without the graphs citykg
+    link writes."""
     store = Store()
-    mapped = to_quads(read_tables(data_folders(project), root=project.root))
+    mapped = read_in_context(project, data_folders(project)).mapped
     ours = {LINKS_GRAPH, WIKIDATA_GRAPH}
     store.extend([*mapped.quads, *(q for q in load_graphs(project) if str(q.graph_name)[1:-1] not in ours)])
     return store

@@ -101,6 +101,20 @@ def test_records_of_the_project(tmp_path: Path) -> None:
     assert len(countries) == 57 and all(c.qid for c in countries)
 
 
+def test_the_cities_of_accepted_submissions_are_linked_too(tmp_path: Path) -> None:
+    from citykg.submit import submit
+
+    project = copy_project(tmp_path / "p")
+    build(project)
+    contribution = tmp_path / "contribution"
+    contribution.mkdir()
+    (contribution / "cities.csv").write_text("id,label_en,label_fa,country,wikidata,source\n"
+                                             "qom,Qom,قم,IR,,An atlas of Iran\n", encoding="utf-8")
+    assert submit(contribution, project=project, who="Ana").report.conforms
+    cities, _ = read_records(project)
+    assert [(c.ref, c.names, c.country) for c in cities if c.ref == "city/qom"] == [("city/qom", ("Qom", "قم"), "IR")]
+
+
 def test_decisions_of_the_run(linked: tuple[Project, LinkRun, Store]) -> None:
     _, outcome, _ = linked
     by = {lk.record.ref: lk.match for lk in outcome.links}

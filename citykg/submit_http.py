@@ -122,8 +122,10 @@ def _authorise(headers: Mapping[str, str], secret: str) -> None:
         raise HttpError(403, f"This server takes no submissions: start it with {TOKEN_ENV} set.")
     scheme, _, given = headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), secret.encode()):
-        raise HttpError(401, "POST /submissions needs the submission token: send "
-                             "'Authorization: Bearer TOKEN'.", (("www-authenticate", 'Bearer realm="citykg"'),))
+        why = ("the token sent is not the server's" if scheme.lower() == "bearer" and given.strip()
+               else "send 'Authorization: Bearer TOKEN'")
+        raise HttpError(401, f"POST /submissions needs the submission token: {why}.",
+                        (("www-authenticate", 'Bearer realm="citykg"'),))
 
 
 def _unprocessable(message: str, sid: str | None, report: object) -> Response:

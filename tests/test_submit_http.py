@@ -62,8 +62,10 @@ def test_without_the_token_nothing_is_written(site: tuple[Project, Running], cli
                     {"authorization": TOKEN}):
         response = client.post("/submissions", content=body, headers={**ZIP, **headers})
         assert response.status_code == 401, response.text
-        assert response.json() == {"ok": False, "status": 401, "error": "POST /submissions needs the "
-                                   "submission token: send 'Authorization: Bearer TOKEN'."}
+        why = "the token sent is not the server's" if headers.get("authorization", "").startswith("Bearer ") \
+            else "send 'Authorization: Bearer TOKEN'"
+        assert response.json() == {"ok": False, "status": 401, "error": f"POST /submissions needs the "
+                                   f"submission token: {why}."}
         assert response.headers["www-authenticate"] == 'Bearer realm="citykg"'
     assert snapshot(project.root) == tree
 

@@ -286,6 +286,14 @@ def test_the_console_script_separates_stdout_and_stderr(built: tuple[Project, Bu
     assert result.stdout.splitlines()[-1] == "Religious diplomacy,2,2,6,1"
 
 
+def test_the_format_choices_are_those_citykg_formats_writes() -> None:
+    from citykg import formats
+    from citykg.cli import graph
+
+    assert tuple(f.value for f in formats.Format) == graph.FORMATS
+    assert tuple(formats.TRIPLE_FORMATS) == graph.TRIPLE_FORMATS
+
+
 def test_starting_the_cli_imports_no_heavy_library() -> None:
     code = "import sys, citykg.cli; print(sorted(m for m in ('rdflib', 'pyshacl', 'owlready2', 'pyoxigraph') if m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -25,8 +25,10 @@ if TYPE_CHECKING:
 
 __all__ = ["build", "ontology", "query", "validate"]
 
+# The names of citykg.formats.Format and citykg.formats.TRIPLE_FORMATS (of a CONSTRUCT or DESCRIBE),
+# spelt out so that `citykg --help` does not import pyoxigraph; tests/test_cli.py keeps them in step.
 FORMATS = ("json", "csv", "tsv", "table")
-TRIPLE_FORMATS = ("turtle", "ntriples", "jsonld", "rdfxml")  # of a CONSTRUCT or DESCRIBE (--file)
+TRIPLE_FORMATS = ("turtle", "ntriples", "jsonld", "rdfxml")
 T = TypeVar("T")
 
 

@@ -55,7 +55,7 @@ from citykg.items import resolve_countries
 from citykg.project import Project
 from citykg.reconcile import Candidate, Decision, Match, NameQuery, reconcile
 from citykg.review import ReviewDecision, ReviewRow, read_decisions, write_review
-from citykg.wikidata import Client
+from citykg.wikidata import Client, Stats
 
 __all__ = ["LINKS_FILE", "WIKIDATA_FILE", "LinkRun", "StoredLink", "country_codes", "link", "project_store",
            "read_records", "stored_links"]
@@ -77,8 +77,7 @@ class LinkRun:
     review: Path
     ambiguous: int
     warnings: tuple[str, ...]
-    requests: int
-    cached: int
+    traffic: Stats
 
     def count(self, decision: Decision) -> int:
         """How many records got this decision."""
@@ -94,8 +93,7 @@ class LinkRun:
             f"{self.count(Decision.LINKED)} linked, {self.ambiguous} ambiguous, {self.count(Decision.NONE)} none; "
             f"{_n(extra.partnerships, 'partnership')}, {_n(extra.cities, 'partner city', 'partner cities')}"
             f"{stateless}, {_n(extra.countries, 'country', 'countries')} from {self.endpoint} "
-            f"as of {self.retrieved_on} ({_n(len(extra.skipped), 'partner')} left out); "
-            f"{_n(self.requests, 'request')}, {_n(self.cached, 'answer')} from the cache",
+            f"as of {self.retrieved_on} ({_n(len(extra.skipped), 'partner')} left out); {self.traffic.describe()}",
             f"wrote {', '.join(str(p) for p in self.written)} and the review file {self.review}; "
             "run `citykg build` next",
         ]
@@ -227,7 +225,7 @@ def link(project: Project, *, client: Client, decisions: Path | None = None, rev
     written = (_write(project.graphs / LINKS_FILE, link_quads(links, endpoint=client.endpoint, day=day)),
                _write(project.graphs / WIKIDATA_FILE, extra.quads))
     return LinkRun(tuple(links), client.endpoint, day, extra, written, review, ambiguous,
-                   tuple(warnings + extra.warnings), client.stats.requests, client.stats.cached)
+                   tuple(warnings + extra.warnings), client.stats)
 
 
 def _apply_decisions(path: Path, by_ref: dict[str, Record], kept: dict[str, str | None],

@@ -148,6 +148,15 @@ class Stats:
     waited: float = 0.0
     fetched_on: set[date] = field(default_factory=set)
 
+    def describe(self) -> str:
+        """The traffic in words, as the link commands report it.
+
+        >>> Stats(requests=1, cached=3).describe()
+        '1 query sent, 3 answered from the cache'
+        """
+        queries = "query" if self.requests == 1 else "queries"
+        return f"{self.requests} {queries} sent, {self.cached} answered from the cache"
+
 
 class Client:
     """Send SELECT queries to one SPARQL endpoint, politely, with an on-disk cache.

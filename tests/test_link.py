@@ -149,7 +149,7 @@ def test_runs_are_deterministic_and_resume_from_the_cache(linked: tuple[Project,
     project, _, _ = linked
     before = {name: (project.graphs / name).read_bytes() for name in (LINKS_FILE, WIKIDATA_FILE)}
     again = link(project, client=Client(fixture_server.url, cache=cache))
-    assert again.requests == 0 and again.cached > 0
+    assert again.traffic.requests == 0 and again.traffic.cached > 0
     assert {name: (project.graphs / name).read_bytes() for name in before} == before
     lines = before[WIKIDATA_FILE].decode().splitlines()
     assert len(lines) > 100 and all(line.endswith("<https://w3id.org/citykg/graph/wikidata> .") for line in lines)
@@ -613,7 +613,7 @@ def test_cli_names_as_json_lines(tmp_path: Path, fixture_server: Oxigraph) -> No
     assert lines[0] == {"name": "تبريز", "country": "IR", "decision": "linked",
                         "candidates": [{"qid": "Q80053", "label": "Tabriz", "country": "IR", "score": 89}]}
     assert result.stderr.startswith(f"citykg: reconciling 3 names at {fixture_server.url}\n")
-    assert re.search(r"\ncitykg: 1 linked, 1 ambiguous, 1 none; queries sent: \d+, answered from the cache: 0\n$",
+    assert re.search(r"\ncitykg: 1 linked, 1 ambiguous, 1 none; \d+ quer(y|ies) sent, 0 answered from the cache\n$",
                      result.stderr)
 
 

@@ -98,7 +98,7 @@ def link_command(settings: Settings, endpoint: str, name: str | None, country: s
         if names_file:
             decided = Counter(m.decision.value for m in matches)
             settings.say(f"{decided['linked']} linked, {decided['ambiguous']} ambiguous, {decided['none']} none; "
-                         f"queries sent: {client.stats.requests}, answered from the cache: {client.stats.cached}")
+                         f"{client.stats.describe()}")
     elif quickstatements:
         from citykg.quickstatements import quickstatements as export
 

@@ -137,6 +137,30 @@ def test_a_citation_of_the_wrong_kind_names_both_codes_at_the_citing_row(engine:
 
 
 @pytest.mark.parametrize("engine", list(Engine))
+def test_a_relation_no_citation_states_names_the_missing_factor(engine: Engine) -> None:
+    report = validate(HERE / "invalid" / "strategy-builds-on-unknown-factor.ttl", engine)
+    assert sorted(f.message for f in report.findings if f.shape == "ckgsh:StrategyFactorsShape") == [
+        "SO1 builds on O1 (ckg:usesStrength), but the graph has no strength O1: "
+        "fix the factor's code or the relation, or add the factor (factors.csv).",
+        "WO1 builds on W10 (ckg:overcomesWeakness), but the graph has no weakness W10: "
+        "fix the factor's code or the relation, or add the factor (factors.csv)."]
+
+
+@pytest.mark.parametrize("engine", list(Engine))
+def test_relations_to_records_the_graph_lacks_are_reported(engine: Engine) -> None:
+    report = validate(HERE / "invalid" / "study-cites-unknown-scheme.ttl", engine)
+    id_ = "https://w3id.org/citykg/id/"
+    found = sorted((f.shape, f.value or "", re.findall(r"\(ckg:\w+\)", f.message)) for f in report.findings
+                   if f.severity is Severity.VIOLATION)
+    assert found == [
+        ("ckgsh:CityShape", id_ + "country/IR", ["(ckg:twinnedWith)"]),
+        ("ckgsh:StudyShape", "", ["(ckg:codebook)"]),  # a second codebook
+        ("ckgsh:StudyShape", id_ + "study/t/count/nope", ["(ckg:declares)"]),
+        ("ckgsh:StudyShape", id_ + "study/t/scheme/nope", ["(ckg:citesScheme)"]),
+        ("ckgsh:StudyShape", id_ + "study/t/theme/a", ["(ckg:codebook)"])]  # not a codebook
+
+
+@pytest.mark.parametrize("engine", list(Engine))
 def test_a_strategy_without_a_kind_of_factor_is_named(engine: Engine) -> None:
     report = validate(HERE / "invalid" / "wo-strategy-without-opportunity.ttl", engine)
     assert [f.message for f in report.findings if f.shape == "ckgsh:WOStrategyShape"] == [

@@ -145,3 +145,13 @@ def shorten(iri: str) -> str:
         if iri.startswith(ns) and "/" not in iri[len(ns):] and "#" not in iri[len(ns):]:
             return f"{prefix}:{iri[len(ns):]}"
     return f"<{iri}>"
+
+
+def expand(name: str) -> str:
+    """The IRI of a prefixed name that :func:`shorten` writes; any other text as it is.
+
+    >>> expand("ckg:Strength")
+    'https://w3id.org/citykg/ontology#Strength'
+    """
+    prefix, _, local = name.partition(":")
+    return PREFIXES[prefix] + local if prefix in PREFIXES and not local.startswith("//") else name.strip("<>")

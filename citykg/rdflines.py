@@ -23,6 +23,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from citykg.intake import INPUT_BASE
+from citykg.iris import expand
 from citykg.report import Finding
 
 if TYPE_CHECKING:
@@ -40,7 +41,9 @@ def lines_of(data: bytes, fmt: RdfFormat, iris: Iterable[str], *, as_subject: bo
 
 def locate(findings: Sequence[Finding], data: bytes, fmt: RdfFormat, *, file: str) -> list[Finding]:
     """The findings about ``file`` that have no line, given the line of their record (``focus``)
-    or, for an undeclared term, of its first use; the others as they are."""
+    or, for an undeclared term, of its first use; the others as they are. A finding about one
+    property of its record (``path``) gets the line where the record's description writes that
+    property, if it does."""
     def key(f: Finding) -> tuple[str, bool] | None:
         if f.file != file or f.row is not None:
             return None
@@ -57,7 +60,13 @@ def locate(findings: Sequence[Finding], data: bytes, fmt: RdfFormat, *, file: st
     out = []
     for f in findings:
         k = key(f)
-        out.append(dataclasses.replace(f, row=lines[k]) if k in lines else f)
+        if k not in lines:
+            out.append(f)
+            continue
+        row = lines[k]
+        if k[1] and f.path and not f.path.startswith("^"):
+            row = source.property_line(k[0], row, expand(f.path)) or row
+        out.append(dataclasses.replace(f, row=row))
     return out
 
 
@@ -68,6 +77,7 @@ _WRITTEN = re.compile(r"""<([^<>"\s]*)>|"([^"\\\n]*)"|'([^'\\\n]*)'"""
 # "@id": (JSON-LD; but {"@id": …} alone refers to a node) or about= (RDF/XML).
 _KEY_OF_SUBJECT = re.compile(r"""("@id"\s*:\s*|about\s*=\s*)$""")
 _REFERENCE = re.compile(r"\s*}")
+_XMLNS = re.compile(r"""\bxmlns:([A-Za-z_][\w.\-]*)\s*=\s*["']([^"']*)["']""")
 _WINDOW = 64  # how far back a token's line is read, so that a one-line file reads in linear time
 
 
@@ -79,39 +89,72 @@ class _Source:
     as_subject: dict[str, int]
     prefixes: dict[str, str]
     base: str
+    #: every line each spelling is written on, and the lines that start a description of a
+    #: subject of the data (with the subject's IRI), in order
+    written: dict[str, list[int]]
+    starts: list[tuple[int, str]]
 
     @classmethod
     def of(cls, data: bytes, fmt: RdfFormat) -> _Source:
-        from pyoxigraph import parse
+        from pyoxigraph import NamedNode, parse
 
         parser = parse(data, format=fmt, base_iri=INPUT_BASE)
-        for _ in parser:  # the prefixes are known once the whole file is read
-            pass
+        # the prefixes are known once the whole file is read
+        subjects = {t.subject.value for t in parser if isinstance(t.subject, NamedNode)}
         text = data.decode("utf-8", errors="replace")
+        # the parser reports no prefixes for RDF/XML: its element names use XML namespaces
+        prefixes = {**dict(_XMLNS.findall(text)), **parser.prefixes}
+        base = parser.base_iri or INPUT_BASE
         anywhere: dict[str, int] = {}
         as_subject: dict[str, int] = {}
+        written: dict[str, list[int]] = {}
+        starts: list[tuple[int, str]] = []
         line, counted = 1, 0
         for match in _WRITTEN.finditer(text):
             line += text.count("\n", counted, match.start())
             counted = match.start()
             spelling = next(g for g in match.groups() if g is not None)
             anywhere.setdefault(spelling, line)
+            written.setdefault(spelling, []).append(line)
             if _starts_description(text, match):
                 as_subject.setdefault(spelling, line)
-        return cls(anywhere, as_subject, dict(parser.prefixes), parser.base_iri or INPUT_BASE)
+                iri = _iri(spelling, prefixes, base)
+                if iri in subjects:
+                    starts.append((line, iri))
+        return cls(anywhere, as_subject, prefixes, base, written, starts)
+
+    def spellings(self, iri: str) -> list[str]:
+        """The ways the file may write ``iri``: in full, as a prefixed name, relative to its base."""
+        found = [iri, *(f"{prefix}:{iri[len(ns):]}" for prefix, ns in self.prefixes.items() if iri.startswith(ns))]
+        if iri.startswith(self.base):
+            found.append(iri[len(self.base):])
+        return found
+
+    def property_line(self, subject: str, line: int, prop: str) -> int | None:
+        """The first line, from ``line`` (where ``subject`` is described) up to where another
+        subject's description starts, that writes the property ``prop``; None if none does."""
+        end = next((n for n, iri in self.starts if n > line and iri != subject), None)
+        hits = [n for s in self.spellings(prop) for n in self.written.get(s, ())
+                if n >= line and (end is None or n < end)]
+        return min(hits, default=None)
 
     def lines(self, iris: Iterable[str], *, as_subject: bool) -> dict[str, int]:
         found = {}
         for iri in iris:
-            spellings = [iri, *(f"{prefix}:{iri[len(ns):]}" for prefix, ns in self.prefixes.items()
-                                if iri.startswith(ns))]
-            if iri.startswith(self.base):
-                spellings.append(iri[len(self.base):])
+            spellings = self.spellings(iri)
             lines = [self.as_subject[s] for s in spellings if s in self.as_subject] if as_subject else []
             lines = lines or [self.anywhere[s] for s in spellings if s in self.anywhere]
             if lines:
                 found[iri] = min(lines)
         return found
+
+
+def _iri(spelling: str, prefixes: dict[str, str], base: str) -> str:
+    """The IRI a spelling stands for: a prefixed name expanded, a relative IRI resolved."""
+    prefix, colon, local = spelling.partition(":")
+    if colon and prefix in prefixes:
+        return prefixes[prefix] + local
+    return spelling if colon else base + spelling
 
 
 def _starts_description(text: str, match: re.Match[str]) -> bool:

@@ -51,6 +51,9 @@ class Finding:
     value: str | None = None
     shape: str | None = None
     focus: str | None = None
+    #: The property a shape's finding is about (``rdfs:label``; ``^ckg:statedIn`` for an inverse
+    #: path), for a record not read from a table (an RDF input): it stands where a column would.
+    path: str | None = None
     #: The cells ``(file, row, column)`` this finding accounts for, whatever the shapes find
     #: there: a note that references into a table that could not be read were not checked
     #: covers the cells that hold them (see :meth:`Report.of`). Not shown in the output.
@@ -68,7 +71,7 @@ class Finding:
         """True for a SHACL shape's finding; the loader's and the mapper's are ``citykg:…``."""
         return self.shape is not None and not self.shape.startswith("citykg:")
 
-    def sort_key(self) -> tuple[str, int, str, int, str, str, str, str]:
+    def sort_key(self) -> tuple[str, int, str, int, str, str, str, str, str]:
         """Order by place first, so a report reads top to bottom through each file; every field
         counts, so that two findings at one place come in the same order in every run."""
         return (
@@ -80,6 +83,7 @@ class Finding:
             self.value or "",
             self.shape or "",
             self.focus or "",
+            self.path or "",
         )
 
     def to_dict(self) -> dict[str, object]:
@@ -90,11 +94,13 @@ class Finding:
         return data
 
     def to_text(self) -> str:
-        """One line: ``file:row: column: severity: message (value: v) [shape]``."""
+        """One line: ``file:row: column: severity: message (value: v) [shape]``; where there is
+        no column (an RDF input), the property stands in its place."""
         place = ":".join(str(p) for p in (self.file, self.row) if p is not None)
         parts = [place] if place else []
-        if self.column:
-            parts.append(self.column)
+        where = self.column or self.path
+        if where:
+            parts.append(where)
         parts.append(self.severity.value)
         text = ": ".join(parts) + ": " + self.message
         if self.value is not None and self.value not in self.message:

@@ -149,7 +149,7 @@ def _findings(results: rdflib.Graph, data: rdflib.Graph, shapes: rdflib.Graph,
         stated = locate.statement(focus, path, value)
         if stated:  # a relation another row states (SO1 cites W2): point at that row's cell
             record, column = stated
-            file, row, _ = locate(record)
+            file, row, table = locate(record)
         else:
             file, row, table = locate(focus)
             column = _column(table, path, value, message) if table else None
@@ -164,6 +164,7 @@ def _findings(results: rdflib.Graph, data: rdflib.Graph, shapes: rdflib.Graph,
             value=_text(value),
             shape=shape,
             focus=str(focus) if isinstance(focus, rdflib.URIRef) else None,
+            path=None if table else _path_text(path, results),  # a table's record has columns
         )
 
 
@@ -231,6 +232,16 @@ def _column(table: str, path: Any, value: Any, message: str) -> str | None:
         by_lang = [c for c in columns if lang and c.endswith("_" + lang)]
         columns = by_lang or [c for c in columns if c in message] or columns
     return "/".join(columns) or None
+
+
+def _path_text(path: Any, results: rdflib.Graph) -> str | None:
+    """A result's path as a prefixed name; an inverse path with ``^`` before it; else None."""
+    import rdflib
+
+    inverse = results.value(path, rdflib.URIRef(SH + "inversePath")) if isinstance(path, rdflib.BNode) else None
+    if isinstance(inverse, rdflib.URIRef):
+        return "^" + shorten(str(inverse))
+    return shorten(str(path)) if isinstance(path, rdflib.URIRef) else None
 
 
 def _shape_name(shape: Any, shapes: rdflib.Graph) -> str | None:

@@ -70,3 +70,14 @@ def test_locate_fills_the_line_of_findings_about_the_file_only() -> None:
     found = locate([about_tabriz, term, elsewhere, placed, blank], data, RdfFormat.TURTLE, file="in.ttl")
     assert [f.row for f in found] == [5, 5, None, 1, None]
     assert found[0].to_text() == "in.ttl:5: violation: m"
+
+
+@pytest.mark.parametrize("fmt", list(SOURCES), ids=lambda f: f.name)
+def test_a_finding_about_a_property_is_found_where_the_record_writes_it(fmt: RdfFormat) -> None:
+    data = SOURCES[fmt].encode()
+    twinned = Finding(Severity.VIOLATION, "m", file="in.ttl", focus=QOM, path="ckg:twinnedWith")
+    unwritten = Finding(Severity.VIOLATION, "m", file="in.ttl", focus=QOM, path="ckg:country")  # only Tabriz's
+    inverse = Finding(Severity.VIOLATION, "m", file="in.ttl", focus=QOM, path="^ckg:twinnedWith")
+    country = Finding(Severity.VIOLATION, "m", file="in.ttl", focus=TABRIZ, path="ckg:country")
+    found = locate([twinned, unwritten, inverse, country], data, fmt, file="in.ttl")
+    assert [f.row for f in found] == [3, 2, 2, 5]

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -461,3 +464,48 @@ def test_a_build_checks_an_accepted_rdf_submission_as_validate_did(built: Projec
         build(built)
     findings = caught.value.report.findings
     assert [(f.file, f.shape, f.value) for f in findings if (f.shape or "").startswith("citykg:input")] == [(f"submissions/{sid}/input.ttl", "citykg:input/existing-record", "https://w3id.org/citykg/id/city/qom")]
+
+
+def _walkthrough() -> list[tuple[str, list[str]]]:
+    """The README's submission walkthrough: each command with the lines it shows."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    block = next(b for b in re.findall(r"```console\n(.*?)```", readme, re.S) if "cp -r examples/new-study" in b)
+    steps: list[tuple[str, list[str]]] = []
+    for line in block.splitlines():
+        if line.startswith("$ "):
+            steps.append((line[2:].split("  #")[0].strip(), []))
+        else:
+            steps[-1][1].append(line)
+    return steps
+
+
+def _same_run(text: str) -> str:
+    """Output with what differs between runs (times, build ids) blanked."""
+    return re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "<time>", re.sub(r"build [0-9a-f]{16}", "build <id>", text))
+
+
+def test_the_readme_walkthrough_runs_as_shown(built: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every command of README's walkthrough, on examples/new-study, prints what the README shows
+    (and nothing more, unless a line "…" stands for the rest); zip is Python's, the other shell
+    commands are the system's."""
+    monkeypatch.chdir(tmp_path)
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    steps = _walkthrough()
+    assert [c.split()[:2] for c, _ in steps][:3] == [["citykg", "template"], ["cp", "-r"], ["cat", "new-study/strategy_factors.csv"]]
+    for command, shown in steps:
+        argv = shlex.split(command.replace("examples/", f"{examples}/"))
+        if argv[0] == "citykg":
+            answer = CliRunner().invoke(cli, ["--project", str(built.root), *argv[1:]])
+            assert answer.exception is None or isinstance(answer.exception, SystemExit), answer.output
+            printed = answer.stdout
+        elif argv[0] == "zip":
+            assert argv[1:] == ["-qr", "new-study.zip", "new-study"]
+            shutil.make_archive("new-study", "zip", root_dir=tmp_path, base_dir="new-study")
+            printed = ""
+        else:
+            printed = subprocess.run(argv, check=True, capture_output=True, text=True).stdout
+        lines = _same_run(printed).splitlines()
+        if "…" in shown:  # the lines shown, then more
+            shown = shown[:shown.index("…")]
+            lines = lines[:len(shown)]
+        assert lines == [_same_run(line) for line in shown], command

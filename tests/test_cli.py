@@ -349,3 +349,15 @@ def test_query_file_explains_syntax_errors_and_refuses_deep_nesting_and_long_cha
         code, out, err = invoke(runner, project, "query", "--file", str(path))
         assert (code, out) == (2, ""), err
         assert message in err and "..=" not in err, err
+
+
+def test_a_reader_that_stops_reading_stops_citykg_quietly(tmp_path: Path) -> None:
+    """``citykg template DIR | head -1``: the paths citykg still prints find no reader; it stops
+    without a message, with the status a shell gives a command that SIGPIPE stopped."""
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before citykg writes
+    done = subprocess.run([sys.executable, "-m", "citykg", "template", str(tmp_path / "blank")], stdout=write,
+                          stderr=subprocess.PIPE, text=True, timeout=60)
+    os.close(write)
+    assert (done.returncode, done.stderr) == (141, "")
+    assert (tmp_path / "blank" / "studies.csv").is_file()  # the work was done all the same

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import errno
 import json
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -72,6 +73,9 @@ class Group(click.Group):
         except CitykgError as exc:
             _json_error(ctx, str(exc), exc.exit_code)
             raise (_Invalid if exc.exit_code == 1 else _Failure)(str(exc)) from exc
+        except BrokenPipeError:  # the reader of the output stopped reading (citykg … | head)
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+            sys.exit(141)  # as the shell reports a command that SIGPIPE stopped
         except OSError as exc:  # a folder that cannot be made, a full disk: the user's to fix
             message = describe_os_error(exc)
             _json_error(ctx, message, 2)

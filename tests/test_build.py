@@ -29,6 +29,15 @@ def test_the_real_data_builds_with_the_papers_gaps_as_warnings(built: tuple[Proj
         assert (project.dist / name).exists()
 
 
+def test_the_readme_session_shows_the_real_build(built: tuple[Project, BuildResult]) -> None:
+    _, result = built
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    session = readme.split("$ citykg build\n", 1)[1].split("\n$ ", 1)[0]
+    assert f"citykg: writing {result.quads} quads to " in session
+    assert f"\nBuilt {result.quads} quads in {result.graphs} graphs in " in session
+    assert f"\n{result.report.summary()}\n" in session
+
+
 def test_rebuilds_are_byte_identical(built: tuple[Project, BuildResult], tmp_path: Path) -> None:
     project, first = built
     again = build(Project(root=project.root, dist=tmp_path / "dist"))

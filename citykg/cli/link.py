@@ -92,7 +92,7 @@ def link_command(settings: Settings, endpoint: str, name: str | None, country: s
         queries = [NameQuery.of(name, country)] if name else read_names(names_file)  # type: ignore[arg-type]
         codes = _country_codes(settings) if any(q.country for q in queries) else {}
         if names_file:
-            settings.say(f"reconciling {len(queries)} names at {client.endpoint}")
+            settings.say(f"reconciling {len(queries)} name{'' if len(queries) == 1 else 's'} at {client.endpoint}")
         matches = reconcile(queries, client=client, country_codes=codes)
         click.echo(matches_json(matches) if fmt == "json" else matches_table(matches), nl=False)
         if names_file:

@@ -17,7 +17,9 @@ Example::
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
+import itertools
 import re
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
@@ -133,9 +135,14 @@ class _Source:
     def property_line(self, subject: str, line: int, prop: str) -> int | None:
         """The first line, from ``line`` (where ``subject`` is described) up to where another
         subject's description starts, that writes the property ``prop``; None if none does."""
-        end = next((n for n, iri in self.starts if n > line and iri != subject), None)
-        hits = [n for s in self.spellings(prop) for n in self.written.get(s, ())
-                if n >= line and (end is None or n < end)]
+        at = bisect.bisect_right(self.starts, (line, "\U0010ffff"))  # the first start after the line
+        end = next((n for n, iri in itertools.islice(self.starts, at, None) if iri != subject), None)
+        hits = []
+        for spelling in self.spellings(prop):
+            lines = self.written.get(spelling, [])  # in order
+            first = bisect.bisect_left(lines, line)
+            if first < len(lines) and (end is None or lines[first] < end):
+                hits.append(lines[first])
         return min(hits, default=None)
 
     def lines(self, iris: Iterable[str], *, as_subject: bool) -> dict[str, int]:

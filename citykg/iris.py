@@ -21,6 +21,7 @@ Example::
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from urllib.parse import quote
 
 BASE = "https://w3id.org/citykg/"
@@ -147,11 +148,12 @@ def shorten(iri: str) -> str:
     return f"<{iri}>"
 
 
-def expand(name: str) -> str:
-    """The IRI of a prefixed name that :func:`shorten` writes; any other text as it is.
+def expand(name: str, prefixes: Mapping[str, str] = PREFIXES) -> str:
+    """The IRI of a prefixed name (as :func:`shorten` writes it with citykg's ``prefixes``); any
+    other text as it is, without ``<>``.
 
     >>> expand("ckg:Strength")
     'https://w3id.org/citykg/ontology#Strength'
     """
     prefix, _, local = name.partition(":")
-    return PREFIXES[prefix] + local if prefix in PREFIXES and not local.startswith("//") else name.strip("<>")
+    return prefixes[prefix] + local if prefix in prefixes and not local.startswith("//") else name.strip("<>")

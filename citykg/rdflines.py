@@ -56,7 +56,8 @@ def locate(findings: Sequence[Finding], data: bytes, fmt: RdfFormat, *, file: st
     wanted = {k for k in map(key, findings) if k is not None}
     if not wanted:
         return list(findings)
-    source = _Source.of(data, fmt)
+    properties = {expand(f.path) for f in findings if key(f) and f.path and not f.path.startswith("^")}
+    source = _Source.of(data, fmt, properties=properties)
     lines = {(iri, True): n for iri, n in source.lines({i for i, s in wanted if s}, as_subject=True).items()}
     lines |= {(iri, False): n for iri, n in source.lines({i for i, s in wanted if not s}, as_subject=False).items()}
     out = []
@@ -91,13 +92,13 @@ class _Source:
     as_subject: dict[str, int]
     prefixes: dict[str, str]
     base: str
-    #: every line each spelling is written on, and the lines that start a description of a
-    #: subject of the data (with the subject's IRI), in order
+    #: every line each spelling of the properties asked for is written on, and the lines that
+    #: start a description of a subject of the data (with the subject's IRI), in order
     written: dict[str, list[int]]
     starts: list[tuple[int, str]]
 
     @classmethod
-    def of(cls, data: bytes, fmt: RdfFormat) -> _Source:
+    def of(cls, data: bytes, fmt: RdfFormat, *, properties: Iterable[str] = ()) -> _Source:
         from pyoxigraph import NamedNode, parse
 
         parser = parse(data, format=fmt, base_iri=INPUT_BASE)
@@ -107,6 +108,7 @@ class _Source:
         # the parser reports no prefixes for RDF/XML: its element names use XML namespaces
         prefixes = {**dict(_XMLNS.findall(text)), **parser.prefixes}
         base = parser.base_iri or INPUT_BASE
+        tracked = {s for p in properties for s in _spellings(p, prefixes, base)}
         anywhere: dict[str, int] = {}
         as_subject: dict[str, int] = {}
         written: dict[str, list[int]] = {}
@@ -117,7 +119,8 @@ class _Source:
             counted = match.start()
             spelling = next(g for g in match.groups() if g is not None)
             anywhere.setdefault(spelling, line)
-            written.setdefault(spelling, []).append(line)
+            if spelling in tracked:
+                written.setdefault(spelling, []).append(line)
             if _starts_description(text, match):
                 as_subject.setdefault(spelling, line)
                 iri = _iri(spelling, prefixes, base)
@@ -125,20 +128,14 @@ class _Source:
                     starts.append((line, iri))
         return cls(anywhere, as_subject, prefixes, base, written, starts)
 
-    def spellings(self, iri: str) -> list[str]:
-        """The ways the file may write ``iri``: in full, as a prefixed name, relative to its base."""
-        found = [iri, *(f"{prefix}:{iri[len(ns):]}" for prefix, ns in self.prefixes.items() if iri.startswith(ns))]
-        if iri.startswith(self.base):
-            found.append(iri[len(self.base):])
-        return found
-
     def property_line(self, subject: str, line: int, prop: str) -> int | None:
         """The first line, from ``line`` (where ``subject`` is described) up to where another
-        subject's description starts, that writes the property ``prop``; None if none does."""
+        subject's description starts, that writes the property ``prop`` (one :meth:`of` was asked
+        to track); None if none does."""
         at = bisect.bisect_right(self.starts, (line, "\U0010ffff"))  # the first start after the line
         end = next((n for n, iri in itertools.islice(self.starts, at, None) if iri != subject), None)
         hits = []
-        for spelling in self.spellings(prop):
+        for spelling in _spellings(prop, self.prefixes, self.base):
             lines = self.written.get(spelling, [])  # in order
             first = bisect.bisect_left(lines, line)
             if first < len(lines) and (end is None or lines[first] < end):
@@ -148,7 +145,7 @@ class _Source:
     def lines(self, iris: Iterable[str], *, as_subject: bool) -> dict[str, int]:
         found = {}
         for iri in iris:
-            spellings = self.spellings(iri)
+            spellings = _spellings(iri, self.prefixes, self.base)
             lines = [self.as_subject[s] for s in spellings if s in self.as_subject] if as_subject else []
             lines = lines or [self.anywhere[s] for s in spellings if s in self.anywhere]
             if lines:
@@ -156,12 +153,17 @@ class _Source:
         return found
 
 
+def _spellings(iri: str, prefixes: dict[str, str], base: str) -> list[str]:
+    """The ways a file may write ``iri``: in full, as a prefixed name, relative to its base."""
+    found = [iri, *(f"{prefix}:{iri[len(ns):]}" for prefix, ns in prefixes.items() if iri.startswith(ns))]
+    if iri.startswith(base):
+        found.append(iri[len(base):])
+    return found
+
+
 def _iri(spelling: str, prefixes: dict[str, str], base: str) -> str:
     """The IRI a spelling stands for: a prefixed name expanded, a relative IRI resolved."""
-    prefix, colon, local = spelling.partition(":")
-    if colon and prefix in prefixes:
-        return prefixes[prefix] + local
-    return spelling if colon else base + spelling
+    return expand(spelling, prefixes) if ":" in spelling else base + spelling
 
 
 def _starts_description(text: str, match: re.Match[str]) -> bool:

@@ -13,12 +13,9 @@ Parameters are the variables written with ``$`` in the query (``$factor``); they
 with pyoxigraph substitutions, never pasted into the text. Substitution needs the variable in
 the query's projection, so a query projects its parameters after its columns; citykg leaves the
 parameters that are not also listed as columns out of the answer. An optional parameter left
-out stays a free variable and matches everything. Types: ``city`` (one of the city's labels in any
-language, compared as ``citykg link`` compares names (case, accents, harakat ignored; ی/ي the
-same letter), or its QID: bound to the city's IRI),
-``code`` (a factor's or strategy's code in the graph; a parameter named ``factor`` or ``strategy``
-takes codes of that kind only), ``kind`` (strength, weakness, opportunity or threat, in any
-case), ``text`` and ``integer``.
+out stays a free variable and matches everything; a parameter given must have a value. The
+types are ``city``, ``study``, ``code``, ``kind``, ``text`` and ``integer``; :mod:`citykg.params`
+says what each takes and how it is checked.
 
 Example::
 
@@ -26,7 +23,7 @@ Example::
     >>> catalogue["strategies-for-factor"].columns
     ('code', 'label', 'type')
     >>> [p.name for p in catalogue["strategies-for-factor"].params]
-    ['factor', 'city']
+    ['factor', 'city', 'study']
 """
 
 from __future__ import annotations
@@ -42,21 +39,16 @@ from pyoxigraph import BlankNode, Literal, NamedNode, QueryBoolean, QuerySolutio
 
 from citykg.errors import QueryError, QueryNotFound, QueryParameterError, QueryRefused, QuerySyntaxError
 from citykg.iris import PREFIXES
-from citykg.names import normalise
 from citykg.sparqlerrors import explain_syntax_error
-from citykg.sparqltext import check_query
+from citykg.sparqltext import check_query, parameters_used
 
 __all__ = ["CLI_PARAM", "NamedQuery", "Param", "Result", "catalogue_text", "check_params", "cut", "get_query",
            "load_catalogue", "quoted", "read_query_text", "run", "run_sparql", "unknown_query"]
 
 _HEADER = re.compile(r"^#\+\s*(\w+)(?:\s+(\w+)\s*\((\w+)\))?\s*:\s*(.*)$")
-_PARAM_TYPES = ("city", "code", "kind", "text", "integer")
-_CODE_KINDS = ("factor", "strategy")  # the code parameters of these names take a code of that kind
-_KINDS = ("strength", "weakness", "opportunity", "threat")
+_PARAM_TYPES = ("city", "study", "code", "kind", "text", "integer")  # bound by citykg.params
 #: How the command line passes a parameter, for messages; ``citykg serve`` says ``?{name}=VALUE``.
 CLI_PARAM = "--param {name}=VALUE"
-_CODE = re.compile(r"^[A-Za-z]{1,3}[0-9]+$")
-_QID = re.compile(r"^[Qq][1-9][0-9]*$")
 
 
 @dataclass(frozen=True)
@@ -125,9 +117,10 @@ def read_query_text(path: Path) -> str:
 
 
 def parse_query_file(path: Path) -> NamedQuery:
-    """Read one ``.rq`` file and its ``#+`` header.
+    """Read one ``.rq`` file and its ``#+`` header, and check that its SPARQL is a SELECT that parses.
 
-    :raises QueryError: if the header lacks a summary or columns, or is malformed.
+    :raises QueryError: naming the file (and the line), if the header lacks a summary or columns,
+        or is malformed, or the query does not parse or is not a SELECT.
     """
     text = read_query_text(path)
     fields: dict[str, list[str]] = {}
@@ -151,10 +144,40 @@ def parse_query_file(path: Path) -> NamedQuery:
     for key in ("summary", "columns"):
         if not fields.get(key):
             raise QueryError(f"{path}: the header has no '#+ {key}:' line.")
+    _check_select(path, text)
+    _check_params_used(path, [p.name for p in params], text)
     columns = tuple(c.strip() for c in fields["columns"][0].split(",") if c.strip())
     return NamedQuery(name=path.stem, summary=fields["summary"][0], description=" ".join(fields.get("description", [])),
                       params=tuple(params), columns=columns, example=(fields.get("example") or [""])[0],
                       sparql=text, path=path, needs=(fields.get("needs") or [""])[0])
+
+
+def _check_select(path: Path, text: str) -> None:
+    try:
+        checked = check_query(text)
+        if checked.is_update or checked.form != "SELECT":
+            article = "an" if checked.form == "ASK" else "a"
+            form = "a SPARQL Update" if checked.is_update else f"{article} {checked.form}"
+            raise QueryError(f"it is {form}, and a named query is a SELECT, which gives rows.")
+        Store().query(text, prefixes=PREFIXES)  # parsed, and run on an empty store
+    except SyntaxError as exc:
+        raise QueryError(f"{path}: {explain_syntax_error(exc, text)}") from exc
+    except QueryError as exc:
+        raise QueryError(f"{path}: {exc}") from exc
+
+
+def _check_params_used(path: Path, declared: list[str], text: str) -> None:
+    twice = sorted({name for name in declared if declared.count(name) > 1})
+    if twice:
+        raise QueryError(f"{path}: the header declares the parameter {twice[0]!r} twice.")
+    used = parameters_used(text)
+    if undeclared := sorted(used - set(declared)):
+        name = undeclared[0]
+        raise QueryError(f"{path}: the query uses ${name} but the header declares no such parameter: "
+                         f"add '#+ param {name} (TYPE): optional. What it is.' or write ?{name}.")
+    if unused := sorted(set(declared) - used):
+        raise QueryError(f"{path}: the header declares the parameter {unused[0]!r}, which the query does not "
+                         f"use: write ${unused[0]} in the query or drop the '#+ param' line.")
 
 
 def load_catalogue(folder: Path) -> dict[str, NamedQuery]:
@@ -219,20 +242,17 @@ def run(store: Store, query: NamedQuery, params: Mapping[str, str]) -> Result:
     :param params: parameter name → value as the user typed it.
     :raises QueryParameterError: for a missing, unknown or unusable parameter.
     """
+    from citykg.params import bind  # it builds on this module's types
+
     check_params(query, params)
-    substitutions: dict[Variable, NamedNode | BlankNode | Literal | Triple] = {}
-    for param in query.params:
-        value = params.get(param.name, "").strip()
-        if value:
-            substitutions[Variable(param.name)] = _bind(store, param, value)
-    result = _select(store, query.sparql, substitutions)
+    result = _select(store, query.sparql, dict(bind(store, query, params)))
     keep = [i for i, c in enumerate(result.columns) if c in query.columns]
     return Result(tuple(result.columns[i] for i in keep),
                   [tuple(row[i] for i in keep) for row in result.rows])
 
 
 def check_params(query: NamedQuery, params: Mapping[str, str], *, usage: str = CLI_PARAM) -> None:
-    """Refuse a parameter the query does not take, and a required one left out or empty.
+    """Refuse a parameter the query does not take, one given without a value, and a required one left out.
 
     :param usage: how a parameter is passed, for the message (``"?{name}=VALUE"`` over HTTP).
     :raises QueryParameterError: naming the parameter and how to pass it.
@@ -243,7 +263,11 @@ def check_params(query: NamedQuery, params: Mapping[str, str], *, usage: str = C
         raise QueryParameterError(
             f"Query '{query.name}' has no parameter {quoted(unknown[0])} (its parameters: {known}).")
     for param in query.params:
-        if param.required and not params.get(param.name, "").strip():
+        if param.name in params and not params[param.name].strip():
+            raise QueryParameterError(
+                f"{usage.format(name=param.name).replace('VALUE', '')} has no value: give "
+                f"{usage.format(name=param.name)}, or leave out an optional parameter. {param.doc}")
+        if param.required and param.name not in params:
             raise QueryParameterError(
                 f"Query '{query.name}' needs {usage.format(name=param.name)}: {param.doc}")
 
@@ -301,78 +325,3 @@ def _select(store: Store, sparql: str,
     except OSError as exc:  # pyoxigraph reading the store, or reaching out for something
         raise QueryError(f"The query failed while it ran: {exc}") from exc
     return Result(columns, rows)
-
-
-def _bind(store: Store, param: Param, value: str) -> NamedNode | Literal:
-    if param.type == "city":
-        return _city(store, value)
-    if param.type == "code":
-        return Literal(_code(store, param, value))
-    if param.type == "kind":
-        if value.lower() not in _KINDS:
-            raise QueryParameterError(f"{param.name}={quoted(value)} is not a kind of SWOT factor: give "
-                                      "strength, weakness, opportunity or threat.")
-        return Literal(value.lower())
-    if param.type == "integer":
-        if not value.lstrip("-").isdigit():
-            raise QueryParameterError(f"{param.name}={quoted(value)} is not a whole number.")
-        return Literal(int(value))
-    return Literal(value)
-
-
-def _code(store: Store, param: Param, value: str) -> str:
-    """A code in upper case, once the graph has a factor or strategy of that code (of the kind the
-    parameter's name says: a ``factor`` takes a factor's code, a ``strategy`` a strategy's)."""
-    if not _CODE.match(value):
-        raise QueryParameterError(
-            f"{param.name}={quoted(value)} is not a code as the papers print them (S1, W3, SO1, WT2).")
-    code = value.upper()
-    kinds = {"factor" if s["class"].value.endswith("SwotFactor") else "strategy"
-             for s in store.query(_KIND_OF_CODE, use_default_graph_as_union=True, prefixes=PREFIXES,  # type: ignore[union-attr]
-                                  substitutions={Variable("code"): Literal(code)})}
-    wanted = param.name if param.name in _CODE_KINDS else "factor or strategy"
-    if not kinds:
-        raise QueryParameterError(
-            f"No {wanted} has the code {code!r}. The named queries factor-coverage (factors) and "
-            "tows-matrix (strategies) list the codes in the graph.")
-    if param.name in _CODE_KINDS and param.name not in kinds:
-        other = "factors-for-strategy" if param.name == "factor" else "strategies-for-factor"
-        raise QueryParameterError(f"{code} is a {kinds.pop()}, not a {param.name}: see {other}.")
-    return code
-
-
-_KIND_OF_CODE = ("SELECT DISTINCT ?class ?code WHERE { ?x ckg:code ?code ; a ?class "
-                 "VALUES ?class { ckg:SwotFactor ckg:Strategy } }")
-_CITY_LABELS = "SELECT DISTINCT ?city ?l WHERE { ?city a ckg:City ; rdfs:label ?l }"
-
-
-def _fold(name: str) -> str:
-    """A city name as it is compared: as :func:`citykg.names.normalise` compares names (case,
-    accents, harakat and joiners ignored; ی/ي, ک/ك and ه/ة the same letter)."""
-    return normalise(name)
-
-
-def _city(store: Store, value: str) -> NamedNode:
-    """Resolve a city parameter: a Wikidata QID, or one of the city's labels in any language."""
-    if _QID.match(value):
-        found = [s["city"] for s in store.query(  # type: ignore[union-attr]
-            "SELECT DISTINCT ?city ?v WHERE { ?city a ckg:City ; ckg:wikidataId ?v }", use_default_graph_as_union=True,
-            substitutions={Variable("v"): Literal(value.upper())}, prefixes=PREFIXES)]
-    else:
-        wanted = _fold(value)
-        found = list(dict.fromkeys(s["city"] for s in store.query(  # type: ignore[union-attr]
-            _CITY_LABELS, use_default_graph_as_union=True, prefixes=PREFIXES) if _fold(s["l"].value) == wanted))
-    if len(found) == 1 and isinstance(found[0], NamedNode):
-        return found[0]
-    if found:
-        raise QueryParameterError(f"{quoted(value)} names {len(found)} cities; use the Wikidata QID instead.")
-    labels: list[Literal] = [s["l"] for s in store.query(  # type: ignore[union-attr]
-        "SELECT DISTINCT ?l WHERE { ?s ckg:studiedCity ?c . ?c rdfs:label ?l }",
-        use_default_graph_as_union=True, prefixes=PREFIXES)]
-    names = sorted(label.value for label in labels if label.language == "en")
-    by_key = {_fold(label.value): label.value for label in sorted(labels, key=lambda t: t.language == "en")}
-    close = difflib.get_close_matches(_fold(value[:200]), by_key, n=1)
-    hint = f" Did you mean {by_key[close[0]]!r}?" if close else ""
-    raise QueryParameterError(
-        f"No city {quoted(value)} in the graph.{hint} Studied cities: {', '.join(names)}; "
-        "give a city's name in any language, such as Mashhad or مشهد, or its Wikidata QID, such as Q121157.")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pyoxigraph import Literal, NamedNode, Quad, Store
 
-from citykg.errors import QueryNotFound, QueryParameterError, QuerySyntaxError
+from citykg.errors import QueryError, QueryNotFound, QueryParameterError, QuerySyntaxError
 from citykg.queries import check_params, get_query, load_catalogue, run, run_sparql
 from citykg.sparqltext import parameters_used
 
@@ -263,6 +263,32 @@ def test_cities_and_studies(store: Store) -> None:
 # ------------------------------------------------------------------ the errors
 
 
+@pytest.mark.parametrize(("header", "body", "message"), [
+    ("#+ param city (city): optional. A city.\n", "SELECT ?x $city $town WHERE { ?x ?p $city }\n",
+     r"q.rq: the query uses \$town but the header declares no such parameter"),
+    ("#+ param city (city): optional. A city.\n#+ param town (city): optional. A town.\n",
+     "SELECT ?x $city WHERE { ?x ?p $city }\n", r"q.rq: the header declares the parameter 'town', which the query"),
+    ("#+ param city (city): optional. A city.\n#+ param city (city): optional. A city.\n",
+     "SELECT ?x $city WHERE { ?x ?p $city }\n", r"q.rq: the header declares the parameter 'city' twice"),
+])
+def test_a_query_file_declares_exactly_its_parameters(tmp_path: Path, header: str, body: str, message: str) -> None:
+    (tmp_path / "q.rq").write_text(f"#+ summary: Q\n#+ columns: x\n{header}{body}", encoding="utf-8")
+    with pytest.raises(QueryError, match=message):
+        load_catalogue(tmp_path)
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    ("SELECT ?x WHERE { ?x ?p }\n", r"q.rq: The query does not parse: error at 4:1 \(the end of the query\)"),
+    ("ASK { ?x ?p ?o }\n", r"q.rq: it is an ASK, and a named query is a SELECT"),
+    ("INSERT DATA { <x:a> <x:b> <x:c> }\n", r"q.rq: it is a SPARQL Update, and a named query is a SELECT"),
+    ("SELECT * { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }\n", r"q.rq: .*SERVICE"),
+])
+def test_a_query_file_that_is_no_select_is_named_when_loaded(tmp_path: Path, body: str, message: str) -> None:
+    (tmp_path / "q.rq").write_text(f"#+ summary: Q\n#+ columns: x\n{body}", encoding="utf-8")
+    with pytest.raises(QueryError, match=message):
+        load_catalogue(tmp_path)
+
+
 def test_unknown_query_suggests_the_closest_name() -> None:
     with pytest.raises(QueryNotFound, match="Did you mean 'strategies-for-factor'"):
         get_query(QUERIES, "strategy-for-factor")
@@ -289,7 +315,12 @@ def test_the_cli_and_http_say_how_to_pass_a_missing_parameter() -> None:
     with pytest.raises(QueryParameterError, match=r"needs \?factor=VALUE: The factor's code"):
         check_params(query, {"city": "Mashhad"}, usage="?{name}=VALUE")
     with pytest.raises(QueryParameterError, match="needs --param factor=VALUE"):
+        check_params(query, {})
+    # a parameter given is given a value, over HTTP as on the command line
+    with pytest.raises(QueryParameterError, match=r"^--param factor= has no value: give --param factor=VALUE"):
         check_params(query, {"factor": " "})
+    with pytest.raises(QueryParameterError, match=r"^\?city= has no value: give \?city=VALUE, or leave out"):
+        check_params(query, {"factor": "W3", "city": ""}, usage="?{name}=VALUE")
 
 
 @pytest.mark.parametrize(("name", "params", "message"), [
@@ -304,6 +335,30 @@ def test_a_code_of_the_wrong_kind_is_named_as_such(store: Store, name: str, para
     with pytest.raises(QueryParameterError, match=re.escape(message)):
         run(store, CATALOGUE[name], params)
     assert column(store, "provenance", "record", code="SO1")  # a code parameter takes either kind
+
+
+def test_a_code_must_be_one_of_the_studies_the_city_or_study_leave(store: Store) -> None:
+    query = CATALOGUE["strategies-for-factor"]
+    with pytest.raises(QueryParameterError, match=re.escape(
+            "W3 is not a factor of the studies of 'tabriz': the study with a factor W3 is mashhad-oic (Mashhad).")):
+        run(store, query, {"factor": "W3", "city": "tabriz"})
+    with pytest.raises(QueryParameterError, match=re.escape("W3 is not a factor of the study 'tabriz-2024'")):
+        run(store, query, {"factor": "W3", "study": "tabriz-2024"})
+    with pytest.raises(QueryParameterError, match=re.escape("No study 'mashad-oic' in the graph. Did you mean "
+                                                            "'mashhad-oic'? Give a study's id: mashhad-oic, tabriz-2024")):
+        run(store, query, {"factor": "W3", "study": "mashad-oic"})
+    assert answer(store, "strategies-for-factor", factor="W3", study="MASHHAD-OIC") == answer(
+        store, "strategies-for-factor", factor="W3")
+
+
+@pytest.mark.parametrize("value", ["--5", "²", "1.5", "0x10", "١٢"])
+def test_an_integer_parameter_takes_whole_numbers_only(store: Store, tmp_path: Path, value: str) -> None:
+    (tmp_path / "top.rq").write_text("#+ summary: Top\n#+ param n (integer): required. How many.\n"
+                                     "#+ columns: x\nSELECT ?x $n WHERE { BIND ($n + 1 AS ?x) }\n", encoding="utf-8")
+    query = load_catalogue(tmp_path)["top"]
+    with pytest.raises(QueryParameterError, match=re.escape(f"n={value!r} is not a whole number")):
+        run(store, query, {"n": value})
+    assert run(store, query, {"n": "-5"}).rows[0][0] == Literal(-4)
 
 
 def test_a_factor_kind_is_checked_and_takes_any_case(store: Store) -> None:
@@ -442,6 +497,23 @@ def test_two_studies_of_one_city_keep_their_own_answers(two_studies: Store) -> N
     assert [r[1] for r in answer(two_studies, "duplicate-strategy-titles", city="Mashhad")] == ["ST2, WT1"]
     s1 = [r for r in answer(two_studies, "factor-coverage", city="Mashhad", kind="strength") if r[0] == "S1"]
     assert sorted((r[3], r[4]) for r in s1) == [("1", "SO1"), ("4", "SO1, SO2, SO3, ST3")]
+
+
+def test_a_code_two_studies_have_needs_the_study(two_studies: Store) -> None:
+    message = ("2 studies have a strategy SO1: follow-up (Mashhad); mashhad-oic (Mashhad). Say which: give "
+               "study=follow-up or study=mashhad-oic.")
+    for params in ({"strategy": "SO1"}, {"strategy": "so1", "city": "Mashhad"}):
+        with pytest.raises(QueryParameterError, match=re.escape(message)):
+            run(two_studies, CATALOGUE["factors-for-strategy"], params)
+    assert answer(two_studies, "factors-for-strategy", strategy="SO1", study="follow-up") == [
+        ("S1", "strength", "Religious standing"), ("O1", "opportunity", "Historical ties")]
+    assert answer(two_studies, "strategy-actions", strategy="SO1", study="follow-up") == [
+        ("1", "A01", "Hold cultural weeks")]
+    assert column(two_studies, "provenance", "study", code="S1", study="follow-up") == ["follow-up"]
+    with pytest.raises(QueryParameterError, match="2 studies have a code S1"):
+        run(two_studies, CATALOGUE["provenance"], {"code": "S1"})
+    # a code only one study has needs no more
+    assert len(answer(two_studies, "strategies-for-factor", factor="W3")) == 4
 
 
 def test_themes_by_consensus_lists_codes_of_a_study_without_panel_size_or_order(tmp_path: Path) -> None:

@@ -53,7 +53,7 @@ def test_query_formats(runner: CliRunner, built: tuple[Project, BuildResult]) ->
 def test_query_list(runner: CliRunner, project: Project) -> None:
     code, out, _ = invoke(runner, project, "query", "--list")
     assert code == 0 and out.splitlines()[0].startswith("cities ")
-    assert any(line.startswith("strategies-for-factor") and "(factor=… city=[…])" in line for line in out.splitlines())
+    assert any(line.startswith("strategies-for-factor") and "(factor=… city=[…] study=[…])" in line for line in out.splitlines())
     code, out, _ = invoke(runner, project, "query", "--list", "--format", "json")
     catalogue = {q["name"]: q for q in json.loads(out)}
     assert catalogue["strategies-for-factor"]["columns"] == ["code", "label", "type"]
@@ -110,7 +110,19 @@ def test_a_parameter_given_twice_or_empty_is_an_error(runner: CliRunner, built: 
     code, out, err = invoke(runner, project, "query", "strategies-for-factor", "-p", "factor=W3", "-p", "factor=S1")
     assert (code, out) == (2, "") and "give factor once" in err
     code, out, err = invoke(runner, project, "query", "strategies-for-factor", "-p", "factor=")
-    assert (code, out) == (2, "") and "'factor=' has no value" in err
+    assert (code, out) == (2, "") and "--param factor= has no value: give --param factor=VALUE" in err
+
+
+@pytest.mark.parametrize("args", [("query", "tows-matrix", "-f", "json", "-p", "city="),
+                                  ("query", "--file", "/nonexistent.rq", "-f", "json"),
+                                  ("query", "--file", "/nonexistent.rq", "--format", "json"),
+                                  ("query", "tows-matrix", "-p", "city=Mashhad", "-p", "city=Tabriz", "-f", "json")])
+def test_a_usage_error_with_format_json_is_json_too(runner: CliRunner, built: tuple[Project, BuildResult],
+                                                     args: tuple[str, ...]) -> None:
+    project, _ = built
+    code, out, err = invoke(runner, project, *args)
+    answer = json.loads(out)
+    assert code == 2 and answer["ok"] is False and answer["exit"] == 2 and answer["error"] in err
 
 
 def test_serve_refuses_a_worker_memory_too_small_to_open_the_store(runner: CliRunner,

@@ -70,6 +70,9 @@ class Group(click.Group):
             click.echo(exc.report.to_text(), err=True)
             _json_error(ctx, str(exc), 1)
             raise _Invalid(str(exc)) from exc
+        except click.UsageError as exc:  # a bad option or argument (exit 2)
+            _json_error(ctx, exc.format_message(), exc.exit_code)
+            raise
         except CitykgError as exc:
             _json_error(ctx, str(exc), exc.exit_code)
             raise (_Invalid if exc.exit_code == 1 else _Failure)(str(exc)) from exc
@@ -133,11 +136,15 @@ def engine_option(function: F) -> F:
 def format_option(function: F) -> F:
     """The ``--format text|json`` option of the commands that print a report."""
     return click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text",
-                        show_default=True, callback=remember_format)(function)
+                        show_default=True, callback=remember_format, is_eager=True)(function)
 
 
 def remember_format(ctx: click.Context, param: click.Parameter, value: str) -> str:
-    """The callback of every ``--format`` option: with ``json``, errors are printed as JSON too."""
+    """The callback of every ``--format`` option: with ``json``, errors are printed as JSON too.
+
+    The options are eager (read before the others), so that a bad value of another option is
+    reported as JSON as well.
+    """
     settings = ctx.find_object(Settings)
     if settings is not None:
         settings.json_output = value == "json"

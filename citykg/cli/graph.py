@@ -150,9 +150,6 @@ def _params(values: tuple[str, ...]) -> dict[str, str]:
             raise click.BadParameter(f"{item!r} is not KEY=VALUE.", param_hint="--param")
         if key.strip() in params:
             raise click.BadParameter(f"give {key.strip()} once.", param_hint="--param")
-        if not value.strip():
-            raise click.BadParameter(f"{item!r} has no value; give {key.strip()}=VALUE, or leave "
-                                     "out an optional parameter.", param_hint="--param")
         params[key.strip()] = value
     return params
 
@@ -166,7 +163,7 @@ def _params(values: tuple[str, ...]) -> dict[str, str]:
               help="Run the SPARQL query in this file ('-': standard input) instead of a named query: "
                    "SELECT, ASK, CONSTRUCT or DESCRIBE.")
 @click.option("-f", "--format", "fmt", type=click.Choice(FORMATS + TRIPLE_FORMATS), default="table",
-              show_default=True, callback=remember_format,
+              show_default=True, callback=remember_format, is_eager=True,
               help="Rows: table, csv, tsv or json (SPARQL JSON). Triples (CONSTRUCT, DESCRIBE): turtle "
                    "(also for table), ntriples, jsonld (also for json) or rdfxml.")
 @click.option("--timeout", type=click.FloatRange(min=0), default=60.0, show_default=True, metavar="SECONDS",

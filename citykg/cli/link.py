@@ -24,7 +24,7 @@ __all__ = ["link_command"]
               help="Reconcile a CSV or TSV list (UTF-8) with a 'name' column and optional 'country' "
                    "(ISO 3166-1 code or QID) and 'qid' columns; a row may give a QID instead of a name.")
 @click.option("-f", "--format", "fmt", type=click.Choice(("table", "json")), default="table", show_default=True,
-              callback=remember_format,
+              callback=remember_format, is_eager=True,
               help="json: one line per name or record, best candidate first.")
 @click.option("--decisions", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A review file with decisions (a QID or 'none') to apply and keep.")

@@ -187,7 +187,8 @@ class App:
             return None
         accept = headers.get("accept", "")
         content_type = headers.get("content-type", "") if method == "POST" else ""
-        path, query = scope["path"], scope["query_string"]
+        # the path as sent: pages read the raw path, so /x/W%36 and /x/W6 are different requests
+        path, query = scope.get("raw_path") or scope["path"].encode(), scope["query_string"]
         if len(body) + len(query) + len(accept) + len(content_type) + len(path) > cache.max_key_bytes:
             return None
         try:

@@ -426,6 +426,16 @@ def test_a_page_path_with_broken_percent_encoding_is_404(client: httpx.Client, p
     assert_error(client.get(path), 404, "not a valid IRI")
 
 
+@pytest.mark.parametrize(("sent", "plain"), [("/id/study/mashhad-oic/factor/W%36", "/id/study/mashhad-oic/factor/W6"),
+                                           ("/ontolog%79", "/ontology"), ("/graph/referenc%65", "/graph/reference")])
+def test_a_path_spelled_with_escapes_does_not_change_the_plain_paths_answer(client: httpx.Client, sent: str,
+                                                                             plain: str) -> None:
+    # the answer cache keys on the path as sent, as the pages read it
+    first = client.get(sent)
+    assert client.get(sent).status_code == first.status_code  # from the cache, the same
+    assert client.get(plain).status_code == 200
+
+
 @pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH"])
 def test_there_are_no_graph_store_writes(client: httpx.Client, method: str) -> None:
     assert_error(client.request(method, "/sparql", params={"graph": GRAPH + "x"}, content=b"<a> <b> <c> ."),

@@ -356,6 +356,8 @@ def test_query_file_explains_syntax_errors_and_refuses_deep_nesting_and_long_cha
         ("SELEC ?s WHERE { ?s ?p ?o }", "SELEC is not a query form: expected SELECT, CONSTRUCT, ASK or DESCRIBE"),
         ("SELECT * WHERE " + "{" * 5000 + "}" * 5000, "The query nests 5000 levels deep"),
         ("SELECT * WHERE { ?s ?p ?o" + " MINUS { ?s ?p 1 }" * 3000 + " }", "The query chains 3,001 operators"),
+        ("SELECT * WHERE { " + " ".join(f"?s{i} ?p ?o{i} ." for i in range(10_000)) + " }",
+         "The query holds more than 100 triple patterns"),  # which would crash pyoxigraph
     ]:
         path.write_text(text, encoding="utf-8")
         code, out, err = invoke(runner, project, "query", "--file", str(path))

@@ -18,7 +18,7 @@ from serving import Listener
 
 from citykg import sparqltext
 from citykg.errors import QueryRefused, QuerySyntaxError
-from citykg.sparqltext import MAX_DEPTH, MAX_OPERATORS, QueryCheck, check_query, is_lookup
+from citykg.sparqltext import MAX_DEPTH, MAX_OPERATORS, MAX_PATTERNS, QueryCheck, check_query, is_lookup
 
 EX = "PREFIX ex: <http://example.org/> "
 ROOT = Path(__file__).resolve().parent.parent
@@ -352,3 +352,29 @@ def test_a_query_chaining_past_the_limit_is_refused_before_it_runs(kind: str) ->
     with pytest.raises(QuerySyntaxError, match=rf"^The query chains \d,\d+ operators \(past the limit at 1:\d+\); "
                        rf"citykg accepts at most {MAX_OPERATORS:,}\. .* VALUES"):
         check_query(CHAINS[kind](2700))  # which pyoxigraph would take for a crash
+
+
+# -- triple patterns: refused past MAX_PATTERNS, since planning their joins takes pyoxigraph
+#    seconds past a hundred or so, and 10,000 crash it
+
+PATTERNS = {  # each holds n triple patterns
+    "flat": lambda n: "SELECT * { " + " ".join(f"?s{i} <http://x/p> ?o{i} ." for i in range(n)) + " }",
+    "star": lambda n: "SELECT * { ?s <http://x/p> ?o" + "".join(f" ; <http://x/p{i}> ?o{i}" for i in range(n - 1))
+                      + " }",
+    "objects": lambda n: "SELECT * { ?s <http://x/p> " + ", ".join(f"?o{i}" for i in range(n)) + " }",
+    "template": lambda n: "CONSTRUCT { " + " ".join(f"?s <http://x/p{i}> ?o ." for i in range(n)) + " } { ?s ?p ?o }",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(PATTERNS))
+def test_a_query_with_too_many_triple_patterns_is_refused_before_it_runs(kind: str) -> None:
+    check_query(PATTERNS[kind](MAX_PATTERNS))
+    with pytest.raises(QuerySyntaxError, match=rf"^The query holds more than {MAX_PATTERNS} triple patterns "
+                                               r"\(past the limit at 1:\d+\);"):
+        check_query(PATTERNS[kind](10_000))
+
+
+def test_lists_in_values_and_in_are_no_triple_patterns() -> None:
+    numbers = ", ".join(map(str, range(5000)))
+    check_query(f"SELECT * {{ ?s ?p ?o FILTER(?o IN ({numbers})) VALUES ?x {{ {numbers.replace(',', '')} }} }}")
+    check_query("SELECT * { ?s ?p ?o BIND(CONCAT(" + ", ".join(["'a'"] * 5000) + ") AS ?c) }")

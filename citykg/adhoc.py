@@ -28,7 +28,7 @@ from pyoxigraph import QueryBoolean, Store, Triple
 from citykg.errors import QueryError, QuerySyntaxError
 from citykg.iris import PREFIXES
 from citykg.queries import Result, run_sparql
-from citykg.sparqlerrors import explain_syntax_error
+from citykg.sparqlerrors import explain_syntax_error, raise_unsupported
 from citykg.sparqltext import check_query
 
 __all__ = ["Triples", "form_of", "run_any"]
@@ -69,6 +69,8 @@ def run_any(store: Store, sparql: str) -> Result | bool | Triples:
         answer = store.query(sparql, use_default_graph_as_union=not checked.has_from, prefixes=PREFIXES)
     except SyntaxError as exc:
         raise QuerySyntaxError(explain_syntax_error(exc, sparql)) from exc
+    except RuntimeError as exc:
+        raise_unsupported(exc)
     if isinstance(answer, QueryBoolean):
         return bool(answer)
     try:

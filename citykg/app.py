@@ -185,18 +185,18 @@ class App:
         cache = self.server.cache
         if not cache.max_bytes or method not in ("GET", "HEAD", "POST"):
             return None
-        accept = headers.get("accept", "")
+        accept, host = headers.get("accept", ""), headers.get("host", "")  # the service description names the host
         content_type = headers.get("content-type", "") if method == "POST" else ""
         # the path as sent: pages read the raw path, so /x/W%36 and /x/W6 are different requests
         path, query = scope.get("raw_path") or scope["path"].encode(), scope["query_string"]
-        if len(body) + len(query) + len(accept) + len(content_type) + len(path) > cache.max_key_bytes:
+        if len(body) + len(query) + len(accept) + len(host) + len(content_type) + len(path) > cache.max_key_bytes:
             return None
         try:
             build = self.server.store.current().id
             self.server.catalogue()
         except CitykgError:  # no build, or a broken named query: no caching
             return None
-        return (build, self.server.catalogue_version, method == "POST", path, query, accept, content_type, body)
+        return (build, self.server.catalogue_version, method == "POST", host, path, query, accept, content_type, body)
 
     def _cors(self, origin: str | None) -> list[tuple[bytes, bytes]]:
         """The CORS headers of a response to ``origin``: ``Vary: Origin`` always, since the

@@ -42,8 +42,8 @@ from pyoxigraph import (
 
 from citykg.errors import CitykgError
 from citykg.iris import PREFIXES
-from citykg.queries import NamedQuery, Result, run
-from citykg.sparqlerrors import explain_syntax_error
+from citykg.queries import NamedQuery, Result, quoted, run
+from citykg.sparqlerrors import explain_syntax_error, explain_unsupported
 
 __all__ = [
     "GRAPH_FORMATS",
@@ -202,8 +202,12 @@ def _sparql(store: Store, job: SparqlJob) -> Answer:
         result = _query(store, job)
     except SyntaxError as exc:
         return Answer(400, error=explain_syntax_error(exc, job.query))
-    except ValueError as exc:
-        return Answer(400, error=f"A graph IRI is not valid: {exc}")
+    except ValueError as exc:  # from _graphs
+        return Answer(400, error=str(exc))
+    except RuntimeError as exc:
+        if (message := explain_unsupported(exc)) is None:
+            raise
+        return Answer(400, error=message)
     if isinstance(result, QueryTriples):
         if job.graph_format is None:
             return _not_acceptable("a CONSTRUCT or DESCRIBE query", GRAPH_FORMATS)
@@ -235,7 +239,7 @@ def small_answer(store: Store, job: SparqlJob, *, max_bytes: int) -> Answer | No
     """
     try:
         result = _query(store, job)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RuntimeError):
         return _sparql(store, job)
     if isinstance(result, QueryBoolean) and job.results_format is not None:
         fmt, content_type = RESULT_FORMATS[job.results_format]
@@ -248,11 +252,26 @@ def small_answer(store: Store, job: SparqlJob, *, max_bytes: int) -> Answer | No
     return None if sink.full else Answer(body=b"".join(sink.chunks), content_type=RESULT_FORMATS["json"][1])
 
 
+def _graphs(parameter: str, iris: tuple[str, ...]) -> list[NamedNode]:
+    """The graphs a request names.
+
+    :raises ValueError: naming the parameter and the value, if one is not an IRI.
+    """
+    graphs = []
+    for iri in iris:
+        try:
+            graphs.append(NamedNode(iri))
+        except ValueError:
+            raise ValueError(f"{parameter}={quoted(iri)} is not an absolute IRI: give the IRI of a graph, "
+                             "such as https://w3id.org/citykg/graph/reference.") from None
+    return graphs
+
+
 def _query(store: Store, job: SparqlJob) -> QuerySolutions | QueryBoolean | QueryTriples:
     dataset: dict[str, object] = {}
     if job.default_graphs is not None or job.named_graphs is not None:
-        dataset["default_graph"] = [NamedNode(g) for g in job.default_graphs or ()]
-        dataset["named_graphs"] = [NamedNode(g) for g in job.named_graphs or ()]
+        dataset["default_graph"] = _graphs("default-graph-uri", job.default_graphs or ())
+        dataset["named_graphs"] = _graphs("named-graph-uri", job.named_graphs or ())
     else:
         dataset["use_default_graph_as_union"] = job.union
     prefixes = PREFIXES if any(name in job.query for name in _PREFIX_NAMES) else None

@@ -39,7 +39,7 @@ from pyoxigraph import BlankNode, Literal, NamedNode, QueryBoolean, QuerySolutio
 
 from citykg.errors import QueryError, QueryNotFound, QueryParameterError, QueryRefused, QuerySyntaxError
 from citykg.iris import PREFIXES
-from citykg.sparqlerrors import explain_syntax_error
+from citykg.sparqlerrors import explain_syntax_error, raise_unsupported
 from citykg.sparqltext import check_query, parameters_used
 
 __all__ = ["CLI_PARAM", "NamedQuery", "Param", "Result", "catalogue_text", "check_params", "cut", "get_query",
@@ -313,6 +313,8 @@ def _select(store: Store, sparql: str,
                                 substitutions=substitutions or None, prefixes=PREFIXES)
     except SyntaxError as exc:
         raise QuerySyntaxError(explain_syntax_error(exc, sparql)) from exc
+    except RuntimeError as exc:
+        raise_unsupported(exc)
     if not isinstance(solutions, QuerySolutions):
         # dropped in this thread: pyoxigraph complains on stderr when another thread drops its
         # answers, and `citykg query` runs the query in a thread of its own

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import difflib
 import re
-from typing import NamedTuple
+from typing import NamedTuple, NoReturn
 
+from citykg.errors import QuerySyntaxError
 from citykg.iris import PREFIXES
 from citykg.sparqltext import (
     ABSOLUTE_IRI,
@@ -27,7 +28,7 @@ from citykg.sparqltext import (
     strip_noise,
 )
 
-__all__ = ["explain_syntax_error"]
+__all__ = ["explain_syntax_error", "explain_unsupported", "raise_unsupported"]
 
 # pyoxigraph's syntax errors: "error at LINE:COLUMN: expected …", where "…" lists keywords,
 # quoted tokens and Rust character classes such as ['A' ..= 'Z' | 'a' ..= 'z' | '\u{00C0}'..].
@@ -46,6 +47,33 @@ class _Failed(NamedTuple):
     tokens: list[re.Match[str]]
     offset: int
     expected: str
+
+
+_UNKNOWN_FUNCTION = re.compile(r"^The custom function (<[^>]*>) is not supported")
+
+
+def explain_unsupported(error: RuntimeError) -> str | None:
+    """A message for a query pyoxigraph parses but will not run (a function it does not have), or
+    ``None`` for any other failure, which is citykg's to fix.
+
+    >>> print(explain_unsupported(RuntimeError("The custom function <http://x/f> is not supported")))
+    ... # doctest: +ELLIPSIS
+    The query calls the function <http://x/f>, which citykg does not have: use SPARQL 1.1's own functions ...
+    """
+    found = _UNKNOWN_FUNCTION.match(str(error))
+    if not found:
+        return None
+    return (f"The query calls the function {found.group(1)}, which citykg does not have: use SPARQL 1.1's "
+            "own functions (STR, CONCAT, REGEX, YEAR …) and casts to XSD types, such as xsd:integer(?x).")
+
+
+def raise_unsupported(error: RuntimeError) -> NoReturn:
+    """Raise a :class:`~citykg.errors.QuerySyntaxError` for a query pyoxigraph will not run, or
+    ``error`` itself for any other failure."""
+    message = explain_unsupported(error)
+    if message is None:
+        raise error
+    raise QuerySyntaxError(message) from error
 
 
 def explain_syntax_error(error: BaseException | str, query: str) -> str:

@@ -358,6 +358,8 @@ def test_query_file_explains_syntax_errors_and_refuses_deep_nesting_and_long_cha
         ("SELECT * WHERE { ?s ?p ?o" + " MINUS { ?s ?p 1 }" * 3000 + " }", "The query chains 3,001 operators"),
         ("SELECT * WHERE { " + " ".join(f"?s{i} ?p ?o{i} ." for i in range(10_000)) + " }",
          "The query holds more than 100 triple patterns"),  # which would crash pyoxigraph
+        ("PREFIX ex: <http://x/> ASK { FILTER(ex:f(1)) }", "The query calls the function <http://x/f>, which citykg"),
+        ("PREFIX ex: <http://x/> SELECT * { BIND(ex:f(1) AS ?x) }", "The query calls the function <http://x/f>"),
     ]:
         path.write_text(text, encoding="utf-8")
         code, out, err = invoke(runner, project, "query", "--file", str(path))

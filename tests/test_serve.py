@@ -196,6 +196,24 @@ def test_a_malformed_query_is_400_saying_what_and_where(client: httpx.Client) ->
                  400, "UTF-8")
 
 
+@pytest.mark.parametrize("query", ["PREFIX ex: <http://x/> ASK { ?s ?p ?o FILTER(ex:nofunc(?o)) }",
+                                   "PREFIX ex: <http://x/> SELECT ?s WHERE { ?s ?p ?o FILTER(ex:nofunc(?o)) }",
+                                   "PREFIX ex: <http://x/> CONSTRUCT { ?s ?p ?o } WHERE { BIND(ex:nofunc(1) AS ?o) }"])
+def test_a_function_citykg_does_not_have_is_400(client: httpx.Client, query: str) -> None:
+    assert_error(client.get("/sparql", params={"query": query}), 400,
+                 "The query calls the function <http://x/nofunc>, which citykg does not have")
+    assert client.get("/health").status_code == 200
+
+
+def test_a_graph_that_is_no_iri_or_a_host_that_is_no_host_is_400(client: httpx.Client) -> None:
+    assert_error(client.get("/sparql", params={"query": "ASK {}", "named-graph-uri": "foo bar"}), 400,
+                 "named-graph-uri='foo bar' is not an absolute IRI")
+    assert_error(client.get("/sparql", headers={"Host": "a>b"}), 400, "The Host header 'a>b' is not a host name")
+    assert client.get("/sparql", headers={"Host": "[::1]:8000"}).status_code == 200
+    for host in ("example.org", "other.example.org:8080"):  # each its own description, not the last one cached
+        assert f"<http://{host}/sparql>" in client.get("/sparql", headers={"Host": host}).text
+
+
 @pytest.mark.parametrize("path", ["/sparql?query=ASK%20%7B%7D%20%23%E9", "/sparql?query=ASK+%7B%7D&format=%FF",
                                   "/id/study/mashhad-oic?format=%E9", "/queries/cities?city=%C3"])
 def test_a_query_string_not_in_utf_8_is_400(client: httpx.Client, path: str) -> None:
@@ -660,7 +678,7 @@ def test_the_catalogue_lists_every_named_query(client: httpx.Client) -> None:
     factor = next(q for q in catalogue if q["name"] == "strategies-for-factor")
     assert factor["columns"] == ["code", "label", "type"]
     assert [(p["name"], p["type"], p["required"]) for p in factor["parameters"]] == [
-        ("factor", "code", True), ("city", "city", False)]
+        ("factor", "code", True), ("city", "city", False), ("study", "study", False)]
     assert factor["example"] == {"factor": "W3", "city": "Mashhad"} and "SELECT" in factor["sparql"]
 
 

@@ -232,6 +232,11 @@ def test_dimensions(store: Store) -> None:
     assert rows["economic"][2] is None
     assert rows["economic"][3] == "Economic development (Wang & Amiri (2019), cited in mashhad-oic)"
     assert rows["political"][2:] == (None, None)
+    # a scheme without an author (it is optional) keeps its concepts
+    copy = Store()
+    copy.extend(q for q in store if q.predicate.value != "https://w3id.org/citykg/ontology#author")
+    assert dict((r[0], r[3]) for r in answer(copy, "dimensions"))["economic"] == (
+        "Economic development (cited in mashhad-oic)")
 
 
 def test_factor_coverage(store: Store) -> None:
@@ -468,6 +473,10 @@ SECOND_STUDY = {
                    "follow-up,A01,برگزاری هفته‌های فرهنگی,Hold cultural weeks,Table 3,SO1.1\n",
     "strategy_actions.csv": "study,strategy,position,action,label_fa,label_en,source_table,source_row\n"
                             "follow-up,SO1,1,A01,برگزاری هفته‌های فرهنگی,Hold cultural weeks,Table 3,SO1.1\n",
+    "organisations.csv": "id,kind,label_en,label_fa,acronym,city,parent,wikidata,source\n"
+                         "eco,intergovernmental-organisation,Economic Cooperation Organization,سازمان همکاری اقتصادی,"
+                         "ECO,,,,follow-up\n",
+    "organisation_members.csv": "organisation,country,status,source,note\neco,IR,member,ECO,\neco,AF,member,ECO,\n",
 }
 
 
@@ -497,6 +506,14 @@ def test_two_studies_of_one_city_keep_their_own_answers(two_studies: Store) -> N
     assert [r[1] for r in answer(two_studies, "duplicate-strategy-titles", city="Mashhad")] == ["ST2, WT1"]
     s1 = [r for r in answer(two_studies, "factor-coverage", city="Mashhad", kind="strength") if r[0] == "S1"]
     assert sorted((r[3], r[4]) for r in s1) == [("1", "SO1"), ("4", "SO1, SO2, SO3, ST3")]
+
+
+def test_a_second_organisation_with_member_states_repeats_no_count(two_studies: Store) -> None:
+    for city in ("Tabriz", "Mashhad"):
+        rows = answer(two_studies, "study-summary", city=city)
+        assert len(rows) == len(set(rows)), city
+    mashhad = {r[1]: (r[2], r[3]) for r in answer(two_studies, "study-summary", city="Mashhad")}
+    assert mashhad["member states of Organisation of Islamic Cooperation"] == ("57", "57")
 
 
 def test_a_code_two_studies_have_needs_the_study(two_studies: Store) -> None:

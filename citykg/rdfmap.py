@@ -202,7 +202,8 @@ def _row_triples(row: Row, exists: Callable[[str, str | None, str], bool], unche
     yield prov, _n(CKG + "line"), Literal(str(row.line), datatype=_n(XSD + "positiveInteger"))
     if study:
         yield prov, _n(CKG + "inStudy"), _n(iris.study(study))
-        yield prov, _n(PROV + "hadPrimarySource"), _n(iris.study(study))
+        if s.value != iris.study(study):  # a study's own row is not derived from the study
+            yield prov, _n(PROV + "hadPrimarySource"), _n(iris.study(study))
     for cls in table.types:
         yield s, _A, _n(cls)
     for column in table.columns:

@@ -108,3 +108,15 @@ def test_references_into_a_table_that_cannot_be_read_are_noted_once(tmp_path: Pa
     assert unresolved.message.startswith("'nothing' is not a theme or subtheme or organisation")  # themes.csv is absent
     # the references are mapped as they are
     assert sum(q.predicate.value.endswith("#citedFactor") for q in mapped.quads) == 2
+
+
+def test_a_studys_own_row_does_not_cite_the_study_as_its_primary_source(tmp_path: Path) -> None:
+    folder = tmp_path / "s"
+    folder.mkdir()
+    (folder / "studies.csv").write_text("id,title_en,city,year,method_en,panel_size,source_table,source_row\n"
+                                        "s,A study,tabriz,2024,Interviews,12,Abstract,1\n", encoding="utf-8")
+    (folder / "factors.csv").write_text("study,code,kind,label_fa,label_en,source_table,source_row\n"
+                                        "s,W3,weakness,ضعف,A weakness,Table 2,3\n", encoding="utf-8")
+    quads = to_quads(read_tables([folder], root=tmp_path)).quads
+    primary = {q.subject.value.rsplit("/", 2)[-2] for q in quads if q.predicate.value.endswith("#hadPrimarySource")}
+    assert primary == {"factors"}  # the factor's row cites the study; the study's own row does not

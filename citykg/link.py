@@ -202,7 +202,9 @@ def link(project: Project, *, client: Client, decisions: Path | None = None, rev
         if the endpoint fails (answers received so far stay cached).
     """
     say = progress or (lambda message: None)
-    review = review or project.dist / "wikidata-review.csv"
+    if review is None:
+        review = project.dist / "wikidata-review.csv"
+        project.dist.mkdir(parents=True, exist_ok=True)
     _keep_unapplied_decisions(review, decisions)
     cities, countries = read_records(project)
     by_ref = {r.ref: r for r in (*cities, *countries)}

@@ -130,10 +130,10 @@ def write_review(path: Path, rows: Iterable[ReviewRow]) -> int:
         count += 1
     tmp = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
         with os.fdopen(fd, "w", encoding="utf-8") as sink:
             sink.write(out.getvalue())
+        os.chmod(tmp, 0o644)  # as a file written in place would be (mkstemp makes it 0600)
         os.replace(tmp, path)
     except OSError as exc:
         if tmp is not None:

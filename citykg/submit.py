@@ -114,7 +114,7 @@ class WithdrawResult:
     build_id: str
 
 
-def validate_input(path: Path, *, project: Project, engine: Engine = Engine.TURBO,
+def validate_input(path: Path | str, *, project: Project, engine: Engine = Engine.TURBO,
                    standalone: bool = False) -> Report:
     """Validate a submission (folder, zip or RDF file) in context, as ``submit`` would; or,
     ``standalone``, on its own (the shapes and its own references, not the graph).
@@ -124,7 +124,7 @@ def validate_input(path: Path, *, project: Project, engine: Engine = Engine.TURB
     :raises InputError: if the input is unreadable or unsafe.
     """
     with tempfile.TemporaryDirectory(prefix="citykg-input-") as work:
-        received = receive(path, Path(work), within=_within(project))
+        received = receive(Path(path), Path(work), within=_within(project))
         known = None if standalone else _known(project, received.id)
         if known is not None and known.status is Status.ACCEPTED:
             return Report.of([Finding(
@@ -133,7 +133,7 @@ def validate_input(path: Path, *, project: Project, engine: Engine = Engine.TURB
         return _validate(received, project, engine, standalone=standalone)
 
 
-def submit(path: Path, *, project: Project, who: str, engine: Engine = Engine.TURBO,
+def submit(path: Path | str, *, project: Project, who: str, engine: Engine = Engine.TURBO,
            checkpoint: Checkpoint | None = None) -> SubmitResult:
     """Validate a submission in context and, if it conforms, merge it (see the module docstring).
 
@@ -145,7 +145,7 @@ def submit(path: Path, *, project: Project, who: str, engine: Engine = Engine.TU
     :raises InputError: if the input is unreadable or unsafe (nothing is written).
     """
     with tempfile.TemporaryDirectory(prefix="citykg-input-") as work:
-        received = receive(path, Path(work), within=_within(project))
+        received = receive(Path(path), Path(work), within=_within(project))
         return _submit(received, project, who, engine, checkpoint)
 
 

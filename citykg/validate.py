@@ -46,7 +46,7 @@ __all__ = ["RDF_FORMATS", "check_received", "validate"]
 RDF_FORMATS = RDF_SUFFIXES
 
 
-def validate(path: Path | None = None, *, project: Project, engine: Engine = Engine.TURBO,
+def validate(path: Path | str | None = None, *, project: Project, engine: Engine = Engine.TURBO,
              standalone: bool = False) -> Report:
     """Validate ``path`` (or the project's whole ``data/`` when ``path`` is None).
 
@@ -66,6 +66,7 @@ def validate(path: Path | None = None, *, project: Project, engine: Engine = Eng
     """
     if path is None:
         return _validate_tables(data_folders(project), project, engine, context=None, alone=standalone)
+    path = Path(path)
     target = follow_link(path, within=(project.root, project.dist))
     if target.is_dir() and target.resolve().is_relative_to(project.data.resolve()):
         folders = sorted(p for p in target.iterdir() if p.is_dir() and any(p.glob("*.csv")))

@@ -513,6 +513,10 @@ def test_the_review_file_is_safe_in_a_spreadsheet(tmp_path: Path) -> None:
     with path.open(encoding="utf-8") as f:
         row = next(csv.DictReader(f))
     assert row["name"].startswith("'=") and row["country"] == "'@IR" and row["record"] == "city/x"
+    assert path.stat().st_mode & 0o777 == 0o644  # readable as any file written in place, not 0600
+    with pytest.raises(LinkError, match="Cannot write the review file"):  # no folder is made for it
+        write_review(tmp_path / "no-such-folder" / "review.csv", [])
+    assert not (tmp_path / "no-such-folder").exists()
 
 
 def test_names_files(tmp_path: Path) -> None:

@@ -51,6 +51,7 @@ def test_a_project_folder_alone_reports_only_its_own_findings(project: Project) 
 def test_a_new_study_is_checked_in_context(project: Project, tmp_path: Path) -> None:
     folder = write(tmp_path / "new-2025", NEW_STUDY)
     report = validate(folder, project=project)
+    assert validate(str(folder), project=project) == report  # a path as a string, as the command line gives it
     texts = [f.to_text().replace(str(folder), "NEW") for f in report.findings]
     # Refers to the project's city (resolves); its SO strategy cites a weakness and no opportunity,
     # and lists no action. Nothing is reported about the project's own data.

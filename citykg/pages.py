@@ -152,7 +152,8 @@ class _Page:
             extra = f'<span class="lang">@{_e(term.language)}</span>' if term.language else ""
             if not term.language and term.datatype.value not in _PLAIN:
                 extra = f'<span class="dt">{_e(shorten(term.datatype.value))}</span>'
-            return f'<span dir="auto">{_e(term.value)}</span>{extra}'
+            lang = f' lang="{_e(term.language)}"' if term.language else ""  # for fonts and screen readers
+            return f'<span dir="auto"{lang}>{_e(term.value)}</span>{extra}'
         return f"<code>{_e(str(term))}</code>"
 
     def graph_link(self, quad: Quad) -> str:

@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -767,6 +768,7 @@ def test_a_reader_clicks_from_a_strategy_to_its_factors_and_their_sources(client
     assert factor_link in links(strategy.text)
     factor = client.get(factor_link, headers={"Accept": "text/html"})
     assert "City-diplomacy activities not properly used" in factor.text
+    assert re.search(r'<span dir="auto" lang="fa">[^<]*[\u0600-\u06ff]', factor.text)  # Persian, marked as such
     assert "/id/study/mashhad-oic/strategy/WO1" in links(factor.text)  # referenced by, back to the strategy
     source = next(link for link in links(factor.text) if link.startswith("/id/source/mashhad-oic/"))
     row = client.get(source, headers={"Accept": "text/html"})

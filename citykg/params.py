@@ -71,13 +71,14 @@ def bind(store: Store, query: NamedQuery, params: Mapping[str, str]) -> dict[Var
             terms[Variable(param.name)] = Literal(code)
         else:
             terms[Variable(param.name)] = _term(store, param, value)
-    city = next((p for p in query.params if p.type == "city" and Variable(p.name) in terms), None)
-    study = next((p for p in query.params if p.type == "study"), None)
+    city_param = next((p for p in query.params if p.type == "city" and Variable(p.name) in terms), None)
+    study_param = next((p for p in query.params if p.type == "study"), None)
+    city = (terms[Variable(city_param.name)].value, params[city_param.name].strip()) if city_param else None
+    given = Variable(study_param.name) if study_param else None
+    study = terms[given].value if given in terms else None
     for param, code, homes in codes:
-        _one_study(param, code, homes,
-                   city=(str(terms[Variable(city.name)].value), params[city.name].strip()) if city else None,
-                   study=params.get(study.name, "").strip().lower() or None if study else None,
-                   study_param=study.name if study else None)
+        _one_study(param, code, homes, city=city, study=study,
+                   study_param=study_param.name if study_param else None)
     return terms
 
 
@@ -142,11 +143,11 @@ def _one_study(param: Param, code: str, homes: Sequence[_Home], *, city: tuple[s
         these = "the study with a {} {} is" if len(homes) == 1 else "the studies with a {} {} are"
         raise QueryParameterError(f"{code} is not a {wanted} of {scope}: {these.format(wanted, code)} {where}.")
     if len(studies) > 1:
-        how = (" or ".join(f"{study_param}={s}" for s in studies) if study_param
-               else "a city with one study of them")
         where = "; ".join(f"{h.study} ({h.city_name})" for h in left)
-        raise QueryParameterError(f"{len(studies)} studies have a {wanted} {code}: {where}. Say which: "
-                                  f"give {how}.")
+        how = (f"give {' or '.join(f'{study_param}={s}' for s in studies)}" if study_param else
+               "the query takes no study: add '#+ param study (study): optional. The study.' to it and write "
+               "$study where it names the study")
+        raise QueryParameterError(f"{len(studies)} studies have a {wanted} {code}: {where}. Say which: {how}.")
 
 
 _STUDIES = "SELECT DISTINCT ?id WHERE { ?s a ckg:Study ; ckg:identifier ?id } ORDER BY ?id"

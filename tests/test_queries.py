@@ -516,7 +516,7 @@ def test_a_second_organisation_with_member_states_repeats_no_count(two_studies: 
     assert mashhad["member states of Organisation of Islamic Cooperation"] == ("57", "57")
 
 
-def test_a_code_two_studies_have_needs_the_study(two_studies: Store) -> None:
+def test_a_code_two_studies_have_needs_the_study(two_studies: Store, tmp_path: Path) -> None:
     message = ("2 studies have a strategy SO1: follow-up (Mashhad); mashhad-oic (Mashhad). Say which: give "
                "study=follow-up or study=mashhad-oic.")
     for params in ({"strategy": "SO1"}, {"strategy": "so1", "city": "Mashhad"}):
@@ -531,6 +531,12 @@ def test_a_code_two_studies_have_needs_the_study(two_studies: Store) -> None:
         run(two_studies, CATALOGUE["provenance"], {"code": "S1"})
     # a code only one study has needs no more
     assert len(answer(two_studies, "strategies-for-factor", factor="W3")) == 4
+    # a query of one's own that takes no study is told how to take one
+    (tmp_path / "labels.rq").write_text(
+        "#+ summary: Labels\n#+ param code (code): required. A code.\n#+ columns: label\n"
+        "SELECT ?label $code WHERE { ?x ckg:code $code ; rdfs:label ?label }\n", encoding="utf-8")
+    with pytest.raises(QueryParameterError, match=r"Say which: the query takes no study: add '#\+ param study"):
+        run(two_studies, load_catalogue(tmp_path)["labels"], {"code": "SO1"})
 
 
 def test_themes_by_consensus_lists_codes_of_a_study_without_panel_size_or_order(tmp_path: Path) -> None:

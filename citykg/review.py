@@ -26,6 +26,7 @@ import csv
 import io
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -85,11 +86,15 @@ def _read_table(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]
     return header, body
 
 
+_COUNTRY = re.compile(r"^(?:[A-Za-z]{2,3}|[Qq][1-9][0-9]*)$")
+
+
 def read_names(path: Path) -> list[NameQuery]:
     """The names of a CSV or TSV file, in order, as queries.
 
     :raises LinkError: if the file cannot be read, has no ``name`` column, or has rows with
-        neither a name nor a QID, or a ``qid`` that is not a QID; the message names the file and
+        neither a name nor a QID, a ``qid`` that is not a QID, or a ``country`` that is neither an
+        ISO 3166-1 code nor a QID; the message names the file and
         the line of each such row (the first ten), so that one pass fixes them all.
     """
     header, rows = _read_table(path)
@@ -104,6 +109,9 @@ def read_names(path: Path) -> list[NameQuery]:
             problems.append(f"{path}:{line}: the row has no name (nor a QID).")
         elif qid and not is_qid(qid):
             problems.append(f"{path}:{line}: {qid!r} is not a Wikidata QID such as Q80053.")
+        elif row.get("country") and not _COUNTRY.match(row["country"]):
+            problems.append(f"{path}:{line}: country {row['country']!r} is neither an ISO 3166-1 code (IR or "
+                            "IRN) nor a Wikidata QID (Q794).")
         else:
             out.append(NameQuery.of(name or qid or "", row.get("country") or None, qid))
     if problems:

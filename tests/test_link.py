@@ -524,6 +524,10 @@ def test_names_files(tmp_path: Path) -> None:
     tsv.write_text("name\tcountry\tqid\nتبريز\tIR\t\n\t\tQ121157\n\n", encoding="utf-8")
     assert [(q.name, q.country, q.qid) for q in read_names(tsv)] == [("تبريز", "IR", None),
                                                                     ("Q121157", None, "Q121157")]
+    countries = tmp_path / "countries.csv"
+    countries.write_text("name,country\nTabriz,Iran\nMashhad,IR\nKabul,Q889\nHerat,AFG\n", encoding="utf-8")
+    with pytest.raises(LinkError, match=r"countries.csv:2: country 'Iran' is neither an ISO 3166-1 code"):
+        read_names(countries)
     bad = tmp_path / "bad.csv"
     bad.write_text("city,country\nTabriz,IR\n", encoding="utf-8")
     with pytest.raises(LinkError, match=r"bad.csv:1: the header needs a 'name' column"):

@@ -157,6 +157,11 @@ def submit_bytes(body: bytes, *, content_type: str, project: Project, who: str,
         return _submit(received, project, who, engine, checkpoint)
 
 
+_LINKED = ("`citykg link` has linked records it adds, and the links in {graphs} would name records "
+           "the graph no longer has: move wikidata-links.nq and wikidata.nq out of {graphs}, withdraw "
+           "it, then run `citykg link` and `citykg build` again")
+
+
 def withdraw(ident: str, *, project: Project, who: str, engine: Engine = Engine.TURBO,
              checkpoint: Checkpoint | None = None) -> WithdrawResult:
     """Remove exactly one submission's graph from the store; keep its files, marked withdrawn.
@@ -180,8 +185,9 @@ def withdraw(ident: str, *, project: Project, who: str, engine: Engine = Engine.
             broken = Report.of([f for f in exc.report.findings if f.severity is Severity.VIOLATION])
             relying = sorted({m.group(1) for f in broken.findings
                               if (m := re.search(r"submissions/([0-9a-f]{16})/", f.file or ""))})
+            linked = any(f.shape == "ckgsh:WikidataLinkShape" for f in broken.findings)
             reason = (f"submission {', '.join(relying)} relies on it; withdraw that first" if relying
-                      else broken.summary())
+                      else _LINKED.format(graphs=project.graphs) if linked else broken.summary())
             raise DataError(f"Withdrawing {sub.id} would leave the graph invalid ({reason}); it stays "
                             "accepted.", broken) from exc
         step("built")

@@ -744,3 +744,31 @@ def test_linking_against_the_full_wikidata_files(tmp_path: Path) -> None:
     assert {r[1] for r in oic} == {"Q130469", "Q11462", "Q1865", "Q8660", "Q11739"}
     # the study's warning now counts the partners Wikidata gives
     assert any("declares 16 sister cities, but the graph lists 5" in f.message for f in result.report.findings)
+
+
+def test_a_linked_submission_is_withdrawn_once_its_links_are_set_aside(tmp_path: Path, fixture_server: Oxigraph,
+                                                                        cache: Path) -> None:
+    from citykg.errors import DataError
+    from citykg.submit import submit, withdraw
+
+    project = copy_project(tmp_path / "p")
+    build(project)
+    folder = tmp_path / "isfahan"
+    folder.mkdir()
+    (folder / "cities.csv").write_text("id,label_en,label_fa,country,wikidata,source\n"
+                                       "isfahan,Isfahan,اصفهان,IR,,a submission\n", encoding="utf-8")
+    accepted = submit(folder, project=project, who="Ana")
+    link(project, client=Client(fixture_server.url, cache=cache))
+    assert "city/isfahan" in (project.graphs / LINKS_FILE).read_text(encoding="utf-8")
+    build(project)
+    with pytest.raises(DataError, match=r"`citykg link` has linked records it adds.*move wikidata-links.nq and "
+                                        r"wikidata.nq out of .*graphs"):
+        withdraw(accepted.id, project=project, who="Ana")
+    aside = tmp_path / "aside"
+    aside.mkdir()
+    for name in (LINKS_FILE, WIKIDATA_FILE):
+        (project.graphs / name).rename(aside / name)
+    assert withdraw(accepted.id, project=project, who="Ana").submission.status.value == "withdrawn"
+    link(project, client=Client(fixture_server.url, cache=cache))
+    assert "city/isfahan" not in (project.graphs / LINKS_FILE).read_text(encoding="utf-8")
+    assert build(project).report.conforms

@@ -506,6 +506,14 @@ def test_two_studies_of_one_city_keep_their_own_answers(two_studies: Store) -> N
     assert [r[1] for r in answer(two_studies, "duplicate-strategy-titles", city="Mashhad")] == ["ST2, WT1"]
     s1 = [r for r in answer(two_studies, "factor-coverage", city="Mashhad", kind="strength") if r[0] == "S1"]
     assert sorted((r[3], r[4]) for r in s1) == [("1", "SO1"), ("4", "SO1, SO2, SO3, ST3")]
+    # study= keeps one study's rows
+    assert answer(two_studies, "tows-matrix", city="Mashhad", study="follow-up") == [("SO1", "SO", "1", "0", "1", "0")]
+    assert len(answer(two_studies, "tows-matrix", study="mashhad-oic")) == 12
+    assert [r[0] for r in answer(two_studies, "factor-coverage", study="follow-up")] == ["S1", "O1"]
+    assert answer(two_studies, "shared-actions", study="follow-up") == []
+    assert answer(two_studies, "unaddressed-factors", study="follow-up") == []
+    assert answer(two_studies, "themes-by-consensus", city="Mashhad", study="mashhad-oic") == []
+    assert len(answer(two_studies, "themes-by-consensus", study="tabriz-2024")) == 37
 
 
 def test_a_second_organisation_with_member_states_repeats_no_count(two_studies: Store) -> None:

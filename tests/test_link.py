@@ -24,6 +24,7 @@ from citykg.queries import load_catalogue, run
 from citykg.quickstatements import LeftOut, Unreviewed, quickstatements
 from citykg.reconcile import Candidate, Decision
 from citykg.review import ReviewRow, read_decisions, read_names, write_review
+from citykg.submit import SubmitResult
 from citykg.wikidata import Client
 
 CKG = "https://w3id.org/citykg/ontology#"
@@ -101,16 +102,23 @@ def test_records_of_the_project(tmp_path: Path) -> None:
     assert len(countries) == 57 and all(c.qid for c in countries)
 
 
-def test_the_cities_of_accepted_submissions_are_linked_too(tmp_path: Path) -> None:
+def submitted_city(tmp_path: Path, row: str) -> tuple[Project, SubmitResult]:
+    """A built copy of the project and the submission of one row of cities.csv, accepted."""
     from citykg.submit import submit
 
     project = copy_project(tmp_path / "p")
     build(project)
     contribution = tmp_path / "contribution"
     contribution.mkdir()
-    (contribution / "cities.csv").write_text("id,label_en,label_fa,country,wikidata,source\n"
-                                             "qom,Qom,قم,IR,,An atlas of Iran\n", encoding="utf-8")
-    assert submit(contribution, project=project, who="Ana").report.conforms
+    (contribution / "cities.csv").write_text(f"id,label_en,label_fa,country,wikidata,source\n{row}\n",
+                                             encoding="utf-8")
+    accepted = submit(contribution, project=project, who="Ana")
+    assert accepted.report.conforms, accepted.report.to_text()
+    return project, accepted
+
+
+def test_the_cities_of_accepted_submissions_are_linked_too(tmp_path: Path) -> None:
+    project, _ = submitted_city(tmp_path, "qom,Qom,قم,IR,,An atlas of Iran")
     cities, _ = read_records(project)
     assert [(c.ref, c.names, c.country) for c in cities if c.ref == "city/qom"] == [("city/qom", ("Qom", "قم"), "IR")]
 
@@ -749,15 +757,9 @@ def test_linking_against_the_full_wikidata_files(tmp_path: Path) -> None:
 def test_a_linked_submission_is_withdrawn_once_its_links_are_set_aside(tmp_path: Path, fixture_server: Oxigraph,
                                                                         cache: Path) -> None:
     from citykg.errors import DataError
-    from citykg.submit import submit, withdraw
+    from citykg.submit import withdraw
 
-    project = copy_project(tmp_path / "p")
-    build(project)
-    folder = tmp_path / "isfahan"
-    folder.mkdir()
-    (folder / "cities.csv").write_text("id,label_en,label_fa,country,wikidata,source\n"
-                                       "isfahan,Isfahan,اصفهان,IR,,a submission\n", encoding="utf-8")
-    accepted = submit(folder, project=project, who="Ana")
+    project, accepted = submitted_city(tmp_path, "isfahan,Isfahan,اصفهان,IR,,a submission")
     link(project, client=Client(fixture_server.url, cache=cache))
     assert "city/isfahan" in (project.graphs / LINKS_FILE).read_text(encoding="utf-8")
     build(project)

@@ -3,7 +3,8 @@
 Every error a user can cause is a :class:`CitykgError`; its message names the object at fault
 and the fix. Exceptions of dependencies (rdflib, pyoxigraph, pySHACL, owlready2) are translated
 into these classes where citykg calls them, so callers never need to know the dependencies.
-The CLI turns them into a one-line message on stderr and the exit code of the class::
+:func:`quoted` and :func:`cut` put a user's value into a message, cut short. The CLI turns the
+errors into a one-line message on stderr and the exit code of the class::
 
     CitykgError                  exit 2 unless stated
     ├── ProjectError             the project folder lacks ontology/, shapes/, queries/ or data/
@@ -58,6 +59,8 @@ __all__ = [
     "ShapesError",
     "StoreError",
     "SubmissionError",
+    "cut",
+    "quoted",
 ]
 
 
@@ -136,3 +139,21 @@ class QueryRefused(QueryError):
 
 class QueryTimeout(QueryError):
     """The query ran past its time limit and was stopped."""
+
+
+def cut(value: str, limit: int = 80) -> str:
+    """A user's value for a message, cut to ``limit`` characters.
+
+    >>> cut("A" * 100, limit=5)
+    'AAAA…'
+    """
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def quoted(value: str, limit: int = 80) -> str:
+    """A user's value quoted for a message, cut to ``limit`` characters.
+
+    >>> quoted("Mashhad"), quoted("A" * 100, limit=5)
+    ("'Mashhad'", "'AAAA…'")
+    """
+    return repr(cut(value, limit))

@@ -40,9 +40,9 @@ from pyoxigraph import (
     serialize,
 )
 
-from citykg.errors import CitykgError
+from citykg.errors import CitykgError, quoted
 from citykg.iris import PREFIXES
-from citykg.queries import NamedQuery, Result, quoted, run
+from citykg.queries import NamedQuery, Result, run
 from citykg.sparqlerrors import explain_syntax_error, explain_unsupported
 
 __all__ = [

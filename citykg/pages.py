@@ -26,9 +26,9 @@ from urllib.parse import quote
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad, Store, Triple
 
+from citykg.errors import quoted
 from citykg.evaluate import Answer, DescribeJob, graph_answer
 from citykg.iris import BASE, DCTERMS, ONTOLOGY_GRAPH, ONTOLOGY_IRI, RDF, RDFS, SKOS, XSD, shorten
-from citykg.queries import quoted
 from citykg.sparql import GRAPH_ALIASES, GRAPH_TYPES
 from citykg.web import HttpError, Request, Response, Route, negotiate
 

@@ -15,6 +15,7 @@ Types (``#+ param NAME (TYPE)``):
 Example::
 
     >>> from pathlib import Path
+    >>> from citykg.queries import NamedQuery
     >>> query = NamedQuery("q", "Numbers", "", (Param("n", "integer", True, "A number."),), ("x",), "",
     ...                    "SELECT ?x $n WHERE {}", Path("q.rq"))
     >>> bind(Store(), query, {"n": " 12 "})[Variable("n")].value
@@ -27,21 +28,34 @@ import difflib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pyoxigraph import Literal, NamedNode, Store, Variable
 
-from citykg.errors import QueryParameterError
+from citykg.errors import QueryParameterError, quoted
 from citykg.iris import PREFIXES
 from citykg.names import normalise
-from citykg.queries import NamedQuery, Param, quoted
 
-__all__ = ["bind"]
+if TYPE_CHECKING:
+    from citykg.queries import NamedQuery
+
+__all__ = ["Param", "bind"]
 
 _CODE_KINDS = ("factor", "strategy")  # the code parameters of these names take a code of that kind
 _KINDS = ("strength", "weakness", "opportunity", "threat")
 _CODE = re.compile(r"^[A-Za-z]{1,3}[0-9]+$")
 _QID = re.compile(r"^[Qq][1-9][0-9]*$")
 _INTEGER = re.compile(r"^-?[0-9]+$", re.ASCII)
+
+
+@dataclass(frozen=True)
+class Param:
+    """A parameter of a named query, as its ``#+ param`` header line declares it."""
+
+    name: str
+    type: str
+    required: bool
+    doc: str
 
 
 @dataclass(frozen=True, order=True)

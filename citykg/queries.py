@@ -37,28 +37,19 @@ from pathlib import Path
 
 from pyoxigraph import BlankNode, Literal, NamedNode, QueryBoolean, QuerySolutions, Store, Triple, Variable
 
-from citykg.errors import QueryError, QueryNotFound, QueryParameterError, QueryRefused, QuerySyntaxError
+from citykg.errors import QueryError, QueryNotFound, QueryParameterError, QueryRefused, QuerySyntaxError, quoted
 from citykg.iris import PREFIXES
+from citykg.params import Param, bind
 from citykg.sparqlerrors import explain_syntax_error, raise_unsupported
 from citykg.sparqltext import check_query, parameters_used
 
-__all__ = ["CLI_PARAM", "NamedQuery", "Param", "Result", "catalogue_text", "check_params", "cut", "get_query",
-           "load_catalogue", "quoted", "read_query_text", "run", "run_sparql", "unknown_query"]
+__all__ = ["CLI_PARAM", "NamedQuery", "Result", "catalogue_text", "check_params", "get_query", "load_catalogue",
+           "read_query_text", "run", "run_sparql", "unknown_query"]
 
 _HEADER = re.compile(r"^#\+\s*(\w+)(?:\s+(\w+)\s*\((\w+)\))?\s*:\s*(.*)$")
 _PARAM_TYPES = ("city", "study", "code", "kind", "text", "integer")  # bound by citykg.params
 #: How the command line passes a parameter, for messages; ``citykg serve`` says ``?{name}=VALUE``.
 CLI_PARAM = "--param {name}=VALUE"
-
-
-@dataclass(frozen=True)
-class Param:
-    """A parameter of a named query."""
-
-    name: str
-    type: str
-    required: bool
-    doc: str
 
 
 @dataclass(frozen=True)
@@ -216,24 +207,6 @@ def unknown_query(name: str, names: Iterable[str], *, listing: str = "`citykg qu
     return QueryNotFound(f"Unknown query {quoted(name)}.{hint} See {listing}.")
 
 
-def cut(value: str, limit: int = 80) -> str:
-    """A user's value for a message, cut to ``limit`` characters.
-
-    >>> cut("A" * 100, limit=5)
-    'AAAA…'
-    """
-    return value if len(value) <= limit else value[: limit - 1] + "…"
-
-
-def quoted(value: str, limit: int = 80) -> str:
-    """A user's value quoted for a message, cut to ``limit`` characters.
-
-    >>> quoted("Mashhad"), quoted("A" * 100, limit=5)
-    ("'Mashhad'", "'AAAA…'")
-    """
-    return repr(cut(value, limit))
-
-
 def run(store: Store, query: NamedQuery, params: Mapping[str, str]) -> Result:
     """Run a named query with its parameters bound.
 
@@ -242,8 +215,6 @@ def run(store: Store, query: NamedQuery, params: Mapping[str, str]) -> Result:
     :param params: parameter name → value as the user typed it.
     :raises QueryParameterError: for a missing, unknown or unusable parameter.
     """
-    from citykg.params import bind  # it builds on this module's types
-
     check_params(query, params)
     result = _select(store, query.sparql, dict(bind(store, query, params)))
     keep = [i for i, c in enumerate(result.columns) if c in query.columns]

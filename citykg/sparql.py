@@ -29,9 +29,9 @@ import functools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from citykg.errors import QueryError
+from citykg.errors import QueryError, cut, quoted
 from citykg.evaluate import GRAPH_FORMATS, RESULT_FORMATS, NamedJob, SparqlJob
-from citykg.queries import NamedQuery, check_params, cut, quoted, unknown_query
+from citykg.queries import NamedQuery, check_params, unknown_query
 from citykg.sparqltext import QueryCheck, check_query, is_lookup
 from citykg.web import HttpError, Request, Response, Route, json_response, negotiate
 

@@ -8,6 +8,8 @@ valid number becomes a plain string, so that the SHACL shapes report it with its
 
 When a table cannot be read (its header is unusable, or the file is empty), references into it
 are mapped but not checked: one note says how many there are, instead of a violation for each.
+Likewise for references to a record whose row has a violation (a factor of kind ``strenght``
+has no kind, so every strategy citing it would seem to cite no factor): one note at that row.
 
 Example::
 
@@ -33,7 +35,7 @@ from citykg import __version__, iris
 from citykg.iris import CKG, ORG, PROV, RDF, SKOS, XSD
 from citykg.report import Finding, Report, Severity
 from citykg.schema import FACTOR_RELATIONS, TABLES, Column, Kind
-from citykg.tables import DataFile, Row, TableSet
+from citykg.tables import TABLE_FORMAT, DataFile, Row, TableSet
 
 __all__ = ["Mapped", "to_quads"]
 
@@ -103,7 +105,9 @@ class _Unchecked:
     """What cannot be checked because a table could not be read (see
     :class:`~citykg.tables.DataFile`): references into it, which the shapes would report as
     dangling one by one, and declared counts compared with its records. One note per such table
-    says so and covers their cells, so that the shapes' findings there are left out of a report."""
+    says so and covers their cells, so that the shapes' findings there are left out of a report.
+    Likewise, one note per row that has a violation of its own covers the references to its
+    record (which the shapes would find lacking what the row failed to state)."""
 
     def __init__(self, tables: TableSet, exists: Callable[[str, str | None, str], bool]) -> None:
         self.unread: dict[str, list[DataFile]] = {}
@@ -112,6 +116,16 @@ class _Unchecked:
         self.exists = exists
         self.references: dict[str, set[_Cell]] = {}
         self.counts: dict[str, set[_Cell]] = {}
+        bad = {(f.file, f.row) for f in tables.report.findings
+               if f.severity is Severity.VIOLATION and f.shape == TABLE_FORMAT and f.row and f.column}
+        self.faulty = {subject_of(r): (r.file.display, r.line)
+                       for source in tables.sources for r in source.rows if (r.file.display, r.line) in bad}
+        self.citing: dict[tuple[str, int], set[_Cell]] = {}
+
+    def target(self, row: Row, column: Column, target: str) -> None:
+        """Note a reference to a record whose row has a violation."""
+        if at := self.faulty.get(target):
+            self.citing.setdefault(at, set()).add((row.file.display, row.line, column.name))
 
     def reference(self, row: Row, column: Column, value: str) -> bool:
         """True (and noted) for a reference to no record where a table it may name was not read."""
@@ -141,6 +155,22 @@ class _Unchecked:
                                     "could not be read. Fix it and validate again to check them.",
                                     file=f.display, shape="citykg:reference", covers=frozenset(refs | counts))
                             for f in files)
+        for (file, line), cells in sorted(self.citing.items()):
+            where = "; ".join(f"{name.rsplit('/', 1)[-1]} line{'s' * (len(lines) > 1)} {', '.join(map(str, lines))}"
+                              for name, lines in _lines_by_file(cells))
+            n = len(cells)
+            yield Finding(Severity.INFO, f"{n} reference{'s' * (n != 1)} to this row's record ({where}) "
+                          f"{'was' if n == 1 else 'were'} not checked: the row has a violation. Fix it "
+                          "and validate again to check them.",
+                          file=file, row=line, shape="citykg:reference", covers=frozenset(cells))
+
+
+def _lines_by_file(cells: set[_Cell]) -> list[tuple[str, list[int]]]:
+    """The lines of ``cells`` by file, sorted."""
+    lines: dict[str, set[int]] = {}
+    for file, line, _ in cells:
+        lines.setdefault(file, set()).add(line)
+    return [(file, sorted(lines[file])) for file in sorted(lines)]
 
 
 def _sort_key(q: Quad) -> tuple[str, str, str, str]:
@@ -221,6 +251,7 @@ def _row_triples(row: Row, exists: Callable[[str, str | None, str], bool], unche
             # note says that such references were not checked (see _not_checked)
             target = _resolve(row, column, value, exists, [] if unchecked.reference(row, column, value) else findings)
             if target is not None:
+                unchecked.target(row, column, target)
                 yield s, p, _n(target)
         else:
             yield s, p, _literal(column, value)

@@ -39,14 +39,15 @@ from citykg.formats import neutralise
 from citykg.report import Finding, Report, Severity
 from citykg.schema import TABLES, Kind, Table
 
-__all__ = ["DUPLICATE", "MAX_TABLE_BYTES", "DataFile", "Row", "Source", "TableSet", "read_tables"]
+__all__ = ["DUPLICATE", "MAX_TABLE_BYTES", "TABLE_FORMAT", "DataFile", "Row", "Source", "TableSet", "read_tables"]
 
 #: Tables larger than this are refused (a typical study table is a few kB).
 MAX_TABLE_BYTES = 20 * 1024 * 1024
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-_CHECK = "citykg:table-format"
+#: The shape of the loader's findings about a table: its encoding, header, rows and cells.
+TABLE_FORMAT = "citykg:table-format"
 #: The shape of the finding about a row that defines a record again (the row is left out).
-DUPLICATE = _CHECK + "/duplicate"
+DUPLICATE = TABLE_FORMAT + "/duplicate"
 
 
 @dataclass(frozen=True)
@@ -158,7 +159,7 @@ def _read_folder(folder: Path, root: Path | None) -> tuple[Source, list[Finding]
                        if not p.name.endswith(".csv") and not p.name.startswith(".")):
         findings.append(Finding(Severity.VIOLATION, f"{path.name} is not read: citykg reads tables "
                                 f"named in lower case with the extension .csv. Rename it to "
-                                f"{path.name.lower()}.", file=_display(path, root), shape=_CHECK))
+                                f"{path.name.lower()}.", file=_display(path, root), shape=TABLE_FORMAT))
     for path in sorted(folder.glob("*.csv")):
         display = _display(path, root)
         table = TABLES.get(path.stem)
@@ -169,7 +170,7 @@ def _read_folder(folder: Path, root: Path | None) -> tuple[Source, list[Finding]
                 Severity.VIOLATION,
                 f"Unknown table {path.name}: citykg does not read it.{hint} "
                 f"Tables are: {', '.join(sorted(TABLES))}.",
-                file=display, shape=_CHECK))
+                file=display, shape=TABLE_FORMAT))
             continue
         data = _read_bytes(path, display)
         datafile = DataFile(folder.name, table.name, display, hashlib.sha256(data).hexdigest())
@@ -196,7 +197,7 @@ def _decode(data: bytes, display: str) -> tuple[str, list[Finding]]:
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
         findings.append(Finding(Severity.INFO, "The file starts with a UTF-8 byte-order mark; "
-                                "citykg ignores it.", file=display, row=1, shape=_CHECK))
+                                "citykg ignores it.", file=display, row=1, shape=TABLE_FORMAT))
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise InputError(f"{display} is UTF-16; citykg tables are UTF-8. "
                          "Save it as 'CSV UTF-8' and try again.")
@@ -245,7 +246,7 @@ def _parse(data: bytes, table: Table, datafile: DataFile) -> tuple[list[Row], li
                if any(cell.strip() for cell in f) and not f[0].lstrip().startswith("#")]
     if not records:
         findings.append(Finding(Severity.VIOLATION, f"The file is empty; a {table.name} table "
-                                "needs at least its header row.", file=display, row=1, shape=_CHECK))
+                                "needs at least its header row.", file=display, row=1, shape=TABLE_FORMAT))
         return [], findings, False
     header_line, header = records[0]
     header_problems = _check_header(header, table, display, header_line)
@@ -260,12 +261,12 @@ def _parse(data: bytes, table: Table, datafile: DataFile) -> tuple[list[Row], li
             findings.append(Finding(
                 Severity.VIOLATION,
                 f"The row has {len(fields)} fields but the header has {len(header)}. "
-                "Quote cells that contain commas.", file=display, row=line, shape=_CHECK))
+                "Quote cells that contain commas.", file=display, row=line, shape=TABLE_FORMAT))
             continue
         row = Row(table, datafile, line, dict(zip(header, fields, strict=True)))
         problems = _check_row(row)
         findings += problems
-        if not any(p.severity is Severity.VIOLATION and p.shape == _CHECK + "/key" for p in problems):
+        if not any(p.severity is Severity.VIOLATION and p.shape == TABLE_FORMAT + "/key" for p in problems):
             rows.append(row)
     return rows, findings, True
 
@@ -276,7 +277,7 @@ def _check_header(header: list[str], table: Table, display: str, line: int) -> l
         sep = "semicolons" if ";" in header[0] else "tabs"
         return [Finding(Severity.VIOLATION, f"The header is separated by {sep}; citykg tables "
                         "are comma-separated CSV. Export the sheet as CSV with commas.",
-                        file=display, row=line, shape=_CHECK)]
+                        file=display, row=line, shape=TABLE_FORMAT)]
     findings = []
     # names that are right but for their case or spaces: one finding that says how to rename them
     renames = {name: name.strip().lower() for name in header
@@ -284,28 +285,28 @@ def _check_header(header: list[str], table: Table, display: str, line: int) -> l
     if renames:
         listed = ", ".join(f"{old!r} to {new!r}" for old, new in renames.items())
         findings.append(Finding(Severity.VIOLATION, f"Column names are lower case, without spaces: rename "
-                                f"{listed}.", file=display, row=line, column=",".join(renames), shape=_CHECK))
+                                f"{listed}.", file=display, row=line, column=",".join(renames), shape=TABLE_FORMAT))
     seen: set[str] = set()
     for name in header:
         if name in seen:
             findings.append(Finding(Severity.VIOLATION, f"Column {name!r} appears twice in the "
-                                    "header.", file=display, row=line, column=name, shape=_CHECK))
+                                    "header.", file=display, row=line, column=name, shape=TABLE_FORMAT))
         seen.add(renames.get(name, name))
         if name not in expected and name not in renames:
             close = difflib.get_close_matches(name.strip(), expected, n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
             findings.append(Finding(Severity.VIOLATION, f"Unknown column {name!r} in a "
                                     f"{table.name} table.{hint}", file=display, row=line,
-                                    column=name, shape=_CHECK))
+                                    column=name, shape=TABLE_FORMAT))
     for column in table.columns:
         if column.required and column.name not in seen:
             findings.append(Finding(Severity.VIOLATION, f"Required column {column.name!r} is "
                                     f"missing: {column.doc}", file=display, row=line,
-                                    column=column.name, shape=_CHECK))
+                                    column=column.name, shape=TABLE_FORMAT))
     if findings and not renames and all(name not in expected for name in header):
         findings.append(Finding(Severity.VIOLATION, f"No column of the header is a {table.name} "
                                 f"column; expected {', '.join(expected)}.", file=display,
-                                row=line, shape=_CHECK))
+                                row=line, shape=TABLE_FORMAT))
     return findings
 
 
@@ -322,7 +323,7 @@ def _check_row(row: Row) -> list[Finding]:
                 f"Key column {column.name!r} {what}: use Latin letters A–Z, digits 0–9, '.', '_' "
                 "and '-' (starting with a letter or digit).",
                 file=display, row=row.line, column=column.name, value=value or None,
-                shape=_CHECK + "/key"))
+                shape=TABLE_FORMAT + "/key"))
         elif column.kind is Kind.ENUM and value and value not in column.choices:
             close = difflib.get_close_matches(value, column.choices, n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
@@ -330,13 +331,13 @@ def _check_row(row: Row) -> list[Finding]:
                 Severity.VIOLATION,
                 f"{value!r} is not an allowed {column.name}.{hint} "
                 f"Allowed: {', '.join(column.choices)}.",
-                file=display, row=row.line, column=column.name, value=value, shape=_CHECK))
+                file=display, row=row.line, column=column.name, value=value, shape=TABLE_FORMAT))
         elif formula := _formula_start(row.values.get(column.name) or ""):
             findings.append(Finding(
                 Severity.WARNING,
                 f"The cell starts with {formula!r}, which a spreadsheet reads as a formula: a formula "
                 "saved instead of its value? Export the values (or start the text otherwise).",
-                file=display, row=row.line, column=column.name, value=value, shape=_CHECK + "/formula"))
+                file=display, row=row.line, column=column.name, value=value, shape=TABLE_FORMAT + "/formula"))
     return findings
 
 

@@ -69,6 +69,23 @@ def test_a_new_study_is_checked_in_context(project: Project, tmp_path: Path) -> 
     assert all(f.file and f.file.startswith(str(folder)) for f in report.findings)
 
 
+def test_a_row_with_a_violation_is_reported_once_not_again_at_each_row_citing_it(project: Project,
+                                                                                 tmp_path: Path) -> None:
+    # S1's kind is misspelt, so S1 is no SWOT factor: the shapes would find every citation of it
+    # dangling. One note at S1's row covers them, and says they are checked once it is fixed.
+    files = dict(NEW_STUDY, **{"factors.csv": NEW_STUDY["factors.csv"].replace(",strength,", ",strenght,")})
+    folder = write(tmp_path / "new-2025", files)
+    texts = [f.to_text().replace(str(folder), "NEW") for f in validate(folder, project=project).findings]
+    assert texts[:2] == [
+        "NEW/factors.csv:2: info: 1 reference to this row's record (strategy_factors.csv line 2) was not "
+        "checked: the row has a violation. Fix it and validate again to check them. [citykg:reference]",
+        "NEW/factors.csv:2: kind: violation: 'strenght' is not an allowed kind. Did you mean 'strength'? "
+        "Allowed: strength, weakness, opportunity, threat. [citykg:table-format]"]
+    assert not [t for t in texts if "FactorCitationShape" in t]
+    fixed = write(tmp_path / "fixed" / "new-2025", NEW_STUDY)  # without the misspelling, no such note
+    assert not [f for f in validate(fixed, project=project).findings if f.shape == "citykg:reference"]
+
+
 def test_a_row_that_breaks_an_existing_record_is_the_one_reported(project: Project, tmp_path: Path) -> None:
     # The project's SO1 gains a weakness: the shape fails on SO1 (read from data/), but the
     # report points at the input's row that cites the weakness.

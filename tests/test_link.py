@@ -258,10 +258,10 @@ def test_a_city_known_only_by_its_partners_keeps_its_twinnings(edge: tuple[Proje
     assert result.report.conforms, result.report.to_text()
     store = Store.read_only(str(project.store.resolve()))
     assert answer(store, project, "sister-cities", city="Cáceres") == [
-        ("gaza", "Q47492", "Gaza City", "PS", "Wikidata"),
-        ("Q999999003", "Q999999003", "Q999999003", None, "Wikidata"),  # no label at all: its QID
-        ("Q14314", "Q14314", "Santiago de Compostela", None, "Wikidata"),  # German only, no country
-        ("Q999999002", "Q999999002", "شهرک آزمون", "IR", "Wikidata"),  # Persian only
+        ("gaza", "Q47492", "Gaza City", "PS", "Wikidata", None),
+        ("Q999999003", "Q999999003", "Q999999003", None, "Wikidata", None),  # no label at all: its QID
+        ("Q14314", "Q14314", "Santiago de Compostela", None, "Wikidata", None),  # German only, no country
+        ("Q999999002", "Q999999002", "شهرک آزمون", "IR", "Wikidata", None),  # Persian only
     ]
     assert [r[2] for r in answer(store, project, "partners-in-oic", city="Cáceres")] == ["شهرک آزمون", "Gaza City"]
 
@@ -291,12 +291,12 @@ def test_sister_cities(linked: tuple[Project, LinkRun, Store]) -> None:
     project, _, store = linked
     rows = answer(store, project, "sister-cities", city="Tabriz")
     assert rows == [
-        ("Q9248", "Q9248", "Baku", None, "Wikidata"),  # Wikidata gives it a German label and no country
-        ("Q47492", "Q47492", "Gaza City", "PS", "Wikidata"),
-        ("istanbul", "Q406", "Istanbul", "TR", "Wikidata, data/reference"),
-        ("Q373808", "Q373808", "Khŭjand", "TJ", "Wikidata"),
-        ("Q79857", "Q79857", "Konyaaltı", "TR", "Wikidata"),
-        ("mashhad", "Q121157", "Mashhad", "IR", "data/reference"),  # the reference tables, not a row's URL
+        ("Q9248", "Q9248", "Baku", None, "Wikidata", None),  # Wikidata gives it a German label and no country
+        ("Q47492", "Q47492", "Gaza City", "PS", "Wikidata", None),
+        ("istanbul", "Q406", "Istanbul", "TR", "Wikidata, data/reference", None),
+        ("Q373808", "Q373808", "Khŭjand", "TJ", "Wikidata", None),
+        ("Q79857", "Q79857", "Konyaaltı", "TR", "Wikidata", None),
+        ("mashhad", "Q121157", "Mashhad", "IR", "data/reference", None),  # the reference tables, not a row's URL
     ]
     assert answer(store, project, "sister-cities", city="Q80053") == rows
 
@@ -350,8 +350,8 @@ def test_one_table_is_one_source_whatever_its_rows_cite(tmp_path: Path) -> None:
     project = test_project(tmp_path / "p")
     (project.data / "reference" / "partnerships.csv").write_text(
         "study,city_a,city_b,type,start,end,status,source_table,source_row,source,note\n"
-        ",tabriz,mashhad,sister-city,,,,,,https://example.org/twinning,\n"
-        ",tabriz,istanbul,sister-city,,,,,,https://example.org/t2,\n"
+        ",tabriz,mashhad,sister-city,,2015,ended,,,https://example.org/twinning,\n"
+        ",tabriz,istanbul,sister-city,,,active,,,https://example.org/t2,\n"
         ",tabriz,isfahan,friendship,,,,,,https://example.org/t3,\n", encoding="utf-8")
     result = build(project)
     assert result.report.conforms, result.report.to_text()
@@ -363,7 +363,10 @@ def test_one_table_is_one_source_whatever_its_rows_cite(tmp_path: Path) -> None:
         ("Mashhad", "data/reference", "tabriz-2024"),
         ("16 sister cities declared, 0 named", "tabriz-2024", "tabriz-2024 (no list)"),
     ]
-    assert {r[4] for r in answer(store, project, "sister-cities", city="Tabriz")} == {"data/reference"}
+    assert answer(store, project, "sister-cities", city="Tabriz") == [  # an ended twinning is listed as such
+        ("isfahan", None, "Isfahan", "IR", "data/reference", None),
+        ("istanbul", "Q406", "Istanbul", "TR", "data/reference", "active"),
+        ("mashhad", "Q121157", "Mashhad", "IR", "data/reference", "ended, until 2015")]
 
 
 # ------------------------------------------------------------ review and decisions

@@ -38,7 +38,6 @@ from citykg.rdfmap import subject_of
 from citykg.report import Finding, Report, Severity
 from citykg.schema import TABLES
 from citykg.shacl import Engine, check, load_shapes
-from citykg.tables import DUPLICATE
 
 __all__ = ["RDF_FORMATS", "check_received", "validate"]
 
@@ -124,7 +123,8 @@ def _validate_tables(folders: list[Path], project: Project, engine: Engine,
         known = records(q for q in [*mapped.quads, *graphs] if q.graph_name not in inputs)
         tabled = {subject_of(r) for s in tables.sources if s.name not in names for r in s.rows}
         kept += restated_rows((r for s in own for r in s.rows), known, skip=tabled)
-    if not any(s.rows for s in own) and not any(f.shape == DUPLICATE for f in kept):  # (repeats are left out)
+    # an input whose rows are all repeats, or whose tables could not be read, is reported for that
+    if not any(s.rows for s in own) and not any(f.severity is Severity.VIOLATION for f in kept):
         kept.append(_empty(None, "its tables have no data rows (only headers or '#' comment rows)",
                            "Fill in at least one row"))
     return Report.of(kept)
@@ -135,13 +135,16 @@ def _blame_input(findings: list[Finding], quads: list[Quad], files: set[str]) ->
 
     A row that cites ``W2`` for the existing strategy ``SO1`` makes ``SO1`` break a shape; the
     shape reports ``SO1``, which was read from the project's tables. The report names the input's
-    row and says which record it broke; of several rows that refer to the record, the first of
-    the table the message names (``Check strategy_factors.csv``), else the first.
+    row and says which record it broke, unless a violation of that row's own accounts for it. Of
+    several rows that refer to the record, the first that also refers to the finding's value
+    (the row that twins Tabriz with Atlantis, for a twinning with a place the graph lacks), else
+    the first of the table the message names (``Check strategy_factors.csv``), else the first.
     """
     facts: dict[str, dict[str, str]] = {}  # subject → predicate → first object, of the input
     for q in quads:
         facts.setdefault(q.subject.value, {}).setdefault(q.predicate.value, q.object.value)  # type: ignore[union-attr]
     referrers: dict[str, list[tuple[str, int, str | None]]] = {}  # record → rows that refer to it
+    cited: dict[tuple[str, int], set[str]] = {}  # row → the records it refers to
     for q in quads:
         row = facts.get(facts[q.subject.value].get(PROV + "wasDerivedFrom", ""), {})  # type: ignore[union-attr]
         file = facts.get(row.get(CKG + "dataFile", ""), {}).get(CKG + "path")
@@ -149,18 +152,22 @@ def _blame_input(findings: list[Finding], quads: list[Quad], files: set[str]) ->
         if isinstance(q.object, NamedNode) and file and table and row.get(CKG + "line", "").isdigit():
             column = "/".join(table.columns_for(q.predicate.value)) or None
             referrers.setdefault(q.object.value, []).append((file, int(row[CKG + "line"]), column))
-    out = []
+            cited.setdefault((file, int(row[CKG + "line"])), set()).add(q.object.value)
+    out, blamed = [], []
     for f in findings:
-        found = [] if f.file in files else sorted(  # the table the message names first
-            referrers.get(f.focus or "", []), key=lambda r: (r[0].rsplit("/", 1)[-1] not in f.message, r))
+        found = [] if f.file in files else sorted(  # the row naming the value, the table the message names
+            referrers.get(f.focus or "", []),
+            key=lambda r: (f.value not in cited[r[:2]], r[0].rsplit("/", 1)[-1] not in f.message, r))
         if not found:
             out.append(f)
             continue
         file, line, column = found[0]
         record = f"{f.file}:{f.row}" if f.file and f.row else (f.focus or "a record")
-        out.append(replace(f, file=file, row=line, column=column, message=(
+        blamed.append(replace(f, file=file, row=line, column=column, message=(
             f"{f.message} (This row changes the record of {record}, which then fails.)")))
-    return out
+    # a row's own violation already accounts for what it breaks elsewhere
+    own = {c for f in out if f.severity is Severity.VIOLATION and f.file in files for c in f.cells}
+    return out + [f for f in blamed if not f.cells & own]
 
 
 def _empty(file: str | None, why: str, fix: str) -> Finding:

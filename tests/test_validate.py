@@ -86,6 +86,27 @@ def test_a_row_with_a_violation_is_reported_once_not_again_at_each_row_citing_it
     assert not [f for f in validate(fixed, project=project).findings if f.shape == "citykg:reference"]
 
 
+def test_a_table_that_cannot_be_read_is_not_also_an_input_without_records(project: Project,
+                                                                          tmp_path: Path) -> None:
+    folder = write(tmp_path / "semi", {"factors.csv": "study;code;kind;label_fa;label_en;source_table;source_row\n"
+                                                      "new-2025;S1;strength;قوت;A strength;Table 1;1\n"})
+    assert [f.to_text().replace(str(folder), "IN") for f in validate(folder, project=project).findings] == [
+        "IN/factors.csv:1: violation: The header is separated by semicolons; citykg tables are comma-separated "
+        "CSV. Export the sheet as CSV with commas. [citykg:table-format]"]
+
+
+def test_of_the_rows_that_refer_to_a_broken_record_the_one_naming_the_value_is_blamed_once(
+        project: Project, tmp_path: Path) -> None:
+    # Row 3 twins Tabriz with a place the graph lacks: its own finding says so, and the finding on
+    # Tabriz (twinned with no city) is not moved to row 2, which merely refers to Tabriz too.
+    folder = write(tmp_path / "p", {"partnerships.csv": "city_a,city_b,type,start,end,source\n"
+                                                        "tabriz,mashhad,friendship,2019,,Example\n"
+                                                        "tabriz,atlantis,sister-city,2019,,Example\n"})
+    assert [f.to_text().replace(str(folder), "IN") for f in validate(folder, project=project).findings] == [
+        "IN/partnerships.csv:3: city_a/city_b: violation: A partnership joins exactly two different cities, each "
+        "in cities.csv: the graph's, or a row of the submission's own. (value: atlantis) [ckgsh:PartnershipShape]"]
+
+
 def test_a_row_that_breaks_an_existing_record_is_the_one_reported(project: Project, tmp_path: Path) -> None:
     # The project's SO1 gains a weakness: the shape fails on SO1 (read from data/), but the
     # report points at the input's row that cites the weakness.

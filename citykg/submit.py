@@ -125,8 +125,8 @@ def validate_input(path: Path | str, *, project: Project, engine: Engine = Engin
     """
     with tempfile.TemporaryDirectory(prefix="citykg-input-") as work:
         received = receive(Path(path), Path(work), within=_within(project))
-        known = None if standalone else _known(project, received.id)
-        if known is not None and known.status is Status.ACCEPTED:
+        known = None if standalone else _repeated(project, received)
+        if known is not None:
             return Report.of([Finding(
                 Severity.INFO, f"This input is already accepted as submission {known.id}; "
                 "submitting it again changes nothing.", file=received.label, shape="citykg:submission")])
@@ -215,8 +215,8 @@ def list_submissions(project: Project, *, engine: Engine = Engine.TURBO) -> list
 def _submit(received: Received, project: Project, who: str, engine: Engine,
             checkpoint: Checkpoint | None) -> SubmitResult:
     who = _check_who(who)
-    known = _known(project, received.id)
-    if known is not None and known.status is Status.ACCEPTED:
+    known = _repeated(project, received)
+    if known is not None:
         return SubmitResult(Outcome.EXISTING, received.id, Report.of([]), known)
     report = _validate(received, project, engine)
     if not report.conforms:
@@ -280,6 +280,16 @@ def _within(project: Project) -> tuple[Path, Path]:
 
 def _known(project: Project, sid: str) -> Submission | None:
     return next((s for s in load_submissions(project) if s.id == sid), None)
+
+
+def _repeated(project: Project, received: Received) -> Submission | None:
+    """The accepted submission that the input repeats, unless the input holds a table beside it
+    that is not read (``Strategies.CSV``): that is reported (see :func:`_left_out`), not lost."""
+    known = _known(project, received.id)
+    if known is None or known.status is not Status.ACCEPTED or any(
+            _left_out(name).severity is Severity.VIOLATION for name in received.ignored):
+        return None
+    return known
 
 
 def _validate(received: Received, project: Project, engine: Engine, *, standalone: bool = False) -> Report:

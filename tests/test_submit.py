@@ -263,6 +263,19 @@ def test_validate_input_of_an_accepted_zip_says_so(built: Project, tmp_path: Pat
         f"This input is already accepted as submission {result.id}; submitting it again changes nothing."]
 
 
+def test_an_accepted_input_with_a_table_that_is_not_read_beside_it_is_no_repeat(built: Project,
+                                                                                tmp_path: Path) -> None:
+    first = submit(new_study(tmp_path), project=built, who="Ana")
+    again = new_study(tmp_path, "again")  # the same tables, and one that citykg would not read
+    (again / "Themes.CSV").write_text("study,id\n", encoding="utf-8")
+    texts = [f.to_text() for f in validate_input(again, project=built).findings]
+    assert f"{again}/Themes.CSV: violation: Themes.CSV is not read: citykg reads tables named in lower case with " \
+        "the extension .csv. Rename it to themes.csv. [citykg:submission]" in texts
+    result = submit(again, project=built, who="Ana")
+    assert result.outcome is Outcome.REJECTED and result.id == first.id
+    assert [s.id for s in load_submissions(built)] == [first.id]
+
+
 def test_who_is_required(built: Project, tmp_path: Path) -> None:
     with pytest.raises(InputError, match="Say who submits the data"):
         submit(new_study(tmp_path), project=built, who="  ")

@@ -96,6 +96,10 @@ class Submission:
             "history": [{"action": e.action, "who": e.who, "when": e.when} for e in self.history],
         }, ensure_ascii=False, indent=2) + "\n"
 
+    def to_dict(self) -> dict[str, object]:
+        """What ``--format json`` prints of it: the keys of ``submission.json`` and its graph."""
+        return {**json.loads(self.to_json()), "graph": self.graph}
+
     def describe(self) -> str:
         """A plain-text description: id, graph, status, who, when, checksum, files, history."""
         lines = [f"submission  {self.id}", f"graph       <{self.graph}>", f"status      {self.status.value}",

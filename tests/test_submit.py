@@ -296,10 +296,29 @@ def test_cli_submit_list_show_withdraw(built: Project, tmp_path: Path) -> None:
     assert listed.exit_code == 0 and sid in listed.output and "accepted" in listed.output
     shown = runner.invoke(cli, [*base, "submissions", "show", sid[:8], "--format", "json"])
     assert json.loads(shown.output)["files"] == sorted(NEW_STUDY)
+    assert json.loads(shown.output)["graph"] == submission_graph(sid)
     gone = runner.invoke(cli, [*base, "submissions", "withdraw", sid, "--who", "Bob"])
     assert gone.exit_code == 0 and f"Withdrew submission {sid}" in gone.output
     missing = runner.invoke(cli, [*base, "submissions", "show", "0000ffff"])
     assert missing.exit_code == 2 and "No submission '0000ffff'" in missing.output
+
+
+def test_cli_withdraw_answers_json_and_a_refusal_carries_its_report(built: Project, tmp_path: Path) -> None:
+    city = submit(write(tmp_path / "city", {"cities.csv": city_tables("yazd")["cities.csv"]}),
+                  project=built, who="Ana")
+    partner = write(tmp_path / "partner", {"partnerships.csv": city_tables("yazd")["partnerships.csv"]})
+    relying = submit(partner, project=built, who="Bob")
+    base = ["--project", str(built.root), "-q", "submissions", "withdraw", "--who", "Cy", "--format", "json"]
+    refused = CliRunner().invoke(cli, [*base, city.id])
+    answer = json.loads(refused.stdout)
+    assert (refused.exit_code, answer["ok"], answer["exit"]) == (1, False, 1)
+    assert f"submission {relying.id} relies on it" in answer["error"]
+    assert answer["report"]["conforms"] is False and answer["report"]["findings"]
+    gone = CliRunner().invoke(cli, [*base, relying.id])
+    answer = json.loads(gone.stdout)
+    assert gone.exit_code == 0 and answer["ok"] is True
+    assert (answer["submission"]["id"], answer["submission"]["status"]) == (relying.id, "withdrawn")
+    assert answer["submission"]["graph"] == submission_graph(relying.id) and answer["build"]
 
 
 def test_cli_exit_codes(built: Project, tmp_path: Path) -> None:

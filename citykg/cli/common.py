@@ -68,7 +68,7 @@ class Group(click.Group):
             return super().invoke(ctx)
         except DataError as exc:
             click.echo(exc.report.to_text(), err=True)
-            _json_error(ctx, str(exc), 1)
+            _json_error(ctx, str(exc), 1, report=exc.report.to_json())
             raise _Invalid(str(exc)) from exc
         except click.UsageError as exc:  # a bad option or argument (exit 2)
             _json_error(ctx, exc.format_message(), exc.exit_code)
@@ -99,10 +99,14 @@ def describe_os_error(exc: OSError) -> str:
             + (" (and that the disk has room)." if exc.errno == errno.ENOSPC else "."))
 
 
-def _json_error(ctx: click.Context, message: str, code: int) -> None:
-    """With ``--format json``, an error is JSON on stdout too, so that a program reading it gets one."""
+def _json_error(ctx: click.Context, message: str, code: int, *, report: str | None = None) -> None:
+    """With ``--format json``, an error is JSON on stdout too, so that a program reading it gets one
+    (with the report of the findings behind it, if any)."""
     if isinstance(ctx.obj, Settings) and ctx.obj.json_output:
-        click.echo(json.dumps({"ok": False, "error": message, "exit": code}, ensure_ascii=False))
+        answer: dict[str, object] = {"ok": False, "error": message, "exit": code}
+        if report is not None:
+            answer["report"] = json.loads(report)
+        click.echo(json.dumps(answer, ensure_ascii=False))
 
 
 @dataclass

@@ -80,7 +80,7 @@ def submissions_list(settings: Settings, fmt: str) -> None:
 
     subs = list_submissions(settings.project())
     if fmt == "json":
-        click.echo(json.dumps([json.loads(s.to_json()) for s in subs], ensure_ascii=False, indent=2))
+        click.echo(json.dumps([s.to_dict() for s in subs], ensure_ascii=False, indent=2))
     else:
         click.echo(submissions_table(subs), nl=False)
 
@@ -99,18 +99,23 @@ def submissions_show(settings: Settings, ident: str, fmt: str) -> None:
     from citykg.submissions import find_submission
 
     sub = find_submission(settings.project(), ident)
-    click.echo(sub.to_json() if fmt == "json" else sub.describe(), nl=False)
+    if fmt == "json":
+        click.echo(json.dumps(sub.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(sub.describe(), nl=False)
 
 
 @submissions.command("withdraw")
 @click.argument("ident", metavar="ID")
 @click.option("--who", envvar="CITYKG_SUBMITTER", metavar="NAME", help="Who withdraws it.")
+@format_option
 @engine_option
 @pass_settings
-def submissions_withdraw(settings: Settings, ident: str, who: str | None, engine_name: str) -> None:
+def submissions_withdraw(settings: Settings, ident: str, who: str | None, fmt: str, engine_name: str) -> None:
     """Remove exactly one submission's graph from the store; its files stay, marked withdrawn.
 
-    Submitting the same input again reinstates it.
+    Submitting the same input again reinstates it. A withdrawal that would leave the graph
+    invalid (another submission relies on it) is refused with the report (exit 1).
 
     \b
     Example:
@@ -119,5 +124,9 @@ def submissions_withdraw(settings: Settings, ident: str, who: str | None, engine
     from citykg.submit import withdraw
 
     result = withdraw(ident, project=settings.project(), who=submitter(who), engine=engine(engine_name))
+    if fmt == "json":
+        click.echo(json.dumps({"ok": True, "submission": result.submission.to_dict(),
+                               "build": result.build_id}, ensure_ascii=False, indent=2))
+        return
     click.echo(f"Withdrew submission {result.submission.id}: its graph <{result.submission.graph}> "
                f"is no longer in the store (build {result.build_id}).")

@@ -61,7 +61,7 @@ from citykg.submissions import (
 )
 from citykg.validate import check_received
 
-__all__ = ["Outcome", "SubmitResult", "WithdrawResult", "list_submissions", "submit",
+__all__ = ["Outcome", "SubmitResult", "WithdrawResult", "check_who", "list_submissions", "submit",
            "submit_bytes", "validate_input", "withdraw"]
 
 
@@ -172,7 +172,7 @@ def withdraw(ident: str, *, project: Project, who: str, engine: Engine = Engine.
         it); nothing changes then.
     """
     step = checkpoint or merge.pause_from_env
-    who = _check_who(who)
+    who = check_who(who)
     with exclusive(project.dist):
         merge.recover(project, engine=engine)
         sub = find_submission(project, ident)
@@ -214,7 +214,7 @@ def list_submissions(project: Project, *, engine: Engine = Engine.TURBO) -> list
 
 def _submit(received: Received, project: Project, who: str, engine: Engine,
             checkpoint: Checkpoint | None) -> SubmitResult:
-    who = _check_who(who)
+    who = check_who(who)
     known = _repeated(project, received)
     if known is not None:
         return SubmitResult(Outcome.EXISTING, received.id, Report.of([]), known)
@@ -346,11 +346,17 @@ def _own(report: Report, sub: Submission, received: Received) -> Report:
 _JOINERS = "\u200c\u200d"  # zero-width (non-)joiner: Persian and Arabic spelling needs them
 
 
-def _check_who(who: str) -> str:
+def check_who(who: str, *, how: str = "--who NAME, or CITYKG_SUBMITTER") -> str:
+    """``who`` with its spaces tidied; an :class:`InputError` that says ``how`` to give it if it is
+    empty, longer than 200 characters or holds control characters.
+
+    >>> check_who("  Ana   Example ")
+    'Ana Example'
+    """
     who = " ".join(who.split())
     if not who or len(who) > 200 or any(not ch.isprintable() and ch not in _JOINERS for ch in who):
-        raise InputError("Say who submits the data (--who NAME, or CITYKG_SUBMITTER): a name or "
-                         "e-mail address of at most 200 printable characters.")
+        raise InputError(f"Say who submits the data ({how}): a name or e-mail address of at most "
+                         "200 printable characters.")
     return who
 
 

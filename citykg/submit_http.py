@@ -31,14 +31,17 @@ import asyncio
 import hmac
 import json
 import os
+import sys
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from citykg.archive import Limits
 from citykg.errors import InputError, SubmissionError
+from citykg.intake import MAX_RDF_BYTES
+from citykg.report import Finding, Report, Severity
 from citykg.shacl import Engine
 from citykg.submissions import Status, find_submission, load_submissions
-from citykg.submit import Outcome, submit_bytes
+from citykg.submit import Outcome, check_who, submit_bytes
 from citykg.web import HttpError, Request, Response, Route, json_response
 
 if TYPE_CHECKING:
@@ -48,7 +51,9 @@ __all__ = ["TOKEN_ENV", "submission_routes"]
 
 #: The environment variable that holds the submission token.
 TOKEN_ENV = "CITYKG_SUBMIT_TOKEN"
-_READABLE = ("application/zip", "application/x-zip-compressed", "text/turtle", "application/trig",
+_T = TypeVar("_T")
+_ZIP = ("application/zip", "application/x-zip-compressed")
+_READABLE = (*_ZIP, "text/turtle", "application/trig",
              "application/ld+json", "application/n-triples", "application/n-quads",
              "application/rdf+xml")
 
@@ -76,14 +81,16 @@ def submission_routes(*, token: str | None = None, max_body: int | None = None,
             if media not in _READABLE:
                 raise HttpError(415, f"POST /submissions takes {', '.join(_READABLE)}; not "
                                      f"{media or 'a body without Content-Type'!r}.")
-            who = dict(request.query()).get("who") or "api"
+            if media not in _ZIP and len(request.body) > MAX_RDF_BYTES:
+                raise HttpError(413, f"The RDF document is {len(request.body) / 2**20:.1f} MiB; citykg "
+                                     f"reads RDF up to {MAX_RDF_BYTES // 2**20} MiB. Split it.")
             try:
+                who = check_who(dict(request.query()).get("who") or "api", how="?who=NAME")
                 result = await asyncio.to_thread(submit_bytes, request.body, content_type=media,
                                                  project=project, who=who, engine=engine)
             except InputError as exc:
-                return _unprocessable(str(exc), None, {
-                    "conforms": False, "violations": 1, "warnings": 0, "infos": 0,
-                    "findings": [{"severity": "violation", "message": str(exc), "file": "upload"}]})
+                unreadable = Finding(Severity.VIOLATION, str(exc), file="upload", shape="citykg:input")
+                return _unprocessable(str(exc), None, json.loads(Report.of([unreadable]).to_json()))
             report = json.loads(result.report.to_json())
             if result.outcome is Outcome.REJECTED:
                 return _unprocessable(f"The submission does not conform ({result.report.summary()}); "
@@ -97,15 +104,17 @@ def submission_routes(*, token: str | None = None, max_body: int | None = None,
             return response
 
         async def list_all(request: Request) -> Response:
-            subs = load_submissions(project, status=Status.ACCEPTED)
+            subs = _on_record(lambda: load_submissions(project, status=Status.ACCEPTED))
             return json_response({"ok": True, "status": 200, "submissions": [
                 {"id": s.id, "graph": s.graph, "when": s.when, "kind": s.kind.value} for s in subs]})
 
         async def get_one(request: Request) -> Response:
+            ident = request.path_params["id"]
             try:
-                sub = find_submission(project, request.path_params["id"])
+                sub = _on_record(lambda: find_submission(project, ident))
             except SubmissionError as exc:
-                raise HttpError(404, str(exc)) from exc
+                raise HttpError(404, f"No submission {ident!r}: give its id (16 digits) or its first "
+                                     "4 or more, shared with no other. GET /submissions lists them.") from exc
             return json_response({"ok": True, "status": 200, "graph": sub.graph,
                                   "submission": json.loads(sub.to_json())})
 
@@ -126,6 +135,17 @@ def _authorise(headers: Mapping[str, str], secret: str) -> None:
                else "send 'Authorization: Bearer TOKEN'")
         raise HttpError(401, f"POST /submissions needs the submission token: {why}.",
                         (("www-authenticate", 'Bearer realm="citykg"'),))
+
+
+def _on_record(read: Callable[[], _T]) -> _T:
+    """What ``read`` reads of the submissions on record; a record that cannot be read is the
+    server's fault (500): its operator is told which on stderr, the client not where it lies."""
+    try:
+        return read()
+    except InputError as exc:
+        print(f"citykg: {exc}", file=sys.stderr)
+        raise HttpError(500, "A submission record on this server cannot be read; its operator has "
+                             "been told which.") from exc
 
 
 def _unprocessable(message: str, sid: str | None, report: object) -> Response:

@@ -132,6 +132,10 @@ def test_rdf_submissions_by_media_type(site: tuple[Project, Running], client: ht
     assert any(f["message"].startswith("A Wikidata id is Q") for f in response.json()["report"]["findings"])
     broken = client.post("/submissions", content=b"<a> <b>", headers={"content-type": "text/turtle", **AUTH})
     assert broken.status_code == 422 and "upload is not valid Turtle" in broken.json()["error"]
+    (finding,) = broken.json()["report"]["findings"]  # a finding like any other, with all its keys
+    assert (finding["file"], finding["shape"], finding["row"]) == ("upload", "citykg:input", None)
+    nobody = client.post("/submissions?who=%01", content=table_zip(NEW_STUDY), headers={**ZIP, **AUTH})
+    assert nobody.status_code == 422 and "Say who submits the data (?who=NAME)" in nobody.json()["error"]
     other = client.post("/submissions", content=b"x", headers={"content-type": "application/pdf", **AUTH})
     assert other.status_code == 415 and "application/pdf" in other.json()["error"]
 
@@ -139,11 +143,30 @@ def test_rdf_submissions_by_media_type(site: tuple[Project, Running], client: ht
 def test_bodies_over_the_limit_are_413(client: httpx.Client) -> None:
     response = client.post("/submissions", content=b"0" * (50 * 2**20 + 1), headers={**ZIP, **AUTH})
     assert response.status_code == 413
+    turtle = client.post("/submissions", content=b"#" * (20 * 2**20 + 1), headers={"content-type": "text/turtle", **AUTH})
+    assert turtle.status_code == 413 and "citykg reads RDF up to 20 MiB" in turtle.json()["error"]
 
 
 def test_unknown_submissions_are_404(client: httpx.Client) -> None:
     response = client.get("/submissions/0123456789abcdef")
     assert response.status_code == 404 and "No submission '0123456789abcdef'" in response.json()["error"]
+    assert "GET /submissions lists them" in response.json()["error"]  # no command-line advice over HTTP
+
+
+def test_a_record_the_server_cannot_read_is_its_own_fault_and_not_shown(site: tuple[Project, Running],
+                                                                       client: httpx.Client) -> None:
+    project, _ = site
+    broken = project.root / "submissions" / "00000000deadbeef"
+    broken.mkdir(parents=True)
+    try:
+        (broken / "submission.json").write_text("{not json", encoding="utf-8")
+        for path in ("/submissions", "/submissions/00000000deadbeef"):
+            response = client.get(path)
+            assert response.status_code == 500, path
+            assert "cannot be read" in response.json()["error"] and str(project.root) not in response.text
+    finally:
+        (broken / "submission.json").unlink()
+        broken.rmdir()
 
 
 def test_sparql_stays_read_only_even_with_the_token(site: tuple[Project, Running], client: httpx.Client) -> None:

@@ -50,7 +50,7 @@ _OVERRIDES = {
     ("cities", "label_en"): "Isfahan", ("cities", "label_fa"): "اصفهان",
     ("cities", "wikidata"): "Q42053", ("partnerships", "end"): "",
     ("declared_counts", "subject"): "", ("studies", "panel_size"): "12",
-    ("studies", "fieldwork_year"): "2023",
+    ("studies", "fieldwork_year"): "2023", ("organisations", "wikidata"): "",  # no QID in the data to show
 }
 _README = """# citykg tables to fill in
 

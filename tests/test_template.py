@@ -111,3 +111,12 @@ def test_cli(tmp_path: Path) -> None:
     assert sorted(re.findall(r"^### `(\w+)\.csv`", readme, flags=re.M)) == ["cities", "partnerships"]  # those written
     again = CliRunner().invoke(cli, ["template", str(tmp_path / "t")])
     assert again.exit_code == 2 and "does not overwrite files" in again.output
+
+
+@pytest.mark.parametrize("table", ["countries", "organisations"])  # (the example city is a new one)
+def test_an_example_qid_is_the_one_the_data_gives_its_record(project: Project, table: str) -> None:
+    example = dict(zip((c.name for c in TABLES[table].columns), example_row(TABLES[table]), strict=True))
+    key = TABLES[table].key[0]
+    with open(project.data / "reference" / f"{table}.csv", encoding="utf-8", newline="") as file:
+        record = next(r for r in csv.DictReader(file) if r[key] == example[key])
+    assert example["wikidata"] == record["wikidata"]  # Metropolis has none: no one else's QID either

@@ -40,11 +40,9 @@ from citykg import iris
 from citykg.context import read_in_context
 from citykg.errors import DataError, InputError, OntologyError
 from citykg.project import Project
-from citykg.rdfmap import Mapped
 from citykg.report import Report, Severity
 from citykg.shacl import Engine, check, load_shapes
 from citykg.submissions import Submission
-from citykg.tables import TableSet
 
 __all__ = ["BuildResult", "build", "data_folders", "load_graphs", "load_ontology", "switch_to",
            "with_superclasses"]
@@ -175,11 +173,6 @@ def switch_to(project: Project, build_id: str) -> None:
     _prune(project.dist / "builds", keep={build_id, _previous(project.dist)})
 
 
-def _read(project: Project, folders: list[Path],
-          submissions: Sequence[Submission] | None) -> tuple[TableSet, Mapped]:
-    """The data folders and the accepted submissions, each submission in a graph of its own."""
-    read = read_in_context(project, folders, submissions=submissions)
-    return read.tables, read.mapped
 
 
 def _build(project: Project, engine: Engine, progress: Progress | None,
@@ -188,7 +181,8 @@ def _build(project: Project, engine: Engine, progress: Progress | None,
     started = time.perf_counter()
     folders = data_folders(project)
     say(f"reading {len(folders)} data folders")
-    tables, mapped = _read(project, folders, submissions)
+    read = read_in_context(project, folders, submissions=submissions)  # each submission in a graph of its own
+    tables, mapped = read.tables, read.mapped
     ontology = load_ontology(project)
     data = with_superclasses([*mapped.quads, *load_graphs(project)], ontology)
     report = tables.report + mapped.report
@@ -197,6 +191,7 @@ def _build(project: Project, engine: Engine, progress: Progress | None,
         report += check(data, shapes=load_shapes(project.shapes), ontology=ontology,
                         engine=engine)
     if not report.conforms:
+        report = Report.of(read.locate(report.findings))
         kept = ("the last good build was kept" if (project.dist / "current").exists()
                 else "nothing was written: fix the violations and build again")
         raise DataError(f"The data does not conform ({report.summary()}); {kept}.", report)

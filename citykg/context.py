@@ -33,6 +33,7 @@ from citykg.additions import Vocabulary, check_rdf, records
 from citykg.errors import InputError
 from citykg.intake import InputKind, checksum, parse_rdf, rdf_format_of, table_folders
 from citykg.project import Project
+from citykg.rdflines import locate
 from citykg.rdfmap import Mapped, to_quads
 from citykg.report import Finding, Report, Severity
 from citykg.submissions import METADATA, Status, Submission, load_submissions
@@ -55,6 +56,25 @@ class InContext:
     inputs: frozenset[str]
     #: The input's folders as findings name them, each ending in ``/``.
     input_dirs: tuple[str, ...] = ()
+    #: The file of each RDF submission read, by its graph IRI, as findings name it
+    #: (``submissions/<id>/input.ttl``), with the submission's folder.
+    rdf_files: tuple[tuple[str, str, Path], ...] = ()
+
+    def locate(self, findings: Sequence[Finding]) -> list[Finding]:
+        """The findings, those about a record of an RDF submission placed in its file (at the
+        line that starts describing the record), whatever source row the record cites: so a
+        finding names the submission it is about.
+        """
+        owner = {str(q.subject.value): (file, folder) for g, file, folder in self.rdf_files  # type: ignore[union-attr]
+                 for q in self.mapped.quads if q.graph_name.value == g}  # type: ignore[union-attr]
+        moved = [replace(f, file=owner[f.focus][0], row=None, column=None)
+                 if f.focus in owner and not (f.file or "").startswith(owner[f.focus][0]) else f
+                 for f in findings]
+        for _, file, folder in self.rdf_files:
+            name = file.rsplit("/", 1)[-1]
+            if any(f.file == file and f.row is None for f in moved) and (fmt := rdf_format_of(name)):
+                moved = locate(moved, (folder / name).read_bytes(), fmt, file=file)
+        return moved
 
 
 def read_in_context(project: Project, folders: Sequence[Path], *,
@@ -96,9 +116,11 @@ def read_in_context(project: Project, folders: Sequence[Path], *,
             quads += _rdf_quads(s, findings, vocabulary, known)
         quads += _describe(s)
         findings += _integrity(s)
+    rdf_files = tuple((s.graph, f"submissions/{s.id}/{s.files[0]}", s.folder)
+                      for s in subs if s.kind is InputKind.RDF)
     # In a deterministic order (the mapped quads sorted, then the submissions'), without repeats.
     return InContext(tables, Mapped(list(dict.fromkeys(quads)), Report.of(findings)),
-                     inputs_graphs, tuple(_shown(project, f) + "/" for f in inputs))
+                     inputs_graphs, tuple(_shown(project, f) + "/" for f in inputs), rdf_files)
 
 
 def _folders(s: Submission) -> list[Path]:

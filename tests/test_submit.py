@@ -192,6 +192,22 @@ def test_withdraw_is_refused_when_another_submission_relies_on_it(built: Project
     assert snapshot(built.root) == tree
 
 
+def test_a_withdrawal_names_the_rdf_submission_that_relies_on_it(built: Project, tmp_path: Path) -> None:
+    country = submit(write(tmp_path / "fr", {"countries.csv": "iso2,iso3,label_en,wikidata,source\n"
+                                                              "FR,FRA,France,Q142,Example\n"}),
+                     project=built, who="Ana")
+    paris = tmp_path / "paris.ttl"  # its record cites a row of its own ("paris.ttl", line 1)
+    paris.write_text(QOM_TTL.replace("qom", "paris").replace("Qom", "Paris").replace("Q131664", "Q90")
+                     .replace("country/IR", "country/FR"), encoding="utf-8")
+    relying = submit(paris, project=built, who="Bob")
+    assert relying.outcome is Outcome.ACCEPTED, relying.report.to_text()
+    with pytest.raises(DataError) as caught:
+        withdraw(country.id, project=built, who="Cy")
+    assert f"(submission {relying.id} relies on it; withdraw that first)" in str(caught.value)
+    (finding,) = caught.value.report.findings  # in the submission's file, at the line describing Paris
+    assert (finding.file, finding.row, finding.path) == (f"submissions/{relying.id}/input.ttl", 6, "ckg:country")
+
+
 def test_unknown_ids_and_ambiguous_prefixes(built: Project) -> None:
     with pytest.raises(SubmissionError, match="No submission 'feedface'"):
         withdraw("feedface", project=built, who="Ana")

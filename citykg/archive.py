@@ -5,14 +5,20 @@ A submission may come as a ``.zip``. Before a single byte is written, every entr
 - its name is a relative path inside the archive: no absolute path, no drive letter, no ``..``,
   no backslash, no NUL (path traversal);
 - it is a regular file or a folder: no symbolic link, no device, no encrypted entry;
+- no two entries have the same name, and no file has the name of a folder (``x.csv`` beside
+  ``x.csv/factors.csv``): one would overwrite, or block, the other;
 - it is not itself an archive (``.zip``, ``.gz``, ``.tar`` …, by name or by its first bytes);
 - the archive holds at most :attr:`Limits.max_entries` entries, each at most
   :attr:`Limits.max_file_bytes` and all together at most :attr:`Limits.max_total_bytes`
   uncompressed, and no large entry expands more than :attr:`Limits.max_ratio` times (zip bombs).
 
 Only then are the ``.csv`` entries extracted, counting the bytes actually inflated (an entry
-that lies about its size is refused as well). Other files (a README, ``__MACOSX/``) are left
-out and listed in :attr:`Unpacked.ignored`. Problems raise :class:`~citykg.errors.InputError`.
+that lies about its size is refused as well), into a staging folder that is removed if any
+entry fails, so that nothing is left half-extracted. Other files (a README) are left out and
+listed in :attr:`Unpacked.ignored`; hidden files and folders (``.study/``) and the junk of
+archivers (``__MACOSX/``, ``.DS_Store``) are skipped, the hidden tables listed in
+:attr:`Unpacked.hidden`. Problems, a damaged archive among them, raise
+:class:`~citykg.errors.InputError`.
 
 Example::
 
@@ -31,8 +37,13 @@ Example::
 from __future__ import annotations
 
 import io
+import lzma
+import shutil
 import stat
+import tempfile
 import zipfile
+import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -46,6 +57,12 @@ _ARCHIVE_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"\x1f\x8b", b"BZh", b"\xfd7zXZ"
                   b"Rar!", b"(\xb5/\xfd")
 _JUNK = ("__MACOSX/", ".DS_Store", "Thumbs.db", "desktop.ini")
 _CHUNK = 64 * 1024
+# What reading a damaged archive raises: zipfile's own errors, and those of the decompressors
+# (zlib, lzma; bz2 raises OSError), of seeking to a bad offset (ValueError) and of a name marked
+# UTF-8 that is not (UnicodeDecodeError, a ValueError).
+_DAMAGED = (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError, ValueError,
+            zlib.error, lzma.LZMAError)
+_REMAKE = "Make the zip again with a standard zip tool (deflate or no compression, no password)."
 
 
 @dataclass(frozen=True)
@@ -72,7 +89,10 @@ class Unpacked:
 
     root: Path
     files: tuple[str, ...]
+    #: The files that are not ``*.csv`` (a README), left out.
     ignored: tuple[str, ...]
+    #: The hidden folders and files that hold tables (``.study/``, ``.factors.csv``), skipped.
+    hidden: tuple[str, ...] = ()
 
 
 def unpack_zip(source: Path | bytes, dest: Path, *, name: str, limits: Limits | None = None) -> Unpacked:
@@ -82,9 +102,9 @@ def unpack_zip(source: Path | bytes, dest: Path, *, name: str, limits: Limits | 
     :param dest: an empty folder to extract into (a temporary folder of the caller).
     :param name: how to name the archive in messages.
     :param limits: size and count limits; :class:`Limits` by default.
-    :return: the extracted files and the ignored entries.
-    :raises InputError: if the archive is unreadable or breaks a safety rule; nothing is
-        extracted then.
+    :return: the extracted files, the ignored entries and the hidden ones that hold tables.
+    :raises InputError: if the archive is unreadable, damaged or breaks a safety rule; nothing
+        is extracted then (what was, is removed).
     """
     limits = limits or Limits()
     size = len(source) if isinstance(source, bytes) else source.stat().st_size
@@ -92,17 +112,40 @@ def unpack_zip(source: Path | bytes, dest: Path, *, name: str, limits: Limits | 
         raise InputError(f"{name} is {size / 2**20:.1f} MiB; citykg accepts archives up to "
                          f"{limits.max_archive_bytes // 2**20} MiB. Submit the studies separately.")
     try:
-        with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source) as archive:
-            wanted, ignored = _check(archive, name, limits)
-            files = [_extract(archive, info, member, dest, name, limits) for info, member in wanted]
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError) as exc:
-        raise InputError(f"{name} is not a readable zip archive ({exc}). Make it again with a "
-                         "standard zip tool (deflate or no compression, no password).") from exc
-    return Unpacked(dest, tuple(sorted(files)), tuple(sorted(ignored)))
+        archive = zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source)
+    except UnicodeDecodeError as exc:  # zipfile decodes every name when it opens the archive
+        raise InputError(_bad_name(name, exc)) from exc
+    except _DAMAGED as exc:
+        raise InputError(f"{name} is not a readable zip archive ({exc}). {_REMAKE}") from exc
+    with archive:
+        wanted, ignored, hidden = _check(archive, name, limits)
+        made = not dest.exists()
+        dest.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".unpacking-", dir=dest))
+        try:
+            files = [_extract(archive, info, member, staging, name, limits) for info, member in wanted]
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            if made:
+                shutil.rmtree(dest, ignore_errors=True)
+            raise
+    for child in staging.iterdir():
+        child.rename(dest / child.name)
+    staging.rmdir()
+    return Unpacked(dest, tuple(sorted(files)), tuple(sorted(ignored)), tuple(sorted(hidden)))
+
+
+def _bad_name(name: str, exc: UnicodeDecodeError) -> str:
+    shown = exc.object.decode("utf-8", errors="replace")
+    return (f"{name}: the name of the entry {shown!r} is marked as UTF-8 but is not UTF-8, so citykg "
+            "cannot read it. Rename the file (letters, digits, '-', '_') and make the zip again with a "
+            "standard zip tool.")
 
 
 def _check(archive: zipfile.ZipFile, name: str,
-           limits: Limits) -> tuple[list[tuple[zipfile.ZipInfo, str]], list[str]]:
+           limits: Limits) -> tuple[list[tuple[zipfile.ZipInfo, str]], list[str], list[str]]:
+    """The ``.csv`` entries to extract, the other files, and the hidden folders and files that
+    hold tables; or an error about the first entry that breaks a rule."""
     infos = archive.infolist()
     if len(infos) > limits.max_entries:
         raise InputError(f"{name} has {len(infos)} entries; citykg accepts at most "
@@ -114,8 +157,9 @@ def _check(archive: zipfile.ZipFile, name: str,
     seen: set[str] = set()
     wanted: list[tuple[zipfile.ZipInfo, str]] = []
     ignored: list[str] = []
-    for info in infos:
-        member = _member(info.filename, name)
+    hidden: set[str] = set()
+    members = [(info, _member(info.filename, name)) for info in infos]
+    for info, member in members:
         if member.lower() in seen:
             raise InputError(f"{name}: the entry {info.filename!r} appears twice; citykg refuses "
                              "an archive whose entries could overwrite each other.")
@@ -123,9 +167,13 @@ def _check(archive: zipfile.ZipFile, name: str,
         _check_entry(info, member, name, limits)
         if info.is_dir():
             continue
-        leaf = PurePosixPath(member).name
-        hidden = any(part.startswith(".") for part in member.split("/"))
-        if member.startswith(_JUNK) or leaf in _JUNK or hidden:
+        parts = member.split("/")
+        if member.startswith(_JUNK) or parts[-1] in _JUNK or parts[-1].startswith("._"):
+            continue  # the junk of archivers, and the resource forks of macOS (._factors.csv)
+        dot = next((i for i, part in enumerate(parts) if part.startswith(".")), None)
+        if dot is not None:
+            if member.lower().endswith(".csv"):
+                hidden.add("/".join(parts[: dot + 1]) + ("/" if dot < len(parts) - 1 else ""))
             continue
         if member.lower().endswith(_ARCHIVE_SUFFIXES):
             raise InputError(f"{name}: the entry {info.filename!r} is itself an archive; citykg "
@@ -134,7 +182,27 @@ def _check(archive: zipfile.ZipFile, name: str,
             wanted.append((info, member))
         else:
             ignored.append(member)
-    return wanted, ignored
+    _check_folders(members, wanted, name)
+    return wanted, ignored, sorted(hidden)
+
+
+def _check_folders(members: list[tuple[zipfile.ZipInfo, str]], wanted: list[tuple[zipfile.ZipInfo, str]],
+                   name: str) -> None:
+    """Refuse a file whose name is also a folder of another entry (``x.csv``, ``x.csv/f.csv``), as
+    one of the two could not be extracted, and a table in a folder named like a table."""
+    files = {member.lower(): info.filename for info, member in members if not info.is_dir()}
+    for info, member in members:
+        parts = member.rstrip("/").split("/")
+        for n in range(1, len(parts) + info.is_dir()):
+            if (folder := "/".join(parts[:n]).lower()) in files:
+                raise InputError(f"{name}: the entry {files[folder]!r} is a file, but the entry "
+                                 f"{info.filename!r} makes it a folder too; a file and a folder cannot "
+                                 "have the same name. Rename one of them and make the zip again.")
+    for info, member in wanted:
+        if folder := next((p for p in member.split("/")[:-1] if p.lower().endswith(".csv")), ""):
+            raise InputError(f"{name}: the entry {info.filename!r} is in a folder named like a table "
+                             f"({folder!r}); citykg reads every *.csv as a table. Rename the folder and "
+                             "make the zip again.")
 
 
 def _member(filename: str, name: str) -> str:
@@ -177,19 +245,34 @@ def _check_entry(info: zipfile.ZipInfo, member: str, name: str, limits: Limits) 
 
 def _extract(archive: zipfile.ZipFile, info: zipfile.ZipInfo, member: str, dest: Path, name: str,
              limits: Limits) -> str:
+    entry = f"{name}: the entry {info.filename!r}"
     target = dest.joinpath(*member.split("/"))
     if not target.resolve().is_relative_to(dest.resolve()):  # belt and braces after _member
-        raise InputError(f"{name}: the entry {info.filename!r} points outside the archive.")
-    target.parent.mkdir(parents=True, exist_ok=True)
+        raise InputError(f"{entry} points outside the archive.")
     written = 0
-    with archive.open(info) as src, open(target, "wb") as out:
-        while chunk := src.read(_CHUNK):
-            if written == 0 and chunk.startswith(_ARCHIVE_MAGIC):
-                raise InputError(f"{name}: the entry {info.filename!r} is itself an archive; "
-                                 "citykg refuses nested archives. Put the CSV files in one zip.")
-            written += len(chunk)
-            if written > min(info.file_size, limits.max_file_bytes):
-                raise InputError(f"{name}: the entry {info.filename!r} inflates past its "
-                                 "declared size; citykg refuses the archive (zip bomb?).")
-            out.write(chunk)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open(target, "wb") as out:
+            for chunk in _chunks(archive, info, entry):
+                if written == 0 and chunk.startswith(_ARCHIVE_MAGIC):
+                    raise InputError(f"{entry} is itself an archive; citykg refuses nested archives. "
+                                     "Put the CSV files in one zip.")
+                written += len(chunk)
+                if written > min(info.file_size, limits.max_file_bytes):
+                    raise InputError(f"{entry} inflates past its declared size; citykg refuses the "
+                                     "archive (zip bomb?).")
+                out.write(chunk)
+    except OSError as exc:  # writing it out: the message names the entry, not citykg's folder
+        raise InputError(f"{entry} cannot be extracted ({exc.strerror or exc}). Give it a shorter, "
+                         "plain name (letters, digits, '-', '_') and make the zip again.") from exc
     return member
+
+
+def _chunks(archive: zipfile.ZipFile, info: zipfile.ZipInfo, entry: str) -> Iterator[bytes]:
+    """The entry's bytes, inflated; a damaged entry (bad data, a wrong checksum) is an InputError."""
+    try:
+        with archive.open(info) as src:
+            while chunk := src.read(_CHUNK):
+                yield chunk
+    except _DAMAGED as exc:
+        raise InputError(f"{entry} is damaged and cannot be unpacked ({exc}). {_REMAKE}") from exc

@@ -6,18 +6,21 @@ A submission is one of:
   either at its top (one source) or in one folder per study (``new-study/factors.csv``); folders
   that enclose it all (as zip tools make) are unwrapped, so a study's folder and a zip of it are
   the same input;
-- one RDF file: Turtle (``.ttl``), TriG, JSON-LD, N-Triples, N-Quads or RDF/XML.
+- one RDF file: Turtle (``.ttl``), TriG, JSON-LD (``.jsonld``, or ``.json`` if it holds
+  JSON-LD), N-Triples, N-Quads or RDF/XML. A leading UTF-8 byte-order mark is dropped.
 
 :func:`receive` (a path) and :func:`receive_bytes` (an HTTP body) copy the input into a private
 folder, so that it cannot change while it is checked, and compute its checksum: the SHA-256 of
 the sorted file paths with their bytes. The submission id is the checksum's first 16 digits, so
 the same tables give the same id whether they come as a folder or as a zip. An RDF file is kept
-as ``input.<ext>``, so its id depends on its bytes and format only.
+as ``input.<ext>``, so its id depends on its bytes (without a byte-order mark) and format only.
 
 Unsafe input is refused with :class:`~citykg.errors.InputError`: zip path traversal, links,
-nested archives and zip bombs (see :mod:`citykg.archive`), files over the size limits, and
-RDF/XML that declares XML entities (they can expand a few hundred bytes into gigabytes). The one
-link followed is the input itself, if it points into the project (:func:`follow_link`).
+nested archives and zip bombs (see :mod:`citykg.archive`), links inside a folder (to a file or a
+folder), files over the size limits, RDF/XML that declares XML entities (they can expand a few
+hundred bytes into gigabytes), JSON-LD with a remote context (citykg fetches nothing) and quoted
+triples (RDF-star, RDF 1.2 triple terms). The one link followed is the input itself, if it points
+into the project (:func:`follow_link`). Hidden files and folders (``.study/``) are not read.
 
 Example::
 
@@ -32,13 +35,15 @@ Example::
 from __future__ import annotations
 
 import hashlib
+import os
+import re
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path, PurePosixPath
 
-from pyoxigraph import Quad, RdfFormat, parse
+from pyoxigraph import Quad, RdfFormat, Triple, parse
 
 from citykg.archive import Limits, unpack_zip
 from citykg.errors import InputError
@@ -53,8 +58,12 @@ MAX_RDF_BYTES = 20 * 2**20
 _ZIP_TYPES = ("application/zip", "application/x-zip-compressed", "application/x-zip")
 #: The RDF files citykg reads, by extension.
 RDF_SUFFIXES = {".ttl": RdfFormat.TURTLE, ".trig": RdfFormat.TRIG, ".nt": RdfFormat.N_TRIPLES,
-                ".nq": RdfFormat.N_QUADS, ".jsonld": RdfFormat.JSON_LD, ".rdf": RdfFormat.RDF_XML,
-                ".owl": RdfFormat.RDF_XML}
+                ".nq": RdfFormat.N_QUADS, ".jsonld": RdfFormat.JSON_LD, ".json": RdfFormat.JSON_LD,
+                ".rdf": RdfFormat.RDF_XML, ".owl": RdfFormat.RDF_XML}
+_BOM = b"\xef\xbb\xbf"
+# How a text format writes a quoted triple: << … >>, <<( … )>> (RDF 1.2) or an annotation {| … |}
+_QUOTED = re.compile(r"<<|\{\|")
+_CONTEXT_URL = re.compile(r'"@context"\s*:\s*\[?\s*"([^"]*)"')
 
 
 class InputKind(Enum):
@@ -151,10 +160,10 @@ def receive(path: Path, workdir: Path, *, limits: Limits | None = None,
     if not path.exists():
         raise InputError(f"{label} does not exist.")
     if path.is_dir():
-        return _tables(workdir, label, _copy_folder(path, workdir, label, limits))
+        return _tables(workdir, label, *_copy_folder(path, workdir, label, limits))
     if path.suffix.lower() == ".zip":
         unpacked = unpack_zip(path, workdir, name=label, limits=limits)
-        return _tables(workdir, label, unpacked.ignored)
+        return _tables(workdir, label, unpacked.ignored, unpacked.hidden)
     if path.suffix.lower() == ".csv":
         raise InputError(f"{label} is a single table; give the folder that holds it "
                          f"({path.parent.as_posix()}) so that its references to other tables resolve.")
@@ -165,7 +174,7 @@ def receive(path: Path, workdir: Path, *, limits: Limits | None = None,
                          f"({', '.join(sorted(RDF_SUFFIXES))}); {which}.")
     if path.stat().st_size > MAX_RDF_BYTES:
         raise InputError(_too_big(label, path.stat().st_size))
-    return _rdf(path.read_bytes(), fmt, workdir, label)
+    return _rdf(path.read_bytes(), fmt, workdir, label, json_file=path.suffix.lower() == ".json")
 
 
 def receive_bytes(body: bytes, workdir: Path, *, content_type: str, label: str = "upload",
@@ -180,7 +189,7 @@ def receive_bytes(body: bytes, workdir: Path, *, content_type: str, label: str =
     workdir.mkdir(parents=True, exist_ok=True)
     if media in _ZIP_TYPES:
         unpacked = unpack_zip(body, workdir, name=label, limits=limits)
-        return _tables(workdir, label, unpacked.ignored)
+        return _tables(workdir, label, unpacked.ignored, unpacked.hidden)
     fmt = RdfFormat.from_media_type(media) if media else None
     if fmt is None or fmt is RdfFormat.N3:
         raise InputError(f"{label}: the media type {media or '(none)'!r} is not one citykg reads; "
@@ -192,20 +201,27 @@ def receive_bytes(body: bytes, workdir: Path, *, content_type: str, label: str =
 
 
 def parse_rdf(data: bytes, fmt: RdfFormat, display: str) -> list[Quad]:
-    """Parse RDF bytes safely (see the module docstring).
+    """Parse RDF bytes safely (see the module docstring), without a leading UTF-8 byte-order mark.
 
-    :raises InputError: if the bytes are too large, declare XML entities, or do not parse.
+    :raises InputError: if the bytes are too large, declare XML entities, do not parse, need a
+        remote JSON-LD context, or hold a quoted triple.
     """
     if len(data) > MAX_RDF_BYTES:
         raise InputError(_too_big(display, len(data)))
+    data = data.removeprefix(_BOM)
     if fmt is RdfFormat.RDF_XML:
         _refuse_entities(data, display)
     try:
-        return list(parse(data, format=fmt, base_iri=INPUT_BASE))
+        quads = list(parse(data, format=fmt, base_iri=INPUT_BASE))
     except SyntaxError as exc:
+        if "LoadDocumentCallback" in exc.msg:  # pyoxigraph would have to fetch a remote context
+            raise InputError(_remote_context(data, display)) from exc
         raise InputError(f"{display} is not valid {fmt.name}: {exc.msg}") from exc
     except ValueError as exc:
         raise InputError(f"{display} cannot be read as {fmt.name}: {exc}") from exc
+    if any(isinstance(q.subject, Triple) or isinstance(q.object, Triple) for q in quads):
+        raise InputError(_quoted_triple(data, fmt, display))
+    return quads
 
 
 def read_rdf(path: Path, fmt: RdfFormat) -> list[Quad]:
@@ -240,53 +256,104 @@ def _refuse_entities(data: bytes, display: str) -> None:
                          "local files. Write the values out, or send Turtle.")
 
 
+def _remote_context(data: bytes, display: str) -> str:
+    """The message about a JSON-LD document whose context is to be fetched, naming it if it can."""
+    url = _CONTEXT_URL.search(data.decode("utf-8", errors="replace"))
+    return (f"{display}: citykg does not fetch remote JSON-LD contexts{f' ({url[1]})' if url else ''}: "
+            'put the context inline ("@context": {"ckg": "https://w3id.org/citykg/ontology#", …}), or '
+            "write full IRIs.")
+
+
+def _quoted_triple(data: bytes, fmt: RdfFormat, display: str) -> str:
+    """The message about a quoted triple, at the line of the first ``<<`` or ``{|`` if the
+    format writes one."""
+    text = data.decode("utf-8", errors="replace")
+    found = None if fmt in (RdfFormat.JSON_LD, RdfFormat.RDF_XML) else _QUOTED.search(text)
+    where = f", line {text.count(chr(10), 0, found.start()) + 1}" if found else ""
+    return (f"{display}{where}: citykg does not read quoted triples (RDF-star << … >>, RDF 1.2 "
+            "<<( … )>> or an annotation {| … |}); a submission states its records in plain triples. "
+            "Write the triple itself, and give its source with prov:wasDerivedFrom and a ckg:SourceRow.")
+
+
 def _too_big(label: str, size: int) -> str:
     return (f"{label} is {size / 2**20:.1f} MiB; citykg accepts RDF files up to "
             f"{MAX_RDF_BYTES // 2**20} MiB. Split it into several submissions.")
 
 
-def _rdf(data: bytes, fmt: RdfFormat, workdir: Path, label: str) -> Received:
-    parse_rdf(data, fmt, label)
+def _rdf(data: bytes, fmt: RdfFormat, workdir: Path, label: str, *, json_file: bool = False) -> Received:
+    """Parse RDF, then keep it as ``input.<ext>``, without a byte-order mark (the same RDF with and
+    without one is the same input). A ``.json`` file (``json_file``) must hold JSON-LD."""
+    data = data.removeprefix(_BOM)
+    quads = parse_rdf(data, fmt, label)
+    if json_file and not quads and b'"@' not in data:
+        raise InputError(f"{label} is JSON but not JSON-LD (it has no \"@context\" or \"@id\", and no "
+                         "triples); citykg reads a .json file as JSON-LD. Submit RDF (.jsonld, .ttl …) "
+                         "or a folder or zip of CSV tables.")
     name = "input." + fmt.file_extension
     (workdir / name).write_bytes(data)
     files = (name,)
     return Received(InputKind.RDF, workdir, files, checksum(workdir, files), label)
 
 
-def _copy_folder(source: Path, workdir: Path, label: str, limits: Limits) -> tuple[str, ...]:
-    """Copy the CSV files of a folder into ``workdir``; return the tables named ``*.CSV``
-    (an extension not in lower case), which are not read."""
-    total = 0
-    count = 0
-    misnamed = []
-    for path in sorted(source.rglob("*")):
-        rel = path.relative_to(source)
-        if any(part.startswith(".") for part in rel.parts) or not path.name.lower().endswith(".csv"):
-            continue
-        if not path.name.endswith(".csv"):
-            misnamed.append(rel.as_posix())
-            continue
-        if path.is_symlink() or not path.is_file():
-            raise InputError(f"{label}/{rel.as_posix()} is a symbolic link or not a regular "
-                             "file; citykg copies only regular files.")
-        size = path.stat().st_size
-        total += size
-        count += 1
-        if size > limits.max_file_bytes:
-            raise InputError(f"{label}/{rel.as_posix()} is {size / 2**20:.1f} MiB; citykg reads tables "
-                             f"up to {limits.max_file_bytes // 2**20} MiB. Split it or check that it "
-                             "is the right file.")
-        if total > limits.max_total_bytes or count > limits.max_entries:
-            raise InputError(f"{label} holds more than citykg takes in one submission (at most "
-                             f"{limits.max_entries} tables, {limits.max_file_bytes // 2**20} MiB "
-                             f"each, {limits.max_total_bytes // 2**20} MiB in all).")
-        target = workdir / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, target)
-    return tuple(misnamed)
+def _copy_folder(source: Path, workdir: Path, label: str,
+                 limits: Limits) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Copy the CSV files of a folder into ``workdir``; return the tables named ``*.CSV`` (an
+    extension not in lower case), which are not read, and the hidden folders and files that hold
+    tables (``.study/``), which are skipped. Refuse any link in the folder (but inside hidden
+    folders, which are not looked into), a folder named ``*.csv`` and a table that is not a
+    regular file, is over the limits or cannot be read."""
+    total = count = 0
+    misnamed: list[str] = []
+    hidden: list[str] = []
+
+    def unreadable(exc: OSError) -> None:
+        rel = Path(exc.filename or source).relative_to(source).as_posix()
+        raise InputError(f"{label}/{rel} cannot be read ({exc.strerror}).") from exc
+
+    for folder, dirs, names in os.walk(source, onerror=unreadable):  # does not enter linked folders
+        for name in sorted(dirs + names):
+            path = Path(folder, name)
+            rel = path.relative_to(source).as_posix()
+            if path.is_symlink():
+                raise InputError(f"{label}/{rel} is a symbolic link; citykg refuses links inside a "
+                                 "folder (they can point anywhere). Put the file or folder it points "
+                                 "to in its place, or remove the link.")
+            if name.startswith("."):  # not read; ._x is the junk of macOS
+                if not name.startswith("._") and _holds_tables(path):
+                    hidden.append(rel + ("/" if name in dirs else ""))
+            elif name in dirs and name.lower().endswith(".csv"):
+                raise InputError(f"{label}/{rel} is a folder named like a table; citykg reads every "
+                                 "*.csv as a table. Rename the folder.")
+            elif name in names and name.lower().endswith(".csv") and not name.endswith(".csv"):
+                misnamed.append(rel)
+            elif name in names and name.endswith(".csv"):
+                if not path.is_file():
+                    raise InputError(f"{label}/{rel} is not a regular file; citykg copies only regular files.")
+                try:
+                    size = path.stat().st_size
+                    total, count = total + size, count + 1
+                    if size > limits.max_file_bytes:
+                        raise InputError(f"{label}/{rel} is {size / 2**20:.1f} MiB; citykg reads tables up "
+                                         f"to {limits.max_file_bytes // 2**20} MiB. Split it or check that "
+                                         "it is the right file.")
+                    if total > limits.max_total_bytes or count > limits.max_entries:
+                        raise InputError(f"{label} holds more than citykg takes in one submission (at most "
+                                         f"{limits.max_entries} tables, {limits.max_file_bytes // 2**20} MiB "
+                                         f"each, {limits.max_total_bytes // 2**20} MiB in all).")
+                    (workdir / rel).parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(path, workdir / rel)
+                except OSError as exc:
+                    raise InputError(f"{label}/{rel} cannot be copied ({exc.strerror}).") from exc
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))  # hidden folders are not read
+    return tuple(misnamed), tuple(hidden)
 
 
-def _tables(root: Path, label: str, ignored: tuple[str, ...] = ()) -> Received:
+def _holds_tables(path: Path) -> bool:
+    """Whether a file is a table, or a folder holds tables (at its top or one folder down)."""
+    return any(path.glob("*.csv")) or any(path.glob("*/*.csv")) if path.is_dir() else path.name.lower().endswith(".csv")
+
+
+def _tables(root: Path, label: str, ignored: tuple[str, ...] = (), hidden: tuple[str, ...] = ()) -> Received:
     """Check the layout of the tables, unwrap enclosing folders, and compute the checksum.
 
     Tables in one folder are one source and are kept flat, however many folders enclose them
@@ -303,6 +370,10 @@ def _tables(root: Path, label: str, ignored: tuple[str, ...] = ()) -> Received:
     if not files:
         upper = [f for f in ignored if f.lower().endswith(".csv")]
         hint = f" Rename {upper[0]} to {PurePosixPath(upper[0]).name.lower()}." if upper else ""
+        if hidden:
+            listed = ", ".join(hidden[:3]) + (", …" if len(hidden) > 3 else "")
+            hint += (f" It has tables only in hidden files or folders, whose names start with '.' "
+                     f"({listed}), and citykg skips those: rename them without the '.'.")
         raise InputError(f"{label} holds no CSV tables (*.csv). A submission is a folder or zip "
                          f"of tables named as in data/ (see `citykg template`), or an RDF file.{hint}")
     deep = [f for f in files if f.count("/") > 1]

@@ -165,10 +165,10 @@ def _read_folder(folder: Path, root: Path | None) -> tuple[Source, list[Finding]
         table = TABLES.get(path.stem)
         if table is None:
             close = difflib.get_close_matches(path.stem, TABLES, n=1)
-            hint = f" Did you mean {close[0]}.csv?" if close else ""
+            hint = f" Did you mean {close[0] + '.csv'!r}?" if close else ""
             findings.append(Finding(
                 Severity.VIOLATION,
-                f"Unknown table {path.name}: citykg does not read it.{hint} "
+                f"Unknown table {path.name!r}: citykg does not read it.{hint} "
                 f"Tables are: {', '.join(sorted(TABLES))}.",
                 file=display, shape=TABLE_FORMAT))
             continue
@@ -287,16 +287,18 @@ def _check_header(header: list[str], table: Table, display: str, line: int) -> l
         findings.append(Finding(Severity.VIOLATION, f"Column names are lower case, without spaces: rename "
                                 f"{listed}.", file=display, row=line, column=",".join(renames), shape=TABLE_FORMAT))
     seen: set[str] = set()
-    for name in header:
-        if name in seen:
+    for position, name in enumerate(header, start=1):
+        if name in seen and name.strip():  # (each nameless column is named below)
             findings.append(Finding(Severity.VIOLATION, f"Column {name!r} appears twice in the "
                                     "header.", file=display, row=line, column=name, shape=TABLE_FORMAT))
         seen.add(renames.get(name, name))
         if name not in expected and name not in renames:
             close = difflib.get_close_matches(name.strip(), expected, n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
-            findings.append(Finding(Severity.VIOLATION, f"Unknown column {name!r} in a "
-                                    f"{table.name} table.{hint}", file=display, row=line,
+            message = (f"Unknown column {name!r} in a {table.name} table.{hint}" if name.strip() else
+                       f"Column {position} of the header has no name (a comma too many?): remove it, "
+                       "or name the column.")
+            findings.append(Finding(Severity.VIOLATION, message, file=display, row=line,
                                     column=name, shape=TABLE_FORMAT))
     for column in table.columns:
         if column.required and column.name not in seen:

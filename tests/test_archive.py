@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import random
 import re
 import stat
 import warnings
@@ -39,7 +40,7 @@ def test_tables_are_extracted_and_other_files_left_out(tmp_path: Path) -> None:
                       "__MACOSX/s/._factors.csv": "junk", "s/.git/config.csv": "hidden", "s/.DS_Store": "x"})
     unpacked = unpack_zip(data, tmp_path, name="up.zip")
     assert unpacked.files == ("s/new/factors.csv", "s/new/studies.csv")
-    assert unpacked.ignored == ("s/README.md",)
+    assert unpacked.ignored == ("s/README.md",) and unpacked.hidden == ("s/.git/",)
     assert (tmp_path / "s/new/factors.csv").read_bytes() == b"x\n"
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["factors.csv", "new", "s", "studies.csv"]
 
@@ -132,6 +133,84 @@ def test_duplicate_entries_are_refused(tmp_path: Path) -> None:
     data = archive_of((entry("factors.csv"), b"a"), (entry("FACTORS.csv"), b"b"))
     with pytest.raises(InputError, match="appears twice"):
         unpack_zip(data, tmp_path, name="up.zip")
+
+
+@pytest.mark.parametrize("names", [("x.csv", "x.csv/factors.csv"), ("x.csv/factors.csv", "X.csv"), ("x.csv", "x.csv/")])
+def test_a_file_and_a_folder_of_the_same_name_are_refused(tmp_path: Path, names: tuple[str, str]) -> None:
+    data = archive_of(*((entry(name), b"" if name.endswith("/") else b"a\n") for name in names))
+    file, folder = names if not names[0].startswith("x.csv/") else names[::-1]
+    with pytest.raises(InputError) as caught:
+        unpack_zip(data, tmp_path / "out", name="up.zip")
+    assert str(caught.value) == (f"up.zip: the entry {file!r} is a file, but the entry {folder!r} makes it a "
+                                 "folder too; a file and a folder cannot have the same name. Rename one of "
+                                 "them and make the zip again.")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_table_in_a_folder_named_like_a_table_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(InputError) as caught:
+        unpack_zip(zip_bytes({"s/a.csv/factors.csv": "a\n"}), tmp_path / "out", name="up.zip")
+    assert str(caught.value) == ("up.zip: the entry 's/a.csv/factors.csv' is in a folder named like a table "
+                                 "('a.csv'); citykg reads every *.csv as a table. Rename the folder and make "
+                                 "the zip again.")
+
+
+def test_a_name_marked_utf8_that_is_not_is_refused(tmp_path: Path) -> None:
+    data = zip_bytes({"café.csv": "a\n"}).replace("café".encode(), b"caf\xe9\xff")  # the UTF-8 flag stays
+    with pytest.raises(InputError) as caught:
+        unpack_zip(data, tmp_path / "out", name="up.zip")
+    assert str(caught.value) == ("up.zip: the name of the entry 'caf\ufffd\ufffd.csv' is marked as UTF-8 but "
+                                 "is not UTF-8, so citykg cannot read it. Rename the file (letters, digits, "
+                                 "'-', '_') and make the zip again with a standard zip tool.")
+    assert not (tmp_path / "out").exists()
+
+
+def damaged(compress: int, offset: int, value: int) -> bytes:
+    """A zip of a good table and then ``factors.csv``, one byte of whose data is ``value``."""
+    data = bytearray(zip_bytes({"a/actions.csv": "x\n", "a/factors.csv": "study,code,kind\n" * 50},
+                               compress=compress))
+    data[data.find(b"a/factors.csv") + len("a/factors.csv") + offset] = value  # in the local header's data
+    return bytes(data)
+
+
+@pytest.mark.parametrize(("data", "why"), [
+    (damaged(zipfile.ZIP_DEFLATED, 0, 0xFF), "Error -3 while decompressing data: invalid block type"),
+    (damaged(zipfile.ZIP_STORED, 5, ord("X")), "Bad CRC-32 for file 'a/factors.csv'")], ids=["deflate", "crc"])
+def test_a_damaged_entry_is_refused_and_nothing_is_left(tmp_path: Path, data: bytes, why: str) -> None:
+    with pytest.raises(InputError) as caught:
+        unpack_zip(data, tmp_path / "out", name="up.zip")
+    assert str(caught.value) == (f"up.zip: the entry 'a/factors.csv' is damaged and cannot be unpacked ({why}). "
+                                 "Make the zip again with a standard zip tool (deflate or no compression, "
+                                 "no password).")
+    assert not (tmp_path / "out").exists()  # a/actions.csv, extracted before, is removed too
+    (tmp_path / "given").mkdir()
+    with pytest.raises(InputError):
+        unpack_zip(data, tmp_path / "given", name="up.zip")
+    assert list((tmp_path / "given").iterdir()) == []
+
+
+def test_an_entry_that_cannot_be_written_is_named_as_in_the_zip(tmp_path: Path) -> None:
+    name = "a" * 300 + ".csv"  # longer than a file name may be
+    with pytest.raises(InputError) as caught:
+        unpack_zip(zip_bytes({name: "a\n"}), tmp_path / "out", name="up.zip")
+    assert str(caught.value) == (f"up.zip: the entry {name!r} cannot be extracted (File name too long). Give it "
+                                 "a shorter, plain name (letters, digits, '-', '_') and make the zip again.")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("compress", [zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA])
+def test_damaged_archives_give_an_input_error_only(tmp_path: Path, compress: int) -> None:
+    good = zip_bytes({"a/factors.csv": "study,code,kind\n" * 40, "a/studies.csv": "id\nx\n"}, compress=compress)
+    rng = random.Random(compress)
+    for n in range(150):
+        data = bytearray(good)
+        for _ in range(rng.randint(1, 4)):
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        try:
+            unpack_zip(bytes(data), tmp_path / str(n), name="up.zip")
+        except InputError as exc:
+            assert str(exc).startswith("up.zip") and str(tmp_path) not in str(exc)
+            assert not (tmp_path / str(n)).exists()
 
 
 def test_not_a_zip(tmp_path: Path) -> None:

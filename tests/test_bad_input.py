@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from submitting import write, zip_bytes
+from submitting import QOM_TTL, write, zip_bytes
 
 from citykg.errors import CitykgError, InputError
 from citykg.formats import Format, neutralise, render
@@ -67,6 +67,21 @@ def symlink_zip() -> bytes:
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr(info, "/etc/passwd")
     return buffer.getvalue()
+
+
+def damaged_zip(*, stored: bool = False) -> bytes:
+    """A zip of factors.csv whose data is damaged: deflate that does not inflate, or (``stored``)
+    bytes that do not match the entry's CRC-32."""
+    data = bytearray(zip_bytes({"factors.csv": FACTORS_HEAD * 20},
+                               compress=zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED))
+    start = 30 + len("factors.csv")  # the data, after the local header and the name
+    data[start + 5 * stored] = ord("X") if stored else 0xFF  # 0xFF: a deflate block of a reserved type
+    return bytes(data)
+
+
+ID, STAR = "https://w3id.org/citykg/id/", "citykg does not read quoted triples (RDF-star << … >>"
+QOMY = QOM_TTL.replace("ckg:country <", "ckg:countryy <")  # an undeclared term on line 6
+PREFIXES, BODY = QOMY.split("\n<", 1)
 
 
 # (case, files of the input, what must be said). A single non-CSV file is validated as itself;
@@ -127,7 +142,11 @@ CASES: list[tuple[str, dict[str, str | bytes], str]] = [
      "empty.ttl: violation: The input holds no records: the file has no triples. Add at least one before "
      "submitting it."),
     ("unknown-table", {"factor.csv": FACTORS_HEAD},
-     "factor.csv: violation: Unknown table factor.csv: citykg does not read it. Did you mean factors.csv?"),
+     "factor.csv: violation: Unknown table 'factor.csv': citykg does not read it. Did you mean 'factors.csv'?"),
+    ("table-name-with-a-space", {" factors.csv": FACTORS_HEAD},
+     " factors.csv: violation: Unknown table ' factors.csv': citykg does not read it. Did you mean 'factors.csv'?"),
+    ("header-with-a-trailing-comma", study(**{"factors.csv": (FACTORS_HEAD + GOOD_FACTOR).replace("\n", ",\n")}),
+     "factors.csv:1: violation: Column 8 of the header has no name (a comma too many?): remove it, or name the column."),
     ("empty-key", study(**{"factors.csv": FACTORS_HEAD + "new-2025,,strength,قوت,A,Table 1,1\n"}),
      "factors.csv:2: code: violation: Key column 'code' is empty: use Latin letters A–Z, digits 0–9, "
      "'.', '_' and '-' (starting with a letter or digit)."),
@@ -213,7 +232,17 @@ CASES: list[tuple[str, dict[str, str | bytes], str]] = [
      "! bad.trig is not valid TriG: Parser error at line 2"),
     ("json-ld-syntax", {"bad.jsonld": '{"@id": "https://e.org/s", '}, "! bad.jsonld is not valid JSON-LD"),
     ("json-ld-remote-context", {"remote.jsonld": '{"@context": "https://e.org/ctx.jsonld", "@id": "https://e.org/s"}'},
-     "! remote.jsonld is not valid JSON-LD"),
+     '! remote.jsonld: citykg does not fetch remote JSON-LD contexts (https://e.org/ctx.jsonld): put the context '
+     'inline ("@context": {"ckg": "https://w3id.org/citykg/ontology#", …}), or write full IRIs.'),
+    ("json-not-json-ld", {"data.json": '{"name": "Qom", "country": "IR"}'},
+     '! data.json is JSON but not JSON-LD (it has no "@context" or "@id", and no triples)'),
+    ("rdf-star-subject", {"star.ttl": TTL + f"<< <{ID}city/a> ckg:country <{ID}country/FR> >> ckg:country <{ID}country/IR> .\n"},
+     f"! star.ttl, line 3: {STAR}"),
+    ("rdf-star-object", {"star.ttl": TTL + f"<{ID}city/a> ckg:country\n  <<( <{ID}city/a> ckg:country <{ID}country/FR> )>> .\n"},
+     f"! star.ttl, line 4: {STAR}"),
+    ("turtle-bom", {"bom.ttl": "\ufeff" + QOMY}, "bom.ttl:6: violation: ckg:countryy is not a property of the ontology"),
+    ("trig-bom", {"bom.trig": "\ufeff" + PREFIXES + f"\n<https://w3id.org/citykg/graph/x> {{\n<{BODY}}}\n"},
+     "bom.trig:7: violation: ckg:countryy is not a property of the ontology"),
     ("rdf-xml-billion-laughs", {"laughs.rdf": XML_HEAD.format(entities=LAUGHS, use="&l9;")},
      "! laughs.rdf declares XML entities (<!ENTITY …>); citykg refuses them in RDF/XML"),
     ("rdf-xml-external-entity", {"xxe.rdf": XML_HEAD.format(entities='<!ENTITY x SYSTEM "file:///etc/passwd">',
@@ -243,6 +272,18 @@ CASES: list[tuple[str, dict[str, str | bytes], str]] = [
      "! up.zip has tables both at its top (factors.csv) and in folders (s/studies.csv)"),
     ("zip-too-deep", {"up.zip": zip_bytes({"a/b/c/factors.csv": FACTORS_HEAD, "a/x/studies.csv": STUDY})},
      "! up.zip: b/c/factors.csv is nested too deep"),
+    ("zip-file-and-folder", {"up.zip": zip_bytes({"x.csv": "a\n", "x.csv/factors.csv": FACTORS_HEAD})},
+     "! up.zip: the entry 'x.csv' is a file, but the entry 'x.csv/factors.csv' makes it a folder too; a file and a "
+     "folder cannot have the same name. Rename one of them and make the zip again."),
+    ("zip-name-not-utf-8", {"up.zip": zip_bytes({"café.csv": "a\n"}).replace("café".encode(), b"caf\xe9\xff")},
+     "! up.zip: the name of the entry 'caf\ufffd\ufffd.csv' is marked as UTF-8 but is not UTF-8"),
+    ("zip-damaged-data", {"up.zip": damaged_zip()}, "! up.zip: the entry 'factors.csv' is damaged and cannot be "
+     "unpacked (Error -3 while decompressing data: invalid block type). Make the zip again with a standard zip tool"),
+    ("zip-bad-crc", {"up.zip": damaged_zip(stored=True)},
+     "! up.zip: the entry 'factors.csv' is damaged and cannot be unpacked (Bad CRC-32 for file 'factors.csv')."),
+    ("zip-tables-in-a-hidden-folder", {"up.zip": zip_bytes({".study/factors.csv": FACTORS_HEAD})},
+     "! It has tables only in hidden files or folders, whose names start with '.' (.study/), and citykg skips "
+     "those: rename them without the '.'."),
     ("zip-bad-table-inside", {"up.zip": zip_bytes({"new/factors.csv": FACTORS_HEAD.replace(",", ";")})},
      "up.zip/new/factors.csv:1: violation: The header is separated by semicolons"),
 ]

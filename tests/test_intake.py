@@ -3,6 +3,7 @@ messages that name the files as the user has them."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -37,11 +38,122 @@ def test_several_studies_keep_one_folder_each(tmp_path: Path) -> None:
     assert [p.name for p in table_folders(received.root)] == ["one", "two"]
 
 
+LINKED = ("{} is a symbolic link; citykg refuses links inside a folder (they can point anywhere). Put the "
+          "file or folder it points to in its place, or remove the link.")
+
+
 def test_links_in_a_folder_are_refused(tmp_path: Path) -> None:
     src = write(tmp_path / "in", {"factors.csv": "x\n"})
     (src / "studies.csv").symlink_to("/etc/passwd")
-    with pytest.raises(InputError, match=r"studies\.csv is a symbolic link or not a regular file"):
+    with pytest.raises(InputError) as caught:
         receive(src, tmp_path / "work")
+    assert str(caught.value) == LINKED.format(f"{src}/studies.csv")
+
+
+@pytest.mark.parametrize("name", ["new-2025/more", "notes.txt", ".hidden-link"])
+def test_a_link_to_a_folder_or_to_any_file_is_refused(tmp_path: Path, name: str) -> None:
+    src = write(tmp_path / "in", {"new-2025/factors.csv": "x\n"})
+    elsewhere = write(tmp_path / "elsewhere", {"studies.csv": "y\n"})
+    (src / name).symlink_to(elsewhere if name.endswith("more") else elsewhere / "studies.csv")
+    with pytest.raises(InputError) as caught:
+        receive(src, tmp_path / "work")
+    assert str(caught.value) == LINKED.format(f"{src}/{name}")
+
+
+def test_a_file_that_is_not_regular_is_refused(tmp_path: Path) -> None:
+    src = write(tmp_path / "in", {"factors.csv": "x\n"})
+    os.mkfifo(src / "studies.csv")
+    with pytest.raises(InputError) as caught:
+        receive(src, tmp_path / "work")
+    assert str(caught.value) == f"{src}/studies.csv is not a regular file; citykg copies only regular files."
+
+
+def test_a_folder_named_like_a_table_is_refused(tmp_path: Path) -> None:
+    src = write(tmp_path / "in", {"studies.csv": "x\n", "a.csv/factors.csv": "y\n"})
+    with pytest.raises(InputError) as caught:
+        receive(src, tmp_path / "work")
+    assert str(caught.value) == f"{src}/a.csv is a folder named like a table; citykg reads every *.csv as a table. Rename the folder."
+
+
+@pytest.mark.parametrize("source", ["folder", "zip"])
+def test_tables_only_in_hidden_folders_are_named(tmp_path: Path, source: str) -> None:
+    files: dict[str, str | bytes] = {".study/factors.csv": "x\n", ".study/studies.csv": "y\n", "a/.old.csv": "z\n",
+                                     ".git/config": "w", "__MACOSX/._factors.csv": "junk"}
+    path = write(tmp_path / "in", files) if source == "folder" else tmp_path / "in.zip"
+    if source == "zip":
+        path.write_bytes(zip_bytes(files))
+    with pytest.raises(InputError) as caught:
+        receive(path, tmp_path / "work")
+    assert str(caught.value) == (f"{path} holds no CSV tables (*.csv). A submission is a folder or zip of tables "
+                                 "named as in data/ (see `citykg template`), or an RDF file. It has tables only "
+                                 "in hidden files or folders, whose names start with '.' (.study/, a/.old.csv), "
+                                 "and citykg skips those: rename them without the '.'.")
+
+
+# ------------------------------------------------------------------ RDF: what is refused, what is read
+
+QUOTED = ("{}: citykg does not read quoted triples (RDF-star << … >>, RDF 1.2 <<( … )>> or an annotation "
+          "{{| … |}}); a submission states its records in plain triples. Write the triple itself, and give "
+          "its source with prov:wasDerivedFrom and a ckg:SourceRow.")
+CITY, FR = "<https://w3id.org/citykg/id/city/a>", "<https://w3id.org/citykg/id/country/FR>"
+
+
+@pytest.mark.parametrize(("suffix", "text", "line"), [
+    (".ttl", f"@prefix ckg: <https://w3id.org/citykg/ontology#> .\n\n<< {CITY} ckg:country {FR} >> ckg:country {FR} .\n", 3),
+    (".ttl", f"{CITY} <https://e.org/p> 1 .\n{CITY} <https://e.org/p>\n  <<( {CITY} <https://e.org/p> 1 )>> .\n", 3),
+    (".trig", f"{CITY} <https://e.org/p> 1 {{| <https://e.org/q> 2 |}} .\n", 1),
+    (".nt", f"{CITY} <https://e.org/p> <<( {CITY} <https://e.org/p> {FR} )>> .\n", 1)],
+    ids=["subject", "triple-term", "annotation", "n-triples"])
+def test_quoted_triples_are_refused_at_their_line(tmp_path: Path, suffix: str, text: str, line: int) -> None:
+    path = tmp_path / f"star{suffix}"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        receive(path, tmp_path / "work")
+    assert str(caught.value) == QUOTED.format(f"{path}, line {line}")
+    with pytest.raises(InputError) as caught:
+        receive_bytes(text.encode(), tmp_path / "body", content_type="text/turtle" if suffix == ".ttl" else
+                      "application/trig" if suffix == ".trig" else "application/n-triples")
+    assert str(caught.value) == QUOTED.format(f"upload, line {line}")
+
+
+def test_a_byte_order_mark_is_dropped_in_every_rdf_format(tmp_path: Path) -> None:
+    turtle = '<https://e.org/s> <https://e.org/p> "1" .\n'
+    for suffix, text in ((".ttl", turtle), (".trig", f"<https://e.org/g> {{ {turtle} }}\n"), (".nt", turtle),
+                         (".nq", turtle), (".jsonld", '{"@id": "https://e.org/s", "https://e.org/p": 1}'),
+                         (".rdf", '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+                                  'xmlns:e="https://e.org/"><rdf:Description rdf:about="https://e.org/s">'
+                                  '<e:p>1</e:p></rdf:Description></rdf:RDF>')):
+        write(tmp_path, {f"bom{suffix}": "\ufeff" + text, f"plain{suffix}": text})
+        with_bom = receive(tmp_path / f"bom{suffix}", tmp_path / "a" / suffix)
+        without = receive(tmp_path / f"plain{suffix}", tmp_path / "b" / suffix)
+        assert with_bom.id == without.id, suffix  # kept without the mark: the same input
+        assert (with_bom.root / with_bom.files[0]).read_text(encoding="utf-8") == text
+    bad = tmp_path / "bad.ttl"
+    bad.write_text("\ufeff<https://e.org/s> <https://e.org/p> .\n", encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        receive(bad, tmp_path / "c")  # the column as an editor counts it, without the mark
+    assert str(caught.value) == f"{bad} is not valid Turtle: Parser error at line 1 column 37: . is not a valid RDF object"
+
+
+def test_a_remote_json_ld_context_is_not_fetched(tmp_path: Path) -> None:
+    path = write(tmp_path, {"remote.jsonld": '{"@context": ["https://e.org/ctx.jsonld", {}], "@id": "https://e.org/s"}'})
+    with pytest.raises(InputError) as caught:
+        receive(path / "remote.jsonld", tmp_path / "work")
+    assert str(caught.value) == (f"{path}/remote.jsonld: citykg does not fetch remote JSON-LD contexts "
+                                 '(https://e.org/ctx.jsonld): put the context inline ("@context": {"ckg": '
+                                 '"https://w3id.org/citykg/ontology#", …}), or write full IRIs.')
+
+
+def test_a_json_file_is_read_as_json_ld(tmp_path: Path) -> None:
+    text = '{"@id": "https://e.org/s", "https://e.org/p": 1}'
+    write(tmp_path, {"a.json": text, "a.jsonld": text, "plain.json": '{"name": "Qom", "country": "IR"}'})
+    as_json = receive(tmp_path / "a.json", tmp_path / "x")
+    assert as_json.files == ("input.jsonld",) and as_json.id == receive(tmp_path / "a.jsonld", tmp_path / "y").id
+    with pytest.raises(InputError) as caught:
+        receive(tmp_path / "plain.json", tmp_path / "z")
+    assert str(caught.value) == (f"{tmp_path}/plain.json is JSON but not JSON-LD (it has no \"@context\" or "
+                                 "\"@id\", and no triples); citykg reads a .json file as JSON-LD. Submit RDF "
+                                 "(.jsonld, .ttl …) or a folder or zip of CSV tables.")
 
 
 def test_rdf_is_the_same_input_by_file_or_by_body(tmp_path: Path) -> None:
@@ -115,5 +227,38 @@ def test_a_link_named_as_the_input_is_followed_only_into_the_project(tmp_path: P
             receive(link, tmp_path / "b", within=within)
     # Links inside the input are refused even when the input itself may be followed.
     (study / "cities.csv").symlink_to(elsewhere / "factors.csv")
-    with pytest.raises(InputError, match=r"cities\.csv is a symbolic link or not a regular file"):
+    with pytest.raises(InputError) as caught:
         receive(tmp_path / "study", tmp_path / "c", within=(project,))
+    assert str(caught.value) == LINKED.format(f"{tmp_path}/study/cities.csv")
+
+
+def test_over_http_a_clashing_zip_is_an_input_error_named_upload(project_copy: Project) -> None:
+    body = zip_bytes({"x.csv": "a\n", "x.csv/factors.csv": "b\n"})  # POST /submissions answers 422 with it
+    with pytest.raises(InputError) as caught:
+        submit_bytes(body, content_type="application/zip", project=project_copy, who="Ana")
+    assert str(caught.value) == ("upload: the entry 'x.csv' is a file, but the entry 'x.csv/factors.csv' makes "
+                                 "it a folder too; a file and a folder cannot have the same name. Rename one of "
+                                 "them and make the zip again.")
+    assert not (project_copy.root / "submissions").exists()
+
+
+def test_the_cli_refuses_what_crashed_it_with_exit_2(project_copy: Project, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    damaged = bytearray(zip_bytes({"factors.csv": FACTORS * 20}))
+    damaged[30 + len("factors.csv")] = 0xFF  # the first deflate block, of a reserved type
+    write(tmp_path, {"clash.zip": zip_bytes({"x.csv": "a\n", "x.csv/factors.csv": FACTORS}),
+                     "name.zip": zip_bytes({"café.csv": "a\n"}).replace("café".encode(), b"caf\xe9\xff"),
+                     "damaged.zip": bytes(damaged), "new-study/factors.csv": FACTORS,
+                     "star.ttl": f"<< {CITY} <https://e.org/p> {FR} >> <https://e.org/p> {FR} .\n"})
+    (tmp_path / "new-study" / "more").symlink_to(write(tmp_path / "elsewhere", {"studies.csv": "y\n"}))
+    monkeypatch.chdir(tmp_path)
+    for name, start in (("clash.zip", "clash.zip: the entry 'x.csv' is a file"),
+                        ("name.zip", "name.zip: the name of the entry 'caf\ufffd\ufffd.csv' is marked as UTF-8"),
+                        ("damaged.zip", "damaged.zip: the entry 'factors.csv' is damaged"),
+                        ("star.ttl", "star.ttl, line 1: citykg does not read quoted triples"),
+                        ("new-study", "new-study/more is a symbolic link; citykg refuses links inside a folder")):
+        for command in (["validate", name], ["submit", name, "--who", "Ana"]):
+            result = CliRunner().invoke(cli, ["--project", str(project_copy.root), "-q", *command])
+            assert result.exit_code == 2 and result.stderr.startswith(f"Error: {start}"), (name, result.stderr)
+            assert "Traceback" not in result.stderr and "citykg-input-" not in result.stderr
+    assert not (project_copy.root / "submissions").exists()

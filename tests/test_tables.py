@@ -63,7 +63,7 @@ def test_problems_are_reported_with_their_place(tmp_path: Path, content: str, ex
 
 def test_unknown_table_names_the_closest(tmp_path: Path) -> None:
     found = messages(tmp_path, {"factor.csv": HEADER + ROW})
-    assert found and "Unknown table factor.csv" in found[0] and "Did you mean factors.csv?" in found[0]
+    assert found and "Unknown table 'factor.csv'" in found[0] and "Did you mean 'factors.csv'?" in found[0]
 
 
 def test_bom_is_accepted_with_a_note_and_crlf_is_fine(tmp_path: Path) -> None:

@@ -282,7 +282,7 @@ def _partners(client: Client, qids: Sequence[str]) -> dict[str, set[str]]:
     queries = [("PREFIX wdt: <http://www.wikidata.org/prop/direct/>\n"
                 f"SELECT ?city ?partner WHERE {{ {values('city', [iri(q) for q in part])} "
                 "{ ?city wdt:P190 ?partner } UNION { ?partner wdt:P190 ?city } }") for part in chunks(qids, 300)]
-    for rows in client.select_many(queries):
+    for rows in client.select_many(queries, required=("city", "partner")):
         for row in rows:
             city, partner = row["city"].qid, row["partner"].qid
             if city and partner and city != partner:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from pyoxigraph import Literal
@@ -31,7 +31,7 @@ from citykg.errors import LinkError
 from citykg.iris import is_qid
 from citykg.wikidata import Client, Value, chunks, iri, values
 
-__all__ = ["Country", "Facts", "fetch_facts", "find_countries", "resolve_countries"]
+__all__ = ["Country", "Facts", "fetch_facts", "find_countries", "no_country_error", "resolve_countries"]
 
 _CODE = re.compile(r"^[A-Z]{2,3}$")
 
@@ -110,7 +110,7 @@ def fetch_facts(client: Client, qids: Iterable[str], *, languages: Iterable[str]
     out = {qid: Facts(qid) for qid in wanted}
     queries = [_FACTS.format(items=values("item", [iri(q) for q in part]), languages=langs)
                for part in chunks(wanted, batch)]
-    for rows in client.select_many(queries):
+    for rows in client.select_many(queries, required=("item", "fact")):
         for row in rows:
             _add_fact(out, row)
     for facts in out.values() if codes else ():
@@ -175,11 +175,16 @@ def find_countries(client: Client, given: Iterable[str], *, known: Mapping[str, 
     :param given: the codes and QIDs, in any case; blanks are ignored.
     :param known: the reference tables' countries: ISO 3166-1 alpha-2 code by QID.
     :param strict: raise for a value that is no country; otherwise leave it out of the answer.
-    :return: the upper-cased value → :class:`Country`.
-    :raises LinkError: naming every value that is neither a country code nor a country's QID.
+    :return: the upper-cased value, without spaces around it → :class:`Country`.
+    :raises LinkError: naming every value that is neither a country code nor a country's QID
+        (see :func:`no_country_error`).
     """
     known = {q: c.upper() for q, c in (known or {}).items()}
-    wanted = {c.strip().upper() for c in given if c and c.strip()}
+    typed: dict[str, str] = {}  # the value looked up → the value as given, for messages
+    for c in given:
+        if c and c.strip():
+            typed.setdefault(c.strip().upper(), c.strip())
+    wanted = set(typed)
     qids = sorted((c for c in wanted if is_qid(c)), key=lambda q: int(q[1:]))
     unknown = sorted(c for c in wanted - set(qids) if not _CODE.match(c))
     codes = sorted(wanted - set(qids) - set(unknown))
@@ -190,7 +195,8 @@ def find_countries(client: Client, given: Iterable[str], *, known: Mapping[str, 
     by_code: dict[str, set[str]] = defaultdict(set)  # a code given → the endpoint's items
     alpha2: dict[str, str] = {}  # an item → its P297 code at the endpoint
     same: dict[str, set[str]] = defaultdict(set)  # an alpha-2 code → every item that has it
-    for row in client.select(_COUNTRIES.format(branches=" UNION ".join(branches))) if branches else ():
+    query = _COUNTRIES.format(branches=" UNION ".join(branches))
+    for row in client.select(query, required=("item",)) if branches else ():
         item = row["item"].qid
         if item is None:
             continue
@@ -219,15 +225,30 @@ def find_countries(client: Client, given: Iterable[str], *, known: Mapping[str, 
         first = min(ours or items, key=lambda q: int(q[1:]))
         out[value] = Country(first, found, frozenset(items | ours | (same[found] if found else set())))
     if strict and (unknown or not_countries):
-        problems = [f"Unknown country {', '.join(repr(b) for b in sorted(unknown))}: give an ISO 3166-1 "
-                    "code (IR or IRN) or the country's Wikidata QID (Q794)."] if unknown else []
-        one = len(not_countries) == 1
-        problems += [f"{', '.join(not_countries)} {'is not a country' if one else 'are not countries'}: neither "
-                     f"the project's countries table nor the endpoint gives {'it' if one else 'them'} an ISO "
-                     "3166-1 code (P297). Give the country's ISO 3166-1 code (IR or IRN) or its Wikidata QID "
-                     "(Q794)."] if not_countries else []
-        raise LinkError(" ".join(problems))
+        raise no_country_error([typed[v] for v in sorted(unknown)] + [typed[v] for v in not_countries])
     return out
+
+
+def no_country_error(values: Sequence[str], where: str = "") -> LinkError:
+    """The error for values that :func:`find_countries` does not find: a code no country has
+    (``Unknown country 'XX'``) or a QID that is no country (``Q80053 is not a country``).
+
+    :param values: the values as the user typed them.
+    :param where: where they come from (``names.csv:3``), to start the message with.
+
+    >>> str(no_country_error(["xx", "q80053"], "names.csv:3"))[:62]
+    "names.csv:3: Unknown country 'xx': give an ISO 3166-1 code (IR"
+    """
+    unknown = [v for v in values if not is_qid(v.strip().upper())]
+    not_countries = [v for v in values if is_qid(v.strip().upper())]
+    problems = [f"Unknown country {', '.join(repr(b) for b in unknown)}: give an ISO 3166-1 "
+                "code (IR or IRN) or the country's Wikidata QID (Q794)."] if unknown else []
+    one = len(not_countries) == 1
+    problems += [f"{', '.join(not_countries)} {'is not a country' if one else 'are not countries'}: neither "
+                 f"the project's countries table nor the endpoint gives {'it' if one else 'them'} an ISO "
+                 "3166-1 code (P297). Give the country's ISO 3166-1 code (IR or IRN) or its Wikidata QID "
+                 "(Q794)."] if not_countries else []
+    return LinkError((f"{where}: " if where else "") + " ".join(problems))
 
 
 def resolve_countries(client: Client, codes: Iterable[str], *, strict: bool = True,

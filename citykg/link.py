@@ -215,7 +215,7 @@ def link(project: Project, *, client: Client, decisions: Path | None = None, rev
     _drop_decisions_for_table_items(by_ref, kept, warnings)
     say(f"linking {len(cities)} cities and {len(countries)} countries at {client.endpoint}")
     links = _one_item_each([*_link_cities(cities, kept, client, warnings, _codes(countries)),
-                            *_link_countries(countries, kept, client)], warnings)
+                            *_link_countries(countries, kept, client, warnings)], warnings)
     say(f"fetching labels, coordinates, population and partners of {sum(1 for lk in links if lk.match.qid)} items")
     extra = enrichment(links, client=client, countries={c.key: c for c in countries})
     day = client.retrieved_on()
@@ -319,17 +319,24 @@ def _link_cities(cities: Sequence[Record], kept: dict[str, str | None], client: 
             warnings.append(f"{city.ref}: the data gives {city.qid}; the reviewed decision "
                             f"{decided or 'none'} is ignored (fix the table if the data is wrong).")
         if city.qid:
-            queries.append(NameQuery(city.names, city.country, city.qid))
+            queries.append(NameQuery(city.names, city.country, city.qid, city.ref))
             methods.append("identifier")
         elif city.ref in kept:
-            queries.append(NameQuery(city.names, city.country, kept[city.ref]))
+            queries.append(NameQuery(city.names, city.country, kept[city.ref], city.ref))
             methods.append("reviewed")
         else:
-            queries.append(NameQuery(city.names, city.country))
+            queries.append(NameQuery(city.names, city.country, None, city.ref))
             methods.append("name")
-    matches = reconcile(queries, client=client, trust_qids=True, country_codes=codes)  # a QID in the tables wins
+    unknown: set[str] = set()  # countries neither the tables (with a QID) nor the endpoint know
+    matches = reconcile(queries, client=client, trust_qids=True, country_codes=codes,  # a QID in the tables wins
+                        unknown_countries=unknown)
     out = []
     for city, match, method in zip(cities, matches, methods, strict=True):
+        if method == "name" and city.country in unknown:
+            warnings.append(f"{city.ref}: neither the countries table (with a QID) nor the endpoint knows its country "
+                            f"{city.country}, so its names were looked up in no country, and a place of another "
+                            f"country code is not linked to it ({match.decision.value}). Give country/{city.country} "
+                            "its QID in data/reference/countries.csv (its wikidata column).")
         if method == "reviewed":
             why = ("decided by a person",)
             match = Match(match.query, Decision.LINKED if match.query.qid else Decision.NONE,
@@ -339,10 +346,15 @@ def _link_cities(cities: Sequence[Record], kept: dict[str, str | None], client: 
     return out
 
 
-def _link_countries(countries: Sequence[Record], kept: dict[str, str | None], client: Client) -> list[RecordLink]:
+def _link_countries(countries: Sequence[Record], kept: dict[str, str | None], client: Client,
+                    warnings: list[str]) -> list[RecordLink]:
     codes = resolve_countries(client, [c.key for c in countries if not c.qid], strict=False)
     out = []
     for country in countries:
+        decided = kept.get(country.ref, "")
+        if country.qid and decided not in ("", country.qid):
+            warnings.append(f"{country.ref}: the data gives {country.qid}; the reviewed decision {decided or 'none'} "
+                            "is ignored (fix data/reference/countries.csv if the data is wrong).")
         qid = country.qid or (kept.get(country.ref) if country.ref in kept else codes.get(country.key))
         method = "identifier" if country.qid else "reviewed" if country.ref in kept else "iso-code"
         found = (Candidate(qid, country.names[0] if country.names else qid, country.key, 100,

@@ -27,9 +27,15 @@ on its own; a spelling variant links only in the country given.
 
 A score is not enough to link when the evidence is weak, however high it is: a person decides
 (``ambiguous``) when the name is only a distant spelling variant (in Latin script more than one
-letter away from the label, or two in a name of fewer than seven letters; in Persian or Arabic
-script any variant the normalisation does not absorb, since vowels are rarely written and a
-foreign name is transliterated many ways), or when a country is given and the item states none.
+letter away from the label, though two are close enough in a name of seven letters or more; in
+Persian or Arabic script any variant the normalisation does not absorb, since vowels are rarely
+written and a foreign name is transliterated many ways), or when a country is given and the
+item states none.
+
+A country is an ISO 3166-1 code or a country's QID (see :func:`citykg.items.find_countries`);
+one that is neither is an error naming the query (and, for a names file, its file and line),
+unless ``unknown_countries`` collects it: such a query is then matched by its names alone, and
+a candidate in a country of another ISO code is not linked (see :func:`reconcile`).
 
 Example, against a server loaded with ``../shared/wikidata`` (see the README)::
 
@@ -65,9 +71,10 @@ from citykg.candidates import (
     lookup_labels,
     settlement_types,
 )
+from citykg.errors import LinkError, quoted
 from citykg.iris import is_qid
-from citykg.items import Facts, fetch_facts, find_countries
-from citykg.names import Script, compound_forms, edit_distance, keys, script_of
+from citykg.items import Facts, fetch_facts, find_countries, no_country_error
+from citykg.names import LONGEST_NAME, Script, compound_forms, edit_distance, keys, script_of
 from citykg.wikidata import Client
 
 __all__ = ["Candidate", "Decision", "Match", "NameQuery", "Scoring", "reconcile"]
@@ -91,16 +98,23 @@ class NameQuery:
     :param names: one or more spellings (an English and a Persian label, say); the first is shown.
     :param country: ISO 3166-1 alpha-2 or alpha-3 code, or the country's QID.
     :param qid: a QID already known for the place; it wins over any name match.
+    :param where: where the query comes from (``names.csv:3``, ``city/tabriz``), for messages.
     """
 
     names: tuple[str, ...]
     country: str | None = None
     qid: str | None = None
+    where: str | None = None
 
     @classmethod
-    def of(cls, name: str, country: str | None = None, qid: str | None = None) -> NameQuery:
+    def of(cls, name: str, country: str | None = None, qid: str | None = None, where: str | None = None) -> NameQuery:
         """A query for one name: ``NameQuery.of("Tabriz", "IR")``."""
-        return cls((name,), country or None, qid or None)
+        return cls((name,), country or None, qid or None, where)
+
+    @property
+    def country_key(self) -> str | None:
+        """The country as it is looked up: without spaces around it, upper-cased (``IR``, ``Q794``)."""
+        return self.country.strip().upper() or None if self.country else None
 
     @property
     def name(self) -> str:
@@ -140,8 +154,9 @@ class Match:
         return self.candidates[0].qid if self.decision is Decision.LINKED and self.candidates else None
 
     def to_json(self) -> dict[str, Any]:
-        """One line of ``citykg link --format json``."""
-        return {"name": self.query.name, "country": self.query.country,
+        """One line of ``citykg link --format json``: the name as given, the country as it was
+        looked up (:attr:`NameQuery.country_key`: ``ir`` is ``IR``)."""
+        return {"name": self.query.name, "country": self.query.country_key,
                 "decision": self.decision.value,
                 "candidates": [c.to_json() for c in self.candidates]}
 
@@ -159,7 +174,8 @@ class Scoring:
 
 def reconcile(queries: Sequence[NameQuery], *, client: Client, scoring: Scoring = Scoring(),
               batch: int = 20000, trust_qids: bool = False,
-              country_codes: Mapping[str, str] | None = None) -> list[Match]:
+              country_codes: Mapping[str, str] | None = None,
+              unknown_countries: set[str] | None = None) -> list[Match]:
     """Reconcile every query, in batched queries to ``client``'s endpoint.
 
     :param queries: the names to reconcile.
@@ -170,20 +186,32 @@ def reconcile(queries: Sequence[NameQuery], *, client: Client, scoring: Scoring 
     :param batch: how many label spellings one lookup query carries.
     :param country_codes: the reference tables' countries, ISO 3166-1 alpha-2 code by QID: such
         a QID is a country, and a candidate whose country (P17) has the code is in it.
+    :param unknown_countries: if given, each country (as given) that is neither an ISO 3166-1
+        code nor a country's QID is added to it instead of raising; its queries are matched by
+        name alone, and a candidate in a country of another ISO code scores as in another country.
     :return: one :class:`Match` per query, in order.
-    :raises LinkError: if a country is neither an ISO 3166-1 code nor a country's QID (one the
-        reference tables list or the endpoint gives a P297 code).
+    :raises LinkError: if a name is longer than :data:`~citykg.names.LONGEST_NAME`, or a country
+        is neither an ISO 3166-1 code nor a country's QID (one the reference tables list or the
+        endpoint gives a P297 code); the message names each query's :attr:`~NameQuery.where`.
     :raises EndpointError: if the endpoint fails (see :class:`citykg.wikidata.Client`).
     """
-    queries = [NameQuery(q.names, q.country, q.name.strip().upper()) if q.qid is None and len(q.names) == 1
+    _check_lengths(queries)
+    queries = [NameQuery(q.names, q.country, q.name.strip().upper(), q.where) if q.qid is None and len(q.names) == 1
                and is_qid(q.name.strip().upper()) else q for q in queries]  # a QID as the name: q80053 too
-    countries = find_countries(client, [q.country for q in queries if q.country], known=country_codes)
+    countries = find_countries(client, [q.country for q in queries if q.country], known=country_codes, strict=False)
+    unknown = [q for q in queries if q.country_key and q.country_key not in countries]
+    if unknown and unknown_countries is None:
+        raise _no_countries(unknown)
     codes = {**(country_codes or {}), **{i: c.code for c in countries.values() if c.code for i in c.qids}}
     work = []
     for q in queries:
-        country = countries.get(q.country.strip().upper()) if q.country else None
+        country = countries.get(q.country_key or "")
+        if q.country and q.country_key and country is None and unknown_countries is not None:
+            unknown_countries.add(q.country)
+        alpha2 = q.country_key if q.country_key and len(q.country_key) == 2 and q.country_key.isalpha() else None
+        code = country.code if country else alpha2
         work.append(Pending(q.names, country.qid if country else None, {q.qid} if q.qid else set(),
-                            country.code if country else None, country.qids if country else frozenset()))
+                            code, country.qids if country else frozenset()))
     named = [w for w, q in zip(work, queries, strict=True) if not q.qid]
     languages = languages_for(named)
     lookup_labels(client, named, batch)
@@ -194,6 +222,26 @@ def reconcile(queries: Sequence[NameQuery], *, client: Client, scoring: Scoring 
     facts.update(fetch_facts(client, more, languages=languages, codes=codes))
     settled = settlement_types(client, facts.values())
     return [_decide(q, w, facts, settled, scoring, trust_qids) for q, w in zip(queries, work, strict=True)]
+
+
+def _check_lengths(queries: Sequence[NameQuery]) -> None:
+    """Refuse names no place has: longer than :data:`~citykg.names.LONGEST_NAME` characters."""
+    long = [(q, n) for q in queries for n in q.names if len(n.strip()) > LONGEST_NAME]
+    if long:
+        more = f" (and {len(long) - 5} more)" if len(long) > 5 else ""
+        raise LinkError("; ".join(f"{q.where + ': ' if q.where else ''}the name {quoted(n, 40)} is {len(n.strip())} "
+                                  "characters long" for q, n in long[:5]) + more +
+                        f", and no place name is longer than {LONGEST_NAME}: give one place's name.")
+
+
+def _no_countries(queries: Sequence[NameQuery]) -> LinkError:
+    """The error for queries whose country is no country, each with where it comes from."""
+    located = [q for q in queries if q.where]
+    if not located:
+        return no_country_error(list(dict.fromkeys(q.country or "" for q in queries)))
+    lines = [str(no_country_error([q.country or ""], q.where or "")) for q in located[:10]]
+    more = [f"… and {len(located) - 10} more rows like these."] if len(located) > 10 else []
+    return LinkError("\n".join([*lines, *more, "Fix these countries and run again."]))
 
 
 def _decide(query: NameQuery, w: Pending, facts: dict[str, Facts], settled: frozenset[str],
@@ -263,12 +311,12 @@ def _score(query: NameQuery, w: Pending, f: Facts, settled: frozenset[str]) -> t
     country = f.country()
     shown = (country[1] or country[0]) if country else None
     points = name
-    if w.country_qid and country:
+    if (w.country_qid or w.country_code) and country:  # a country given (by its ISO code alone if it is unknown)
         agrees = w.in_country(f)
         shown = (w.country_code or shown) if agrees else shown  # the country matched, of several
         points += 30 if agrees else -60
         reasons.append(f"in {shown}" + ("" if agrees else f", not {query.country}"))
-    elif w.country_qid:
+    elif w.country_qid or w.country_code:
         reasons.append("no country stated")
         weak = weak or "the country was given but the item states none"
     if f.types & settled:

@@ -32,9 +32,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from citykg.errors import LinkError
+from citykg.errors import LinkError, quoted
 from citykg.formats import neutralise
 from citykg.iris import is_qid
+from citykg.names import LONGEST_NAME
 from citykg.reconcile import Candidate, Match, NameQuery
 
 __all__ = ["REVIEW_COLUMNS", "ReviewDecision", "ReviewRow", "matches_json", "matches_table", "read_decisions",
@@ -64,26 +65,38 @@ class ReviewDecision:
     line: int
 
 
-def _read_table(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+def _read_table(path: Path, columns: Sequence[str], needs: str) -> list[tuple[int, dict[str, str]]]:
+    """The rows of a CSV or TSV file, by column (the header's, lower-cased), with their line;
+    blank lines are skipped, before the header too.
+
+    :param columns: the columns the file needs: a file without them is refused with ``needs``,
+        and a hint if it looks separated by semicolons.
+    """
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except OSError as exc:
         raise LinkError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
     except UnicodeDecodeError as exc:
         raise LinkError(f"{path} is not UTF-8 (byte {exc.start}): save it as UTF-8 and try again.") from exc
-    first = text.split("\n", 1)[0]
+    first = next((line for line in text.splitlines() if line.strip()), "")
     delimiter = "\t" if path.suffix.lower() == ".tsv" or "\t" in first else ","
+    rows: list[tuple[int, list[str]]] = []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-        rows = list(reader)
+        for row in reader:
+            if any(c.strip() for c in row):
+                rows.append((reader.line_num, row))
     except csv.Error as exc:
         raise LinkError(f"{path}:{reader.line_num}: broken {'TSV' if delimiter == chr(9) else 'CSV'}: {exc}.") from exc
     if not rows:
-        raise LinkError(f"{path} is empty: it needs a header line with a 'name' column.")
-    header = [h.strip().lower() for h in rows[0]]
-    body = [(n, dict(zip(header, (c.strip() for c in row), strict=False)))
-            for n, row in enumerate(rows[1:], 2) if any(c.strip() for c in row)]
-    return header, body
+        raise LinkError(f"{path} is empty: {needs}.")
+    line, header = rows[0][0], [h.strip().lower() for h in rows[0][1]]
+    missing = [c for c in columns if c not in header]
+    if missing:
+        semicolons = delimiter == "," and set(missing) <= {h.strip().strip('"').lower() for h in first.split(";")}
+        hint = (" It looks separated by semicolons: save it with commas (CSV) or tabs (TSV)." if semicolons else "")
+        raise LinkError(f"{path}:{line}: {needs}; it has {', '.join(map(repr, header))}.{hint}")
+    return [(n, dict(zip(header, (c.strip() for c in row), strict=False))) for n, row in rows[1:]]
 
 
 _COUNTRY = re.compile(r"^(?:[A-Za-z]{2,3}|[Qq][1-9][0-9]*)$")
@@ -97,23 +110,24 @@ def read_names(path: Path) -> list[NameQuery]:
         ISO 3166-1 code nor a QID; the message names the file and
         the line of each such row (the first ten), so that one pass fixes them all.
     """
-    header, rows = _read_table(path)
-    if "name" not in header:
-        raise LinkError(f"{path}:1: the header needs a 'name' column (and may have 'country' and 'qid'); "
-                        f"it has {', '.join(repr(h) for h in header) or 'nothing'}.")
+    rows = _read_table(path, ("name",), "the header needs a 'name' column (and may have 'country' and 'qid')")
     out, problems = [], []
     for line, row in rows:
         name = row.get("name", "")
-        qid = (row.get("qid") or row.get("wikidata") or "").upper() or None
+        typed = row.get("qid") or row.get("wikidata") or ""
+        qid = typed.upper() or None
         if not name and not qid:
             problems.append(f"{path}:{line}: the row has no name (nor a QID).")
         elif qid and not is_qid(qid):
-            problems.append(f"{path}:{line}: {qid!r} is not a Wikidata QID such as Q80053.")
+            problems.append(f"{path}:{line}: {typed!r} is not a Wikidata QID such as Q80053.")
         elif row.get("country") and not _COUNTRY.match(row["country"]):
             problems.append(f"{path}:{line}: country {row['country']!r} is neither an ISO 3166-1 code (IR or "
                             "IRN) nor a Wikidata QID (Q794).")
+        elif len(name) > LONGEST_NAME:
+            problems.append(f"{path}:{line}: the name {quoted(name, 40)} is {len(name)} characters long; no place "
+                            f"name is longer than {LONGEST_NAME} (is it the right column?).")
         else:
-            out.append(NameQuery.of(name or qid or "", row.get("country") or None, qid))
+            out.append(NameQuery.of(name or qid or "", row.get("country") or None, qid, f"{path}:{line}"))
     if problems:
         more = f"\n… and {len(problems) - 10} more rows like these." if len(problems) > 10 else ""
         raise LinkError("\n".join(problems[:10]) + more + "\nFix these rows (or delete them) and run again: "
@@ -159,11 +173,8 @@ def read_decisions(path: Path) -> list[ReviewDecision]:
     :raises LinkError: if the file lacks the ``record`` or ``decision`` column, or a decision is
         neither a QID nor ``none``; the message names the file and line.
     """
-    header, rows = _read_table(path)
-    missing = [c for c in ("record", "decision") if c not in header]
-    if missing:
-        raise LinkError(f"{path}:1: a decisions file is a review file written by `citykg link`: it needs the "
-                        f"columns {', '.join(repr(m) for m in missing)}.")
+    rows = _read_table(path, ("record", "decision"), "a decisions file is a review file written by `citykg link`: "
+                       "its header needs the columns 'record' and 'decision'")
     out = []
     for line, row in rows:
         value = row.get("decision", "").lstrip("'").strip()

@@ -11,7 +11,9 @@ behave. :class:`Client` does, on top of SPARQLWrapper:
 - it honours HTTP 429 and its ``Retry-After`` header, and backs off exponentially on 5xx answers
   and dropped connections, up to a limit;
 - it treats an answer that is not SPARQL JSON as an error, never as "no results": a blocked
-  client can be answered with HTTP 200 and an error text, or nothing at all;
+  client can be answered with HTTP 200 and an error text, or nothing at all; and JSON of
+  another shape, or bindings that lack a variable the query always binds, are errors too
+  (:mod:`citykg.sparql_json`), never cached;
 - it keeps every answer in an on-disk cache keyed by endpoint and query, so a second run needs
   no network and an interrupted run resumes where it stopped. Each cached answer records the
   day it was fetched, which becomes the retrieval date of the facts taken from it.
@@ -46,13 +48,15 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, TypeVar
 
 from pyoxigraph import Literal, NamedNode
 
 from citykg import __version__
 from citykg.errors import EndpointError
 from citykg.iris import WD
+from citykg.sparql_json import Rows, Value, parse, qid_of, rows
+from citykg.sparql_json import required as required_of
 
 __all__ = [
     "WDQS",
@@ -77,40 +81,9 @@ DEFAULT_CONTACT = "https://w3id.org/citykg"
 T = TypeVar("T")
 
 
-class Value(NamedTuple):
-    """One value of an answer: an IRI or a literal's text, with the literal's language if any.
-
-    (A named tuple: answers have hundreds of thousands of values, and tuples are cheap to make.)
-    """
-
-    text: str
-    lang: str | None = None
-    is_iri: bool = False
-
-    @property
-    def qid(self) -> str | None:
-        """The QID, if the value is a Wikidata entity IRI."""
-        return qid_of(self.text) if self.is_iri else None
-
-
-#: The rows of a SELECT answer: variable name → value; unbound variables are absent.
-Rows = list[dict[str, Value]]
-
-
 def iri(qid: str) -> NamedNode:
     """The Wikidata entity IRI of a QID: ``iri("Q80053")``."""
     return NamedNode(WD + qid)
-
-
-def qid_of(value: str) -> str | None:
-    """The QID of a Wikidata entity IRI, or None for any other value.
-
-    >>> qid_of("http://www.wikidata.org/entity/Q80053"), qid_of("Tabriz")
-    ('Q80053', None)
-    """
-    if value.startswith(WD) and value[len(WD):][:1] == "Q" and value[len(WD) + 1:].isdigit():
-        return value[len(WD):]
-    return None
 
 
 def values(variable: str, terms: Iterable[NamedNode | Literal]) -> str:
@@ -140,7 +113,8 @@ def default_cache() -> Path:
 
 @dataclass
 class Stats:
-    """What a client did: requests sent, answers taken from the cache, waits for the service."""
+    """What a client did: queries sent (each once, however often it was retried), retries,
+    answers taken from the cache, waits for the service."""
 
     requests: int = 0
     cached: int = 0
@@ -151,11 +125,12 @@ class Stats:
     def describe(self) -> str:
         """The traffic in words, as the link commands report it.
 
-        >>> Stats(requests=1, cached=3).describe()
-        '1 query sent, 3 answered from the cache'
+        >>> Stats(requests=1, cached=3).describe(), Stats(requests=2, retries=1).describe()
+        ('1 query sent, 3 answered from the cache', '2 queries sent (1 retry), 0 answered from the cache')
         """
         queries = "query" if self.requests == 1 else "queries"
-        return f"{self.requests} {queries} sent, {self.cached} answered from the cache"
+        retries = f" ({self.retries} {'retry' if self.retries == 1 else 'retries'})" if self.retries else ""
+        return f"{self.requests} {queries} sent{retries}, {self.cached} answered from the cache"
 
 
 class Client:
@@ -163,7 +138,7 @@ class Client:
 
     :param endpoint: the endpoint URL; :data:`WDQS` by default.
     :param cache: folder of cached answers; None for no cache. See :func:`default_cache`.
-    :param contact: a URL or e-mail address for the User-Agent (``CITYKG_CONTACT``).
+    :param contact: a URL or e-mail address for the User-Agent (``CITYKG_CONTACT``), in ASCII.
     :param timeout: seconds to wait for one answer.
     :param retries: how often to retry after HTTP 429, 5xx or a dropped connection.
     :param max_wait: the longest wait (seconds) the client accepts; a ``Retry-After`` beyond it
@@ -197,44 +172,59 @@ class Client:
 
         self.user_agent = f"citykg/{__version__} ({who}) SPARQLWrapper/{wrapper_version}"
 
-    def select(self, query: str) -> Rows:
+    def select(self, query: str, *, required: Iterable[str] | None = None) -> Rows:
         """The rows of a SELECT query, from the cache or the endpoint.
 
+        An answer is checked before it is used or cached: SPARQL JSON whose every binding maps
+        variables to terms, and binds each ``required`` variable. A cached answer that fails the
+        check is damaged, and is asked again.
+
+        :param required: the variables every row must bind; by default, every variable the
+            query selects if it has no OPTIONAL, UNION, BIND or UNDEF (which may leave one
+            unbound), else none (see :func:`citykg.sparql_json.required`).
         :raises EndpointError: if the endpoint cannot be reached, refuses the client, keeps
-            answering 429 or 5xx, or answers with something that is not SPARQL JSON.
+            answering 429 or 5xx, or answers with something that is not a SPARQL SELECT result.
         """
+        needed = tuple(required_of(query) if required is None else required)
         path = self._cache_path(query)
         if path is not None and path.is_file() and not self.refresh:
             try:
                 entry = json.loads(path.read_text(encoding="utf-8"))
-                fetched, rows = date.fromisoformat(entry["fetched"]), _rows(entry["answer"])
-            except (OSError, ValueError, KeyError, TypeError, EndpointError):  # a damaged entry: ask again
+                fetched, cached = date.fromisoformat(entry["fetched"]), rows(entry["answer"], needed, self.endpoint)
+            except (OSError, ValueError, KeyError, TypeError, AttributeError, EndpointError):  # ask again
                 print(f"citykg: the cached answer {path} is damaged; asking the endpoint again", file=sys.stderr)
             else:
                 with self._lock:
                     self.stats.cached += 1
                 self.stats.fetched_on.add(fetched)
-                return rows
+                return cached
         answer = self._fetch(query)
+        found = rows(answer, needed, self.endpoint)  # before it is cached: a bad answer is never kept
         today = datetime.now(UTC).date()
         self.stats.fetched_on.add(today)
         if path is not None:
             _write_atomic(path, json.dumps({"endpoint": self.endpoint, "fetched": today.isoformat(),
                                             "query": query, "answer": answer}, ensure_ascii=False))
-        return _rows(answer)
+        return found
 
-    def select_many(self, queries: Sequence[str]) -> Iterator[Rows]:
+    def select_many(self, queries: Sequence[str], *, required: Iterable[str] | None = None) -> Iterator[Rows]:
         """The rows of each query, in order, with up to ``parallel`` queries in flight at once.
 
+        :param required: as for :meth:`select`.
         :raises EndpointError: as :meth:`select` does, for the first query that fails.
         """
+        needed = None if required is None else tuple(required)
+
+        def select(query: str) -> Rows:
+            return self.select(query, required=needed)
+
         if self.parallel == 1 or len(queries) < 2:
-            yield from map(self.select, queries)
+            yield from map(select, queries)
             return
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(max_workers=self.parallel, thread_name_prefix="citykg-sparql") as pool:
-            yield from pool.map(self.select, queries)
+            yield from pool.map(select, queries)
 
     def retrieved_on(self) -> date:
         """The day of the oldest answer used so far (today if none): the facts are as of then."""
@@ -248,16 +238,16 @@ class Client:
 
     def _fetch(self, query: str) -> dict[str, Any]:
         delay = 1.0
+        with self._lock:
+            self.stats.requests += 1  # retries are counted apart
         for attempt in range(self.retries + 1):
-            with self._lock:
-                self.stats.requests += 1
             try:
                 return self._once(query)
             except urllib.error.HTTPError as exc:
                 with contextlib.closing(exc):
                     wait, why = self._retry_wait(exc, delay, attempt), f"HTTP {exc.code} {exc.reason}"
             except _ServerError as exc:
-                wait, why = self._transient_wait(exc, delay, attempt), str(exc)
+                wait, why = self._server_wait(exc, delay, attempt), str(exc)
             except (urllib.error.URLError, http.client.HTTPException, TimeoutError, ConnectionError) as exc:
                 wait, why = self._transient_wait(exc, delay, attempt), str(getattr(exc, "reason", exc))
             with self._lock:
@@ -270,14 +260,14 @@ class Client:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _once(self, query: str) -> dict[str, Any]:
-        from SPARQLWrapper import JSON, POST, SPARQLWrapper
+        from SPARQLWrapper import JSON, POST, SELECT, SPARQLWrapper
         from SPARQLWrapper.SPARQLExceptions import EndPointInternalError, EndPointNotFound, SPARQLWrapperException
 
         wrapper = SPARQLWrapper(self.endpoint, agent=self.user_agent)
         wrapper.setMethod(POST)
-        wrapper.setTimeout(int(self.timeout))
+        wrapper.timeout = self.timeout  # type: ignore[assignment]  # setTimeout would cut it to whole seconds
         wrapper.setReturnFormat(JSON)
-        wrapper.setQuery(query)
+        wrapper.queryString, wrapper.queryType = query, SELECT  # setQuery's regular expressions are slow on long VALUES
         try:
             result = wrapper.query()
         except EndPointInternalError as exc:
@@ -292,10 +282,13 @@ class Client:
             raise EndpointError(f"{self.endpoint} rejected a query: {str(exc).splitlines()[0].rstrip('. ')}. "
                                 "This is a citykg bug if the endpoint speaks SPARQL 1.1; please "
                                 "report it with the query.") from exc
+        except ValueError as exc:  # a URL urllib cannot use, a contact that cannot be a header (the CLI checks both)
+            raise EndpointError(f"Cannot send a query to {self.endpoint!r} with the User-Agent {self.user_agent!r}: "
+                                f"{exc}. Check the endpoint URL and the contact.") from exc
         with contextlib.closing(result.response):
             body = result.response.read()
             kind = result.response.headers.get("Content-Type", "")
-        return _parse(body, kind, self.endpoint)
+        return parse(body, kind, self.endpoint)
 
     def _retry_wait(self, exc: urllib.error.HTTPError, delay: float, attempt: int) -> float:
         if exc.code == 403:
@@ -312,7 +305,7 @@ class Client:
                 f"{self.endpoint} still answers HTTP {exc.code} after {self.retries} retries. "
                 f"Try again later{self._resumes}.") from exc
         asked = _retry_after(exc.headers.get("Retry-After") if exc.headers else None)
-        wait = max(asked if asked is not None else delay, 0.0)
+        wait = max(asked, _LEAST_WAIT) if asked is not None else delay  # "0" or a past date: a pause still
         if wait > self.max_wait:
             raise EndpointError(
                 f"{self.endpoint} asks citykg to wait {wait:.0f} s (HTTP {exc.code}, Retry-After), "
@@ -324,6 +317,13 @@ class Client:
         return (": answers received so far are cached, so the run resumes where it stopped"
                 if self.cache is not None else "")
 
+    def _server_wait(self, exc: Exception, delay: float, attempt: int) -> float:
+        if attempt >= self.retries:
+            raise EndpointError(
+                f"{self.endpoint} still answers HTTP 500 Internal Server Error after {self.retries} retries. "
+                f"Try again later{self._resumes}, or give --endpoint for a mirror.") from exc
+        return delay
+
     def _transient_wait(self, exc: Exception, delay: float, attempt: int) -> float:
         if attempt >= self.retries:
             reason = getattr(exc, "reason", exc)
@@ -331,6 +331,10 @@ class Client:
                 f"Cannot reach {self.endpoint} (tried {attempt + 1} times): {reason}. Check the URL and the "
                 "network, or give --endpoint for a mirror; cached answers need no network.") from exc
         return delay
+
+
+#: The shortest wait before a retry, whatever ``Retry-After`` says (0, or a date past).
+_LEAST_WAIT = 1.0
 
 
 class _ServerError(Exception):
@@ -348,32 +352,6 @@ def _retry_after(header: str | None) -> float | None:
         when = email.utils.parsedate_to_datetime(header)
         return max(0.0, (when - datetime.now(UTC)).total_seconds())
     return None
-
-
-def _parse(body: bytes, content_type: str, endpoint: str) -> dict[str, Any]:
-    """Check that an HTTP 200 body is a SPARQL JSON result, and decode it."""
-    hint = ("The service may be blocking this client (it can answer HTTP 200 with an error text "
-            "or nothing): check the User-Agent contact, and try again later.")
-    if not body.strip():
-        raise EndpointError(f"{endpoint} answered HTTP 200 with an empty body, not SPARQL "
-                            f"results. {hint}")
-    try:
-        answer = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        text = " ".join(body[:160].decode("utf-8", "replace").split())
-        raise EndpointError(f"{endpoint} answered HTTP 200 with {content_type or 'no type'} "
-                            f"instead of SPARQL JSON: {text!r}. {hint}") from exc
-    if not (isinstance(answer, dict) and isinstance(answer.get("results"), dict)
-            and isinstance(answer["results"].get("bindings"), list)):
-        raise EndpointError(f"{endpoint} answered HTTP 200 with JSON that is not a SPARQL SELECT "
-                            f"result. {hint}")
-    return answer
-
-
-def _rows(answer: dict[str, Any]) -> Rows:
-    return [{name: Value(str(term.get("value", "")), term.get("xml:lang"), term.get("type") == "uri")
-             for name, term in binding.items()}
-            for binding in answer["results"]["bindings"]]
 
 
 def _write_atomic(path: Path, text: str) -> None:

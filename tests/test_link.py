@@ -513,7 +513,9 @@ def test_a_bad_decision_names_the_file_and_line(tmp_path: Path) -> None:
     with pytest.raises(LinkError, match=r"decided.csv:3: decision 'maybe' for 'city/atlantis'"):
         read_decisions(path)
     path.write_text("record,choice\n", encoding="utf-8")
-    with pytest.raises(LinkError, match="needs the columns 'decision'"):
+    with pytest.raises(LinkError, match=r"decided.csv:1: a decisions file is a review file written by `citykg link`: "
+                                        r"its header needs the columns 'record' and 'decision'; it has 'record', "
+                                        r"'choice'\.$"):
         read_decisions(path)
 
 
@@ -554,7 +556,7 @@ def test_names_files(tmp_path: Path) -> None:
     with pytest.raises(LinkError) as raised:
         read_names(bad)
     lines = str(raised.value).splitlines()
-    assert lines[:2] == [f"{bad}:3: the row has no name (nor a QID).", f"{bad}:4: 'Q1X' is not a Wikidata QID such as Q80053."]
+    assert lines[:2] == [f"{bad}:3: the row has no name (nor a QID).", f"{bad}:4: 'Q1x' is not a Wikidata QID such as Q80053."]
     assert lines[10:] == ["… and 4 more rows like these.", "Fix these rows (or delete them) and run again: nothing was looked up."]
 
 
@@ -617,6 +619,23 @@ def test_quickstatements_name_the_twinnings_left_out(tmp_path: Path, fixture_ser
     assert len(reviewed.statements) == 4 and [lo.city for lo in reviewed.left_out] == ["Atlantis", "Atlantis"]
 
 
+def test_names_files_read_as_a_person_writes_them(tmp_path: Path) -> None:
+    names = tmp_path / "names.csv"
+    names.write_text("\n \nname,country\n\nTabriz,ir\n", encoding="utf-8")  # blank lines before the header too
+    assert [(q.name, q.country, q.where) for q in read_names(names)] == [("Tabriz", "ir", f"{names}:5")]
+    names.write_text("name;country\nTabriz;IR\n", encoding="utf-8")
+    with pytest.raises(LinkError, match=r"names.csv:1: the header needs a 'name' column .*; it has 'name;country'\. "
+                                        r"It looks separated by semicolons: save it with commas \(CSV\) or tabs"):
+        read_names(names)
+    names.write_text("city;country\nTabriz;IR\n", encoding="utf-8")
+    with pytest.raises(LinkError, match=r"it has 'city;country'\.$"):  # no hint: no 'name' column either way
+        read_names(names)
+    names.write_text("name\nTabriz\n" + "ب" * 201 + "\n", encoding="utf-8")
+    with pytest.raises(LinkError, match=r"names.csv:3: the name 'ب+…' is 201 characters long; no place name is longer "
+                                        r"than 200 \(is it the right column\?\)\.\nFix these rows"):
+        read_names(names)
+
+
 # ------------------------------------------------------------------------- CLI
 
 
@@ -660,6 +679,56 @@ def test_cli_one_name_as_a_table(fixture_server: Oxigraph) -> None:
 def test_cli_usage_errors_exit_2(args: list[str]) -> None:
     result = CliRunner().invoke(cli, ["link", *args, "--no-cache"])
     assert result.exit_code == 2
+
+
+@pytest.mark.parametrize(("url", "why"), [
+    ("http://[::1", "is not a well-formed URL (Invalid IPv6 URL)"),
+    ("http://", "names no host"),
+    ("http://127.0.0.1:abc/query", "has a port that is no number from 1 to 65535"),
+    ("http://127.0.0.1:70000/query", "has a port that is no number from 1 to 65535"),
+    ("http://h/a b", "has a space or a control character"),
+    ("ftp://h/sparql", "is not an http(s) URL"),
+    ("http://شهر.ir/sparql", "has a host name in other letters than ASCII"),
+])
+def test_cli_an_endpoint_url_is_checked_before_anything_is_sent(url: str, why: str) -> None:
+    result = CliRunner().invoke(cli, ["link", "--name", "Tabriz", "--endpoint", url, "--no-cache"])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert f"Invalid value for --endpoint (or CITYKG_ENDPOINT): {url!r} {why}" in result.stderr
+    assert "Cannot reach" not in result.stderr and "retry" not in result.stderr
+
+
+def test_cli_a_path_in_other_letters_is_percent_encoded(fixture_server: Oxigraph) -> None:
+    url = fixture_server.url.rsplit("/", 1)[0] + "/کوئری"
+    result = CliRunner().invoke(cli, ["link", "--name", "Tabriz", "--endpoint", url, "--no-cache"])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert f"{fixture_server.url.rsplit('/', 1)[0]}/%DA%A9%D9%88%D8%A6%D8%B1%DB%8C answered HTTP 404" in result.stderr
+
+
+def test_cli_a_contact_in_other_letters_is_percent_encoded_and_one_with_a_line_break_refused() -> None:
+    nothing = json.dumps({"head": {"vars": ["item", "label"]}, "results": {"bindings": []}})
+    with Scripted([ok(nothing)]) as server:
+        result = CliRunner().invoke(cli, ["link", "--name", "Atlantis", "--endpoint", server.url, "--no-cache"],
+                                    env={"CITYKG_CONTACT": " مهدی@example.ir "})
+    assert result.exit_code == 0, result.output
+    assert "(%D9%85%D9%87%D8%AF%DB%8C@example.ir)" in server.requests[0]["User-Agent"]
+    for contact in ("me@example.org\r\nX-Evil: 1", "me@example.org\n"):
+        refused = CliRunner().invoke(cli, ["link", "--name", "Atlantis", "--no-cache", "--contact", contact])
+        assert refused.exit_code == 2 and "Traceback" not in refused.output
+        assert "Invalid value for --contact (or CITYKG_CONTACT)" in refused.stderr
+        assert "has a control character (a line break?)" in refused.stderr
+
+
+def test_cli_names_errors_name_the_file_and_line_and_json_gives_the_country_looked_up(
+        tmp_path: Path, fixture_server: Oxigraph) -> None:
+    names = tmp_path / "names.csv"
+    names.write_text("name,country\nTabriz,ir\nGaza City,Q80053\n", encoding="utf-8")
+    base = ["link", "--names", str(names), "--endpoint", fixture_server.url, "--no-cache", "--format", "json"]
+    result = CliRunner().invoke(cli, base)
+    assert result.exit_code == 2 and json.loads(result.stdout)["error"].startswith(
+        f"{names}:3: Q80053 is not a country: neither the project's countries table")  # as JSON, with --format json
+    names.write_text("name,country\nTabriz, ir \n", encoding="utf-8")
+    result = CliRunner().invoke(cli, base)
+    assert result.exit_code == 0 and json.loads(result.stdout)["country"] == "IR"
 
 
 def test_cli_an_unreachable_endpoint_exits_2(tmp_path: Path) -> None:
@@ -723,6 +792,40 @@ def test_cli_links_the_project(tmp_path: Path, fixture_server: Oxigraph, cache: 
     qs = CliRunner().invoke(cli, ["--project", str(project.root), "link", "--quickstatements", "--endpoint",
                                   fixture_server.url, "--cache", str(cache)])
     assert qs.exit_code == 0 and qs.stdout.count("\tP190\t") == 2
+
+
+def test_a_city_whose_country_no_one_knows_does_not_stop_the_run(tmp_path: Path, fixture_server: Oxigraph,
+                                                                   cache: Path) -> None:
+    project = test_project(tmp_path / "p")
+    reference = project.data / "reference"
+    for table, row in (("countries.csv", "XA,XAA,Testland,,,test"), ("cities.csv", "testville,Istanbul,,XA,,test")):
+        (reference / table).write_text((reference / table).read_text(encoding="utf-8") + row + "\n", encoding="utf-8")
+    run_ = link(project, client=Client(fixture_server.url, cache=cache))
+    by = {lk.record.ref: lk.match for lk in run_.links}
+    # a place of another country (Istanbul, TR) is not linked to a city the data puts in XA
+    assert by["city/testville"].decision is Decision.NONE
+    assert "in TR, not XA" in by["city/testville"].candidates[0].reasons
+    assert (by["city/isfahan"].decision, by["city/isfahan"].qid) == (Decision.LINKED, "Q42053")
+    assert by["country/XA"].decision is Decision.NONE
+    assert [w for w in run_.warnings if "XA" in w] == [
+        "city/testville: neither the countries table (with a QID) nor the endpoint knows its country XA, so its names "
+        "were looked up in no country, and a place of another country code is not linked to it (none). Give "
+        "country/XA its QID in data/reference/countries.csv (its wikidata column)."]
+
+
+def test_a_decision_against_a_country_of_the_tables_warns(tmp_path: Path, fixture_server: Oxigraph,
+                                                          cache: Path) -> None:
+    project = test_project(tmp_path / "p")
+    decisions = tmp_path / "decided.csv"
+    decisions.write_text("record,decision\ncountry/IR,Q123\ncountry/TR,none\n", encoding="utf-8")
+    run_ = link(project, client=Client(fixture_server.url, cache=cache), decisions=decisions)
+    by = {lk.record.ref: lk.match for lk in run_.links}
+    assert (by["country/IR"].qid, by["country/IR"].method) == ("Q794", "identifier")
+    assert [w for w in run_.warnings if w.startswith("country/")] == [
+        "country/IR: the data gives Q794; the reviewed decision Q123 is ignored (fix data/reference/countries.csv if "
+        "the data is wrong).",
+        "country/TR: the data gives Q43; the reviewed decision none is ignored (fix data/reference/countries.csv if "
+        "the data is wrong)."]
 
 
 # ------------------------------------------------------------ the full data files

@@ -223,3 +223,67 @@ def test_the_full_wikidata_files(full_server: Oxigraph) -> None:
     assert tehran.decision is Decision.LINKED and tehran.candidates[0].label == "Tehran"
     nurabad = reconcile([NameQuery.of("Nurabad", "IR")], client=client)[0]
     assert nurabad.decision is Decision.AMBIGUOUS and len(nurabad.candidates) >= 2
+
+
+def test_a_persian_name_without_its_madda_finds_every_place_of_that_key(full_server: Oxigraph) -> None:
+    # Abadan (IR, fa آبادان), Abadan (TM) and Ibadan (NG, ar إبادان): one key, so a person decides
+    client = Client(full_server.url, cache=None)
+    typed, marked = reconcile([NameQuery.of("ابادان"), NameQuery.of("آبادان")], client=client)
+    assert typed.decision is Decision.AMBIGUOUS
+    assert [c.qid for c in typed.candidates] == ["Q63049", "Q304522", "Q183298"]
+    assert marked.candidates == typed.candidates
+    assert all(c.reasons[0].startswith("label ") for c in typed.candidates)
+
+
+@pytest.mark.parametrize(("name", "qid"), [
+    ("إسطنبول", "Q406"),          # a hamza the labels do not write
+    ("اباده", "Q192928"),          # آباده
+    ("خرم اباد", "Q502212"),       # خرم‌آباد
+    ("خرماباد", "Q502212"),        # and typed as one word
+    ("dar es salaam", "Q1960"),    # "Dar es Salaam"@en, in lower case
+    ("DAR ES SALAAM", "Q1960"),
+])
+def test_spellings_the_normalisation_absorbs_link_without_a_country(full_server: Oxigraph, name: str,
+                                                                    qid: str) -> None:
+    decision, candidates, reasons = one(full_server, name)
+    assert (decision, candidates[0][0]) == ("linked", qid) and reasons[0].startswith("label ")
+
+
+def test_a_madda_finds_amol_as_a_candidate(full_server: Oxigraph) -> None:
+    decision, candidates, _ = one(full_server, "امل")  # Amol (IR, آمل) and Åmål (SE): a person decides
+    assert decision == "ambiguous" and candidates[0][0] == "Q331078"
+    assert one(full_server, "امل", "IR")[:2] == ("linked", [("Q331078", 88), ("Q271082", 0)])
+
+
+def test_a_country_no_one_knows_can_be_collected_instead_of_refused(fixture_server: Oxigraph) -> None:
+    client = Client(fixture_server.url, cache=None)
+    with pytest.raises(LinkError, match=r"^Unknown country 'xa': give an ISO 3166-1 code"):
+        reconcile([NameQuery.of("Tabriz", "xa")], client=client)
+    unknown: set[str] = set()
+    tabriz, mashhad = reconcile([NameQuery.of("Tabriz", "xa"), NameQuery.of("Mashhad", "IR")], client=client,
+                                unknown_countries=unknown)
+    assert unknown == {"xa"}
+    assert tabriz.decision is Decision.NONE and "in IR, not xa" in tabriz.candidates[0].reasons
+    assert (mashhad.decision, mashhad.qid) == (Decision.LINKED, "Q121157")
+
+
+def test_errors_name_where_a_query_comes_from(fixture_server: Oxigraph) -> None:
+    client = Client(fixture_server.url, cache=None)
+    queries = [NameQuery.of("Gaza City", "q80053", where="names.csv:3"), NameQuery.of("Tabriz", "IR"),
+               NameQuery.of("X", "xx", where="names.csv:5")]
+    with pytest.raises(LinkError) as raised:
+        reconcile(queries, client=client)
+    assert str(raised.value).splitlines() == [
+        "names.csv:3: q80053 is not a country: neither the project's countries table nor the endpoint gives it an "
+        "ISO 3166-1 code (P297). Give the country's ISO 3166-1 code (IR or IRN) or its Wikidata QID (Q794).",
+        "names.csv:5: Unknown country 'xx': give an ISO 3166-1 code (IR or IRN) or the country's Wikidata QID (Q794).",
+        "Fix these countries and run again."]
+    with pytest.raises(LinkError, match=r"^names.csv:9: the name 'ببب.*' is 201 characters long, and no place name is "
+                                        r"longer than 200: give one place's name\.$"):
+        reconcile([NameQuery.of("ب" * 201, where="names.csv:9")], client=client)
+    assert client.stats.requests == 1  # the countries only: a name too long is refused before any lookup
+
+
+def test_the_json_country_is_the_one_looked_up(fixture_server: Oxigraph) -> None:
+    match = reconcile([NameQuery.of("Tabriz", " ir ")], client=Client(fixture_server.url, cache=None))[0]
+    assert match.to_json()["country"] == "IR" and match.qid == "Q80053"

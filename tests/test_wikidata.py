@@ -17,7 +17,7 @@ from pyoxigraph import Literal
 
 from citykg.errors import EndpointError
 from citykg.items import fetch_facts
-from citykg.wikidata import Client, iri, qid_of, values
+from citykg.wikidata import Client, Value, iri, qid_of, values
 
 
 @pytest.fixture(scope="module")
@@ -221,3 +221,79 @@ def test_empty_answer_is_not_an_error() -> None:
     with Scripted([ok(body)]) as server:
         assert Client(server.url, cache=None).select("SELECT ?x WHERE {}") == []
     assert json.loads(EMPTY)["results"]["bindings"]
+
+
+@pytest.mark.parametrize(("bindings", "fault"), [
+    ([{"item": "x"}], "?item of result 1 is not an RDF term ('x')"),
+    ([1, 2], "result 1 is '1', not an object of variables"),
+    ([{"item": {"type": "uri"}}], "?item of result 1 is not an RDF term"),  # no value
+    ([{"item": {"type": "uri", "value": "urn:q1"}, "label": {"type": "literal", "value": "a", "xml:lang": "en"}},
+      {"item": {"type": "uri", "value": "urn:q2"}}], "result 2 binds no ?label, which the query always binds"),
+])
+def test_a_malformed_answer_is_an_error_and_never_cached(bindings: list[object], fault: str, tmp_path: Path) -> None:
+    query = "SELECT ?item ?label WHERE { ?item <http://www.w3.org/2000/01/rdf-schema#label> ?label }"
+    body = json.dumps({"head": {}, "results": {"bindings": bindings}})
+    with Scripted([ok(body)]) as server, pytest.raises(EndpointError) as raised:
+        Client(server.url, cache=tmp_path).select(query)
+    assert str(raised.value).startswith(f"{server.url} answered with a SPARQL result that is not well formed: {fault}")
+    assert list(tmp_path.rglob("*.json")) == []
+
+
+def test_the_variables_a_query_may_leave_unbound_are_not_required() -> None:
+    body = json.dumps({"head": {}, "results": {"bindings": [{"item": {"type": "uri", "value": "urn:x"}}]}})
+    query = "SELECT ?item ?label WHERE { ?item ?p ?o OPTIONAL { ?item <urn:label> ?label } }"
+    with Scripted([ok(body), ok(body)]) as server:
+        assert Client(server.url, cache=None).select(query) == [{"item": Value("urn:x", None, True)}]
+        with pytest.raises(EndpointError, match=r"binds no \?label"):
+            Client(server.url, cache=None).select(query, required=("item", "label"))
+
+
+def test_a_cached_answer_of_the_wrong_shape_is_asked_again(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    query = "SELECT ?x WHERE {}"
+    with Scripted([ok(), ok()]) as server:
+        first = Client(server.url, cache=tmp_path).select(query)
+        path = next(tmp_path.rglob("*.json"))
+        entry = json.loads(path.read_text(encoding="utf-8"))
+        path.write_text(json.dumps({**entry, "answer": {"results": {"bindings": [{"x": "ok"}]}}}), encoding="utf-8")
+        again = Client(server.url, cache=tmp_path)
+        assert again.select(query) == first and again.stats.requests == 1 and again.stats.cached == 0
+        assert len(server.requests) == 2
+    assert f"the cached answer {path} is damaged; asking the endpoint again" in capsys.readouterr().err
+    assert json.loads(path.read_text(encoding="utf-8"))["answer"] == json.loads(EMPTY)  # mended
+
+
+@pytest.mark.parametrize("header", ["0", format_datetime(datetime.now(UTC) - timedelta(hours=1), usegmt=True)])
+def test_a_retry_after_of_no_time_still_waits_a_second(header: str) -> None:
+    waits: list[float] = []
+    with Scripted([(429, {"Retry-After": header}, b""), ok()]) as server:
+        Client(server.url, cache=None, sleep=waits.append).select("SELECT ?x WHERE {}")
+    assert waits == [1.0]
+
+
+def test_a_server_that_keeps_failing_is_not_unreachable() -> None:
+    with Scripted([(500, {}, b"boom")] * 3) as server, pytest.raises(EndpointError) as raised:
+        Client(server.url, cache=None, retries=2, sleep=lambda s: None).select("SELECT ?x WHERE {}")
+    assert str(raised.value).startswith(f"{server.url} still answers HTTP 500 Internal Server Error after 2 retries.")
+    assert "Cannot reach" not in str(raised.value)
+
+
+def test_retries_are_not_counted_as_queries() -> None:
+    with Scripted([(503, {}, b"busy"), (503, {}, b"busy"), ok()]) as server:
+        client = Client(server.url, cache=None, sleep=lambda s: None)
+        client.select("SELECT ?x WHERE {}")
+    assert len(server.requests) == 3 and (client.stats.requests, client.stats.retries) == (1, 2)
+    assert client.stats.describe() == "1 query sent (2 retries), 0 answered from the cache"
+
+
+def test_the_timeout_is_not_cut_to_whole_seconds() -> None:
+    with Scripted([ok()], delay=1.3) as server:
+        assert Client(server.url, cache=None, timeout=1.9, retries=0).select("SELECT ?x WHERE {}")  # not 1 s
+
+
+@pytest.mark.parametrize(("endpoint", "contact"), [
+    ("http://[::1", None), ("http://127.0.0.1:1/کوئری", None), ("http://127.0.0.1:1/q", "مهدی@example.ir"),
+    ("http://127.0.0.1:1/q", "me\r\nX-Evil: 1"),
+])
+def test_an_unusable_url_or_contact_is_an_endpoint_error(endpoint: str, contact: str | None) -> None:
+    with pytest.raises(EndpointError, match="Check the endpoint URL and the contact"):
+        Client(endpoint, cache=None, contact=contact, retries=0).select("SELECT ?x WHERE {}")

@@ -2,19 +2,74 @@
 
 from __future__ import annotations
 
+import unicodedata
+import urllib.parse
 from collections import Counter
 from pathlib import Path
 
 import click
 
 from citykg.cli.common import Settings, pass_settings, remember_format
+from citykg.errors import quoted
 
 __all__ = ["link_command"]
+
+_EXAMPLE = "such as https://query.wikidata.org/sparql or http://127.0.0.1:7878/query"
+
+
+def _endpoint(ctx: click.Context, param: click.Parameter, url: str) -> str:
+    """The --endpoint URL, checked: http or https, a host (in ASCII), a port number if any, no
+    spaces or control characters; a path or query in other letters than ASCII is percent-encoded.
+
+    >>> _endpoint(None, None, "http://127.0.0.1:7878/کوئری")
+    'http://127.0.0.1:7878/%DA%A9%D9%88%D8%A6%D8%B1%DB%8C'
+    """
+    def bad(why: str) -> click.BadParameter:
+        return click.BadParameter(f"{quoted(url)} {why}. Give the URL of a SPARQL endpoint, {_EXAMPLE}.",
+                                  param_hint="--endpoint (or CITYKG_ENDPOINT)")
+
+    if any(ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf") for ch in url):
+        raise bad("has a space or a control character (a space in a path is written %20)")
+    try:
+        parts = urllib.parse.urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise bad("has a port that is no number from 1 to 65535" if "port" in str(exc).lower()
+                  else f"is not a well-formed URL ({exc})") from exc
+    if parts.scheme.lower() not in ("http", "https"):
+        raise bad("is not an http(s) URL of a SPARQL endpoint")
+    if not parts.hostname:
+        raise bad("names no host")
+    if port == 0:
+        raise bad("has a port that is no number from 1 to 65535")
+    if not parts.netloc.isascii():
+        raise bad("has a host name in other letters than ASCII: give its xn-- form (as `idn2` prints it)")
+    if url.isascii():
+        return url
+    path, query = (urllib.parse.quote(x, safe="/:@!$&'()*+,;=-._~%?[]") for x in (parts.path, parts.query))
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, path, query, parts.fragment))
+
+
+def _contact(ctx: click.Context, param: click.Parameter, contact: str | None) -> str | None:
+    """The --contact for the User-Agent header, which is ASCII: letters other than ASCII are
+    percent-encoded (an IRI made a URI); a control character (a line break) is refused.
+
+    >>> _contact(None, None, " مهدی@example.ir ")
+    '%D9%85%D9%87%D8%AF%DB%8C@example.ir'
+    """
+    if contact is None:
+        return None
+    if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in contact):
+        raise click.BadParameter(f"{quoted(contact)} has a control character (a line break?): give one URL or "
+                                 "e-mail address on one line (mailto:you@example.org).",
+                                 param_hint="--contact (or CITYKG_CONTACT)")
+    contact = contact.strip()
+    return contact if contact.isascii() else urllib.parse.quote(contact, safe=bytes(range(0x20, 0x7F)))
 
 
 @click.command("link")
 @click.option("--endpoint", default="https://query.wikidata.org/sparql", envvar="CITYKG_ENDPOINT", show_default=True,
-              show_envvar=True, metavar="URL",
+              show_envvar=True, metavar="URL", callback=_endpoint,
               help="The SPARQL endpoint: the Wikidata Query Service, a mirror or a local server.")
 @click.option("--name", metavar="NAME", help="Look up one name (any script) instead of linking the project.")
 @click.option("--country", metavar="CC",
@@ -37,8 +92,9 @@ __all__ = ["link_command"]
                    "~/.cache/citykg/sparql.")
 @click.option("--no-cache", is_flag=True, help="Neither read nor keep cached answers.")
 @click.option("--refresh", is_flag=True, help="Ask the endpoint again even when an answer is cached.")
-@click.option("--contact", envvar="CITYKG_CONTACT", show_envvar=True, metavar="URL|EMAIL",
-              help="Contact for the User-Agent the service asks for. Default: the citykg project page.")
+@click.option("--contact", envvar="CITYKG_CONTACT", show_envvar=True, metavar="URL|EMAIL", callback=_contact,
+              help="Contact for the User-Agent the service asks for (other letters than ASCII are "
+                   "percent-encoded). Default: the citykg project page.")
 @click.option("--timeout", type=click.FloatRange(1, 600), default=60.0, show_default=True,
               help="Seconds to wait for one answer.")
 @click.option("--parallel", type=click.IntRange(1, 8), metavar="N",
@@ -70,9 +126,6 @@ def link_command(settings: Settings, endpoint: str, name: str | None, country: s
 
     if name is not None and not name.strip():
         raise click.UsageError("--name is empty: give the name to look up (or leave --name out to link the project).")
-    if not endpoint.startswith(("http://", "https://")):
-        raise click.BadParameter(f"{endpoint!r} is not an http(s) URL of a SPARQL endpoint, such as "
-                                 "https://query.wikidata.org/sparql.", param_hint="--endpoint")
     modes = sum((name is not None, names_file is not None, quickstatements))
     if modes > 1:
         raise click.UsageError("Give one of --name, --names or --quickstatements (or none, to link the project).")
@@ -89,7 +142,7 @@ def link_command(settings: Settings, endpoint: str, name: str | None, country: s
         from citykg.reconcile import NameQuery, reconcile
         from citykg.review import read_names
 
-        queries = [NameQuery.of(name, country)] if name else read_names(names_file)  # type: ignore[arg-type]
+        queries = read_names(names_file) if names_file else [NameQuery.of(name or "", country)]
         codes = _country_codes(settings) if any(q.country for q in queries) else {}
         if names_file:
             settings.say(f"reconciling {len(queries)} name{'' if len(queries) == 1 else 's'} at {client.endpoint}")

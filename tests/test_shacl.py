@@ -200,3 +200,60 @@ def test_an_action_of_a_statement_of_an_unknown_strategy_is_reported_at_the_stat
         """)
     assert [(f.shape, f.message) for f in validate(extra, engine).findings] == [
         ("ckgsh:ActionStatementShape", "The strategy is not in strategies.csv of this study: add it or fix the code.")]
+
+
+@pytest.mark.parametrize("engine", list(Engine))
+def test_a_citation_of_a_factor_its_strategy_does_not_build_on_says_how_to_add_it(
+        engine: Engine, tmp_path: Path) -> None:
+    # as an RDF input may state it of a strategy the graph has: the citation, not the relation
+    extra = _extra(tmp_path, """
+        <study/t/factor/O2> a ckg:Opportunity ; ckg:code "O2" ; rdfs:label "Another"@en, "فرصت دیگر"@fa ;
+            ckg:inStudy <study/t> ; prov:wasDerivedFrom <source/t/factors/2> .
+        <study/t/citation/SO1/O2> a ckg:FactorCitation ; ckg:citingStrategy <study/t/strategy/SO1> ;
+            ckg:citedFactor <study/t/factor/O2> ; ckg:inStudy <study/t> ; prov:wasDerivedFrom <source/t/factors/2> .
+        """)
+    assert [(f.shape, f.message) for f in validate(extra, engine).findings] == [(
+        "ckgsh:CitationRelationShape",
+        "SO1 does not build on O2, which this citation says it cites: a factor citation qualifies its strategy's "
+        "ckg:exploitsOpportunity. To add a factor to a strategy the graph has, submit it as a row of "
+        "strategy_factors.csv (study, strategy, factor, source_table, source_row), which states both; a strategy the "
+        "submission adds states ckg:buildsOn and ckg:exploitsOpportunity itself.")]
+
+
+def _relations_to_citykg_classes() -> list[str]:
+    """The ontology's object properties whose range is a citykg class."""
+    import rdflib
+    from rdflib import OWL, RDF, RDFS
+
+    ckg = "https://w3id.org/citykg/ontology#"
+    graph = rdflib.Graph()
+    for path in sorted(_project().ontology.glob("*.ttl")):
+        graph.parse(path, format="turtle")
+    return sorted(str(p) for p in graph.subjects(RDF.type, OWL.ObjectProperty)
+                  if str(p).startswith(ckg) and any(str(r).startswith(ckg) for r in graph.objects(p, RDFS.range)))
+
+
+def test_the_relations_the_ranges_are_checked_for_are_found() -> None:
+    found = _relations_to_citykg_classes()
+    assert len(found) >= 20 and "https://w3id.org/citykg/ontology#partner" in found
+
+
+@pytest.mark.parametrize("prop", _relations_to_citykg_classes(), ids=lambda p: p.rsplit("#", 1)[-1])
+def test_a_relation_to_a_record_the_graph_lacks_is_reported_whatever_states_it(prop: str, tmp_path: Path) -> None:
+    # an RDF input may state any relation of any subject, typed or not: the range is checked all the same
+    extra = _extra(tmp_path, f"<thing/x> <{prop}> <thing/nowhere> .\n")
+    report = validate(extra, Engine.TURBO)
+    caught = [f for f in report.findings if f.severity is Severity.VIOLATION and f.focus and f.focus.endswith("/thing/x")
+              and "thing/nowhere" in f"{f.value} {f.message}"]
+    assert caught, report.to_text()
+
+
+@pytest.mark.parametrize("engine", list(Engine))
+def test_a_key_may_repeat_in_another_study(engine: Engine, tmp_path: Path) -> None:
+    extra = _extra(tmp_path, """
+        <study/u> a ckg:Study ; ckg:identifier "u" ; dcterms:title "Another study"@en ; ckg:studiedCity <city/mashhad> ;
+            ckg:method "Interviews"@en ; prov:wasDerivedFrom <source/t/factors/2> .
+        <study/u/factor/S1> a ckg:Strength ; ckg:code "S1" ; rdfs:label "A strength"@en, "قوت"@fa ;
+            ckg:inStudy <study/u> ; prov:wasDerivedFrom <source/t/factors/2> .
+        """)
+    assert [f.to_text() for f in validate(extra, engine).findings] == []

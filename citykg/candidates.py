@@ -4,10 +4,10 @@ An endpoint compares labels as they are stored and cannot normalise names on its
 candidates are found in two steps:
 
 1. :func:`lookup_labels`: every spelling a label of the name may have
-   (:func:`citykg.names.surface_forms`), in the label languages of the name's script
+   (:func:`citykg.spellings.surface_forms`), in the label languages of the name's script
    (:data:`LANGUAGES`), as labels or aliases, in ``VALUES`` batches; for a one-word Persian or
    Arabic name without a country that these find nothing for, the spellings of the name split
-   in two (:func:`citykg.names.compound_forms`: بندر عباس for بندرعباس);
+   in two (:func:`citykg.spellings.compound_forms`: بندر عباس for بندرعباس);
 2. :func:`lookup_gazetteers`: for a name with a country and no exact match in it, the labels of
    that country's items typed as human settlements or not typed at all, of a length near the
    name's, compared with :func:`~citykg.names.keys` (one query per group of countries, cached);
@@ -31,7 +31,8 @@ from dataclasses import dataclass, field
 from pyoxigraph import Literal
 
 from citykg.items import Facts
-from citykg.names import Script, keys, match_key, normalise, script_of, surface_forms
+from citykg.names import Script, keys, match_key, normalise, script_of
+from citykg.spellings import surface_forms
 from citykg.wikidata import Client, chunks, iri, values
 
 __all__ = ["LANGUAGES", "SETTLEMENT_TYPES", "SHORTEST_SKELETON", "Pending", "exact_in_country", "languages_for",
@@ -91,8 +92,8 @@ def lookup_labels(client: Client, work: list[Pending], batch: int, *,
                   spellings: Callable[[str], set[str]] = surface_forms) -> None:
     """Add the items that have one of the spellings of a name as a label or alias.
 
-    :param spellings: the spellings to look up for a name: :func:`~citykg.names.surface_forms`,
-        or :func:`~citykg.names.compound_forms` for the names that these found nothing for.
+    :param spellings: the spellings to look up for a name: :func:`~citykg.spellings.surface_forms`,
+        or :func:`~citykg.spellings.compound_forms` for the names that these found nothing for.
     """
     wanted: dict[Literal, set[int]] = defaultdict(set)
     for n, w in enumerate(work):

@@ -74,7 +74,8 @@ from citykg.candidates import (
 from citykg.errors import LinkError, quoted
 from citykg.iris import is_qid
 from citykg.items import Facts, fetch_facts, find_countries, no_country_error
-from citykg.names import LONGEST_NAME, Script, compound_forms, edit_distance, keys, script_of
+from citykg.names import Script, edit_distance, keys, script_of
+from citykg.spellings import LONGEST_NAME, compound_forms
 from citykg.wikidata import Client
 
 __all__ = ["Candidate", "Decision", "Match", "NameQuery", "Scoring", "reconcile"]
@@ -190,7 +191,7 @@ def reconcile(queries: Sequence[NameQuery], *, client: Client, scoring: Scoring 
         code nor a country's QID is added to it instead of raising; its queries are matched by
         name alone, and a candidate in a country of another ISO code scores as in another country.
     :return: one :class:`Match` per query, in order.
-    :raises LinkError: if a name is longer than :data:`~citykg.names.LONGEST_NAME`, or a country
+    :raises LinkError: if a name is longer than :data:`~citykg.spellings.LONGEST_NAME`, or a country
         is neither an ISO 3166-1 code nor a country's QID (one the reference tables list or the
         endpoint gives a P297 code); the message names each query's :attr:`~NameQuery.where`.
     :raises EndpointError: if the endpoint fails (see :class:`citykg.wikidata.Client`).
@@ -225,7 +226,7 @@ def reconcile(queries: Sequence[NameQuery], *, client: Client, scoring: Scoring 
 
 
 def _check_lengths(queries: Sequence[NameQuery]) -> None:
-    """Refuse names no place has: longer than :data:`~citykg.names.LONGEST_NAME` characters."""
+    """Refuse names no place has: longer than :data:`~citykg.spellings.LONGEST_NAME` characters."""
     long = [(q, n) for q in queries for n in q.names if len(n.strip()) > LONGEST_NAME]
     if long:
         more = f" (and {len(long) - 5} more)" if len(long) > 5 else ""

@@ -35,8 +35,8 @@ from pathlib import Path
 from citykg.errors import LinkError, quoted
 from citykg.formats import neutralise
 from citykg.iris import is_qid
-from citykg.names import LONGEST_NAME
 from citykg.reconcile import Candidate, Match, NameQuery
+from citykg.spellings import LONGEST_NAME
 
 __all__ = ["REVIEW_COLUMNS", "ReviewDecision", "ReviewRow", "matches_json", "matches_table", "read_decisions",
            "read_names", "write_review"]

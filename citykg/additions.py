@@ -17,6 +17,9 @@ accepted RDF submission with the same function (:func:`check_rdf`), so that they
     (``citykg:input/untyped-record``);
   - every blank node hangs from such a record, as its source row does
     (``citykg:input/detached-node``);
+  - no source row claims to have been read from citykg's tables: ``ckg:dataTable``, and a
+    ``ckg:dataFile`` that is one of citykg's source files, are stated by citykg alone, when it
+    reads a table (``citykg:input/table-provenance``);
   - every predicate is a property of the ontology (or ``rdf:type``, ``rdfs:label``,
     ``rdfs:comment``), every class a class of the ontology, and every other ``ckg:`` term one
     the ontology declares (``citykg:input/undeclared-term``).
@@ -48,7 +51,7 @@ from dataclasses import dataclass
 
 from pyoxigraph import BlankNode, NamedNode, Quad
 
-from citykg.iris import BASE, CKG, OWL, RDF, RDFS, shorten
+from citykg.iris import BASE, CKG, OWL, PROV, RDF, RDFS, shorten
 from citykg.rdfmap import subject_of
 from citykg.report import Finding, Severity
 from citykg.tables import Row
@@ -62,6 +65,7 @@ RECORDS = BASE + "id/"
 RESERVED = (BASE + "graph/", BASE + "id/source/", CKG)
 _TYPE, _SHORTCUT, _PARTNER = RDF + "type", CKG + "twinnedWith", CKG + "partner"
 _PARTNERSHIP = CKG + "Partnership"
+_TABLE, _DATA_FILE = CKG + "dataTable", CKG + "dataFile"
 _BUILTIN = frozenset({_TYPE, RDFS + "label", RDFS + "comment"})  # the RDF(S) terms records use
 _PROPERTIES = frozenset({OWL + "ObjectProperty", OWL + "DatatypeProperty", OWL + "AnnotationProperty",
                          RDF + "Property"})
@@ -163,6 +167,7 @@ def check_rdf(quads: Sequence[Quad], *, file: str, records: Mapping[str, str],
                 "The record has no class of the ontology. Give it an rdf:type the ontology declares, "
                 "such as ckg:City or ckg:Partnership.", file, iri, "untyped-record"))
     findings += _detached(facts, file)
+    findings += _table_provenance(kept, file)
     findings += check_terms([q for q in kept if q.subject not in foreign], vocabulary, file=file, only_ckg=False)
     return kept, findings
 
@@ -244,6 +249,33 @@ def _detached(facts: Mapping[NamedNode | BlankNode, list[Quad]], file: str) -> l
                            "describes nothing. Refer to it from a record (as prov:wasDerivedFrom _:row), or "
                            "leave it out.", file=file, shape=_RULE + "detached-node"))
     return out
+
+
+def _table_provenance(quads: Sequence[Quad], file: str) -> list[Finding]:
+    """Source rows that claim a table of citykg's data (``ckg:dataTable``, or a ``ckg:dataFile``
+    among its source files), once per row and property, at the record derived from the row."""
+    derived = {q.object: q.subject.value for q in quads
+               if q.predicate.value == PROV + "wasDerivedFrom" and isinstance(q.subject, NamedNode)}
+    out, seen = [], set()
+    for q in quads:
+        table = q.predicate.value == _TABLE
+        claimed = table or (q.predicate.value == _DATA_FILE and _value(q.object).startswith(RESERVED))
+        if not claimed or (q.subject, q.predicate) in seen:
+            continue
+        seen.add((q.subject, q.predicate))
+        record = q.subject.value if isinstance(q.subject, NamedNode) else derived.get(q.subject)
+        fix = ("Leave it out, and cite the source (ckg:citation, or ckg:inStudy, ckg:sourceTable and ckg:sourceRow)."
+               if table else 'Name the file you submit instead: ckg:dataFile [ a ckg:DataFile ; ckg:path "…" ].')
+        out.append(Finding(
+            Severity.VIOLATION, f"The source row states {shorten(q.predicate.value)} {_shown(q.object)}, which "
+            f"citykg alone states, of a row it read from {'a table' if table else 'that file'} of its data. {fix}",
+            file=file, value=_value(q.object), shape=_RULE + "table-provenance", focus=record))
+    return out
+
+
+def _shown(term: object) -> str:
+    """A term as Turtle would write it, shortly: ``<…>`` or a prefixed name, or ``"text"``."""
+    return shorten(term.value) if isinstance(term, NamedNode) else f'"{_value(term)}"'
 
 
 def _value(term: object) -> str:

@@ -343,8 +343,16 @@ def test_the_readme_rdf_typo_example(project: Project, tmp_path: Path, monkeypat
      "IN: violation: A blank node that no record refers to (ckg:citation, ckg:dataFile, ckg:line, rdf:type): it "
      "describes nothing. Refer to it from a record (as prov:wasDerivedFrom _:row), or leave it out. "
      "[citykg:input/detached-node]"),
+    (('ckg:citation "Example (2024)" ;', 'ckg:citation "Example (2024)" ; ckg:dataTable "cities" ;'),
+     'IN:5: violation: The source row states ckg:dataTable "cities", which citykg alone states, of a row it read '
+     "from a table of its data. Leave it out, and cite the source (ckg:citation, or ckg:inStudy, ckg:sourceTable "
+     "and ckg:sourceRow). [citykg:input/table-provenance]"),
+    (('ckg:dataFile [ a ckg:DataFile ; ckg:path "qom.ttl" ]', "ckg:dataFile <https://w3id.org/citykg/id/source/reference/cities>"),
+     "IN:5: violation: The source row states ckg:dataFile <https://w3id.org/citykg/id/source/reference/cities>, "
+     "which citykg alone states, of a row it read from that file of its data. Name the file you submit instead: "
+     'ckg:dataFile [ a ckg:DataFile ; ckg:path "…" ]. [citykg:input/table-provenance]'),
 ], ids=["typo-in-a-property", "typo-and-bad-qid", "unknown-class", "foreign-property", "foreign-subject",
-        "untyped-record", "detached-blank-node"])
+        "untyped-record", "detached-blank-node", "table-claimed", "source-file-claimed"])
 def test_an_rdf_input_describes_records_in_the_ontologys_terms(project: Project, tmp_path: Path,
                                                                change: tuple[str, str], expected: str) -> None:
     assert change[0] in QOM_TTL

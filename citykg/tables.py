@@ -30,7 +30,7 @@ import difflib
 import hashlib
 import io
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -358,6 +358,11 @@ def _record_id(row: Row) -> tuple[str, str | None, str]:
     return row.table.record, scope, "/".join(row.key())
 
 
+def _and(words: Sequence[str]) -> str:
+    """``city_a, city_b and type``."""
+    return " and ".join(filter(None, (", ".join(words[:-1]), words[-1])))
+
+
 def _duplicates(rows: Iterable[Row]) -> tuple[list[Finding], set[int]]:
     """A finding for each row that defines a record again, and those rows (by ``id``)."""
     first: dict[tuple[str, str | None, str], Row] = {}
@@ -370,7 +375,8 @@ def _duplicates(rows: Iterable[Row]) -> tuple[list[Finding], set[int]]:
             where = f"line {other.line}" if other.file == row.file else f"{other.file.display}:{other.line}"
             findings.append(Finding(
                 Severity.VIOLATION,
-                f"Duplicate {row.table.record} {rid[2]!r}: it is already defined on {where}.",
+                f"Duplicate {row.table.record} {rid[2]!r}: it is already defined on {where}. Keep one of the two "
+                f"rows, or give this one another {_and(row.table.key)}.",
                 file=row.file.display, row=row.line, column=",".join(row.table.key),
                 value=rid[2], shape=DUPLICATE))
             repeated.add(id(row))

@@ -159,11 +159,12 @@ CASES: list[tuple[str, dict[str, str | bytes], str]] = [
     ("upper-case-extension", {"studies.csv": STUDY, "Factors.CSV": FACTORS_HEAD + GOOD_FACTOR},
      "in/Factors.CSV: violation: Factors.CSV is not read: citykg reads tables named in lower case"),
     ("duplicate-row", study(**{"factors.csv": FACTORS_HEAD + GOOD_FACTOR + GOOD_FACTOR}),
-     "factors.csv:3: code: violation: Duplicate factor 'S1': it is already defined on line 2."),
+     "factors.csv:3: code: violation: Duplicate factor 'S1': it is already defined on line 2. Keep one of "
+     "the two rows, or give this one another code."),
     ("duplicate-of-the-graph", {"studies.csv": "id,title_en,city,method_en,source_table,source_row\n"
                                                "mashhad-oic,Again,mashhad,Survey,Abstract,1\n"},
      "studies.csv:2: id: violation: Duplicate study 'mashhad-oic': it is already defined on "
-     "data/mashhad-oic/studies.csv:2."),
+     "data/mashhad-oic/studies.csv:2. Keep one of the two rows, or give this one another id."),
     # --- codes and references
     ("unknown-kind", study(**{"factors.csv": FACTORS_HEAD + "new-2025,W1,weak,ضعف,A,Table 1,1\n"}),
      "kind: violation: 'weak' is not an allowed kind. Did you mean 'weakness'? "

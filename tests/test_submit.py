@@ -151,7 +151,8 @@ def test_validation_in_context_includes_accepted_submissions(built: Project, tmp
     # A record the submission already defines is a duplicate.
     dup = write(tmp_path / "dup", {"factors.csv": NEW_STUDY["factors.csv"]})
     texts = [f.message for f in validate(dup, project=built).findings]
-    assert f"Duplicate factor 'S1': it is already defined on submissions/{result.id}/factors.csv:2." in texts
+    assert f"Duplicate factor 'S1': it is already defined on submissions/{result.id}/factors.csv:2. Keep one of the two rows, " \
+        "or give this one another code." in texts
 
 
 def test_withdraw_removes_exactly_that_submissions_triples(built: Project, tmp_path: Path) -> None:

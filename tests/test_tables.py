@@ -51,7 +51,8 @@ def test_lines_count_records_that_span_lines(tmp_path: Path) -> None:
     (HEADER + ROW.replace("strength", "strenght"), "'strenght' is not an allowed kind. Did you mean 'strength'?"),
     (HEADER + ROW.replace("S1", ""), "Key column 'code' is empty"),
     (HEADER + ROW.replace("S1", "S 1"), "Key column 'code' 'S 1' is not a valid key"),
-    (HEADER + ROW + ROW, "Duplicate factor 'S1': it is already defined on line 2."),
+    (HEADER + ROW + ROW, "Duplicate factor 'S1': it is already defined on line 2. Keep one of the two rows, or give this one "
+     "another code."),
     ("", "The file is empty; a factors table needs at least its header row."),
     ("\n\n", "The file is empty"),
 ])
@@ -106,7 +107,7 @@ def test_duplicates_across_folders(tmp_path: Path) -> None:
     found = read_tables([a, b], root=tmp_path).report.findings
     assert [f.to_text() for f in found] == [
         "b/factors.csv:2: code: violation: Duplicate factor 'S1': it is already defined on "
-        "a/factors.csv:2. [citykg:table-format/duplicate]"]
+        "a/factors.csv:2. Keep one of the two rows, or give this one another code. [citykg:table-format/duplicate]"]
 
 
 @pytest.mark.parametrize(("cell", "start"), [

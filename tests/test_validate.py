@@ -149,13 +149,14 @@ def test_a_repeated_record_is_reported_once_not_again_by_the_shapes_it_breaks(pr
     report = validate(folder, project=project)
     assert [f.to_text() for f in report.findings] == [
         f"{folder / 'cities.csv'}:3: id: violation: Duplicate city 'qom': it is already defined on line 2. "
-        "[citykg:table-format/duplicate]"]
+        "Keep one of the two rows, or give this one another id. [citykg:table-format/duplicate]"]
     # a row that repeats a record of the graph is reported as that, not as an input without records
     (folder / "cities.csv").write_text("id,label_en,label_fa,country,wikidata,source\n"
                                        "tabriz,Tabriz,تبریز,IR,Q80053,The atlas\n", encoding="utf-8")
     report = validate(folder, project=project)
     assert [f.message for f in report.findings] == [
-        "Duplicate city 'tabriz': it is already defined on data/reference/cities.csv:2."]
+        "Duplicate city 'tabriz': it is already defined on data/reference/cities.csv:2. Keep one of the two rows, "
+        "or give this one another id."]
 
 
 def test_an_rdf_file(project: Project, tmp_path: Path) -> None:
@@ -267,7 +268,8 @@ def test_a_partnership_with_its_cities_swapped_is_a_duplicate(project: Project, 
                                           + "tabriz-2024,mashhad,tabriz,friendship,2015,dormant,Text,2\n"})
     texts = [f.to_text().replace(str(folder), "IN") for f in validate(folder, project=project).findings]
     assert "IN/partnerships.csv:3: city_a,city_b,type: violation: Duplicate partnership 'mashhad/tabriz/friendship': " \
-           "it is already defined on line 2. [citykg:table-format/duplicate]" in texts
+           "it is already defined on line 2. Keep one of the two rows, or give this one another city_a, city_b and " \
+           "type. [citykg:table-format/duplicate]" in texts
     assert not any("Dates are" in text or "does not exist" in text for text in texts), texts
 
 

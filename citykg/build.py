@@ -173,8 +173,6 @@ def switch_to(project: Project, build_id: str) -> None:
     _prune(project.dist / "builds", keep={build_id, _previous(project.dist)})
 
 
-
-
 def _build(project: Project, engine: Engine, progress: Progress | None,
            submissions: Sequence[Submission] | None, *, switch: bool) -> BuildResult:
     say = progress or (lambda message: None)

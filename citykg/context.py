@@ -65,8 +65,9 @@ class InContext:
         line that starts describing the record), whatever source row the record cites: so a
         finding names the submission it is about.
         """
-        owner = {str(q.subject.value): (file, folder) for g, file, folder in self.rdf_files  # type: ignore[union-attr]
-                 for q in self.mapped.quads if q.graph_name.value == g}  # type: ignore[union-attr]
+        files = {g: (file, folder) for g, file, folder in self.rdf_files}
+        owner = {str(q.subject.value): files[q.graph_name.value] for q in self.mapped.quads  # type: ignore[union-attr]
+                 if isinstance(q.graph_name, NamedNode) and q.graph_name.value in files}
         moved = [replace(f, file=owner[f.focus][0], row=None, column=None)
                  if f.focus in owner and not (f.file or "").startswith(owner[f.focus][0]) else f
                  for f in findings]

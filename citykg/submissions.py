@@ -88,17 +88,20 @@ class Submission:
 
     def to_json(self) -> str:
         """``submission.json``: keys in a fixed order, so the file is stable."""
-        return json.dumps({
+        return json.dumps(self._record(), ensure_ascii=False, indent=2) + "\n"
+
+    def to_dict(self) -> dict[str, object]:
+        """What ``--format json`` prints of it: the keys of ``submission.json`` and its graph."""
+        return {**self._record(), "graph": self.graph}
+
+    def _record(self) -> dict[str, object]:
+        return {
             "id": self.id, "kind": self.kind.value, "status": self.status.value,
             "who": self.who, "when": self.when, "sha256": self.sha256,
             "citykg_version": self.citykg_version, "received_as": self.received_as,
             "files": list(self.files),
             "history": [{"action": e.action, "who": e.who, "when": e.when} for e in self.history],
-        }, ensure_ascii=False, indent=2) + "\n"
-
-    def to_dict(self) -> dict[str, object]:
-        """What ``--format json`` prints of it: the keys of ``submission.json`` and its graph."""
-        return {**json.loads(self.to_json()), "graph": self.graph}
+        }
 
     def describe(self) -> str:
         """A plain-text description: id, graph, status, who, when, checksum, files, history."""

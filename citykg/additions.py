@@ -22,7 +22,9 @@ accepted RDF submission with the same function (:func:`check_rdf`), so that they
     reads a table (``citykg:input/table-provenance``);
   - every predicate is a property of the ontology (or ``rdf:type``, ``rdfs:label``,
     ``rdfs:comment``), every class a class of the ontology, and every other ``ckg:`` term one
-    the ontology declares (``citykg:input/undeclared-term``).
+    the ontology declares (``citykg:input/undeclared-term``);
+- a submission's triples all go into its own graph: the graph names of a TriG or JSON-LD input
+  are not kept, which a warning says (``citykg:input/named-graphs``).
 
 The findings go into the same report as those of the shapes.
 
@@ -168,6 +170,7 @@ def check_rdf(quads: Sequence[Quad], *, file: str, records: Mapping[str, str],
                 "such as ckg:City or ckg:Partnership.", file, iri, "untyped-record"))
     findings += _detached(facts, file)
     findings += _table_provenance(kept, file)
+    findings += _named_graphs(quads, file)
     findings += check_terms([q for q in kept if q.subject not in foreign], vocabulary, file=file, only_ckg=False)
     return kept, findings
 
@@ -271,6 +274,19 @@ def _table_provenance(quads: Sequence[Quad], file: str) -> list[Finding]:
             f"citykg alone states, of a row it read from {'a table' if table else 'that file'} of its data. {fix}",
             file=file, value=_value(q.object), shape=_RULE + "table-provenance", focus=record))
     return out
+
+
+def _named_graphs(quads: Sequence[Quad], file: str) -> list[Finding]:
+    """A warning, once, that the input's named graphs are merged into the submission's graph."""
+    names = sorted({_value(q.graph_name) for q in quads if isinstance(q.graph_name, (NamedNode, BlankNode))})
+    if not names:
+        return []
+    shown = ", ".join(f"<{n}>" if "/" in n or ":" in n else f"_:{n}" for n in names[:3])
+    more = f" and {len(names) - 3} more" if len(names) > 3 else ""
+    return [Finding(Severity.WARNING, f"The input names {len(names)} graph{'s' if len(names) > 1 else ''} "
+                    f"({shown}{more}); citykg keeps a submission's triples in one graph of its own, so these "
+                    "names are not kept. Send the triples without graph names (Turtle) to silence this.",
+                    file=file, value=names[0], shape=_RULE + "named-graphs")]
 
 
 def _shown(term: object) -> str:

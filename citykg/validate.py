@@ -194,9 +194,9 @@ def _validate_rdf(path: Path, project: Project, engine: Engine, *, alone: bool) 
                        fallback_file=file, engine=engine)
         kept = [*report.findings, *check_terms(quads, vocabulary, file=file, only_ckg=True)]
     else:
-        quads = [Quad(q.subject, q.predicate, q.object, name) for q in parsed]
         context = [*read_in_context(project, data_folders(project)).mapped.quads, *load_graphs(project)]
-        added, found = check_rdf(quads, file=file, records=records(context), vocabulary=vocabulary)
+        added, found = check_rdf(parsed, file=file, records=records(context), vocabulary=vocabulary)
+        added = [Quad(q.subject, q.predicate, q.object, name) for q in added]
         report = check(with_superclasses([*context, *added], ontology), shapes=shapes, ontology=ontology,
                        fallback_file=file, engine=engine)
         subjects = {str(getattr(q.subject, "value", q.subject)) for q in added}

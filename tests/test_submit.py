@@ -226,6 +226,23 @@ def test_an_rdf_submission_builds_the_same_every_time(built: Project, tmp_path: 
     assert rebuilt.unchanged and (built.dist / "current" / "citykg.nq").read_bytes() == first
 
 
+def test_a_trig_submissions_graph_names_are_not_kept_and_a_warning_says_so(built: Project, tmp_path: Path) -> None:
+    prefixes, body = QOM_TTL.split("<https://w3id.org/citykg/id/city/qom>", 1)
+    trig = tmp_path / "qom.trig"
+    trig.write_text(f"{prefixes}<https://e.org/mine> {{ <https://w3id.org/citykg/id/city/qom>{body} }}\n",
+                    encoding="utf-8")
+    expected = [("warning", "The input names 1 graph (<https://e.org/mine>); citykg keeps a submission's triples "
+                 "in one graph of its own, so these names are not kept. Send the triples without graph names "
+                 "(Turtle) to silence this.")]
+    assert [(f.severity.value, f.message) for f in validate(trig, project=built).findings] == expected
+    result = submit(trig, project=built, who="Ana")
+    assert result.outcome is Outcome.ACCEPTED
+    assert [(f.severity.value, f.message) for f in result.report.findings] == expected
+    graphs = {q.graph_name for q in Store.read_only(str(built.store.resolve())).quads_for_pattern(
+        NamedNode("https://w3id.org/citykg/id/city/qom"), None, None)}
+    assert graphs == {NamedNode(submission_graph(result.id))}
+
+
 def test_an_rdf_submission_may_not_describe_citykgs_graphs(built: Project, tmp_path: Path) -> None:
     turtle = tmp_path / "forge.ttl"
     turtle.write_text("<https://w3id.org/citykg/graph/reference> "

@@ -2,7 +2,7 @@
 
 It says what the endpoint is (read-only SPARQL 1.1 Query, union default graph), which result
 formats it writes, its limits, and the named graphs of the build with their sizes. Turtle by
-default; N-Triples, RDF/XML or JSON-LD by ``Accept``.
+default; N-Triples, RDF/XML or JSON-LD by ``Accept`` or ``?format=``.
 
 Example::
 
@@ -21,7 +21,7 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Triple, serialize
 from citykg.evaluate import GRAPH_FORMATS
 from citykg.iris import DCTERMS, RDF, RDFS
 from citykg.sparql import GRAPH_TYPES
-from citykg.web import HttpError, Request, Response, negotiate
+from citykg.web import HttpError, Request, Response
 
 if TYPE_CHECKING:
     from citykg.serve import Server
@@ -73,10 +73,10 @@ def description_triples(endpoint: str, graphs: dict[str, int], limits: str) -> l
     return triples
 
 
-async def description(server: Server, request: Request) -> Response:
-    """The service description of ``server``, in the format the request accepts."""
-    best = negotiate(request.header("accept"), list(GRAPH_TYPES))
-    if best is None:
+async def description(server: Server, request: Request, graph_format: str | None) -> Response:
+    """The service description of ``server``, in ``graph_format`` (``ttl``, ``nt``, ``rdfxml`` or
+    ``jsonld``: what the request's ``?format=`` or ``Accept`` names; None if it names no RDF format)."""
+    if graph_format is None:
         raise HttpError(406, "The service description is RDF; accept one of: "
                              f"{', '.join(GRAPH_TYPES)}.")
     info = await server.info(server.build())
@@ -84,6 +84,6 @@ async def description(server: Server, request: Request) -> Response:
     limits = (f"{config.timeout:g} s per query, {config.max_rows} result rows, "
               f"{config.max_body} bytes per request body")
     triples = description_triples(request.base_url() + "/sparql", info["graphs"], limits)
-    fmt, content_type = GRAPH_FORMATS[GRAPH_TYPES[best]]
+    fmt, content_type = GRAPH_FORMATS[graph_format]
     body = serialize(triples, format=fmt, prefixes=_PREFIXES) or b""
     return Response(200, body, content_type, (("vary", "accept"),))

@@ -202,7 +202,7 @@ def routes(server: Server) -> list[Route]:
                 raise HttpError(400, "No query: POST a 'query' field, or GET /sparql?query=….")
             from citykg.service import description
 
-            return await description(server, request)
+            return await description(server, request, _formats(request, params, "DESCRIBE", seen)[1])
         if not text.strip():
             raise HttpError(400, "The query is empty.")
         checked, lookup = _read_short(text) if len(text) <= 4096 else _read(text)

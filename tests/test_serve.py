@@ -275,6 +275,12 @@ def test_without_a_query_sparql_describes_the_service(client: httpx.Client, stor
     assert any(t.object == NamedNode(sd + "UnionDefaultGraph") for t in triples)
     as_jsonld = client.get("/sparql", headers={"Accept": "application/ld+json"})
     assert as_jsonld.headers["content-type"] == "application/ld+json" and as_jsonld.json()
+    for fmt, content_type in (("nt", "application/n-triples"), ("jsonld", "application/ld+json"),
+                              ("application/rdf+xml", "application/rdf+xml")):
+        by_name = client.get("/sparql", params={"format": fmt}, headers={"Accept": "text/turtle"})
+        assert by_name.headers["content-type"].split(";")[0] == content_type
+    assert_error(client.get("/sparql", params={"format": "csv"}), 400, "format=csv is for SELECT and ASK")
+    assert_error(client.get("/sparql", headers={"Accept": "text/csv"}), 406, "The service description is RDF")
 
 
 def test_sparqlwrapper_queries_it_as_any_endpoint(server: Running) -> None:

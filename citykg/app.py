@@ -166,7 +166,9 @@ class App:
         await send({"type": "http.response.start", "status": prepared.status, "headers": out})
         await send({"type": "http.response.body", "body": b"" if method == "HEAD" else prepared.body})
         if self._log is not None:
-            self._write_log(scope, method, prepared, started, cache, error)
+            self._write_log(client=scope.get("client"), method=method, path=scope["path"],
+                            query_bytes=len(scope["query_string"]), status=prepared.status,
+                            size=len(prepared.body), started=started, cache=cache, error=error)
 
     def _keep(self, key: tuple[Any, ...] | None, prepared: Prepared) -> Prepared | None:
         """Cache an answer that the same request always gets from the same build; its cost is
@@ -213,16 +215,24 @@ class App:
                                (b"access-control-allow-headers", b"accept, content-type"),
                                (b"access-control-max-age", b"600"), (b"content-length", b"0")], b"")
 
-    def _write_log(self, scope: dict[str, Any], method: str, prepared: Prepared, started: float,
-                   cache: str, error: str) -> None:
+    def log_refusal(self, *, client: tuple[str, int] | None, path: str, query_bytes: int, status: int,
+                    body: bytes, error: str) -> None:
+        """Log a request the HTTP protocol refused before it reached the application (a URL or
+        head over its cap, or bytes that are not HTTP), as the others are logged."""
+        if self._log is not None:
+            self._write_log(client=client, method="-", path=path, query_bytes=query_bytes, status=status,
+                            size=len(body), started=time.perf_counter(), cache="-", error=error)
+
+    def _write_log(self, *, client: tuple[str, int] | None, method: str, path: str, query_bytes: int,
+                   status: int, size: int, started: float, cache: str, error: str) -> None:
         now = time.time()
         if int(now) != self._stamp[0]:
             self._stamp = (int(now), time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)))
-        client = scope.get("client") or ("-", 0)
+        client = client or ("-", 0)
         line = (f'{{"time": "{self._stamp[1]}.{int(now % 1 * 1000):03d}Z", '
                 f'"client": {_quote(f"{client[0]}:{client[1]}")}, "method": {_quote(method)}, '
-                f'"path": {_quote(scope["path"])}, "query_bytes": {len(scope["query_string"])}, '
-                f'"status": {prepared.status}, "bytes": {len(prepared.body)}, '
+                f'"path": {_quote(path)}, "query_bytes": {query_bytes}, '
+                f'"status": {status}, "bytes": {size}, '
                 f'"ms": {(time.perf_counter() - started) * 1000:.2f}, "cache": "{cache}"')
         if error:
             line += f', "error": {_quote(error[:300])}'

@@ -2,7 +2,8 @@
 
 :func:`http_protocol` is uvicorn's own (httptools) protocol with three changes: its transport
 (:class:`_Corked`) sends a response's head and body in one write; it stops reading a request
-line or headers past their caps; and a request it cannot parse gets citykg's JSON error shape.
+line or headers past their caps; and a request it cannot parse gets citykg's JSON error shape
+and a line in the access log.
 
 Example::
 
@@ -21,6 +22,7 @@ __all__ = ["http_protocol"]
 
 _MAX_URL = 65_536  # uvicorn's URL parser counts in 16 bits
 _MAX_HEAD = 1_048_576  # request line and headers
+_MAX_LOGGED_PATH = 2_048  # of a refused request's URL, in the access log
 
 
 class _Corked:
@@ -102,6 +104,12 @@ def http_protocol() -> type:
 
         def _refuse(self, status: int, message: str) -> None:
             body = json.dumps({"ok": False, "error": message, "status": status}).encode("utf-8")
+            log = getattr(self.app, "log_refusal", None)  # the access log of citykg's application
+            if log is not None:
+                url = bytes(self.url)
+                cut = url.find(b"?") if b"?" in url else len(url)
+                log(client=self.client, path=url[:min(cut, _MAX_LOGGED_PATH)].decode("latin-1") or "-",
+                    query_bytes=max(len(url) - cut - 1, 0), status=status, body=body, error=message)
             self.transport.write(b"HTTP/1.1 %d %s\r\ncontent-type: application/json\r\ncontent-length: %d\r\n"
                                  b"connection: close\r\n\r\n%s"
                                  % (status, HTTPStatus(status).phrase.encode(), len(body), body))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
+import time
 import urllib.parse
 
 import httpx
@@ -59,6 +60,11 @@ def test_a_url_too_long_or_a_huge_head_is_refused_in_json(server: Running, clien
     endless = b"GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"x" * 3_000_000 + b"\r\n\r\n"
     assert_error(raw_request(server, endless), 431, "headers are over 1 MiB")
     assert_error(raw_request(server, b"NOT HTTP\r\n\r\n"), 400, "not valid HTTP/1.1")
+    time.sleep(0.3)  # the access log is written every 0.1 s
+    refused = [json.loads(line) for line in server.log_records() if '"method": "-"' in line]
+    assert [(r["status"], r["path"], r["query_bytes"] > 70_000, r["error"][:24]) for r in refused][-3:] == [
+        (414, "/sparql", True, "The URL is 64 KiB or lon"), (431, "/health", False, "The request's headers ar"),
+        (400, "-", False, "The request is not valid")]
     # a head under the cap, and a long query by POST, are answered as usual
     assert raw_request(server, b"GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"x" * 500_000
                        + b"\r\nConnection: close\r\n\r\n").status_code == 200

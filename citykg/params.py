@@ -90,6 +90,8 @@ def bind(store: Store, query: NamedQuery, params: Mapping[str, str]) -> dict[Var
     city = (terms[Variable(city_param.name)].value, params[city_param.name].strip()) if city_param else None
     given = Variable(study_param.name) if study_param else None
     study = terms[given].value if given in terms else None
+    if city is not None and study is not None:
+        _same_city(store, study, city, study_param=study_param.name if study_param else "study")
     for param, code, homes in codes:
         _one_study(param, code, homes, city=city, study=study,
                    study_param=study_param.name if study_param else None)
@@ -165,6 +167,19 @@ def _one_study(param: Param, code: str, homes: Sequence[_Home], *, city: tuple[s
 
 
 _STUDIES = "SELECT DISTINCT ?id WHERE { ?s a ckg:Study ; ckg:identifier ?id } ORDER BY ?id"
+_STUDY_CITY = """SELECT ?city ?name ?id WHERE { ?s a ckg:Study ; ckg:identifier ?id ; ckg:studiedCity ?city .
+  OPTIONAL { ?city rdfs:label ?name FILTER (LANG(?name) = "en") } }"""
+
+
+def _same_city(store: Store, study: str, city: tuple[str, str], *, study_param: str) -> None:
+    """Refuse a study that is not of the city given beside it: the answer would be empty."""
+    rows = list(store.query(_STUDY_CITY, use_default_graph_as_union=True, prefixes=PREFIXES,  # type: ignore[arg-type]
+                            substitutions={Variable("id"): Literal(study)}))
+    if rows and all(r["city"].value != city[0] for r in rows):
+        name = rows[0]["name"].value if rows[0]["name"] else rows[0]["city"].value
+        raise QueryParameterError(
+            f"The study {study!r} is a study of {name}, not of {quoted(city[1])}: give one of the two, or "
+            f"{study_param}= a study of {quoted(city[1])} (the named query studies lists each study's city).")
 
 
 def _study(store: Store, param: Param, value: str) -> str:

@@ -356,6 +356,20 @@ def test_a_code_must_be_one_of_the_studies_the_city_or_study_leave(store: Store)
         store, "strategies-for-factor", factor="W3")
 
 
+@pytest.mark.parametrize(("name", "params"), [
+    ("strategies-for-factor", {"factor": "W3"}), ("unaddressed-factors", {}), ("tows-matrix", {}),
+    ("theme-coverage", {}), ("themes-by-consensus", {})])
+def test_a_study_of_another_city_than_the_one_given_is_refused(store: Store, name: str,
+                                                               params: dict[str, str]) -> None:
+    # an empty answer would read as "every factor is addressed"
+    with pytest.raises(QueryParameterError, match=re.escape(
+            "The study 'mashhad-oic' is a study of Mashhad, not of 'Tabriz': give one of the two, or study= a "
+            "study of 'Tabriz' (the named query studies lists each study's city).")):
+        run(store, CATALOGUE[name], {**params, "city": "Tabriz", "study": "mashhad-oic"})
+    assert answer(store, name, **params, city="مشهد", study="mashhad-oic") == answer(store, name, **params,
+                                                                                     study="mashhad-oic")
+
+
 @pytest.mark.parametrize("value", ["--5", "²", "1.5", "0x10", "١٢"])
 def test_an_integer_parameter_takes_whole_numbers_only(store: Store, tmp_path: Path, value: str) -> None:
     (tmp_path / "top.rq").write_text("#+ summary: Top\n#+ param n (integer): required. How many.\n"

@@ -153,7 +153,7 @@ def test_ctrl_c_stops_a_runaway_query(built: tuple[Project, BuildResult], tmp_pa
     path.write_text("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }", encoding="utf-8")
     # as from a terminal, whatever started pytest: a shell's background job ignores SIGINT, and so would its children
     process = subprocess.Popen([sys.executable, "-m", "citykg", "--dist", str(project.dist), "query", "--file",
-                                str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                str(path), "--format", "json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         time.sleep(2)
@@ -168,7 +168,9 @@ def test_ctrl_c_stops_a_runaway_query(built: tuple[Project, BuildResult], tmp_pa
     finally:
         process.kill()
         process.communicate()
-    assert process.returncode != 0 and out == "" and "Traceback" not in err
+    assert process.returncode == 130 and "Traceback" not in err, err  # as the shell reports a SIGINT
+    assert "Error: Interrupted (Ctrl+C)." in err
+    assert json.loads(out) == {"ok": False, "exit": 130, "error": err.split("Error: ", 1)[1].strip()}
 
 
 def test_with_format_json_an_error_is_json_on_stdout_too(runner: CliRunner, built: tuple[Project, BuildResult],

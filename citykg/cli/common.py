@@ -76,6 +76,12 @@ class Group(click.Group):
         except CitykgError as exc:
             _json_error(ctx, str(exc), exc.exit_code)
             raise (_Invalid if exc.exit_code == 1 else _Failure)(str(exc)) from exc
+        except KeyboardInterrupt:  # Ctrl+C: exit as the shell reports a command that SIGINT stopped
+            message = ("Interrupted (Ctrl+C). What citykg writes it writes whole: a build, submission or "
+                       "withdrawal stopped part way left the last one in place.")
+            _json_error(ctx, message, 130)
+            click.echo(f"Error: {message}", err=True)
+            sys.exit(130)
         except BrokenPipeError:  # the reader of the output stopped reading (citykg … | head)
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
             sys.exit(141)  # as the shell reports a command that SIGPIPE stopped

@@ -230,6 +230,10 @@ def test_usage_errors_exit_2(runner: CliRunner, built: tuple[Project, BuildResul
         (("query", "tows-matrix", "-p", "city"), "'city' is not KEY=VALUE."),
         (("query", "tows-matrix", "-p", "city=Atlantis"), "No city 'Atlantis' in the graph."),
         (("query", "--list", "tows-matrix"), "--list takes no query name"),
+        (("query", "cities", "-q"), "-q is an option of citykg itself: put it before the command (citykg -q query …)."),
+        (("submissions", "list", "--dist", "x"), "--dist is an option of citykg itself: put it before the command "
+                                                 "(citykg --dist submissions list …)."),
+        (("query", "cities", "--file", "-"), "Give a query NAME or --file Q.rq, not both (NAME 'cities' and --file -)."),
     ]:
         code, out, err = invoke(runner, project, *args)
         assert code == 2 and out == "" and message in err, (args, err)
@@ -253,7 +257,7 @@ def test_a_folder_that_cannot_be_made_is_a_message_not_a_traceback(runner: CliRu
 
 
 def test_validate_exit_codes(runner: CliRunner, project_copy: Project, tmp_path: Path) -> None:
-    code, out, _ = invoke(runner, project_copy, "validate", "--format", "json")
+    code, out, _ = invoke(runner, project_copy, "validate", "-f", "json")  # -f, as query and link take it
     report = json.loads(out)
     assert code == 0 and report["conforms"] and report["warnings"] == 6
     path = project_copy.data / "tabriz-2024" / "codes.csv"

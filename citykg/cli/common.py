@@ -71,8 +71,9 @@ class Group(click.Group):
             _json_error(ctx, str(exc), 1, report=exc.report.to_json())
             raise _Invalid(str(exc)) from exc
         except click.UsageError as exc:  # a bad option or argument (exit 2)
+            exc = _root_option_hint(ctx, exc)
             _json_error(ctx, exc.format_message(), exc.exit_code)
-            raise
+            raise exc from None
         except CitykgError as exc:
             _json_error(ctx, str(exc), exc.exit_code)
             raise (_Invalid if exc.exit_code == 1 else _Failure)(str(exc)) from exc
@@ -89,6 +90,18 @@ class Group(click.Group):
             message = describe_os_error(exc)
             _json_error(ctx, message, 2)
             raise _Failure(message) from exc
+
+
+def _root_option_hint(ctx: click.Context, exc: click.UsageError) -> click.UsageError:
+    """A root option given after the command (``citykg build -q``) gets a hint where it goes."""
+    if not isinstance(exc, click.NoSuchOption) or exc.ctx is None or exc.ctx.command is ctx.command:
+        return exc
+    for param in ctx.command.params:
+        if isinstance(param, click.Option) and exc.option_name in param.opts:
+            return click.UsageError(f"{exc.format_message()} {exc.option_name} is an option of citykg itself: "
+                                    f"put it before the command (citykg {exc.option_name} "
+                                    f"{exc.ctx.command_path.partition(' ')[2]} …).", exc.ctx)
+    return exc
 
 
 def describe_os_error(exc: OSError) -> str:
@@ -145,7 +158,7 @@ def engine_option(function: F) -> F:
 
 def format_option(function: F) -> F:
     """The ``--format text|json`` option of the commands that print a report."""
-    return click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text",
+    return click.option("-f", "--format", "fmt", type=click.Choice(("text", "json")), default="text",
                         show_default=True, callback=remember_format, is_eager=True)(function)
 
 

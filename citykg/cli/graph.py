@@ -201,7 +201,9 @@ def query(settings: Settings, name: str | None, list_: bool, params: tuple[str, 
         else:
             click.echo(queries.catalogue_text(catalogue), nl=False)
         return
-    if bool(name) == bool(file):
+    if name and file:
+        raise click.UsageError(f"Give a query NAME or --file Q.rq, not both (NAME {name!r} and --file {file}).")
+    if not name and not file:
         raise click.UsageError("Give a query NAME or --file Q.rq (see `citykg query --list`).")
     from citykg.store import open_store
 

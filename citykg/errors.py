@@ -3,7 +3,8 @@
 Every error a user can cause is a :class:`CitykgError`; its message names the object at fault
 and the fix. Exceptions of dependencies (rdflib, pyoxigraph, pySHACL, owlready2) are translated
 into these classes where citykg calls them, so callers never need to know the dependencies.
-:func:`quoted` and :func:`cut` put a user's value into a message, cut short. The CLI turns the
+:func:`quoted` and :func:`cut` put a user's value into a message, cut short, and
+:func:`not_utf8` says where a file that is not UTF-8 first fails. The CLI turns the
 errors into a one-line message on stderr and the exit code of the class::
 
     CitykgError                  exit 2 unless stated
@@ -157,3 +158,20 @@ def quoted(value: str, limit: int = 80) -> str:
     ("'Mashhad'", "'AAAA…'")
     """
     return repr(cut(value, limit))
+
+
+def not_utf8(what: str, data: bytes, exc: UnicodeDecodeError, *, save_as: str = "UTF-8") -> str:
+    """The message about ``data`` (read from ``what``) that is not UTF-8: the first byte that fails,
+    its line, and how to save the file.
+
+    >>> text = "name\\nمشهد\\n".encode("cp1256")
+    >>> try:
+    ...     text.decode("utf-8")
+    ... except UnicodeDecodeError as exc:
+    ...     print(not_utf8("names.csv", text, exc))
+    names.csv is not UTF-8: byte 0xe3 on line 2 cannot be decoded. Save it as UTF-8 (not Latin-1 or \
+Windows-1256) and try again.
+    """
+    line = data[: exc.start].count(b"\n") + 1
+    return (f"{what} is not UTF-8: byte 0x{data[exc.start]:02x} on line {line} cannot be decoded. "
+            f"Save it as {save_as} (not Latin-1 or Windows-1256) and try again.")

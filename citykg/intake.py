@@ -46,7 +46,7 @@ from pathlib import Path, PurePosixPath
 from pyoxigraph import Quad, RdfFormat, Triple, parse
 
 from citykg.archive import Limits, unpack_zip
-from citykg.errors import InputError
+from citykg.errors import InputError, not_utf8
 
 __all__ = ["INPUT_BASE", "MAX_RDF_BYTES", "RDF_SUFFIXES", "InputKind", "Received", "checksum", "follow_link",
            "parse_rdf", "rdf_format_of", "read_rdf", "receive", "receive_bytes", "table_folders"]
@@ -211,6 +211,10 @@ def parse_rdf(data: bytes, fmt: RdfFormat, display: str) -> list[Quad]:
     data = data.removeprefix(_BOM)
     if fmt is RdfFormat.RDF_XML:
         _refuse_entities(data, display)
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(not_utf8(display, data, exc)) from exc
     try:
         quads = list(parse(data, format=fmt, base_iri=INPUT_BASE))
     except SyntaxError as exc:

@@ -37,7 +37,15 @@ from pathlib import Path
 
 from pyoxigraph import BlankNode, Literal, NamedNode, QueryBoolean, QuerySolutions, Store, Triple, Variable
 
-from citykg.errors import QueryError, QueryNotFound, QueryParameterError, QueryRefused, QuerySyntaxError, quoted
+from citykg.errors import (
+    QueryError,
+    QueryNotFound,
+    QueryParameterError,
+    QueryRefused,
+    QuerySyntaxError,
+    not_utf8,
+    quoted,
+)
 from citykg.iris import PREFIXES
 from citykg.params import Param, bind
 from citykg.sparqlerrors import explain_syntax_error, raise_unsupported
@@ -102,9 +110,8 @@ def read_query_text(path: Path) -> str:
     except OSError as exc:
         raise QueryError(f"Cannot read the query file {path}: {exc.strerror or exc}.") from exc
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise QueryError(f"The query file {path} is not UTF-8: byte 0x{data[exc.start]:02x} on line {line} "
-                         "cannot be decoded. Save it as UTF-8 and try again.") from exc
+        what = "The query on standard input" if str(path) == "-" else f"The query file {path}"
+        raise QueryError(not_utf8(what, data, exc)) from exc
 
 
 def parse_query_file(path: Path) -> NamedQuery:

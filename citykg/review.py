@@ -32,7 +32,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from citykg.errors import LinkError, quoted
+from citykg.errors import LinkError, not_utf8, quoted
 from citykg.formats import neutralise
 from citykg.iris import is_qid
 from citykg.reconcile import Candidate, Match, NameQuery
@@ -73,11 +73,12 @@ def _read_table(path: Path, columns: Sequence[str], needs: str) -> list[tuple[in
         and a hint if it looks separated by semicolons.
     """
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        data = path.read_bytes()
+        text = data.decode("utf-8-sig")
     except OSError as exc:
         raise LinkError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
     except UnicodeDecodeError as exc:
-        raise LinkError(f"{path} is not UTF-8 (byte {exc.start}): save it as UTF-8 and try again.") from exc
+        raise LinkError(not_utf8(str(path), data, exc)) from exc
     first = next((line for line in text.splitlines() if line.strip()), "")
     delimiter = "\t" if path.suffix.lower() == ".tsv" or "\t" in first else ","
     rows: list[tuple[int, list[str]]] = []

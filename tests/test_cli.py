@@ -211,6 +211,8 @@ def test_query_file_not_utf8(runner: CliRunner, built: tuple[Project, BuildResul
     code, out, err = invoke(runner, project, "query", "--file", str(path))
     assert (code, out) == (2, "")
     assert f"The query file {path} is not UTF-8: byte 0xe9 on line 1" in err and "Traceback" not in err
+    result = runner.invoke(cli, ["--dist", str(project.dist), "query", "--file", "-"], input=path.read_bytes())
+    assert result.exit_code == 2 and "The query on standard input is not UTF-8: byte 0xe9 on line 1" in result.stderr
 
 
 def test_query_that_needs_link_says_why_it_has_no_rows(runner: CliRunner, built: tuple[Project, BuildResult]) -> None:

@@ -116,6 +116,16 @@ def test_quoted_triples_are_refused_at_their_line(tmp_path: Path, suffix: str, t
     assert str(caught.value) == QUOTED.format(f"upload, line {line}")
 
 
+@pytest.mark.parametrize("suffix", [".ttl", ".trig", ".nt", ".nq", ".jsonld", ".rdf"])
+def test_rdf_that_is_not_utf8_is_refused_at_its_line(tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"qom{suffix}"
+    path.write_bytes(f'<https://e.org/s> <https://e.org/p> "x" .\n{CITY} <https://e.org/p> "قم" .\n'.encode("cp1256"))
+    with pytest.raises(InputError) as caught:
+        receive(path, tmp_path / "work")
+    assert str(caught.value) == (f"{path} is not UTF-8: byte 0xde on line 2 cannot be decoded. Save it as UTF-8 "
+                                 "(not Latin-1 or Windows-1256) and try again.")
+
+
 def test_a_byte_order_mark_is_dropped_in_every_rdf_format(tmp_path: Path) -> None:
     turtle = '<https://e.org/s> <https://e.org/p> "1" .\n'
     for suffix, text in ((".ttl", turtle), (".trig", f"<https://e.org/g> {{ {turtle} }}\n"), (".nt", turtle),

@@ -545,8 +545,9 @@ def test_names_files(tmp_path: Path) -> None:
     bad.write_text("city,country\nTabriz,IR\n", encoding="utf-8")
     with pytest.raises(LinkError, match=r"bad.csv:1: the header needs a 'name' column"):
         read_names(bad)
-    bad.write_bytes("name\nTabr\xefz\n".encode("latin-1"))
-    with pytest.raises(LinkError, match="is not UTF-8"):
+    bad.write_bytes("name\nمشهد\n".encode("cp1256"))
+    with pytest.raises(LinkError, match=re.escape(f"{bad} is not UTF-8: byte 0xe3 on line 2 cannot be decoded. "
+                                                  "Save it as UTF-8 (not Latin-1 or Windows-1256)")):
         read_names(bad)
     bad.write_text("name,qid\nTabriz,80053\n", encoding="utf-8")
     with pytest.raises(LinkError, match=r"bad.csv:2: '80053' is not a Wikidata QID"):

@@ -32,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import socket
 import time
 from collections.abc import Callable, Sequence
@@ -41,7 +42,7 @@ from typing import Any
 
 from citykg.answers import AnswerCache, Build, StoreWatch
 from citykg.app import App, Prepared
-from citykg.errors import QueryError, ServeError, StoreError
+from citykg.errors import QueryError, ServeError, StoreError, quoted
 from citykg.evaluate import Answer, InfoJob, Job, SparqlJob, small_answer
 from citykg.pool import WorkerPool, WorkerUnavailable
 from citykg.project import Project
@@ -299,6 +300,28 @@ def _bound(host: str, port: int, *, share: bool) -> socket.socket:
     return sock
 
 
+_ORIGIN = re.compile(r"^https?://[^/?#\s@]+$")
+
+
+def check_origins(origins: Sequence[str]) -> None:
+    """Refuse a CORS origin that no browser sends, which would allow nothing.
+
+    >>> check_origins(["https://example.org", "http://127.0.0.1:3000", "*"])
+    >>> check_origins(["example.org"])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    citykg.errors.ServeError: --cors 'example.org' is not an origin: ... did you mean 'https://example.org'? ...
+    """
+    for origin in origins:
+        if origin == "*" or (_ORIGIN.match(origin) and origin == origin.lower()):
+            continue
+        scheme, _, rest = origin.lower().rpartition("://")
+        guess = f"{scheme or 'https'}://{rest.split('/')[0]}"
+        hint = f"; did you mean {quoted(guess)}?" if _ORIGIN.match(guess) and guess != origin else "."
+        raise ServeError(f"--cors {quoted(origin)} is not an origin: browsers send an origin as scheme and host "
+                         f"(and port), with no path, such as https://example.org{hint} Give * for any origin.")
+
+
 def serve(project: Project, *, config: ServeConfig | None = None, progress: Progress | None = None) -> None:
     """Serve the project's graph until interrupted, building it first if it was never built.
 
@@ -310,6 +333,7 @@ def serve(project: Project, *, config: ServeConfig | None = None, progress: Prog
     :raises ServeError: if the address cannot be bound or the access log cannot be written.
     """
     config = config or ServeConfig()
+    check_origins(config.cors)
     if config.access_log and config.access_log != "-":
         try:
             open(config.access_log, "a", encoding="utf-8").close()

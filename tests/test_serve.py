@@ -637,9 +637,14 @@ def test_a_busy_port_is_a_clear_error(built: tuple[Project, BuildResult]) -> Non
 @pytest.mark.parametrize(("option", "value", "message"), [
     ("--host", "999.1.1.1", "Pass an address of this machine to --host"),
     ("--access-log", "/nonexistent/folder/access.jsonl", "Cannot write the access log /nonexistent/folder"),
+    ("--cors", "example.org", "--cors 'example.org' is not an origin: browsers send an origin as scheme and host (and "
+                              "port), with no path, such as https://example.org; did you mean 'https://example.org'? "
+                              "Give * for any origin."),
+    ("--cors", "https://Example.org/", "did you mean 'https://example.org'?"),
+    ("--cors", "https://example.org/app", "did you mean 'https://example.org'?"),
 ])
-def test_a_bad_host_or_access_log_is_a_clear_error(built: tuple[Project, BuildResult], option: str, value: str,
-                                                    message: str) -> None:
+def test_a_bad_host_cors_origin_or_access_log_is_a_clear_error(built: tuple[Project, BuildResult], option: str,
+                                                                value: str, message: str) -> None:
     project, _ = built
     done = subprocess.run([sys.executable, "-m", "citykg", "--dist", str(project.dist), "serve", "--port", "0",
                            option, value], capture_output=True, text=True, timeout=60)

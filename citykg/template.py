@@ -91,7 +91,7 @@ def write_template(folder: Path, *, tables: Sequence[str] | None = None) -> Temp
     :param tables: the tables to write (default: all of them).
     :raises InputError: if a table name is unknown or a file would be overwritten.
     """
-    names = list(tables) if tables else list(TABLES)
+    names = list(dict.fromkeys(tables)) if tables else list(TABLES)  # a table named twice is written once
     for name in names:
         if name not in TABLES:
             close = difflib.get_close_matches(name, TABLES, n=1)

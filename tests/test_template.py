@@ -103,7 +103,7 @@ def test_unknown_table(tmp_path: Path) -> None:
 
 def test_cli(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["template", str(tmp_path / "t"), "--table", "cities",
-                                      "--table", "partnerships"])
+                                      "--table", "partnerships", "--table", "cities"])  # cities once
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [str(tmp_path / "t" / n) for n in
                                           ("cities.csv", "partnerships.csv", "README.md")]

@@ -31,7 +31,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pyoxigraph import NamedNode, Quad, RdfFormat, Store, parse, serialize
@@ -40,7 +40,7 @@ from citykg import iris
 from citykg.context import read_in_context
 from citykg.errors import DataError, InputError, OntologyError
 from citykg.project import Project
-from citykg.report import Report, Severity
+from citykg.report import Finding, Report, Severity
 from citykg.shacl import Engine, check, load_shapes
 from citykg.submissions import Submission
 
@@ -127,9 +127,14 @@ def load_graphs(project: Project) -> list[Quad]:
 
     :raises InputError: if a file does not parse.
     """
-    quads: list[Quad] = []
+    return [q for _, quads in _graph_files(project) for q in quads]
+
+
+def _graph_files(project: Project) -> list[tuple[str, list[Quad]]]:
+    """The files of ``graphs/`` (``graphs/x.nq``, as findings name them) with their quads."""
+    out: list[tuple[str, list[Quad]]] = []
     if not project.graphs.is_dir():
-        return quads
+        return out
     for path in sorted(project.graphs.iterdir()):
         fmt = {".nq": RdfFormat.N_QUADS, ".trig": RdfFormat.TRIG}.get(path.suffix)
         if fmt is None:
@@ -139,9 +144,19 @@ def load_graphs(project: Project) -> list[Quad]:
             parsed = list(parse(path=path, format=fmt))
         except (SyntaxError, OSError) as exc:
             raise InputError(f"The graph file {path} cannot be read: {exc}") from exc
-        quads += [q if isinstance(q.graph_name, NamedNode) else Quad(q.subject, q.predicate, q.object, default)
-                  for q in parsed]
-    return quads
+        out.append((f"{project.graphs.name}/{path.name}",
+                    [q if isinstance(q.graph_name, NamedNode) else Quad(q.subject, q.predicate, q.object, default)
+                     for q in parsed]))
+    return out
+
+
+def _in_graph_files(project: Project, findings: Sequence[Finding]) -> list[Finding]:
+    """Findings about a record of a ``graphs/`` file, which no table row describes, name that file."""
+    files: dict[str, str] = {}
+    for name, quads in _graph_files(project):
+        for q in quads:
+            files.setdefault(str(getattr(q.subject, "value", q.subject)), name)
+    return [replace(f, file=files[f.focus]) if f.file is None and f.focus in files else f for f in findings]
 
 
 def build(project: Project, *, engine: Engine = Engine.TURBO, progress: Progress | None = None,
@@ -189,7 +204,7 @@ def _build(project: Project, engine: Engine, progress: Progress | None,
         report += check(data, shapes=load_shapes(project.shapes), ontology=ontology,
                         engine=engine)
     if not report.conforms:
-        report = Report.of(read.locate(report.findings))
+        report = Report.of(_in_graph_files(project, read.locate(report.findings)))
         kept = ("the last good build was kept" if (project.dist / "current").exists()
                 else "nothing was written: fix the violations and build again")
         raise DataError(f"The data does not conform ({report.summary()}); {kept}.", report)

@@ -177,7 +177,8 @@ def withdraw(ident: str, *, project: Project, who: str, engine: Engine = Engine.
         merge.recover(project, engine=engine)
         sub = find_submission(project, ident)
         if sub.status is Status.WITHDRAWN:
-            raise SubmissionError(f"Submission {sub.id} is already withdrawn.")
+            raise SubmissionError(f"Submission {sub.id} is already withdrawn. To bring it back, submit the same "
+                                  f"input again (its files are kept in {sub.folder}).")
         others = [s for s in load_submissions(project, status=Status.ACCEPTED) if s.id != sub.id]
         try:
             result = build(project, engine=engine, submissions=others, switch=False)

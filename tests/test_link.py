@@ -871,8 +871,11 @@ def test_a_linked_submission_is_withdrawn_once_its_links_are_set_aside(tmp_path:
     assert "city/isfahan" in (project.graphs / LINKS_FILE).read_text(encoding="utf-8")
     build(project)
     with pytest.raises(DataError, match=r"`citykg link` has linked records it adds.*move wikidata-links.nq and "
-                                        r"wikidata.nq out of .*graphs"):
+                                        r"wikidata.nq out of .*graphs") as refused:
         withdraw(accepted.id, project=project, who="Ana")
+    # the findings name the file of the link, which no table row describes
+    assert {f.file for f in refused.value.report.findings if f.shape == "ckgsh:WikidataLinkShape"} == {
+        "graphs/wikidata-links.nq"}
     aside = tmp_path / "aside"
     aside.mkdir()
     for name in (LINKS_FILE, WIKIDATA_FILE):

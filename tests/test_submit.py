@@ -170,7 +170,9 @@ def test_withdraw_removes_exactly_that_submissions_triples(built: Project, tmp_p
     meta = json.loads((built.root / "submissions" / one.id / "submission.json").read_text(encoding="utf-8"))
     assert meta["status"] == "withdrawn" and [e["action"] for e in meta["history"]] == ["submitted", "withdrawn"]
     assert [s.id for s in load_submissions(built, status=Status.ACCEPTED)] == [two.id]
-    with pytest.raises(SubmissionError, match="already withdrawn"):
+    with pytest.raises(SubmissionError, match=re.escape(
+            f"already withdrawn. To bring it back, submit the same input again (its files are kept in "
+            f"{built.root / 'submissions' / one.id})")):
         withdraw(one.id, project=built, who="Cy")
     # Submitting the same input again reinstates it, with the same graph as before.
     again = submit(write(tmp_path / "one-again", city_tables("isfahan")), project=built, who="Di")

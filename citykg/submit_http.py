@@ -31,6 +31,7 @@ import asyncio
 import hmac
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, TypeVar
@@ -48,6 +49,8 @@ if TYPE_CHECKING:
     from citykg.serve import Server
 
 __all__ = ["TOKEN_ENV", "submission_routes"]
+
+_UNREADABLE_FILE = re.compile(r"^(upload(?:/[^\s:,]+)?)[\s:,]")
 
 #: The environment variable that holds the submission token.
 TOKEN_ENV = "CITYKG_SUBMIT_TOKEN"
@@ -89,7 +92,10 @@ def submission_routes(*, token: str | None = None, max_body: int | None = None,
                 result = await asyncio.to_thread(submit_bytes, request.body, content_type=media,
                                                  project=project, who=who, engine=engine)
             except InputError as exc:
-                unreadable = Finding(Severity.VIOLATION, str(exc), file="upload", shape="citykg:input")
+                # the message opens with what could not be read: the upload, or a file in its zip
+                at = _UNREADABLE_FILE.match(str(exc))
+                unreadable = Finding(Severity.VIOLATION, str(exc), file=at[1] if at else "upload",
+                                     shape="citykg:input")
                 return _unprocessable(str(exc), None, json.loads(Report.of([unreadable]).to_json()))
             report = json.loads(result.report.to_json())
             if result.outcome is Outcome.REJECTED:

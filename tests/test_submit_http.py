@@ -122,6 +122,11 @@ def test_a_rejected_submission_is_422_with_the_report(site: tuple[Project, Runni
     unreadable = client.post("/submissions", content=b"PK\x03\x04nonsense", headers={**ZIP, **AUTH})
     assert unreadable.status_code == 422
     assert "upload is not a readable zip archive" in unreadable.json()["error"]
+    assert unreadable.json()["report"]["findings"][0]["file"] == "upload"
+    latin = client.post("/submissions", content=zip_bytes({"mine/cities.csv": "id,label_en\nkerman,Kermân\n".encode(
+        "latin-1")}), headers={**ZIP, **AUTH})
+    assert latin.status_code == 422 and "upload/mine/cities.csv is not UTF-8" in latin.json()["error"]
+    assert latin.json()["report"]["findings"][0]["file"] == "upload/mine/cities.csv"  # the file the message names
     assert snapshot(project.root) == tree
 
 

@@ -100,8 +100,8 @@ class SubmitResult:
         }[self.outcome]
 
     def to_dict(self) -> dict[str, object]:
-        """A JSON-ready summary: outcome, id, graph, and the report."""
-        return {"outcome": self.outcome.value, "id": self.id,
+        """A JSON-ready summary: ok (accepted, or there already), outcome, id, graph, and the report."""
+        return {"ok": self.accepted, "outcome": self.outcome.value, "id": self.id,
                 "graph": self.submission.graph if self.submission else None,
                 "report": json.loads(self.report.to_json())}
 

@@ -327,7 +327,11 @@ def test_cli_submit_list_show_withdraw(built: Project, tmp_path: Path) -> None:
     out = runner.invoke(cli, [*base, "submit", str(folder), "--who", "Ana", "--format", "json"])
     assert out.exit_code == 0, out.output
     sid = json.loads(out.output)["id"]
-    assert json.loads(out.output)["outcome"] == "accepted"
+    assert (json.loads(out.output)["ok"], json.loads(out.output)["outcome"]) == (True, "accepted")
+    bad = write(tmp_path / "bad", {"cities.csv": city_tables("kerman", qid="kerman")["cities.csv"]})
+    rejected = runner.invoke(cli, [*base, "submit", str(bad), "--who", "Ana", "-f", "json"])
+    assert rejected.exit_code == 1
+    assert (json.loads(rejected.stdout)["ok"], json.loads(rejected.stdout)["outcome"]) == (False, "rejected")
     listed = runner.invoke(cli, [*base, "submissions", "list"])
     assert listed.exit_code == 0 and sid in listed.output and "accepted" in listed.output
     shown = runner.invoke(cli, [*base, "submissions", "show", sid[:8], "--format", "json"])

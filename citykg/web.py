@@ -97,14 +97,15 @@ class Request:
         :raises HttpError: 400, if the Host header is not a host (and port).
         """
         host = self.header("host") or "localhost"
-        if not _HOST.match(host):
+        found = _HOST.match(host)
+        if not found or int(found[1] or 0) > 65535:
             raise HttpError(400, f"The Host header {host[:80]!r} is not a host name or address with an "
                                  "optional port, such as 127.0.0.1:8000.")
         return f"{self.scheme}://{host}"
 
 
 # RFC 3986's host (a name, an IPv4 address or a bracketed IPv6 one) and an optional port
-_HOST = re.compile(r"^(?:[A-Za-z0-9._~!$&'()*+,;=%-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$")
+_HOST = re.compile(r"^(?:(?:[A-Za-z0-9._~!$&'()*+,;=-]|%[0-9A-Fa-f]{2})+|\[[0-9A-Fa-f:.]+\])(?::([0-9]{1,5}))?$")
 _NOT_UTF8 = ("The {where} is not UTF-8: percent-encode the UTF-8 bytes of each character "
              "(é is %C3%A9, not %E9).")
 

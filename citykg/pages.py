@@ -26,7 +26,7 @@ from urllib.parse import quote
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad, Store, Triple
 
-from citykg.errors import quoted
+from citykg.errors import cut, quoted
 from citykg.evaluate import Answer, DescribeJob, graph_answer
 from citykg.iris import BASE, DCTERMS, ONTOLOGY_GRAPH, ONTOLOGY_IRI, RDF, RDFS, SKOS, XSD, shorten
 from citykg.sparql import GRAPH_ALIASES, GRAPH_TYPES
@@ -80,7 +80,7 @@ def routes(server: Server) -> list[Route]:
                           max_rows=server.config.max_rows)
         return server.respond(await server.answer(job))
 
-    return [Route("/id/{rest:path}", page), Route("/ontology", page), Route("/graph/{name}", page)]
+    return [Route("/id/{rest:path}", page), Route("/ontology", page), Route("/graph/{rest:path}", page)]
 
 
 def describe(store: Store, job: DescribeJob) -> Answer:
@@ -91,7 +91,7 @@ def describe(store: Store, job: DescribeJob) -> Answer:
     try:
         node = NamedNode(job.iri)
     except ValueError:  # such as a broken percent-encoding: no IRI citykg mints
-        return Answer(404, error=f"Nothing is known about {job.iri}: it is not a valid IRI.")
+        return Answer(404, error=f"Nothing is known about {quoted(job.iri)}: it is not a valid IRI.")
     cap = job.max_rows + 1
     if job.iri == ONTOLOGY_IRI or job.iri.startswith(BASE + "graph/"):
         graph = NamedNode(ONTOLOGY_GRAPH) if job.iri == ONTOLOGY_IRI else node
@@ -101,7 +101,7 @@ def describe(store: Store, job: DescribeJob) -> Answer:
         quads = list(islice(store.quads_for_pattern(node, None, None, None), cap))
         incoming = list(islice(store.quads_for_pattern(None, None, node, None), cap))
     if not quads and not incoming:
-        return Answer(404, error=f"The graph says nothing about <{job.iri}>. See /queries or "
+        return Answer(404, error=f"The graph says nothing about <{cut(job.iri)}>. See /queries or "
                                  "/sparql to find what it holds.")
     if job.format != "html":
         triples = list(dict.fromkeys(q.triple for q in [*quads, *incoming]))

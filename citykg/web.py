@@ -33,6 +33,7 @@ from citykg.errors import (
     QueryNotFound,
     QueryTimeout,
     StoreError,
+    cut,
 )
 
 __all__ = [
@@ -189,14 +190,15 @@ class Router:
                 if found:
                     candidates.append((route, found.groupdict()))
         if not candidates:
-            raise HttpError(404, f"Nothing at {path}. See / for the query page, /sparql for the "
+            raise HttpError(404, f"Nothing at {cut(path)}. See / for the query page, /sparql for the "
                                  "SPARQL endpoint and /queries for the named queries.")
         wanted = "GET" if method == "HEAD" else method
         for route, params in candidates:
             if wanted in route.methods or (method == "OPTIONS" and route.cors):
                 return route, params
-        allowed = sorted({m for r, _ in candidates for m in r.methods} | {"HEAD"})
-        raise HttpError(405, f"{path} answers {', '.join(allowed)}, not {method}.",
+        preflight = {"OPTIONS"} if any(r.cors for r, _ in candidates) else set()
+        allowed = sorted({m for r, _ in candidates for m in r.methods} | {"HEAD"} | preflight)
+        raise HttpError(405, f"{cut(path)} answers {', '.join(allowed)}, not {method}.",
                         (("allow", ", ".join(allowed)),))
 
 

@@ -465,9 +465,12 @@ def test_a_path_spelled_with_escapes_does_not_change_the_plain_paths_answer(clie
 
 @pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH"])
 def test_there_are_no_graph_store_writes(client: httpx.Client, method: str) -> None:
-    assert_error(client.request(method, "/sparql", params={"graph": GRAPH + "x"}, content=b"<a> <b> <c> ."),
-                 405, "GET, HEAD, POST")
+    refused = client.request(method, "/sparql", params={"graph": GRAPH + "x"}, content=b"<a> <b> <c> .")
+    assert_error(refused, 405, "/sparql answers GET, HEAD, OPTIONS, POST")
+    assert refused.headers["allow"] == "GET, HEAD, OPTIONS, POST"  # OPTIONS: a CORS preflight gets 204
     assert client.request(method, "/store", content=b"x").status_code == 404
+    long = client.request(method, "/id/" + "x" * 5000)
+    assert long.status_code == 405 and len(long.content) < 400  # the path is cut in the message, as any value
 
 
 @pytest.mark.parametrize("template", [

@@ -106,6 +106,9 @@ def test_a_submission_lands_and_can_be_read_back(site: tuple[Project, Running], 
         time.sleep(0.2)
     again = client.post("/submissions", content=table_zip(NEW_STUDY), headers={**ZIP, **AUTH})
     assert again.status_code == 200 and again.json()["outcome"] == "existing" and again.json()["id"] == sid
+    # the submission's graph IRI dereferences here, as every IRI citykg mints does
+    page = client.get(answer["graph"].replace("https://w3id.org/citykg", ""), headers={"Accept": "text/turtle"})
+    assert page.status_code == 200 and "prov:wasAttributedTo" in page.text
 
 
 def test_a_rejected_submission_is_422_with_the_report(site: tuple[Project, Running], client: httpx.Client) -> None:

@@ -26,6 +26,7 @@ Example::
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -172,10 +173,15 @@ def _protocol(request: Request) -> tuple[str | None, list[tuple[str, str]]]:
     """The query text and the parameters of a /sparql request, by the three protocol forms."""
     params = request.query()
     if request.method == "POST":
-        media = request.header("content-type").split(";")[0].strip().lower()
+        content_type = request.header("content-type")
+        media = content_type.split(";")[0].strip().lower()
+        _plain_utf8(request.header("content-encoding"), content_type)
         if media == "application/x-www-form-urlencoded":
             params = params + request.form()
         elif media == "application/sparql-query":
+            if any(k == "query" for k, _ in params):
+                raise HttpError(400, "Give the query once: in the body (application/sparql-query) or as "
+                                     "?query=, not both.")
             try:
                 return request.body.decode("utf-8").removeprefix("\ufeff"), params
             except UnicodeDecodeError as exc:
@@ -187,7 +193,25 @@ def _protocol(request: Request) -> tuple[str | None, list[tuple[str, str]]]:
                                  "(application/x-www-form-urlencoded) with a 'query' field.")
     if any(k in ("update", "using-graph-uri", "using-named-graph-uri") for k, _ in params):
         raise HttpError(403, _READ_ONLY)
-    return _one(params, "query"), params
+    text = _one(params, "query")
+    return (text.removeprefix("\ufeff") if text else text), params
+
+
+_CHARSET = re.compile(r";\s*charset\s*=\s*\"?([^\";\s]*)", re.IGNORECASE)
+
+
+def _plain_utf8(encoding: str, content_type: str) -> None:
+    """Refuse a request body that is compressed or declared in another character set than UTF-8.
+
+    :raises HttpError: 415, saying what to send instead.
+    """
+    if encoding.strip().lower() not in ("", "identity"):
+        raise HttpError(415, f"citykg reads request bodies as sent, not compressed (Content-Encoding: "
+                             f"{cut(encoding.strip())}); send the body without Content-Encoding.")
+    charset = _CHARSET.search(content_type)
+    if charset and charset[1].lower() not in ("utf-8", "utf8"):
+        raise HttpError(415, f"citykg reads request bodies in UTF-8, not {cut(charset[1])}; send UTF-8 "
+                             "(charset=utf-8, or no charset).")
 
 
 def routes(server: Server) -> list[Route]:

@@ -186,6 +186,28 @@ def test_a_wildcard_accept_gets_a_named_query_in_a_type_it_names(client: httpx.C
                  406)
 
 
+def test_a_body_compressed_or_not_in_utf8_is_415_and_a_query_given_twice_400(client: httpx.Client) -> None:
+    direct = {"Content-Type": "application/sparql-query"}
+    assert_error(client.post("/sparql", content=b"ASK {}", headers={**direct, "Content-Encoding": "gzip"}), 415,
+                 "not compressed (Content-Encoding: gzip)")
+    assert_error(client.post("/sparql", content=b"query=ASK+%7B%7D", headers={
+        "Content-Type": "application/x-www-form-urlencoded; charset=iso-8859-1"}), 415, "in UTF-8, not iso-8859-1")
+    ok = client.post("/sparql", content=b"ASK {}", headers={"Content-Type": "application/sparql-query; charset=UTF-8",
+                                                            "Content-Encoding": "identity"})
+    assert ok.status_code == 200
+    assert_error(client.post("/sparql", params={"query": "ASK {}"}, content=b"ASK {}", headers=direct), 400,
+                 "Give the query once")
+    # a byte-order mark before the query, as some editors save it, is not part of it
+    assert client.get("/sparql", params={"query": "\ufeffASK {}"}).status_code == 200
+    assert client.post("/sparql", data={"query": "\ufeffASK {}"}).status_code == 200
+
+
+def test_a_weight_past_1_outranks_nothing(client: httpx.Client) -> None:
+    response = client.get("/sparql", params={"query": "ASK {}"},
+                          headers={"Accept": "text/csv;q=2, application/sparql-results+json;q=1"})
+    assert response.headers["content-type"].startswith("application/sparql-results+json")  # the earlier offer
+
+
 def test_a_malformed_query_is_400_saying_what_and_where(client: httpx.Client) -> None:
     error = assert_error(client.get("/sparql", params={"query": "SELECT ?x WHERE { ?x ?y }"}), 400,
                          "does not parse", "error at 1:")

@@ -97,7 +97,7 @@ def http_protocol() -> type:
 
         def send_400_response(self, msg: str) -> None:
             if len(self.url) >= _MAX_URL:
-                self._refuse(414, "The URL is 64 KiB or longer. Send a long query by POST "
+                self._refuse(414, "The URL is 64 KiB or longer. Send a long query to /sparql by POST "
                                   "(application/sparql-query, or a form with query=).")
             else:
                 self._refuse(400, "The request is not valid HTTP/1.1.")

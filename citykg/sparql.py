@@ -264,15 +264,14 @@ def routes(server: Server) -> list[Route]:
         for key, _ in params:
             _one(params, key)
         check_params(query, dict(params), usage="?{name}=VALUE")
-        fmt = _one(request.query(), "format")
+        names = [v for k, v in request.query() if k == "format"]  # a name or media type, as for /sparql
+        fmt = _format_param(names, "SELECT")[0] if names else None
         if fmt is None:
             best = negotiate(request.header("accept"), list(RESULT_TYPES), exact=_RESULT_ALIASES)
             if best is None:
                 raise HttpError(406, "The Accept header takes none of the formats of a named "
                                      f"query: {', '.join(RESULT_TYPES)}.")
             fmt = RESULT_TYPES[best]
-        elif fmt not in RESULT_FORMATS:
-            raise HttpError(400, f"Unknown format {quoted(fmt)}. Use one of: {', '.join(RESULT_FORMATS)}.")
         job = NamedJob(store=str(server.build().store), query=query, params=tuple(params),
                        results_format=fmt, max_rows=server.config.max_rows)
         return server.respond(await server.answer(job))

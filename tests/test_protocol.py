@@ -56,7 +56,7 @@ def test_a_url_too_long_or_a_huge_head_is_refused_in_json(server: Running, clien
     query = "SELECT * WHERE { ?s ?p ?o } #" + "x" * 70_000  # GET; the URL is over 64 KiB
     url = "/sparql?" + urllib.parse.urlencode({"query": query})
     assert_error(raw_request(server, f"GET {url} HTTP/1.1\r\nHost: x\r\n\r\n".encode()),
-                 414, "Send a long query by POST")
+                 414, "Send a long query to /sparql by POST")
     endless = b"GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"x" * 3_000_000 + b"\r\n\r\n"
     assert_error(raw_request(server, endless), 431, "headers are over 1 MiB")
     assert_error(raw_request(server, b"NOT HTTP\r\n\r\n"), 400, "not valid HTTP/1.1")

@@ -739,6 +739,12 @@ def test_named_query_formats_by_accept(client: httpx.Client) -> None:
     assert xml.headers["content-type"] == "application/sparql-results+xml"
     assert len(list(parse_query_results(xml.content, format=QueryResultsFormat.XML))) >= 2  # type: ignore[arg-type]
     assert_error(client.get("/queries/cities", headers={"Accept": "text/turtle"}), 406)
+    # ?format= takes a name or a media type, as on /sparql
+    by_type = client.get("/queries/cities", params={"format": "text/csv"})
+    assert by_type.headers["content-type"].startswith("text/csv") and by_type.text.startswith("city,")
+    assert_error(client.get("/queries/cities", params={"format": "ttl"}), 400,
+                 "format=ttl is for CONSTRUCT and DESCRIBE; a SELECT query takes json, xml, csv or tsv.")
+    assert_error(client.get("/queries/cities", params={"format": "png"}), 400, "Unknown format 'png'")
 
 
 def test_named_query_value_errors_are_the_clis(client: httpx.Client, built: tuple[Project, BuildResult]) -> None:

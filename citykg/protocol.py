@@ -57,14 +57,15 @@ class _Corked:
         return getattr(self._transport, name)
 
 
-def http_protocol() -> type:
+def http_protocol(*, read_timeout: float = 60.0) -> type:
     """uvicorn's HTTP protocol, with caps on a request's head and errors in citykg's JSON shape.
 
     Its transport gathers each response into one write (:class:`_Corked`). uvicorn answers a
     request it cannot parse in plain text, and reads a request line and headers of any size.
     This protocol stops reading a URL of 64 KiB or more (414: a long query sent by GET) and a
     head over 1 MiB (431), and answers both, and any unparsable request (400), as every other
-    error is answered.
+    error is answered. A request not read whole within ``read_timeout`` seconds of its first
+    byte (a client that stalls, or trickles its headers to hold a connection) is answered 408.
     """
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
@@ -74,8 +75,12 @@ def http_protocol() -> type:
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(_Corked(transport))  # type: ignore[arg-type]
 
+        deadline: asyncio.TimerHandle | None = None  # of the request being read
+
         def data_received(self, data: bytes) -> None:
             if self.in_head:
+                if not self.head and data and self.deadline is None:
+                    self.deadline = asyncio.get_running_loop().call_later(read_timeout, self._too_slow)
                 self.head += len(data)
                 if self.head - len(data) > _MAX_HEAD:  # over the cap, and this read goes on
                     self._refuse(431, "The request's headers are over 1 MiB. Send less in them.")
@@ -93,7 +98,25 @@ def http_protocol() -> type:
 
         def on_message_complete(self) -> None:
             self.in_head, self.head = True, 0
+            self._disarm()
             super().on_message_complete()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._disarm()
+            super().connection_lost(exc)
+
+        def _disarm(self) -> None:
+            if self.deadline is not None:
+                self.deadline.cancel()
+                self.deadline = None
+
+        def _too_slow(self) -> None:
+            self.deadline = None
+            if self.cycle is not None and self.cycle.response_started:  # an answer is on its way: just stop
+                self.transport.close()
+            else:
+                self._refuse(408, f"The request did not arrive whole within {read_timeout:g} s of its first "
+                                  "byte. Send it at once (the server's --read-timeout).")
 
         def send_400_response(self, msg: str) -> None:
             if len(self.url) >= _MAX_URL:

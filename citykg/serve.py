@@ -87,6 +87,8 @@ class ServeConfig:
     :param cors: origins that may read answers from a browser (``*``: any); none by default.
     :param access_log: ``-`` for stderr, a file path, or ``None`` for no access log.
     :param reload_interval: seconds between two checks for a new build.
+    :param read_timeout: seconds a client has to send a whole request (head and body) from its
+        first byte; a slower one is answered 408 and its connection closed.
     """
 
     host: str = "127.0.0.1"
@@ -102,6 +104,7 @@ class ServeConfig:
     cors: tuple[str, ...] = ()
     access_log: str | None = "-"
     reload_interval: float = 1.0
+    read_timeout: float = 60.0
 
 
 class Server:
@@ -388,6 +391,7 @@ def run_server(project: Project, config: ServeConfig, sock: socket.socket, *,
     app = create_app(project, config=config, routes=[submission_routes()],
                      on_ready=(lambda: on_ready(app)) if on_ready else None)
     settings = uvicorn.Config(app, lifespan="on", access_log=False, log_level="warning", proxy_headers=False,
-                              server_header=False, timeout_graceful_shutdown=3, http=http_protocol())
+                              server_header=False, timeout_graceful_shutdown=3,
+                              http=http_protocol(read_timeout=config.read_timeout))
     with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises the Ctrl+C it handled, once stopped
         uvicorn.Server(settings).run(sockets=[sock])

@@ -11,9 +11,13 @@ import json
 import socket
 import time
 import urllib.parse
+from pathlib import Path
 
 import httpx
-from serving import Running, assert_error
+from serving import Running, assert_error, start_server
+
+from citykg.build import BuildResult
+from citykg.project import Project
 
 LABELS_OF_W3 = ("SELECT ?label WHERE { <https://w3id.org/citykg/id/study/mashhad-oic/factor/W3> rdfs:label ?label } "
                 "ORDER BY ?label")
@@ -70,3 +74,31 @@ def test_a_url_too_long_or_a_huge_head_is_refused_in_json(server: Running, clien
                        + b"\r\nConnection: close\r\n\r\n").status_code == 200
     assert client.post("/sparql", content=query.encode(),
                        headers={"Content-Type": "application/sparql-query"}).status_code == 200
+
+
+def test_a_request_that_trickles_in_is_408_at_the_read_timeout(built: tuple[Project, BuildResult],
+                                                               tmp_path: Path) -> None:
+    project, _ = built
+    server = start_server(project.dist, tmp_path / "server", "--read-timeout", "1")
+    try:
+        host, port = server.url.split("//")[1].rstrip("/").rsplit(":", 1)
+        for partial in (b"GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: 1",  # headers that never end
+                        b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\n"
+                        b"Content-Length: 100\r\n\r\nASK"):  # a body shorter than it says
+            started = time.monotonic()
+            with socket.create_connection((host, int(port)), timeout=20) as sock:
+                sock.sendall(partial)
+                answer = b""
+                while chunk := sock.recv(65536):  # the server closes the connection
+                    answer += chunk
+            assert 0.9 < time.monotonic() - started < 15
+            head, _, body = answer.partition(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 408"), answer
+            assert json.loads(body)["error"].startswith("The request did not arrive whole within 1 s")
+        # a request sent at once is answered as usual, on a connection kept open past the timeout
+        with httpx.Client(base_url=server.url) as client:
+            assert client.get("/health").status_code == 200
+            time.sleep(1.5)
+            assert client.get("/health").status_code == 200
+    finally:
+        server.stop()

@@ -42,12 +42,14 @@ def _worker_memory(megabytes: int) -> int:
               help="Memory for cached answers, in MiB (0: no cache).")
 @click.option("--cors", multiple=True, metavar="ORIGIN",
               help="Let this origin read answers from a browser; repeat, or '*' for any.")
+@click.option("--read-timeout", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
+              help="Seconds a client has to send a whole request from its first byte (else 408).")
 @click.option("--access-log", default="-", show_default=True, metavar="FILE",
               help="Where the JSON access log goes: '-' (stderr), a file, or 'off' (or 'none').")
 @pass_settings
 def serve(settings: Settings, host: str, port: int, store: Path | None, timeout: float,
           max_rows: int, max_body: int, processes: int | None, workers: int, worker_memory: int, cache_mb: int,
-          cors: tuple[str, ...], access_log: str) -> None:
+          cors: tuple[str, ...], read_timeout: float, access_log: str) -> None:
     """Serve the graph over HTTP: SPARQL endpoint, named queries, entity pages, query page.
 
     Builds the graph first if it was never built, then serves the last good build, following
@@ -69,7 +71,7 @@ def serve(settings: Settings, host: str, port: int, store: Path | None, timeout:
 
     config = ServeConfig(host=host, port=port, store=store, timeout=timeout, max_rows=max_rows,
                          max_body=max_body, processes=processes or default_processes(), workers=workers,
-                         worker_memory_mb=worker_memory, cache_mb=cache_mb, cors=cors,
+                         worker_memory_mb=worker_memory, cache_mb=cache_mb, cors=cors, read_timeout=read_timeout,
                          access_log=access_log_target(access_log))
     run_serve(settings.project(), config=config, progress=settings.say)
 

@@ -23,6 +23,8 @@ accepted RDF submission with the same function (:func:`check_rdf`), so that they
   - every predicate is a property of the ontology (or ``rdf:type``, ``rdfs:label``,
     ``rdfs:comment``), every class a class of the ontology, and every other ``ckg:`` term one
     the ontology declares (``citykg:input/undeclared-term``);
+- no literal holds a control character (U+0000–U+001F but tab, line feed and carriage return;
+  U+007F–U+009F), which no label needs and XML cannot carry (``citykg:input/control-character``);
 - a submission's triples all go into its own graph: the graph names of a TriG or JSON-LD input
   are not kept, which a warning says (``citykg:input/named-graphs``).
 
@@ -48,11 +50,13 @@ Example::
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from pyoxigraph import BlankNode, NamedNode, Quad
+from pyoxigraph import BlankNode, Literal, NamedNode, Quad
 
+from citykg.errors import quoted
 from citykg.iris import BASE, CKG, OWL, PROV, RDF, RDFS, shorten
 from citykg.rdfmap import subject_of
 from citykg.report import Finding, Severity
@@ -171,6 +175,7 @@ def check_rdf(quads: Sequence[Quad], *, file: str, records: Mapping[str, str],
     findings += _detached(facts, file)
     findings += _table_provenance(kept, file)
     findings += _named_graphs(quads, file)
+    findings += _control_characters(kept, file)
     findings += check_terms([q for q in kept if q.subject not in foreign], vocabulary, file=file, only_ckg=False)
     return kept, findings
 
@@ -273,6 +278,25 @@ def _table_provenance(quads: Sequence[Quad], file: str) -> list[Finding]:
             Severity.VIOLATION, f"The source row states {shorten(q.predicate.value)} {_shown(q.object)}, which "
             f"citykg alone states, of a row it read from {'a table' if table else 'that file'} of its data. {fix}",
             file=file, value=_value(q.object), shape=_RULE + "table-provenance", focus=record))
+    return out
+
+
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def _control_characters(quads: Sequence[Quad], file: str) -> list[Finding]:
+    """Literals with a control character, once per record and property."""
+    out, seen = [], set()
+    for q in quads:
+        if isinstance(q.object, Literal) and (found := _CONTROL.search(q.object.value)):
+            if (q.subject, q.predicate) in seen:
+                continue
+            seen.add((q.subject, q.predicate))
+            out.append(Finding(
+                Severity.VIOLATION, f"The value of {shorten(q.predicate.value)} holds the control character "
+                f"U+{ord(found[0]):04X}, which no text needs and XML cannot carry. Remove it (an editor's "
+                "'show invisibles' finds it).", file=file, value=quoted(q.object.value),
+                path=shorten(q.predicate.value), shape=_RULE + "control-character", focus=_value(q.subject)))
     return out
 
 

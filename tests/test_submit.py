@@ -245,6 +245,18 @@ def test_a_trig_submissions_graph_names_are_not_kept_and_a_warning_says_so(built
     assert graphs == {NamedNode(submission_graph(result.id))}
 
 
+def test_an_rdf_literal_with_a_control_character_is_refused(built: Project, tmp_path: Path) -> None:
+    turtle = tmp_path / "qom.ttl"
+    turtle.write_text(QOM_TTL.replace('"Qom"@en', '"Q\\u0001om"@en'), encoding="utf-8")
+    tree = snapshot(built.root)
+    result = submit(turtle, project=built, who="Ana")
+    assert result.outcome is Outcome.REJECTED
+    assert [(f.message, f.value, f.row) for f in result.report.findings] == [(
+        "The value of rdfs:label holds the control character U+0001, which no text needs and XML cannot carry. "
+        "Remove it (an editor's 'show invisibles' finds it).", "'Q\\x01om'", 5)]
+    assert snapshot(built.root) == tree
+
+
 def test_an_rdf_submission_may_not_describe_citykgs_graphs(built: Project, tmp_path: Path) -> None:
     turtle = tmp_path / "forge.ttl"
     turtle.write_text("<https://w3id.org/citykg/graph/reference> "

@@ -18,11 +18,11 @@ from citykg.errors import QuerySyntaxError
 from citykg.iris import PREFIXES
 from citykg.sparqltext import (
     ABSOLUTE_IRI,
-    NOISE,
     PROLOGUE,
     QUERY_FORMS,
     TOKEN,
     UPDATE_FORMS,
+    noise_spans,
     place,
     read_escapes,
     strip_noise,
@@ -128,7 +128,7 @@ def _form_fault(failed: _Failed) -> tuple[int, str] | None:
 
 def _prefix_fault(failed: _Failed) -> tuple[int, str] | None:
     """A prefixed name, at or before the error, whose prefix neither the query nor citykg declares."""
-    declared = {*PREFIXES, *re.findall(r"(?i:PREFIX)\s*([^\s:]*):", failed.cleaned)}
+    declared = {*PREFIXES, *re.findall(r"(?i:PREFIX)\s*([^\s:]{0,256}):", failed.cleaned)}
     for before, token in zip([None, *failed.tokens], failed.tokens, strict=False):
         prefix = token.group().split(":", 1)[0]
         declaring = before is not None and before.group().upper() == "PREFIX"
@@ -146,8 +146,8 @@ def _prefix_fault(failed: _Failed) -> tuple[int, str] | None:
 def _iri_fault(failed: _Failed) -> tuple[int, str] | None:
     """A relative IRI (no scheme) at or before the error, and no BASE to resolve it against."""
     based = False
-    for match in NOISE.finditer(failed.text, 0, failed.offset + 1):
-        iri, at = match.group(), match.start()
+    for at, end in noise_spans(failed.text[:failed.offset + 1]):
+        iri = failed.text[at:end]
         is_base = _BASE_BEFORE.search(failed.cleaned, max(0, at - 256), at) is not None
         if not iri.startswith("<") or ABSOLUTE_IRI.match(iri):
             based = based or (is_base and iri.startswith("<"))

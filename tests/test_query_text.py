@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
+import time
 
 import httpx
 import pytest
@@ -54,6 +55,34 @@ def test_a_query_chaining_too_many_operators_is_a_400_and_no_worker_dies(client:
                            headers={"Content-Type": "application/sparql-query"})
     assert_error(response, 400, "operators (past the limit at 1:", "citykg accepts at most 1,000")
     assert client.get("/health").json()["workers"]["replaced"] == replaced
+
+
+@pytest.mark.parametrize(("query", "words"), [
+    # groups side by side, each a join: 12,000 crash pyoxigraph, 200 hold a worker for its timeout
+    ("SELECT * WHERE { " + "{ ?s <http://p> ?o } " * 12_000 + "}",
+     ["The query holds more than 100 triple patterns", "each group it joins"]),
+    # a quote escaped in a prefixed name opens no string that would hide the nesting from the check
+    ("PREFIX ex: <http://e/> SELECT * WHERE { VALUES ?q { ex:a\\' } " + "{" * 20_000 + "}" * 20_000
+     + " VALUES ?r { 'x' } }", ["The query nests 20001 levels deep"]),
+])
+def test_a_query_that_joins_too_much_or_hides_its_nesting_is_a_400_and_no_worker_dies(
+        client: httpx.Client, query: str, words: list[str]) -> None:
+    replaced = client.get("/health").json()["workers"]["replaced"]
+    response = client.post("/sparql", content=query.encode("utf-8"),
+                           headers={"Content-Type": "application/sparql-query"})
+    assert_error(response, 400, *words)
+    assert client.get("/health").json()["workers"]["replaced"] == replaced
+
+
+def test_a_body_of_escaped_quotes_is_read_at_once(client: httpx.Client) -> None:
+    # Read from each quote to the end, 200 KB of these took the check 127 s, in the server's own process
+    query = "SELECT * WHERE { ?s ?p ?o } " + "\\'" * 500_000  # just under the 1 MiB body cap
+    started = time.perf_counter()
+    response = client.post("/sparql", content=query.encode("utf-8"),
+                           headers={"Content-Type": "application/sparql-query"})
+    assert_error(response, 400, "The query does not parse")
+    assert time.perf_counter() - started < 20  # seconds at most, on a busy machine
+    assert client.get("/health").status_code == 200
 
 
 @pytest.mark.parametrize(("query", "words"), [

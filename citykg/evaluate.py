@@ -6,8 +6,12 @@ kills when the query runs past its time limit (see :mod:`citykg.pool`).
 
 A job says what to run and in which format; the :class:`Answer` is the serialized body, ready to
 send. Jobs and answers are named tuples: they cross a pipe for every request, and tuples pickle
-ten times faster than dataclasses. Result rows (or triples) are capped at ``max_rows``: a capped answer has
-``truncated=True``, and a SPARQL JSON body also says so in a ``citykg`` member.
+ten times faster than dataclasses. An answer carries at most ``max_rows`` rows (or triples) and
+``max_bytes`` bytes: it is written into a sink that stops pyoxigraph at either limit, so an
+oversized answer is never written whole, and cut at its last whole row (:mod:`citykg.answer_cap`). A capped answer has
+``truncated=True`` (and ``by_bytes=True`` if the byte cap cut it), and a SPARQL JSON body also
+says so in a ``citykg`` member. A first row larger than the byte cap alone is a 422. A value that
+the format asked for cannot carry (XML, JSON-LD: see :mod:`citykg.formats`) is a 406.
 
 Example::
 
@@ -17,13 +21,13 @@ Example::
     >>> answer = evaluate(Store(), job)
     >>> answer.body, answer.truncated
     (b'x\\r\\n1\\r\\n2\\r\\n', True)
+    >>> evaluate(Store(), job._replace(max_rows=10, max_bytes=8)).body  # cut at a whole row
+    b'x\\r\\n1\\r\\n'
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-import re
 from collections.abc import Mapping
 from itertools import islice
 from typing import NamedTuple
@@ -36,27 +40,19 @@ from pyoxigraph import (
     QueryTriples,
     RdfFormat,
     Store,
-    parse_query_results,
-    serialize,
+    Triple,
 )
 
+from citykg.answer_cap import LAYOUTS, Capped, Sink, cut, mark_json, marker, triples_within
 from citykg.errors import CitykgError, quoted
+from citykg.formats import pieces
 from citykg.iris import PREFIXES
 from citykg.queries import NamedQuery, Result, run
 from citykg.sparqlerrors import explain_syntax_error, explain_unsupported
+from citykg.xmlsafe import Unrepresentable, XmlOutput
 
-__all__ = [
-    "GRAPH_FORMATS",
-    "RESULT_FORMATS",
-    "Answer",
-    "DescribeJob",
-    "InfoJob",
-    "Job",
-    "NamedJob",
-    "SparqlJob",
-    "evaluate",
-    "small_answer",
-]
+__all__ = ["GRAPH_FORMATS", "MAX_BYTES", "RESULT_FORMATS", "Answer", "DescribeJob", "InfoJob", "Job", "NamedJob",
+           "SparqlJob", "evaluate", "graph_answer", "small_answer"]
 
 #: Result formats of SELECT and ASK: name → (pyoxigraph format, content type).
 RESULT_FORMATS: dict[str, tuple[QueryResultsFormat, str]] = {
@@ -72,16 +68,12 @@ GRAPH_FORMATS: dict[str, tuple[RdfFormat, str]] = {
     "rdfxml": (RdfFormat.RDF_XML, "application/rdf+xml"),
     "jsonld": (RdfFormat.JSON_LD, "application/ld+json"),
 }
+#: The most bytes an answer carries unless a job says otherwise.
+MAX_BYTES = 32 * 1_048_576
 
 # The prefixes a query may use undeclared ("rdfs:label"): passed to pyoxigraph only when one of
 # them occurs, since handing it the mapping costs as much as a small lookup's evaluation.
 _PREFIX_NAMES = tuple(f"{name}:" for name in PREFIXES)
-#: Bytes of a SPARQL JSON answer kept at most before its rows are counted (see _json_solutions).
-_JSON_PREFIX = 8 * 1_048_576
-
-
-# A CSV cell that may start with =, +, -, @, a tab or a CR (a possible spreadsheet formula).
-_FORMULA = re.compile(rb'(?:^|,)"?[=+\-@\t\r]', re.MULTILINE)
 
 
 class SparqlJob(NamedTuple):
@@ -101,6 +93,7 @@ class SparqlJob(NamedTuple):
     union: bool = True
     default_graphs: tuple[str, ...] | None = None
     named_graphs: tuple[str, ...] | None = None
+    max_bytes: int = MAX_BYTES
 
 
 class NamedJob(NamedTuple):
@@ -111,6 +104,7 @@ class NamedJob(NamedTuple):
     params: tuple[tuple[str, str], ...]
     results_format: str
     max_rows: int
+    max_bytes: int = MAX_BYTES
 
 
 class DescribeJob(NamedTuple):
@@ -120,6 +114,7 @@ class DescribeJob(NamedTuple):
     iri: str
     format: str
     max_rows: int
+    max_bytes: int = MAX_BYTES
 
 
 class InfoJob(NamedTuple):
@@ -132,50 +127,15 @@ Job = SparqlJob | NamedJob | DescribeJob | InfoJob
 
 
 class Answer(NamedTuple):
-    """A serialized answer (``status`` 200), or an error message for the client (``error``)."""
+    """A serialized answer (``status`` 200), or an error message for the client (``error``).
+    A ``truncated`` answer was cut at the row cap, or at the byte cap if ``by_bytes``."""
 
     status: int = 200
     body: bytes = b""
     content_type: str = ""
     truncated: bool = False
     error: str = ""
-
-
-class _Capped(Exception):
-    """Raised by :class:`_Cap` to stop a serialization at its limit."""
-
-
-class _Cap:
-    """A binary sink that keeps what pyoxigraph writes until it holds more than ``limit`` lines
-    (``lines=True``, for the row cap of a line-a-row format) or bytes; then it raises
-    :class:`_Capped`, and ``full`` says so."""
-
-    def __init__(self, limit: int, *, lines: bool) -> None:
-        self.limit = limit
-        self.lines = lines
-        self.count = 0
-        self.full = False
-        self.chunks: list[bytes] = []
-
-    def write(self, data: bytes) -> int:
-        chunk = bytes(data)
-        self.chunks.append(chunk)
-        self.count += chunk.count(b"\n") if self.lines else len(chunk)
-        if self.count > self.limit:
-            self.full = True
-            raise _Capped
-        return len(chunk)
-
-    def flush(self) -> None:
-        """Nothing to flush: the chunks stay in memory."""
-
-    def head(self) -> bytes:
-        """The first ``limit`` lines."""
-        data = b"".join(self.chunks)
-        end = -1
-        for _ in range(self.limit):
-            end = data.index(b"\n", end + 1)
-        return data[: end + 1]
+    by_bytes: bool = False
 
 
 def evaluate(store: Store, job: Job) -> Answer:
@@ -184,7 +144,8 @@ def evaluate(store: Store, job: Job) -> Answer:
     :param store: the store, opened read-only by the worker.
     :param job: what to run; see the job classes.
     :returns: the answer; a problem the client caused is an :class:`Answer` with ``error`` set
-        and a 4xx ``status`` (400 syntax or parameter, 404 unknown IRI, 406 no acceptable format).
+        and a 4xx ``status`` (400 syntax or parameter, 404 unknown IRI, 406 no acceptable format,
+        or one that cannot carry the answer, 422 a first row over the byte cap).
     """
     if isinstance(job, SparqlJob):
         return _sparql(store, job)
@@ -211,18 +172,13 @@ def _sparql(store: Store, job: SparqlJob) -> Answer:
     if isinstance(result, QueryTriples):
         if job.graph_format is None:
             return _not_acceptable("a CONSTRUCT or DESCRIBE query", GRAPH_FORMATS)
-        return graph_answer(list(islice(result, job.max_rows + 1)), job.graph_format, job.max_rows)
+        return graph_answer(list(islice(result, job.max_rows + 1)), job.graph_format, job.max_rows, job.max_bytes)
     if job.results_format is None:
         return _not_acceptable("a SELECT or ASK query", RESULT_FORMATS)
     fmt, content_type = RESULT_FORMATS[job.results_format]
     if isinstance(result, QueryBoolean) or not result.variables:
         return Answer(body=result.serialize(format=fmt) or b"", content_type=content_type)
-    if job.results_format == "json":
-        answer = _json_solutions(result, job.max_rows)
-        if answer is not None:
-            return answer
-        result = _query(store, job)  # its first megabytes held too few rows to tell: run it again
-    return _solutions(result, job.results_format, job.max_rows)  # type: ignore[arg-type]
+    return _solutions(result, job.results_format, job.max_rows, job.max_bytes)
 
 
 def small_answer(store: Store, job: SparqlJob, *, max_bytes: int) -> Answer | None:
@@ -246,10 +202,12 @@ def small_answer(store: Store, job: SparqlJob, *, max_bytes: int) -> Answer | No
         return Answer(body=result.serialize(format=fmt) or b"", content_type=content_type)
     if not isinstance(result, QuerySolutions) or job.results_format != "json" or not result.variables:
         return None
-    sink = _Cap(min(max_bytes, 3 * (job.max_rows + 1) - 1), lines=False)  # so: at most max_rows rows
-    with contextlib.suppress(_Capped):
+    sink = Sink(min(max_bytes, job.max_bytes, 3 * (job.max_rows + 1) - 1))  # so: at most max_rows rows
+    try:
         result.serialize(sink, format=QueryResultsFormat.JSON)  # type: ignore[arg-type]
-    return None if sink.full else Answer(body=b"".join(sink.chunks), content_type=RESULT_FORMATS["json"][1])
+    except Capped:
+        return None
+    return Answer(body=bytes(sink.buf), content_type=RESULT_FORMATS["json"][1])
 
 
 def _graphs(parameter: str, iris: tuple[str, ...]) -> list[NamedNode]:
@@ -278,98 +236,71 @@ def _query(store: Store, job: SparqlJob) -> QuerySolutions | QueryBoolean | Quer
     return store.query(job.query, prefixes=prefixes, **dataset)  # type: ignore[arg-type]
 
 
-def _json_solutions(result: QuerySolutions, max_rows: int) -> Answer | None:
-    """SELECT results as SPARQL JSON, serialized as they come, capped at ``max_rows``.
-
-    A row takes three bytes at least (``{}`` and a comma), so an answer shorter than three bytes
-    a row over the cap is within it: the common case, answered as it was written. A longer one
-    is read back to count its rows (and cut, if it has too many); past :data:`_JSON_PREFIX`
-    bytes the serialization stops, and ``None`` says that those bytes held fewer rows than the
-    cap, so that they cannot tell (rows of hundreds of bytes each): the caller runs the query
-    again and caps it by lines of TSV.
-    """
-    fmt, content_type = RESULT_FORMATS["json"]
-    sink = _Cap(max(_JSON_PREFIX, 3 * (max_rows + 1)), lines=False)
-    with contextlib.suppress(_Capped):
-        result.serialize(sink, format=fmt)  # type: ignore[arg-type]
-    body = b"".join(sink.chunks)
-    if not sink.full and len(body) < 3 * (max_rows + 1):
-        return Answer(body=body, content_type=content_type)
-    lines = _Cap(max_rows + 1, lines=True)  # the header and max_rows rows
+def _solutions(result: QuerySolutions, name: str, max_rows: int, max_bytes: int) -> Answer:
+    """SELECT results, written by pyoxigraph in the format asked for into a :class:`~citykg.answer_cap.Sink`."""
+    sink = Sink(max_bytes, max_rows, LAYOUTS[name])
     try:
-        parse_query_results(body, format=fmt).serialize(lines, format=QueryResultsFormat.TSV)  # type: ignore[arg-type]
-    except _Capped:
-        tsv = parse_query_results(lines.head(), format=QueryResultsFormat.TSV).serialize(format=fmt) or b""
-        return Answer(body=_mark_json(tsv, max_rows), content_type=content_type, truncated=True)
-    except SyntaxError:  # the bytes kept end before the row after the cap
-        return None
-    return Answer(body=body, content_type=content_type)
+        result.serialize(XmlOutput(sink, "SPARQL JSON, CSV or TSV") if name == "xml" else sink,  # type: ignore[arg-type]
+                         format=RESULT_FORMATS[name][0])
+    except Capped:
+        return _rows_answer(sink, name, finished=False)
+    except Unrepresentable as exc:
+        return Answer(406, error=str(exc))
+    return _rows_answer(sink, name, finished=True)
 
 
-def _solutions(result: QuerySolutions, name: str, max_rows: int) -> Answer:
-    """SELECT results capped at ``max_rows``: streamed as TSV (one line a row), then converted."""
-    sink = _Cap(max_rows + 1, lines=True)
-    try:
-        result.serialize(sink, format=QueryResultsFormat.TSV)  # type: ignore[arg-type]
-        tsv, truncated = b"".join(sink.chunks), False
-    except _Capped:
-        tsv, truncated = sink.head(), True
-    fmt, content_type = RESULT_FORMATS[name]
-    if name != "tsv":
-        tsv = parse_query_results(tsv, format=QueryResultsFormat.TSV).serialize(format=fmt) or b""
-    if truncated and name == "json":
-        tsv = _mark_json(tsv, max_rows)
-    if name == "csv" and _FORMULA.search(tsv):
-        tsv = _neutralise_csv(tsv)
-    return Answer(body=tsv, content_type=content_type, truncated=truncated)
+def _rows_answer(sink: Sink, name: str, *, finished: bool) -> Answer:
+    """The answer ``sink`` holds, cut within its caps (:func:`citykg.answer_cap.cut`); a 422 if
+    its first row alone is over the byte cap."""
+    fitted = cut(sink, name, finished=finished)
+    if fitted is None:
+        return _too_large(sink.max_bytes, "row")
+    return Answer(body=fitted.body, content_type=RESULT_FORMATS[name][1], truncated=fitted.truncated,
+                  by_bytes=fitted.by_bytes)
 
 
-def _neutralise_csv(body: bytes) -> bytes:
-    """SPARQL CSV with every spreadsheet formula neutralised, as named queries' CSV has it.
-
-    >>> _neutralise_csv(b'a,n\\r\\n=1+2,-5\\r\\n').split(b"\\r\\n")
-    [b'a,n', b"'=1+2,-5", b'']
-    """
-    import csv
-    import io
-
-    from citykg.formats import neutralise
-
-    rows = csv.reader(io.StringIO(body.decode("utf-8"), newline=""))
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(next(rows))
-    writer.writerows([neutralise(cell) for cell in row] for row in rows)
-    return out.getvalue().encode("utf-8")
-
-
-def graph_answer(triples: list[object], name: str, max_rows: int) -> Answer:
-    """Triples in a graph format, capped at ``max_rows`` (pass up to one more to detect a cap)."""
+def graph_answer(triples: list[object], name: str, max_rows: int, max_bytes: int = MAX_BYTES) -> Answer:
+    """Triples in a graph format, capped at ``max_rows`` (pass up to one more to detect a cap)
+    and at ``max_bytes``, cut at a whole triple; a 406 if the format cannot carry them."""
     fmt, content_type = GRAPH_FORMATS[name]
-    truncated = len(triples) > max_rows
-    body = serialize(triples[:max_rows], format=fmt, prefixes=PREFIXES) or b""  # type: ignore[arg-type]
-    return Answer(body=body, content_type=content_type, truncated=truncated)
+    kept: list[Triple] = triples[:max_rows]  # type: ignore[assignment]
+    try:
+        fitted = triples_within(kept, fmt, max_bytes)
+    except Unrepresentable as exc:
+        return Answer(406, error=str(exc))
+    if fitted is None:
+        return _too_large(max_bytes, "triple")
+    return Answer(body=fitted.body, content_type=content_type, truncated=fitted.truncated or len(triples) > max_rows,
+                  by_bytes=fitted.by_bytes)
 
 
 def _named(store: Store, job: NamedJob) -> Answer:
-    from citykg.formats import Format, render
-
     try:
         result = run(store, job.query, dict(job.params))
     except CitykgError as exc:
         return Answer(400, error=str(exc))
     truncated = len(result.rows) > job.max_rows
-    if truncated:
-        result = Result(result.columns, result.rows[: job.max_rows])
-    fmt, content_type = RESULT_FORMATS[job.results_format]
-    if job.results_format == "xml":
-        tsv = render(result, Format.TSV).encode("utf-8")
-        body = parse_query_results(tsv, format=QueryResultsFormat.TSV).serialize(format=fmt) or b""
-    else:
-        body = render(result, Format(job.results_format)).encode("utf-8")
-        if truncated and job.results_format == "json":
-            body = _mark_json(body, job.max_rows)
-    return Answer(body=body, content_type=content_type, truncated=truncated)
+    parts = pieces(Result(result.columns, result.rows[: job.max_rows]), job.results_format)
+    json_ = job.results_format == "json"
+    room = job.max_bytes - len(parts.tail(1).encode("utf-8")) - (len(marker(job.max_rows, job.max_bytes)) * json_)
+    chunks = [parts.head.encode("utf-8")]
+    size, by_bytes = len(chunks[0]), False
+    try:
+        for row in parts.rows:
+            chunk = row.encode("utf-8")
+            if size + len(chunk) > room:
+                by_bytes = True
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except Unrepresentable as exc:
+        return Answer(406, error=str(exc))
+    if by_bytes and len(chunks) == 1:
+        return _too_large(job.max_bytes, "row")
+    body = b"".join(chunks) + parts.tail(len(chunks) - 1).encode("utf-8")
+    truncated = truncated or by_bytes
+    body = mark_json(body, job.max_rows, job.max_bytes if by_bytes else None) if truncated and json_ else body
+    return Answer(body=body, content_type=RESULT_FORMATS[job.results_format][1], truncated=truncated, by_bytes=by_bytes)
 
 
 def _info(store: Store) -> Answer:
@@ -379,16 +310,11 @@ def _info(store: Store) -> Answer:
     return Answer(body=body.encode("utf-8"), content_type="application/json")
 
 
-def _mark_json(body: bytes, max_rows: int) -> bytes:
-    """Add ``"citykg": {"truncated": true, "maxRows": N}`` to a SPARQL JSON document, before its
-    ``results``: strict parsers (pyoxigraph's) take no member after the bindings. The first
-    ``"results"`` is that key: the head before it holds variable names and IRIs, never a quote.
-
-    >>> _mark_json(b'{"head":{"vars":["x"]},"results":{"bindings":[]}}', 5)
-    b'{"head":{"vars":["x"]},"citykg":{"truncated":true,"maxRows":5},"results":{"bindings":[]}}'
-    """
-    at = body.index(b'"results"')
-    return body[:at] + b'"citykg":{"truncated":true,"maxRows":%d},' % max_rows + body[at:]
+def _too_large(max_bytes: int, what: str) -> Answer:
+    limit = f"{max_bytes // 1_048_576} MiB" if max_bytes % 1_048_576 == 0 else f"{max_bytes:,} bytes"
+    return Answer(422, error=f"The first {what} of this answer alone is over the {limit} limit on an answer, so "
+                             "no part of it can be sent: select less, such as SUBSTR(?value, 1, 10000) for a long "
+                             "value, or leave the long values out.")
 
 
 def _not_acceptable(kind: str, formats: Mapping[str, tuple[object, str]]) -> Answer:

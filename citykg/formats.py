@@ -1,4 +1,4 @@
-"""Write query results as SPARQL JSON, CSV, TSV or a text table, and triples as RDF.
+"""Write query results as SPARQL JSON, CSV, TSV, XML or a text table, and triples as RDF.
 
 ``json`` is the SPARQL 1.1 Query Results JSON format and ``tsv`` the SPARQL 1.1 TSV format
 (terms in N-Triples syntax). ``csv`` follows SPARQL 1.1 CSV (plain values) and neutralises
@@ -8,6 +8,13 @@ never runs it. ``table`` is for people at a terminal. An ASK's answer is SPARQL 
 else ``true`` or ``false``; the triples of a CONSTRUCT or DESCRIBE are Turtle (with citykg's
 prefixes), N-Triples, JSON-LD or RDF/XML (:data:`TRIPLE_FORMATS`).
 
+:func:`pieces` gives the rows of an answer one at a time, so that the server can stop at its
+byte limit. XML (SPARQL XML results, RDF/XML) is checked as it is written (:mod:`citykg.xmlsafe`):
+XML 1.0 cannot carry some characters (most control characters, U+FFFE, U+FFFF) even escaped,
+and RDF/XML writes a predicate as an element named by the end of its IRI, which not every IRI
+has; an answer that XML cannot carry is refused (:class:`Unrepresentable`, HTTP 406), never
+written broken or changed. So is a triple term (RDF 1.2) in JSON-LD, which cannot carry one.
+
 Example::
 
     >>> from pyoxigraph import Literal
@@ -16,6 +23,12 @@ Example::
     >>> print(render(r, Format.CSV), end="")
     code,n
     '=HYPERLINK(),3
+    >>> render_triples([Triple(NamedNode("http://a.example/s"), NamedNode("http://a.example/p"),
+    ...                        Literal("bell\\x07"))], "rdfxml")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    citykg.xmlsafe.Unrepresentable: The answer holds a literal that XML 1.0 cannot carry, even escaped: \
+'bell\\x07' has the control character U+0007. Ask for Turtle, N-Triples or JSON-LD instead.
 """
 
 from __future__ import annotations
@@ -25,20 +38,22 @@ import io
 import json
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from enum import Enum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, Triple, serialize
 
+from citykg.errors import cut
 from citykg.iris import PREFIXES, XSD_STRING
 from citykg.queries import Result
+from citykg.xmlsafe import BinarySink, Unrepresentable, XmlOutput, check_xml_text, write_rdfxml
 
 if TYPE_CHECKING:
     from citykg.adhoc import Triples
 
-__all__ = ["TRIPLE_FORMATS", "Format", "neutralise", "render", "render_any", "render_boolean", "render_triples",
-           "term_json"]
+__all__ = ["TRIPLE_FORMATS", "Format", "Pieces", "Unrepresentable", "XmlOutput", "neutralise", "neutralise_csv",
+           "pieces", "render", "render_any", "render_boolean", "render_triples", "term_json", "write_triples"]
 
 #: Formats of the triples a CONSTRUCT or DESCRIBE answers: name → pyoxigraph format.
 TRIPLE_FORMATS = {"turtle": RdfFormat.TURTLE, "ntriples": RdfFormat.N_TRIPLES, "jsonld": RdfFormat.JSON_LD,
@@ -46,6 +61,13 @@ TRIPLE_FORMATS = {"turtle": RdfFormat.TURTLE, "ntriples": RdfFormat.N_TRIPLES, "
 
 _NUMBER = re.compile(r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$")
 _MAX_CELL = 72
+Term = NamedNode | BlankNode | Literal | Triple
+_SPARQL_XML = '<?xml version="1.0"?><sparql xmlns="http://www.w3.org/2005/sparql-results#"><head>'
+_ITS = "http://www.w3.org/2005/11/its"
+# A cell of SPARQL CSV, quoted (its value inside) or not, where a row or a cell starts.
+_CSV_CELL = re.compile(rb'(?<![^,\n])(?:"([^"]*+(?:""[^"]*+)*+)"|([^,"\r\n]++))')
+_FORMULA_STARTS = frozenset(bytes([c]) for c in b"=+-@\t\r")
+_EDGE_SPACE = re.compile(r"\A[ \t\n\r]+|[ \t\n\r]+\Z")
 
 
 class Format(Enum):
@@ -57,15 +79,65 @@ class Format(Enum):
     TABLE = "table"
 
 
+class Pieces(NamedTuple):
+    """An answer in a format, in pieces: ``head``, then one text a row, then ``tail(rows written)``."""
+
+    head: str
+    rows: Iterator[str]
+    tail: Callable[[int], str]
+
+
 def render(result: Result, fmt: Format) -> str:
     """The result as text in the chosen format (ends with a newline)."""
-    if fmt is Format.JSON:
-        return _json(result)
-    if fmt is Format.CSV:
-        return _csv(result)
-    if fmt is Format.TSV:
-        return _tsv(result)
-    return _table(result)
+    if fmt is Format.TABLE:
+        return _table(result)
+    parts = pieces(result, fmt.value)
+    rows = list(parts.rows)
+    return parts.head + "".join(rows) + parts.tail(len(rows))
+
+
+def pieces(result: Result, fmt: str) -> Pieces:
+    """The result in ``json``, ``csv``, ``tsv`` (as :func:`render` writes them) or ``xml`` (SPARQL
+    XML results), in pieces; the rows are written as they are taken.
+
+    :raises Unrepresentable: (from ``rows``, in ``xml``) for a value that XML cannot carry.
+
+    >>> parts = pieces(Result(("x",), [(Literal("a"),), (Literal("b"),)]), "tsv")
+    >>> parts.head, next(parts.rows), parts.tail(1)
+    ('?x\\n', '"a"\\n', '')
+    """
+    if fmt == "json":
+        empty = json.dumps({"head": {"vars": list(result.columns)}, "results": {"bindings": []}},
+                           ensure_ascii=False, indent=2)
+        head, end = empty.rsplit('"bindings": []', 1)
+
+        def json_rows() -> Iterator[str]:
+            for n, row in enumerate(result.rows):
+                binding = {name: term_json(term) for name, term in zip(result.columns, row, strict=True)
+                           if term is not None}
+                text = json.dumps(binding, ensure_ascii=False, indent=2).replace("\n", "\n      ")
+                yield (",\n      " if n else "\n      ") + text
+
+        return Pieces(head + '"bindings": [', json_rows(), lambda rows: ("\n    ]" if rows else "]") + end + "\n")
+    if fmt == "csv":
+        line = _Line()
+        writer = csv.writer(line, lineterminator="\n")
+        writer.writerow(result.columns)
+
+        def csv_rows() -> Iterator[str]:
+            for row in result.rows:
+                writer.writerow([neutralise(_text(t)) if t is not None else "" for t in row])
+                yield line.text
+
+        return Pieces(line.text, csv_rows(), lambda rows: "")
+    if fmt == "tsv":
+        return Pieces("\t".join("?" + c for c in result.columns) + "\n",
+                      ("\t".join(str(t) if t is not None else "" for t in row) + "\n" for row in result.rows),
+                      lambda rows: "")
+    head = _SPARQL_XML + "".join(f'<variable name="{_xml(c)}"/>' for c in result.columns) + "</head><results>"
+    return Pieces(head, ("<result>" + "".join(f'<binding name="{_xml(c)}">{_xml_term(t)}</binding>'
+                                              for c, t in zip(result.columns, row, strict=True) if t is not None)
+                         + "</result>" for row in result.rows), lambda rows: "</results></sparql>")
 
 
 def render_any(answer: Result | bool | Triples, fmt: str) -> str:
@@ -88,9 +160,77 @@ def render_boolean(answer: bool, fmt: Format) -> str:
 
 
 def render_triples(triples: Sequence[Triple], fmt: str) -> str:
-    """Triples in one of :data:`TRIPLE_FORMATS`, Turtle with citykg's prefixes (ends with a newline)."""
-    text = (serialize(triples, format=TRIPLE_FORMATS[fmt], prefixes=PREFIXES) or b"").decode("utf-8")
+    """Triples in one of :data:`TRIPLE_FORMATS`, Turtle with citykg's prefixes (ends with a newline).
+
+    :raises Unrepresentable: if the format cannot carry them (see :func:`write_triples`).
+    """
+    out = io.BytesIO()
+    write_triples(triples, TRIPLE_FORMATS[fmt], out)
+    text = out.getvalue().decode("utf-8")
     return text if text.endswith("\n") else text + "\n"
+
+
+def write_triples(triples: Sequence[Triple], fmt: RdfFormat, output: BinarySink) -> None:
+    """Write ``triples`` to ``output`` with citykg's prefixes, or refuse what the format cannot carry.
+
+    JSON-LD cannot carry a triple term (RDF 1.2); RDF/XML cannot carry a literal with a character
+    that XML 1.0 lacks, a predicate (or a class, written as a typed element) whose IRI ends in no
+    XML name (``http://example.org/1``), or a predicate of RDF/XML's own syntax (``rdf:about``).
+    RDF/XML is parsed (expat) as it is written, so what it writes is well-formed
+    (:func:`citykg.xmlsafe.write_rdfxml`). An exception of ``output`` (such as a size cap) passes through.
+
+    :raises Unrepresentable: naming the value, the predicate or the class, and the formats that can.
+    """
+    if fmt == RdfFormat.JSON_LD:
+        term = next((t.object for t in triples if isinstance(t.object, Triple)), None)
+        if term is not None:
+            raise Unrepresentable(f"JSON-LD cannot carry the triple term {cut(str(term), 200)} (RDF 1.2) yet: ask for "
+                                  "Turtle, N-Triples or RDF/XML instead, which can.")
+    if fmt != RdfFormat.RDF_XML:
+        try:
+            serialize(triples, output, format=fmt, prefixes=PREFIXES)  # type: ignore[arg-type]
+        except OSError as exc:
+            raise Unrepresentable(f"The answer cannot be written as {fmt.name}: {exc}. Ask for Turtle or "
+                                  "N-Triples instead, which carry any RDF.") from None
+        return
+    write_rdfxml(triples, output)
+
+
+def _xml(text: str) -> str:
+    """Text for SPARQL XML results, escaped as pyoxigraph escapes it (white space at either end
+    as character references, which its parser would trim); refused if XML cannot carry it."""
+    check_xml_text(text, "SPARQL JSON, CSV or TSV")
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    return _EDGE_SPACE.sub(lambda m: "".join(f"&#{ord(c)};" for c in m.group()), text).replace("\r", "&#13;")
+
+
+def _xml_term(term: Term) -> str:
+    """One RDF term in the SPARQL 1.1 XML results format (as pyoxigraph writes it)."""
+    if isinstance(term, NamedNode):
+        return f"<uri>{_xml(term.value)}</uri>"
+    if isinstance(term, BlankNode):
+        return f"<bnode>{_xml(term.value)}</bnode>"
+    if isinstance(term, Triple):
+        return ("<triple>" + "".join(f"<{part}>{_xml_term(getattr(term, part))}</{part}>"
+                                     for part in ("subject", "predicate", "object")) + "</triple>")
+    attributes = ""
+    if term.language:
+        attributes = f' xml:lang="{_xml(term.language)}"'
+        if term.direction is not None:
+            attributes += f' its:dir="{term.direction}" xmlns:its="{_ITS}" its:version="2.0"'
+    elif term.datatype.value != XSD_STRING:
+        attributes = f' datatype="{_xml(term.datatype.value)}"'
+    return f"<literal{attributes}>{_xml(term.value)}</literal>"
+
+
+class _Line:
+    """A text file that keeps only the last line written: what csv.writer wrote for one row."""
+
+    text = ""
+
+    def write(self, text: str) -> int:
+        self.text = text
+        return len(text)
 
 
 def term_json(term: NamedNode | BlankNode | Literal | Triple) -> dict[str, object]:
@@ -118,29 +258,20 @@ def neutralise(value: str) -> str:
     return value
 
 
-def _json(result: Result) -> str:
-    bindings = [
-        {name: term_json(term) for name, term in zip(result.columns, row, strict=True) if term is not None}
-        for row in result.rows
-    ]
-    doc = {"head": {"vars": list(result.columns)}, "results": {"bindings": bindings}}
-    return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+def neutralise_csv(body: bytes) -> bytes:
+    """SPARQL CSV, as pyoxigraph writes it, with every spreadsheet formula neutralised as
+    :func:`neutralise` does it (cells of any length: no CSV reader, whose cells are capped).
 
+    >>> neutralise_csv(b'a,n\\r\\n=1+2,-5\\r\\n"@x,y",\\r\\n').split(b"\\r\\n")
+    [b'a,n', b"'=1+2,-5", b'"\\'@x,y",', b'']
+    """
+    def cell(found: re.Match[bytes]) -> bytes:
+        quoted, value = found.group(1) is not None, found.group(1) or found.group(2)
+        if value[:1] not in _FORMULA_STARTS or not neutralise(value.decode("utf-8")).startswith("'"):
+            return found.group()
+        return b"\"'" + value + b'"' if quoted else b"'" + value
 
-def _csv(result: Result) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(result.columns)
-    for row in result.rows:
-        writer.writerow([neutralise(_text(t)) if t is not None else "" for t in row])
-    return out.getvalue()
-
-
-def _tsv(result: Result) -> str:
-    lines = ["\t".join("?" + c for c in result.columns)]
-    for row in result.rows:
-        lines.append("\t".join(str(t) if t is not None else "" for t in row))
-    return "\n".join(lines) + "\n"
+    return _CSV_CELL.sub(cell, body)
 
 
 def _width(text: str) -> int:

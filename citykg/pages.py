@@ -77,7 +77,7 @@ def routes(server: Server) -> list[Route]:
                 raise HttpError(406, f"Pages are served as: {', '.join(PAGE_TYPES)}.")
             fmt = PAGE_TYPES[best]
         job = DescribeJob(store=str(server.build().store), iri=BASE + path[1:], format=fmt,
-                          max_rows=server.config.max_rows)
+                          max_rows=server.config.max_rows, max_bytes=server.config.max_bytes)
         return server.respond(await server.answer(job))
 
     return [Route("/id/{rest:path}", page), Route("/ontology", page), Route("/graph/{rest:path}", page)]
@@ -105,7 +105,7 @@ def describe(store: Store, job: DescribeJob) -> Answer:
                                  "/sparql to find what it holds.")
     if job.format != "html":
         triples = list(dict.fromkeys(q.triple for q in [*quads, *incoming]))
-        return graph_answer(triples, job.format, job.max_rows)  # type: ignore[arg-type]
+        return graph_answer(triples, job.format, job.max_rows, job.max_bytes)  # type: ignore[arg-type]
     page = _Page(store)
     truncated = len(quads) > job.max_rows or len(incoming) > job.max_rows
     # A capped page says so where a reader sees it, not only in the citykg-truncated header.
@@ -117,6 +117,9 @@ def describe(store: Store, job: DescribeJob) -> Answer:
         body = page.graph(job.iri, quads[: job.max_rows], note)
     else:
         body = page.entity(job.iri, quads[: job.max_rows], incoming[: job.max_rows], note)
+    if len(body) > job.max_bytes:  # characters: at least as many bytes
+        return Answer(422, error=f"The page of <{cut(job.iri)}> is over the {job.max_bytes:,}-byte limit of an "
+                                 "answer. Ask /sparql for what you need of it, with a LIMIT.")
     return Answer(body=body.encode("utf-8"), content_type="text/html; charset=utf-8", truncated=truncated)
 
 

@@ -77,6 +77,8 @@ class ServeConfig:
     :param store: serve this store folder instead of the project's last build.
     :param timeout: seconds a query may run (and may wait for a free worker).
     :param max_rows: the most rows (or triples) an answer carries; a capped answer says so.
+    :param max_bytes: the most bytes an answer carries; a larger one is cut at a whole row and
+        says so, and one whose first row alone is larger is a 422.
     :param max_body: the largest request body, in bytes.
     :param processes: server processes sharing the port (see :mod:`citykg.prefork`), each with
         its own query workers and cache; by default one for each core, at most four.
@@ -96,6 +98,7 @@ class ServeConfig:
     store: Path | None = None
     timeout: float = 10.0
     max_rows: int = 10_000
+    max_bytes: int = 32 * 1_048_576
     max_body: int = 1_048_576
     processes: int = field(default_factory=default_processes)
     workers: int = 2
@@ -192,7 +195,9 @@ class Server:
         """A cacheable response of a query answer, with the truncation headers if it was capped."""
         headers: tuple[tuple[str, str], ...] = (("vary", "accept"),)
         if answer.truncated:
-            headers += (("citykg-truncated", "true"), ("citykg-max-rows", str(self.config.max_rows)))
+            cap = ("citykg-max-bytes", str(self.config.max_bytes)) if answer.by_bytes else (
+                "citykg-max-rows", str(self.config.max_rows))
+            headers += (("citykg-truncated", "true"), cap)
         return Response(200, answer.body, answer.content_type, headers, cacheable=True)
 
     async def info(self, build: Build) -> dict[str, Any]:
@@ -235,7 +240,7 @@ def _core_routes(server: Server) -> list[Route]:
             "cache": {"entries": len(cache), "bytes": cache.size, "hits": cache.hits,
                       "misses": cache.misses},
             "limits": {k: v for k, v in asdict(config).items()
-                       if k in ("timeout", "max_rows", "max_body", "worker_memory_mb")}})
+                       if k in ("timeout", "max_rows", "max_bytes", "max_body", "worker_memory_mb")}})
 
     return [Route("/", index), Route("/static/{name}", static), Route("/health", health, cors=True)]
 

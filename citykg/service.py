@@ -81,7 +81,7 @@ async def description(server: Server, request: Request, graph_format: str | None
                              f"{', '.join(GRAPH_TYPES)}.")
     info = await server.info(server.build())
     config = server.config
-    limits = (f"{config.timeout:g} s per query, {config.max_rows} result rows, "
+    limits = (f"{config.timeout:g} s per query, {config.max_rows} result rows, {config.max_bytes} bytes per answer, "
               f"{config.max_body} bytes per request body")
     triples = description_triples(request.base_url() + "/sparql", info["graphs"], limits)
     fmt, content_type = GRAPH_FORMATS[graph_format]

@@ -25,6 +25,7 @@ Example::
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import re
 from collections.abc import Sequence
@@ -229,7 +230,8 @@ def routes(server: Server) -> list[Route]:
             return await description(server, request, _formats(request, params, "DESCRIBE", seen)[1])
         if not text.strip():
             raise HttpError(400, "The query is empty.")
-        checked, lookup = _read_short(text) if len(text) <= 4096 else _read(text)
+        # a long text is checked off the event loop: up to a second of work for a 1 MiB body
+        checked, lookup = _read_short(text) if len(text) <= 4096 else await asyncio.to_thread(_read, text)
         if checked.is_update:
             raise HttpError(403, _READ_ONLY)
         results, graphs = _formats(request, params, checked.form, seen)
@@ -237,7 +239,7 @@ def routes(server: Server) -> list[Route]:
         named = [v for k, v in params if k == "named-graph-uri"]
         given = bool(defaults or named)
         job = SparqlJob(store=str(server.build().store), query=text, results_format=results,
-                        graph_format=graphs, max_rows=server.config.max_rows,
+                        graph_format=graphs, max_rows=server.config.max_rows, max_bytes=server.config.max_bytes,
                         union=not checked.has_from,
                         default_graphs=tuple(defaults) if given else None,
                         named_graphs=tuple(named) if given else None)
@@ -273,7 +275,7 @@ def routes(server: Server) -> list[Route]:
                                      f"query: {', '.join(RESULT_TYPES)}.")
             fmt = RESULT_TYPES[best]
         job = NamedJob(store=str(server.build().store), query=query, params=tuple(params),
-                       results_format=fmt, max_rows=server.config.max_rows)
+                       results_format=fmt, max_rows=server.config.max_rows, max_bytes=server.config.max_bytes)
         return server.respond(await server.answer(job))
 
     return [

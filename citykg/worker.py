@@ -64,7 +64,8 @@ class _Frames:
 
 
 def _write_frame(stream: IO[bytes], payload: bytes) -> None:
-    stream.write(len(payload).to_bytes(4, "big") + payload)
+    stream.write(len(payload).to_bytes(4, "big"))
+    stream.write(payload)  # apart: an answer may take megabytes, not to be copied once more
     stream.flush()
 
 
@@ -84,8 +85,9 @@ def main(argv: list[str] | None = None) -> None:
     :param argv: ``[MEMORY_MB]``, the address-space cap of this worker (``0``: none).
     """
     args = sys.argv[1:] if argv is None else argv
-    if args and int(args[0]) > 0:
-        _limit_memory(int(args[0]))
+    memory_mb = int(args[0]) if args else 0
+    if memory_mb > 0:
+        _limit_memory(memory_mb)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server stops its workers itself
     from citykg.sandbox import deny_network
 
@@ -95,11 +97,12 @@ def main(argv: list[str] | None = None) -> None:
     inp, out = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing but answers may reach the answer channel
     with contextlib.suppress(BrokenPipeError):  # the server has gone: so does its worker
-        _serve_jobs(inp, out)
+        _serve_jobs(inp, out, memory_mb)
 
 
-def _serve_jobs(inp: IO[bytes], out: IO[bytes]) -> None:
-    """Answer ``("job", id, job)`` frames in order, skipping the ids of ``("skip", ids)`` frames.
+def _serve_jobs(inp: IO[bytes], out: IO[bytes], memory_mb: int = 0) -> None:
+    """Answer ``("job", id, job)`` frames in order, skipping the ids of ``("skip", ids)`` frames
+    (``memory_mb``: the worker's memory cap, for the message of a query that reaches it).
 
     Before each job the worker reads every frame that has arrived, so a skip sent while it was
     busy reaches it before it starts a job that has moved to another worker.
@@ -126,11 +129,11 @@ def _serve_jobs(inp: IO[bytes], out: IO[bytes]) -> None:
             skipped.discard(ident)
             answer = Answer(status=0)  # moved to another worker: not run here
         else:
-            answer = _answer(stores, job)
+            answer = _answer(stores, job, memory_mb)
         _write_frame(out, pickle.dumps((ident, answer), protocol=pickle.HIGHEST_PROTOCOL))
 
 
-def _answer(stores: LastStore, job: Job) -> Answer:
+def _answer(stores: LastStore, job: Job, memory_mb: int = 0) -> Answer:
     try:
         store = stores.open(job.store)
     except OSError as exc:
@@ -143,6 +146,10 @@ def _answer(stores: LastStore, job: Job) -> Answer:
         return Answer(400, error="The query tried to reach another server. This endpoint makes no "
                                  "outgoing requests: SERVICE is refused. Query the other endpoint "
                                  "yourself, or load its data into the graph.")
+    except MemoryError:  # an allocation past the worker's memory cap, the query's doing
+        limit = f"the {memory_mb} MiB memory limit of a query worker" if memory_mb else "the memory of the machine"
+        return Answer(500, error=f"The query needed more than {limit}, and was stopped. Ask for less of it: "
+                                 "fewer or shorter values, or a LIMIT.")
     except Exception as exc:  # a bug: report it, keep the worker
         traceback.print_exc(file=sys.stderr)
         return Answer(500, error=f"The query failed inside citykg: {type(exc).__name__}: {exc}")

@@ -83,3 +83,88 @@ def test_triples_are_written_in_each_rdf_format_and_read_back(name: str) -> None
     assert sorted(map(str, parse(text.encode(), format=TRIPLE_FORMATS[name]))) == sorted(map(str, triples))
     if name == "turtle":
         assert "rdfs:label" in text  # citykg's prefixes
+
+
+# ----------------------------------------------------------------- pieces, and XML that is well-formed or refused
+# (what XML cannot carry, checked as it is written, is tested directly in test_xmlsafe.py)
+
+import xml.parsers.expat  # noqa: E402
+
+from pyoxigraph import BlankNode, QueryResultsFormat, RdfFormat, Triple, parse, parse_query_results  # noqa: E402
+
+from citykg.formats import Unrepresentable, pieces, write_triples  # noqa: E402
+from citykg.queries import Result as Rows  # noqa: E402
+
+S, P = NamedNode("http://example.org/s"), NamedNode("http://example.org/p")
+# every character XML 1.0 cannot carry, of each kind (U+D800, a lone surrogate, cannot reach pyoxigraph)
+NOT_XML = ["\x00", "\x01", "\x08", "\x0b", "\x0c", "\x0e", "\x1f", "\ufffe", "\uffff"]
+
+
+def well_formed(body: bytes) -> None:
+    """Parse ``body`` with expat, namespaces on, as a strict XML consumer would."""
+    xml.parsers.expat.ParserCreate(namespace_separator=" ").Parse(body, True)
+
+
+def as_json_was(result: Rows) -> str:
+    """JSON as render wrote it before it was written in pieces: one json.dumps of the document."""
+    from citykg.formats import term_json
+
+    bindings = [{n: term_json(t) for n, t in zip(result.columns, row, strict=True) if t is not None} for row in result.rows]
+    return json.dumps({"head": {"vars": list(result.columns)}, "results": {"bindings": bindings}},
+                      ensure_ascii=False, indent=2) + "\n"
+
+
+@pytest.mark.parametrize("result", [RESULT, Rows(("x",), []), Rows(("x", "y"), [(None, None), (Literal("a"), None)]),
+                                    Rows((), [()])])
+def test_json_in_pieces_is_the_document_it_was(result: Rows) -> None:
+    assert render(result, Format.JSON) == as_json_was(result)
+    parts = pieces(result, "json")
+    kept = list(parts.rows)[:1]  # cut after a row: still one SPARQL JSON document
+    assert json.loads(parts.head + "".join(kept) + parts.tail(len(kept)))["results"]["bindings"] == \
+        json.loads(as_json_was(Rows(result.columns, result.rows[:1])))["results"]["bindings"]
+
+
+def test_sparql_xml_results_are_read_back_as_written() -> None:
+    result = Rows(("s", "label", "n", "missing"), [*RESULT.rows, (BlankNode("b1"), Literal(' <&>"\r\n\ta\r\n'), None, None)])
+    parts = pieces(result, "xml")
+    body = (parts.head + "".join(parts.rows) + parts.tail(3)).encode()
+    well_formed(body)
+    read = [[solution[c] for c in result.columns]
+            for solution in parse_query_results(body, format=QueryResultsFormat.XML)]  # type: ignore[union-attr]
+    assert read == [list(row) for row in result.rows]  # the CR too: written as &#13;, not read as a line feed
+
+
+@pytest.mark.parametrize("char", NOT_XML)
+def test_a_value_xml_cannot_carry_is_refused_not_written(char: str) -> None:
+    parts = pieces(Rows(("x",), [(Literal(f"a{char}b"),)]), "xml")
+    with pytest.raises(Unrepresentable, match=rf"U\+{ord(char):04X}\. Ask for SPARQL JSON, CSV or TSV instead"):
+        list(parts.rows)
+    with pytest.raises(Unrepresentable, match=r"Ask for Turtle, N-Triples or JSON-LD instead"):
+        render_triples([Triple(S, P, Literal(f"a{char}b"))], "rdfxml")
+    for fmt in ("turtle", "ntriples", "jsonld"):  # the others carry it as it is
+        assert [t.object for t in parse(render_triples([Triple(S, P, Literal(f"a{char}b"))], fmt).encode(),
+                                        format=TRIPLE_FORMATS[fmt])] == [Literal(f"a{char}b")]
+
+
+def test_triple_terms_are_refused_by_json_ld_only() -> None:
+    quoted = [Triple(S, P, Triple(S, P, Literal("z")))]
+    with pytest.raises(Unrepresentable, match=r"JSON-LD cannot carry the triple term .*ask for Turtle, N-Triples or "):
+        render_triples(quoted, "jsonld")
+    for fmt in ("turtle", "ntriples", "rdfxml"):
+        read = list(parse(render_triples(quoted, fmt).encode(), format=TRIPLE_FORMATS[fmt]))
+        assert [q.object for q in read] == [quoted[0].object]
+    with pytest.raises(Unrepresentable, match="the predicate <http://p/1>"):  # a triple term's own predicate
+        render_triples([Triple(S, P, Triple(S, NamedNode("http://p/1"), Literal("z")))], "rdfxml")
+
+
+def test_an_exception_of_the_output_passes_through() -> None:
+    class Full(Exception):
+        pass
+
+    class Sink:
+        def write(self, data: bytes) -> int:
+            raise Full
+
+    for fmt in (RdfFormat.RDF_XML, RdfFormat.TURTLE):
+        with pytest.raises(Full):
+            write_triples([Triple(S, P, Literal("x"))], fmt, Sink())

@@ -505,8 +505,8 @@ def test_there_are_no_graph_store_writes(client: httpx.Client, method: str) -> N
     "SELECT * WHERE {{ # a comment\rSERVICE <{url}> {{ ?s ?p ?o }} }}",
     # an escaped # in a prefixed name starts no comment
     "PREFIX ex: <http://example.org/> SELECT * WHERE {{ VALUES ?s {{ ex:a\\# }} SERVICE <{url}> {{}} }}",
-    # "<?b)SERVICE#>" reads like an IRI, but the parser sees "<", SERVICE and a comment: only the
-    # worker's sandbox (no network) stops this one
+    # "<?b)SERVICE#>" reads like an IRI, but the parser sees "<", SERVICE and a comment, and so
+    # does the check
     "SELECT * WHERE {{ BIND(1 AS ?a) BIND(2 AS ?b) FILTER(?a<?b)SERVICE#>\n<{url}>{{}} }}",
 ])
 def test_service_is_refused_and_nothing_leaves_the_server(client: httpx.Client, template: str) -> None:
@@ -546,7 +546,8 @@ def test_defaults_bind_loopback_with_safe_limits(server: Running, client: httpx.
     local = [fields[1] for fields in listening if fields[3] == "0A" and int(fields[1].split(":")[1], 16) == port]
     assert local == [f"0100007F:{port:04X}"]  # 127.0.0.1 only
     limits = client.get("/health").json()["limits"]
-    assert limits == {"timeout": 10.0, "max_rows": 10000, "max_body": 1048576, "worker_memory_mb": 4096}
+    assert limits == {"timeout": 10.0, "max_rows": 10000, "max_bytes": 33554432, "max_body": 1048576,
+                      "worker_memory_mb": 4096}
     assert "access-control-allow-origin" not in client.get("/queries", headers={"Origin": "https://x.org"}).headers
 
 

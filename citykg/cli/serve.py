@@ -29,6 +29,8 @@ def _worker_memory(megabytes: int) -> int:
               help="Seconds a query may run before it is stopped.")
 @click.option("--max-rows", type=click.IntRange(min=1), default=10_000, show_default=True,
               help="Most rows (or triples) in an answer; a capped answer says so.")
+@click.option("--max-bytes", type=click.IntRange(min=65_536), default=33_554_432, show_default=True,
+              help="Most bytes in an answer; a larger one is cut at a whole row and says so.")
 @click.option("--max-body", type=click.IntRange(min=1024), default=1_048_576, show_default=True,
               help="Largest request body, in bytes.")
 @click.option("--processes", type=click.IntRange(1, 64), show_default="one a core, at most 4",
@@ -48,8 +50,8 @@ def _worker_memory(megabytes: int) -> int:
               help="Where the JSON access log goes: '-' (stderr), a file, or 'off' (or 'none').")
 @pass_settings
 def serve(settings: Settings, host: str, port: int, store: Path | None, timeout: float,
-          max_rows: int, max_body: int, processes: int | None, workers: int, worker_memory: int, cache_mb: int,
-          cors: tuple[str, ...], read_timeout: float, access_log: str) -> None:
+          max_rows: int, max_bytes: int, max_body: int, processes: int | None, workers: int, worker_memory: int,
+          cache_mb: int, cors: tuple[str, ...], read_timeout: float, access_log: str) -> None:
     """Serve the graph over HTTP: SPARQL endpoint, named queries, entity pages, query page.
 
     Builds the graph first if it was never built, then serves the last good build, following
@@ -69,7 +71,7 @@ def serve(settings: Settings, host: str, port: int, store: Path | None, timeout:
     from citykg.serve import ServeConfig, default_processes
     from citykg.serve import serve as run_serve
 
-    config = ServeConfig(host=host, port=port, store=store, timeout=timeout, max_rows=max_rows,
+    config = ServeConfig(host=host, port=port, store=store, timeout=timeout, max_rows=max_rows, max_bytes=max_bytes,
                          max_body=max_body, processes=processes or default_processes(), workers=workers,
                          worker_memory_mb=worker_memory, cache_mb=cache_mb, cors=cors, read_timeout=read_timeout,
                          access_log=access_log_target(access_log))

@@ -104,7 +104,7 @@ function renderSolutions(doc, capped, elapsed) {
   setStatus(`${rows.length} row${rows.length === 1 ? "" : "s"} in ${elapsed} ms`);
   if (capped) {
     $("status").append(el("span", { class: "capped" },
-      ` — capped at ${capped} rows; add a LIMIT or narrow the query to see the rest`));
+      ` — capped at ${capped}; add a LIMIT or narrow the query to see the rest`));
   }
 }
 
@@ -118,7 +118,9 @@ async function show(response, started) {
     setStatus(message, true);
     return;
   }
-  const capped = response.headers.get("citykg-truncated") ? response.headers.get("citykg-max-rows") : null;
+  const byBytes = response.headers.get("citykg-max-bytes");
+  const capped = !response.headers.get("citykg-truncated") ? null
+    : byBytes ? `${Math.round(byBytes / 1048576)} MiB` : `${response.headers.get("citykg-max-rows")} rows`;
   if (type === RESULTS || type === "application/json") {
     const doc = await response.json();
     if ("boolean" in doc) {
@@ -129,7 +131,7 @@ async function show(response, started) {
     }
   } else {
     $("results").replaceChildren(el("pre", { class: "graph" }, await response.text()));
-    setStatus(`${type} in ${elapsed} ms${capped ? ` — capped at ${capped} triples` : ""}`);
+    setStatus(`${type} in ${elapsed} ms${capped ? ` — capped at ${capped}` : ""}`);
   }
 }
 

@@ -22,7 +22,7 @@ Example::
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -37,7 +37,7 @@ from citykg.rdflines import locate
 from citykg.rdfmap import Mapped, to_quads
 from citykg.report import Finding, Report, Severity
 from citykg.submissions import METADATA, Status, Submission, load_submissions
-from citykg.tables import Source, TableSet, read_tables
+from citykg.tables import Row, Source, TableSet, read_tables
 
 __all__ = ["InContext", "read_in_context"]
 
@@ -80,7 +80,7 @@ class InContext:
 
 def read_in_context(project: Project, folders: Sequence[Path], *,
                     submissions: Sequence[Submission] | None = None,
-                    inputs: Sequence[Path] = ()) -> InContext:
+                    inputs: Sequence[Path] = (), left_out: Collection[Path] = ()) -> InContext:
     """Read data folders, accepted submissions and input folders, and map them to quads.
 
     :param project: the project (paths in findings are relative to its folder).
@@ -89,6 +89,8 @@ def read_in_context(project: Project, folders: Sequence[Path], *,
         submission whose folder is one of ``inputs`` is left out (it is what is checked).
     :param inputs: folders of tables under validation, read last so that duplicates are
         reported in them.
+    :param left_out: files of the inputs not there to read for their name (``Factors.CSV``; see
+        :func:`citykg.tables.read_tables`).
     :raises InputError: if a file cannot be read.
     """
     subs = load_submissions(project, status=Status.ACCEPTED) if submissions is None else submissions
@@ -99,7 +101,7 @@ def read_in_context(project: Project, folders: Sequence[Path], *,
     for s in subs:
         plan += [(f, _label(s, f), s) for f in _folders(s)]
     plan += [(f, f"input/{f.name}", None) for f in inputs]
-    tables = read_tables([p for p, _, _ in plan], root=project.root)
+    tables = read_tables([p for p, _, _ in plan], root=project.root, left_out=left_out)
     moves = {_shown(project, s.folder): f"submissions/{s.id}" for s in subs}
     sources = tuple(_relabel(src, label, moves) if label else src
                     for src, (_, label, _) in zip(tables.sources, plan, strict=True))
@@ -153,8 +155,10 @@ def _moved(finding: Finding, moves: dict[str, str]) -> Finding:
 def _relabel(source: Source, label: str, moves: dict[str, str]) -> Source:
     """The source under a unique name, with paths as they are once the submission is in place."""
     files = {f: replace(f, folder=label, display=_move(f.display, moves)) for f in source.files}
-    rows = tuple(replace(r, file=files.get(r.file, r.file)) for r in source.rows)
-    return Source(label, tuple(files.values()), rows)
+    def moved(rows: tuple[Row, ...]) -> tuple[Row, ...]:
+        return tuple(replace(r, file=files.get(r.file, r.file)) for r in rows)
+
+    return Source(label, tuple(files.values()), moved(source.rows), moved(source.skipped))
 
 
 def _rehome(quads: list[Quad], plan: list[tuple[Path, str | None, Submission | None]]) -> list[Quad]:

@@ -6,10 +6,13 @@ Each row becomes one record (a factor, a strategy, a theme …) with a determini
 row of the paper, and the data file and line. Cells are mapped as they are: a cell that is not a
 valid number becomes a plain string, so that the SHACL shapes report it with its value.
 
-When a table cannot be read (its header is unusable, or the file is empty), references into it
-are mapped but not checked: one note says how many there are, instead of a violation for each.
-Likewise for references to a record whose row has a violation (a factor of kind ``strenght``
-has no kind, so every strategy citing it would seem to cite no factor): one note at that row.
+When a table cannot be read (its header is unusable, or the file is empty), or is not read for
+its file name (``Factors.CSV``), references into it are mapped but not checked: one note says how
+many there are, instead of a violation for each. Likewise for references to a record whose row
+has a violation (a factor of kind ``strenght`` has no kind, so every strategy citing it would
+seem to cite no factor) or could not be read (a comma too many): one note at that row; and for
+references to the records of a table whose header lacks the column that gives them their class
+(``kind``): one note about the table.
 
 Example::
 
@@ -77,7 +80,7 @@ def to_quads(tables: TableSet, *, known: Callable[[str, str | None, str], bool] 
             (g, _A, _n(CKG + "SourceGraph")),
             (g, _n(CKG + "citykgVersion"), Literal(__version__)),
         ]
-        for f in source.files:
+        for f in (f for f in source.files if not f.misnamed):  # (a file not read is not a source)
             node = _n(iris.source_file(f.folder, f.table))
             out += [(g, _n(PROV + "wasDerivedFrom"), node), (node, _A, _n(CKG + "DataFile")),
                     (node, _n(CKG + "path"), Literal(f.display)),
@@ -99,6 +102,9 @@ _COUNTED_IN = {
 }
 _TABLE_OF = {t.record: t.name for t in TABLES.values()}  # record kind → its table
 _Cell = tuple[str, int, str]
+#: What a note is about: a table that was not read (its name), or a row (file, line), or the
+#: records of a file whose header lacks a column they need (file, 0).
+_About = str | tuple[str, int]
 
 
 class _Unchecked:
@@ -106,63 +112,112 @@ class _Unchecked:
     :class:`~citykg.tables.DataFile`): references into it, which the shapes would report as
     dangling one by one, and declared counts compared with its records. One note per such table
     says so and covers their cells, so that the shapes' findings there are left out of a report.
-    Likewise, one note per row that has a violation of its own covers the references to its
-    record (which the shapes would find lacking what the row failed to state)."""
+    Likewise, one note per row that has a violation of its own or could not be read (see
+    :attr:`~citykg.tables.Source.skipped`) covers the references to its record (which the shapes
+    would find lacking what the row failed to state), and one note per file whose header lacks a
+    column that gives its records their class or their place in a hierarchy covers the
+    references to them and the counts of them."""
 
     def __init__(self, tables: TableSet, exists: Callable[[str, str | None, str], bool]) -> None:
         self.unread: dict[str, list[DataFile]] = {}
         for f in (f for source in tables.sources for f in source.files if not f.readable):
             self.unread.setdefault(f.table, []).append(f)
         self.exists = exists
-        self.references: dict[str, set[_Cell]] = {}
-        self.counts: dict[str, set[_Cell]] = {}
+        self.references: dict[_About, set[_Cell]] = {}
+        self.counts: dict[_About, set[_Cell]] = {}
         bad = {(f.file, f.row) for f in tables.report.findings
                if f.severity is Severity.VIOLATION and f.shape == TABLE_FORMAT and f.row and f.column}
-        self.faulty = {subject_of(r): (r.file.display, r.line)
-                       for source in tables.sources for r in source.rows if (r.file.display, r.line) in bad}
-        self.citing: dict[tuple[str, int], set[_Cell]] = {}
+        # the columns a file's header lacks that give its records their class or parent
+        self.lacking = {f.display: [c for c in f.missing if TABLES[f.table].column(c).predicate == _A.value
+                                    or TABLES[f.table].column(c).kind is Kind.REF]
+                        for source in tables.sources for f in source.files}
+        self.partial = {f.table: (f.display, 0) for source in tables.sources for f in source.files
+                        if self.lacking[f.display]}  # (to note the counts of their records)
+        rows = {subject_of(r): r for source in tables.sources for r in source.rows}
+        self.skipped = {subject_of(r): (r.file.display, r.line) for source in tables.sources
+                        for r in source.skipped if subject_of(r) not in rows}
+        for source in tables.sources:  # (the first row of a table that was not read, for counts)
+            for r in source.skipped:
+                self.partial.setdefault(r.table.name, (r.file.display, r.line))
+        # where the note about the references to a record goes: at its row, or (line 0) its file
+        self.faulty = dict(self.skipped)
+        for subject, r in rows.items():
+            classless = any(TABLES[r.table.name].column(c).predicate == _A.value for c in self.lacking[r.file.display])
+            if classless or (r.file.display, r.line) in bad:
+                self.faulty[subject] = (r.file.display, 0 if classless else r.line)
 
     def target(self, row: Row, column: Column, target: str) -> None:
-        """Note a reference to a record whose row has a violation."""
+        """Note a reference to a record whose row has a violation (or could not be read)."""
         if at := self.faulty.get(target):
-            self.citing.setdefault(at, set()).add((row.file.display, row.line, column.name))
+            self.references.setdefault(at, set()).add((row.file.display, row.line, column.name))
 
     def reference(self, row: Row, column: Column, value: str) -> bool:
-        """True (and noted) for a reference to no record where a table it may name was not read."""
-        tables = [_TABLE_OF[k] for k in column.ref if _TABLE_OF[k] in self.unread]
-        if not tables or any(self.exists(k, row.study if k in _SCOPED else None, value) for k in column.ref):
+        """True (and noted) for a reference to no record where a table it may name was not read,
+        or a row that could not be read may define it. A declared count of such a record is not
+        checked either."""
+        about: list[_About] = [_TABLE_OF[k] for k in column.ref if _TABLE_OF[k] in self.unread]
+        about += [at for k in column.ref if (at := self.skipped.get(_ref(k, row.study, value)))]
+        if not about or any(self.exists(k, row.study if k in _SCOPED else None, value) for k in column.ref):
             return False
-        for table in tables:
-            self.references.setdefault(table, set()).add((row.file.display, row.line, column.name))
+        for key in about:
+            self.references.setdefault(key, set()).add((row.file.display, row.line, column.name))
+            if row.table.name == "declared_counts":
+                self.counts.setdefault(key, set()).add((row.file.display, row.line, "value"))
         return True
 
     def count(self, row: Row) -> None:
-        """Note a declared count whose records are listed in a table that was not read."""
+        """Note a declared count whose records are listed in a table that was not read, or not
+        all read (a row of it, or a column that places them)."""
         for table in _COUNTED_IN.get(row.get("quantity"), ()):
-            if table in self.unread:
-                self.counts.setdefault(table, set()).add((row.file.display, row.line, "value"))
+            if (about := table if table in self.unread else self.partial.get(table)) is not None:
+                self.counts.setdefault(about, set()).add((row.file.display, row.line, "value"))
 
     def notes(self) -> Iterator[Finding]:
-        """One note per table that was not read and that something refers to."""
-        for table, files in sorted(self.unread.items()):
-            refs, counts = self.references.get(table, set()), self.counts.get(table, set())
-            parts = [f"{len(refs)} reference{'s' * (len(refs) != 1)} to {table}.csv (in "
-                     f"{', '.join(sorted({file.rsplit('/', 1)[-1] for file, _, _ in refs}))})"] if refs else []
-            parts += [f"{len(counts)} declared count{'s' * (len(counts) != 1)} of its records"] if counts else []
-            if parts:
-                verb = "was" if len(refs) + len(counts) == 1 else "were"
-                yield from (Finding(Severity.INFO, f"{' and '.join(parts)} {verb} not checked: the table "
-                                    "could not be read. Fix it and validate again to check them.",
-                                    file=f.display, shape="citykg:reference", covers=frozenset(refs | counts))
-                            for f in files)
-        for (file, line), cells in sorted(self.citing.items()):
-            where = "; ".join(f"{name.rsplit('/', 1)[-1]} line{'s' * (len(lines) > 1)} {', '.join(map(str, lines))}"
-                              for name, lines in _lines_by_file(cells))
-            n = len(cells)
-            yield Finding(Severity.INFO, f"{n} reference{'s' * (n != 1)} to this row's record ({where}) "
-                          f"{'was' if n == 1 else 'were'} not checked: the row has a violation. Fix it "
-                          "and validate again to check them.",
-                          file=file, row=line, shape="citykg:reference", covers=frozenset(cells))
+        """One note per table that was not read, or row or file whose records could not be
+        checked, and that something refers to or counts."""
+        for about in sorted({*self.references, *self.counts}, key=lambda a: (a, 0) if isinstance(a, str) else a):
+            refs, counts = self.references.get(about, set()), self.counts.get(about, set())
+            if isinstance(about, str):  # a table that was not read
+                files = ", ".join(sorted({file.rsplit("/", 1)[-1] for file, _, _ in refs}))
+                for f in self.unread[about]:
+                    yield _note(refs, f"{about}.csv (in {files})", counts, "of its records",
+                                f"{_unread(f)} and validate again to check them", file=f.display, row=None)
+                continue
+            file, line = about
+            if line:
+                why = "the row could not be read" if about in self.skipped.values() else "the row has a violation"
+                what, counted = "this row's record", f"of the records of {file.rsplit('/', 1)[-1]}"
+            else:
+                lacking = self.lacking[file]
+                why = f"its header lacks the column{'s' * (len(lacking) > 1)} {' and '.join(map(repr, lacking))}"
+                what, counted = "the records of this table", "of its records"
+            yield _note(refs, f"{what} ({_where(refs)})", counts, f"{counted} ({_where(counts)})",
+                        f"{why}. Fix it and validate again to check them", file=file, row=line or None)
+
+
+def _note(refs: set[_Cell], what: str, counts: set[_Cell], counted: str, why: str, *, file: str,
+          row: int | None) -> Finding:
+    """The note that ``refs`` to ``what`` and ``counts`` (``counted``) were not checked, and ``why``."""
+    parts = [f"{len(refs)} reference{'s' * (len(refs) != 1)} to {what}"] if refs else []
+    parts += [f"{len(counts)} declared count{'s' * (len(counts) != 1)} {counted}"] if counts else []
+    verb = "was" if len(refs) + len(counts) == 1 else "were"
+    return Finding(Severity.INFO, f"{' and '.join(parts)} {verb} not checked: {why}.", file=file, row=row,
+                   shape="citykg:reference", covers=frozenset(refs | counts))
+
+
+def _where(cells: set[_Cell]) -> str:
+    """``strategy_factors.csv lines 2, 3; strategy_actions.csv line 4``."""
+    return "; ".join(f"{name.rsplit('/', 1)[-1]} line{'s' * (len(lines) > 1)} {', '.join(map(str, lines))}"
+                     for name, lines in _lines_by_file(cells))
+
+
+def _unread(f: DataFile) -> str:
+    """Why the references into a table were not checked, and what to do first."""
+    if not f.misnamed:
+        return "the table could not be read. Fix it"
+    name = f.display.rsplit("/", 1)[-1]
+    fix = "Rename" if name.strip().lower() == f.table + ".csv" else f"If it is the {f.table} table, rename"
+    return f"citykg does not read a file named {name}, and there is no {f.table}.csv. {fix} it to {f.table}.csv"
 
 
 def _lines_by_file(cells: set[_Cell]) -> list[tuple[str, list[int]]]:
@@ -236,6 +291,7 @@ def _row_triples(row: Row, exists: Callable[[str, str | None, str], bool], unche
             yield prov, _n(PROV + "hadPrimarySource"), _n(iris.study(study))
     for cls in table.types:
         yield s, _A, _n(cls)
+    lost: set[str] = set()  # the columns that name a record which was not read
     for column in table.columns:
         value = row.get(column.name)
         if not value or column.predicate is None:
@@ -248,14 +304,16 @@ def _row_triples(row: Row, exists: Callable[[str, str | None, str], bool], unche
                 yield s, p, _n(column.choices[value])
         elif column.kind is Kind.REF:
             # a reference into a table that could not be read is mapped but not reported: one
-            # note says that such references were not checked (see _not_checked)
-            target = _resolve(row, column, value, exists, [] if unchecked.reference(row, column, value) else findings)
+            # note says that such references were not checked (see _Unchecked)
+            if unchecked.reference(row, column, value):
+                lost.add(column.name)
+            target = _resolve(row, column, value, exists, [] if column.name in lost else findings)
             if target is not None:
                 unchecked.target(row, column, target)
                 yield s, p, _n(target)
         else:
             yield s, p, _literal(column, value)
-    yield from _extras(row, s, study)
+    yield from _extras(row, s, study, lost)
 
 
 def _resolve(row: Row, column: Column, value: str, exists: Callable[[str, str | None, str], bool],
@@ -274,8 +332,10 @@ def _resolve(row: Row, column: Column, value: str, exists: Callable[[str, str | 
     return None
 
 
-def _extras(row: Row, s: NamedNode, study: str | None) -> Iterator[tuple[NamedNode, NamedNode, NamedNode | Literal]]:
-    """Triples that follow from a row but from no single column."""
+def _extras(row: Row, s: NamedNode, study: str | None,
+            lost: set[str]) -> Iterator[tuple[NamedNode, NamedNode, NamedNode | Literal]]:
+    """Triples that follow from a row but from no single column; none about a record that was
+    not read (``lost``: the columns that name one), which the shapes would find lacking all."""
     name = row.table.name
     if name in ("themes", "subthemes", "codes") and study:
         cb = _n(iris.codebook(study))
@@ -295,7 +355,7 @@ def _extras(row: Row, s: NamedNode, study: str | None) -> Iterator[tuple[NamedNo
         relation = FACTOR_RELATIONS.get(row.get("factor")[:1])
         if relation:
             yield strategy, _n(relation), factor
-    elif name == "strategy_actions" and study:
+    elif name == "strategy_actions" and study and row.get("action") and "action" not in lost:
         action = _n(_ref("action", study, row.get("action")))
         yield action, _n(CKG + "implements"), _n(_ref("strategy", study, row.get("strategy")))
     elif name == "schemes" and study:

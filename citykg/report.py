@@ -56,7 +56,8 @@ class Finding:
     path: str | None = None
     #: The cells ``(file, row, column)`` this finding accounts for, whatever the shapes find
     #: there: a note that references into a table that could not be read were not checked
-    #: covers the cells that hold them (see :meth:`Report.of`). Not shown in the output.
+    #: covers the cells that hold them, and a missing column the cells it would have in each
+    #: row (see :meth:`Report.of`). Not shown in the output.
     covers: frozenset[tuple[str, int, str]] = field(default=frozenset(), compare=False, repr=False)
 
     @property

@@ -39,13 +39,14 @@ from pyoxigraph import BlankNode, NamedNode, Quad
 from citykg.errors import ShapesError
 from citykg.iris import BASE, CKG, PROV, RDF, SH, XSD_STRING, shorten
 from citykg.report import Finding, Report, Severity
-from citykg.schema import FACTOR_RELATIONS, TABLES
+from citykg.schema import FACTOR_RELATIONS, TABLES, Kind
 
 if TYPE_CHECKING:
     import rdflib
 
 __all__ = ["Engine", "Shapes", "check", "load_shapes"]
 
+_PROVENANCE = (Kind.SOURCE_TABLE, Kind.SOURCE_ROW, Kind.CITATION)  # columns a SourceRow states
 _SEVERITY = {SH + "Violation": Severity.VIOLATION, SH + "Warning": Severity.WARNING,
              SH + "Info": Severity.INFO}
 
@@ -153,6 +154,9 @@ def _findings(results: rdflib.Graph, data: rdflib.Graph, shapes: rdflib.Graph,
         else:
             file, row, table = locate(focus)
             column = _column(table, path, value, message) if table else None
+            if table and path is None and value == focus and (cells := locate.unstated(focus, table)
+                                                              or _named(table, message)):
+                column, value = cells, None  # a result about the whole record: the cells it is about
         if column and isinstance(value, rdflib.URIRef) and str(value).startswith(BASE + "id/"):
             value = rdflib.Literal(unquote(str(value).rsplit("/", 1)[-1]))  # the code in the cell
         yield Finding(
@@ -206,6 +210,17 @@ class _Locator:
                 int(str(line)) if line is not None and str(line).isdigit() else None,
                 str(table) if table else None)
 
+    def unstated(self, focus: Any, table: str) -> str | None:
+        """The columns of provenance (study, source_table, source_row, source) that a
+        :ckg:`SourceRow` ``focus`` of ``table`` does not state, if it is one."""
+        import rdflib
+
+        if (focus, self.type, self.source_row) not in self.data:
+            return None
+        columns = [c.name for c in TABLES[table].columns if c.predicate and (c.name == "study" or c.kind in _PROVENANCE)
+                   and (focus, rdflib.URIRef(c.predicate), None) not in self.data]
+        return "/".join(columns) or None
+
     def statement(self, focus: Any, path: Any, value: Any) -> tuple[Any, str] | None:
         """The record whose row states ``focus path value`` (a relation derived from another
         table's row, such as a strategy's from its citation of a factor), and its column."""
@@ -232,6 +247,11 @@ def _column(table: str, path: Any, value: Any, message: str) -> str | None:
         by_lang = [c for c in columns if lang and c.endswith("_" + lang)]
         columns = by_lang or [c for c in columns if c in message] or columns
     return "/".join(columns) or None
+
+
+def _named(table: str, message: str) -> str | None:
+    """The columns of ``table`` that a message names in parentheses: ``(label_fa) and … (label_en)``."""
+    return "/".join(c.name for c in TABLES[table].columns if f"({c.name})" in message) or None
 
 
 def _path_text(path: Any, results: rdflib.Graph) -> str | None:

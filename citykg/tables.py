@@ -13,6 +13,11 @@ Blank rows are skipped, and so are comment rows: rows whose first cell starts wi
 A file that cannot be read at all (not UTF-8, broken quoting, too large) raises
 :class:`~citykg.errors.InputError`.
 
+A header that names no column of its table is one finding, and so is a missing column (it covers
+the column's cells). A table refused for its name (``Factors.CSV``) or lacking a key column is not
+read, a row with the wrong number of fields is kept aside (:attr:`Source.skipped`), and
+:mod:`citykg.rdfmap` notes the references to them, once.
+
 Example::
 
     >>> from pathlib import Path
@@ -30,7 +35,7 @@ import difflib
 import hashlib
 import io
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -58,9 +63,17 @@ class DataFile:
     table: str
     display: str
     sha256: str
-    #: False when no row could be read: the file is empty or its header is unusable (the
-    #: report says why). References into the table are then not checked (see :mod:`citykg.rdfmap`).
+    #: False when no row could be read: the file is empty, its header is unusable or lacks a key
+    #: column, or citykg does not read a file of its name (:attr:`misnamed`; the report says why).
+    #: References into the table are then not checked (see :mod:`citykg.rdfmap`).
     readable: bool = True
+    #: The required columns its header lacks; the rows are read without them.
+    missing: tuple[str, ...] = ()
+
+    @property
+    def misnamed(self) -> bool:
+        """True for a file not read for its name (``Factors.CSV``), which seems to be this table."""
+        return self.display.rsplit("/", 1)[-1] != self.table + ".csv"
 
 
 @dataclass(frozen=True)
@@ -96,6 +109,9 @@ class Source:
     name: str
     files: tuple[DataFile, ...]
     rows: tuple[Row, ...]
+    #: Rows with the wrong number of fields (cells taken in order): no records, but what they seem
+    #: to define is known, so references to it are not reported as dangling.
+    skipped: tuple[Row, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -117,7 +133,7 @@ class TableSet:
         return {_record_id(row) for row in self.rows()}
 
 
-def read_tables(folders: Iterable[Path], *, root: Path | None = None) -> TableSet:
+def read_tables(folders: Iterable[Path], *, root: Path | None = None, left_out: Collection[Path] = ()) -> TableSet:
     """Read data folders into a :class:`TableSet`.
 
     A row that defines a record again (the same key, in any folder read before it) is reported
@@ -125,12 +141,14 @@ def read_tables(folders: Iterable[Path], *, root: Path | None = None) -> TableSe
 
     :param folders: the folders to read; each becomes one source named after the folder.
     :param root: paths in findings are shown relative to this folder (default: as given).
+    :param left_out: files of these folders left out for their name (``Factors.CSV``: the intake
+        reports them and does not copy them): the tables they seem to be are marked as not read.
     :raises InputError: if a file cannot be read (encoding, quoting, size).
     """
     sources: list[Source] = []
     findings: list[Finding] = []
     for folder in folders:
-        source, found = _read_folder(folder, root)
+        source, found = _read_folder(folder, root, [p for p in left_out if p.parent.resolve() == folder.resolve()])
         sources.append(source)
         findings += found
     found, repeated = _duplicates(row for s in sources for row in s.rows)
@@ -141,46 +159,52 @@ def read_tables(folders: Iterable[Path], *, root: Path | None = None) -> TableSe
 
 
 def _display(path: Path, root: Path | None) -> str:
-    if root is not None:
-        try:
-            return path.resolve().relative_to(root.resolve()).as_posix()
-        except ValueError:
-            pass
+    if root is not None and path.resolve().is_relative_to(root.resolve()):
+        return path.resolve().relative_to(root.resolve()).as_posix()
     return path.as_posix()
 
 
-def _read_folder(folder: Path, root: Path | None) -> tuple[Source, list[Finding]]:
+def _read_folder(folder: Path, root: Path | None, left_out: list[Path]) -> tuple[Source, list[Finding]]:
     if not folder.is_dir():
         raise InputError(f"{folder} is not a folder of CSV tables.")
     files: list[DataFile] = []
     rows: list[Row] = []
+    skipped: list[Row] = []
     findings: list[Finding] = []
+    refused = list(left_out)  # files not read for their name
     for path in sorted(p for p in folder.glob("*.[cC][sS][vV]")
                        if not p.name.endswith(".csv") and not p.name.startswith(".")):
-        findings.append(Finding(Severity.VIOLATION, f"{path.name} is not read: citykg reads tables "
-                                f"named in lower case with the extension .csv. Rename it to "
-                                f"{path.name.lower()}.", file=_display(path, root), shape=TABLE_FORMAT))
+        refused.append(path)
+        findings.append(_violation(f"{path.name} is not read: citykg reads tables named in lower case with the "
+                                   f"extension .csv. Rename it to {path.name.lower()}.", _display(path, root)))
     for path in sorted(folder.glob("*.csv")):
         display = _display(path, root)
         table = TABLES.get(path.stem)
         if table is None:
+            refused.append(path)
             close = difflib.get_close_matches(path.stem, TABLES, n=1)
             hint = f" Did you mean {close[0] + '.csv'!r}?" if close else ""
-            findings.append(Finding(
-                Severity.VIOLATION,
-                f"Unknown table {path.name!r}: citykg does not read it.{hint} "
-                f"Tables are: {', '.join(sorted(TABLES))}.",
-                file=display, shape=TABLE_FORMAT))
+            findings.append(_violation(f"Unknown table {path.name!r}: citykg does not read it.{hint} "
+                                       f"Tables are: {', '.join(sorted(TABLES))}.", display))
             continue
         data = _read_bytes(path, display)
-        datafile = DataFile(folder.name, table.name, display, hashlib.sha256(data).hexdigest())
+        datafile, new_rows, new_skipped, found = _parse(
+            data, table, DataFile(folder.name, table.name, display, hashlib.sha256(data).hexdigest()))
         files.append(datafile)
-        new_rows, found, readable = _parse(data, table, datafile)
-        if not readable:
-            files[-1] = replace(datafile, readable=False)
         rows += new_rows
+        skipped += new_skipped
         findings += found
-    return Source(folder.name, tuple(files), tuple(rows)), findings
+    for path in refused:  # the table a refused file seems to be is not read, unless another file is it
+        meant = difflib.get_close_matches(path.name.rsplit(".", 1)[0].strip().lower(), TABLES, n=1, cutoff=0.75)
+        if meant and meant[0] not in {f.table for f in files}:
+            files.append(DataFile(folder.name, meant[0], _display(path, root), "", readable=False))
+    return Source(folder.name, tuple(files), tuple(rows), tuple(skipped)), findings
+
+
+def _violation(message: str, file: str, row: int | None = None, column: str | None = None, *,
+               value: str | None = None, shape: str = TABLE_FORMAT) -> Finding:
+    """A violation of a table's form (of its file, header, row or cell)."""
+    return Finding(Severity.VIOLATION, message, file=file, row=row, column=column, value=value, shape=shape)
 
 
 def _read_bytes(path: Path, display: str) -> bytes:
@@ -227,8 +251,9 @@ def _parse_error(display: str, error: str, start: int, end: int) -> str:
             "be doubled (\"\") and the whole cell quoted, as in \"say \"\"hi\"\"\".")
 
 
-def _parse(data: bytes, table: Table, datafile: DataFile) -> tuple[list[Row], list[Finding], bool]:
-    """The rows of a table, the problems found, and whether its rows could be read at all."""
+def _parse(data: bytes, table: Table, datafile: DataFile) -> tuple[DataFile, list[Row], list[Row], list[Finding]]:
+    """The file (with whether its rows could be read at all, and the columns its header lacks),
+    its rows, the rows with the wrong number of fields (:attr:`Source.skipped`), and the problems."""
     text, findings = _decode(data, datafile.display)
     display = datafile.display
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
@@ -245,95 +270,110 @@ def _parse(data: bytes, table: Table, datafile: DataFile) -> tuple[list[Row], li
     records = [(n, f) for n, f in records
                if any(cell.strip() for cell in f) and not f[0].lstrip().startswith("#")]
     if not records:
-        findings.append(Finding(Severity.VIOLATION, f"The file is empty; a {table.name} table "
-                                "needs at least its header row.", file=display, row=1, shape=TABLE_FORMAT))
-        return [], findings, False
+        findings.append(_violation(f"The file is empty; a {table.name} table needs at least its header row.",
+                                   display, 1))
+        return replace(datafile, readable=False), [], [], findings
     header_line, header = records[0]
     header_problems = _check_header(header, table, display, header_line)
     findings += header_problems
     if any(f.severity is Severity.VIOLATION and f.column is None for f in header_problems):
-        return [], findings, False
+        return replace(datafile, readable=False), [], [], findings
     expected = {c.name for c in table.columns}  # read columns misnamed only by case as meant (reported above)
     header = [name if name in expected else name.strip().lower() for name in header]
-    rows = []
+    missing = tuple(c.name for c in table.columns if c.required and c.name not in header)
+    datafile = replace(datafile, missing=missing, readable=not set(missing) & _key_columns(table))
+    if not datafile.readable:  # no row can be told from another
+        return datafile, [], [], findings
+    rows, skipped = [], []
     for line, fields in records[1:]:
+        row = Row(table, datafile, line, dict(zip(header, fields, strict=False)))
         if len(fields) != len(header):
-            findings.append(Finding(
-                Severity.VIOLATION,
-                f"The row has {len(fields)} fields but the header has {len(header)}. "
-                "Quote cells that contain commas.", file=display, row=line, shape=TABLE_FORMAT))
+            findings.append(_violation(f"The row has {len(fields)} fields but the header has {len(header)}. "
+                                       "Quote cells that contain commas.", display, line))
+            if all(_KEY.match(row.get(c)) for c in _key_columns(table)):
+                skipped.append(row)
             continue
-        row = Row(table, datafile, line, dict(zip(header, fields, strict=True)))
         problems = _check_row(row)
         findings += problems
         if not any(p.severity is Severity.VIOLATION and p.shape == TABLE_FORMAT + "/key" for p in problems):
             rows.append(row)
-    return rows, findings, True
+    # a missing column is one finding, not one more at each row that lacks its cell
+    lines = [r.line for r in rows]
+    findings = [replace(f, covers=frozenset((display, n, f.column) for n in lines))
+                if f.row == header_line and f.column in missing else f for f in findings]
+    return datafile, rows, skipped, findings
+
+
+def _key_columns(table: Table) -> set[str]:  # the required columns that identify a row's record
+    return {c.name for c in table.columns if c.required and (c.name in table.key or c.name == "study")}
 
 
 def _check_header(header: list[str], table: Table, display: str, line: int) -> list[Finding]:
     expected = [c.name for c in table.columns]
     if len(header) == 1 and (";" in header[0] or "\t" in header[0]):
         sep = "semicolons" if ";" in header[0] else "tabs"
-        return [Finding(Severity.VIOLATION, f"The header is separated by {sep}; citykg tables "
-                        "are comma-separated CSV. Export the sheet as CSV with commas.",
-                        file=display, row=line, shape=TABLE_FORMAT)]
-    findings = []
+        return [_violation(f"The header is separated by {sep}; citykg tables are comma-separated CSV. Export the "
+                           "sheet as CSV with commas.", display, line)]
     # names that are right but for their case or spaces: one finding that says how to rename them
     renames = {name: name.strip().lower() for name in header
                if name not in expected and name.strip().lower() in expected}
+    if not renames and all(name not in expected for name in header):
+        return [_foreign_header(header, table, display, line)]
+    findings = []
     if renames:
         listed = ", ".join(f"{old!r} to {new!r}" for old, new in renames.items())
-        findings.append(Finding(Severity.VIOLATION, f"Column names are lower case, without spaces: rename "
-                                f"{listed}.", file=display, row=line, column=",".join(renames), shape=TABLE_FORMAT))
+        findings.append(_violation(f"Column names are lower case, without spaces: rename {listed}.", display, line,
+                                   ",".join(renames)))
+    absent = [c for c in expected if c not in header and c not in renames.values()]
+    meant: dict[str, str] = {}  # an absent column → the unknown name that seems to be it
     seen: set[str] = set()
     for position, name in enumerate(header, start=1):
         if name in seen and name.strip():  # (each nameless column is named below)
-            findings.append(Finding(Severity.VIOLATION, f"Column {name!r} appears twice in the "
-                                    "header.", file=display, row=line, column=name, shape=TABLE_FORMAT))
+            findings.append(_violation(f"Column {name!r} appears twice in the header.", display, line, name))
         seen.add(renames.get(name, name))
         if name not in expected and name not in renames:
-            close = difflib.get_close_matches(name.strip(), expected, n=1)
+            close = difflib.get_close_matches(name.strip(), absent, n=1)  # a name the header lacks
+            if close:
+                meant.setdefault(close[0], name)
             hint = f" Did you mean {close[0]!r}?" if close else ""
             message = (f"Unknown column {name!r} in a {table.name} table.{hint}" if name.strip() else
                        f"Column {position} of the header has no name (a comma too many?): remove it, "
                        "or name the column.")
-            findings.append(Finding(Severity.VIOLATION, message, file=display, row=line,
-                                    column=name, shape=TABLE_FORMAT))
+            findings.append(_violation(message, display, line, name))
     for column in table.columns:
         if column.required and column.name not in seen:
-            findings.append(Finding(Severity.VIOLATION, f"Required column {column.name!r} is "
-                                    f"missing: {column.doc}", file=display, row=line,
-                                    column=column.name, shape=TABLE_FORMAT))
-    if findings and not renames and all(name not in expected for name in header):
-        findings.append(Finding(Severity.VIOLATION, f"No column of the header is a {table.name} "
-                                f"column; expected {', '.join(expected)}.", file=display,
-                                row=line, shape=TABLE_FORMAT))
+            hint = f" If {meant[column.name]!r} is it, rename it to {column.name!r}." if column.name in meant else ""
+            findings.append(_violation(f"Required column {column.name!r} is missing: {column.doc}{hint}", display,
+                                       line, column.name))
     return findings
+
+
+def _foreign_header(header: list[str], table: Table, display: str, line: int) -> Finding:
+    """The one finding about a header that names no column of its table: another table's, or none."""
+    text = ",".join(header) if len(",".join(header)) <= 60 else ",".join(header)[:59] + "…"
+    other = [t.name for t in TABLES.values() if {n.strip().lower() for n in header} <= {c.name for c in t.columns}]
+    fix = (f"These are columns of a {other[0]} table: is the file meant to be {other[0]}.csv?" if len(other) == 1
+           else "If it is a row of data, add the header above it; otherwise name the columns as expected.")
+    return _violation(f"No column of the header is a {table.name} column; expected "
+                      f"{', '.join(c.name for c in table.columns)}. The first row reads {text!r}. {fix}", display, line)
 
 
 def _check_row(row: Row) -> list[Finding]:
     findings = []
     display = row.file.display
-    key_columns = set(row.table.key) | ({"study"} if row.table.in_study else set())
+    keys = _key_columns(row.table)
     for column in row.table.columns:
         value = row.get(column.name)
-        if column.name in key_columns and column.required and not _KEY.match(value):
+        if column.name in keys and not _KEY.match(value):
             what = "is empty" if not value else f"{value!r} is not a valid key"
-            findings.append(Finding(
-                Severity.VIOLATION,
-                f"Key column {column.name!r} {what}: use Latin letters A–Z, digits 0–9, '.', '_' "
-                "and '-' (starting with a letter or digit).",
-                file=display, row=row.line, column=column.name, value=value or None,
-                shape=TABLE_FORMAT + "/key"))
+            findings.append(_violation(f"Key column {column.name!r} {what}: use Latin letters A–Z, digits 0–9, '.', "
+                                       "'_' and '-' (starting with a letter or digit).", display, row.line,
+                                       column.name, value=value or None, shape=TABLE_FORMAT + "/key"))
         elif column.kind is Kind.ENUM and value and value not in column.choices:
             close = difflib.get_close_matches(value, column.choices, n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
-            findings.append(Finding(
-                Severity.VIOLATION,
-                f"{value!r} is not an allowed {column.name}.{hint} "
-                f"Allowed: {', '.join(column.choices)}.",
-                file=display, row=row.line, column=column.name, value=value, shape=TABLE_FORMAT))
+            findings.append(_violation(f"{value!r} is not an allowed {column.name}.{hint} Allowed: "
+                                       f"{', '.join(column.choices)}.", display, row.line, column.name, value=value))
         elif formula := _formula_start(row.values.get(column.name) or ""):
             findings.append(Finding(
                 Severity.WARNING,
@@ -373,12 +413,10 @@ def _duplicates(rows: Iterable[Row]) -> tuple[list[Finding], set[int]]:
         if rid in first:
             other = first[rid]
             where = f"line {other.line}" if other.file == row.file else f"{other.file.display}:{other.line}"
-            findings.append(Finding(
-                Severity.VIOLATION,
-                f"Duplicate {row.table.record} {rid[2]!r}: it is already defined on {where}. Keep one of the two "
-                f"rows, or give this one another {_and(row.table.key)}.",
-                file=row.file.display, row=row.line, column=",".join(row.table.key),
-                value=rid[2], shape=DUPLICATE))
+            findings.append(_violation(f"Duplicate {row.table.record} {rid[2]!r}: it is already defined on {where}. "
+                                       f"Keep one of the two rows, or give this one another {_and(row.table.key)}.",
+                                       row.file.display, row.line, ",".join(row.table.key), value=rid[2],
+                                       shape=DUPLICATE))
             repeated.add(id(row))
         else:
             first[rid] = row

@@ -88,18 +88,23 @@ def check_received(received: Received, *, project: Project, engine: Engine = Eng
     """
     if received.kind is InputKind.RDF:
         return _validate_rdf(received.root / received.files[0], project, engine, alone=standalone)
+    # the tables left out for their name (Factors.CSV), where the private copy would have them
+    left_out = tuple(received.root / name.removeprefix(received.unwrapped) for name in received.ignored
+                     if name.lower().endswith(".csv") and name.startswith(received.unwrapped))
     return _validate_tables(table_folders(received.root), project, engine,
                             context=[] if standalone else data_folders(project), alone=standalone,
-                            addition=not standalone)
+                            addition=not standalone, left_out=left_out)
 
 
-def _validate_tables(folders: list[Path], project: Project, engine: Engine,
-                     context: list[Path] | None, *, alone: bool, addition: bool = False) -> Report:
+def _validate_tables(folders: list[Path], project: Project, engine: Engine, context: list[Path] | None, *,
+                     alone: bool, addition: bool = False, left_out: tuple[Path, ...] = ()) -> Report:
     """Check ``folders`` after ``context`` (data folders); ``None``: the whole project. ``alone``:
     without the accepted submissions and ``graphs/``. An ``addition`` (an input, not a folder of
     ``data/``) may not define a record the graph has from elsewhere: an RDF submission, ``graphs/``
-    (the project's tables and ``citykg link`` describe the same partnerships on purpose)."""
-    read = read_in_context(project, folders if context is None else context,
+    (the project's tables and ``citykg link`` describe the same partnerships on purpose).
+    ``left_out``: files of ``folders`` not there to read for their name (``Factors.CSV``), which
+    the intake reported (see :func:`citykg.tables.read_tables`)."""
+    read = read_in_context(project, folders if context is None else context, left_out=left_out,
                            submissions=[] if alone else None, inputs=[] if context is None else folders)
     tables, mapped = read.tables, read.mapped
     graphs = [] if alone else load_graphs(project)

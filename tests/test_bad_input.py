@@ -121,7 +121,16 @@ CASES: list[tuple[str, dict[str, str | bytes], str]] = [
     ("duplicate-column", {"factors.csv": FACTORS_HEAD.replace("\n", ",code\n")},
      "code: violation: Column 'code' appears twice in the header."),
     ("another-tables-header", {"factors.csv": "iso2,iso3,source\n"},
-     "violation: No column of the header is a factors column; expected study, code, kind"),
+     "violation: No column of the header is a factors column; expected study, code, kind, label_fa, label_en, "
+     "source_table, source_row, note. The first row reads 'iso2,iso3,source'. These are columns of a countries "
+     "table: is the file meant to be countries.csv?"),
+    ("no-header-row", study(**{"factors.csv": GOOD_FACTOR}),
+     "factors.csv:1: violation: No column of the header is a factors column; expected study, code, kind, label_fa, "
+     "label_en, source_table, source_row, note. The first row reads 'new-2025,S1,strength,قوت,A strength,Table 1,1'. "
+     "If it is a row of data, add the header above it; otherwise name the columns as expected."),
+    ("misnamed-column", study(**{"factors.csv": FACTORS_HEAD.replace("label_en", "label_english") + GOOD_FACTOR}),
+     "factors.csv:1: label_en: violation: Required column 'label_en' is missing: An English translation. If "
+     "'label_english' is it, rename it to 'label_en'."),
     # --- rows and files
     ("extra-field", study(**{"factors.csv": FACTORS_HEAD + "new-2025,S1,strength,قوت,A, strength,Table 1,1\n"}),
      "factors.csv:2: violation: The row has 8 fields but the header has 7. Quote cells that contain commas."),
@@ -147,6 +156,13 @@ CASES: list[tuple[str, dict[str, str | bytes], str]] = [
      " factors.csv: violation: Unknown table ' factors.csv': citykg does not read it. Did you mean 'factors.csv'?"),
     ("header-with-a-trailing-comma", study(**{"factors.csv": (FACTORS_HEAD + GOOD_FACTOR).replace("\n", ",\n")}),
      "factors.csv:1: violation: Column 8 of the header has no name (a comma too many?): remove it, or name the column."),
+    ("empty-source-table", study(**{"factors.csv": FACTORS_HEAD + "new-2025,S1,strength,قوت,A,,1\n"}),
+     "factors.csv:2: source_table: violation: Every row says where its fact comes from: study, source_table and "
+     "source_row, or a source citation. [ckgsh:SourceRowShape]"),
+    ("membership-without-english", {"memberships.csv": "study,member,organisation,role,label_fa,label_en,source_table,"
+                                                       "source_row\nmashhad-oic,mashhad-municipality,oic,member,عضو,,Text,1\n"},
+     "memberships.csv:2: label_fa/label_en: violation: A membership read from a study needs the source's wording in "
+     "Persian (label_fa) and English (label_en). [ckgsh:MembershipShape]"),
     ("empty-key", study(**{"factors.csv": FACTORS_HEAD + "new-2025,,strength,قوت,A,Table 1,1\n"}),
      "factors.csv:2: code: violation: Key column 'code' is empty: use Latin letters A–Z, digits 0–9, "
      "'.', '_' and '-' (starting with a letter or digit)."),

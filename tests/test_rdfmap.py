@@ -120,3 +120,79 @@ def test_a_studys_own_row_does_not_cite_the_study_as_its_primary_source(tmp_path
     quads = to_quads(read_tables([folder], root=tmp_path)).quads
     primary = {q.subject.value.rsplit("/", 2)[-2] for q in quads if q.predicate.value.endswith("#hadPrimarySource")}
     assert primary == {"factors"}  # the factor's row cites the study; the study's own row does not
+
+
+FACTORS = "study,code,kind,label_fa,label_en,source_table,source_row\n"
+CITES = "study,strategy,factor,source_table,source_row\ns,WO1,W3,Table 3,WO1\ns,WO1,W9,Table 3,WO1\n"
+
+
+def _mapped(tmp_path: Path, files: dict[str, str]) -> tuple[list[str], set[tuple[str, int, str]]]:
+    """The texts of the mapper's findings, and the cells they cover."""
+    folder = tmp_path / "s"
+    folder.mkdir()
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    report = to_quads(read_tables([folder], root=tmp_path)).report
+    return [f.to_text() for f in report.findings], {c for f in report.findings for c in f.covers}
+
+
+def test_references_to_a_row_that_cannot_be_read_are_noted_once_at_it(tmp_path: Path) -> None:
+    # W3's row has a field too many: it defines no record, but it is W3's. W9 is in no row.
+    texts, covered = _mapped(tmp_path, {
+        "factors.csv": FACTORS + "s,W3,weakness,ضعف,A weakness, and more,Table 2,3\n",
+        "strategy_factors.csv": CITES,
+        "themes.csv": "study,id,label_fa,label_en,source_table,source_row\ns,t1,a,b,c,Table 1,1\n",
+        "declared_counts.csv": "study,subject,quantity,value,source_table,source_row\n"
+                               "s,t1,subthemes,3,Abstract,1\ns,t2,subthemes,3,Abstract,2\n"})
+    assert texts == [
+        "s/declared_counts.csv:3: subject: violation: 't2' is not a theme or subtheme or organisation of this "
+        "study or the reference data. [citykg:reference]",
+        "s/factors.csv:2: info: 1 reference to this row's record (strategy_factors.csv line 2) was not checked: "
+        "the row could not be read. Fix it and validate again to check them. [citykg:reference]",
+        "s/themes.csv:2: info: 1 reference to this row's record (declared_counts.csv line 2) and 2 declared counts "
+        "of the records of themes.csv (declared_counts.csv lines 2, 3) were not checked: the row could not be read. "
+        "Fix it and validate again to check them. [citykg:reference]"]
+    assert ("s/strategy_factors.csv", 3, "factor") not in covered  # W9: the shapes report it
+
+
+def test_references_into_a_table_refused_for_its_name_are_noted_once(tmp_path: Path) -> None:
+    texts, covered = _mapped(tmp_path, {"Factors.CSV": FACTORS, "strategy_factors.csv": CITES})
+    assert texts == [
+        "s/Factors.CSV: info: 2 references to factors.csv (in strategy_factors.csv) were not checked: citykg does "
+        "not read a file named Factors.CSV, and there is no factors.csv. Rename it to factors.csv and validate "
+        "again to check them. [citykg:reference]"]
+    assert covered == {("s/strategy_factors.csv", 2, "factor"), ("s/strategy_factors.csv", 3, "factor")}
+
+
+def test_references_to_records_whose_header_lacks_their_class_are_noted_once(tmp_path: Path) -> None:
+    texts, covered = _mapped(tmp_path, {"factors.csv": FACTORS.replace(",kind,", ",sort,")
+                                        + "s,W3,weakness,ضعف,A weakness,Table 2,3\n", "strategy_factors.csv": CITES})
+    assert texts == [
+        "s/factors.csv: info: 1 reference to the records of this table (strategy_factors.csv line 2) was not "
+        "checked: its header lacks the column 'kind'. Fix it and validate again to check them. [citykg:reference]"]
+    assert ("s/strategy_factors.csv", 3, "factor") not in covered  # W9 is in no row
+
+
+def test_an_action_that_was_not_read_is_not_made_up(tmp_path: Path) -> None:
+    # A01's row has a field too many: strategy_actions.csv refers to it, but says nothing about it
+    folder = tmp_path / "s"
+    folder.mkdir()
+    (folder / "actions.csv").write_text("study,id,label_fa,label_en,source_table,source_row\n"
+                                        "s,A01,اقدام,An action, and more,Table 2,1\n", encoding="utf-8")
+    (folder / "strategy_actions.csv").write_text(
+        "study,strategy,position,action,label_fa,label_en,source_table,source_row\n"
+        "s,SO1,1,A01,اقدام,An action,Table 2,1\ns,SO1,2,,اقدام,An action,Table 2,1\n", encoding="utf-8")
+    quads = to_quads(read_tables([folder], root=tmp_path)).quads
+    assert not [q for q in quads if q.predicate.value.endswith("#implements")]
+    assert [q.object.value.rsplit("/", 1)[-1] for q in quads if q.predicate.value.endswith("#statesAction")] == ["A01"]
+
+
+def test_counts_of_records_whose_header_lacks_their_parent_are_noted_once(tmp_path: Path) -> None:
+    texts, covered = _mapped(tmp_path, {
+        "codes.csv": "study,id,label_fa,label_en,source_table,source_row\ns,c1,کد,A code,Table 1,1\n",
+        "declared_counts.csv": "study,subject,quantity,value,source_table,source_row\n"
+                               "s,,categorized-codes,3,Abstract,1\ns,,themes,2,Abstract,2\n"})
+    assert texts == [
+        "s/codes.csv: info: 1 declared count of its records (declared_counts.csv line 2) was not checked: its "
+        "header lacks the column 'subtheme'. Fix it and validate again to check them. [citykg:reference]"]
+    assert covered == {("s/declared_counts.csv", 2, "value")}  # the count of themes does not depend on codes

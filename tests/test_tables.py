@@ -138,3 +138,83 @@ def test_numbers_and_text_are_not_formulas(tmp_path: Path, cell: str) -> None:
 def test_a_table_whose_rows_cannot_be_read_is_marked(tmp_path: Path, content: str, readable: bool) -> None:
     (source,) = read_tables([folder(tmp_path, {"factors.csv": content})]).sources
     assert [f.readable for f in source.files] == [readable]
+
+
+@pytest.mark.parametrize(("header", "fix"), [
+    ("a,b,c\n", "The first row reads 'a,b,c'. If it is a row of data, add the header above it; otherwise name the "
+                "columns as expected."),
+    ("iso2,iso3,source\n", "The first row reads 'iso2,iso3,source'. These are columns of a countries table: is the "
+                           "file meant to be countries.csv?"),
+    ("", "The first row reads 's,S1,strength,قوت,A strength,Table 1,1,'. If it is a row of data, add the header "
+         "above it"),
+])
+def test_a_header_that_names_no_column_is_one_finding(tmp_path: Path, header: str, fix: str) -> None:
+    tables = read_tables([folder(tmp_path, {"factors.csv": header + ROW})], root=tmp_path)
+    (finding,) = tables.report.findings  # not one more for each unknown and each missing column
+    assert (finding.severity, finding.file, finding.row, finding.column) == (Severity.VIOLATION, "s/factors.csv", 1, None)
+    assert finding.message.startswith("No column of the header is a factors column; expected study, code, kind, "
+                                      "label_fa, label_en, source_table, source_row, note. " + fix)
+    assert [f.readable for f in tables.sources[0].files] == [False]
+
+
+def test_a_missing_column_is_one_finding_that_covers_its_cells_in_every_row(tmp_path: Path) -> None:
+    content = HEADER.replace("label_en", "label_english") + ROW + ROW.replace("S1", "S2")
+    tables = read_tables([folder(tmp_path, {"factors.csv": content})], root=tmp_path)
+    assert [f.to_text() for f in tables.report.findings] == [
+        "s/factors.csv:1: label_en: violation: Required column 'label_en' is missing: An English translation. If "
+        "'label_english' is it, rename it to 'label_en'. [citykg:table-format]",
+        "s/factors.csv:1: label_english: violation: Unknown column 'label_english' in a factors table. Did you mean "
+        "'label_en'? [citykg:table-format]"]
+    missing = tables.report.findings[0]
+    assert missing.covers == {("s/factors.csv", 2, "label_en"), ("s/factors.csv", 3, "label_en")}
+    (source,) = tables.sources
+    assert [(f.readable, f.missing) for f in source.files] == [(True, ("label_en",))]
+    assert [r.get("code") for r in source.rows] == ["S1", "S2"]  # the rows are read without it
+
+
+def test_an_unknown_column_is_not_taken_for_a_column_the_header_has(tmp_path: Path) -> None:
+    found = messages(tmp_path, {"factors.csv": HEADER.replace("\n", ",label_english\n") + ROW.replace("\n", ",x\n")})
+    assert found == ["s/factors.csv:1: label_english: violation: Unknown column 'label_english' in a factors table. "
+                     "[citykg:table-format]"]
+
+
+def test_a_table_without_a_key_column_is_not_read(tmp_path: Path) -> None:
+    tables = read_tables([folder(tmp_path, {"factors.csv": HEADER.replace(",code,", ",id,") + ROW})], root=tmp_path)
+    assert [f.message for f in tables.report.findings] == [  # and no "Key column 'code' is empty" at each row
+        "Required column 'code' is missing: Code as printed: S1, W3, O2, T4.",
+        "Unknown column 'id' in a factors table."]
+    (source,) = tables.sources
+    assert source.rows == () and [f.readable for f in source.files] == [False]
+
+
+def test_a_row_with_the_wrong_number_of_fields_is_kept_aside(tmp_path: Path) -> None:
+    content = HEADER + ROW + ROW.replace("S1", "W1").replace("A strength", "A weakness, and more") + "s,W 2,x,y\n"
+    tables = read_tables([folder(tmp_path, {"factors.csv": content})], root=tmp_path)
+    assert [(f.row, f.message) for f in tables.report.findings] == [
+        (3, "The row has 9 fields but the header has 8. Quote cells that contain commas."),
+        (4, "The row has 4 fields but the header has 8. Quote cells that contain commas.")]
+    (source,) = tables.sources
+    assert [r.line for r in source.rows] == [2]
+    # the record the row seems to define, by its first cells; not the one whose key is no key
+    assert [(r.line, r.study, r.key()) for r in source.skipped] == [(3, "s", ("W1",))]
+
+
+@pytest.mark.parametrize("name", ["Factors.CSV", "factors.CSV", "Factors.csv", "factor.csv"])
+def test_a_table_refused_for_its_name_is_marked_not_read(tmp_path: Path, name: str) -> None:
+    tables = read_tables([folder(tmp_path, {name: HEADER + ROW, "strategies.csv": "study,code\n"})], root=tmp_path)
+    assert [f.severity for f in tables.report.findings if f.file == f"s/{name}"] == [Severity.VIOLATION]
+    refused = [(f.table, f.display, f.readable, f.misnamed) for f in tables.sources[0].files if f.table == "factors"]
+    assert refused == [("factors", f"s/{name}", False, True)]
+    assert not any(f.misnamed for f in read_tables([folder(tmp_path, {"factors.csv": HEADER})]).sources[0].files)
+
+
+def test_a_table_left_out_for_its_name_is_marked_not_read_without_a_finding(tmp_path: Path) -> None:
+    # as the intake leaves Factors.CSV out of its copy, and reports it itself
+    target = folder(tmp_path, {"strategies.csv": "study,code\n"})
+    tables = read_tables([target], root=tmp_path, left_out=[target / "Factors.CSV", tmp_path / "x" / "Themes.CSV"])
+    assert [(f.table, f.display, f.readable) for f in tables.sources[0].files if f.table != "strategies"] == [
+        ("factors", "s/Factors.CSV", False)]
+    assert not [f for f in tables.report.findings if "Factors" in f.message]
+    # beside the table itself, a file of another name that seems to be it is only reported
+    both = read_tables([folder(tmp_path, {"factors.csv": HEADER, "Factors.CSV": HEADER})], root=tmp_path)
+    assert [(f.display, f.readable) for f in both.sources[0].files if f.table == "factors"] == [("s/factors.csv", True)]

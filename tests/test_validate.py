@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from submitting import QOM_TTL, readme_rdf_example
+from submitting import NEW_STUDY as GOOD_STUDY
+from submitting import QOM_TTL, readme_rdf_example, zip_bytes
 
-from citykg.build import BuildResult
+from citykg.build import BuildResult, build
 from citykg.cli import cli
-from citykg.errors import InputError
+from citykg.errors import DataError, InputError
 from citykg.project import Project
 from citykg.tables import read_tables
 from citykg.validate import validate
@@ -408,3 +409,108 @@ def test_the_projects_own_build_is_checked_through_its_link(built: tuple[Project
     answer = CliRunner().invoke(cli, [*args, "--standalone"])
     assert answer.exit_code == 0, answer.output
     assert answer.stdout.splitlines()[-1] == alone.summary()
+
+
+# One bad cell, row or file is one finding, not a cascade elsewhere. A study that conforms but
+# for its citation of S9, which is in no row of factors.csv: that stays a violation throughout.
+DANGLING = dict(GOOD_STUDY, **{"strategy_factors.csv": GOOD_STUDY["strategy_factors.csv"] + "new-2025,SO1,S9,Table 2,SO1\n"})
+FACTORS = GOOD_STUDY["factors.csv"]
+S9 = ("violation", "NEW/strategy_factors.csv", 4, "factor",
+      "The cited factor is not in factors.csv of this study: add it or fix the code.")
+
+
+def _findings(report: object, folder: Path) -> list[tuple[str, str | None, int | None, str | None, str]]:
+    return [(f.severity.value, f.file.replace(str(folder), "NEW") if f.file else None, f.row, f.column, f.message)
+            for f in report.findings]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    ({}, [S9]),  # the dangling reference alone
+    # 1. O1's row has a field too many: SO1's citation of O1 is noted at it, not reported as dangling
+    ({"factors.csv": FACTORS.replace("An opportunity,", "An opportunity, open,")}, [
+        ("violation", "NEW/factors.csv", 3, None, "The row has 8 fields but the header has 7. Quote cells that "
+                                                  "contain commas."),
+        ("info", "NEW/factors.csv", 3, None, "1 reference to this row's record (strategy_factors.csv line 3) was "
+         "not checked: the row could not be read. Fix it and validate again to check them."),
+        S9]),
+    # 2. factors.csv is named Factors.CSV: not read, like a table that cannot be read (S9 included)
+    ({"factors.csv": None, "Factors.CSV": FACTORS}, [
+        ("violation", "NEW/Factors.CSV", None, None, "Factors.CSV is not read: citykg reads tables named in lower case "
+                                                     "with the extension .csv. Rename it to factors.csv."),
+        ("info", "NEW/Factors.CSV", None, None, "3 references to factors.csv (in strategy_factors.csv) were not "
+         "checked: citykg does not read a file named Factors.CSV, and there is no factors.csv. Rename it to "
+         "factors.csv and validate again to check them.")]),
+    # 3. label_en is misnamed: the header's two findings, not one more for each row
+    ({"factors.csv": FACTORS.replace("label_en", "label_english")}, [
+        ("violation", "NEW/factors.csv", 1, "label_en", "Required column 'label_en' is missing: An English "
+                                                        "translation. If 'label_english' is it, rename it to 'label_en'."),
+        ("violation", "NEW/factors.csv", 1, "label_english", "Unknown column 'label_english' in a factors table. "
+                                                             "Did you mean 'label_en'?"),
+        S9]),
+    # without kind, the factors have no class: the citations of them are noted, not reported
+    ({"factors.csv": FACTORS.replace(",kind,", ",sort,")}, [
+        ("info", "NEW/factors.csv", None, None, "2 references to the records of this table (strategy_factors.csv "
+         "lines 2, 3) were not checked: its header lacks the column 'kind'. Fix it and validate again to check them."),
+        ("violation", "NEW/factors.csv", 1, "kind", "Required column 'kind' is missing: strength, weakness, "
+                                                    "opportunity or threat."),
+        ("violation", "NEW/factors.csv", 1, "sort", "Unknown column 'sort' in a factors table."),
+        S9]),
+    # without code, no row can be told from another: the table is not read
+    ({"factors.csv": FACTORS.replace(",code,", ",id,")}, [
+        ("info", "NEW/factors.csv", None, None, "3 references to factors.csv (in strategy_factors.csv) were not "
+         "checked: the table could not be read. Fix it and validate again to check them."),
+        ("violation", "NEW/factors.csv", 1, "code", "Required column 'code' is missing: Code as printed: S1, W3, O2, T4."),
+        ("violation", "NEW/factors.csv", 1, "id", "Unknown column 'id' in a factors table.")]),
+    # a header that names no column at all (here: none, the first row is data) is one problem
+    ({"factors.csv": FACTORS.split("\n", 1)[1]}, [
+        ("info", "NEW/factors.csv", None, None, "3 references to factors.csv (in strategy_factors.csv) were not "
+         "checked: the table could not be read. Fix it and validate again to check them."),
+        ("violation", "NEW/factors.csv", 1, None, "No column of the header is a factors column; expected study, "
+         "code, kind, label_fa, label_en, source_table, source_row, note. The first row reads 'new-2025,S1,strength,"
+         "قوت,A strength,Table 1,1'. If it is a row of data, add the header above it; otherwise name the columns "
+         "as expected.")]),
+], ids=["dangling", "extra-field", "file-name", "column-name", "class-column", "key-column", "no-header"])
+def test_one_bad_row_file_or_column_is_one_finding(project: Project, tmp_path: Path,
+                                                   change: dict[str, str | None], expected: list[object]) -> None:
+    folder = tmp_path / "new-2025"
+    write(folder, {name: text for name, text in dict(DANGLING, **change).items() if text is not None})
+    assert _findings(validate(folder, project=project), folder) == expected
+
+
+def test_in_a_zip_a_table_refused_for_its_name_is_one_finding(project: Project, tmp_path: Path) -> None:
+    files = {f"new-2025/{'Factors.CSV' if name == 'factors.csv' else name}": text for name, text in DANGLING.items()}
+    archive = tmp_path / "new.zip"
+    archive.write_bytes(zip_bytes(files))
+    assert [(f.severity.value, f.file, f.message.split(":")[0]) for f in validate(archive, project=project).findings] == [
+        ("violation", f"{archive}/new-2025/Factors.CSV", "Factors.CSV is not read"),
+        ("info", f"{archive}/new-2025/Factors.CSV", "3 references to factors.csv (in strategy_factors.csv) were not "
+                                                   "checked")]
+
+
+def test_in_the_projects_data_a_table_refused_for_its_name_is_one_finding(project_copy: Project) -> None:
+    # read in place, as by `citykg build` (the loader reports the name) and `citykg validate`
+    study = project_copy.data / "mashhad-oic"
+    (study / "factors.csv").rename(study / "Factors.CSV")
+    expected = [
+        ("violation", "data/mashhad-oic/Factors.CSV", None, None, "Factors.CSV is not read: citykg reads tables named "
+         "in lower case with the extension .csv. Rename it to factors.csv."),
+        ("info", "data/mashhad-oic/Factors.CSV", None, None, "120 references to factors.csv (in strategy_factors.csv) "
+         "were not checked: citykg does not read a file named Factors.CSV, and there is no factors.csv. Rename it to "
+         "factors.csv and validate again to check them.")]
+    assert _findings(validate(project=project_copy), project_copy.root) == expected
+    with pytest.raises(DataError) as failed:
+        build(project_copy)
+    assert _findings(failed.value.report, project_copy.root) == expected
+
+
+def test_in_the_projects_data_a_row_that_cannot_be_read_is_one_finding(project: Project, project_copy: Project) -> None:
+    factors = project_copy.data / "mashhad-oic" / "factors.csv"
+    lines = factors.read_text(encoding="utf-8").split("\n")
+    factors.write_text("\n".join([*lines[:2], lines[2] + ",", *lines[3:]]), encoding="utf-8")  # line 3: S2
+    before = {f.to_text() for f in validate(project=project).findings}
+    assert [(f.severity.value, f.file, f.row, f.message.split(":")[0]) for f in validate(project=project_copy).findings
+            if f.to_text() not in before] == [
+        ("violation", "data/mashhad-oic/factors.csv", 3, "The row has 9 fields but the header has 8. Quote cells that "
+                                                         "contain commas."),
+        ("info", "data/mashhad-oic/factors.csv", 3, "1 reference to this row's record (strategy_factors.csv line 94) "
+                                                    "was not checked")]

@@ -39,8 +39,10 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from citykg.errors import InputError
+from citykg.errors import InputError, not_utf8
 from citykg.formats import neutralise
+from citykg.header import TABLE_FORMAT, check_header, key_columns
+from citykg.header import violation as _violation
 from citykg.report import Finding, Report, Severity
 from citykg.schema import TABLES, Kind, Table
 
@@ -49,8 +51,6 @@ __all__ = ["DUPLICATE", "MAX_TABLE_BYTES", "TABLE_FORMAT", "DataFile", "Row", "S
 #: Tables larger than this are refused (a typical study table is a few kB).
 MAX_TABLE_BYTES = 20 * 1024 * 1024
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-#: The shape of the loader's findings about a table: its encoding, header, rows and cells.
-TABLE_FORMAT = "citykg:table-format"
 #: The shape of the finding about a row that defines a record again (the row is left out).
 DUPLICATE = TABLE_FORMAT + "/duplicate"
 
@@ -201,12 +201,6 @@ def _read_folder(folder: Path, root: Path | None, left_out: list[Path]) -> tuple
     return Source(folder.name, tuple(files), tuple(rows), tuple(skipped)), findings
 
 
-def _violation(message: str, file: str, row: int | None = None, column: str | None = None, *,
-               value: str | None = None, shape: str = TABLE_FORMAT) -> Finding:
-    """A violation of a table's form (of its file, header, row or cell)."""
-    return Finding(Severity.VIOLATION, message, file=file, row=row, column=column, value=value, shape=shape)
-
-
 def _read_bytes(path: Path, display: str) -> bytes:
     size = path.stat().st_size
     if size > MAX_TABLE_BYTES:
@@ -228,11 +222,7 @@ def _decode(data: bytes, display: str) -> tuple[str, list[Finding]]:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise InputError(
-            f"{display} is not UTF-8: byte 0x{data[exc.start]:02x} on line {line} cannot be "
-            "decoded. Save the file as 'CSV UTF-8' (not Latin-1 or Windows-1256) and try again."
-        ) from exc
+        raise InputError(not_utf8(display, data, exc, save_as="'CSV UTF-8'")) from exc
     if "\x00" in text:
         raise InputError(f"{display} contains NUL bytes; it is not a text CSV file.")
     return text, findings
@@ -274,14 +264,14 @@ def _parse(data: bytes, table: Table, datafile: DataFile) -> tuple[DataFile, lis
                                    display, 1))
         return replace(datafile, readable=False), [], [], findings
     header_line, header = records[0]
-    header_problems = _check_header(header, table, display, header_line)
+    header_problems = check_header(header, table, display, header_line)
     findings += header_problems
     if any(f.severity is Severity.VIOLATION and f.column is None for f in header_problems):
         return replace(datafile, readable=False), [], [], findings
     expected = {c.name for c in table.columns}  # read columns misnamed only by case as meant (reported above)
     header = [name if name in expected else name.strip().lower() for name in header]
     missing = tuple(c.name for c in table.columns if c.required and c.name not in header)
-    datafile = replace(datafile, missing=missing, readable=not set(missing) & _key_columns(table))
+    datafile = replace(datafile, missing=missing, readable=not set(missing) & key_columns(table))
     if not datafile.readable:  # no row can be told from another
         return datafile, [], [], findings
     rows, skipped = [], []
@@ -290,7 +280,7 @@ def _parse(data: bytes, table: Table, datafile: DataFile) -> tuple[DataFile, lis
         if len(fields) != len(header):
             findings.append(_violation(f"The row has {len(fields)} fields but the header has {len(header)}. "
                                        "Quote cells that contain commas.", display, line))
-            if all(_KEY.match(row.get(c)) for c in _key_columns(table)):
+            if all(_KEY.match(row.get(c)) for c in key_columns(table)):
                 skipped.append(row)
             continue
         problems = _check_row(row)
@@ -304,64 +294,10 @@ def _parse(data: bytes, table: Table, datafile: DataFile) -> tuple[DataFile, lis
     return datafile, rows, skipped, findings
 
 
-def _key_columns(table: Table) -> set[str]:  # the required columns that identify a row's record
-    return {c.name for c in table.columns if c.required and (c.name in table.key or c.name == "study")}
-
-
-def _check_header(header: list[str], table: Table, display: str, line: int) -> list[Finding]:
-    expected = [c.name for c in table.columns]
-    if len(header) == 1 and (";" in header[0] or "\t" in header[0]):
-        sep = "semicolons" if ";" in header[0] else "tabs"
-        return [_violation(f"The header is separated by {sep}; citykg tables are comma-separated CSV. Export the "
-                           "sheet as CSV with commas.", display, line)]
-    # names that are right but for their case or spaces: one finding that says how to rename them
-    renames = {name: name.strip().lower() for name in header
-               if name not in expected and name.strip().lower() in expected}
-    if not renames and all(name not in expected for name in header):
-        return [_foreign_header(header, table, display, line)]
-    findings = []
-    if renames:
-        listed = ", ".join(f"{old!r} to {new!r}" for old, new in renames.items())
-        findings.append(_violation(f"Column names are lower case, without spaces: rename {listed}.", display, line,
-                                   ",".join(renames)))
-    absent = [c for c in expected if c not in header and c not in renames.values()]
-    meant: dict[str, str] = {}  # an absent column → the unknown name that seems to be it
-    seen: set[str] = set()
-    for position, name in enumerate(header, start=1):
-        if name in seen and name.strip():  # (each nameless column is named below)
-            findings.append(_violation(f"Column {name!r} appears twice in the header.", display, line, name))
-        seen.add(renames.get(name, name))
-        if name not in expected and name not in renames:
-            close = difflib.get_close_matches(name.strip(), absent, n=1)  # a name the header lacks
-            if close:
-                meant.setdefault(close[0], name)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
-            message = (f"Unknown column {name!r} in a {table.name} table.{hint}" if name.strip() else
-                       f"Column {position} of the header has no name (a comma too many?): remove it, "
-                       "or name the column.")
-            findings.append(_violation(message, display, line, name))
-    for column in table.columns:
-        if column.required and column.name not in seen:
-            hint = f" If {meant[column.name]!r} is it, rename it to {column.name!r}." if column.name in meant else ""
-            findings.append(_violation(f"Required column {column.name!r} is missing: {column.doc}{hint}", display,
-                                       line, column.name))
-    return findings
-
-
-def _foreign_header(header: list[str], table: Table, display: str, line: int) -> Finding:
-    """The one finding about a header that names no column of its table: another table's, or none."""
-    text = ",".join(header) if len(",".join(header)) <= 60 else ",".join(header)[:59] + "…"
-    other = [t.name for t in TABLES.values() if {n.strip().lower() for n in header} <= {c.name for c in t.columns}]
-    fix = (f"These are columns of a {other[0]} table: is the file meant to be {other[0]}.csv?" if len(other) == 1
-           else "If it is a row of data, add the header above it; otherwise name the columns as expected.")
-    return _violation(f"No column of the header is a {table.name} column; expected "
-                      f"{', '.join(c.name for c in table.columns)}. The first row reads {text!r}. {fix}", display, line)
-
-
 def _check_row(row: Row) -> list[Finding]:
     findings = []
     display = row.file.display
-    keys = _key_columns(row.table)
+    keys = key_columns(row.table)
     for column in row.table.columns:
         value = row.get(column.name)
         if column.name in keys and not _KEY.match(value):

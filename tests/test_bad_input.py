@@ -90,7 +90,7 @@ CASES: list[tuple[str, dict[str, str | bytes], str]] = [
     # --- encodings
     ("latin-1", {"factors.csv": (FACTORS_HEAD + "new-2025,S1,strength,قوت,Café,Table 1,1\n")
                  .replace("قوت", "x").encode("latin-1")},
-     "! factors.csv is not UTF-8: byte 0xe9 on line 2 cannot be decoded. Save the file as 'CSV UTF-8' "
+     "! factors.csv is not UTF-8: byte 0xe9 on line 2 cannot be decoded. Save it as 'CSV UTF-8' "
      "(not Latin-1 or Windows-1256) and try again."),
     ("windows-1256", {"factors.csv": (FACTORS_HEAD + GOOD_FACTOR).encode("cp1256")},
      "! factors.csv is not UTF-8: byte 0xde on line 2 cannot be decoded."),

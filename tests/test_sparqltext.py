@@ -19,7 +19,7 @@ from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 from serving import Listener
 
-from citykg import sparqltext
+from citykg import sparqltext, sparqltokens
 from citykg.errors import QueryRefused, QuerySyntaxError
 from citykg.sparqltext import (
     MAX_DEPTH,
@@ -614,7 +614,7 @@ def test_the_check_reads_a_mebibyte_of_anything_in_linear_time(kind: str, monkey
             scanned[0] += found.end() - at if found else 0
             return found
 
-    monkeypatch.setattr(sparqltext, "_ENDS", {opener: Counted(p) for opener, p in sparqltext._ENDS.items()})
+    monkeypatch.setattr(sparqltokens, "_ENDS", {opener: Counted(p) for opener, p in sparqltokens._ENDS.items()})
     started = time.process_time()  # this process's: other work on the machine does not count
     with contextlib.suppress(QueryRefused, QuerySyntaxError):
         check_query(text)

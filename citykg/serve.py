@@ -32,7 +32,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import socket
 import time
 from collections.abc import Callable, Sequence
@@ -42,13 +41,13 @@ from typing import Any
 
 from citykg.answers import AnswerCache, Build, StoreWatch
 from citykg.app import App, Prepared
-from citykg.errors import QueryError, ServeError, StoreError, quoted
+from citykg.errors import QueryError, ServeError, StoreError
 from citykg.evaluate import Answer, InfoJob, Job, SparqlJob, small_answer
 from citykg.pool import WorkerPool, WorkerUnavailable
 from citykg.project import Project
 from citykg.queries import NamedQuery, load_catalogue
 from citykg.store import LastStore
-from citykg.web import HttpError, Request, Response, Route, Router, json_response
+from citykg.web import HttpError, Request, Response, Route, Router, check_origins, json_response
 
 __all__ = ["App", "RouteFactory", "ServeConfig", "Server", "create_app", "default_processes", "listen",
            "run_server", "serve"]
@@ -306,28 +305,6 @@ def _bound(host: str, port: int, *, share: bool) -> socket.socket:
         raise ServeError(f"Cannot listen on {host}:{port}: {exc.strerror}. Pass another --port "
                          "(or --port 0 for any free one), or stop what is using it.") from exc
     return sock
-
-
-_ORIGIN = re.compile(r"^https?://[^/?#\s@]+$")
-
-
-def check_origins(origins: Sequence[str]) -> None:
-    """Refuse a CORS origin that no browser sends, which would allow nothing.
-
-    >>> check_origins(["https://example.org", "http://127.0.0.1:3000", "*"])
-    >>> check_origins(["example.org"])  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    citykg.errors.ServeError: --cors 'example.org' is not an origin: ... did you mean 'https://example.org'? ...
-    """
-    for origin in origins:
-        if origin == "*" or (_ORIGIN.match(origin) and origin == origin.lower()):
-            continue
-        scheme, _, rest = origin.lower().rpartition("://")
-        guess = f"{scheme or 'https'}://{rest.split('/')[0]}"
-        hint = f"; did you mean {quoted(guess)}?" if _ORIGIN.match(guess) and guess != origin else "."
-        raise ServeError(f"--cors {quoted(origin)} is not an origin: browsers send an origin as scheme and host "
-                         f"(and port), with no path, such as https://example.org{hint} Give * for any origin.")
 
 
 def serve(project: Project, *, config: ServeConfig | None = None, progress: Progress | None = None) -> None:

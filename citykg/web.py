@@ -8,6 +8,7 @@ a path template to an ``async`` handler that takes a :class:`Request` and return
     {"ok": false, "error": "Unknown query 'x'. See GET /queries.", "status": 404}
 
 Path templates take ``{name}`` (one segment) and ``{name:path}`` (the rest of the path).
+:func:`check_origins` refuses a ``--cors`` value that no browser sends as an origin.
 
 Example::
 
@@ -32,8 +33,10 @@ from citykg.errors import (
     CitykgError,
     QueryNotFound,
     QueryTimeout,
+    ServeError,
     StoreError,
     cut,
+    quoted,
 )
 
 __all__ = [
@@ -43,6 +46,7 @@ __all__ = [
     "Response",
     "Route",
     "Router",
+    "check_origins",
     "error_response",
     "json_response",
     "negotiate",
@@ -293,3 +297,25 @@ def status_of(exc: CitykgError) -> int:
         if isinstance(exc, cls):
             return status
     return 400
+
+
+_ORIGIN = re.compile(r"^https?://[^/?#\s@]+$")
+
+
+def check_origins(origins: Sequence[str]) -> None:
+    """Refuse a CORS origin that no browser sends, which would allow nothing.
+
+    >>> check_origins(["https://example.org", "http://127.0.0.1:3000", "*"])
+    >>> check_origins(["example.org"])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    citykg.errors.ServeError: --cors 'example.org' is not an origin: ... did you mean 'https://example.org'? ...
+    """
+    for origin in origins:
+        if origin == "*" or (_ORIGIN.match(origin) and origin == origin.lower()):
+            continue
+        scheme, _, rest = origin.lower().rpartition("://")
+        guess = f"{scheme or 'https'}://{rest.split('/')[0]}"
+        hint = f"; did you mean {quoted(guess)}?" if _ORIGIN.match(guess) and guess != origin else "."
+        raise ServeError(f"--cors {quoted(origin)} is not an origin: browsers send an origin as scheme and host "
+                         f"(and port), with no path, such as https://example.org{hint} Give * for any origin.")

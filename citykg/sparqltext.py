@@ -32,9 +32,9 @@ from dataclasses import dataclass
 
 from citykg.errors import QueryRefused, QuerySyntaxError
 from citykg.lookup import is_lookup
-from citykg.sparqltokens import ABSOLUTE_IRI, NOISE, NOISE_KINDS, TOKEN, noise_spans, strip_noise, tokens
+from citykg.sparqltokens import ABSOLUTE_IRI, NOISE_KINDS, TOKEN, noise_spans, strip_noise, tokens
 
-__all__ = ["ABSOLUTE_IRI", "MAX_DEPTH", "MAX_OPERATORS", "MAX_PATTERNS", "NOISE", "PROLOGUE", "QUERY_FORMS", "TOKEN",
+__all__ = ["ABSOLUTE_IRI", "MAX_DEPTH", "MAX_OPERATORS", "MAX_PATTERNS", "PROLOGUE", "QUERY_FORMS", "TOKEN",
            "UPDATE_FORMS", "QueryCheck", "check_query", "is_lookup", "noise_spans", "parameters_used", "place",
            "read_escapes", "strip_noise"]
 

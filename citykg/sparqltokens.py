@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-__all__ = ["ABSOLUTE_IRI", "NOISE", "NOISE_KINDS", "TOKEN", "noise_spans", "strip_noise", "tokens"]
+__all__ = ["ABSOLUTE_IRI", "NOISE_KINDS", "TOKEN", "noise_spans", "strip_noise", "tokens"]
 
 # What follows the opening of a string, an IRI or a comment, as pyoxigraph reads it (a long string
 # holds its quote once or twice in a row); possessive quantifiers: no scan ever steps back.
@@ -32,11 +32,6 @@ _BODIES = {
     "#": r"[^\r\n]*+",
 }
 _ENDS = {opener: re.compile(body) for opener, body in _BODIES.items()}
-#: One string, IRI or comment, as SPARQL's grammar delimits them (a comment ends at CR or LF). It
-#: cannot tell a "<" that means less than, or a quote in a name (``ex:a\'``), and reads an unclosed
-#: string anew from each quote: :func:`noise_spans` reads a whole query as pyoxigraph does, once.
-NOISE = re.compile("|".join(f"{re.escape(q)}{_BODIES[q]}{re.escape(q)}" for q in ("'''", '"""', "'", '"'))
-                   + f"|<{_BODIES['<']}>|(?<!\\\\)#{_BODIES['#']}")
 #: The start of an IRI with a scheme: one a BASE does not change.
 ABSOLUTE_IRI = re.compile(r"<[A-Za-z][A-Za-z0-9+.\-]*:")
 

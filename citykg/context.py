@@ -31,8 +31,9 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Quad
 from citykg import iris
 from citykg.additions import Vocabulary, check_rdf, records
 from citykg.errors import InputError
-from citykg.intake import InputKind, checksum, parse_rdf, rdf_format_of, table_folders
+from citykg.intake import InputKind, checksum, table_folders
 from citykg.project import Project
+from citykg.rdfinput import parse_rdf, rdf_format_of
 from citykg.rdflines import locate
 from citykg.rdfmap import Mapped, to_quads
 from citykg.report import Finding, Report, Severity

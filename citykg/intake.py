@@ -17,9 +17,8 @@ as ``input.<ext>``, so its id depends on its bytes (without a byte-order mark) a
 
 Unsafe input is refused with :class:`~citykg.errors.InputError`: zip path traversal, links,
 nested archives and zip bombs (see :mod:`citykg.archive`), links inside a folder (to a file or a
-folder), files over the size limits, RDF/XML that declares XML entities (they can expand a few
-hundred bytes into gigabytes), JSON-LD with a remote context (citykg fetches nothing) and quoted
-triples (RDF-star, RDF 1.2 triple terms). The one link followed is the input itself, if it points
+folder), files over the size limits, and RDF that :func:`citykg.rdfinput.parse_rdf` refuses
+(XML entities, remote JSON-LD contexts, quoted triples). The one link followed is the input itself, if it points
 into the project (:func:`follow_link`). Hidden files and folders (``.study/``) are not read.
 
 Example::
@@ -36,34 +35,21 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path, PurePosixPath
 
-from pyoxigraph import Quad, RdfFormat, Triple, parse
+from pyoxigraph import RdfFormat
 
 from citykg.archive import Limits, unpack_zip
-from citykg.errors import InputError, not_utf8
+from citykg.errors import InputError
+from citykg.rdfinput import BOM, MAX_RDF_BYTES, RDF_SUFFIXES, parse_rdf, rdf_format_of, too_big
 
-__all__ = ["INPUT_BASE", "MAX_RDF_BYTES", "RDF_SUFFIXES", "InputKind", "Received", "checksum", "follow_link",
-           "parse_rdf", "rdf_format_of", "read_rdf", "receive", "receive_bytes", "table_folders"]
+__all__ = ["InputKind", "Received", "checksum", "follow_link", "receive", "receive_bytes", "table_folders"]
 
-#: The base IRI relative IRIs in RDF input resolve against.
-INPUT_BASE = "https://w3id.org/citykg/input/"
-#: RDF files larger than this are refused.
-MAX_RDF_BYTES = 20 * 2**20
 _ZIP_TYPES = ("application/zip", "application/x-zip-compressed", "application/x-zip")
-#: The RDF files citykg reads, by extension.
-RDF_SUFFIXES = {".ttl": RdfFormat.TURTLE, ".trig": RdfFormat.TRIG, ".nt": RdfFormat.N_TRIPLES,
-                ".nq": RdfFormat.N_QUADS, ".jsonld": RdfFormat.JSON_LD, ".json": RdfFormat.JSON_LD,
-                ".rdf": RdfFormat.RDF_XML, ".owl": RdfFormat.RDF_XML}
-_BOM = b"\xef\xbb\xbf"
-# How a text format writes a quoted triple: << … >>, <<( … )>> (RDF 1.2) or an annotation {| … |}
-_QUOTED = re.compile(r"<<|\{\|")
-_CONTEXT_URL = re.compile(r'"@context"\s*:\s*\[?\s*"([^"]*)"')
 
 
 class InputKind(Enum):
@@ -106,11 +92,6 @@ class Received:
     def rdf_format(self) -> RdfFormat | None:
         """The RDF format of an RDF submission."""
         return rdf_format_of(self.files[0]) if self.kind is InputKind.RDF else None
-
-
-def rdf_format_of(name: str) -> RdfFormat | None:
-    """The RDF format a file name's extension stands for, if any."""
-    return RDF_SUFFIXES.get(Path(name).suffix.lower())
 
 
 def checksum(root: Path, files: tuple[str, ...]) -> str:
@@ -173,7 +154,7 @@ def receive(path: Path, workdir: Path, *, limits: Limits | None = None,
         raise InputError(f"{label}: citykg takes a folder or .zip of CSV tables, or an RDF file "
                          f"({', '.join(sorted(RDF_SUFFIXES))}); {which}.")
     if path.stat().st_size > MAX_RDF_BYTES:
-        raise InputError(_too_big(label, path.stat().st_size))
+        raise InputError(too_big(label, path.stat().st_size))
     return _rdf(path.read_bytes(), fmt, workdir, label, json_file=path.suffix.lower() == ".json")
 
 
@@ -196,51 +177,8 @@ def receive_bytes(body: bytes, workdir: Path, *, content_type: str, label: str =
                          "send application/zip (CSV tables) or an RDF type such as text/turtle, "
                          "application/trig or application/ld+json.")
     if len(body) > MAX_RDF_BYTES:
-        raise InputError(_too_big(label, len(body)))
+        raise InputError(too_big(label, len(body)))
     return _rdf(body, fmt, workdir, label)
-
-
-def parse_rdf(data: bytes, fmt: RdfFormat, display: str) -> list[Quad]:
-    """Parse RDF bytes safely (see the module docstring), without a leading UTF-8 byte-order mark.
-
-    :raises InputError: if the bytes are too large, declare XML entities, do not parse, need a
-        remote JSON-LD context, or hold a quoted triple.
-    """
-    if len(data) > MAX_RDF_BYTES:
-        raise InputError(_too_big(display, len(data)))
-    data = data.removeprefix(_BOM)
-    if fmt is RdfFormat.RDF_XML:
-        _refuse_entities(data, display)
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(not_utf8(display, data, exc)) from exc
-    try:
-        quads = list(parse(data, format=fmt, base_iri=INPUT_BASE))
-    except SyntaxError as exc:
-        if "LoadDocumentCallback" in exc.msg:  # pyoxigraph would have to fetch a remote context
-            raise InputError(_remote_context(data, display)) from exc
-        raise InputError(f"{display} is not valid {fmt.name}: {exc.msg}") from exc
-    except ValueError as exc:
-        raise InputError(f"{display} cannot be read as {fmt.name}: {exc}") from exc
-    if any(isinstance(q.subject, Triple) or isinstance(q.object, Triple) for q in quads):
-        raise InputError(_quoted_triple(data, fmt, display))
-    return quads
-
-
-def read_rdf(path: Path, fmt: RdfFormat) -> list[Quad]:
-    """Read and parse an RDF file safely (:func:`parse_rdf`), refusing it first if too large.
-
-    :raises InputError: if it is too large, unsafe, unreadable or does not parse.
-    """
-    try:
-        size = path.stat().st_size
-        if size > MAX_RDF_BYTES:
-            raise InputError(_too_big(str(path), size))
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path} cannot be read: {exc}") from exc
-    return parse_rdf(data, fmt, str(path))
 
 
 def table_folders(root: Path) -> list[Path]:
@@ -250,44 +188,10 @@ def table_folders(root: Path) -> list[Path]:
     return sorted(p for p in root.iterdir() if p.is_dir() and any(p.glob("*.csv")))
 
 
-def _refuse_entities(data: bytes, display: str) -> None:
-    head = data[:4]
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or head in (b"\x00<\x00?", b"<\x00?\x00"):
-        raise InputError(f"{display} is UTF-16; citykg reads RDF/XML in UTF-8 only.")
-    if b"<!ENTITY" in data or b"<!entity" in data.lower():
-        raise InputError(f"{display} declares XML entities (<!ENTITY …>); citykg refuses them in "
-                         "RDF/XML, because they can expand a small file into gigabytes or read "
-                         "local files. Write the values out, or send Turtle.")
-
-
-def _remote_context(data: bytes, display: str) -> str:
-    """The message about a JSON-LD document whose context is to be fetched, naming it if it can."""
-    url = _CONTEXT_URL.search(data.decode("utf-8", errors="replace"))
-    return (f"{display}: citykg does not fetch remote JSON-LD contexts{f' ({url[1]})' if url else ''}: "
-            'put the context inline ("@context": {"ckg": "https://w3id.org/citykg/ontology#", …}), or '
-            "write full IRIs.")
-
-
-def _quoted_triple(data: bytes, fmt: RdfFormat, display: str) -> str:
-    """The message about a quoted triple, at the line of the first ``<<`` or ``{|`` if the
-    format writes one."""
-    text = data.decode("utf-8", errors="replace")
-    found = None if fmt in (RdfFormat.JSON_LD, RdfFormat.RDF_XML) else _QUOTED.search(text)
-    where = f", line {text.count(chr(10), 0, found.start()) + 1}" if found else ""
-    return (f"{display}{where}: citykg does not read quoted triples (RDF-star << … >>, RDF 1.2 "
-            "<<( … )>> or an annotation {| … |}); a submission states its records in plain triples. "
-            "Write the triple itself, and give its source with prov:wasDerivedFrom and a ckg:SourceRow.")
-
-
-def _too_big(label: str, size: int) -> str:
-    return (f"{label} is {size / 2**20:.1f} MiB; citykg accepts RDF files up to "
-            f"{MAX_RDF_BYTES // 2**20} MiB. Split it into several submissions.")
-
-
 def _rdf(data: bytes, fmt: RdfFormat, workdir: Path, label: str, *, json_file: bool = False) -> Received:
     """Parse RDF, then keep it as ``input.<ext>``, without a byte-order mark (the same RDF with and
     without one is the same input). A ``.json`` file (``json_file``) must hold JSON-LD."""
-    data = data.removeprefix(_BOM)
+    data = data.removeprefix(BOM)
     quads = parse_rdf(data, fmt, label)
     if json_file and not quads and b'"@' not in data:
         raise InputError(f"{label} is JSON but not JSON-LD (it has no \"@context\" or \"@id\", and no "

@@ -24,8 +24,8 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from citykg.intake import INPUT_BASE
 from citykg.iris import expand
+from citykg.rdfinput import INPUT_BASE
 from citykg.report import Finding
 
 if TYPE_CHECKING:

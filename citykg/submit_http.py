@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from citykg.archive import Limits
 from citykg.errors import InputError, SubmissionError
-from citykg.intake import MAX_RDF_BYTES
+from citykg.rdfinput import MAX_RDF_BYTES
 from citykg.report import Finding, Report, Severity
 from citykg.shacl import Engine
 from citykg.submissions import Status, find_submission, load_submissions

@@ -30,9 +30,10 @@ from pyoxigraph import NamedNode, Quad
 from citykg.additions import Vocabulary, check_rdf, check_terms, records, restated_rows
 from citykg.build import data_folders, load_graphs, load_ontology, with_superclasses
 from citykg.context import read_in_context
-from citykg.intake import RDF_SUFFIXES, InputKind, Received, follow_link, read_rdf, table_folders
+from citykg.intake import InputKind, Received, follow_link, table_folders
 from citykg.iris import CKG, PROV, graph
 from citykg.project import Project
+from citykg.rdfinput import RDF_SUFFIXES, read_rdf
 from citykg.rdflines import locate
 from citykg.rdfmap import subject_of
 from citykg.report import Finding, Report, Severity

@@ -17,6 +17,7 @@ from citykg.project import Project
 from citykg.submit import submit_bytes
 
 FACTORS = b"study,code,kind,label_fa,label_en,source_table,source_row\n"
+CITY, FR = "<https://w3id.org/citykg/id/city/a>", "<https://w3id.org/citykg/id/country/FR>"
 
 
 def test_a_folder_and_a_zip_of_it_are_the_same_input(tmp_path: Path) -> None:
@@ -92,40 +93,6 @@ def test_tables_only_in_hidden_folders_are_named(tmp_path: Path, source: str) ->
 
 # ------------------------------------------------------------------ RDF: what is refused, what is read
 
-QUOTED = ("{}: citykg does not read quoted triples (RDF-star << … >>, RDF 1.2 <<( … )>> or an annotation "
-          "{{| … |}}); a submission states its records in plain triples. Write the triple itself, and give "
-          "its source with prov:wasDerivedFrom and a ckg:SourceRow.")
-CITY, FR = "<https://w3id.org/citykg/id/city/a>", "<https://w3id.org/citykg/id/country/FR>"
-
-
-@pytest.mark.parametrize(("suffix", "text", "line"), [
-    (".ttl", f"@prefix ckg: <https://w3id.org/citykg/ontology#> .\n\n<< {CITY} ckg:country {FR} >> ckg:country {FR} .\n", 3),
-    (".ttl", f"{CITY} <https://e.org/p> 1 .\n{CITY} <https://e.org/p>\n  <<( {CITY} <https://e.org/p> 1 )>> .\n", 3),
-    (".trig", f"{CITY} <https://e.org/p> 1 {{| <https://e.org/q> 2 |}} .\n", 1),
-    (".nt", f"{CITY} <https://e.org/p> <<( {CITY} <https://e.org/p> {FR} )>> .\n", 1)],
-    ids=["subject", "triple-term", "annotation", "n-triples"])
-def test_quoted_triples_are_refused_at_their_line(tmp_path: Path, suffix: str, text: str, line: int) -> None:
-    path = tmp_path / f"star{suffix}"
-    path.write_text(text, encoding="utf-8")
-    with pytest.raises(InputError) as caught:
-        receive(path, tmp_path / "work")
-    assert str(caught.value) == QUOTED.format(f"{path}, line {line}")
-    with pytest.raises(InputError) as caught:
-        receive_bytes(text.encode(), tmp_path / "body", content_type="text/turtle" if suffix == ".ttl" else
-                      "application/trig" if suffix == ".trig" else "application/n-triples")
-    assert str(caught.value) == QUOTED.format(f"upload, line {line}")
-
-
-@pytest.mark.parametrize("suffix", [".ttl", ".trig", ".nt", ".nq", ".jsonld", ".rdf"])
-def test_rdf_that_is_not_utf8_is_refused_at_its_line(tmp_path: Path, suffix: str) -> None:
-    path = tmp_path / f"qom{suffix}"
-    path.write_bytes(f'<https://e.org/s> <https://e.org/p> "x" .\n{CITY} <https://e.org/p> "قم" .\n'.encode("cp1256"))
-    with pytest.raises(InputError) as caught:
-        receive(path, tmp_path / "work")
-    assert str(caught.value) == (f"{path} is not UTF-8: byte 0xde on line 2 cannot be decoded. Save it as UTF-8 "
-                                 "(not Latin-1 or Windows-1256) and try again.")
-
-
 def test_a_byte_order_mark_is_dropped_in_every_rdf_format(tmp_path: Path) -> None:
     turtle = '<https://e.org/s> <https://e.org/p> "1" .\n'
     for suffix, text in ((".ttl", turtle), (".trig", f"<https://e.org/g> {{ {turtle} }}\n"), (".nt", turtle),
@@ -143,15 +110,6 @@ def test_a_byte_order_mark_is_dropped_in_every_rdf_format(tmp_path: Path) -> Non
     with pytest.raises(InputError) as caught:
         receive(bad, tmp_path / "c")  # the column as an editor counts it, without the mark
     assert str(caught.value) == f"{bad} is not valid Turtle: Parser error at line 1 column 37: . is not a valid RDF object"
-
-
-def test_a_remote_json_ld_context_is_not_fetched(tmp_path: Path) -> None:
-    path = write(tmp_path, {"remote.jsonld": '{"@context": ["https://e.org/ctx.jsonld", {}], "@id": "https://e.org/s"}'})
-    with pytest.raises(InputError) as caught:
-        receive(path / "remote.jsonld", tmp_path / "work")
-    assert str(caught.value) == (f"{path}/remote.jsonld: citykg does not fetch remote JSON-LD contexts "
-                                 '(https://e.org/ctx.jsonld): put the context inline ("@context": {"ckg": '
-                                 '"https://w3id.org/citykg/ontology#", …}), or write full IRIs.')
 
 
 def test_a_json_file_is_read_as_json_ld(tmp_path: Path) -> None:

@@ -3,7 +3,8 @@
 pyoxigraph says where it gave up and lists what it expected there, in its grammar's terms
 (``expected one of "(", ['A' ..= 'Z' | …], …``). :func:`explain_syntax_error` finds the usual
 faults behind such an error (an undeclared prefix, a misspelt query form, a relative IRI without a
-BASE, a string or bracket left open, a bracket that closes nothing) and says what to do; else it
+BASE, a string or bracket left open, a bracket that closes nothing, a no-break space or a
+typographic quote from pasted text) and says what to do; else it
 says what pyoxigraph expected, in words and cut short. ``citykg query`` and ``citykg serve`` give
 the same message.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from typing import NamedTuple, NoReturn
 
 from citykg.errors import QuerySyntaxError
@@ -36,6 +38,12 @@ _SYNTAX = re.compile(r"error at (\d+):(\d+): (?:expected )?(?:one of )?(.*)", re
 _EXPECTED = re.compile(r'"(?:[^"\\]|\\.)*"|\[(?:\'(?:[^\'\\]|\\.)*\'|[^\]\'])*\]|[^,\s][^,]*')
 _BASE_BEFORE = re.compile(r"BASE\s*\Z", re.IGNORECASE)
 _CLASS_PART = re.compile(r"'((?:[^'\\]|\\.)*)'(\s*\.\.=\s*'(?:[^'\\]|\\.)*')?")
+# Characters SPARQL allows nowhere outside strings, IRIs and comments, that pasted text brings:
+# control characters, spaces other than U+0020 (no-break, ideographic, zero-width …) and
+# typographic quotes.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_SPACE = re.compile("[\u00a0\u2000-\u200b\u2028\u2029\u202f\u205f\u3000]")
+_QUOTES = re.compile("[\u00ab\u00bb\u2018-\u201f\u2039\u203a]")
 
 
 class _Failed(NamedTuple):
@@ -80,8 +88,9 @@ def explain_syntax_error(error: BaseException | str, query: str) -> str:
     """A message for a query pyoxigraph cannot parse, saying what is wrong and where.
 
     It names an undeclared prefix, a misspelt query form, a relative IRI without a BASE, a
-    string or bracket left open, or a bracket that closes nothing; else it says what pyoxigraph
-    expected, in words and cut short.
+    string or bracket left open, a bracket that closes nothing, or a control character, unusual
+    space or typographic quote outside strings; else it says what pyoxigraph expected, in words
+    and cut short.
 
     >>> from pyoxigraph import Store
     >>> def explain(text: str) -> str:
@@ -103,12 +112,32 @@ def explain_syntax_error(error: BaseException | str, query: str) -> str:
     cleaned = strip_noise(text)
     tokens = [t for t in TOKEN.finditer(cleaned) if t.lastgroup != "space"]
     failed = _Failed(text, cleaned, [t for t in tokens if t.start() <= offset], offset, found.group(3))
-    for reason in (_form_fault, _prefix_fault, _iri_fault, _string_fault, _bracket_fault):
+    for reason in (_character_fault, _form_fault, _prefix_fault, _iri_fault, _string_fault, _bracket_fault):
         fault = reason(failed)
         if fault is not None:
             return f"The query does not parse: error at {place(text, fault[0])}: {fault[1]}"
     end = " (the end of the query)" if not cleaned[offset:].strip() else ""
     return f"The query does not parse: error at {line}:{column}{end}: {_expected(failed.expected)}"
+
+
+def _character_fault(failed: _Failed) -> tuple[int, str] | None:
+    """A control character, an unusual space or a typographic quote, at or before the error and
+    outside strings, IRIs and comments (where pyoxigraph only says what it expected instead)."""
+    head = failed.cleaned[:failed.offset + 1]
+    found = [m for m in (p.search(head) for p in (_CONTROL, _SPACE, _QUOTES)) if m is not None]
+    if not found:
+        return None
+    first = min(found, key=lambda m: m.start())
+    char = first.group()
+    named = f"U+{ord(char):04X} ({unicodedata.name(char, '')})"
+    if first.re is _QUOTES:
+        return first.start(), (f"{char} is a typographic quote, {named}, which SPARQL does not read as a quote "
+                               "(word processors write them): write strings between straight quotes, \"…\" or '…'.")
+    if first.re is _SPACE:
+        return first.start(), (f"the query holds {named} here, which SPARQL does not read as a space (text "
+                               "copied from a web page or a document often holds one): type a plain space instead.")
+    return first.start(), (f"the query holds the control character U+{ord(char):04X} here, which SPARQL allows only "
+                           "inside strings: remove it (an editor may not show it).")
 
 
 def _form_fault(failed: _Failed) -> tuple[int, str] | None:

@@ -52,6 +52,23 @@ def test_a_syntax_error_says_what_is_wrong_and_where(query: str, words: list[str
         assert word in message, message
 
 
+@pytest.mark.parametrize(("query", "message"), [
+    ("SELECT * WHERE {\u00a0?s ?p ?o }", "error at 1:17: the query holds U+00A0 (NO-BREAK SPACE) here, which SPARQL "
+     "does not read as a space (text copied from a web page or a document often holds one): type a plain space "
+     "instead."),
+    ("SELECT * WHERE { ?s\u200b ?p ?o }", "error at 1:20: the query holds U+200B (ZERO WIDTH SPACE) here"),
+    ("SELECT * WHERE { ?s ?p ?o }\x00", "error at 1:28: the query holds the control character U+0000 here, which "
+     "SPARQL allows only inside strings: remove it (an editor may not show it)."),
+    ("SELECT * WHERE { ?s ?p \u201cx\u201d }", "error at 1:24: \u201c is a typographic quote, U+201C (LEFT DOUBLE "
+     "QUOTATION MARK), which SPARQL does not read as a quote (word processors write them): write strings between "
+     "straight quotes, \"…\" or '…'."),
+    # inside a string, IRI or comment they are text: the fault is elsewhere
+    ('SELECT * WHERE { ?s ?p "\u00a0\x01" # \u201c\n FILTER(?s }', "error at 2:12: this } closes the ( at 2:8"),
+], ids=["no-break-space", "zero-width-space", "nul", "curly-quote", "in-strings"])
+def test_characters_pasted_text_brings_are_named(query: str, message: str) -> None:
+    assert explain(query).startswith(f"The query does not parse: {message}")
+
+
 @settings(max_examples=300, deadline=None)
 @given(template=st.sampled_from(TEMPLATES), glue=st.sampled_from([" ", "", "\n"]),
        edits=st.lists(st.tuples(st.integers(0, 30), st.sampled_from([None, *VOCABULARY, "foo:x", "SELEC", "<r>"])),

@@ -18,6 +18,7 @@ from typing import NamedTuple, NoReturn
 
 from citykg.errors import QuerySyntaxError
 from citykg.iris import PREFIXES
+from citykg.sparqlhints import shape_fault
 from citykg.sparqltext import (
     ABSOLUTE_IRI,
     PROLOGUE,
@@ -112,7 +113,8 @@ def explain_syntax_error(error: BaseException | str, query: str) -> str:
     cleaned = strip_noise(text)
     tokens = [t for t in TOKEN.finditer(cleaned) if t.lastgroup != "space"]
     failed = _Failed(text, cleaned, [t for t in tokens if t.start() <= offset], offset, found.group(3))
-    for reason in (_character_fault, _form_fault, _prefix_fault, _iri_fault, _string_fault, _bracket_fault):
+    for reason in (_character_fault, _form_fault, _prefix_fault, _iri_fault, _string_fault, _bracket_fault,
+                   _shape_fault):
         fault = reason(failed)
         if fault is not None:
             return f"The query does not parse: error at {place(text, fault[0])}: {fault[1]}"
@@ -138,6 +140,11 @@ def _character_fault(failed: _Failed) -> tuple[int, str] | None:
                                "copied from a web page or a document often holds one): type a plain space instead.")
     return first.start(), (f"the query holds the control character U+{ord(char):04X} here, which SPARQL allows only "
                            "inside strings: remove it (an editor may not show it).")
+
+
+def _shape_fault(failed: _Failed) -> tuple[int, str] | None:
+    """A mistake in the query's shape (see :mod:`citykg.sparqlhints`)."""
+    return shape_fault(failed.text, failed.offset, failed.expected)
 
 
 def _form_fault(failed: _Failed) -> tuple[int, str] | None:

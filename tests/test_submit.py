@@ -343,7 +343,10 @@ def test_cli_submit_list_show_withdraw(built: Project, tmp_path: Path) -> None:
     bad = write(tmp_path / "bad", {"cities.csv": city_tables("kerman", qid="kerman")["cities.csv"]})
     rejected = runner.invoke(cli, [*base, "submit", str(bad), "--who", "Ana", "-f", "json"])
     assert rejected.exit_code == 1
-    assert (json.loads(rejected.stdout)["ok"], json.loads(rejected.stdout)["outcome"]) == (False, "rejected")
+    answer = json.loads(rejected.stdout)
+    assert (answer["ok"], answer["outcome"], answer["exit"]) == (False, "rejected", 1)
+    assert answer["error"] == "Rejected: nothing was written. Fix the violations and submit again."
+    assert json.loads(out.output).keys() == {"ok", "outcome", "id", "graph", "report"}  # accepted: no error
     listed = runner.invoke(cli, [*base, "submissions", "list"])
     assert listed.exit_code == 0 and sid in listed.output and "accepted" in listed.output
     shown = runner.invoke(cli, [*base, "submissions", "show", sid[:8], "--format", "json"])

@@ -34,7 +34,7 @@ def template(folder: Path, tables: tuple[str, ...]) -> None:
 @click.command()
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--who", envvar="CITYKG_SUBMITTER", metavar="NAME",
-              help="Who submits it (recorded with PROV). Default: CITYKG_SUBMITTER, or your login.")
+              help="Who submits it (recorded with PROV, and public). Default: CITYKG_SUBMITTER, or your login.")
 @format_option
 @engine_option
 @pass_settings
@@ -47,13 +47,14 @@ def submit(settings: Settings, path: Path, who: str | None, fmt: str, engine_nam
 
     \b
     Example:
-      citykg submit new-study.zip --who "Ana Example <ana@example.org>"
+      citykg submit new-study.zip --who "Ana Example"
     """
     from citykg.submit import submit as run_submit
 
     result = run_submit(path, project=settings.project(), who=submitter(who), engine=engine(engine_name))
     if fmt == "json":
-        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        answer = result.to_dict() | ({} if result.accepted else {"error": result.message(), "exit": 1})
+        click.echo(json.dumps(answer, ensure_ascii=False, indent=2))
     else:
         click.echo(result.report.to_text())
         click.echo(result.message())

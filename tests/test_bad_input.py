@@ -219,7 +219,7 @@ CASES: list[tuple[str, dict[str, str | bytes], str]] = [
                          "new-2025,t-1,t,زیر,A sub-theme,Table 1,1\n",
         "codes.csv": "study,id,subtheme,label_fa,label_en,experts,source_table,source_row\n"
                      "new-2025,t-1.1,t-1,کد,A code,23,Table 1,1\n"}),
-     "violation: 23 experts named this code, more than the study's panel of 22."),
+     "violation: 23 experts named this code, more than the study's panel of 22: correct the code's experts, or the study's panel_size in studies.csv."),
     ("experts-not-a-number", study(**{
         "themes.csv": "study,id,label_fa,label_en,source_table,source_row\nnew-2025,t,مضمون,A theme,Table 1,1\n",
         "subthemes.csv": "study,id,theme,label_fa,label_en,source_table,source_row\n"
@@ -238,7 +238,8 @@ CASES: list[tuple[str, dict[str, str | bytes], str]] = [
     ("bad-date", {"partnerships.csv": PARTNERS_HEAD + "tabriz,mashhad,friendship,2019/05,,Example\n"},
      "violation: Dates are YYYY, YYYY-MM or YYYY-MM-DD."),
     ("ends-before-it-starts", {"partnerships.csv": PARTNERS_HEAD + "tabriz,mashhad,friendship,2019,2018,Example\n"},
-     "violation: The partnership ends (2018) before it starts (2019)."),
+     "partnerships.csv:2: end: violation: The partnership ends (2018) before it starts (2019): correct the start "
+     "or the end."),
     # --- theme hierarchy
     ("cycle", {"cycle.ttl": TTL + "<https://w3id.org/citykg/id/x/a> skos:broader <https://w3id.org/citykg/id/x/b> .\n"
                                   "<https://w3id.org/citykg/id/x/b> skos:broader <https://w3id.org/citykg/id/x/a> .\n"},

@@ -66,7 +66,7 @@ may refer to the studies, cities and organisations already in the graph.
 Check the tables, then submit them:
 
     citykg validate DIR
-    citykg submit DIR --who "Your Name <you@example.org>"
+    citykg submit DIR --who "Your Name"
 
 """
 

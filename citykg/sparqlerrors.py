@@ -23,13 +23,13 @@ from citykg.sparqltext import (
     ABSOLUTE_IRI,
     PROLOGUE,
     QUERY_FORMS,
-    TOKEN,
     UPDATE_FORMS,
     noise_spans,
     place,
     read_escapes,
     strip_noise,
 )
+from citykg.sparqltokens import token_pattern
 
 __all__ = ["explain_syntax_error", "explain_unsupported", "raise_unsupported"]
 
@@ -111,7 +111,7 @@ def explain_syntax_error(error: BaseException | str, query: str) -> str:
     line, column = int(found.group(1)), int(found.group(2))
     offset = min(sum(len(ln) + 1 for ln in text.split("\n")[:line - 1]) + column - 1, len(text))
     cleaned = strip_noise(text)
-    tokens = [t for t in TOKEN.finditer(cleaned) if t.lastgroup != "space"]
+    tokens = [t for t in token_pattern().finditer(cleaned) if t.lastgroup != "space"]
     failed = _Failed(text, cleaned, [t for t in tokens if t.start() <= offset], offset, found.group(3))
     for reason in (_character_fault, _form_fault, _prefix_fault, _iri_fault, _string_fault, _bracket_fault,
                    _shape_fault):
@@ -150,7 +150,7 @@ def _shape_fault(failed: _Failed) -> tuple[int, str] | None:
 def _form_fault(failed: _Failed) -> tuple[int, str] | None:
     """The first word after the prologue is not SELECT, CONSTRUCT, ASK or DESCRIBE."""
     start = PROLOGUE.match(failed.cleaned).end()  # type: ignore[union-attr]
-    first = next((t for t in TOKEN.finditer(failed.cleaned, start) if t.lastgroup != "space"), None)
+    first = next((t for t in token_pattern().finditer(failed.cleaned, start) if t.lastgroup != "space"), None)
     if first is None:
         return start, "the query has no SELECT, CONSTRUCT, ASK or DESCRIBE after its PREFIX and BASE."
     word = first.group().upper() if first.lastgroup == "word" else ""

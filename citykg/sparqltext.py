@@ -32,9 +32,9 @@ from dataclasses import dataclass
 
 from citykg.errors import QueryRefused, QuerySyntaxError
 from citykg.lookup import is_lookup
-from citykg.sparqltokens import ABSOLUTE_IRI, NOISE_KINDS, TOKEN, noise_spans, strip_noise, tokens
+from citykg.sparqltokens import ABSOLUTE_IRI, NOISE_KINDS, noise_spans, strip_noise, token_pattern, tokens
 
-__all__ = ["ABSOLUTE_IRI", "MAX_DEPTH", "MAX_OPERATORS", "MAX_PATTERNS", "PROLOGUE", "QUERY_FORMS", "TOKEN",
+__all__ = ["ABSOLUTE_IRI", "MAX_DEPTH", "MAX_OPERATORS", "MAX_PATTERNS", "PROLOGUE", "QUERY_FORMS",
            "UPDATE_FORMS", "QueryCheck", "check_query", "is_lookup", "noise_spans", "parameters_used", "place",
            "read_escapes", "strip_noise"]
 
@@ -127,7 +127,7 @@ def _check(text: str) -> QueryCheck:
             continue
         if kind == "relative":  # "<a-service>": an IRI only in a query with a BASE, else "<" and SERVICE
             relative.append((start, end))
-            for part in TOKEN.finditer(text, start + 1, end - 1):
+            for part in token_pattern().finditer(text, start + 1, end - 1):
                 if part.lastgroup in ("word", "pname") and _CALL.search(name := part.group().split(":", 1)[0]):
                     _refuse_service(name, part.lastgroup, text, relative, part.start())
             continue

@@ -246,7 +246,7 @@ def test_names_end_where_pyoxigraph_ends_them(local: list[str]) -> None:
         parses = True
     except SyntaxError:
         parses = False
-    token = sparqltext.TOKEN.match(name)
+    token = sparqltokens.token_pattern().match(name)
     assert (token is not None and token.lastgroup == "pname" and token.group() == name) is parses, name
 
 

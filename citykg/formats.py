@@ -122,11 +122,15 @@ def pieces(result: Result, fmt: str) -> Pieces:
     if fmt == "csv":
         line = _Line()
         writer = csv.writer(line, lineterminator="\n")
+        # csv quotes a cell with a line feed but not one with a lone carriage return, which
+        # readers take for the end of the row: such a row has every cell quoted
+        quoting = csv.writer(line, lineterminator="\n", quoting=csv.QUOTE_ALL)
         writer.writerow(result.columns)
 
         def csv_rows() -> Iterator[str]:
             for row in result.rows:
-                writer.writerow([neutralise(_text(t)) if t is not None else "" for t in row])
+                cells = [neutralise(_text(t)) if t is not None else "" for t in row]
+                (quoting if any("\r" in c for c in cells) else writer).writerow(cells)
                 yield line.text
 
         return Pieces(line.text, csv_rows(), lambda rows: "")

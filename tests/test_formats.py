@@ -39,6 +39,13 @@ def test_csv_neutralises_formulas_but_not_numbers() -> None:
     assert rows[2] == ["https://w3id.org/citykg/id/city/mashhad", "'=cmd|' /C calc'!A0", "-3.5", ""]
 
 
+def test_csv_quotes_a_cell_with_a_carriage_return_so_the_row_reads_back_whole() -> None:
+    result = Result(("x", "y"), [(Literal("a\rb"), Literal("1")), (Literal("c\nd"), Literal("2")), (Literal("e"), None)])
+    text = render(result, Format.CSV)
+    assert text == 'x,y\n"a\rb","1"\n"c\nd",2\ne,\n'
+    assert list(csv.reader(io.StringIO(text, newline=""))) == [["x", "y"], ["a\rb", "1"], ["c\nd", "2"], ["e", ""]]
+
+
 @pytest.mark.parametrize(("value", "expected"), [
     ("=1+1", "'=1+1"), ("+SUM(A1)", "'+SUM(A1)"), ("-x", "'-x"), ("@A1", "'@A1"),
     ("\tcmd", "'\tcmd"), ("-12", "-12"), ("+3.5e2", "+3.5e2"), ("Tabriz", "Tabriz"), ("", ""),

@@ -176,6 +176,13 @@ def _check_params_used(path: Path, declared: list[str], text: str) -> None:
     if unused := sorted(set(declared) - used):
         raise QueryError(f"{path}: the header declares the parameter {unused[0]!r}, which the query does not "
                          f"use: write ${unused[0]} in the query or drop the '#+ param' line.")
+    for name in declared:  # pyoxigraph binds a variable only if the SELECT lists it
+        try:
+            Store().query(text, prefixes=PREFIXES, substitutions={Variable(name): Literal("")})
+        except RuntimeError as exc:
+            raise QueryError(f"{path}: the SELECT does not list the parameter ${name}, and citykg can bind a "
+                             f"parameter only if it does: add ${name} after the columns (SELECT ?code ?label "
+                             f"${name}), or write SELECT *.") from exc
 
 
 def load_catalogue(folder: Path) -> dict[str, NamedQuery]:

@@ -275,6 +275,9 @@ def test_cities_and_studies(store: Store) -> None:
      "SELECT ?x $city WHERE { ?x ?p $city }\n", r"q.rq: the header declares the parameter 'town', which the query"),
     ("#+ param city (city): optional. A city.\n#+ param city (city): optional. A city.\n",
      "SELECT ?x $city WHERE { ?x ?p $city }\n", r"q.rq: the header declares the parameter 'city' twice"),
+    ("#+ param city (city): optional. A city.\n", "SELECT ?x WHERE { ?x ?p $city }\n",
+     r"q.rq: the SELECT does not list the parameter \$city, and citykg can bind a parameter only if it does: add "
+     r"\$city after the columns \(SELECT \?code \?label \$city\), or write SELECT \*."),
 ])
 def test_a_query_file_declares_exactly_its_parameters(tmp_path: Path, header: str, body: str, message: str) -> None:
     (tmp_path / "q.rq").write_text(f"#+ summary: Q\n#+ columns: x\n{header}{body}", encoding="utf-8")
@@ -283,7 +286,8 @@ def test_a_query_file_declares_exactly_its_parameters(tmp_path: Path, header: st
 
 
 @pytest.mark.parametrize(("body", "message"), [
-    ("SELECT ?x WHERE { ?x ?p }\n", r"q.rq: The query does not parse: error at 4:1 \(the end of the query\)"),
+    ("SELECT ?x WHERE { ?x ?p }\n", r"q.rq: The query does not parse: error at 3:19: the triple pattern that "
+     r"starts here has no object"),
     ("ASK { ?x ?p ?o }\n", r"q.rq: it is an ASK, and a named query is a SELECT"),
     ("INSERT DATA { <x:a> <x:b> <x:c> }\n", r"q.rq: it is a SPARQL Update, and a named query is a SELECT"),
     ("SELECT * { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }\n", r"q.rq: .*SERVICE"),

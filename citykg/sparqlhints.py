@@ -6,11 +6,12 @@ mistake in a query's shape reads like a riddle: a triple pattern without its clo
 selected variables "expected DISTINCT". :func:`shape_fault` reads the query's tokens up to that
 point and names, where it finds one:
 
+- a misspelt keyword in a group (``FILTR(?x)``), or after the pattern (``LIMT 3``);
 - a triple pattern with a fourth part (its dot left out), or one that ends before its object;
-- a comma between what SELECT returns, or an aggregate there without ``( … AS ?name)``;
+- in SELECT, a comma, a name without its ``?``, an aggregate without ``( … AS ?name)``;
 - FILTER without parentheses around its condition;
 - UNION without a group in braces on each side;
-- modifiers out of order (``LIMIT 5 ORDER BY ?x``);
+- modifiers out of order (``LIMIT 5 ORDER BY ?x``), ORDER or GROUP without BY;
 - a variable selected beside an aggregate but not grouped.
 
 It only explains a query that already failed, and says nothing where it is not sure.
@@ -24,6 +25,8 @@ Example::
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from citykg.sparqltext import place
@@ -48,11 +51,11 @@ def shape_fault(text: str, offset: int, expected: str) -> tuple[int, str] | None
     """
     read = [t for t in tokens(text) if t[0] != "comment"]
     seen = [t for t in read if t[1] <= offset]
-    for fault in (_pattern_fault(text, seen), _select_fault(text, seen), _filter_fault(read, seen),
-                  _union_fault(read, seen), _modifier_fault(seen), _grouping_fault(read, expected)):
-        if fault is not None:
-            return fault
-    return None
+    faults: tuple[Callable[[], tuple[int, str] | None], ...] = (  # the first found, in this order
+        lambda: _keyword_fault(read, seen), lambda: _pattern_fault(text, seen), lambda: _select_fault(read, seen),
+        lambda: _filter_fault(read, seen), lambda: _union_fault(read, seen), lambda: _trailing_fault(read, seen),
+        lambda: _modifier_fault(seen), lambda: _grouping_fault(read, expected))
+    return next((fault for find in faults if (fault := find()) is not None), None)
 
 
 @dataclass
@@ -137,11 +140,13 @@ def _unfinished(text: str, group: _Group) -> tuple[int, str] | None:
     return None
 
 
-def _select_fault(text: str, seen: list[_Token]) -> tuple[int, str] | None:
-    """A comma between what SELECT returns, or a function there without ``( … AS ?name)``."""
-    depth, selecting = 0, False
+def _select_fault(read: list[_Token], seen: list[_Token]) -> tuple[int, str] | None:
+    """A comma between what SELECT returns, a name without its ``?``, a function there without
+    ``( … AS ?name)``, or an expression in parentheses without ``AS``."""
+    depth, selecting, opened, named = 0, False, 0, False
     for i, (kind, start, _, word, _) in enumerate(seen):
         upper = word.upper()
+        after = read[i + 1][3] if i + 1 < len(read) else ""
         if kind == "word" and upper == "SELECT":
             selecting, depth = True, 0
         elif not selecting:
@@ -150,16 +155,72 @@ def _select_fault(text: str, seen: list[_Token]) -> tuple[int, str] | None:
             if word == "{":
                 selecting = False
             depth += 1
+            opened, named = (start, False) if depth == 1 else (opened, named)
         elif kind == "close":
             depth -= 1
+            if depth == 0 and not named:
+                return opened, ("an expression in SELECT names its value with AS: (COUNT(?s) AS ?n); "
+                                "this one has no AS.")
+        elif depth == 1 and kind == "word" and upper == "AS":
+            named = True
         elif depth == 0 and kind == "word" and upper in ("WHERE", "FROM"):
             selecting = False
         elif depth == 0 and word == ",":
             return start, "SELECT lists what it returns with spaces between, not commas: SELECT ?a ?b."
-        elif depth == 0 and kind == "word" and i + 1 < len(seen) and seen[i + 1][3] == "(":
+        elif depth == 0 and kind == "word" and after == "(":
             name = "?n" if upper == "COUNT" else f"?{word.lower()}"
             return start, (f"an expression in SELECT goes in parentheses, with a name for its value: "
                            f"({word}(…) AS {name}).")
+        elif depth == 0 and kind == "word" and upper not in ("DISTINCT", "REDUCED"):
+            return start, f"{_cut(word)} is not a variable: write ?{_cut(word)}."
+    return None
+
+
+# Words a group pattern may hold before "(" or "{"; and those a user most likely meant
+_GROUP_WORDS = frozenset({"FILTER", "OPTIONAL", "BIND", "VALUES", "MINUS", "GRAPH", "SERVICE", "UNION", "EXISTS",
+                          "NOT", "LATERAL", "SELECT", "WHERE", "DISTINCT", "REDUCED", "A", "TRUE", "FALSE", "UNDEF"})
+_MEANT = ("FILTER", "OPTIONAL", "BIND", "VALUES", "MINUS", "GRAPH", "UNION", "EXISTS")
+_AFTER_PATTERN = frozenset({"GROUP", "BY", "HAVING", "ORDER", "ASC", "DESC", "LIMIT", "OFFSET", "VALUES", "WHERE"})
+
+
+def _keyword_fault(read: list[_Token], seen: list[_Token]) -> tuple[int, str] | None:
+    """A word in a group, before ``(`` or ``{``, that is no keyword (FILTR): a misspelt one."""
+    brackets: list[tuple[str, bool]] = []  # each open bracket, and whether it holds a subquery
+    for i, (kind, start, _, word, _) in enumerate(seen):
+        if kind == "open":
+            brackets.append((word, False))
+        elif kind == "close":
+            if brackets:
+                brackets.pop()
+        elif kind == "word" and brackets and brackets[-1][0] == "{":
+            upper = word.upper()
+            if upper == "SELECT":
+                brackets[-1] = ("{", True)  # its modifiers call functions: ORDER BY STR(?x)
+            after = read[i + 1][3] if i + 1 < len(read) else ""
+            before = read[i - 1][3].upper() if i else ""
+            if after in ("(", "{") and upper not in _GROUP_WORDS and before not in ("FILTER", "NOT") \
+                    and not brackets[-1][1]:
+                close = difflib.get_close_matches(upper, _MEANT, n=1, cutoff=0.6)
+                return start, (f"{_cut(word)} is not a keyword of SPARQL" + (f"; did you mean {close[0]}?" if close else
+                               ": a group holds triple patterns, FILTER, OPTIONAL, BIND, VALUES, MINUS, GRAPH "
+                               "and UNION."))
+    return None
+
+
+def _trailing_fault(read: list[_Token], seen: list[_Token]) -> tuple[int, str] | None:
+    """A word after the query's pattern that is none of its modifiers (LIMT 3, or garbage)."""
+    depth, after_pattern = 0, False
+    for i, (kind, start, _, word, _) in enumerate(seen):
+        depth += (kind == "open") - (kind == "close")
+        after_pattern = after_pattern or (kind == "close" and word == "}" and depth == 0)
+        following = read[i + 1][3] if i + 1 < len(read) else ""
+        if after_pattern and depth == 0 and word.upper() in ("ORDER", "GROUP") and following.upper() != "BY":
+            return start, f"{word.upper()} is followed by BY and what to sort or group by: {word.upper()} BY ?x."
+        if after_pattern and depth == 0 and kind == "word" and word.upper() not in _AFTER_PATTERN and following != "(":
+            close = difflib.get_close_matches(word.upper(), ("GROUP", "HAVING", "ORDER", "LIMIT", "OFFSET", "VALUES"),
+                                              n=1, cutoff=0.6)
+            return start, (f"{_cut(word)} is not one of what may follow a query's pattern: GROUP BY, HAVING, "
+                           "ORDER BY, LIMIT, OFFSET, VALUES" + (f"; did you mean {close[0]}?" if close else "."))
     return None
 
 

@@ -51,8 +51,19 @@ def explain(query: str) -> str:
      "modifiers go in the order GROUP BY, HAVING, ORDER BY, LIMIT, OFFSET."),
     ("SELECT ?a ?c (COUNT(*) AS ?n) WHERE { ?a ?p ?c } GROUP BY ?a", "error at 1:11: ?c is selected beside an "
      "aggregate (COUNT) but not grouped: add GROUP BY ?c, or select an aggregate of it, such as (SAMPLE(?c) AS ?c1)."),
+    ("SELECT * WHERE { ?s ?p ?o }\nLIMT 3", "error at 2:1: LIMT is not one of what may follow a query's pattern: "
+     "GROUP BY, HAVING, ORDER BY, LIMIT, OFFSET, VALUES; did you mean LIMIT?"),
+    ("ASK { ?s ?p ?o } garbage", "error at 1:18: garbage is not one of what may follow a query's pattern"),
+    ("SELECT * {} ORDER", "error at 1:13: ORDER is followed by BY and what to sort or group by: ORDER BY ?x."),
+    ("SELECT s WHERE { ?s ?p ?o }", "error at 1:8: s is not a variable: write ?s."),
+    ("SELECT (COUNT(?s) ?n) WHERE { ?s ?p ?o }", "error at 1:8: an expression in SELECT names its value with AS: "
+     "(COUNT(?s) AS ?n); this one has no AS."),
+    ("SELECT * WHERE { ?s ?p ?o FILTR(?s) }", "error at 1:27: FILTR is not a keyword of SPARQL; did you mean FILTER?"),
+    ("SELECT * WHERE { ?s ?p ?o OPTIONL { ?s ?q ?r } }", "error at 1:27: OPTIONL is not a keyword of SPARQL; did "
+     "you mean OPTIONAL?"),
 ], ids=["fourth-part", "after-a-literal", "no-object", "in-exists", "subject-alone", "comma", "bare-aggregate",
-        "filter", "union", "modifiers", "grouping"])
+        "filter", "union", "modifiers", "grouping", "misspelt-modifier", "garbage", "order-without-by",
+        "no-question-mark", "no-as", "misspelt-filter", "misspelt-optional"])
 def test_a_mistake_in_the_shape_is_named(query: str, message: str) -> None:
     assert explain(query).startswith(message)
 
@@ -63,6 +74,8 @@ def test_a_mistake_in_the_shape_is_named(query: str, message: str) -> None:
     "SELECT ?a (COUNT(*) AS ?n) WHERE { VALUES ?x { 1 2 3 4 } { SELECT ?a WHERE { ?a ?p ?b } } BIND(1 AS ?k) "
     "?a !(rdf:type|rdfs:label)+ ?o } GROUP BY ?a ORDER BY ?a LIMIT 1 OFFSET 2",
     "CONSTRUCT { ?s ?p ?o . ?o ?p ?s } WHERE { { ?s ?p ?o } UNION { ?o ?p ?s } MINUS { ?s a ?c } }",
+    "SELECT ?x WHERE { { SELECT ?x (MAX(?o) AS ?m) WHERE { ?x ?p ?o FILTER regex(STR(?o), 'a') FILTER NOT EXISTS "
+    "{ ?x a ?c } } GROUP BY ?x HAVING (COUNT(*) > 1) ORDER BY DESC(?m) STR(?x) } } ORDER BY ASC(?x) LIMIT 1",
     *(" ".join(template) for template in TEMPLATES),
     *(path.read_text(encoding="utf-8") for path in sorted(QUERIES.glob("*.rq"))),
 ], ids=lambda q: q.split("\n", 1)[0][:40])

@@ -167,5 +167,6 @@ def _reason(quads: list[Quad]) -> list[Finding]:
                              "The ontology is inconsistent under HermiT: no model satisfies it.")]
         except owlready2.OwlReadyJavaError as exc:
             raise OntologyError(f"HermiT failed: {str(exc).strip().splitlines()[-1]}") from exc
+        # owl:Nothing is empty by definition: HermiT lists it with every class it finds unsatisfiable
         return [_finding(Severity.VIOLATION, cls.iri, "The class is unsatisfiable: it can have no member.")
-                for cls in world.inconsistent_classes()]
+                for cls in world.inconsistent_classes() if cls.iri != OWL + "Nothing"]

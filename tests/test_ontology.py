@@ -51,3 +51,13 @@ def test_undeclared_terms_used_by_shapes(project_copy: Project) -> None:
         "The term is used by shapes/citykg-shapes.ttl but not declared in the ontology: declare it "
         "with a label and a definition, or fix the name."]
     assert report.findings[0].value == "ckg:Strenght"
+
+
+def test_an_unsatisfiable_class_is_the_only_one_reported(project_copy: Project) -> None:
+    """owl:Nothing, empty by definition, is not reported with it."""
+    append(project_copy,
+           'ckg:A a owl:Class ; rdfs:label "a"@en ; skos:definition "x"@en ; owl:disjointWith ckg:B .\n'
+           'ckg:B a owl:Class ; rdfs:label "b"@en ; skos:definition "x"@en ; rdfs:subClassOf ckg:A .\n')
+    report = check_ontology(project_copy)
+    assert [(f.message, f.value) for f in report.findings] == [
+        ("The class is unsatisfiable: it can have no member.", "ckg:B")], report.to_text()

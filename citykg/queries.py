@@ -248,6 +248,10 @@ def check_params(query: NamedQuery, params: Mapping[str, str], *, usage: str = C
         raise QueryParameterError(
             f"Query '{query.name}' has no parameter {quoted(unknown[0])} (its parameters: {known}).")
     for param in query.params:
+        if param.name in params and not isinstance(params[param.name], str):
+            raise QueryParameterError(f"{param.name}={quoted(str(params[param.name]))} is of type "
+                                      f"{type(params[param.name]).__name__}: give every value as text (a str), as "
+                                      f"{usage.format(name=param.name)} does ('3', not 3).")
         if param.name in params and not params[param.name].strip():
             raise QueryParameterError(
                 f"{usage.format(name=param.name).replace('VALUE', '')} has no value: give "

@@ -303,6 +303,13 @@ def test_unknown_query_suggests_the_closest_name() -> None:
         get_query(QUERIES, "strategy-for-factor")
 
 
+def test_a_value_that_is_not_text_is_named_from_python(store: Store) -> None:
+    with pytest.raises(QueryParameterError) as caught:
+        run(store, get_query(QUERIES, "strategies-for-factor"), {"factor": 3})  # type: ignore[dict-item]
+    assert str(caught.value) == ("factor='3' is of type int: give every value as text (a str), as --param "
+                                 "factor=VALUE does ('3', not 3).")
+
+
 def test_parameter_errors(store: Store) -> None:
     query = CATALOGUE["strategies-for-factor"]
     with pytest.raises(QueryParameterError, match="needs --param factor=VALUE"):

@@ -40,7 +40,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from enum import Enum
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, Triple, serialize
 
@@ -49,11 +49,8 @@ from citykg.iris import PREFIXES, XSD_STRING
 from citykg.queries import Result
 from citykg.xmlsafe import BinarySink, Unrepresentable, XmlOutput, check_xml_text, write_rdfxml
 
-if TYPE_CHECKING:
-    from citykg.adhoc import Triples
-
 __all__ = ["TRIPLE_FORMATS", "Format", "Pieces", "Unrepresentable", "XmlOutput", "neutralise", "neutralise_csv",
-           "pieces", "render", "render_any", "render_boolean", "render_triples", "term_json", "write_triples"]
+           "pieces", "render", "render_boolean", "render_triples", "term_json", "write_triples"]
 
 #: Formats of the triples a CONSTRUCT or DESCRIBE answers: name → pyoxigraph format.
 TRIPLE_FORMATS = {"turtle": RdfFormat.TURTLE, "ntriples": RdfFormat.N_TRIPLES, "jsonld": RdfFormat.JSON_LD,
@@ -142,16 +139,6 @@ def pieces(result: Result, fmt: str) -> Pieces:
     return Pieces(head, ("<result>" + "".join(f'<binding name="{_xml(c)}">{_xml_term(t)}</binding>'
                                               for c, t in zip(result.columns, row, strict=True) if t is not None)
                          + "</result>" for row in result.rows), lambda rows: "</results></sparql>")
-
-
-def render_any(answer: Result | bool | Triples, fmt: str) -> str:
-    """Any answer of :func:`citykg.adhoc.run_any`: rows or an ASK's answer in a :class:`Format`,
-    triples in one of :data:`TRIPLE_FORMATS`."""
-    if isinstance(answer, Result):
-        return render(answer, Format(fmt))
-    if isinstance(answer, bool):
-        return render_boolean(answer, Format(fmt))
-    return render_triples(answer.triples, fmt)
 
 
 def render_boolean(answer: bool, fmt: Format) -> str:
@@ -278,6 +265,9 @@ def neutralise_csv(body: bytes) -> bytes:
     return _CSV_CELL.sub(cell, body)
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
 def _width(text: str) -> int:
     return sum(0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in "WF" else 1
                for ch in text)
@@ -288,9 +278,11 @@ def _text(term: NamedNode | BlankNode | Literal | Triple) -> str:
 
 
 def _cell(term: NamedNode | BlankNode | Literal | Triple | None) -> str:
+    """A table's cell: on one line, control characters shown as escapes (\\x1b), never sent to a
+    terminal that would obey them, and cut to :data:`_MAX_CELL` characters."""
     if term is None:
         return ""
-    text = " ".join(_text(term).split())
+    text = _CONTROL.sub(lambda found: f"\\x{ord(found.group()):02x}", " ".join(_text(term).split()))
     return text if len(text) <= _MAX_CELL else text[: _MAX_CELL - 1] + "…"
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from pyoxigraph import Literal, NamedNode, Store, Triple
 
-from citykg.adhoc import Triples, form_of, run_any
-from citykg.errors import QueryRefused, QuerySyntaxError
+from citykg.adhoc import Triples, form_of, render_any, run_any
+from citykg.errors import CitykgError, QueryParameterError, QueryRefused, QuerySyntaxError
+from citykg.formats import Format
 from citykg.iris import graph
 from citykg.queries import Result
 
@@ -86,3 +87,36 @@ def test_a_syntax_error_is_explained_as_the_server_explains_it() -> None:
 ])
 def test_the_form_is_read_without_running_the_query(query: str, form: str | None) -> None:
     assert form_of(query) == form
+
+
+@pytest.mark.parametrize(("fmt", "expected"), [
+    ("table", '<https://w3id.org/citykg/id/study/mashhad-oic/factor/W3> rdfs:label "W3" .\n'),
+    ("turtle", '<https://w3id.org/citykg/id/study/mashhad-oic/factor/W3> rdfs:label "W3" .\n'),
+    ("json", '[{"@id":"https://w3id.org/citykg/id/study/mashhad-oic/factor/W3",'),
+    ("jsonld", '[{"@id":"https://w3id.org/citykg/id/study/mashhad-oic/factor/W3",'),
+])
+def test_triples_print_in_the_formats_citykg_query_file_takes_for_them(fmt: str, expected: str) -> None:
+    text = render_any(Triples([Triple(W3, LABEL, Literal("W3"))]), fmt)
+    assert text.endswith(expected) if fmt in ("table", "turtle") else text.startswith(expected)
+
+
+@pytest.mark.parametrize(("answer", "fmt", "message"), [
+    (Triples([]), "csv", "The format 'csv' does not fit the answer of a CONSTRUCT or DESCRIBE query: its triples "
+                         "print as turtle (or table), ntriples, jsonld (or json) or rdfxml."),
+    (Result(("n",), []), "turtle", "The format 'turtle' does not fit the answer of a SELECT query: its rows print "
+                                   "as table, csv, tsv or json."),
+    (True, "rdfxml", "The format 'rdfxml' does not fit the answer of an ASK query: its answer (true or false) "
+                     "prints as table, csv, tsv or json."),
+    (Result(("n",), []), "xml", "The format 'xml' does not fit the answer of a SELECT query"),
+])
+def test_a_format_the_answer_has_not_is_a_citykg_error(answer: Result | bool | Triples, fmt: str,
+                                                       message: str) -> None:
+    with pytest.raises(QueryParameterError) as caught:
+        render_any(answer, fmt)
+    assert isinstance(caught.value, CitykgError) and str(caught.value).startswith(message)
+
+
+def test_rows_and_an_ask_print_in_the_row_formats() -> None:
+    assert render_any(Result(("n",), [(Literal(7),)]), "csv") == "n\n7\n"
+    assert render_any(Result(("n",), [(Literal("a"),)]), Format.TSV) == '?n\n"a"\n'  # a Format too
+    assert render_any(False, "json") == '{"head": {}, "boolean": false}\n'

@@ -68,6 +68,10 @@ def test_query_file(runner: CliRunner, built: tuple[Project, BuildResult], tmp_p
     path.write_text("SELECT (COUNT(*) AS ?n) WHERE { ?s a ckg:Threat }", encoding="utf-8")
     code, out, _ = invoke(runner, project, "query", "--file", str(path), "-f", "csv")
     assert (code, out) == (0, "n\n7\n")
+    path.write_text('SELECT ?x WHERE { VALUES ?x { "\\u001B[31mred" } }', encoding="utf-8")
+    for fmt, expected in (("csv", "x\n\x1b[31mred\n"), ("table", "x\n-----------\n\\x1b[31mred\n(1 row)\n")):
+        code, out, _ = invoke(runner, project, "query", "--file", str(path), "-f", fmt)
+        assert (code, out) == (0, expected)  # as the data has it; a table shows the escape, not obeys it
 
 
 def test_query_file_refuses_service_updates_and_empty_files(runner: CliRunner, built: tuple[Project, BuildResult],
@@ -234,11 +238,59 @@ def test_usage_errors_exit_2(runner: CliRunner, built: tuple[Project, BuildResul
         (("query", "--list", "tows-matrix"), "--list takes no query name"),
         (("query", "cities", "-q"), "-q is an option of citykg itself: put it before the command (citykg -q query …)."),
         (("submissions", "list", "--dist", "x"), "--dist is an option of citykg itself: put it before the command "
-                                                 "(citykg --dist submissions list …)."),
+                                                 "(citykg --dist DIR submissions list …)."),
         (("query", "cities", "--file", "-"), "Give a query NAME or --file Q.rq, not both (NAME 'cities' and --file -)."),
     ]:
         code, out, err = invoke(runner, project, *args)
         assert code == 2 and out == "" and message in err, (args, err)
+
+
+@pytest.mark.parametrize(("args", "hint"), [
+    (("validate", "--project", "."), "(citykg --project DIR validate …)."),
+    (("build", "--dist=x"), "(citykg --dist DIR build …)."),
+    (("ontology", "check", "--quiet"), "(citykg --quiet ontology check …)."),
+    (("query", "--version"), "(citykg --version)."),
+])
+def test_a_root_option_after_the_command_gets_a_hint_that_works(runner: CliRunner, args: tuple[str, ...],
+                                                               hint: str) -> None:
+    result = runner.invoke(cli, list(args))
+    assert (result.exit_code, result.stdout) == (2, "") and f"put it before the command {hint}" in result.stderr
+
+
+@pytest.mark.parametrize(("args", "error"), [
+    (("query", "strategies-for-factor", "-f", "json", "--bogus"), "No such option '--bogus'."),
+    (("validate", "--format=json", "--bogus"), "No such option '--bogus'."),
+    (("ontology", "check", "-fjson", "--bogus"), "No such option '--bogus'."),
+    (("query", "cities", "--format", "json", "-q"), "No such option '-q'. -q is an option of citykg itself: "
+                                                    "put it before the command (citykg -q query …)."),
+    (("query", "cities", "-f", "json", "--timeout"), "Option '--timeout' requires an argument."),
+    (("query", "-f", "csv", "cities", "-f", "json", "--bogus"), "No such option '--bogus'."),
+])
+def test_an_option_click_cannot_parse_is_json_too_when_json_is_asked_for(runner: CliRunner, args: tuple[str, ...],
+                                                                         error: str) -> None:
+    result = runner.invoke(cli, list(args))
+    assert result.exit_code == 2 and error in result.stderr
+    assert json.loads(result.stdout) == {"ok": False, "error": error, "exit": 2}
+
+
+@pytest.mark.parametrize("args", [("query", "cities", "-f", "csv", "--bogus"), ("query", "-p", "-f", "json", "--bogus"),
+                                  ("query", "--", "-f", "json", "--bogus"), ("build", "-f", "json")])
+def test_an_option_click_cannot_parse_is_not_json_when_json_is_not_asked_for(runner: CliRunner,
+                                                                             args: tuple[str, ...]) -> None:
+    result = runner.invoke(cli, list(args))
+    assert (result.exit_code, result.stdout) == (2, "")
+
+
+def test_a_project_folder_that_does_not_exist_is_named(runner: CliRunner, tmp_path: Path) -> None:
+    missing = tmp_path / "missing"
+    result = runner.invoke(cli, ["--project", str(missing), "query", "--list"])
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == (f"Error: The project folder {missing} (--project) does not exist. Give --project the "
+                             "folder of a citykg project (one with ontology/, shapes/, queries/ and data/), or leave "
+                             "it out to use the current folder.\n")
+    result = runner.invoke(cli, ["query", "--list", "-f", "json"], env={"CITYKG_PROJECT": str(missing)})
+    assert result.exit_code == 2 and f"The project folder {missing} does not exist: the environment variable " \
+        "CITYKG_PROJECT names it. Set CITYKG_PROJECT to the folder" in json.loads(result.stdout)["error"]
 
 
 def test_query_without_a_build(runner: CliRunner, tmp_path: Path) -> None:
@@ -267,7 +319,7 @@ def test_validate_exit_codes(runner: CliRunner, project_copy: Project, tmp_path:
     code, out, _ = invoke(runner, project_copy, "validate")
     assert code == 1
     assert ("data/tabriz-2024/codes.csv:2: experts: violation: 23 experts named this code, more than "
-            "the study's panel of 22.") in out
+            "the study's panel of 22: correct the code's experts, or the study's panel_size in studies.csv.") in out
     latin = tmp_path / "latin"
     latin.mkdir()
     (latin / "factors.csv").write_bytes("study,code\nx,S1 café\n".encode("latin-1"))

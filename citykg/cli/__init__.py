@@ -27,10 +27,10 @@ __all__ = ["cli", "main"]
 
 @click.group(cls=Group, context_settings=CONTEXT)
 @click.option("--project", "project_dir", type=click.Path(file_okay=False), envvar="CITYKG_PROJECT",
-              show_envvar=True,
+              show_envvar=True, metavar="DIR",
               help="Project folder (ontology/, shapes/, queries/, data/). Default: the current folder if "
                    "it is one, else the checkout citykg runs from.")
-@click.option("--dist", type=click.Path(file_okay=False), envvar="CITYKG_DIST", show_envvar=True,
+@click.option("--dist", type=click.Path(file_okay=False), envvar="CITYKG_DIST", show_envvar=True, metavar="DIR",
               help="Where builds go. Default: PROJECT/dist.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress messages on stderr.")
 @click.version_option(__version__, prog_name="citykg")
@@ -47,7 +47,8 @@ def cli(ctx: click.Context, project_dir: str | None, dist: str | None, quiet: bo
     Exit codes: 0 success (or data conforms), 1 invalid data (violations), 2 a usage error or
     input that cannot be decoded or parsed.
     """
-    ctx.obj = Settings(project_dir, dist, quiet)
+    from_env = ctx.get_parameter_source("project_dir") is click.core.ParameterSource.ENVIRONMENT
+    ctx.obj = Settings(project_dir, dist, quiet, project_from_env=from_env)
 
 
 for _command in (build, validate, query, ontology, serve, template, submit, submissions, link_command):

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from citykg.errors import CitykgError, DataError
+from citykg.errors import CitykgError, DataError, ProjectError
 from citykg.project import Project
 
 if TYPE_CHECKING:
@@ -46,6 +46,7 @@ __all__ = [
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 F = TypeVar("F", bound=Callable[..., Any])
+_COMMAND_ARGS = "citykg.command_args"  # where Group keeps the arguments that follow the command's name
 
 
 class _Failure(click.ClickException):
@@ -63,6 +64,12 @@ class _Invalid(_Failure):
 class Group(click.Group):
     """A group that turns citykg errors into messages, in one place for every command."""
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        rest = super().parse_args(ctx, args)
+        # the command's own arguments (after its name), read again if they fail to parse
+        ctx.meta[_COMMAND_ARGS] = list(rest)
+        return rest
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -72,6 +79,7 @@ class Group(click.Group):
             raise _Invalid(str(exc)) from exc
         except click.UsageError as exc:  # a bad option or argument (exit 2)
             exc = _root_option_hint(ctx, exc)
+            _json_asked(self, ctx, exc)
             _json_error(ctx, exc.format_message(), exc.exit_code)
             raise exc from None
         except CitykgError as exc:
@@ -93,15 +101,70 @@ class Group(click.Group):
 
 
 def _root_option_hint(ctx: click.Context, exc: click.UsageError) -> click.UsageError:
-    """A root option given after the command (``citykg build -q``) gets a hint where it goes."""
+    """A root option given after the command (``citykg build -q``) gets a hint where it goes:
+    ``citykg -q build …``, ``citykg --project DIR build …``, ``citykg --version``."""
     if not isinstance(exc, click.NoSuchOption) or exc.ctx is None or exc.ctx.command is ctx.command:
         return exc
     for param in ctx.command.params:
-        if isinstance(param, click.Option) and exc.option_name in param.opts:
+        if isinstance(param, click.Option) and exc.option_name in param.opts + param.secondary_opts:
+            usage = exc.option_name
+            if not param.is_flag and not param.count:  # it takes a value, which goes with it
+                usage += f" {param.metavar or param.make_metavar(ctx)}"
+            if param.expose_value:  # an option to run the command with, not an action such as --version
+                usage += f" {exc.ctx.command_path.partition(' ')[2]} …"
             return click.UsageError(f"{exc.format_message()} {exc.option_name} is an option of citykg itself: "
-                                    f"put it before the command (citykg {exc.option_name} "
-                                    f"{exc.ctx.command_path.partition(' ')[2]} …).", exc.ctx)
+                                    f"put it before the command (citykg {usage}).", exc.ctx)
     return exc
+
+
+def _json_asked(group: click.Group, ctx: click.Context, exc: click.UsageError) -> None:
+    """Whether the command line asks for JSON, read from the failing command's arguments when
+    they did not parse (an unknown option: ``--format`` was never read), for :func:`_json_error`."""
+    if not isinstance(ctx.obj, Settings) or ctx.obj.json_output:
+        return
+    args: list[str] = ctx.meta.get(_COMMAND_ARGS, [])
+    command: click.Command | None = exc.ctx.command if exc.ctx is not None else None
+    if command is None:  # an option without its value: click names no command, so find it in the arguments
+        command = group.get_command(ctx, ctx.invoked_subcommand or "")
+        while isinstance(command, click.Group):
+            command = next((command.commands[arg] for arg in args if arg in command.commands), None)
+    if command is not None:
+        ctx.obj.json_output = _format_asked(command, args) == "json"
+
+
+def _format_asked(command: click.Command, args: list[str]) -> str | None:
+    """The value of ``command``'s ``--format`` in ``args`` (the last one given), or ``None``, read as
+    click's parser reads options: a value may follow its option, be joined to it (``--format=json``,
+    ``-fjson``) or end a group of short flags (``-qf json``); what follows ``--`` is no option.
+
+    >>> command = click.Command("c", params=[click.Option(["-p"]), click.Option(["-f", "--format"]),
+    ...                                      click.Option(["-q"], is_flag=True)])
+    >>> _format_asked(command, ["-p", "-f", "--bogus"]), _format_asked(command, ["-qfjson", "--bogus"])
+    (None, 'json')
+    >>> _format_asked(command, ["-f", "json", "x", "--format=csv"]), _format_asked(command, ["--", "-f", "json"])
+    ('csv', None)
+    """
+    takes_value: dict[str, bool] = {}  # option name → whether it is --format
+    for param in command.params:
+        if isinstance(param, click.Option) and not param.is_flag and not param.count:
+            for name in param.opts + param.secondary_opts:
+                takes_value[name] = "--format" in param.opts
+    found, tokens = None, iter(args)
+    for token in tokens:
+        if token == "--":
+            break
+        if token.startswith("--"):
+            name, joined, value = token.partition("=")
+            if name in takes_value:
+                value = value if joined else next(tokens, "")
+                found = value if takes_value[name] else found
+        elif token.startswith("-") and len(token) > 1:
+            for i in range(1, len(token)):
+                if "-" + token[i] in takes_value:
+                    value = token[i + 1:] or next(tokens, "")
+                    found = value if takes_value["-" + token[i]] else found
+                    break
+    return found
 
 
 def describe_os_error(exc: OSError) -> str:
@@ -136,10 +199,27 @@ class Settings:
     dist: str | None
     quiet: bool
     json_output: bool = False  # the command prints JSON (--format json): so do its errors
+    project_from_env: bool = False  # project_dir is the value of CITYKG_PROJECT, not of --project
 
     def project(self) -> Project:
-        """The project these options name (``--project``, ``--dist``)."""
-        return Project.locate(self.project_dir, dist=self.dist)
+        """The project these options name (``--project``, ``--dist``).
+
+        :raises ProjectError: if the folder does not exist (saying whether CITYKG_PROJECT named it),
+            or lacks a part of a project.
+        """
+        where, from_env = self.project_dir, self.project_from_env
+        if not where and os.environ.get("CITYKG_PROJECT"):
+            where, from_env = os.environ["CITYKG_PROJECT"], True
+        if where and not os.path.exists(where):
+            folder = os.path.abspath(where)
+            parts = "a citykg project (one with ontology/, shapes/, queries/ and data/)"
+            if from_env:
+                raise ProjectError(f"The project folder {folder} does not exist: the environment variable "
+                                   f"CITYKG_PROJECT names it. Set CITYKG_PROJECT to the folder of {parts}, "
+                                   "or unset it to use the current folder.")
+            raise ProjectError(f"The project folder {folder} (--project) does not exist. Give --project the "
+                               f"folder of {parts}, or leave it out to use the current folder.")
+        return Project.locate(where, dist=self.dist)
 
     def say(self, message: str) -> None:
         """A progress message on stderr, unless ``--quiet``."""

@@ -93,17 +93,23 @@ def _output(form: str | None, fmt: str) -> str:
     """The format to print a --file query's answer in, or a usage error if it has none.
 
     Rows (SELECT) and an ASK's answer take the row formats; the triples of a CONSTRUCT or
-    DESCRIBE the triple formats, ``table`` (the default) giving Turtle and ``json`` JSON-LD.
+    DESCRIBE the triple formats, ``table`` (the default) giving Turtle and ``json`` JSON-LD
+    (:func:`citykg.adhoc.output_format`, which the Python API's :func:`citykg.adhoc.render_any` uses).
     """
-    if form in ("CONSTRUCT", "DESCRIBE"):
-        if fmt in ("csv", "tsv"):
+    from citykg.adhoc import output_format
+    from citykg.errors import QueryParameterError
+
+    if form is None:  # no query: run_any refuses it, with the reason
+        return fmt
+    try:
+        return output_format(form, fmt)
+    except QueryParameterError:
+        if form in ("CONSTRUCT", "DESCRIBE"):
             raise click.UsageError(f"A {form} query answers triples, not rows: give --format turtle (the "
-                                   "default), ntriples, jsonld or rdfxml.")
-        return {"table": "turtle", "json": "jsonld"}.get(fmt, fmt)
-    if fmt in TRIPLE_FORMATS and form is not None:
+                                   "default), ntriples, jsonld or rdfxml.") from None
         raise click.UsageError(f"--format {fmt} is for the triples of a CONSTRUCT or DESCRIBE; "
-                               f"{'an' if form == 'ASK' else 'a'} {form} query answers in {', '.join(FORMATS)}.")
-    return fmt
+                               f"{'an' if form == 'ASK' else 'a'} {form} query answers in "
+                               f"{', '.join(FORMATS)}.") from None
 
 
 def _within(work: Callable[[], T], timeout: float | None) -> T:
@@ -184,7 +190,7 @@ def query(settings: Settings, name: str | None, list_: bool, params: tuple[str, 
       citykg query --file neighbourhood.rq --format turtle
     """
     from citykg import queries
-    from citykg.formats import render_any
+    from citykg.adhoc import render_any
     from citykg.queries import Result
 
     project = settings.project()
@@ -230,7 +236,8 @@ def query(settings: Settings, name: str | None, list_: bool, params: tuple[str, 
         if not answer.rows and named.needs and not _has_links(store):
             settings.say(f"no rows: '{named.name}' reads what `{named.needs}` adds to the graph; "
                          f"run `{named.needs}`, then `citykg build`, and ask again")
-    click.echo(render_any(answer, shape), nl=False)
+    # as the data has it: click.echo would drop escape sequences (ESC [ … m) when stdout is no terminal
+    click.echo(render_any(answer, shape), nl=False, color=True)
     if not isinstance(answer, (Result, bool)):  # triples: stdout is RDF, so their number goes to stderr
         settings.say(f"{len(answer.triples)} triple{'s' * (len(answer.triples) != 1)}")
 

@@ -28,6 +28,7 @@ Example::
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from itertools import islice
 from typing import NamedTuple
@@ -49,6 +50,7 @@ from citykg.formats import pieces
 from citykg.iris import PREFIXES
 from citykg.queries import NamedQuery, Result, run
 from citykg.sparqlerrors import explain_syntax_error, explain_unsupported
+from citykg.sparqltokens import strip_noise
 from citykg.xmlsafe import Unrepresentable, XmlOutput
 
 __all__ = ["GRAPH_FORMATS", "MAX_BYTES", "RESULT_FORMATS", "Answer", "DescribeJob", "InfoJob", "Job", "NamedJob",
@@ -74,6 +76,8 @@ MAX_BYTES = 32 * 1_048_576
 # The prefixes a query may use undeclared ("rdfs:label"): passed to pyoxigraph only when one of
 # them occurs, since handing it the mapping costs as much as a small lookup's evaluation.
 _PREFIX_NAMES = tuple(f"{name}:" for name in PREFIXES)
+# What makes a triple term in a query (outside its strings, IRIs and comments)
+_TRIPLE_TERMS = re.compile(r"<<|\bTRIPLE\s*\(", re.IGNORECASE)
 
 
 class SparqlJob(NamedTuple):
@@ -178,6 +182,10 @@ def _sparql(store: Store, job: SparqlJob) -> Answer:
     fmt, content_type = RESULT_FORMATS[job.results_format]
     if isinstance(result, QueryBoolean) or not result.variables:
         return Answer(body=result.serialize(format=fmt) or b"", content_type=content_type)
+    if job.results_format == "csv" and _TRIPLE_TERMS.search(strip_noise(job.query)):
+        return Answer(406, error="This query can bind RDF 1.2 triple terms (<<( … )>> or TRIPLE()), which SPARQL "
+                                 "CSV cannot carry (a term's literal would split its cell): ask for SPARQL JSON, "
+                                 "XML or TSV.")
     return _solutions(result, job.results_format, job.max_rows, job.max_bytes)
 
 

@@ -284,6 +284,16 @@ def test_an_oversized_answer_is_never_written_whole(fmt: str) -> None:
     assert peak < 20 * 1_048_576, peak  # the sink, the body, a value in hand: never the 48 MiB
 
 
+@pytest.mark.parametrize("term", ['<<( <http://x/a> <http://x/b> "c,d" )>>', 'triple(<http://x/a>, <http://x/b>, "c\\nd")'])
+def test_csv_of_a_query_that_makes_triple_terms_is_a_406(term: str) -> None:
+    select = job(f'SELECT ?t ?u WHERE {{ BIND({term} AS ?t) BIND("u" AS ?u) }}', "csv", max_rows=10)
+    answer = evaluate(Store(), select)
+    assert answer.status == 406 and "SPARQL CSV cannot carry" in answer.error and "JSON, XML or TSV" in answer.error
+    assert evaluate(Store(), select._replace(results_format="tsv")).status == 200
+    plain = job('SELECT ?u WHERE { BIND("<<( not a term )>>" AS ?u) } # TRIPLE(', "csv", max_rows=10)
+    assert evaluate(Store(), plain).status == 200  # in a string or a comment, it makes none
+
+
 @pytest.mark.parametrize("char", ["\x01", "\x0b", "\x1f", "\ufffe", "\uffff"])
 def test_xml_that_cannot_carry_a_value_is_a_406_naming_it(char: str) -> None:
     escaped = json.dumps(f"a{char}b")

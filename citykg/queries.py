@@ -145,6 +145,10 @@ def parse_query_file(path: Path) -> NamedQuery:
     _check_select(path, text)
     _check_params_used(path, [p.name for p in params], text)
     columns = tuple(c.strip() for c in fields["columns"][0].split(",") if c.strip())
+    projected = {v.value for v in Store().query(text, prefixes=PREFIXES).variables}  # type: ignore[union-attr]
+    if missing := [c for c in columns if c not in projected]:
+        raise QueryError(f"{path}: the header's column {missing[0]!r} is not in the SELECT: add ?{missing[0]} to it, "
+                         f"or drop {missing[0]!r} from '#+ columns:'.")
     return NamedQuery(name=path.stem, summary=fields["summary"][0], description=" ".join(fields.get("description", [])),
                       params=tuple(params), columns=columns, example=(fields.get("example") or [""])[0],
                       sparql=text, path=path, needs=(fields.get("needs") or [""])[0])

@@ -275,6 +275,8 @@ def test_cities_and_studies(store: Store) -> None:
      "SELECT ?x $city WHERE { ?x ?p $city }\n", r"q.rq: the header declares the parameter 'town', which the query"),
     ("#+ param city (city): optional. A city.\n#+ param city (city): optional. A city.\n",
      "SELECT ?x $city WHERE { ?x ?p $city }\n", r"q.rq: the header declares the parameter 'city' twice"),
+    ("", "SELECT ?y WHERE { ?y ?p ?o }\n", r"q.rq: the header's column 'x' is not in the SELECT: add \?x to it, or "
+     r"drop 'x' from '#\+ columns:'."),
     ("#+ param city (city): optional. A city.\n", "SELECT ?x WHERE { ?x ?p $city }\n",
      r"q.rq: the SELECT does not list the parameter \$city, and citykg can bind a parameter only if it does: add "
      r"\$city after the columns \(SELECT \?code \?label \$city\), or write SELECT \*."),

@@ -58,8 +58,9 @@ One CSV file per table, UTF-8, commas between cells (RFC 4180 quoting). Keep the
 delete the tables you do not need. Each file has one example row written as a comment: a row
 whose first cell starts with `#` is skipped, so delete the `#` to use the row, or leave it.
 The examples show the format, and fit together where one row can (strategy SO1 builds on factor
-O2); they are not a submission on their own: an SO strategy also needs a strength, say, and the
-example city, country and organisation rows repeat records the graph already has.
+O2); they are not a submission on their own: an SO strategy also needs a strength, say, the
+example country and organisation rows repeat records the graph already has (a repeat is
+refused), and the example city row adds Isfahan with a made-up source: write your own.
 A new study goes in its own folder (`new-study/factors.csv` …); partnerships and memberships
 may refer to the studies, cities and organisations already in the graph.
 

@@ -131,7 +131,8 @@ def _validate_tables(folders: list[Path], project: Project, engine: Engine, cont
         kept += restated_rows((r for s in own for r in s.rows), known, skip=tabled)
     # an input whose rows are all repeats, or whose tables could not be read, is reported for that
     if not any(s.rows for s in own) and not any(f.severity is Severity.VIOLATION for f in kept):
-        kept.append(_empty(None, "its tables have no data rows (only headers or '#' comment rows)",
+        folder = min(files).rsplit("/", 1)[0] + "/" if files else None  # the input, as the user named it
+        kept.append(_empty(folder, "its tables have no data rows (only headers or '#' comment rows)",
                            "Fill in at least one row"))
     return Report.of(kept)
 

@@ -64,8 +64,8 @@ def test_comment_rows_keep_line_numbers(tmp_path: Path) -> None:
 def test_an_untouched_template_holds_no_records(project: Project, tmp_path: Path) -> None:
     write_template(tmp_path / "t")
     report = validate(tmp_path / "t", project=project)
-    assert [(f.severity.value, f.message) for f in report.findings] == [(
-        "violation", "The input holds no records: its tables have no data rows (only headers or '#' "
+    assert [(f.file, f.severity.value, f.message) for f in report.findings] == [(
+        f"{tmp_path}/t/", "violation", "The input holds no records: its tables have no data rows (only headers or '#' "
         "comment rows). Fill in at least one row before submitting it.")]
 
 

@@ -303,7 +303,8 @@ def _validate(received: Received, project: Project, engine: Engine, *, standalon
         else:
             private, public = _private(received), received.shown("")
         raise InputError(str(exc).replace(private, public)) from exc
-    ignored = [_left_out(f"{received.label}/{name}") for name in received.ignored]
+    ignored = [_left_out(f"{received.label}/{name}") for name in received.ignored
+               if not name.rsplit("/", 1)[-1].lower().startswith("readme")]  # its notes, as `citykg template` writes
     return Report.of([_rename(f, received) for f in report.findings] + ignored)
 
 

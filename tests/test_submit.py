@@ -135,6 +135,17 @@ def test_a_zip_is_reported_with_its_own_names(built: Project, tmp_path: Path) ->
         "[citykg:table-format]"]
 
 
+def test_files_that_are_not_tables_are_left_out_with_a_warning_but_a_readme_quietly(built: Project,
+                                                                                   tmp_path: Path) -> None:
+    archive = tmp_path / "filled-template.zip"
+    archive.write_bytes(zip_bytes({**{f"new-2025/{name}": text for name, text in NEW_STUDY.items()},
+                                   "new-2025/README.md": "# notes\n", "new-2025/notes.txt": "x\n"}))
+    report = validate_input(archive, project=built)
+    assert [(f.file, f.severity.value) for f in report.findings if f.shape == "citykg:submission"] == [
+        (f"{archive}/new-2025/notes.txt", "warning")]
+    assert report.conforms
+
+
 def test_validation_in_context_includes_accepted_submissions(built: Project, tmp_path: Path) -> None:
     result = submit(new_study(tmp_path), project=built, who="Ana")
     # A second input that adds to the accepted study: its references resolve ...

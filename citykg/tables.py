@@ -51,6 +51,9 @@ __all__ = ["DUPLICATE", "MAX_TABLE_BYTES", "TABLE_FORMAT", "DataFile", "Row", "S
 #: Tables larger than this are refused (a typical study table is a few kB).
 MAX_TABLE_BYTES = 20 * 1024 * 1024
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+# Arabic letters an Arabic keyboard types where Persian writes its own (data/README.md: standard orthography)
+_ARABIC = {"\u064a": "\u06cc", "\u0643": "\u06a9"}  # ي → ی, ك → ک
+_EASTERN_DIGITS = re.compile("[\u06f0-\u06f9\u0660-\u0669]")  # ۰–۹ (Persian), ٠–٩ (Arabic)
 #: The shape of the finding about a row that defines a record again (the row is left out).
 DUPLICATE = TABLE_FORMAT + "/duplicate"
 
@@ -310,6 +313,17 @@ def _check_row(row: Row) -> list[Finding]:
             hint = f" Did you mean {close[0]!r}?" if close else ""
             findings.append(_violation(f"{value!r} is not an allowed {column.name}.{hint} Allowed: "
                                        f"{', '.join(column.choices)}.", display, row.line, column.name, value=value))
+        elif column.kind in (Kind.COUNT, Kind.POSITIVE, Kind.YEAR, Kind.DATE) and _EASTERN_DIGITS.search(value):
+            latin = value.translate({ord(d): str(i % 10) for i, d in enumerate("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩")})
+            findings.append(_violation(f"{value!r} is written in Persian or Arabic digits: write {column.name} in "
+                                       f"Latin digits ({latin!r}).", display, row.line, column.name, value=value))
+        elif column.kind is Kind.FA and (arabic := [c for c in _ARABIC if c in value]):
+            letters = " and ".join(f"{c} (U+{ord(c):04X}) where Persian writes {_ARABIC[c]} (U+{ord(_ARABIC[c]):04X})"
+                                   for c in arabic)
+            findings.append(Finding(
+                Severity.WARNING, f"The Persian text has the Arabic {letters}: a Persian keyboard types the Persian "
+                "letter, and a query for the word as Persian writes it would not find it. Replace it.", file=display, row=row.line,
+                column=column.name, value=value, shape=TABLE_FORMAT + "/arabic-letters"))
         elif formula := _formula_start(row.values.get(column.name) or ""):
             findings.append(Finding(
                 Severity.WARNING,

@@ -151,14 +151,15 @@ def render_boolean(answer: bool, fmt: Format) -> str:
 
 
 def render_triples(triples: Sequence[Triple], fmt: str) -> str:
-    """Triples in one of :data:`TRIPLE_FORMATS`, Turtle with citykg's prefixes (ends with a newline).
+    """Triples in one of :data:`TRIPLE_FORMATS`, Turtle with citykg's prefixes (ends with a newline,
+    unless it is empty: no triples in Turtle or N-Triples is no text).
 
     :raises Unrepresentable: if the format cannot carry them (see :func:`write_triples`).
     """
     out = io.BytesIO()
     write_triples(triples, TRIPLE_FORMATS[fmt], out)
     text = out.getvalue().decode("utf-8")
-    return text if text.endswith("\n") else text + "\n"
+    return text if text.endswith("\n") or not text else text + "\n"
 
 
 def write_triples(triples: Sequence[Triple], fmt: RdfFormat, output: BinarySink) -> None:

@@ -90,6 +90,9 @@ def test_triples_are_written_in_each_rdf_format_and_read_back(name: str) -> None
     assert sorted(map(str, parse(text.encode(), format=TRIPLE_FORMATS[name]))) == sorted(map(str, triples))
     if name == "turtle":
         assert "rdfs:label" in text  # citykg's prefixes
+    empty = render_triples([], name)  # no triples: no blank line, and still a document where one is needed
+    assert list(parse(empty.encode(), format=TRIPLE_FORMATS[name])) == []
+    assert empty == "" if name in ("turtle", "ntriples") else empty.endswith("\n")
 
 
 # ----------------------------------------------------------------- pieces, and XML that is well-formed or refused

@@ -322,8 +322,8 @@ def _check_row(row: Row) -> list[Finding]:
                                    for c in arabic)
             findings.append(Finding(
                 Severity.WARNING, f"The Persian text has the Arabic {letters}: a Persian keyboard types the Persian "
-                "letter, and a query for the word as Persian writes it would not find it. Replace it.", file=display, row=row.line,
-                column=column.name, value=value, shape=TABLE_FORMAT + "/arabic-letters"))
+                "letter, and a query for the word as Persian writes it would not find it. Replace it.",
+                file=display, row=row.line, column=column.name, value=value, shape=TABLE_FORMAT + "/arabic-letters"))
         elif formula := _formula_start(row.values.get(column.name) or ""):
             findings.append(Finding(
                 Severity.WARNING,

@@ -7,7 +7,8 @@ second time. Each submission's rows land in its own graph, with IRIs of its sour
 ``…/source/submission/<id>/``, and its graph is described with PROV (who, when, checksum,
 citykg version); an accepted submission whose files changed since is a violation. An RDF
 submission is checked with the rules of :mod:`citykg.additions`, as ``citykg validate`` checked
-it, against the records read before it.
+it, against the records read before it; a study it describes is one the tables may name (see
+:mod:`citykg.unchecked`).
 
 Example::
 
@@ -39,6 +40,7 @@ from citykg.rdfmap import Mapped, to_quads
 from citykg.report import Finding, Report, Severity
 from citykg.submissions import METADATA, Status, Submission, load_submissions
 from citykg.tables import Row, Source, TableSet, read_tables
+from citykg.unchecked import CHECK
 
 __all__ = ["InContext", "read_in_context"]
 
@@ -114,12 +116,17 @@ def read_in_context(project: Project, folders: Sequence[Path], *,
     inputs_graphs = frozenset(iris.graph(label) for _, label, s in plan
                               if s is None and label is not None)
     vocabulary = _vocabulary(project) if any(s.kind is InputKind.RDF for s in subs) else None
+    described: set[str] = set()  # the records of RDF submissions
     for s in subs:  # an RDF submission is checked against what was read before it, but the input
         if vocabulary is not None and s.kind is InputKind.RDF:
             known = records(q for q in quads if getattr(q.graph_name, "value", "") not in inputs_graphs)
-            quads += _rdf_quads(s, findings, vocabulary, known)
+            added = _rdf_quads(s, findings, vocabulary, known)
+            described.update(q.subject.value for q in added if isinstance(q.subject, NamedNode))
+            quads += added
         quads += _describe(s)
         findings += _integrity(s)
+    # the tables name a study that no table has, but an RDF submission describes it: not missing
+    findings = [f for f in findings if not (f.shape == CHECK and f.focus in described)]
     rdf_files = tuple((s.graph, f"submissions/{s.id}/{s.files[0]}", s.folder)
                       for s in subs if s.kind is InputKind.RDF)
     # In a deterministic order (the mapped quads sorted, then the submissions'), without repeats.

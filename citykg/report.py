@@ -54,10 +54,14 @@ class Finding:
     #: The property a shape's finding is about (``rdfs:label``; ``^ckg:statedIn`` for an inverse
     #: path), for a record not read from a table (an RDF input): it stands where a column would.
     path: str | None = None
-    #: The cells ``(file, row, column)`` this finding accounts for, whatever the shapes find
-    #: there: a note that references into a table that could not be read were not checked
-    #: covers the cells that hold them, and a missing column the cells it would have in each
-    #: row (see :meth:`Report.of`). Not shown in the output.
+    #: The places this finding accounts for, whatever the shapes find there (see
+    #: :meth:`Report.of`); not shown in the output. Each is a cell ``(file, row, column)``: a
+    #: note that references into a table that could not be read were not checked covers the
+    #: cells that hold them, and a missing column the cells it would have in each row. Or, for
+    #: the findings a shape makes at a row but in no column (no cell states what it checks,
+    #: such as a strategy's TOWS type), ``(file, row, shape)`` with the shape's name in place of
+    #: a column: ``("strategies.csv", 2, "ckgsh:SOStrategyShape")`` covers that shape's findings
+    #: at that row and no other finding there (see :attr:`anchors`).
     covers: frozenset[tuple[str, int, str]] = field(default=frozenset(), compare=False, repr=False)
 
     @property
@@ -66,6 +70,15 @@ class Finding:
         if not (self.file and self.row and self.column):
             return set()
         return {(self.file, self.row, c) for c in re.split("[,/]", self.column)}
+
+    @property
+    def anchors(self) -> set[tuple[str, int, str]]:
+        """What another finding's :attr:`covers` names to account for this one: its
+        :attr:`cells`; or, for a finding at a row in no column, ``(file, row, shape)``. (Column
+        names have no ``:``, shape names do, so the two never meet.)"""
+        if self.column or not (self.file and self.row and self.shape):
+            return self.cells
+        return {(self.file, self.row, self.shape)}
 
     @property
     def by_shape(self) -> bool:
@@ -126,14 +139,15 @@ class Report:
         A shape's finding is left out where another finding already accounts for it, so that
         one cause is reported once: a shape's violation at a cell where the loader or the mapper
         found a violation (an unknown partnership type leaves the partnership without a type),
-        and any shape's finding at a cell another finding :attr:`~Finding.covers`.
+        and any shape's finding whose cell, or (in no column) whose row and shape, another finding
+        :attr:`~Finding.covers` (see :attr:`Finding.anchors`).
         """
         unique = set(findings)
         loaded = {c for f in unique if f.severity is Severity.VIOLATION and not f.by_shape for c in f.cells}
         covered = {c for f in unique for c in f.covers}
 
         def redundant(f: Finding) -> bool:
-            return f.by_shape and bool(f.cells & covered or (
+            return f.by_shape and bool(f.anchors & covered or (
                 f.severity is Severity.VIOLATION and f.cells & loaded))
 
         return cls(tuple(sorted((f for f in unique if not redundant(f)), key=Finding.sort_key)))

@@ -514,3 +514,91 @@ def test_in_the_projects_data_a_row_that_cannot_be_read_is_one_finding(project: 
                                                          "contain commas."),
         ("info", "data/mashhad-oic/factors.csv", 3, "1 reference to this row's record (strategy_factors.csv line 94) "
                                                     "was not checked")]
+
+
+# A table whose rows decide checks of other records (the TOWS type of each strategy, whether each
+# strategy and action is listed) that cannot be read is one violation and one note, not a false
+# finding at every strategy. Without strategy_factors.csv, the strategies build on nothing: that
+# is reported.
+CITES = GOOD_STUDY["strategy_factors.csv"]
+TOWS_NOTE = ("info", "NEW/strategy_factors.csv", None, None, "The TOWS type of 1 strategy (strategies.csv line 2) was "
+             "not checked: the table could not be read. Fix it and validate again to check them.")
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    ({"strategy_factors.csv": CITES.replace("factor,", "factr,", 1)}, [
+        TOWS_NOTE,
+        ("violation", "NEW/strategy_factors.csv", 1, "factor", "Required column 'factor' is missing: The cited "
+                                                               "factor's code. If 'factr' is it, rename it to 'factor'."),
+        ("violation", "NEW/strategy_factors.csv", 1, "factr", "Unknown column 'factr' in a strategy_factors table. "
+                                                              "Did you mean 'factor'?")]),
+    ({"strategy_factors.csv": CITES.replace(",", ";")}, [
+        TOWS_NOTE,
+        ("violation", "NEW/strategy_factors.csv", 1, None, "The header is separated by semicolons; citykg tables are "
+                                                           "comma-separated CSV. Export the sheet as CSV with commas.")]),
+    ({"strategy_factors.csv": CITES.replace("study,strategy,", "study,strat,", 1)}, [
+        TOWS_NOTE,
+        ("violation", "NEW/strategy_factors.csv", 1, "strat", "Unknown column 'strat' in a strategy_factors table. "
+                                                              "Did you mean 'strategy'?"),
+        ("violation", "NEW/strategy_factors.csv", 1, "strategy", "Required column 'strategy' is missing: The "
+                                                                 "strategy's code. If 'strat' is it, rename it to "
+                                                                 "'strategy'.")]),
+    ({"strategy_factors.csv": CITES.replace("study,", "stdy,", 1)}, [
+        TOWS_NOTE,
+        ("violation", "NEW/strategy_factors.csv", 1, "stdy", "Unknown column 'stdy' in a strategy_factors table. "
+                                                             "Did you mean 'study'?"),
+        ("violation", "NEW/strategy_factors.csv", 1, "study", "Required column 'study' is missing: The id of the "
+                                                              "study (as in studies.csv). If 'stdy' is it, rename it "
+                                                              "to 'study'.")]),
+    ({"strategy_factors.csv": CITES.replace("new-2025,SO1,O1,Table 2", "new-2025,SO1,O1,Table, 2")}, [
+        ("info", "NEW/strategy_factors.csv", None, None, "The TOWS type of 1 strategy (strategies.csv line 2) was not "
+         "checked: the row on line 3 could not be read. Fix it and validate again to check them."),
+        ("violation", "NEW/strategy_factors.csv", 3, None, "The row has 6 fields but the header has 5. Quote cells "
+                                                           "that contain commas.")]),
+    ({"strategy_factors.csv": None}, [
+        ("violation", "NEW/strategies.csv", 2, None, "SO1 is an SO strategy but builds on no opportunity; an SO "
+         "strategy builds on at least one strength and one opportunity: cite one (O…) in strategy_factors.csv, or "
+         "fix its type."),
+        ("violation", "NEW/strategies.csv", 2, None, "SO1 is an SO strategy but builds on no strength; an SO strategy "
+         "builds on at least one strength and one opportunity: cite one (S…) in strategy_factors.csv, or fix its "
+         "type.")]),
+    ({"strategy_actions.csv": GOOD_STUDY["strategy_actions.csv"].replace("study,strategy,", "study,strat,", 1)}, [
+        ("info", "NEW/strategy_actions.csv", None, None, "The action list of 1 strategy (strategies.csv line 2) and "
+         "the strategies listing 1 action (actions.csv line 2) were not checked: the table could not be read. Fix it "
+         "and validate again to check them."),
+        ("violation", "NEW/strategy_actions.csv", 1, "strat", "Unknown column 'strat' in a strategy_actions table. "
+                                                              "Did you mean 'strategy'?"),
+        ("violation", "NEW/strategy_actions.csv", 1, "strategy", "Required column 'strategy' is missing: The "
+                                                                 "strategy's code. If 'strat' is it, rename it to "
+                                                                 "'strategy'.")]),
+], ids=["no-factor-column", "semicolons", "no-strategy-column", "no-study-column", "row", "absent", "actions"])
+def test_a_table_that_decides_other_records_checks_is_one_note_when_it_cannot_be_read(
+        project: Project, tmp_path: Path, change: dict[str, str | None], expected: list[object]) -> None:
+    folder = tmp_path / "new-2025"
+    write(folder, {name: text for name, text in dict(GOOD_STUDY, **change).items() if text is not None})
+    assert _findings(validate(folder, project=project), folder) == expected
+
+
+def test_a_missing_studies_csv_is_one_violation_not_one_per_row(project: Project, tmp_path: Path) -> None:
+    folder = write(tmp_path / "new-2025", {name: text for name, text in GOOD_STUDY.items() if name != "studies.csv"})
+    assert _findings(validate(folder, project=project), folder) == [
+        ("violation", "NEW/actions.csv", 2, "study", "No study new-2025 in studies.csv (the graph's, or the "
+         "submission's own): add studies.csv with its row, or correct the study column (7 rows name it: actions.csv "
+         "line 2; factors.csv lines 2, 3; strategies.csv line 2; strategy_actions.csv line 2; strategy_factors.csv "
+         "lines 2, 3).")]
+
+
+def test_a_note_counts_only_the_declared_counts_of_the_study_whose_table_was_not_read(project: Project,
+                                                                                       tmp_path: Path) -> None:
+    # the project's tabriz-2024 declares 32 counts of its themes, sub-themes and codes: not this study's
+    folder = write(tmp_path / "them-2025", {
+        "studies.csv": "id,title_en,city,method_en,panel_size,source_table,source_row\n"
+                       "them-2025,A thematic study,tabriz,Interviews,5,Abstract,1\n",
+        "themes.csv": "study;id;label_fa;label_en;source_table;source_row\nthem-2025;t1;مضمون;A theme;Table 1;1\n",
+        "subthemes.csv": "study,id,theme,label_fa,label_en,source_table,source_row\n"
+                         "them-2025,t1-1,t1,زیر,A sub-theme,Table 1,1\n"})
+    assert _findings(validate(folder, project=project), folder) == [
+        ("info", "NEW/themes.csv", None, None, "1 reference to themes.csv (in subthemes.csv) was not checked: the "
+                                               "table could not be read. Fix it and validate again to check them."),
+        ("violation", "NEW/themes.csv", 1, None, "The header is separated by semicolons; citykg tables are "
+                                                 "comma-separated CSV. Export the sheet as CSV with commas.")]

@@ -30,6 +30,7 @@ from citykg.sparqltext import (
     strip_noise,
 )
 from citykg.sparqltokens import token_pattern
+from citykg.sparqltokens import tokens as query_tokens
 
 __all__ = ["explain_syntax_error", "explain_unsupported", "raise_unsupported"]
 
@@ -118,7 +119,9 @@ def explain_syntax_error(error: BaseException | str, query: str) -> str:
         fault = reason(failed)
         if fault is not None:
             return f"The query does not parse: error at {place(text, fault[0])}: {fault[1]}"
-    end = " (the end of the query)" if not cleaned[offset:].strip() else ""
+    # only spaces and comments follow (strings and IRIs are blanked in ``cleaned``, but are text)
+    at_end = all(kind == "comment" for kind, start, *_ in query_tokens(text) if start >= offset)
+    end = " (the end of the query)" if at_end else ""
     return f"The query does not parse: error at {line}:{column}{end}: {_expected(failed.expected)}"
 
 

@@ -91,3 +91,10 @@ def test_every_syntax_error_is_short_plain_and_placed(template: list[str], glue:
         line, column = int(place.group(1)), int(place.group(2))
         assert line <= text.count("\n") + 1 and column <= len(text.split("\n")[line - 1]) + 1, message
         assert len(message) < 400 and "..=" not in message and "\\u{" not in message and "[_]" not in message, message
+
+
+def test_the_end_of_the_query_is_where_only_spaces_and_comments_follow() -> None:
+    assert explain("ASK { } ; <http://127.0.0.1:8799/x.nt> <http://x/y>") == (  # IRIs are text, not blank
+        "The query does not parse: error at 1:15: expected one of HAVING, OFFSET, OPTIONAL or VALUES")
+    assert explain("SELECT * WHERE { ?s ?p ?o } GROUP BY # why\n").startswith(
+        "The query does not parse: error at 2:1 (the end of the query): ")

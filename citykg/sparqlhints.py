@@ -214,6 +214,11 @@ def _trailing_fault(read: list[_Token], seen: list[_Token]) -> tuple[int, str] |
         depth += (kind == "open") - (kind == "close")
         after_pattern = after_pattern or (kind == "close" and word == "}" and depth == 0)
         following = read[i + 1][3] if i + 1 < len(read) else ""
+        if depth == 0 and kind == "word" and word.upper() in ("LIMIT", "OFFSET") and not following.isdigit():
+            return start, f"{word.upper()} takes a whole number: {word.upper()} 10."
+        if after_pattern and depth == 0 and kind == "mark" and word in ";,.":
+            return start, (f"{word!r} cannot follow a query's pattern: a query is one statement, with no "
+                           "separator after it; remove it (and send another query on its own).")
         if after_pattern and depth == 0 and word.upper() in ("ORDER", "GROUP") and following.upper() != "BY":
             return start, f"{word.upper()} is followed by BY and what to sort or group by: {word.upper()} BY ?x."
         if after_pattern and depth == 0 and kind == "word" and word.upper() not in _AFTER_PATTERN and following != "(":

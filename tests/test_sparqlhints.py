@@ -54,6 +54,9 @@ def explain(query: str) -> str:
     ("SELECT * WHERE { ?s ?p ?o }\nLIMT 3", "error at 2:1: LIMT is not one of what may follow a query's pattern: "
      "GROUP BY, HAVING, ORDER BY, LIMIT, OFFSET, VALUES; did you mean LIMIT?"),
     ("ASK { ?s ?p ?o } garbage", "error at 1:18: garbage is not one of what may follow a query's pattern"),
+    ("ASK { } ; <http://127.0.0.1:8799/x.nt> <http://x/y>", "error at 1:9: ';' cannot follow a query's pattern: a "
+     "query is one statement, with no separator after it; remove it (and send another query on its own)."),
+    ("ASK {} LIMIT 'x'", "error at 1:8: LIMIT takes a whole number: LIMIT 10."),
     ("SELECT * {} ORDER", "error at 1:13: ORDER is followed by BY and what to sort or group by: ORDER BY ?x."),
     ("SELECT s WHERE { ?s ?p ?o }", "error at 1:8: s is not a variable: write ?s."),
     ("SELECT (COUNT(?s) ?n) WHERE { ?s ?p ?o }", "error at 1:8: an expression in SELECT names its value with AS: "
@@ -62,7 +65,7 @@ def explain(query: str) -> str:
     ("SELECT * WHERE { ?s ?p ?o OPTIONL { ?s ?q ?r } }", "error at 1:27: OPTIONL is not a keyword of SPARQL; did "
      "you mean OPTIONAL?"),
 ], ids=["fourth-part", "after-a-literal", "no-object", "in-exists", "subject-alone", "comma", "bare-aggregate",
-        "filter", "union", "modifiers", "grouping", "misspelt-modifier", "garbage", "order-without-by",
+        "filter", "union", "modifiers", "grouping", "misspelt-modifier", "garbage", "separator", "limit", "order-without-by",
         "no-question-mark", "no-as", "misspelt-filter", "misspelt-optional"])
 def test_a_mistake_in_the_shape_is_named(query: str, message: str) -> None:
     assert explain(query).startswith(message)

@@ -8,9 +8,9 @@ The server is a small ASGI application run by uvicorn. It answers:
 - ``/``               the query page (``citykg/static/``), ``/health`` for monitoring
 
 The ASGI plumbing (routing, caps, cache, CORS, access log) is :mod:`citykg.app`, and uvicorn's
-HTTP protocol as the server runs it (capped request heads, one write a response) is
-:mod:`citykg.protocol`. Queries run in
-worker processes (:mod:`citykg.pool`), each killed and replaced if its query runs past
+HTTP protocol as the server runs it (capped request heads, deadlines, one write a response) is
+:mod:`citykg.protocol`; uvicorn's own log records are access-log lines (:mod:`citykg.serverlog`).
+Queries run in worker processes (:mod:`citykg.pool`), each killed and replaced if its query runs past
 ``timeout``; only a lookup (a single triple pattern, :func:`citykg.sparqltext.is_lookup`) whose
 answer is small is answered by the server process itself, since its cost is bounded by that
 answer. With ``processes`` > 1, more server processes share the port (:mod:`citykg.prefork`).
@@ -41,7 +41,7 @@ from typing import Any
 
 from citykg.answers import AnswerCache, Build, StoreWatch
 from citykg.app import App, Prepared
-from citykg.errors import QueryError, ServeError, StoreError
+from citykg.errors import QueryError, ServeError, StoreError, cut
 from citykg.evaluate import Answer, InfoJob, Job, SparqlJob, small_answer
 from citykg.pool import WorkerPool, WorkerUnavailable
 from citykg.project import Project
@@ -89,7 +89,8 @@ class ServeConfig:
     :param access_log: ``-`` for stderr, a file path, or ``None`` for no access log.
     :param reload_interval: seconds between two checks for a new build.
     :param read_timeout: seconds a client has to send a whole request (head and body) from its
-        first byte; a slower one is answered 408 and its connection closed.
+        first byte; a slower one is answered 408 and its connection closed. A connection on which
+        nothing arrives, or whose client reads nothing of its answers, for as long is closed.
     """
 
     host: str = "127.0.0.1"
@@ -154,8 +155,8 @@ class Server:
                 self.catalogue_version += 1
                 try:
                     self._catalogue = load_catalogue(folder)
-                except QueryError as exc:
-                    self._catalogue, self._broken = {}, str(exc)
+                except QueryError as exc:  # named as the project has it: the server's folders are its own
+                    self._catalogue, self._broken = {}, str(exc).replace(f"{folder}{os.sep}", "queries/")
         if self._broken:
             raise QueryError(self._broken)
         return self._catalogue
@@ -224,7 +225,7 @@ def _core_routes(server: Server) -> list[Route]:
     async def static(request: Request) -> Response:
         asset = assets.get(request.path_params["name"])
         if asset is None:
-            raise HttpError(404, f"No static file {request.path_params['name']!r}.")
+            raise HttpError(404, f"No static file '{cut(request.path_params['name'])}'. See / for the query page.")
         return asset
 
     async def health(request: Request) -> Response:
@@ -368,12 +369,14 @@ def run_server(project: Project, config: ServeConfig, sock: socket.socket, *,
     import uvicorn
 
     from citykg.protocol import http_protocol
+    from citykg.serverlog import uvicorn_log_config
     from citykg.submit_http import submission_routes  # POST /submissions, with CITYKG_SUBMIT_TOKEN
 
     app = create_app(project, config=config, routes=[submission_routes()],
                      on_ready=(lambda: on_ready(app)) if on_ready else None)
     settings = uvicorn.Config(app, lifespan="on", access_log=False, log_level="warning", proxy_headers=False,
-                              server_header=False, timeout_graceful_shutdown=3,
+                              server_header=False, timeout_graceful_shutdown=3, ws="none",
+                              log_config=uvicorn_log_config(config.access_log),  # as access-log lines
                               http=http_protocol(read_timeout=config.read_timeout))
     with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises the Ctrl+C it handled, once stopped
         uvicorn.Server(settings).run(sockets=[sock])

@@ -8,7 +8,9 @@ a path template to an ``async`` handler that takes a :class:`Request` and return
     {"ok": false, "error": "Unknown query 'x'. See GET /queries.", "status": 404}
 
 Path templates take ``{name}`` (one segment) and ``{name:path}`` (the rest of the path).
-:func:`check_origins` refuses a ``--cors`` value that no browser sends as an origin.
+:func:`check_origins` refuses a ``--cors`` value that no browser sends as an origin. A request
+that no route answers is refused by a route of its own (:meth:`Router.match`), so that its answer
+has the CORS headers the routes' answers have.
 
 Example::
 
@@ -185,7 +187,12 @@ class Router:
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]]:
         """The route for ``method`` and ``path``, and the template's parameters.
 
-        :raises HttpError: 404 if no route has that path, 405 (with ``Allow``) if none has the method.
+        A request that no route answers gets a route that refuses it before its body is read (its
+        guard raises :class:`HttpError`: 404 if no route has that path, 405 with ``Allow`` if none
+        has the method), readable from the CORS origins unless the path is only a write route's,
+        as the answers of the routes are.
+
+        :raises HttpError: 404 or 405 for a preflight (``OPTIONS``) that no route answers.
         """
         candidates: list[tuple[Route, dict[str, str]]] = [(r, {}) for r in self._exact.get(path, ())]
         if not candidates:
@@ -194,16 +201,34 @@ class Router:
                 if found:
                     candidates.append((route, found.groupdict()))
         if not candidates:
-            raise HttpError(404, f"Nothing at {cut(path)}. See / for the query page, /sparql for the "
-                                 "SPARQL endpoint and /queries for the named queries.")
+            return _refusal(HttpError(404, f"Nothing at {cut(path)}. See / for the query page, /sparql for the "
+                                           "SPARQL endpoint and /queries for the named queries."),
+                            cors=method != "OPTIONS", path=path), {}
         wanted = "GET" if method == "HEAD" else method
         for route, params in candidates:
             if wanted in route.methods or (method == "OPTIONS" and route.cors):
                 return route, params
-        preflight = {"OPTIONS"} if any(r.cors for r, _ in candidates) else set()
-        allowed = sorted({m for r, _ in candidates for m in r.methods} | {"HEAD"} | preflight)
-        raise HttpError(405, f"{cut(path)} answers {', '.join(allowed)}, not {method}.",
-                        (("allow", ", ".join(allowed)),))
+        cors = any(r.cors for r, _ in candidates)
+        allowed = sorted({m for r, _ in candidates for m in r.methods} | {"HEAD"} | ({"OPTIONS"} if cors else set()))
+        return _refusal(HttpError(405, f"{cut(path)} answers {', '.join(allowed)}, not {method}.",
+                                  (("allow", ", ".join(allowed)),)), cors=cors and method != "OPTIONS", path=path), {}
+
+
+def _refusal(error: HttpError, *, cors: bool, path: str) -> Route:
+    """A route that refuses every request with ``error``, before reading its body.
+
+    :raises HttpError: ``error`` at once for a preflight, which must not be answered 204.
+    """
+    if not cors:
+        raise error
+
+    def refuse(headers: Mapping[str, str]) -> None:
+        raise error
+
+    async def unreachable(request: Request) -> Response:
+        raise error
+
+    return Route(path, unreachable, methods=(), guard=refuse)
 
 
 def _compile(template: str) -> re.Pattern[str]:
@@ -299,23 +324,37 @@ def status_of(exc: CitykgError) -> int:
     return 400
 
 
-_ORIGIN = re.compile(r"^https?://[^/?#\s@]+$")
+# scheme, host (a name, or a bracketed IPv6 address) and an optional port, in lower case, as browsers send them
+_ORIGIN = re.compile(r"^https?://(?:[a-z0-9_-]+(?:\.[a-z0-9_-]+)*|\[[0-9a-f:.]+\])(?::([0-9]{1,5}))?$")
+
+
+def _is_origin(value: str) -> bool:
+    found = _ORIGIN.match(value)
+    return found is not None and int(found[1] or 0) <= 65535
 
 
 def check_origins(origins: Sequence[str]) -> None:
     """Refuse a CORS origin that no browser sends, which would allow nothing.
 
-    >>> check_origins(["https://example.org", "http://127.0.0.1:3000", "*"])
+    >>> check_origins(["https://example.org", "http://127.0.0.1:3000", "http://[::1]:8080", "*"])
     >>> check_origins(["example.org"])  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     citykg.errors.ServeError: --cors 'example.org' is not an origin: ... did you mean 'https://example.org'? ...
+    >>> check_origins(["https://*.example.org"])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    citykg.errors.ServeError: --cors 'https://*.example.org' is not an origin: ... a * matches only alone, ...
     """
     for origin in origins:
-        if origin == "*" or (_ORIGIN.match(origin) and origin == origin.lower()):
+        if origin == "*" or _is_origin(origin):
             continue
+        if "*" in origin:
+            raise ServeError(f"--cors {quoted(origin)} is not an origin: browsers send one origin, such as "
+                             "https://app.example.org, and a * matches only alone, as any origin. Repeat --cors "
+                             "for each origin to allow, or give * for any origin.")
         scheme, _, rest = origin.lower().rpartition("://")
         guess = f"{scheme or 'https'}://{rest.split('/')[0]}"
-        hint = f"; did you mean {quoted(guess)}?" if _ORIGIN.match(guess) and guess != origin else "."
+        hint = f"; did you mean {quoted(guess)}?" if _is_origin(guess) and guess != origin else "."
         raise ServeError(f"--cors {quoted(origin)} is not an origin: browsers send an origin as scheme and host "
                          f"(and port), with no path, such as https://example.org{hint} Give * for any origin.")

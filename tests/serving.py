@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -131,3 +132,24 @@ def assert_error(response: httpx.Response, status: int, *words: str) -> str:
     for word in words:
         assert word in body["error"], body["error"]
     return str(body["error"])
+
+
+def address(server: Running) -> tuple[str, int]:
+    """The host and port that ``server`` listens on."""
+    host, port = server.url.split("//")[1].rstrip("/").rsplit(":", 1)
+    return host, int(port)
+
+
+def raw_request(server: Running, data: bytes) -> httpx.Response:
+    """Send bytes as they are (no client would send them) and read the answer up to its close."""
+    with socket.create_connection(address(server), timeout=10) as sock:
+        with contextlib.suppress(ConnectionResetError, BrokenPipeError):  # the server stops reading
+            sock.sendall(data)
+        answer = b""
+        with contextlib.suppress(ConnectionResetError):
+            while chunk := sock.recv(65536):
+                answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = [tuple(line.split(": ", 1)) for line in lines[1:]]
+    return httpx.Response(int(lines[0].split()[1]), headers=headers, content=body)

@@ -9,7 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from serving import ROOT, Running
+from serving import ROOT, Running, start_server
+
+from citykg.build import BuildResult
+from citykg.project import Project
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -82,3 +85,27 @@ def test_the_query_page_runs_a_named_query_and_links_to_entities(server: Running
     assert seen and all(urlsplit(url).netloc == origin for url in seen), seen
     assert [p for p in problems if "status of 400" not in p] == []  # the 400 is the malformed query's
     assert (ARTIFACTS / "query-page.png").stat().st_size > 10_000
+
+
+def test_the_query_page_shows_why_the_catalogue_does_not_load(built: tuple[Project, BuildResult],
+                                                              tmp_path: Path) -> None:
+    from conftest import copy_project
+    from playwright.sync_api import sync_playwright
+
+    project = copy_project(tmp_path / "project", folders=())
+    (project.queries / "zz-broken.rq").write_text("#+ summary: Broken\n#+ columns\nSELECT * WHERE { ?s ?p ?o }\n",
+                                                  encoding="utf-8")
+    server = start_server(built[0].dist, tmp_path / "server", root=project.root)
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
+            try:
+                page = browser.new_page()
+                page.goto(server.url, wait_until="networkidle")
+                shown = page.inner_text("#query-list li.error")
+            finally:
+                browser.close()
+    finally:
+        server.stop()
+    assert shown == ("The catalogue cannot be loaded: The named queries cannot be loaded: queries/zz-broken.rq:2: "
+                     "malformed header line '#+ columns'. Fix the file; the server reloads the queries once it is saved.")

@@ -193,9 +193,14 @@ async function loadCatalogue() {
   const list = $("query-list");
   try {
     const response = await fetch("/queries", { headers: { Accept: "application/json" } });
-    state.catalogue = await response.json();
+    const type = (response.headers.get("content-type") || "").split(";")[0];
+    const doc = type === "application/json" ? await response.json() : null;
+    if (!response.ok || !Array.isArray(doc)) {  // a broken query file: the server says which, and where
+      throw new Error((doc && doc.error) || `HTTP ${response.status}`);
+    }
+    state.catalogue = doc;
   } catch (error) {
-    list.replaceChildren(el("li", { class: "hint" }, `The catalogue cannot be loaded: ${error.message}`));
+    list.replaceChildren(el("li", { class: "status error" }, `The catalogue cannot be loaded: ${error.message}`));
     return;
   }
   list.replaceChildren(...state.catalogue.map((query) => {

@@ -74,6 +74,17 @@ def test_query_file(runner: CliRunner, built: tuple[Project, BuildResult], tmp_p
         assert (code, out) == (0, expected)  # as the data has it; a table shows the escape, not obeys it
 
 
+def test_validating_with_pyshacl_says_it_takes_a_while(runner: CliRunner, built: tuple[Project, BuildResult],
+                                                      tmp_path: Path) -> None:
+    project, _ = built
+    path = tmp_path / "city.ttl"
+    path.write_text("<https://w3id.org/citykg/id/city/x> a <https://w3id.org/citykg/ontology#City> .\n", encoding="utf-8")
+    for engine, said in (("pyshacl", "citykg: validating with pySHACL, the reference engine: about a minute on the "
+                                     "project's data\n"), ("turbo", "")):
+        code, out, err = invoke(runner, project, "validate", "--standalone", str(path), "--engine", engine)
+        assert (code, err) == (1, said) and out.endswith("3 violations, 0 warnings, 0 info\n")
+
+
 def test_query_file_refuses_service_updates_and_empty_files(runner: CliRunner, built: tuple[Project, BuildResult],
                                                             tmp_path: Path) -> None:
     from serving import listener

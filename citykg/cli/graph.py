@@ -75,9 +75,13 @@ def validate(settings: Settings, path: Path | None, standalone: bool, fmt: str, 
       citykg validate graph.ttl --format json
       citykg validate --standalone dist/citykg.trig
     """
+    from citykg.shacl import Engine
     from citykg.validate import validate as run_validate
 
-    report = run_validate(path, project=settings.project(), engine=engine(engine_name), standalone=standalone)
+    chosen = engine(engine_name)
+    if chosen is Engine.PYSHACL:
+        settings.say("validating with pySHACL, the reference engine: about a minute on the project's data")
+    report = run_validate(path, project=settings.project(), engine=chosen, standalone=standalone)
     click.echo(report.to_json() if fmt == "json" else report.to_text())
     exit_with(report.conforms)
 

@@ -4,8 +4,10 @@
 :class:`~citykg.web.Router`. Each request: find the route (404, 405), read the body within the
 route's cap (413), answer from the cache if the same request was answered from the same build,
 else call the handler; turn any :class:`~citykg.web.HttpError` or
-:class:`~citykg.errors.CitykgError` into the one JSON error shape; add CORS headers for the
-configured origins on routes that allow it; write one JSON line to the access log.
+:class:`~citykg.errors.CitykgError` into the one JSON error shape, and any other exception (a
+bug) into a 500 whose access-log line carries the traceback; with ``--cors``, add ``Vary: Origin``
+to every answer, and the CORS headers for the configured origins on routes that allow it; write
+one JSON line to the access log.
 
 Example::
 
@@ -26,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from citykg.answers import footprint
 from citykg.errors import CitykgError
-from citykg.web import HttpError, Request, Response, Route, Router, error_response, status_of
+from citykg.web import HttpError, Request, Response, Router, error_response, status_of
 
 if TYPE_CHECKING:
     from citykg.serve import Server
@@ -37,6 +39,8 @@ _TRUNCATION = "citykg-truncated, citykg-max-rows, citykg-max-bytes"
 _REPEATABLE = (400, 403, 404, 406)  # client errors that depend only on the request and the build
 _quote = json.encoder.encode_basestring  # a str as a JSON string (the C encoder)
 _ATOMIC_WRITE = 4096  # PIPE_BUF: a write to a pipe of at most this many bytes is never interleaved
+_MAX_TRACE = 3_000  # characters of a traceback in the access log
+_VARY = [(b"vary", b"origin")]
 _CSP = (b"default-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; "
         b"frame-ancestors 'none'")
 
@@ -113,13 +117,13 @@ class App:
         for raw_name, raw_value in scope["headers"]:
             name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
             headers[name] = f"{headers[name]}, {value}" if name in headers else value
-        cache, error, route, key = "-", "", None, None
+        cache, error, trace, route, key = "-", "", "", None, None
         shared: asyncio.Future[Prepared | None] | None = None  # set while this request answers for others
         kept: Prepared | None = None  # the answer, if it went to the cache
         try:
             route, params = self.router.match(method, scope["path"])
             if method == "OPTIONS":
-                prepared = self._preflight(route)
+                prepared = self._preflight(scope["path"])
             else:
                 if route.guard is not None:
                     route.guard(headers)
@@ -138,22 +142,22 @@ class App:
                     request = Request(method, scope["path"], scope["raw_path"] or b"",
                                       scope["query_string"], headers, body,
                                       "{}:{}".format(*scope.get("client") or ("-", "-")),
-                                      scope.get("scheme", "http"), params)
+                                      scope.get("scheme", "http"), params, scope.get("server"))
                     response = await route.handler(request)
                     prepared = _prepare(response)
                     if key is not None and response.cacheable and response.status == 200:
                         kept, cache = self._keep(key, prepared), "miss"
         except HttpError as exc:
-            error, prepared = exc.message, _prepare(error_response(exc.status, exc.message, exc.headers))
+            error = exc.detail or exc.message
+            prepared = _prepare(error_response(exc.status, exc.message, exc.headers))
             kept = self._keep(key, prepared) if prepared.status in _REPEATABLE else None
         except CitykgError as exc:
             error, prepared = str(exc), _prepare(error_response(status_of(exc), str(exc)))
             kept = self._keep(key, prepared) if prepared.status in _REPEATABLE else None
         except _Disconnected:
             return
-        except Exception:  # a bug: answer 500, keep serving, and print it for the operator
-            traceback.print_exc()
-            error = "internal error"
+        except Exception as exc:  # a bug: answer 500, keep serving, and log it for the operator
+            error, trace = f"internal error: {type(exc).__name__}: {exc}", _traceback()
             prepared = _prepare(error_response(500, "citykg failed on this request; the server "
                                                     "log has the details."))
         finally:
@@ -161,14 +165,14 @@ class App:
                 del self._inflight[key]  # type: ignore[arg-type]
                 shared.set_result(kept)
         out = prepared.headers
-        if self._cors_on and route is not None and route.cors:
-            out = out + self._cors(headers.get("origin"))
+        if self._cors_on:  # every answer varies by origin; only a read's answer allows one
+            out = out + (self._cors(headers.get("origin")) if route is not None and route.cors else _VARY)
         await send({"type": "http.response.start", "status": prepared.status, "headers": out})
         await send({"type": "http.response.body", "body": b"" if method == "HEAD" else prepared.body})
-        if self._log is not None:
+        if self._log is not None or trace:
             self._write_log(client=scope.get("client"), method=method, path=scope["path"],
                             query_bytes=len(scope["query_string"]), status=prepared.status,
-                            size=len(prepared.body), started=started, cache=cache, error=error)
+                            size=len(prepared.body), started=started, cache=cache, error=error, trace=trace)
 
     def _keep(self, key: tuple[Any, ...] | None, prepared: Prepared) -> Prepared | None:
         """Cache an answer that the same request always gets from the same build; its cost is
@@ -204,16 +208,19 @@ class App:
         """The CORS headers of a response to ``origin``: ``Vary: Origin`` always, since the
         headers differ by origin and the response may be cached (by the client, or on the way)."""
         if not origin or not (self._any_origin or origin in self._origins):
-            return [(b"vary", b"origin")]
+            return _VARY
         allowed = b"*" if self._any_origin else origin.encode("latin-1")
         return [(b"access-control-allow-origin", allowed), (b"vary", b"origin"),
                 (b"access-control-expose-headers", _TRUNCATION.encode())]
 
-    def _preflight(self, route: Route) -> Prepared:
-        methods = ", ".join(sorted({*route.methods, "OPTIONS"}))
-        return Prepared(204, [(b"allow", methods.encode()), (b"access-control-allow-methods", methods.encode()),
-                               (b"access-control-allow-headers", b"accept, content-type"),
-                               (b"access-control-max-age", b"600"), (b"content-length", b"0")], b"")
+    def _preflight(self, path: str) -> Prepared:
+        """The answer to a preflight: ``Allow`` names every method of the path, as a 405 does;
+        ``Access-Control-Allow-Methods`` those that the CORS origins may send."""
+        allowed, readable = self.router.methods(path)
+        return Prepared(204, [(b"allow", ", ".join(allowed).encode()),
+                              (b"access-control-allow-methods", ", ".join(readable).encode()),
+                              (b"access-control-allow-headers", b"accept, content-type"),
+                              (b"access-control-max-age", b"600"), (b"content-length", b"0")], b"")
 
     def log_refusal(self, *, client: tuple[str, int] | None, path: str, query_bytes: int, status: int,
                     body: bytes, error: str) -> None:
@@ -224,7 +231,9 @@ class App:
                             size=len(body), started=time.perf_counter(), cache="-", error=error)
 
     def _write_log(self, *, client: tuple[str, int] | None, method: str, path: str, query_bytes: int,
-                   status: int, size: int, started: float, cache: str, error: str) -> None:
+                   status: int, size: int, started: float, cache: str, error: str, trace: str = "") -> None:
+        """Keep one line of the access log, written within 0.1 s; a failure's ``trace`` goes in
+        it as one string, and to stderr if there is no access log, as uvicorn's errors do."""
         now = time.time()
         if int(now) != self._stamp[0]:
             self._stamp = (int(now), time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)))
@@ -236,6 +245,12 @@ class App:
                 f'"ms": {(time.perf_counter() - started) * 1000:.2f}, "cache": "{cache}"')
         if error:
             line += f', "error": {_quote(error[:300])}'
+        if trace:
+            line += f', "traceback": {_quote(trace)}'
+        if self._log is None:
+            sys.stderr.write(line + "}\n")
+            sys.stderr.flush()
+            return
         if not self._lines:
             asyncio.get_running_loop().call_later(0.1, self._flush_log)
         self._lines.append(line + "}\n")
@@ -280,6 +295,13 @@ async def _read_body(receive: Any, headers: dict[str, str], limit: int) -> bytes
         chunks.append(chunk)
         if not message.get("more_body"):
             return b"".join(chunks)
+
+
+def _traceback() -> str:
+    """The traceback of the exception being handled, its last 3,000 characters (the innermost
+    frames and the error): an access-log line stays within one atomic write of the shared log."""
+    text = traceback.format_exc().rstrip("\n")
+    return text if len(text) <= _MAX_TRACE else "…" + text[1 - _MAX_TRACE:]
 
 
 def _prepare(response: Response) -> Prepared:

@@ -8,9 +8,10 @@ only if it conforms, writes:
 
 - ``dist/citykg.nq``   the dataset as sorted N-Quads (diffs cleanly between builds);
 - ``dist/citykg.trig`` the same as TriG, for reading;
-- ``dist/store``       the embedded pyoxigraph store that ``query`` and ``serve`` use.
+- ``dist/store``       the embedded pyoxigraph store that ``query`` and ``serve`` use;
+- ``info.json``        its size: quads, and triples per named graph (:mod:`citykg.buildinfo`).
 
-The three live in ``dist/builds/<content hash>/``; ``dist/current`` points at the last good
+The four live in ``dist/builds/<content hash>/``; ``dist/current`` points at the last good
 build and is switched with one atomic rename, so a failed or interrupted build leaves the last
 good build in place, and readers never see half a build. Writers hold the dist lock
 (:mod:`citykg.lock`) from reading the project to the switch, so they never interleave.
@@ -37,6 +38,7 @@ from pathlib import Path
 from pyoxigraph import NamedNode, Quad, RdfFormat, Store, parse, serialize
 
 from citykg import iris
+from citykg.buildinfo import INFO_FILE, info_bytes
 from citykg.context import read_in_context
 from citykg.errors import DataError, InputError, OntologyError
 from citykg.project import Project
@@ -240,6 +242,7 @@ def _write(dist: Path, quads: Sequence[Quad], *, switch: bool = True) -> tuple[s
             (tmp / "citykg.nq").write_bytes(nquads)
             tmp.chmod(0o755)
             (tmp / "citykg.trig").write_bytes(_trig(quads))
+            (tmp / INFO_FILE).write_bytes(info_bytes(build_id, quads))  # for /health, without a query
             store = Store(str(tmp / "store"))
             store.bulk_extend(quads)
             store.flush()
@@ -248,6 +251,10 @@ def _write(dist: Path, quads: Sequence[Quad], *, switch: bool = True) -> tuple[s
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
+    elif not (target / INFO_FILE).exists():  # a build of an older citykg: add its size
+        part = target / f".{INFO_FILE}.{os.getpid()}"
+        part.write_bytes(info_bytes(build_id, quads))
+        os.replace(part, target / INFO_FILE)
     if switch:
         _switch(dist, build_id)
         _prune(builds, keep={build_id, _previous(dist)})

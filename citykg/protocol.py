@@ -5,8 +5,9 @@ deadlines for clients that send or read nothing.
 (:class:`_Corked`) sends a response's head and body in one write; it stops reading a request
 line or headers past their caps; it closes a connection on which no request arrives, or whose
 client reads none of its answers, within the read timeout; it refuses CONNECT and WebSocket
-requests itself; and a request it refuses gets citykg's JSON error shape (with the CORS headers
-of ``--cors``) and a line in the access log.
+requests itself, a method it does not know (501), and an HTTP/1.1 request without one Host header
+of at most 255 characters (400, RFC 9112); and a request it refuses gets citykg's JSON error
+shape (with the CORS headers of ``--cors``) and a line in the access log.
 
 Example::
 
@@ -19,9 +20,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 import sys
 from http import HTTPStatus
 from typing import Any
+
+from citykg.web import MAX_HOST
 
 if sys.platform == "linux":
     import fcntl
@@ -44,6 +48,16 @@ _CONNECT = (501, "citykg is not a proxy: it answers no CONNECT. Ask for a path o
                  "/sparql or /queries.")
 _WEBSOCKET = (400, "citykg does not speak WebSocket. Send the request without 'Upgrade: websocket' for "
                    "an HTTP answer.")
+_NO_HOST = (400, "An HTTP/1.1 request must have a Host header (RFC 9112): send the host and port of this "
+                 "server, such as Host: 127.0.0.1:8000.")
+_TWO_HOSTS = (400, "The request has more than one Host header (RFC 9112): send one.")
+_LONG_HOST = (400, f"The Host header is over {MAX_HOST} characters: send the host and port of this server, such "
+                   "as Host: 127.0.0.1:8000.")
+_UNKNOWN_METHOD = (501, "citykg does not know the method {method}: it answers GET, HEAD and POST (and "
+                        "OPTIONS for a CORS preflight). See / for the query page and /sparql for the SPARQL "
+                        "endpoint.")
+# a request line with a method that is a token (RFC 9110), a target and an HTTP version
+_REQUEST_LINE = re.compile(rb"(?:^|\n)([!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}) [^ \r\n]+ HTTP/[0-9]\.[0-9]\r?\n")
 
 
 class _Corked:
@@ -94,6 +108,26 @@ class _Refused(Exception):
     """Raised in a parser callback once the request is refused: the parser reads no further."""
 
 
+def _unknown_method(data: bytes) -> str | None:
+    """The method of the request line in ``data`` that HTTP parsing stopped at as an unknown
+    method, if that line is a request line (a token, a target and a version), else ``None``: bytes
+    that are not HTTP at all, such as a TLS handshake, are a 400, not a 501.
+
+    >>> _unknown_method(b"FOO /sparql HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n"), _unknown_method(b"\\x16\\x03\\x01\\x00")
+    ('FOO', None)
+    """
+    from httptools import HttpParserError, HttpParserInvalidMethodError, HttpRequestParser
+
+    for found in _REQUEST_LINE.finditer(data):
+        try:  # the requests parsed before it in ``data`` have known methods
+            HttpRequestParser(None).feed_data(found[1] + b" / HTTP/1.1\r\n")
+        except HttpParserInvalidMethodError:
+            return found[1].decode("ascii")
+        except HttpParserError:
+            continue
+    return None
+
+
 def http_protocol(*, read_timeout: float = 60.0) -> type:
     """uvicorn's HTTP protocol, with caps on a request's head, deadlines, and errors in citykg's JSON shape.
 
@@ -102,15 +136,17 @@ def http_protocol(*, read_timeout: float = 60.0) -> type:
     a connection on which nothing arrives open for ever, and keeps an answer its client does
     not read in memory for ever. This protocol refuses a URL of 64 KiB or more (414: a long
     query sent by GET) and a head over 1 MiB (431, from the first byte past it), a CONNECT
-    (501) and a WebSocket handshake (400), and any unparsable request (400), as every other
-    error is answered. A request not read whole within ``read_timeout`` seconds of its first
-    byte (a client that stalls, or trickles its headers to hold a connection) is answered 408;
-    a connection on which no byte arrives within ``read_timeout`` seconds is closed without an
-    answer, and so is one whose client reads nothing of the answers written to it for as long
-    (they are freed). Between two requests, a kept-alive connection has uvicorn's shorter idle
-    timeout. Refusals and closes are logged as requests are (with method ``-``).
+    (501) and a WebSocket handshake (400), a request line whose method it does not know (501),
+    an HTTP/1.1 request with no Host header, two, or one over 255 characters (400), and any
+    unparsable request (400), as every other error is answered. A request not read whole
+    within ``read_timeout`` seconds of its first byte (a client that stalls, or trickles its
+    headers to hold a connection) is answered 408; a connection on which no byte arrives within
+    ``read_timeout`` seconds is closed without an answer, and so is one whose client reads
+    nothing of the answers written to it for as long (they are freed). Between two requests, a
+    kept-alive connection has uvicorn's shorter idle timeout. Refusals and closes are logged as
+    requests are (with method ``-``).
     """
-    from httptools import HttpParserError, HttpParserUpgrade
+    from httptools import HttpParserError, HttpParserInvalidMethodError, HttpParserUpgrade
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
     class Protocol(HttpToolsProtocol):
@@ -144,9 +180,13 @@ def http_protocol(*, read_timeout: float = 60.0) -> type:
                 self.parser.feed_data(data)
             except HttpParserUpgrade:
                 pass  # an Upgrade (h2c) request is answered in HTTP/1.1 on a connection that then closes
-            except HttpParserError:
+            except HttpParserError as exc:
                 if not self.refused:
-                    self._refuse(*(_URL_TOO_LONG if len(self.url) >= _MAX_URL else _NOT_HTTP))
+                    method = _unknown_method(data) if isinstance(exc, HttpParserInvalidMethodError) else None
+                    if method is not None:
+                        self._refuse(_UNKNOWN_METHOD[0], _UNKNOWN_METHOD[1].format(method=method))
+                    else:
+                        self._refuse(*(_URL_TOO_LONG if len(self.url) >= _MAX_URL else _NOT_HTTP))
 
         def on_message_begin(self) -> None:
             super().on_message_begin()
@@ -171,6 +211,13 @@ def http_protocol(*, read_timeout: float = 60.0) -> type:
                 return _CONNECT
             if any(name == b"upgrade" and b"websocket" in value.lower() for name, value in self.headers):
                 return _WEBSOCKET
+            hosts = [value for name, value in self.headers if name == b"host"]
+            if len(hosts) > 1:
+                return _TWO_HOSTS
+            if hosts and len(hosts[0]) > MAX_HOST:
+                return _LONG_HOST
+            if not hosts and self.parser.get_http_version() == "1.1":
+                return _NO_HOST
             return None
 
         def on_message_complete(self) -> None:

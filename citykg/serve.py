@@ -2,10 +2,11 @@
 
 The server is a small ASGI application run by uvicorn. It answers:
 
-- ``/sparql``         the SPARQL 1.1 Protocol, and its Service Description (:mod:`citykg.sparql`)
+- ``/sparql``         the SPARQL 1.1 Protocol (:mod:`citykg.sparql`), and its Service
+  Description (:mod:`citykg.service`)
 - ``/queries``        the named queries as JSON; ``/queries/{name}?param=…`` answers one
 - ``/id/…``, ``/ontology``, ``/graph/…``  a page for every IRI citykg mints (:mod:`citykg.pages`)
-- ``/``               the query page (``citykg/static/``), ``/health`` for monitoring
+- ``/``               the query page (``citykg/static/``), ``/health`` for monitoring (:mod:`citykg.health`)
 
 The ASGI plumbing (routing, caps, cache, CORS, access log) is :mod:`citykg.app`, and uvicorn's
 HTTP protocol as the server runs it (capped request heads, deadlines, one write a response) is
@@ -35,19 +36,20 @@ import os
 import socket
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from citykg.answers import AnswerCache, Build, StoreWatch
 from citykg.app import App, Prepared
-from citykg.errors import QueryError, ServeError, StoreError, cut
+from citykg.buildinfo import read_info
+from citykg.errors import QueryError, ServeError, StoreError
 from citykg.evaluate import Answer, InfoJob, Job, SparqlJob, small_answer
 from citykg.pool import WorkerPool, WorkerUnavailable
 from citykg.project import Project
 from citykg.queries import NamedQuery, load_catalogue
 from citykg.store import LastStore
-from citykg.web import HttpError, Request, Response, Route, Router, check_origins, json_response
+from citykg.web import HttpError, Response, Route, Router, check_origins
 
 __all__ = ["App", "RouteFactory", "ServeConfig", "Server", "create_app", "default_processes", "listen",
            "run_server", "serve"]
@@ -201,48 +203,14 @@ class Server:
         return Response(200, answer.body, answer.content_type, headers, cacheable=True)
 
     async def info(self, build: Build) -> dict[str, Any]:
-        """Quads and triples per named graph of ``build`` (counted once per build)."""
+        """Quads and triples per named graph of ``build``, as its ``info.json`` says
+        (:mod:`citykg.buildinfo`), read once per build; counted by a worker for a build without one."""
         if build.id not in self._info:
-            answer = await self.answer(InfoJob(store=str(build.store)))
-            self._info = {build.id: json.loads(answer.body)}
+            info = read_info(build.store, build.id)
+            if info is None:  # a build of an older citykg, or a --store of no build
+                info = json.loads((await self.answer(InfoJob(store=str(build.store)))).body)
+            self._info = {build.id: info}
         return self._info[build.id]
-
-
-def _core_routes(server: Server) -> list[Route]:
-    """``/``, ``/static/{name}`` and ``/health``."""
-    from importlib.resources import files
-
-    types = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
-             ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml"}
-    assets = {entry.name: Response(200, entry.read_bytes(), types[Path(entry.name).suffix],
-                                   (("cache-control", "no-cache"),))
-              for entry in (files("citykg") / "static").iterdir()
-              if entry.is_file() and Path(entry.name).suffix in types}
-
-    async def index(request: Request) -> Response:
-        return assets["index.html"]
-
-    async def static(request: Request) -> Response:
-        asset = assets.get(request.path_params["name"])
-        if asset is None:
-            raise HttpError(404, f"No static file '{cut(request.path_params['name'])}'. See / for the query page.")
-        return asset
-
-    async def health(request: Request) -> Response:
-        build = server.build()
-        info = await server.info(build)
-        pool, cache, config = server.pool, server.cache, server.config
-        return json_response({
-            "ok": True, "status": 200, "build": build.id, "quads": info["quads"],
-            "graphs": len(info["graphs"]), "uptime_s": round(time.time() - server.started, 1),
-            "workers": {"size": pool.size, "idle": pool.idle, "replaced": pool.killed, "pids": pool.pids},
-            "process": {"pid": os.getpid(), "of": config.processes, "answered_here": server.answered_here},
-            "cache": {"entries": len(cache), "bytes": cache.size, "hits": cache.hits,
-                      "misses": cache.misses},
-            "limits": {k: v for k, v in asdict(config).items()
-                       if k in ("timeout", "max_rows", "max_bytes", "max_body", "worker_memory_mb")}})
-
-    return [Route("/", index), Route("/static/{name}", static), Route("/health", health, cors=True)]
 
 
 def create_app(project: Project, *, config: ServeConfig | None = None,
@@ -258,9 +226,10 @@ def create_app(project: Project, *, config: ServeConfig | None = None,
     :param on_ready: called once the workers are up and the server accepts requests.
     """
     from citykg import pages, sparql
+    from citykg.health import core_routes
 
     server = Server(project, config or ServeConfig())
-    table = [*sparql.routes(server), *pages.routes(server), *_core_routes(server)]
+    table = [*sparql.routes(server), *pages.routes(server), *core_routes(server)]
     for factory in routes:  # extra routes: data submissions, and any later ones
         table += factory(server)
     return App(server, Router(table), on_ready=on_ready)

@@ -2,7 +2,8 @@
 
 It says what the endpoint is (read-only SPARQL 1.1 Query, union default graph), which result
 formats it writes, its limits, and the named graphs of the build with their sizes. Turtle by
-default; N-Triples, RDF/XML or JSON-LD by ``Accept`` or ``?format=``.
+default; N-Triples, RDF/XML or JSON-LD by ``Accept`` or ``?format=``. The sizes come from the
+build's ``info.json`` (:mod:`citykg.buildinfo`), so the description never waits for a query worker.
 
 Example::
 
@@ -34,6 +35,7 @@ FORMATS = "http://www.w3.org/ns/formats/"
 _WRITES = ("SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV",
            "Turtle", "N-Triples", "RDF_XML", "JSON-LD")
 _PREFIXES = {"sd": SD, "void": VOID, "formats": FORMATS, "dcterms": DCTERMS, "rdfs": RDFS}
+
 
 
 def description_triples(endpoint: str, graphs: dict[str, int], limits: str) -> list[Triple]:

@@ -77,6 +77,11 @@ FORMAT_PARAM: dict[str, tuple[str | None, str | None]] = {
 _RESULT_ALIASES = frozenset(t for t, f in RESULT_TYPES.items() if not RESULT_FORMATS[f][1].startswith(t))
 GRAPH_ALIASES = frozenset(t for t, f in GRAPH_TYPES.items() if not GRAPH_FORMATS[f][1].startswith(t))
 _MEMO_ACCEPT = 256  # the longest Accept header whose formats are remembered
+# The "form" of a request without a query: it asks for the service description, which is RDF
+_DESCRIPTION = "service description"
+# Media types of RDF documents: a POST of one to /sparql is a Graph Store write, refused (405)
+_RDF_BODIES = frozenset({"text/turtle", "application/n-triples", "application/rdf+xml", "application/ld+json",
+                         "application/trig", "application/n-quads", "text/n3", "text/rdf+n3", "application/x-turtle"})
 _READ_ONLY = ("This endpoint is read-only: SPARQL Update is refused. Send SELECT, ASK, "
               "CONSTRUCT or DESCRIBE queries.")
 
@@ -129,6 +134,10 @@ def _format_param(values: list[str], form: str | None) -> tuple[str | None, str 
         if form in ("SELECT", "ASK") and results is None:
             raise HttpError(400, f"format={cut(name)} is for CONSTRUCT and DESCRIBE; {a} {form} query takes "
                                  "json, xml, csv or tsv.")
+        if form == _DESCRIPTION and graphs is None:
+            raise HttpError(400, f"format={cut(name)} is for SELECT and ASK results; the service description "
+                                 "(/sparql without a query) is RDF: give ttl, nt, rdfxml, jsonld, json or xml, "
+                                 "or no format.")
         if form in ("CONSTRUCT", "DESCRIBE") and graphs is None:
             raise HttpError(400, f"format={cut(name)} is for SELECT and ASK; {a} {form} query takes "
                                  "ttl, nt, rdfxml, jsonld, json or xml.")
@@ -144,7 +153,8 @@ def _formats(request: Request, params: Sequence[tuple[str, str]], form: str | No
              seen: dict[str, tuple[str | None, str | None]]) -> tuple[str | None, str | None]:
     """The (result, graph) formats the request asks for, by ``?format=`` or ``Accept``.
 
-    :param form: the query form (SELECT, ASK, CONSTRUCT, DESCRIBE), if :func:`check_query` found it.
+    :param form: the query form (SELECT, ASK, CONSTRUCT, DESCRIBE), if :func:`check_query` found it,
+        or ``_DESCRIPTION`` for a request of the service description.
     :param seen: the formats of the short ``Accept`` headers seen so far (clients send few
         distinct ones); a header over 256 characters is negotiated each time, not remembered.
     :raises HttpError: 400 for an unknown ``?format=``, one of the other query form, or repeated
@@ -189,6 +199,10 @@ def _protocol(request: Request) -> tuple[str | None, list[tuple[str, str]]]:
                 raise HttpError(400, "The query is not UTF-8.") from exc
         elif media == "application/sparql-update":
             raise HttpError(403, _READ_ONLY)
+        elif media in _RDF_BODIES:
+            raise HttpError(405, f"/sparql takes no Graph Store writes (a POST of {cut(media)}): this endpoint is "
+                                 "read-only. POST a query as application/sparql-query or as a form with a 'query' "
+                                 "field.", (("allow", "GET, HEAD, OPTIONS, POST"),))
         else:
             raise HttpError(415, "POST a query as application/sparql-query or as a form "
                                  "(application/x-www-form-urlencoded) with a 'query' field.")
@@ -227,7 +241,7 @@ def routes(server: Server) -> list[Route]:
                 raise HttpError(400, "No query: POST a 'query' field, or GET /sparql?query=….")
             from citykg.service import description
 
-            return await description(server, request, _formats(request, params, "DESCRIBE", seen)[1])
+            return await description(server, request, _formats(request, params, _DESCRIPTION, seen)[1])
         if not text.strip():
             raise HttpError(400, "The query is empty.")
         # a long text is checked off the event loop: up to a second of work for a 1 MiB body

@@ -32,7 +32,6 @@ import hmac
 import json
 import os
 import re
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
@@ -145,13 +144,13 @@ def _authorise(headers: Mapping[str, str], secret: str) -> None:
 
 def _on_record(read: Callable[[], _T]) -> _T:
     """What ``read`` reads of the submissions on record; a record that cannot be read is the
-    server's fault (500): its operator is told which on stderr, the client not where it lies."""
+    server's fault (500): its operator is told which in the request's access-log line (its
+    ``error``), the client not where it lies."""
     try:
         return read()
     except InputError as exc:
-        print(f"citykg: {exc}", file=sys.stderr)
         raise HttpError(500, "A submission record on this server cannot be read; its operator has "
-                             "been told which.") from exc
+                             "been told which.", detail=f"A submission record cannot be read: {exc}") from exc
 
 
 def _unprocessable(message: str, sid: str | None, report: object) -> Response:

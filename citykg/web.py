@@ -71,6 +71,7 @@ class Request:
     client: str
     scheme: str
     path_params: Mapping[str, str] = field(default_factory=dict)
+    server: tuple[str, int] | None = None  # the address the request reached, as ASGI's scope has it
 
     def header(self, name: str, default: str = "") -> str:
         """A request header by its lower-case name (repeated headers joined with ``, ``)."""
@@ -99,16 +100,29 @@ class Request:
             raise HttpError(400, _NOT_UTF8.format(where="form body")) from exc
 
     def base_url(self) -> str:
-        """``scheme://host`` as the client addressed this server.
+        """``scheme://host`` as the client addressed this server: by its Host header, or, if that
+        is empty (HTTP/1.0, or a client that knows no name), the address the request reached.
 
-        :raises HttpError: 400, if the Host header is not a host (and port).
+        :raises HttpError: 400, if the Host header is not a host (and port), or is over 255 characters.
+
+        >>> Request("GET", "/", b"/", b"", {}, b"", "-", "http", server=("::1", 8000)).base_url()
+        'http://[::1]:8000'
         """
-        host = self.header("host") or "localhost"
-        found = _HOST.match(host)
+        host = self.header("host")
+        if not host:
+            if self.server is None:
+                return f"{self.scheme}://localhost"
+            name, port = self.server
+            return f"{self.scheme}://{f'[{name}]' if ':' in name else name}{f':{port}' if port else ''}"
+        found = _HOST.match(host) if len(host) <= MAX_HOST else None
         if not found or int(found[1] or 0) > 65535:
-            raise HttpError(400, f"The Host header {host[:80]!r} is not a host name or address with an "
-                                 "optional port, such as 127.0.0.1:8000.")
+            raise HttpError(400, f"The Host header {cut(host)!r} is not a host name or address with an "
+                                 f"optional port, such as 127.0.0.1:8000, in at most {MAX_HOST} characters.")
         return f"{self.scheme}://{host}"
+
+
+#: The longest Host header taken: a name of 253 characters, or an address, with a port.
+MAX_HOST = 255
 
 
 # RFC 3986's host (a name, an IPv4 address or a bracketed IPv6 one) and an optional port
@@ -143,11 +157,15 @@ class Response:
 class HttpError(Exception):
     """A request the server refuses, with its HTTP status and a message naming the fix."""
 
-    def __init__(self, status: int, message: str, headers: tuple[tuple[str, str], ...] = ()) -> None:
+    def __init__(self, status: int, message: str, headers: tuple[tuple[str, str], ...] = (), *,
+                 detail: str = "") -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.headers = headers
+        #: What the access log says instead of ``message``: what the operator needs and the
+        #: client must not see (a file of the server, say).
+        self.detail = detail
 
 
 @dataclass(frozen=True)
@@ -184,6 +202,31 @@ class Router:
             else:
                 self._exact.setdefault(route.path, []).append(route)
 
+    def _candidates(self, path: str) -> list[tuple[Route, dict[str, str]]]:
+        """The routes of ``path``, whatever their methods, with the template's parameters."""
+        candidates: list[tuple[Route, dict[str, str]]] = [(r, {}) for r in self._exact.get(path, ())]
+        if not candidates:
+            for pattern, route in self._templates:
+                found = pattern.fullmatch(path)
+                if found:
+                    candidates.append((route, found.groupdict()))
+        return candidates
+
+    def methods(self, path: str) -> tuple[list[str], list[str]]:
+        """The methods ``path`` answers, as a 405's ``Allow`` names them (``HEAD`` wherever
+        ``GET`` is, ``OPTIONS`` where a CORS origin may read), and those of them that the CORS
+        origins may send.
+
+        >>> Router([Route("/x", handler=None, methods=("POST",), cors=False),  # type: ignore[arg-type]
+        ...         Route("/x", handler=None)]).methods("/x")  # type: ignore[arg-type]
+        (['GET', 'HEAD', 'OPTIONS', 'POST'], ['GET', 'HEAD', 'OPTIONS'])
+        """
+        routes = [route for route, _ in self._candidates(path)]
+        readable = {m for r in routes if r.cors for m in r.methods}
+        extra = ({"HEAD"} if "GET" in readable else set()) | ({"OPTIONS"} if readable else set())
+        every = {m for r in routes for m in r.methods}
+        return sorted(every | ({"HEAD"} if "GET" in every else set()) | extra), sorted(readable | extra)
+
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]]:
         """The route for ``method`` and ``path``, and the template's parameters.
 
@@ -194,12 +237,7 @@ class Router:
 
         :raises HttpError: 404 or 405 for a preflight (``OPTIONS``) that no route answers.
         """
-        candidates: list[tuple[Route, dict[str, str]]] = [(r, {}) for r in self._exact.get(path, ())]
-        if not candidates:
-            for pattern, route in self._templates:
-                found = pattern.fullmatch(path)
-                if found:
-                    candidates.append((route, found.groupdict()))
+        candidates = self._candidates(path)
         if not candidates:
             return _refusal(HttpError(404, f"Nothing at {cut(path)}. See / for the query page, /sparql for the "
                                            "SPARQL endpoint and /queries for the named queries."),
@@ -209,7 +247,7 @@ class Router:
             if wanted in route.methods or (method == "OPTIONS" and route.cors):
                 return route, params
         cors = any(r.cors for r, _ in candidates)
-        allowed = sorted({m for r, _ in candidates for m in r.methods} | {"HEAD"} | ({"OPTIONS"} if cors else set()))
+        allowed = self.methods(path)[0]
         return _refusal(HttpError(405, f"{cut(path)} answers {', '.join(allowed)}, not {method}.",
                                   (("allow", ", ".join(allowed)),)), cors=cors and method != "OPTIONS", path=path), {}
 

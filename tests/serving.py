@@ -45,11 +45,12 @@ class Running:
 
 
 def start_server(dist: Path | None, folder: Path, *args: str, root: Path = ROOT,
-                 env: dict[str, str] | None = None, timeout: float = 90.0) -> Running:
+                 env: dict[str, str] | None = None, timeout: float = 90.0, preamble: str = "") -> Running:
     """Start `citykg --project ROOT [--dist DIST] serve --port 0 ARGS…` and wait until it serves:
     with one server process, unless ARGS say ``--processes``.
 
-    ``env`` adds to (or, with an empty value, removes from) the server's environment. Fails the
+    ``env`` adds to (or, with an empty value, removes from) the server's environment. ``preamble``
+    is Python run in the server's process before the command (to plant a fault). Fails the
     test (with the server's stderr) if the server exits or does not serve within ``timeout``.
     """
     folder.mkdir(parents=True, exist_ok=True)
@@ -63,7 +64,8 @@ def start_server(dist: Path | None, folder: Path, *args: str, root: Path = ROOT,
         else:
             environment.pop(name, None)
     processes = () if "--processes" in args else ("--processes", "1")  # one, whose /health tells all
-    command = [sys.executable, "-m", "citykg", "--project", str(root),
+    run = ("-c", f"{preamble}\nfrom citykg.cli import main\nmain()") if preamble else ("-m", "citykg")
+    command = [sys.executable, *run, "--project", str(root),
                *(("--dist", str(dist)) if dist else ()), "serve",
                "--port", "0", "--access-log", str(access), *processes, *args]
     with stderr.open("wb") as sink:

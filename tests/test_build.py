@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
 from pyoxigraph import Store
 
 from citykg.build import BuildResult, build
+from citykg.buildinfo import read_info
 from citykg.errors import DataError
 from citykg.project import Project
 from citykg.report import Severity
@@ -42,9 +45,27 @@ def test_rebuilds_are_byte_identical(built: tuple[Project, BuildResult], tmp_pat
     project, first = built
     again = build(Project(root=project.root, dist=tmp_path / "dist"))
     assert again.build_id == first.build_id
-    for name in ("citykg.nq", "citykg.trig"):
+    for name in ("citykg.nq", "citykg.trig", "current/info.json"):
         assert (tmp_path / "dist" / name).read_bytes() == (project.dist / name).read_bytes()
     assert build(Project(root=project.root, dist=tmp_path / "dist")).unchanged
+
+
+def test_a_build_writes_its_size_beside_its_store(built: tuple[Project, BuildResult], store: Store,
+                                                  tmp_path: Path) -> None:
+    project, result = built
+    folder = project.dist / "builds" / result.build_id
+    info = json.loads((folder / "info.json").read_text(encoding="utf-8"))
+    counts = store.query("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
+    graphs = {s["g"].value: int(s["n"].value) for s in counts}  # type: ignore[union-attr]
+    assert info == {"build": result.build_id, "quads": len(store), "graphs": graphs}  # as a worker counts
+    assert read_info(folder / "store", result.build_id) == {"quads": len(store), "graphs": graphs}
+    assert read_info(folder / "store", "another-build") is None  # a copy under another name says nothing
+    # a build folder of an older citykg, without the file, gets it when the same build is made again
+    dist = tmp_path / "dist"
+    shutil.copytree(folder, dist / "builds" / result.build_id)
+    (dist / "builds" / result.build_id / "info.json").unlink()
+    assert build(Project(root=project.root, dist=dist)).unchanged
+    assert (dist / "current" / "info.json").read_bytes() == (folder / "info.json").read_bytes()
 
 
 def test_a_failing_build_keeps_the_last_good_one(project_copy: Project) -> None:

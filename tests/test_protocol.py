@@ -138,6 +138,34 @@ def test_connect_and_websocket_are_refused_by_citykg(impatient: Running) -> None
     assert not [line for line in stderr_lines(impatient) if not line.startswith("{")]
 
 
+def test_an_http_1_1_request_needs_one_host_header_of_at_most_255_characters(server: Running) -> None:
+    assert_error(raw_request(server, b"GET /health HTTP/1.1\r\nConnection: close\r\n\r\n"), 400,
+                 "An HTTP/1.1 request must have a Host header (RFC 9112)")
+    assert_error(raw_request(server, b"GET /health HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"), 400,
+                 "more than one Host header")
+    assert_error(raw_request(server, b"GET /health HTTP/1.1\r\nHost: " + b"h" * 256 + b"\r\n\r\n"), 400,
+                 "The Host header is over 255 characters")
+    for fine in (b"GET /health HTTP/1.0\r\n\r\n",  # HTTP/1.0 has no Host to send
+                 b"GET /health HTTP/1.1\r\nHost:\r\nConnection: close\r\n\r\n",  # empty: allowed
+                 b"GET /health HTTP/1.1\r\nHost: " + b"h" * 255 + b"\r\nConnection: close\r\n\r\n"):
+        assert raw_request(server, fine).status_code == 200, fine[:40]
+
+
+def test_an_unknown_method_is_501_and_bytes_that_are_not_http_400(server: Running) -> None:
+    for method in (b"FOO", b"get", b"BREW"):
+        assert_error(raw_request(server, method + b" /sparql HTTP/1.1\r\nHost: x\r\n\r\n"), 501,
+                     f"citykg does not know the method {method.decode()}: it answers GET, HEAD and POST")
+    # after an answered request on the same connection too
+    with socket.create_connection(address(server), timeout=10) as sock:
+        sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\nFOO /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        answer = read_all(sock)
+    assert answer.startswith(b"HTTP/1.1 200") and b"HTTP/1.1 501 Not Implemented" in answer
+    # a method HTTP knows that no route answers is a 405, bytes that are no request a 400
+    assert raw_request(server, b"PROPFIND /sparql HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").status_code == 405
+    for junk in (b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03", b"NOT HTTP\r\n\r\n", b"GET\r\n\r\n"):
+        assert_error(raw_request(server, junk), 400, "not valid HTTP/1.1")
+
+
 def test_a_connection_that_sends_nothing_is_closed_at_the_read_timeout(impatient: Running) -> None:
     started = time.monotonic()
     silent = [socket.create_connection(address(impatient), timeout=10) for _ in range(50)]

@@ -309,6 +309,33 @@ def test_without_a_query_sparql_describes_the_service(client: httpx.Client, stor
     assert_error(client.get("/sparql", headers={"Accept": "text/csv"}), 406, "The service description is RDF")
 
 
+@pytest.mark.parametrize("fmt", ["csv", "tsv", "text/csv", "text/tab-separated-values"])
+def test_a_results_format_on_the_service_description_says_it_is_rdf(client: httpx.Client, fmt: str) -> None:
+    message = assert_error(client.get("/sparql", params={"format": fmt}), 400)
+    assert message == (f"format={fmt} is for SELECT and ASK results; the service description (/sparql without a "
+                       "query) is RDF: give ttl, nt, rdfxml, jsonld, json or xml, or no format.")
+    assert "DESCRIBE" not in message
+    # a query still gets the message of its own form
+    assert_error(client.get("/sparql", params={"query": "ASK {}", "format": "ttl"}), 400, "an ASK query takes")
+
+
+def test_the_service_description_names_no_host_over_255_characters_and_keeps_the_port(server: Running,
+                                                                                        client: httpx.Client) -> None:
+    host, port = server.url.split("//")[1].rstrip("/").rsplit(":", 1)
+    refused = raw_request(server, f"GET /sparql HTTP/1.1\r\nHost: {'a' * 70_000}\r\nConnection: close\r\n\r\n".encode())
+    assert_error(refused, 400, "The Host header is over 255 characters")
+    assert len(refused.content) < 300
+    longest = "a" * 63 + "." + "b" * 63 + "." + "c" * 63 + "." + "d" * 58 + ":8000"  # 255 characters
+    assert len(longest) == 255
+    assert f"<http://{longest}/sparql>" in client.get("/sparql", headers={"Host": longest}).text
+    assert_error(client.get("/sparql", headers={"Host": longest + "0"}), 400, "over 255 characters")
+    for request in (b"GET /sparql HTTP/1.1\r\nHost:\r\nConnection: close\r\n\r\n",  # RFC 9112: empty if no authority
+                    b"GET /sparql HTTP/1.0\r\n\r\n"):
+        description = raw_request(server, request)
+        assert description.status_code == 200, description.text
+        assert f"sd:endpoint <http://{host}:{port}/sparql>".encode() in description.content
+
+
 def test_sparqlwrapper_queries_it_as_any_endpoint(server: Running) -> None:
     endpoint = SPARQLWrapper(server.url + "sparql")
     endpoint.setQuery(LABELS_OF_W3)
@@ -497,6 +524,21 @@ def test_there_are_no_graph_store_writes(client: httpx.Client, method: str) -> N
     assert long.status_code == 405 and len(long.content) < 400  # the path is cut in the message, as any value
 
 
+@pytest.mark.parametrize("content_type", ["text/turtle", "application/n-triples", "application/rdf+xml",
+                                          "application/ld+json", "application/trig; charset=utf-8",
+                                          "application/n-quads"])
+def test_a_graph_store_post_is_a_write_refused_with_405(client: httpx.Client, content_type: str, store: Store) -> None:
+    for params in ({"graph": GRAPH + "x"}, {"default": ""}, {}):
+        refused = client.post("/sparql", params=params, content=b"<http://e.org/a> <http://e.org/b> <http://e.org/c> .",
+                              headers={"Content-Type": content_type})
+        assert_error(refused, 405, "/sparql takes no Graph Store writes", "read-only",
+                     "POST a query as application/sparql-query")
+        assert refused.headers["allow"] == "GET, HEAD, OPTIONS, POST"
+    assert count(client, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }") == len(store)
+    # a body citykg reads no query from is still a 415
+    assert_error(client.post("/sparql", content=b"x", headers={"Content-Type": "image/png"}), 415)
+
+
 @pytest.mark.parametrize("template", [
     "SELECT * WHERE {{ SERVICE <{url}> {{ ?s ?p ?o }} }}",
     "select * where {{ service silent <{url}> {{ ?s ?p ?o }} }}",
@@ -640,6 +682,33 @@ def test_with_cors_every_answer_varies_by_origin(tight: Running, tight_client: h
             assert ("access-control-allow-origin" in response.headers) == (origin == "https://example.org")
 
 
+def test_with_cors_write_routes_and_refused_preflights_vary_by_origin_too(tight_client: httpx.Client) -> None:
+    # README: "Every answer to a read then says Vary: Origin, refusals and 404s included"; a write
+    # route's answer (POST /submissions, not readable from the origins) varies too, allowing none
+    for origin in ("https://example.org", "https://evil.example", None):
+        headers = {"Origin": origin} if origin else {}
+        answers = [(403, tight_client.post("/submissions", content=b"x", headers=headers)),
+                   (404, tight_client.options("/nope", headers={**headers, "Access-Control-Request-Method": "GET"})),
+                   (404, tight_client.options("/nope/deeper", headers=headers))]
+        for status, response in answers:
+            assert response.status_code == status, response.text
+            assert response.headers.get_list("vary") == ["origin"], (status, origin, response.headers)
+        assert "access-control-allow-origin" not in answers[0][1].headers  # a write: no origin may read it
+
+
+def test_a_preflight_names_head_where_a_405_does(tight_client: httpx.Client) -> None:
+    for path in ("/sparql", "/id/study/mashhad-oic", "/submissions", "/health"):
+        preflight = tight_client.options(path, headers={"Origin": "https://example.org",
+                                                        "Access-Control-Request-Method": "GET"})
+        refused = tight_client.request("PATCH", path)
+        assert preflight.status_code == 204 and refused.status_code == 405, path
+        assert preflight.headers["allow"] == refused.headers["allow"], path
+        assert "HEAD" in preflight.headers["allow"].split(", "), path
+    submissions = tight_client.options("/submissions", headers={"Origin": "https://example.org"})
+    assert submissions.headers["allow"] == "GET, HEAD, OPTIONS, POST"
+    assert submissions.headers["access-control-allow-methods"] == "GET, HEAD, OPTIONS"  # not the write
+
+
 def test_with_cors_refusals_outside_the_routes_are_readable_too(tight: Running, tight_client: httpx.Client) -> None:
     long_url = "/sparql?" + urllib.parse.urlencode({"query": "ASK {} #" + "x" * 70_000})
     for origin in ("https://example.org", "https://evil.example"):
@@ -668,6 +737,51 @@ def test_every_request_is_a_json_line_in_the_access_log(server: Running, client:
     assert any(r["path"] == "/sparql" and r["status"] == 200 for r in records)
     missing = [r for r in records if r["path"] == "/nowhere"]
     assert missing and missing[-1]["status"] == 404 and "Nothing at /nowhere" in missing[-1]["error"]
+
+
+# Run in the server's process before `citykg serve`: a route /fault whose handler has a bug.
+PLANT_FAULT = '''
+import citykg.submit_http as planted
+from citykg.web import Route
+
+real_routes = planted.submission_routes
+
+
+def with_fault(**options):
+    inner = real_routes(**options)
+
+    async def fault(request):
+        raise RuntimeError("a planted bug")
+
+    return lambda server: [*inner(server), Route("/fault", fault)]
+
+
+planted.submission_routes = with_fault
+'''
+
+
+@pytest.mark.parametrize("log", ["-", "off"])
+def test_an_internal_error_is_one_json_line_with_its_traceback(built: tuple[Project, BuildResult], tmp_path: Path,
+                                                               log: str) -> None:
+    running = start_server(built[0].dist, tmp_path / "server", "--access-log", log, preamble=PLANT_FAULT)
+    try:
+        with httpx.Client(base_url=running.url, timeout=30) as http:
+            assert_error(http.get("/fault"), 500, "citykg failed on this request; the server log has the details.")
+            assert "Traceback" not in http.get("/fault").text
+            assert http.get("/health").status_code == 200  # it goes on serving
+            time.sleep(0.3)  # the access log is written every 0.1 s
+    finally:
+        running.stop()
+    lines = [line for line in running.stderr.read_text(encoding="utf-8").splitlines()
+             if not line.startswith("citykg: ")]  # its own progress messages
+    records = [json.loads(line) for line in lines]  # one JSON object a line, the failures included
+    faults = [r for r in records if r["path"] == "/fault"]
+    assert len(faults) == 2 and all(r["status"] == 500 and r["method"] == "GET" for r in faults)
+    assert faults[0]["error"] == "internal error: RuntimeError: a planted bug"
+    trace = faults[0]["traceback"]
+    assert trace.startswith("Traceback (most recent call last):\n") and trace.endswith("RuntimeError: a planted bug")
+    assert 'File "<string>", line 12, in fault' in trace and "citykg/app.py" in trace
+    assert [r["path"] for r in records] == (["/fault", "/fault", "/health"] if log == "-" else ["/fault", "/fault"])
 
 
 def test_a_busy_port_is_a_clear_error(built: tuple[Project, BuildResult]) -> None:
@@ -925,7 +1039,7 @@ def test_serve_builds_first_then_follows_new_builds(tmp_path: Path) -> None:
         assert "building it" in running.stderr.read_text()
         probe = f"ASK {{ <{ID}probe> <{ID}probe> 'new build' }}"
         with httpx.Client(base_url=running.url, timeout=30) as http:
-            first = http.get("/health").json()["build"]
+            first, quads = (http.get("/health").json()[k] for k in ("build", "quads"))
             assert http.get("/sparql", params={"query": probe}).json()["boolean"] is False
             # A later build (or an accepted submission) writes a new build folder and switches the link.
             current = (dist / "current").resolve()
@@ -939,7 +1053,9 @@ def test_serve_builds_first_then_follows_new_builds(tmp_path: Path) -> None:
             deadline = time.monotonic() + 10
             while time.monotonic() < deadline and http.get("/health").json()["build"] == first:
                 time.sleep(0.1)
-            assert http.get("/health").json()["build"] == "probe"
+            health = http.get("/health").json()
+            # the copied folder's info.json is of the other build: the new one is counted anew
+            assert (health["build"], health["quads"], health["graphs"]) == ("probe", quads + 1, 5)
             assert http.get("/sparql", params={"query": probe}).json()["boolean"] is True
     finally:
         running.stop()

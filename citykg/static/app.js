@@ -120,7 +120,7 @@ async function show(response, started) {
   }
   const byBytes = response.headers.get("citykg-max-bytes");
   const capped = !response.headers.get("citykg-truncated") ? null
-    : byBytes ? `${Math.round(byBytes / 1048576)} MiB` : `${response.headers.get("citykg-max-rows")} rows`;
+    : byBytes ? size(Number(byBytes)) : `${response.headers.get("citykg-max-rows")} rows`;
   if (type === RESULTS || type === "application/json") {
     const doc = await response.json();
     if ("boolean" in doc) {
@@ -187,6 +187,12 @@ function select(query, button) {
   markEdited();
   $("results").replaceChildren();
   setStatus("");
+}
+
+// A size in bytes as people read it: 32 MiB, 300 KiB, 200 bytes
+function size(bytes) {
+  if (bytes >= 1048576 && bytes % 1048576 === 0) return `${bytes / 1048576} MiB`;
+  return bytes >= 1024 ? `${Math.round(bytes / 1024)} KiB` : `${bytes} bytes`;
 }
 
 async function loadCatalogue() {

@@ -19,13 +19,13 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import difflib
 from dataclasses import dataclass, field
 from enum import Enum
 
 from citykg.iris import CKG, DCTERMS, ORG, RDF, RDFS, SCHEMA, SKOS
 
-__all__ = ["TABLES", "Column", "Kind", "Table", "describe_tables", "kind_of_code"]
+__all__ = ["TABLES", "Column", "Kind", "Table", "kind_of_code"]
 
 
 class Kind(Enum):
@@ -62,6 +62,18 @@ class Column:
     #: For ENUM columns: allowed value → IRI.
     choices: dict[str, str] = field(default_factory=dict)
     example: str = ""
+
+    def meant(self, value: str) -> str | None:
+        """The choice of an ENUM column that ``value`` most likely meant: one that differs from it
+        only in case (``ST`` for ``st``), else the closest in spelling, whatever the case
+        (``weakness`` for ``Weak``); None if none is close. (For the loader's hint.)
+
+        >>> TABLES["strategies"].column("type").meant("st"), TABLES["factors"].column("kind").meant("Weak")
+        ('ST', 'weakness')
+        """
+        by_case = {c.lower(): c for c in self.choices}
+        close = difflib.get_close_matches(value.lower(), by_case, n=1)
+        return by_case[close[0]] if close else None
 
 
 @dataclass(frozen=True)
@@ -350,48 +362,3 @@ _TABLE_LIST = [
 
 #: Every table citykg reads, by name (the CSV file's stem).
 TABLES: dict[str, Table] = {t.name: t for t in _TABLE_LIST}
-
-
-_KIND_DOCS = {
-    Kind.KEY: "key (Latin letters A–Z, digits 0–9, `.` `_` `-`)",
-    Kind.TEXT: "text",
-    Kind.FA: "Persian text",
-    Kind.EN: "English text",
-    Kind.COUNT: "whole number ≥ 0",
-    Kind.POSITIVE: "whole number ≥ 1",
-    Kind.YEAR: "year (YYYY, Gregorian)",
-    Kind.DATE: "date (YYYY, YYYY-MM or YYYY-MM-DD)",
-    Kind.QID: "Wikidata QID (Q…)",
-    Kind.ENUM: "one of the listed values",
-    Kind.REF: "reference",
-    Kind.SOURCE_TABLE: "text: table, figure or section",
-    Kind.SOURCE_ROW: "text: row or item",
-    Kind.CITATION: "text: citation or URL",
-}
-
-
-def describe_tables(names: Collection[str] | None = None) -> str:
-    """Markdown documentation of the tables (default: all): columns, types, allowed values, RDF property.
-
-    ``data/README.md`` and ``citykg template`` include it; a test keeps them in step.
-    """
-    from citykg.iris import shorten
-
-    out: list[str] = []
-    for table in (t for t in _TABLE_LIST if names is None or t.name in names):
-        key = ", ".join((("study",) if table.in_study else ()) + table.key)
-        out.append(f"### `{table.name}.csv`\n\n{table.doc} One row per record; key: {key}.\n")
-        out.append("| column | required | type | meaning | becomes |")
-        out.append("|---|---|---|---|---|")
-        for c in table.columns:
-            kind = _KIND_DOCS[c.kind]
-            if c.kind is Kind.ENUM:
-                kind = "one of " + ", ".join(f"`{v}`" for v in c.choices)
-            elif c.kind is Kind.REF:
-                article = "an" if c.ref[0][:1].lower() in "aeiou" else "a"
-                kind = f"key of {article} " + " or ".join(c.ref)
-            example = f" Example: `{c.example}`." if c.example else ""
-            prop = shorten(c.predicate) if c.predicate else ""
-            out.append(f"| `{c.name}` | {'yes' if c.required else ''} | {kind} | {c.doc}{example} | {prop} |")
-        out.append("")
-    return "\n".join(out)

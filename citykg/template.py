@@ -3,7 +3,7 @@
 Each table of :mod:`citykg.schema` becomes ``DIR/<table>.csv`` with its header and one example
 row written as a comment: its first cell starts with ``#``, and the loader skips such rows
 (:mod:`citykg.tables`), so a template can be submitted as it is, and a row is used by deleting
-the ``#``. ``DIR/README.md`` documents every column (:func:`citykg.schema.describe_tables`).
+the ``#``. ``DIR/README.md`` documents every column (:func:`citykg.tabledocs.describe_tables`).
 Cells are written through :func:`citykg.formats.neutralise`, like every CSV citykg writes.
 
 Example::
@@ -28,7 +28,8 @@ from pathlib import Path
 
 from citykg.errors import InputError
 from citykg.formats import neutralise
-from citykg.schema import TABLES, Column, Kind, Table, describe_tables
+from citykg.schema import TABLES, Column, Kind, Table
+from citykg.tabledocs import describe_tables
 
 __all__ = ["Template", "example_row", "write_template"]
 

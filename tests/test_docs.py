@@ -7,7 +7,7 @@ from pathlib import Path
 
 from citykg.cli import cli
 from citykg.queries import load_catalogue
-from citykg.schema import describe_tables
+from citykg.tabledocs import describe_tables
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -46,4 +46,4 @@ def test_every_named_query_is_in_the_readme_catalogue() -> None:
 def test_data_readme_tables_are_in_step_with_the_schema() -> None:
     text = (ROOT / "data" / "README.md").read_text(encoding="utf-8")
     generated = text.split("-->\n", 1)[1].split("<!-- /tables -->", 1)[0]
-    assert generated == describe_tables(), "regenerate with citykg.schema.describe_tables()"
+    assert generated == describe_tables(), "regenerate with citykg.tabledocs.describe_tables()"

@@ -14,7 +14,8 @@ from citykg import template as template_module
 from citykg.cli import cli
 from citykg.errors import InputError
 from citykg.project import Project
-from citykg.schema import TABLES, describe_tables
+from citykg.schema import TABLES
+from citykg.tabledocs import describe_tables
 from citykg.tables import read_tables
 from citykg.template import example_row, write_template
 from citykg.validate import validate

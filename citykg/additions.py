@@ -25,6 +25,9 @@ accepted RDF submission with the same function (:func:`check_rdf`), so that they
     the ontology declares (``citykg:input/undeclared-term``);
 - no literal holds a control character (U+0000–U+001F but tab, line feed and carriage return;
   U+007F–U+009F), which no label needs and XML cannot carry (``citykg:input/control-character``);
+- a submission of tables that has studies of its own (a studies.csv with rows) adds to them, not
+  to another study the graph has: a row whose study is one, with no note to say why, is a warning
+  (``citykg:input/other-study``), since a slip in a study cell would change a published study;
 - a submission's triples all go into its own graph: the graph names of a TriG or JSON-LD input
   are not kept, which a warning says (``citykg:input/named-graphs``).
 
@@ -57,12 +60,12 @@ from dataclasses import dataclass
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad
 
 from citykg.errors import quoted
-from citykg.iris import BASE, CKG, OWL, PROV, RDF, RDFS, shorten
+from citykg.iris import BASE, CKG, OWL, PROV, RDF, RDFS, shorten, study
 from citykg.rdfmap import subject_of
 from citykg.report import Finding, Severity
 from citykg.tables import Row
 
-__all__ = ["RECORDS", "RESERVED", "Vocabulary", "check_rdf", "check_terms", "origin", "records",
+__all__ = ["RECORDS", "RESERVED", "Vocabulary", "check_rdf", "check_terms", "origin", "other_studies", "records",
            "restated_rows"]
 
 #: Where citykg's records live: an RDF input describes subjects under this prefix only.
@@ -132,6 +135,32 @@ def restated_rows(rows: Iterable[Row], known: Mapping[str, str], *, skip: set[st
                 f"record, from {origin(known[iri])}. Leave the row out, or give the new record a key of "
                 "its own.", file=row.file.display, row=row.line, column=",".join(row.table.key),
                 value=key, shape=_RULE + "existing-record"))
+    return findings
+
+
+def other_studies(rows: Sequence[Row], known: Mapping[str, str]) -> list[Finding]:
+    """Rows of an input with studies of its own (rows of its studies.csv) that add to another
+    study the graph already has (``known``, by :func:`records`, without the input): a warning at
+    each one's study cell, unless its note says why. An input with no study of its own adds to
+    the graph's studies on purpose (new memberships of a study), and is not warned about.
+
+    :param rows: the rows of the input's tables.
+    :param known: the records the graph has, without the input's.
+    """
+    own = sorted({r.get("id") for r in rows if r.table.name == "studies" and r.get("id")})
+    if not own:
+        return []
+    yours = f"{'is' if len(own) == 1 else 'are'} {', '.join(own)}"
+    findings = []
+    for row in rows:
+        other = row.study
+        if row.table.name == "studies" or not other or other in own or study(other) not in known or row.get("note"):
+            continue
+        findings.append(Finding(
+            Severity.WARNING, f"This row adds to the study {other}, which is already in the graph, while this "
+            f"submission's own {'study' if len(own) == 1 else 'studies'} {yours} (studies.csv): check the study "
+            "column. (Adding to a published study is allowed: then say so in the row's note.)",
+            file=row.file.display, row=row.line, column="study", value=other, shape=_RULE + "other-study"))
     return findings
 
 

@@ -199,7 +199,9 @@ def _extras(row: Row, s: NamedNode, study: str | None,
         strategy = _n(record_iri("strategy", study, row.get("strategy")))
         factor = _n(record_iri("factor", study, row.get("factor")))
         yield strategy, _n(CKG + "buildsOn"), factor
-        relation = FACTOR_RELATIONS.get(row.get("factor")[:1])
+        # by the letter of the code, in either case: a factor ``s1`` (its code reported by its
+        # shape) is still the strength its strategy builds on, not a cause of more findings
+        relation = FACTOR_RELATIONS.get(row.get("factor")[:1].upper())
         if relation:
             yield strategy, _n(relation), factor
     elif name == "strategy_actions" and study and row.get("action") and "action" not in lost:

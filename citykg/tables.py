@@ -309,8 +309,8 @@ def _check_row(row: Row) -> list[Finding]:
                                        "'_' and '-' (starting with a letter or digit).", display, row.line,
                                        column.name, value=value or None, shape=TABLE_FORMAT + "/key"))
         elif column.kind is Kind.ENUM and value and value not in column.choices:
-            close = difflib.get_close_matches(value, column.choices, n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
+            meant = column.meant(value)
+            hint = f" Did you mean {meant!r}?" if meant else ""
             findings.append(_violation(f"{value!r} is not an allowed {column.name}.{hint} Allowed: "
                                        f"{', '.join(column.choices)}.", display, row.line, column.name, value=value))
         elif column.kind in (Kind.COUNT, Kind.POSITIVE, Kind.YEAR, Kind.DATE) and _EASTERN_DIGITS.search(value):

@@ -47,7 +47,7 @@ from citykg.report import Finding, Severity
 from citykg.schema import STRATEGY_TYPES, TABLES, Column, Kind
 from citykg.tables import DataFile, Row, TableSet
 
-__all__ = ["CHECK", "Unchecked", "record_iri", "subject_of"]
+__all__ = ["CHECK", "Unchecked", "decided_shapes", "record_iri", "subject_of", "where"]
 
 #: The check (shape) named by the findings of this module.
 CHECK = "citykg:reference"
@@ -92,6 +92,17 @@ _DECIDES: dict[str, tuple[_Decided, ...]] = {
                          _Decided("action", ("ckgsh:ActionUseShape",), "the strategies listing {n} action",
                                   "the strategies listing {n} actions")),
 }
+
+
+def decided_shapes(table: str, column: str) -> tuple[str, ...]:
+    """The shapes whose findings about the record that ``column`` of a ``table`` row names that
+    row decides (see ``_DECIDES``): ``("ckgsh:StrategyActionsShape",)`` for the strategy column
+    of strategy_actions.csv, whether the strategy lists an action; none for other columns.
+
+    >>> decided_shapes("strategy_actions", "action")
+    ('ckgsh:ActionUseShape',)
+    """
+    return tuple(shape for decided in _DECIDES.get(table, ()) if decided.column == column for shape in decided.shapes)
 
 
 class Unchecked:
@@ -195,7 +206,7 @@ class Unchecked:
             file, line, column = min(cells)
             fix = "its row to studies.csv" if self.folder_of[file] in self.with_studies else "studies.csv with its row"
             yield Finding(Severity.VIOLATION, f"No study {study} in studies.csv (the graph's, or the submission's "
-                          f"own): add {fix}, or correct the study column ({len(cells)} rows name it: {_where(cells)}).",
+                          f"own): add {fix}, or correct the study column ({len(cells)} rows name it: {where(cells)}).",
                           file=file, row=line, column=column, value=study, shape=CHECK, focus=iris.study(study),
                           covers=frozenset(cells))
 
@@ -205,7 +216,7 @@ class Unchecked:
             if isinstance(about, str):  # a file that was not read
                 f = self.files[about]
                 files = ", ".join(sorted({file.rsplit("/", 1)[-1] for file, _, _ in refs}))
-                yield _note(refs, f"{f.table}.csv (in {files})", counts, f"of its records ({_where(counts)})",
+                yield _note(refs, f"{f.table}.csv (in {files})", counts, f"of its records ({where(counts)})",
                             f"{_unread(f)} and validate again to check them", file=f.display, row=None)
                 continue
             file, line = about
@@ -215,7 +226,7 @@ class Unchecked:
             else:
                 why = f"its header lacks {_columns(self.lacking[file])}"
                 what, counted = "the records of this table", "of its records"
-            yield _note(refs, f"{what} ({_where(refs)})", counts, f"{counted} ({_where(counts)})",
+            yield _note(refs, f"{what} ({where(refs)})", counts, f"{counted} ({where(counts)})",
                         f"{why}. Fix it and validate again to check them", file=file, row=line or None)
 
     def _decisions(self) -> Iterator[Finding]:
@@ -224,7 +235,7 @@ class Unchecked:
             for decided, records in affected:
                 cells = {(r.file.display, r.line, shape) for r in records for shape in decided.shapes}
                 n = len({(r.file.display, r.line) for r in records})
-                parts.append(f"{(decided.one if n == 1 else decided.many).format(n=n)} ({_where(cells)})")
+                parts.append(f"{(decided.one if n == 1 else decided.many).format(n=n)} ({where(cells)})")
                 covers |= cells
             (decided, records), *others = affected
             verb = "was" if not others and decided.singular and len(records) == 1 else "were"
@@ -283,8 +294,8 @@ def _note(refs: set[_Cell], what: str, counts: set[_Cell], counted: str, why: st
                    shape=CHECK, covers=frozenset(refs | counts))
 
 
-def _where(cells: set[_Cell]) -> str:
-    """``strategy_factors.csv lines 2, 3; strategy_actions.csv line 4``."""
+def where(cells: set[tuple[str, int, str]]) -> str:
+    """Where ``cells`` (file, line, column) are: ``strategy_factors.csv lines 2, 3; strategy_actions.csv line 4``."""
     return "; ".join(f"{name.rsplit('/', 1)[-1]} line{'s' * (len(lines) > 1)} {', '.join(map(str, lines))}"
                      for name, lines in _lines_by_file(cells))
 

@@ -5,7 +5,10 @@ submissions (:mod:`citykg.submissions`) and the RDF of ``graphs/``. A new study'
 refer to the reference tables (cities, dimensions, organisations) and an RDF file may refer to
 records of the studies; a record the graph already has, whatever made it, is reported as a
 duplicate, and an RDF file may add records only, in the ontology's terms (:mod:`citykg.additions`).
-Only the findings about the input are reported. A folder of the project's ``data/``
+Only the findings about the input are reported, said as plainly as the rows allow
+(:mod:`citykg.refine`: the column that holds a value, the id a reference meant when it differs
+only in case); and a submission with studies of its own is warned about its rows that add to
+another study the graph has (:func:`citykg.additions.other_studies`). A folder of the project's ``data/``
 (``data/mashhad-oic``) is checked in place of itself; any other input is taken in as ``citykg
 submit`` takes it (:mod:`citykg.intake`) and checked as an addition, as it would be merged.
 
@@ -27,7 +30,7 @@ from pathlib import Path
 
 from pyoxigraph import NamedNode, Quad
 
-from citykg.additions import Vocabulary, check_rdf, check_terms, records, restated_rows
+from citykg.additions import Vocabulary, check_rdf, check_terms, other_studies, records, restated_rows
 from citykg.build import data_folders, load_graphs, load_ontology, with_superclasses
 from citykg.context import read_in_context
 from citykg.intake import InputKind, Received, follow_link, table_folders
@@ -36,6 +39,7 @@ from citykg.project import Project
 from citykg.rdfinput import RDF_SUFFIXES, read_rdf
 from citykg.rdflines import locate
 from citykg.rdfmap import subject_of
+from citykg.refine import refine
 from citykg.report import Finding, Report, Severity
 from citykg.schema import TABLES
 from citykg.shacl import Engine, check, load_shapes
@@ -114,8 +118,10 @@ def _validate_tables(folders: list[Path], project: Project, engine: Engine, cont
     if not any(f.severity is Severity.VIOLATION and f.row is None for f in report.findings):
         data = with_superclasses([*mapped.quads, *graphs], ontology)
         report += check(data, shapes=load_shapes(project.shapes), ontology=ontology, engine=engine)
+    rows = [r for s in tables.sources for r in s.rows]
+    every = records([*mapped.quads, *graphs])  # (the input's too)
     if context is None:
-        return report
+        return Report.of(refine(report.findings, rows, every))
     inputs = {NamedNode(g) for g in read.inputs}
     subjects = {str(q.subject.value) for q in mapped.quads if q.graph_name in inputs}  # type: ignore[union-attr]
     own = [s for s in tables.sources if NamedNode(graph(s.name)) in inputs]
@@ -123,12 +129,13 @@ def _validate_tables(folders: list[Path], project: Project, engine: Engine, cont
     kept = [f for f in report.findings
             if f.file in files or f.focus in subjects or (f.file is None and f.focus is None)
             or (f.file or "").startswith(read.input_dirs)]
-    kept = _blame_input(kept, [q for q in mapped.quads if q.graph_name in inputs], files)
+    kept = refine(_blame_input(kept, [q for q in mapped.quads if q.graph_name in inputs], files), rows, every)
     if addition:  # records the graph has from other than tables (whose duplicates tables.py reports)
         names = {s.name for s in own}
         known = records(q for q in [*mapped.quads, *graphs] if q.graph_name not in inputs)
         tabled = {subject_of(r) for s in tables.sources if s.name not in names for r in s.rows}
         kept += restated_rows((r for s in own for r in s.rows), known, skip=tabled)
+        kept += other_studies([r for s in own for r in s.rows], known)
     # an input whose rows are all repeats, or whose tables could not be read, is reported for that
     if not any(s.rows for s in own) and not any(f.severity is Severity.VIOLATION for f in kept):
         folder = min(files).rsplit("/", 1)[0] + "/" if files else None  # the input, as the user named it

@@ -201,6 +201,21 @@ CASES: list[tuple[str, dict[str, str | bytes], str]] = [
     ("dangling-theme", study(**{"subthemes.csv": "study,id,theme,label_fa,label_en,source_table,source_row\n"
                                                  "new-2025,c-1,ghost,زیر,A sub-theme,Table 1,1\n"}),
      "violation: The sub-theme needs its main theme, by id in themes.csv of the same study."),
+    ("city-in-capitals", {"studies.csv": STUDY.replace(",mashhad,", ",Tabriz,"), "factors.csv": FACTORS_HEAD + GOOD_FACTOR},
+     "studies.csv:2: city: violation: The studied city (ckg:studiedCity) is not a city of the graph: give the id of "
+     "one in cities.csv (the graph's, or a row of the submission's own), or fix the id. Ids and codes match only in "
+     "the same case: did you mean 'tabriz'? (value: Tabriz)"),
+    ("partner-in-capitals", {"partnerships.csv": PARTNERS_HEAD + "tabriz,Mashhad,friendship,2019,,Example\n"},
+     "partnerships.csv:2: city_b: violation: A partnership joins exactly two different cities, each in cities.csv: "
+     "the graph's, or a row of the submission's own. Ids and codes match only in the same case: did you mean "
+     "'mashhad'? (value: Mashhad)"),
+    ("factor-code-lower-case", tows("SO", "SO1", "S1", "O1") | {"factors.csv": FACTORS_HEAD + GOOD_FACTOR.replace(
+        ",S1,", ",s1,") + "new-2025,O1,opportunity,فرصت,An opportunity,Table 1,2\n"},
+     "factors.csv:2: code: violation: A strength's code is S and its number (S1, S2 …): check the code or the kind. "
+     "The row that cites it as 'S1' (strategy_factors.csv line 2) is checked once the code is fixed. (value: s1)"),
+    ("adds-to-a-published-study", study(**{"strategy_factors.csv": CITES_HEAD + "mashhad-oic,ST1,T1,Table 2,ST1\n"}),
+     "strategy_factors.csv:2: study: warning: This row adds to the study mashhad-oic, which is already in the graph, "
+     "while this submission's own study is new-2025 (studies.csv): check the study column."),
     ("code-kind-mismatch", study(**{"factors.csv": FACTORS_HEAD + "new-2025,S7,weakness,ضعف,A,Table 1,1\n"}),
      "violation: A weakness's code is W and its number (W1, W2 …): check the code or the kind."),
     ("swapped-labels", study(**{"factors.csv": FACTORS_HEAD + "new-2025,S1,strength,A strength,قوت,Table 1,1\n"}),
@@ -490,3 +505,12 @@ def test_arbitrary_zips(small: Project, entries: dict[str, bytes], raw: bytes, u
     path = fresh(small) / "input.zip"
     path.write_bytes(b"PK\x03\x04" + raw if use_raw else zip_bytes(dict(entries)))
     never_crashes(path, small)
+
+
+@pytest.mark.parametrize(("table", "column", "value", "meant"), [
+    ("strategies", "type", "st", "ST"), ("factors", "kind", "Strength", "strength"), ("factors", "kind", "WEAK", "weakness"),
+    ("partnerships", "status", "Active", "active"), ("memberships", "role", "chair", None)])
+def test_the_choice_an_enum_value_meant_is_found_whatever_its_case(table: str, column: str, value: str,
+                                                                   meant: str | None) -> None:
+    # for the loader's hint ("Did you mean 'ST'?"): citykg.tables asks the column (TABLES[…].column(…).meant)
+    assert TABLES[table].column(column).meant(value) == meant

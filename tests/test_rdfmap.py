@@ -202,3 +202,16 @@ def test_counts_of_records_whose_header_lacks_their_parent_are_noted_once(tmp_pa
         "s/codes.csv: info: 1 declared count of its records (declared_counts.csv line 2) was not checked: its "
         "header lacks the column 'subtheme'. Fix it and validate again to check them. [citykg:reference]"]
     assert covered == {("s/declared_counts.csv", 2, "value")}  # the count of themes does not depend on codes
+
+
+def test_a_citation_of_a_factor_in_lower_case_states_the_relation_of_its_letter(tmp_path: Path) -> None:
+    # s1's code breaks its shape (a strength's code is S and its number): that is one finding; its
+    # strategy still builds on a strength, so it is not also reported as building on none
+    folder = tmp_path / "s"
+    folder.mkdir()
+    (folder / "strategy_factors.csv").write_text("study,strategy,factor,source_table,source_row\n"
+                                                 "s,SO1,s1,Table 2,SO1\ns,SO1,o2,Table 2,SO1\n", encoding="utf-8")
+    quads = to_quads(read_tables([folder], root=tmp_path), known=study_s).quads
+    assert sorted((q.predicate.value.rsplit("#", 1)[-1], q.object.value.rsplit("/", 1)[-1]) for q in quads
+                  if q.subject.value.endswith("/strategy/SO1")) == [
+        ("buildsOn", "o2"), ("buildsOn", "s1"), ("exploitsOpportunity", "o2"), ("usesStrength", "s1")]

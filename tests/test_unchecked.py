@@ -9,6 +9,7 @@ import pytest
 from citykg.rdfmap import to_quads
 from citykg.report import Finding, Report, Severity
 from citykg.tables import read_tables
+from citykg.unchecked import decided_shapes
 
 STUDY = "id,title_en,city,method_en,source_table,source_row\ns,A study,tabriz,Survey,Abstract,1\n"
 STRATEGIES = ("study,code,type,label_fa,label_en,source_table,source_row\n"
@@ -169,3 +170,10 @@ def test_a_count_of_records_of_any_study_is_noted_whichever_study_declares_it(tm
     assert _texts(report) == [
         "s/partnerships.csv: info: 1 declared count of its records (declared_counts.csv line 2) was not checked: the "
         "table could not be read. Fix it and validate again to check them. [citykg:reference]"]
+
+
+def test_the_shapes_a_column_decides_are_those_of_the_table_that_decides_them() -> None:
+    assert decided_shapes("strategy_factors", "strategy") == TOWS
+    assert decided_shapes("strategy_actions", "strategy") == ("ckgsh:StrategyActionsShape",)
+    assert decided_shapes("strategy_actions", "action") == ("ckgsh:ActionUseShape",)
+    assert decided_shapes("strategy_factors", "factor") == decided_shapes("factors", "code") == ()

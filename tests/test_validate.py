@@ -99,12 +99,13 @@ def test_a_table_that_cannot_be_read_is_not_also_an_input_without_records(projec
 def test_of_the_rows_that_refer_to_a_broken_record_the_one_naming_the_value_is_blamed_once(
         project: Project, tmp_path: Path) -> None:
     # Row 3 twins Tabriz with a place the graph lacks: its own finding says so, and the finding on
-    # Tabriz (twinned with no city) is not moved to row 2, which merely refers to Tabriz too.
+    # Tabriz (twinned with no city) is not moved to row 2, which merely refers to Tabriz too. The
+    # finding names the column that holds the place, city_b, not both columns of the partner.
     folder = write(tmp_path / "p", {"partnerships.csv": "city_a,city_b,type,start,end,source\n"
                                                         "tabriz,mashhad,friendship,2019,,Example\n"
                                                         "tabriz,atlantis,sister-city,2019,,Example\n"})
     assert [f.to_text().replace(str(folder), "IN") for f in validate(folder, project=project).findings] == [
-        "IN/partnerships.csv:3: city_a/city_b: violation: A partnership joins exactly two different cities, each "
+        "IN/partnerships.csv:3: city_b: violation: A partnership joins exactly two different cities, each "
         "in cities.csv: the graph's, or a row of the submission's own. (value: atlantis) [ckgsh:PartnershipShape]"]
 
 
@@ -602,3 +603,90 @@ def test_a_note_counts_only_the_declared_counts_of_the_study_whose_table_was_not
                                                "table could not be read. Fix it and validate again to check them."),
         ("violation", "NEW/themes.csv", 1, None, "The header is separated by semicolons; citykg tables are "
                                                  "comma-separated CSV. Export the sheet as CSV with commas.")]
+
+
+# A submission with a study of its own that also adds a row to a published study: a slip in the
+# study cell, most likely, which would change that study. A warning at the cell, unless a note
+# says why; a submission with no study of its own adds to the graph's studies on purpose.
+ADDED = "mashhad-oic,ST1,T1,Table 2,ST1"
+OTHER_STUDY = ("warning", "NEW/strategy_factors.csv", 4, "study", "This row adds to the study mashhad-oic, which is "
+               "already in the graph, while this submission's own study is new-2025 (studies.csv): check the study "
+               "column. (Adding to a published study is allowed: then say so in the row's note.)")
+
+
+@pytest.mark.parametrize(("files", "expected"), [
+    (dict(GOOD_STUDY, **{"strategy_factors.csv": GOOD_STUDY["strategy_factors.csv"] + ADDED + "\n"}), [OTHER_STUDY]),
+    (dict(GOOD_STUDY, **{"strategy_factors.csv": "study,strategy,factor,source_table,source_row,note\n"
+                                                 "new-2025,SO1,S1,Table 2,SO1,\nnew-2025,SO1,O1,Table 2,SO1,\n"
+                                                 f"{ADDED},Cited again in the new study's Table 2\n"}), []),
+    ({"strategy_factors.csv": "study,strategy,factor,source_table,source_row\n" + ADDED + "\n"}, []),
+], ids=["own-study", "with-a-note", "no-study-of-its-own"])
+def test_a_row_that_adds_to_a_published_study_beside_a_new_study_is_a_warning(
+        project: Project, tmp_path: Path, files: dict[str, str], expected: list[object]) -> None:
+    folder = write(tmp_path / "new-2025", files)
+    report = validate(folder, project=project)
+    assert _findings(report, folder) == expected and report.conforms
+
+
+def _one_changed(table: str, old: str, new: str, **extra: str) -> dict[str, str]:
+    assert old in GOOD_STUDY[table]
+    return dict(GOOD_STUDY, **{table: GOOD_STUDY[table].replace(old, new)}, **extra)
+
+
+CASE = "Ids and codes match only in the same case: did you mean"
+
+
+@pytest.mark.parametrize(("files", "expected"), [
+    # a reference that differs from an id only in case says which it meant
+    (_one_changed("studies.csv", ",mashhad,", ",Mashhad,"), [
+        ("violation", "NEW/studies.csv", 2, "city", "The studied city (ckg:studiedCity) is not a city of the graph: "
+         "give the id of one in cities.csv (the graph's, or a row of the submission's own), or fix the id. "
+         f"{CASE} 'mashhad'?")]),
+    (_one_changed("studies.csv", ",mashhad,", ",Yazd,", **{"cities.csv": "id,label_en,label_fa,country,wikidata,source\n"
+                                                                        "yazd,Yazd,یزد,IR,Q6397,Example (2024)\n"}), [
+        ("violation", "NEW/studies.csv", 2, "city", "The studied city (ckg:studiedCity) is not a city of the graph: "
+         "give the id of one in cities.csv (the graph's, or a row of the submission's own), or fix the id. "
+         f"{CASE} 'yazd'?")]),
+    # and at the column that holds it, of the two that name a partnership's cities
+    ({"partnerships.csv": "city_a,city_b,type,start,source\nTabriz,Mashhad,sister-city,2019,Example\n"}, [
+        ("violation", "NEW/partnerships.csv", 2, "city_a", "A partnership joins exactly two different cities, each in "
+         f"cities.csv: the graph's, or a row of the submission's own. {CASE} 'tabriz'?"),
+        ("violation", "NEW/partnerships.csv", 2, "city_b", "A partnership joins exactly two different cities, each in "
+         f"cities.csv: the graph's, or a row of the submission's own. {CASE} 'mashhad'?")]),
+    (_one_changed("strategy_factors.csv", "SO1,S1,", "SO1,s1,"), [
+        ("violation", "NEW/strategy_factors.csv", 2, "factor", "The cited factor is not in factors.csv of this study: "
+         f"add it or fix the code. {CASE} 'S1'?")]),
+    # the action meant is then listed: no warning that no strategy lists it
+    (_one_changed("strategy_actions.csv", ",1,A01,", ",1,a01,"), [
+        ("violation", "NEW/strategy_actions.csv", 2, "action", "The action is not in actions.csv of this study: add "
+         f"it or fix the id. {CASE} 'A01'?")]),
+    # a code that breaks its pattern is one finding, not one more at each row that cites the code meant
+    (_one_changed("factors.csv", "S1,strength", "s1,strength"), [
+        ("violation", "NEW/factors.csv", 2, "code", "A strength's code is S and its number (S1, S2 …): check the code "
+         "or the kind. The row that cites it as 'S1' (strategy_factors.csv line 2) is checked once the code is fixed.")]),
+    # nor at the strategy, which then seems to build on nothing and to list no action
+    (_one_changed("strategies.csv", "SO1,SO", "so1,SO"), [
+        ("violation", "NEW/strategies.csv", 2, "code", "An SO strategy's code is SO and its number (SO1 …). The rows "
+         "that cite it as 'SO1' (strategy_actions.csv line 2; strategy_factors.csv lines 2, 3) are checked once the "
+         "code is fixed.")]),
+    # cited as written, a factor whose code breaks its pattern is still the strength it builds on
+    (dict(_one_changed("factors.csv", "S1,strength", "s1,strength"),
+          **{"strategy_factors.csv": GOOD_STUDY["strategy_factors.csv"].replace("SO1,S1,", "SO1,s1,")}), [
+        ("violation", "NEW/factors.csv", 2, "code", "A strength's code is S and its number (S1, S2 …): check the code "
+         "or the kind.")]),
+], ids=["city", "own-city", "partners", "factor", "action", "factor-code", "strategy-code", "cited-as-written"])
+def test_a_reference_in_another_case_says_what_it_meant_and_a_broken_code_is_one_finding(
+        project: Project, tmp_path: Path, files: dict[str, str], expected: list[object]) -> None:
+    folder = write(tmp_path / "new-2025", files)
+    assert _findings(validate(folder, project=project), folder) == expected
+
+
+def test_a_reference_in_another_case_to_a_city_of_an_rdf_submission_says_what_it_meant(
+        project_copy: Project, tmp_path: Path) -> None:
+    from citykg.submit import submit
+
+    (tmp_path / "qom.ttl").write_text(QOM_TTL, encoding="utf-8")
+    assert submit(tmp_path / "qom.ttl", project=project_copy, who="Ana").report.conforms
+    folder = write(tmp_path / "new-2025", _one_changed("studies.csv", ",mashhad,", ",Qom,"))
+    assert [f.message.rsplit(": ", 1)[-1] for f in validate(folder, project=project_copy).findings] == [
+        "did you mean 'qom'?"]

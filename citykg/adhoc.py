@@ -104,7 +104,7 @@ def render_any(answer: Result | bool | Triples, fmt: str | Format) -> str:
         answer, such as a triple term in JSON-LD.
 
     >>> render_any(Result(("n",), []), "csv")
-    'n\\n'
+    'n\\r\\n'
     >>> render_any(Triples([]), "csv")
     Traceback (most recent call last):
     ...

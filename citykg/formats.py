@@ -20,9 +20,8 @@ Example::
     >>> from pyoxigraph import Literal
     >>> from citykg.queries import Result
     >>> r = Result(("code", "n"), [(Literal("=HYPERLINK()"), Literal(3))])
-    >>> print(render(r, Format.CSV), end="")
-    code,n
-    '=HYPERLINK(),3
+    >>> render(r, Format.CSV)
+    "code,n\\r\\n'=HYPERLINK(),3\\r\\n"
     >>> render_triples([Triple(NamedNode("http://a.example/s"), NamedNode("http://a.example/p"),
     ...                        Literal("bell\\x07"))], "rdfxml")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
@@ -118,16 +117,14 @@ def pieces(result: Result, fmt: str) -> Pieces:
         return Pieces(head + '"bindings": [', json_rows(), lambda rows: ("\n    ]" if rows else "]") + end + "\n")
     if fmt == "csv":
         line = _Line()
-        writer = csv.writer(line, lineterminator="\n")
-        # csv quotes a cell with a line feed but not one with a lone carriage return, which
-        # readers take for the end of the row: such a row has every cell quoted
-        quoting = csv.writer(line, lineterminator="\n", quoting=csv.QUOTE_ALL)
+        # rows end in CR LF, as SPARQL 1.1 CSV (RFC 4180) and /sparql have them; a cell holding
+        # either character is quoted
+        writer = csv.writer(line, lineterminator="\r\n")
         writer.writerow(result.columns)
 
         def csv_rows() -> Iterator[str]:
             for row in result.rows:
-                cells = [neutralise(_text(t)) if t is not None else "" for t in row]
-                (quoting if any("\r" in c for c in cells) else writer).writerow(cells)
+                writer.writerow([neutralise(_text(t)) if t is not None else "" for t in row])
                 yield line.text
 
         return Pieces(line.text, csv_rows(), lambda rows: "")

@@ -63,6 +63,8 @@ GRAPH_TYPES: dict[str, str] = {
     "application/x-turtle": "turtle",
     "text/plain": "nt",
     "application/json": "jsonld",
+    "application/xml": "rdfxml",
+    "text/xml": "rdfxml",
 }
 #: ``?format=`` values → (result format, graph format); ``None`` where the name has no such kind.
 FORMAT_PARAM: dict[str, tuple[str | None, str | None]] = {

@@ -117,6 +117,6 @@ def test_a_format_the_answer_has_not_is_a_citykg_error(answer: Result | bool | T
 
 
 def test_rows_and_an_ask_print_in_the_row_formats() -> None:
-    assert render_any(Result(("n",), [(Literal(7),)]), "csv") == "n\n7\n"
+    assert render_any(Result(("n",), [(Literal(7),)]), "csv") == "n\r\n7\r\n"
     assert render_any(Result(("n",), [(Literal("a"),)]), Format.TSV) == '?n\n"a"\n'  # a Format too
     assert render_any(False, "json") == '{"head": {}, "boolean": false}\n'

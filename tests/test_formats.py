@@ -39,10 +39,10 @@ def test_csv_neutralises_formulas_but_not_numbers() -> None:
     assert rows[2] == ["https://w3id.org/citykg/id/city/mashhad", "'=cmd|' /C calc'!A0", "-3.5", ""]
 
 
-def test_csv_quotes_a_cell_with_a_carriage_return_so_the_row_reads_back_whole() -> None:
+def test_csv_rows_end_in_crlf_and_a_cell_with_a_line_break_is_quoted_so_the_row_reads_back_whole() -> None:
     result = Result(("x", "y"), [(Literal("a\rb"), Literal("1")), (Literal("c\nd"), Literal("2")), (Literal("e"), None)])
     text = render(result, Format.CSV)
-    assert text == 'x,y\n"a\rb","1"\n"c\nd",2\ne,\n'
+    assert text == 'x,y\r\n"a\rb",1\r\n"c\nd",2\r\ne,\r\n'
     assert list(csv.reader(io.StringIO(text, newline=""))) == [["x", "y"], ["a\rb", "1"], ["c\nd", "2"], ["e", ""]]
 
 

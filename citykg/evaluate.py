@@ -132,7 +132,8 @@ Job = SparqlJob | NamedJob | DescribeJob | InfoJob
 
 class Answer(NamedTuple):
     """A serialized answer (``status`` 200), or an error message for the client (``error``).
-    A ``truncated`` answer was cut at the row cap, or at the byte cap if ``by_bytes``."""
+    A ``truncated`` answer was cut at the row cap, or at the byte cap if ``by_bytes``; a named query's
+    ``studies`` are those its rows mix (:attr:`citykg.queries.Result.studies`)."""
 
     status: int = 200
     body: bytes = b""
@@ -140,6 +141,7 @@ class Answer(NamedTuple):
     truncated: bool = False
     error: str = ""
     by_bytes: bool = False
+    studies: tuple[str, ...] = ()
 
 
 def evaluate(store: Store, job: Job) -> Answer:
@@ -308,7 +310,8 @@ def _named(store: Store, job: NamedJob) -> Answer:
     body = b"".join(chunks) + parts.tail(len(chunks) - 1).encode("utf-8")
     truncated = truncated or by_bytes
     body = mark_json(body, job.max_rows, job.max_bytes if by_bytes else None) if truncated and json_ else body
-    return Answer(body=body, content_type=RESULT_FORMATS[job.results_format][1], truncated=truncated, by_bytes=by_bytes)
+    return Answer(body=body, content_type=RESULT_FORMATS[job.results_format][1], truncated=truncated, by_bytes=by_bytes,
+                  studies=result.studies)
 
 
 def _info(store: Store) -> Answer:

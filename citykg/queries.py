@@ -93,10 +93,16 @@ class NamedQuery:
 
 @dataclass(frozen=True)
 class Result:
-    """The answer to a SELECT query: its column names and rows of RDF terms (None = unbound)."""
+    """The answer to a SELECT query: its column names and rows of RDF terms (None = unbound).
+
+    ``studies`` names the studies the rows of a named query come from when they are of several
+    studies and no column says which (a city with two studies, and no ``study`` given); it is
+    empty otherwise.
+    """
 
     columns: tuple[str, ...]
     rows: list[tuple[NamedNode | BlankNode | Literal | Triple | None, ...]]
+    studies: tuple[str, ...] = ()
 
 
 def read_query_text(path: Path) -> str:
@@ -236,7 +242,17 @@ def run(store: Store, query: NamedQuery, params: Mapping[str, str]) -> Result:
     result = _select(store, query.sparql, dict(bind(store, query, params)))
     keep = [i for i, c in enumerate(result.columns) if c in query.columns]
     return Result(tuple(result.columns[i] for i in keep),
-                  [tuple(row[i] for i in keep) for row in result.rows])
+                  [tuple(row[i] for i in keep) for row in result.rows], _mixed(query, params, result))
+
+
+def _mixed(query: NamedQuery, params: Mapping[str, str], result: Result) -> tuple[str, ...]:
+    """The studies of the rows, where there are several and neither a parameter nor a column says which."""
+    study = next((p.name for p in query.params if p.type == "study"), None)
+    if study is None or study in params or study in query.columns or study not in result.columns:
+        return ()
+    at = result.columns.index(study)
+    ids = sorted({term.value for row in result.rows if isinstance(term := row[at], Literal)})
+    return tuple(ids) if len(ids) > 1 else ()
 
 
 def check_params(query: NamedQuery, params: Mapping[str, str], *, usage: str = CLI_PARAM) -> None:

@@ -39,6 +39,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from citykg.answers import AnswerCache, Build, StoreWatch
 from citykg.app import App, Prepared
@@ -200,6 +201,8 @@ class Server:
             cap = ("citykg-max-bytes", str(self.config.max_bytes)) if answer.by_bytes else (
                 "citykg-max-rows", str(self.config.max_rows))
             headers += (("citykg-truncated", "true"), cap)
+        if answer.studies:  # the rows of a named query mix studies that no column tells apart
+            headers += (("citykg-studies", ", ".join(quote(s, safe="-._~") for s in answer.studies)),)
         return Response(200, answer.body, answer.content_type, headers, cacheable=True)
 
     async def info(self, build: Build) -> dict[str, Any]:

@@ -83,3 +83,38 @@ def client(server: Running) -> Iterator[httpx.Client]:
     """An HTTP client of :func:`server`."""
     with httpx.Client(base_url=server.url, timeout=30) as http:
         yield http
+
+
+#: A second study of Mashhad, whose codes (S1, O1, SO1, A01) are also codes of mashhad-oic.
+SECOND_STUDY = {
+    "studies.csv": "id,title_en,city,year,method_en,panel_size,source_table,source_row\n"
+                   "follow-up,A follow-up survey,mashhad,2025,Survey,12,Abstract,1\n",
+    "factors.csv": "study,code,kind,label_fa,label_en,source_table,source_row\n"
+                   "follow-up,S1,strength,جایگاه مذهبی,Religious standing,Table 1,1\n"
+                   "follow-up,O1,opportunity,پیوندهای تاریخی,Historical ties,Table 1,2\n",
+    "strategies.csv": "study,code,type,label_fa,label_en,source_table,source_row\n"
+                      "follow-up,SO1,SO,توسعه همکاری و استفاده از ظرفیت‌های سازمان‌های بین‌المللی و منطقه‌ای,"
+                      "Widen cooperation,Table 3,SO1\n",
+    "strategy_factors.csv": "study,strategy,factor,source_table,source_row\n"
+                            "follow-up,SO1,S1,Table 3,SO1\nfollow-up,SO1,O1,Table 3,SO1\n",
+    "actions.csv": "study,id,label_fa,label_en,source_table,source_row\n"
+                   "follow-up,A01,برگزاری هفته‌های فرهنگی,Hold cultural weeks,Table 3,SO1.1\n",
+    "strategy_actions.csv": "study,strategy,position,action,label_fa,label_en,source_table,source_row\n"
+                            "follow-up,SO1,1,A01,برگزاری هفته‌های فرهنگی,Hold cultural weeks,Table 3,SO1.1\n",
+    "organisations.csv": "id,kind,label_en,label_fa,acronym,city,parent,wikidata,source\n"
+                         "eco,intergovernmental-organisation,Economic Cooperation Organization,سازمان همکاری اقتصادی,"
+                         "ECO,,,,follow-up\n",
+    "organisation_members.csv": "organisation,country,status,source,note\neco,IR,member,ECO,\neco,AF,member,ECO,\n",
+}
+
+
+@pytest.fixture(scope="session")
+def two_studies_project(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """The project with a second study of Mashhad (:data:`SECOND_STUDY`), built."""
+    project = copy_project(tmp_path_factory.mktemp("two-studies"))
+    folder = project.data / "follow-up"
+    folder.mkdir()
+    for name, text in SECOND_STUDY.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    build(project)
+    return project

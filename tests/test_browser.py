@@ -109,3 +109,31 @@ def test_the_query_page_shows_why_the_catalogue_does_not_load(built: tuple[Proje
         server.stop()
     assert shown == ("The catalogue cannot be loaded: The named queries cannot be loaded: queries/zz-broken.rq:2: "
                      "malformed header line '#+ columns'. Fix the file; the server reloads the queries once it is saved.")
+
+
+def test_the_query_page_says_when_rows_mix_studies(two_studies_project: Project, tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    server = start_server(two_studies_project.dist, tmp_path / "server", root=two_studies_project.root)
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
+            try:
+                page = browser.new_page()
+                page.goto(server.url, wait_until="networkidle")
+                page.click('button[data-query="tows-matrix"]')
+                assert page.input_value('#params input[name="city"]') == "Mashhad"
+                page.click("#run")
+                page.wait_for_selector("#result-table tbody tr")
+                mixed = page.inner_text("#status")
+                page.fill('#params input[name="study"]', "follow-up")
+                page.click("#run")
+                page.wait_for_selector("#status:has-text('1 row in')")  # (the page's CSP forbids eval)
+                one = page.inner_text("#status")
+            finally:
+                browser.close()
+    finally:
+        server.stop()
+    assert mixed.startswith("13 rows") and mixed.endswith(
+        "rows of the studies follow-up, mashhad-oic, which no column tells apart: give a study for one")
+    assert one.startswith("1 row in") and "studies" not in one

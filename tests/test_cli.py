@@ -239,6 +239,17 @@ def test_query_that_needs_link_says_why_it_has_no_rows(runner: CliRunner, built:
     assert code == 0 and "no rows" not in err
 
 
+def test_query_names_the_studies_its_rows_mix(runner: CliRunner, two_studies_project: Project) -> None:
+    code, out, err = invoke(runner, two_studies_project, "query", "tows-matrix", "-p", "city=Mashhad")
+    assert code == 0 and out.endswith("(13 rows)\n")
+    assert ("citykg: the rows come from 2 studies (follow-up, mashhad-oic) and no column says which: give "
+            "--param study=ID for the rows of one") in err
+    code, out, err = invoke(runner, two_studies_project, "query", "tows-matrix", "-p", "study=follow-up")
+    assert code == 0 and out.endswith("(1 row)\n") and "studies" not in err
+    code, _, err = invoke(runner, two_studies_project, "-q", "query", "tows-matrix")
+    assert code == 0 and err == ""
+
+
 def test_usage_errors_exit_2(runner: CliRunner, built: tuple[Project, BuildResult]) -> None:
     project, _ = built
     for args, message in [

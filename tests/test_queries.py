@@ -10,6 +10,7 @@ import pytest
 from pyoxigraph import Literal, NamedNode, Quad, Store
 
 from citykg.errors import QueryError, QueryNotFound, QueryParameterError, QuerySyntaxError
+from citykg.project import Project
 from citykg.queries import check_params, get_query, load_catalogue, run, run_sparql
 from citykg.sparqltext import parameters_used
 
@@ -485,41 +486,9 @@ def test_concatenations_are_ordered(name: str) -> None:
     assert re.search(r"\{\s*SELECT[\s\S]*?ORDER BY[^\n]*\n\s*\}", sparql), name
 
 
-SECOND_STUDY = {
-    "studies.csv": "id,title_en,city,year,method_en,panel_size,source_table,source_row\n"
-                   "follow-up,A follow-up survey,mashhad,2025,Survey,12,Abstract,1\n",
-    "factors.csv": "study,code,kind,label_fa,label_en,source_table,source_row\n"
-                   "follow-up,S1,strength,جایگاه مذهبی,Religious standing,Table 1,1\n"
-                   "follow-up,O1,opportunity,پیوندهای تاریخی,Historical ties,Table 1,2\n",
-    "strategies.csv": "study,code,type,label_fa,label_en,source_table,source_row\n"
-                      "follow-up,SO1,SO,توسعه همکاری و استفاده از ظرفیت‌های سازمان‌های بین‌المللی و منطقه‌ای,"
-                      "Widen cooperation,Table 3,SO1\n",
-    "strategy_factors.csv": "study,strategy,factor,source_table,source_row\n"
-                            "follow-up,SO1,S1,Table 3,SO1\nfollow-up,SO1,O1,Table 3,SO1\n",
-    "actions.csv": "study,id,label_fa,label_en,source_table,source_row\n"
-                   "follow-up,A01,برگزاری هفته‌های فرهنگی,Hold cultural weeks,Table 3,SO1.1\n",
-    "strategy_actions.csv": "study,strategy,position,action,label_fa,label_en,source_table,source_row\n"
-                            "follow-up,SO1,1,A01,برگزاری هفته‌های فرهنگی,Hold cultural weeks,Table 3,SO1.1\n",
-    "organisations.csv": "id,kind,label_en,label_fa,acronym,city,parent,wikidata,source\n"
-                         "eco,intergovernmental-organisation,Economic Cooperation Organization,سازمان همکاری اقتصادی,"
-                         "ECO,,,,follow-up\n",
-    "organisation_members.csv": "organisation,country,status,source,note\neco,IR,member,ECO,\neco,AF,member,ECO,\n",
-}
-
-
 @pytest.fixture(scope="module")
-def two_studies(tmp_path_factory: pytest.TempPathFactory) -> Store:
-    from conftest import copy_project
-
-    from citykg.build import build
-
-    project = copy_project(tmp_path_factory.mktemp("two-studies"))
-    folder = project.data / "follow-up"
-    folder.mkdir()
-    for name, text in SECOND_STUDY.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    build(project)
-    return Store.read_only(str(project.store.resolve()))
+def two_studies(two_studies_project: Project) -> Store:
+    return Store.read_only(str(two_studies_project.store.resolve()))
 
 
 def test_two_studies_of_one_city_keep_their_own_answers(two_studies: Store) -> None:
@@ -541,6 +510,23 @@ def test_two_studies_of_one_city_keep_their_own_answers(two_studies: Store) -> N
     assert answer(two_studies, "unaddressed-factors", study="follow-up") == []
     assert answer(two_studies, "themes-by-consensus", city="Mashhad", study="mashhad-oic") == []
     assert len(answer(two_studies, "themes-by-consensus", study="tabriz-2024")) == 37
+
+
+def test_rows_of_several_studies_that_no_column_tells_apart_name_their_studies(two_studies: Store,
+                                                                               tmp_path: Path) -> None:
+    mixed = run(two_studies, CATALOGUE["tows-matrix"], {"city": "Mashhad"})
+    assert mixed.studies == ("follow-up", "mashhad-oic")
+    assert run(two_studies, CATALOGUE["tows-matrix"], {}).studies == ("follow-up", "mashhad-oic")
+    # one study's rows, or a study given: nothing to name
+    assert run(two_studies, CATALOGUE["tows-matrix"], {"city": "Tabriz"}).studies == ()
+    assert run(two_studies, CATALOGUE["tows-matrix"], {"study": "follow-up"}).studies == ()
+    # a column that says which: nothing to name either
+    (tmp_path / "strategies.rq").write_text(
+        "#+ summary: Strategies\n#+ param study (study): optional. The study.\n#+ columns: code, study\n"
+        "SELECT ?code $study WHERE { ?s a ckg:Strategy ; ckg:code ?code ; ckg:inStudy/ckg:identifier $study }\n",
+        encoding="utf-8")
+    listed = run(two_studies, load_catalogue(tmp_path)["strategies"], {})
+    assert len({row[1] for row in listed.rows}) == 2 and listed.studies == ()
 
 
 def test_a_second_organisation_with_member_states_repeats_no_count(two_studies: Store) -> None:

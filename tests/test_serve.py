@@ -875,6 +875,24 @@ def test_a_named_query_answers_as_the_cli_does(client: httpx.Client, built: tupl
     assert codes in (None, ["WO1", "WO4", "WT1", "WT2"])
 
 
+def test_a_named_query_whose_rows_mix_studies_names_them_in_a_header(two_studies_project: Project,
+                                                                      tmp_path: Path) -> None:
+    running = start_server(two_studies_project.dist, tmp_path / "server", "--cors", "https://example.org",
+                           root=two_studies_project.root)
+    try:
+        with httpx.Client(base_url=running.url, timeout=30) as http:
+            mixed = http.get("/queries/tows-matrix", params={"city": "Mashhad"}, headers={"Origin": "https://example.org"})
+            assert mixed.status_code == 200 and len(mixed.json()["results"]["bindings"]) == 13
+            assert mixed.headers["citykg-studies"] == "follow-up, mashhad-oic"
+            assert "citykg-studies" in mixed.headers["access-control-expose-headers"]
+            again = http.get("/queries/tows-matrix", params={"city": "Mashhad"}, headers={"Origin": "https://example.org"})
+            assert again.headers["citykg-studies"] == "follow-up, mashhad-oic"  # the cached answer too
+            one = http.get("/queries/tows-matrix", params={"city": "Mashhad", "study": "mashhad-oic"})
+            assert one.status_code == 200 and "citykg-studies" not in one.headers
+    finally:
+        running.stop()
+
+
 def test_named_query_formats_by_accept(client: httpx.Client) -> None:
     xml = client.get("/queries/cities", headers={"Accept": "application/sparql-results+xml"})
     assert xml.headers["content-type"] == "application/sparql-results+xml"

@@ -95,7 +95,7 @@ function markEdited() {
   for (const input of $("params").querySelectorAll("input")) input.disabled = edited;
 }
 
-function renderSolutions(doc, capped, elapsed) {
+function renderSolutions(doc, capped, elapsed, studies) {
   const vars = doc.head.vars;
   const rows = doc.results.bindings;
   const head = el("tr", {}, ...vars.map((v) => el("th", {}, v)));
@@ -105,6 +105,10 @@ function renderSolutions(doc, capped, elapsed) {
   if (capped) {
     $("status").append(el("span", { class: "capped" },
       ` — capped at ${capped}; add a LIMIT or narrow the query to see the rest`));
+  }
+  if (studies) {
+    $("status").append(el("span", { class: "mixed" },
+      ` — rows of the studies ${decodeURIComponent(studies)}, which no column tells apart: give a study for one`));
   }
 }
 
@@ -127,7 +131,7 @@ async function show(response, started) {
       $("results").replaceChildren(el("p", { class: "boolean" }, `ASK: ${doc.boolean}`));
       setStatus(`answered in ${elapsed} ms`);
     } else {
-      renderSolutions(doc, capped, elapsed);
+      renderSolutions(doc, capped, elapsed, response.headers.get("citykg-studies"));
     }
   } else {
     $("results").replaceChildren(el("pre", { class: "graph" }, await response.text()));

@@ -58,7 +58,8 @@ def core_routes(server: Server) -> list[Route]:
         return json_response({
             "ok": True, "status": 200, "build": build.id, "quads": info["quads"],
             "graphs": len(info["graphs"]), "uptime_s": round(time.time() - server.started, 1),
-            "workers": {"size": pool.size, "idle": pool.idle, "replaced": pool.killed, "pids": pool.pids},
+            "workers": {"size": pool.size, "spares": pool.spares, "idle": pool.idle, "replaced": pool.killed,
+                        "pids": pool.pids},
             "process": {"pid": os.getpid(), "of": config.processes, "answered_here": server.answered_here},
             "cache": {"entries": len(cache), "bytes": cache.size, "hits": cache.hits,
                       "misses": cache.misses},

@@ -10,7 +10,10 @@ the jobs of one event-loop iteration reach a worker in one write.
 The first job in a worker's queue is the one running. If it runs longer than a moment, the jobs
 queued behind it move to another worker (and the worker is told to skip them), so a slow or
 runaway query delays nobody else; if it runs past its deadline, the worker is killed and the
-jobs behind it, which never started, go to other workers.
+jobs behind it, which never started, go to other workers. When every worker is held by a slow
+job and jobs wait, a spare worker starts for them (up to ``spares`` of them), so a few runaway
+queries delay the others by a worker's start rather than by their time limit; a spare stops
+once it has been idle for a few seconds.
 
 Example::
 
@@ -38,11 +41,14 @@ import asyncio
 import pickle
 import sys
 from collections import deque
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, cast
 
 from citykg.errors import QueryTimeout
 from citykg.evaluate import Answer, Job
+from citykg.worker import Channel, exit_message
 
 __all__ = ["WorkerPool", "WorkerUnavailable"]
 
@@ -53,32 +59,6 @@ _SLOW = 0.05  # seconds after which the jobs queued behind a running one move el
 def _slow_after(item: _Item) -> float:
     """Seconds after which a running job counts as slow: :data:`_SLOW`, or a quarter of its time."""
     return min(_SLOW, item.timeout / 4)
-
-
-def _exit_message(code: int | None, memory_mb: int) -> str:
-    """What the exit of a worker says about the query it ran, for the client (a 500).
-
-    A failed allocation under the worker's memory cap aborts it (SIGABRT: pyoxigraph prints
-    "memory allocation of … bytes failed"), and the kernel's OOM killer sends SIGKILL: both
-    blame memory. Any other signal is a crash, such as the stack overflow (SIGSEGV) of a query
-    that :func:`citykg.sparqltext.check_query` let through; an exit code, a fault in citykg.
-
-    >>> _exit_message(-11, 4096)  # doctest: +ELLIPSIS
-    'The query crashed its worker (SIGSEGV); a new worker has taken its place. Simplify the query ...'
-    >>> _exit_message(-6, 4096)
-    'The query stopped its worker (SIGABRT); it may have needed more than the 4096 MiB memory limit.'
-    """
-    import signal
-
-    name = signal.Signals(-code).name if code is not None and -code in signal.valid_signals() else f"exit {code}"
-    if code in (-signal.SIGABRT, -signal.SIGKILL):
-        limit = f"the {memory_mb} MiB memory limit" if memory_mb else "the memory of the machine"
-        return f"The query stopped its worker ({name}); it may have needed more than {limit}."
-    if code is not None and code < 0:
-        return (f"The query crashed its worker ({name}); a new worker has taken its place. Simplify the query "
-                "(fewer patterns or operators in one chain, less nesting), or report it with the query if "
-                "it is an ordinary one.")
-    return f"The query stopped its worker ({name}); the server's log says why."
 
 
 class WorkerUnavailable(Exception):
@@ -115,43 +95,20 @@ class _Worker:
     outbox: list[bytes] = field(default_factory=list)
 
 
-class _Channel(asyncio.SubprocessProtocol):
-    """The server's end of one worker's stdout: splits it into answer frames."""
-
-    def __init__(self, pool: WorkerPool) -> None:
-        self.pool = pool
-        self.worker: _Worker | None = None
-        self.buffer = bytearray()
-        self.exited = asyncio.get_running_loop().create_future()
-
-    def pipe_data_received(self, fd: int, data: bytes | str) -> None:
-        self.buffer += data  # type: ignore[arg-type]
-        while len(self.buffer) >= 4:
-            size = int.from_bytes(self.buffer[:4], "big")
-            if len(self.buffer) < 4 + size:
-                return
-            frame = bytes(self.buffer[4:4 + size])
-            del self.buffer[:4 + size]
-            if self.worker is not None:
-                self.pool._answered(self.worker, frame)
-
-    def process_exited(self) -> None:
-        if not self.exited.done():
-            self.exited.set_result(None)
-        if self.worker is not None:
-            self.pool._died(self.worker)
-
-
 class WorkerPool:
     """Worker processes that evaluate jobs, each killed and replaced if a job runs too long.
 
     :param size: how many workers (queries that can run at once).
     :param memory_mb: each worker's address-space cap in MiB (``0``: none).
+    :param spares: the most workers started beyond ``size`` while every worker is held by a slow job.
+    :param linger: seconds a worker beyond ``size`` waits for work before it stops.
     """
 
-    def __init__(self, *, size: int, memory_mb: int = 0) -> None:
+    def __init__(self, *, size: int, memory_mb: int = 0, spares: int = 0, linger: float = 5.0) -> None:
         self.size = size
         self.memory_mb = memory_mb
+        self.spares = spares
+        self.linger = linger
         self.killed = 0
         self._workers: list[_Worker] = []
         self._waiting: deque[_Item] = deque()
@@ -160,6 +117,7 @@ class WorkerPool:
         self._closed = False
         self._flushing = False
         self._next_id = 0
+        self._starting = 0  # workers being started that are not in _workers yet
 
     @property
     def idle(self) -> int:
@@ -173,6 +131,7 @@ class WorkerPool:
 
     async def start(self) -> None:
         """Start every worker and wait until each is ready."""
+        self._starting += self.size
         await asyncio.gather(*(self._spawn() for _ in range(self.size)))
 
     async def close(self) -> None:
@@ -191,7 +150,7 @@ class WorkerPool:
         """Run ``job`` in a worker.
 
         :param timeout: seconds the job may run; it may also wait as long for a free worker.
-        :raises QueryTimeout: if the query ran out of time; its worker was killed and replaced.
+        :raises QueryTimeout: if the query ran out of time; its worker was killed.
         :raises WorkerUnavailable: 503 if no worker became free in time, 500 if the worker died.
         """
         loop = asyncio.get_running_loop()
@@ -222,6 +181,41 @@ class WorkerPool:
             return
         item.timer = asyncio.get_running_loop().call_at(item.deadline, self._expire, item)
         self._waiting.append(item)
+        self._grow()
+
+    def _grow(self) -> None:
+        """Start a spare worker if jobs wait, every worker is held by a slow job and spares are left."""
+        if (self._closed or self._starting or not self._waiting or len(self._workers) >= self.size + self.spares
+                or not all(w.ready and w.slow for w in self._workers)):
+            return
+        self._starting += 1
+        self._background(self._add_spare())
+
+    async def _add_spare(self) -> None:
+        try:
+            await self._spawn()
+        except (OSError, TimeoutError) as exc:
+            print(f"citykg: a spare query worker failed to start ({exc!r})", file=sys.stderr)
+            return
+        self._grow()  # jobs still wait, and every worker is slow again: one more
+
+    def _shrink(self, worker: _Worker) -> None:
+        """Stop ``worker``, idle for ``linger`` seconds, if the pool is larger than its size and
+        another worker is free; while every other one is held by a slow job, wait again."""
+        if worker.dead or worker.queue or len(self._workers) <= self.size:
+            return
+        if not any(w is not worker and w.ready and not w.slow for w in self._workers):
+            worker.timers = [asyncio.get_running_loop().call_later(self.linger, self._shrink, worker)]
+            return
+        worker.dead = True  # out of the pool now, so that no job is sent to it while it stops
+        self._workers.remove(worker)
+        self._retired.add(worker)
+        self._background(self._stop(worker))
+
+    def _background(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def _send(self, worker: _Worker, item: _Item) -> None:
         if item.timer is not None:
@@ -258,7 +252,7 @@ class WorkerPool:
     def _expire(self, item: _Item) -> None:
         if item in self._waiting:
             self._waiting.remove(item)
-            self._fail(item, WorkerUnavailable(503, f"All {self.size} query workers stayed busy "
+            self._fail(item, WorkerUnavailable(503, f"All {len(self._workers)} query workers stayed busy "
                                                     "until the time limit; try again shortly."))
 
     # -- what the workers say
@@ -280,6 +274,8 @@ class WorkerPool:
             for timer in worker.timers:
                 timer.cancel()
             worker.slow = False
+            if len(self._workers) > self.size:  # a spare, or one more than needed now: stop it unless work comes
+                worker.timers = [asyncio.get_running_loop().call_later(self.linger, self._shrink, worker)]
         self._feed(worker)
 
     def _slowed(self, worker: _Worker, head: _Item) -> None:
@@ -313,11 +309,12 @@ class WorkerPool:
             return
         if worker.queue:
             self._fail(worker.queue[0], WorkerUnavailable(
-                500, _exit_message(worker.transport.get_returncode(), self.memory_mb)))
+                500, exit_message(worker.transport.get_returncode(), self.memory_mb)))
         self._retire(worker)
 
     def _retire(self, worker: _Worker) -> None:
-        """Kill ``worker``, hand the jobs that never started to others, start a replacement."""
+        """Kill ``worker``, hand the jobs that never started to others, start a replacement if the
+        pool is smaller than its size without it."""
         worker.dead = True
         self.killed += 1
         for timer in worker.timers:
@@ -327,11 +324,11 @@ class WorkerPool:
         self._retired.add(worker)
         pending = [item for item in list(worker.queue)[1:] if not item.orphan]
         worker.queue.clear()
+        replace = len(self._workers) + self._starting < self.size  # no need to replace a spare
+        self._starting += replace
+        self._background(self._respawn(worker, replace=replace))
         for item in pending:
             self._place(_Item(item.ident, item.payload, item.deadline, item.timeout, item.future))
-        task = asyncio.get_running_loop().create_task(self._respawn(worker))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
     @staticmethod
     def _fail(item: _Item, exc: BaseException) -> None:
@@ -340,23 +337,33 @@ class WorkerPool:
 
     # -- the processes
 
-    async def _respawn(self, worker: _Worker) -> None:
+    async def _respawn(self, worker: _Worker, *, replace: bool) -> None:
+        """Reap ``worker``; if ``replace``, start its replacement (counted in ``_starting`` already)."""
         await self._stop(worker)
-        while not self._closed:
+        while replace:
+            if self._closed:
+                self._starting -= 1
+                return
             try:
                 await self._spawn()
                 return
             except (OSError, TimeoutError) as exc:
                 print(f"citykg: a query worker failed to start ({exc!r}); retrying", file=sys.stderr)
-                await asyncio.sleep(1.0)
+            await asyncio.sleep(1.0)
+            self._starting += 1
 
     async def _spawn(self) -> None:
+        """Start one worker and wait until it is ready; the caller counted it in ``_starting``,
+        and it counts in ``_workers`` instead from the moment its process runs."""
         loop = asyncio.get_running_loop()
-        transport, channel = await loop.subprocess_exec(
-            lambda: _Channel(self), sys.executable, "-m", "citykg.worker", str(self.memory_mb),
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=None)
+        try:
+            transport, channel = await loop.subprocess_exec(
+                Channel, sys.executable, "-m", "citykg.worker", str(self.memory_mb),
+                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=None)
+        finally:
+            self._starting -= 1
         worker = _Worker(transport, cast(asyncio.WriteTransport, transport.get_pipe_transport(0)))
-        channel.worker = worker
+        channel.on_frame, channel.on_exit = partial(self._answered, worker), partial(self._died, worker)
         self._workers.append(worker)
         try:
             async with asyncio.timeout(60):
@@ -375,6 +382,6 @@ class WorkerPool:
             worker.transport.kill()
         channel = cast(Any, worker.transport.get_protocol())
         if channel is not None:  # None once the transport has seen the process and its pipes end
-            await channel.exited
+            await asyncio.shield(channel.exited)  # (a cancelled stop must not cancel the exit for the next)
         worker.transport.close()
         self._retired.discard(worker)

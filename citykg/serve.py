@@ -86,6 +86,8 @@ class ServeConfig:
         its own query workers and cache; by default one for each core, at most four.
     :param workers: query-worker processes of each server process, the number of queries that
         one can run at once.
+    :param spare_workers: workers each server process may start beyond ``workers`` while every
+        worker is held by a slow query and others wait; each stops after a few idle seconds.
     :param worker_memory_mb: each worker's memory cap in MiB (``0``: none).
     :param cache_mb: memory for cached answers, in MiB (``0``: no cache).
     :param cors: origins that may read answers from a browser (``*``: any); none by default.
@@ -105,6 +107,7 @@ class ServeConfig:
     max_body: int = 1_048_576
     processes: int = field(default_factory=default_processes)
     workers: int = 2
+    spare_workers: int = 2
     worker_memory_mb: int = 4096
     cache_mb: int = 64
     cors: tuple[str, ...] = ()
@@ -120,7 +123,8 @@ class Server:
         self.project = project
         self.config = config
         self.store = StoreWatch(config.store or project.store, interval=config.reload_interval)
-        self.pool = WorkerPool(size=config.workers, memory_mb=config.worker_memory_mb)
+        self.pool = WorkerPool(size=config.workers, memory_mb=config.worker_memory_mb,
+                               spares=config.spare_workers)
         self.cache: AnswerCache[Prepared] = AnswerCache(max_bytes=config.cache_mb * 1_048_576)
         self.started = time.time()
         self._info: dict[str, dict[str, Any]] = {}

@@ -5,7 +5,8 @@ time limit, since pyoxigraph cannot interrupt a query. A worker caps its own mem
 the network (:mod:`citykg.sandbox`), then reads jobs from stdin and writes their answers to
 stdout, each frame a 4-byte big-endian length and a pickle, in order; it opens the store
 read-only and reopens it when a job names a newer build. :func:`citykg.evaluate.evaluate` does
-the work of each job.
+the work of each job. The server's end of the pipe is :class:`Channel`, and :func:`exit_message`
+says what a worker's exit means for the query it ran.
 
 Example (one frame, as the server sends it)::
 
@@ -19,6 +20,7 @@ Example (one frame, as the server sends it)::
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import pickle
@@ -27,13 +29,66 @@ import signal
 import sys
 import traceback
 from collections import deque
+from collections.abc import Callable
 from typing import IO
 
 from citykg.evaluate import Answer, Job, evaluate
 from citykg.store import LastStore
 
-__all__ = ["main"]
+__all__ = ["Channel", "exit_message", "main"]
 
+
+def exit_message(code: int | None, memory_mb: int) -> str:
+    """What the exit of a worker says about the query it ran, for the client (a 500): the server's
+    side of the worker, told by its exit code (negative: the signal that ended it).
+
+    A failed allocation under the worker's memory cap aborts it (SIGABRT: pyoxigraph prints
+    "memory allocation of … bytes failed"), and the kernel's OOM killer sends SIGKILL: both
+    blame memory. Any other signal is a crash, such as the stack overflow (SIGSEGV) of a query
+    that :func:`citykg.sparqltext.check_query` let through; an exit code, a fault in citykg.
+
+    >>> exit_message(-11, 4096)  # doctest: +ELLIPSIS
+    'The query crashed its worker (SIGSEGV); a new worker has taken its place. Simplify the query ...'
+    >>> exit_message(-6, 4096)
+    'The query stopped its worker (SIGABRT); it may have needed more than the 4096 MiB memory limit.'
+    """
+    name = signal.Signals(-code).name if code is not None and -code in signal.valid_signals() else f"exit {code}"
+    if code in (-signal.SIGABRT, -signal.SIGKILL):
+        limit = f"the {memory_mb} MiB memory limit" if memory_mb else "the memory of the machine"
+        return f"The query stopped its worker ({name}); it may have needed more than {limit}."
+    if code is not None and code < 0:
+        return (f"The query crashed its worker ({name}); a new worker has taken its place. Simplify the query "
+                "(fewer patterns or operators in one chain, less nesting), or report it with the query if "
+                "it is an ordinary one.")
+    return f"The query stopped its worker ({name}); the server's log says why."
+
+
+class Channel(asyncio.SubprocessProtocol):
+    """The server's end of one worker's stdout: splits it into answer frames for ``on_frame``, and
+    tells ``on_exit`` when the process has ended (``exited`` is then done too)."""
+
+    def __init__(self) -> None:
+        self.on_frame: Callable[[bytes], None] | None = None
+        self.on_exit: Callable[[], None] | None = None
+        self.buffer = bytearray()
+        self.exited = asyncio.get_running_loop().create_future()
+
+    def pipe_data_received(self, fd: int, data: bytes | str) -> None:
+        self.buffer += data  # type: ignore[arg-type]
+        while len(self.buffer) >= 4:
+            size = int.from_bytes(self.buffer[:4], "big")
+            if len(self.buffer) < 4 + size:
+                return
+            frame = bytes(self.buffer[4:4 + size])
+            del self.buffer[:4 + size]
+            if self.on_frame is not None:
+                self.on_frame(frame)
+
+    def process_exited(self) -> None:
+        if not self.exited.done():
+            self.exited.set_result(None)
+        if self.on_exit is not None:
+            self.on_exit()
 
 
 class _Frames:

@@ -40,6 +40,7 @@ def test_health_and_the_service_description_answer_while_every_worker_is_busy(
     assert seconds < 1.0, seconds
     data = health.json()
     assert data["workers"]["idle"] == 0  # it answered while the worker was busy
+    assert (data["workers"]["size"], data["workers"]["spares"]) == (1, 2)
     assert (data["build"], data["quads"], data["graphs"]) == (result.build_id, len(store), 4)
     sizes = [line for line in description.text.splitlines() if "rdfs.org/ns/void#triples" in line]
     assert len(sizes) == 4

@@ -37,6 +37,8 @@ def _worker_memory(megabytes: int) -> int:
               help="Server processes sharing the port, each with its own query workers.")
 @click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True,
               help="Query-worker processes of each server process (queries it can run at once).")
+@click.option("--spare-workers", type=click.IntRange(0, 64), default=2, show_default=True,
+              help="Workers started beyond --workers while every worker runs a slow query and others wait.")
 @click.option("--worker-memory", type=click.IntRange(min=0), default=4096, show_default=True,
               callback=lambda ctx, param, value: _worker_memory(value),
               help="Memory cap of each query worker, in MiB (0: none; else at least 1024).")
@@ -50,8 +52,8 @@ def _worker_memory(megabytes: int) -> int:
               help="Where the JSON access log goes: '-' (stderr), a file, or 'off' (or 'none').")
 @pass_settings
 def serve(settings: Settings, host: str, port: int, store: Path | None, timeout: float,
-          max_rows: int, max_bytes: int, max_body: int, processes: int | None, workers: int, worker_memory: int,
-          cache_mb: int, cors: tuple[str, ...], read_timeout: float, access_log: str) -> None:
+          max_rows: int, max_bytes: int, max_body: int, processes: int | None, workers: int, spare_workers: int,
+          worker_memory: int, cache_mb: int, cors: tuple[str, ...], read_timeout: float, access_log: str) -> None:
     """Serve the graph over HTTP: SPARQL endpoint, named queries, entity pages, query page.
 
     Builds the graph first if it was never built, then serves the last good build, following
@@ -73,8 +75,8 @@ def serve(settings: Settings, host: str, port: int, store: Path | None, timeout:
 
     config = ServeConfig(host=host, port=port, store=store, timeout=timeout, max_rows=max_rows, max_bytes=max_bytes,
                          max_body=max_body, processes=processes or default_processes(), workers=workers,
-                         worker_memory_mb=worker_memory, cache_mb=cache_mb, cors=cors, read_timeout=read_timeout,
-                         access_log=access_log_target(access_log))
+                         spare_workers=spare_workers, worker_memory_mb=worker_memory, cache_mb=cache_mb, cors=cors,
+                         read_timeout=read_timeout, access_log=access_log_target(access_log))
     run_serve(settings.project(), config=config, progress=settings.say)
 
 

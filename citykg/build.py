@@ -38,10 +38,12 @@ from pathlib import Path
 from pyoxigraph import NamedNode, Quad, RdfFormat, Store, parse, serialize
 
 from citykg import iris
+from citykg.additions import records
 from citykg.buildinfo import INFO_FILE, info_bytes
 from citykg.context import read_in_context
 from citykg.errors import DataError, InputError, OntologyError
 from citykg.project import Project
+from citykg.refine import refine
 from citykg.report import Finding, Report, Severity
 from citykg.shacl import Engine, check, load_shapes
 from citykg.submissions import Submission
@@ -205,8 +207,10 @@ def _build(project: Project, engine: Engine, progress: Progress | None,
         say(f"validating {len(data)} quads with {engine.value}")
         report += check(data, shapes=load_shapes(project.shapes), ontology=ontology,
                         engine=engine)
-    if not report.conforms:
-        report = Report.of(_in_graph_files(project, read.locate(report.findings)))
+    if not report.conforms:  # as `citykg validate` words it: the id a reference meant, one finding per cause
+        rows = [r for source in tables.sources for r in source.rows]
+        found = refine(report.findings, rows, records(data))
+        report = Report.of(_in_graph_files(project, read.locate(found)))
         kept = ("the last good build was kept" if (project.dist / "current").exists()
                 else "nothing was written: fix the violations and build again")
         raise DataError(f"The data does not conform ({report.summary()}); {kept}.", report)

@@ -16,6 +16,7 @@ from citykg.errors import DataError
 from citykg.project import Project
 from citykg.report import Severity
 from citykg.shacl import Engine, check, load_shapes
+from citykg.validate import validate
 
 
 def test_the_real_data_builds_with_the_papers_gaps_as_warnings(built: tuple[Project, BuildResult]) -> None:
@@ -84,6 +85,20 @@ def test_a_failing_build_keeps_the_last_good_one(project_copy: Project) -> None:
     assert os.readlink(project_copy.dist / "current") == before
     assert (project_copy.dist / "citykg.nq").read_bytes() == nquads
     assert sorted(p.name for p in (project_copy.dist / "builds").iterdir()) == [good.build_id]
+
+
+def test_a_failing_build_reports_what_validate_reports(project_copy: Project) -> None:
+    # a citation that differs from a code only in case: the code it meant, and one finding for it
+    path = project_copy.data / "mashhad-oic" / "strategy_factors.csv"
+    path.write_text(path.read_text(encoding="utf-8") + "mashhad-oic,WO2,w4,Table 3,WO2,\n", encoding="utf-8")
+    with pytest.raises(DataError) as caught:
+        build(project_copy)
+    built = [f.to_text() for f in caught.value.report.findings if f.severity is Severity.VIOLATION]
+    assert built == ["data/mashhad-oic/strategy_factors.csv:122: factor: violation: The cited factor is not in "
+                     "factors.csv of this study: add it or fix the code. Ids and codes match only in the same "
+                     "case: did you mean 'W4'? (value: w4) [ckgsh:FactorCitationShape]"]
+    validated = validate(project=project_copy)
+    assert [f.to_text() for f in validated.findings] == [f.to_text() for f in caught.value.report.findings]
 
 
 def test_a_strategy_of_an_unknown_study_is_a_violation(project_copy: Project) -> None:

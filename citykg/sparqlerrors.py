@@ -18,6 +18,7 @@ from typing import NamedTuple, NoReturn
 
 from citykg.errors import QuerySyntaxError
 from citykg.iris import PREFIXES
+from citykg.sparqlhabits import habit_fault
 from citykg.sparqlhints import shape_fault
 from citykg.sparqltext import (
     ABSOLUTE_IRI,
@@ -91,8 +92,9 @@ def explain_syntax_error(error: BaseException | str, query: str) -> str:
 
     It names an undeclared prefix, a misspelt query form, a relative IRI without a BASE, a
     string or bracket left open, a bracket that closes nothing, or a control character, unusual
-    space or typographic quote outside strings; else it says what pyoxigraph expected, in words
-    and cut short.
+    space or typographic quote outside strings, the habits of other languages
+    (:mod:`citykg.sparqlhabits`) and the slips in a query's shape (:mod:`citykg.sparqlhints`);
+    else it says what pyoxigraph expected, in words and cut short.
 
     >>> from pyoxigraph import Store
     >>> def explain(text: str) -> str:
@@ -114,15 +116,21 @@ def explain_syntax_error(error: BaseException | str, query: str) -> str:
     cleaned = strip_noise(text)
     tokens = [t for t in token_pattern().finditer(cleaned) if t.lastgroup != "space"]
     failed = _Failed(text, cleaned, [t for t in tokens if t.start() <= offset], offset, found.group(3))
-    for reason in (_character_fault, _form_fault, _prefix_fault, _iri_fault, _string_fault, _bracket_fault,
-                   _shape_fault):
+    for reason in (_character_fault, _habit_fault, _form_fault, _prefix_fault, _iri_fault, _string_fault,
+                   _bracket_fault, _shape_fault):
         fault = reason(failed)
         if fault is not None:
             return f"The query does not parse: error at {place(text, fault[0])}: {fault[1]}"
     # only spaces and comments follow (strings and IRIs are blanked in ``cleaned``, but are text)
     at_end = all(kind == "comment" for kind, start, *_ in query_tokens(text) if start >= offset)
     end = " (the end of the query)" if at_end else ""
-    return f"The query does not parse: error at {line}:{column}{end}: {_expected(failed.expected)}"
+    said = _expected(failed.expected)
+    if _LONE_KEYWORD.fullmatch(said):  # "expected OPTIONAL": one word of the grammar, seldom the one meant
+        token = next((t for t in reversed(failed.tokens) if t.start() <= offset < t.end()), None)
+        here = text[token.start():token.end()] if token else (_WORD_AT.search(text, offset) or [""])[0]
+        what = f"{_quote(here, False)} cannot stand here" if here and not at_end else "the query cannot end here"
+        said = f"{what}: this is not SPARQL; check this point and the text just before it."
+    return f"The query does not parse: error at {line}:{column}{end}: {said}"
 
 
 def _character_fault(failed: _Failed) -> tuple[int, str] | None:
@@ -143,6 +151,11 @@ def _character_fault(failed: _Failed) -> tuple[int, str] | None:
                                "copied from a web page or a document often holds one): type a plain space instead.")
     return first.start(), (f"the query holds the control character U+{ord(char):04X} here, which SPARQL allows only "
                            "inside strings: remove it (an editor may not show it).")
+
+
+def _habit_fault(failed: _Failed) -> tuple[int, str] | None:
+    """A habit of SQL, Turtle or programming (see :mod:`citykg.sparqlhabits`)."""
+    return habit_fault(failed.text, failed.offset)
 
 
 def _shape_fault(failed: _Failed) -> tuple[int, str] | None:
@@ -167,10 +180,15 @@ def _form_fault(failed: _Failed) -> tuple[int, str] | None:
 
 def _prefix_fault(failed: _Failed) -> tuple[int, str] | None:
     """A prefixed name, at or before the error, whose prefix neither the query nor citykg declares."""
-    declared = {*PREFIXES, *re.findall(r"(?i:PREFIX)\s*([^\s:]{0,256}):", failed.cleaned)}
+    declarations = [(m.start(), m.group(1)) for m in re.finditer(r"(?i:PREFIX)\s*([^\s:]{0,256}):", failed.cleaned)]
     for before, token in zip([None, *failed.tokens], failed.tokens, strict=False):
         prefix = token.group().split(":", 1)[0]
         declaring = before is not None and before.group().upper() == "PREFIX"
+        declared = {*PREFIXES, *(name for at, name in declarations if at < token.start())}
+        if token.lastgroup == "pname" and prefix not in declared and not declaring and \
+                any(name == prefix for _, name in declarations):
+            return token.start(), (f"the prefix {prefix}: is declared after this point: PREFIX lines go at the top "
+                                   "of the query, before SELECT.")
         if token.lastgroup == "pname" and prefix not in declared and not declaring:
             if before and before.group() == "<" and before.end() == token.start():  # <http://a b>
                 return before.start(), ("the IRI that starts here is broken: an IRI holds no space, nor any of "
@@ -220,8 +238,10 @@ def _bracket_fault(failed: _Failed) -> tuple[int, str] | None:
                                        f"{place(failed.text, opened[-1].start())}: close that first.")
             opened.pop()
     if opened and not failed.cleaned[failed.offset:].strip():
+        closing = "})]"["{([".index(opened[-1].group())]
+        fix = f"close it with {closing}" if f'"{closing}"' in failed.expected else _expected(failed.expected)
         return failed.offset, (f"the query ends inside the {opened[-1].group()} at "
-                               f"{place(failed.text, opened[-1].start())}; {_expected(failed.expected)}")
+                               f"{place(failed.text, opened[-1].start())}: {fix}.")
     return None
 
 
@@ -258,6 +278,8 @@ def _expected(listing: str) -> str:
 
 
 _HIDDEN = {"[_]", "Prefix not found", "<unreported>"}
+_LONE_KEYWORD = re.compile(r"expected [A-Za-z_]+")
+_WORD_AT = re.compile(r"[^\s]{1,40}")
 
 
 def _quote(text: str, plain: bool = True) -> str:

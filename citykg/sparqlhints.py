@@ -67,6 +67,7 @@ class _Group:
     start: int = 0
     joins: bool = False  # the next term continues the last part (a path's / or |, a literal's ^^)
     listed: bool = False  # after ";": a pattern may end with its subject alone
+    sep: tuple[int, str] | None = None  # the last ";" or "," of the pattern being read
 
 
 def _pattern_fault(text: str, seen: list[_Token]) -> tuple[int, str] | None:
@@ -107,9 +108,10 @@ def _pattern_fault(text: str, seen: list[_Token]) -> tuple[int, str] | None:
             if word == "." and (fault := _unfinished(text, group)):
                 return fault
             if word == ".":
-                group.parts, group.listed = 0, False
+                group.parts, group.listed, group.sep = 0, False, None
             elif group.parts is not None:  # the next part is a predicate (after ;) or an object (after ,)
                 group.parts, group.listed = (1, True) if word == ";" else (2, False)
+                group.sep = (start, word)
         elif word in ("/", "|") or (word == "^" and (prev[0] == "string" or prev[1] == "^")):
             group.joins = True
         prev = (kind, word)
@@ -125,7 +127,13 @@ def _count(text: str, group: _Group, start: int, word: str) -> tuple[int, str] |
         return None
     group.parts += 1
     if group.parts == 1:
-        group.start, group.listed = start, False
+        group.start, group.listed, group.sep = start, False, None
+    if group.parts == 4 and group.sep is not None:
+        at, sep = group.sep
+        goes_on = "a predicate and an object of the same subject" if sep == ";" else \
+            "another object of the same subject and predicate"
+        return at, (f"after this {sep} come {goes_on}, but {_cut(word)} starts a pattern of its own: write . "
+                    f"instead of {sep} to end the pattern before it.")
     if group.parts == 4:
         return start, (f"{_cut(word)} would be a fourth part of the triple pattern at {place(text, group.start)} "
                        f"({_TRIPLE}): end that pattern with ' .' first.")
@@ -134,6 +142,8 @@ def _count(text: str, group: _Group, start: int, word: str) -> tuple[int, str] |
 
 def _unfinished(text: str, group: _Group) -> tuple[int, str] | None:
     """A pattern that ends with a subject alone (not after ``;``) or without its object."""
+    if group.parts == 2 and group.sep is not None and group.sep[1] == ",":
+        return group.sep[0], "this , announces another object, but none follows: remove it."
     if group.parts == 2 or (group.parts == 1 and not group.listed):
         lacking = "object" if group.parts == 2 else "predicate and no object"
         return group.start, f"the triple pattern that starts here has no {lacking}: {_TRIPLE}."

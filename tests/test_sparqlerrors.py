@@ -38,11 +38,11 @@ def explain(query: str) -> str:
     ('SELECT * WHERE {\n  ?s ?p "x }', ['error at 2:9: the string that starts here is not closed: end it with "']),
     ("SELECT * WHERE { ?s ?p ?o }}", ["error at 1:28: this } closes nothing"]),
     ('SELECT * WHERE { ?s ?p ?o FILTER(?o = "a" }', ["error at 1:43: this } closes the ( at 1:33"]),
-    ("SELECT * WHERE { ?s ?p ?o ", ["error at 1:27: the query ends inside the { at 1:16; expected one of"]),
+    ("SELECT * WHERE { ?s ?p ?o ", ["error at 1:27: the query ends inside the { at 1:16: close it with }."]),
     ("SELECT ?x ?x WHERE { ?x ?p ?o }", ["Duplicated variable name in SELECT."]),
     ("SELECT * WHERE { ?s ?p ?o } GROUP ?s", ["error at 1:29: GROUP is followed by BY and what to sort or group by"]),
     ("ASK { FILTER(?x = ) }", ["error at 1:22 (the end of the query): expected one of ABS, AVG, ", ", …"]),
-    ("SELECT ?x WHERE { ?x ", ["error at 1:22: the query ends inside the { at 1:17; expected one of '!', '$', "
+    ("SELECT ?x WHERE { ?x ", ["error at 1:22: the query ends inside the { at 1:17: expected one of '!', '$', "
                                "'(', ':', '<', '?', '^', 'a' or a letter"]),
 ])
 def test_a_syntax_error_says_what_is_wrong_and_where(query: str, words: list[str]) -> None:

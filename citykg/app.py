@@ -129,7 +129,7 @@ class App:
                     route.guard(headers)
                 limit = route.max_body or self.server.config.max_body
                 body = await _read_body(receive, headers, limit)
-                key = self._key(method, scope, headers, body)
+                key = self._key(method, scope, headers, body) if route.cache else None
                 cached = self.server.cache.get(key) if key else None
                 if cached is None and key is not None:
                     if key in self._inflight:  # the same request is being answered: wait for it

@@ -65,4 +65,4 @@ def core_routes(server: Server) -> list[Route]:
                       "misses": cache.misses},
             "limits": {k: v for k, v in asdict(config).items() if k in _LIMITS}})
 
-    return [Route("/", index), Route("/static/{name}", static), Route("/health", health, cors=True)]
+    return [Route("/", index), Route("/static/{name}", static), Route("/health", health, cors=True, cache=False)]

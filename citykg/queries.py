@@ -163,14 +163,16 @@ def _check_select(path: Path, text: str) -> set[str]:
     """Refuse a query file that is not a SELECT that parses; else the names of what it selects."""
     try:
         checked = check_query(text)
-        if checked.is_update or checked.form != "SELECT":
+        if checked.is_update or checked.form in ("ASK", "CONSTRUCT", "DESCRIBE"):  # (SELEC: parsed below)
             article = "an" if checked.form == "ASK" else "a"
             form = "a SPARQL Update" if checked.is_update else f"{article} {checked.form}"
             raise QueryError(f"it is {form}, and a named query is a SELECT, which gives rows.")
         solutions = Store().query(text, prefixes=PREFIXES)  # parsed, and run on an empty store
         return {v.value for v in solutions.variables}  # type: ignore[union-attr]
     except SyntaxError as exc:
-        raise QueryError(f"{path}: {explain_syntax_error(exc, text)}") from exc
+        explained = explain_syntax_error(exc, text)
+        line = re.search(r"error at (\d+):", explained)
+        raise QueryError(f"{path}{':' + line.group(1) if line else ''}: {explained}") from exc
     except QueryError as exc:
         raise QueryError(f"{path}: {exc}") from exc
 

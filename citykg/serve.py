@@ -198,8 +198,9 @@ class Server:
         self.answered_here += answer is not None
         return answer
 
-    def respond(self, answer: Answer) -> Response:
-        """A cacheable response of a query answer, with the truncation headers if it was capped."""
+    def respond(self, answer: Answer, *, cacheable: bool = True) -> Response:
+        """A response of a query answer, with the truncation headers if it was capped; cacheable
+        unless told otherwise (the answer of a query that calls NOW() or RAND() changes)."""
         headers: tuple[tuple[str, str], ...] = (("vary", "accept"),)
         if answer.truncated:
             cap = ("citykg-max-bytes", str(self.config.max_bytes)) if answer.by_bytes else (
@@ -207,7 +208,7 @@ class Server:
             headers += (("citykg-truncated", "true"), cap)
         if answer.studies:  # the rows of a named query mix studies that no column tells apart
             headers += (("citykg-studies", ", ".join(quote(s, safe="-._~") for s in answer.studies)),)
-        return Response(200, answer.body, answer.content_type, headers, cacheable=True)
+        return Response(200, answer.body, answer.content_type, headers, cacheable=cacheable)
 
     async def info(self, build: Build) -> dict[str, Any]:
         """Quads and triples per named graph of ``build``, as its ``info.json`` says

@@ -259,14 +259,14 @@ def routes(server: Server) -> list[Route]:
                         union=not checked.has_from,
                         default_graphs=tuple(defaults) if given else None,
                         named_graphs=tuple(named) if given else None)
-        return server.respond(await server.answer(job, lookup=lookup and not given))
+        return server.respond(await server.answer(job, lookup=lookup and not given), cacheable=not checked.volatile)
 
     def named_queries() -> dict[str, NamedQuery]:
         try:
             return server.catalogue()
         except QueryError as exc:  # a broken .rq file on the server: not the client's fault
-            raise HttpError(500, f"The named queries cannot be loaded: {exc} Fix the file; the server "
-                                 "reloads the queries once it is saved.") from exc
+            raise HttpError(500, f"The named queries cannot be loaded: {str(exc).rstrip('.')}. Fix the file; "
+                                 "the server reloads the queries once it is saved.") from exc
 
     async def catalogue(request: Request) -> Response:
         return json_response([{**q.to_dict(), "url": f"/queries/{q.name}", "sparql": q.sparql}
@@ -292,7 +292,7 @@ def routes(server: Server) -> list[Route]:
             fmt = RESULT_TYPES[best]
         job = NamedJob(store=str(server.build().store), query=query, params=tuple(params),
                        results_format=fmt, max_rows=server.config.max_rows, max_bytes=server.config.max_bytes)
-        return server.respond(await server.answer(job))
+        return server.respond(await server.answer(job), cacheable=not _read_short(query.sparql)[0].volatile)
 
     return [
         Route("/sparql", sparql, methods=("GET", "POST")),

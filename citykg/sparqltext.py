@@ -49,6 +49,8 @@ MAX_DEPTH = 128
 #: 6,900 + in one query; the named queries use fewer than 60.
 MAX_OPERATORS = 1000
 _CHAINING = frozenset({"MINUS", "OPTIONAL", "BIND", "UNION", "FILTER", "AS"})
+# The functions whose value changes from one run of a query to the next
+_VOLATILE = frozenset({"NOW", "RAND", "UUID", "STRUUID", "BNODE"})
 #: How many triple patterns a query may hold: each ``.``, ``;`` or ``,`` that ends one in a group,
 #: each ``/`` of a property path, each ``[…]`` and ``<<…>>``, two for each item of a collection
 #: ``(…)`` (rdf:first and rdf:rest), and one for each group a group joins to the rest (``{…}``,
@@ -73,10 +75,13 @@ _DATASET = re.compile(r"FROM", re.IGNORECASE)
 
 @dataclass(frozen=True)
 class QueryCheck:
-    """What :func:`check_query` learnt: the query form, and whether it names a dataset (FROM)."""
+    """What :func:`check_query` learnt: the query form, whether it names a dataset (FROM), and
+    whether its answer changes from one run to the next (it calls NOW, RAND, UUID, STRUUID or
+    BNODE), so that no cache may keep it."""
 
     form: str | None
     has_from: bool
+    volatile: bool = False
 
     @property
     def is_update(self) -> bool:
@@ -88,7 +93,9 @@ def check_query(text: str) -> QueryCheck:
     """Apply the safety rules to a query's text, outside its strings, IRIs and comments.
 
     >>> check_query("SELECT * WHERE { ?s ?p 'SERVICE' }  # SERVICE in a comment")
-    QueryCheck(form='SELECT', has_from=False)
+    QueryCheck(form='SELECT', has_from=False, volatile=False)
+    >>> check_query("SELECT (NOW() AS ?t) WHERE {}").volatile
+    True
     >>> check_query("SELECT * WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }")
     Traceback (most recent call last):
     citykg.errors.QueryRefused: citykg makes no outgoing requests: SERVICE is refused. ...
@@ -110,14 +117,15 @@ def check_query(text: str) -> QueryCheck:
     if "\\u" not in text and "\\U" not in text:
         return checked
     read = _check(read_escapes(text))
-    return QueryCheck(form=read.form, has_from=checked.has_from or read.has_from)
+    return QueryCheck(form=read.form, has_from=checked.has_from or read.has_from,
+                      volatile=checked.volatile or read.volatile)
 
 
 def _check(text: str) -> QueryCheck:
     relative: list[tuple[int, int]] = []  # IRIs without a scheme, in a query without a BASE
     depth = deepest = operators = patterns = 0
     too_deep = too_many = too_long = -1
-    form, prologue, has_from, after_prefix = None, True, False, False
+    form, prologue, has_from, after_prefix, volatile = None, True, False, False, False
     # A dataset clause comes after the query form's head and before its WHERE group (a
     # CONSTRUCT's template is a group before it); DESCRIBE's resources may be prefixed names
     # that start with "from", which pyoxigraph reads as names until a FROM or a "*".
@@ -148,6 +156,7 @@ def _check(text: str) -> QueryCheck:
         else:
             level = 0
             operators += kind == "operator" or (kind == "word" and word in _CHAINING)
+            volatile = volatile or (kind == "word" and word in _VOLATILE)
             if kind in ("word", "pname") and not after_prefix:
                 name = token.split(":", 1)[0]
                 if _CALL.search(name):
@@ -185,7 +194,7 @@ def _check(text: str) -> QueryCheck:
             "GRAPH, VALUES, a subquery), each / of a path, each [ … ] and each item of a ( … ) list, since the "
             "time to plan their joins grows steeply with their number. Split the query into several, or give "
             "long lists of alternatives as VALUES ?x { … }.")
-    return QueryCheck(form=form, has_from=has_from)
+    return QueryCheck(form=form, has_from=has_from, volatile=volatile)
 
 
 def _refuse_service(name: str, kind: str | None, text: str, relative: list[tuple[int, int]], at: int) -> None:

@@ -33,7 +33,7 @@ from enum import Enum
 from pathlib import Path
 
 from citykg import iris
-from citykg.errors import InputError, SubmissionError
+from citykg.errors import InputError, SubmissionError, quoted
 from citykg.intake import InputKind
 from citykg.project import Project
 
@@ -186,11 +186,11 @@ def find_submission(project: Project, ident: str) -> Submission:
     if len(matches) == 1:
         return matches[0]
     if matches:
-        raise SubmissionError(f"{ident!r} matches {len(matches)} submissions; give more of the id.")
+        raise SubmissionError(f"{quoted(ident)} matches {len(matches)} submissions; give more of the id.")
     if len(wanted) < MIN_PREFIX:
-        raise SubmissionError(f"No submission {ident!r}: give at least {MIN_PREFIX} digits of the "
+        raise SubmissionError(f"No submission {quoted(ident)}: give at least {MIN_PREFIX} digits of the "
                               "id (or all 16). See `citykg submissions list`.")
-    raise SubmissionError(f"No submission {ident!r} in {submissions_dir(project)}. "
+    raise SubmissionError(f"No submission {quoted(ident)} in {submissions_dir(project)}. "
                           "See `citykg submissions list`.")
 
 

@@ -36,7 +36,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
 from citykg.archive import Limits
-from citykg.errors import InputError, SubmissionError
+from citykg.errors import InputError, SubmissionError, quoted
 from citykg.rdfinput import MAX_RDF_BYTES
 from citykg.report import Finding, Report, Severity
 from citykg.shacl import Engine
@@ -118,13 +118,14 @@ def submission_routes(*, token: str | None = None, max_body: int | None = None,
             try:
                 sub = _on_record(lambda: find_submission(project, ident))
             except SubmissionError as exc:
-                raise HttpError(404, f"No submission {ident!r}: give its id (16 digits) or its first "
+                raise HttpError(404, f"No submission {quoted(ident)}: give its id (16 digits) or its first "
                                      "4 or more, shared with no other. GET /submissions lists them.") from exc
             return json_response({"ok": True, "status": 200, "graph": sub.graph,
                                   "submission": json.loads(sub.to_json())})
 
-        return [Route("/submissions", post, methods=("POST",), max_body=limit, cors=False, guard=authorise),
-                Route("/submissions", list_all), Route("/submissions/{id}", get_one)]
+        return [Route("/submissions", post, methods=("POST",), max_body=limit, cors=False, cache=False,
+                      guard=authorise),
+                Route("/submissions", list_all, cache=False), Route("/submissions/{id}", get_one, cache=False)]
 
     return factory
 

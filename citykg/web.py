@@ -177,6 +177,7 @@ class Route:
     :param methods: the methods it answers (``HEAD`` is answered wherever ``GET`` is).
     :param max_body: the largest body it accepts, in bytes; ``None`` means the server's limit.
     :param cors: whether the configured CORS origins may read it (reads yes, writes no).
+    :param cache: whether its answers may be cached (a monitor's or a write's may not).
     :param guard: checks the request's headers (lower-case names) before its body is read, and
         raises :class:`HttpError` to refuse it: a client without a write token is answered at
         once, and cannot make the server read a large body first.
@@ -187,6 +188,7 @@ class Route:
     methods: tuple[str, ...] = ("GET",)
     max_body: int | None = None
     cors: bool = True
+    cache: bool = True
     guard: Callable[[Mapping[str, str]], None] | None = None
 
 
@@ -340,9 +342,10 @@ def json_response(data: object, *, status: int = 200, cacheable: bool = False) -
 
 
 def error_response(status: int, message: str, headers: tuple[tuple[str, str], ...] = ()) -> Response:
-    """The one error shape: ``{"ok": false, "error": message, "status": status}``."""
+    """The one error shape: ``{"ok": false, "error": message, "status": status}``; a 406 varies by Accept."""
     body = json.dumps({"ok": False, "error": message, "status": status}, ensure_ascii=False)
-    return Response(status, body.encode("utf-8") + b"\n", "application/json", headers)
+    vary = (("vary", "accept"),) if status == 406 and not any(k == "vary" for k, _ in headers) else ()
+    return Response(status, body.encode("utf-8") + b"\n", "application/json", headers + vary)
 
 
 #: HTTP status of each kind of citykg error; the first match in this order wins.

@@ -289,10 +289,12 @@ def test_a_query_file_declares_exactly_its_parameters(tmp_path: Path, header: st
 
 
 @pytest.mark.parametrize(("body", "message"), [
-    ("SELECT ?x WHERE { ?x ?p }\n", r"q.rq: The query does not parse: error at 3:19: the triple pattern that "
+    ("SELECT ?x WHERE { ?x ?p }\n", r"q.rq:3: The query does not parse: error at 3:19: the triple pattern that "
      r"starts here has no object"),
     ("ASK { ?x ?p ?o }\n", r"q.rq: it is an ASK, and a named query is a SELECT"),
     ("INSERT DATA { <x:a> <x:b> <x:c> }\n", r"q.rq: it is a SPARQL Update, and a named query is a SELECT"),
+    ("SELEC ?x WHERE { ?x ?p ?o }\n", r"q.rq:3: The query does not parse: error at 3:1: SELEC is not a query form: "
+                                      r".*did you mean SELECT\?"),
     ("SELECT * { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }\n", r"q.rq: .*SERVICE"),
 ])
 def test_a_query_file_that_is_no_select_is_named_when_loaded(tmp_path: Path, body: str, message: str) -> None:

@@ -893,6 +893,29 @@ def test_a_named_query_whose_rows_mix_studies_names_them_in_a_header(two_studies
         running.stop()
 
 
+def test_an_answer_that_changes_from_run_to_run_is_not_cached(client: httpx.Client) -> None:
+    query = "SELECT (STRUUID() AS ?id) (NOW() AS ?now) WHERE {}"
+    answers = {client.get("/sparql", params={"query": query}, headers={"Accept": "text/csv"}).text for _ in range(3)}
+    assert len(answers) == 3
+    same = {client.get("/sparql", params={"query": "SELECT ('NOW()' AS ?x) WHERE {}"}).text for _ in range(2)}
+    assert len(same) == 1  # NOW() in a string is no call
+
+
+def test_health_is_never_looked_up_in_the_cache(client: httpx.Client) -> None:
+    first = client.get("/health").json()["cache"]
+    second = client.get("/health").json()["cache"]
+    assert (second["hits"], second["misses"]) == (first["hits"], first["misses"])
+
+
+def test_a_406_varies_by_accept_and_a_refused_id_is_cut(client: httpx.Client) -> None:
+    refused = client.get("/sparql", params={"query": "ASK {}"}, headers={"Accept": "text/html"})
+    assert refused.status_code == 406 and refused.headers["vary"] == "accept"
+    page = client.get("/id/study/mashhad-oic/factor/W3", headers={"Accept": "text/csv"})
+    assert page.status_code == 406 and page.headers["vary"] == "accept"
+    long = client.get("/submissions/" + "x" * 20_000)
+    assert long.status_code == 404 and len(long.content) < 400 and "x" * 79 + "…" in long.json()["error"]
+
+
 def test_named_query_formats_by_accept(client: httpx.Client) -> None:
     xml = client.get("/queries/cities", headers={"Accept": "application/sparql-results+xml"})
     assert xml.headers["content-type"] == "application/sparql-results+xml"

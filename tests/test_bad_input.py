@@ -411,7 +411,7 @@ def test_formula_injection_is_neutralised_whenever_citykg_writes_csv(tmp_path: P
         assert neutralise(cell) == "'" + cell
     assert neutralise("-3") == "-3" and neutralise("Tabriz") == "Tabriz"
     answer = Result(("label",), [(Literal("=HYPERLINK(\"http://evil\")"),)])
-    assert render(answer, Format.CSV) == "label\n\"'=HYPERLINK(\"\"http://evil\"\")\"\n"
+    assert render(answer, Format.CSV) == "label\r\n\"'=HYPERLINK(\"\"http://evil\"\")\"\r\n"
     written = write_template(tmp_path / "t")
     for path in written.files[:-1]:
         for row in csv.reader(io.StringIO(path.read_text(encoding="utf-8"))):

@@ -310,7 +310,7 @@ def test_formulas_in_submitted_data_are_neutralised_when_citykg_writes_csv(built
     store = Store.read_only(str(built.store.resolve()))
     answer = run_sparql(store, "SELECT ?l WHERE { <https://w3id.org/citykg/id/city/bam> "
                                "<http://www.w3.org/2000/01/rdf-schema#label> ?l FILTER(lang(?l) = 'en') }")
-    assert render(answer, Format.CSV) == 'l\n"\'=HYPERLINK(""http://x"")"\n'
+    assert render(answer, Format.CSV) == 'l\r\n"\'=HYPERLINK(""http://x"")"\r\n'
 
 
 def test_validate_input_of_an_accepted_zip_says_so(built: Project, tmp_path: Path) -> None:

@@ -33,6 +33,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, replace
 from urllib.parse import unquote
 
+from citykg.header import TABLE_FORMAT
 from citykg.report import Finding, Severity
 from citykg.schema import Kind
 from citykg.tables import Row
@@ -82,7 +83,8 @@ def refine(findings: Iterable[Finding], rows: Iterable[Row], records: Collection
         if ref is None:
             continue
         meant = [(m, prefix) for t, prefix in ref.targets for m in _variants(t, prefix, folded)]
-        owner = next((broken[m][0] for m, _ in meant if m in broken), None)
+        named = [t for t, _ in ref.targets] + [m for m, _ in meant]  # (a record without its type: the target)
+        owner = next((broken[m][0] for m in named if m in broken), None)
         if owner is not None:
             cited.setdefault(owner, []).append(ref)
         elif meant:
@@ -110,12 +112,14 @@ def _narrowed(f: Finding, at: dict[tuple[str, int], Row]) -> Finding:
 
 
 def _broken_keys(findings: list[Finding], at: dict[tuple[str, int], Row]) -> dict[str, tuple[int, Row]]:
-    """The records whose key breaks a shape, by IRI: the index of the first such finding, and the row."""
+    """The records whose key breaks a shape, or whose type (a required choice) is left out, by IRI:
+    the index of the first such finding, and the row."""
     out: dict[str, tuple[int, Row]] = {}
     for i, f in enumerate(findings):
         row = at.get((f.file, f.row)) if f.file and f.row else None
         if (row is not None and f.by_shape and f.severity is Severity.VIOLATION and f.value is not None
-                and row.table.key == (f.column,) and row.get(row.table.key[0]) == f.value):
+                and row.table.key == (f.column,) and row.get(row.table.key[0]) == f.value) or (
+                row is not None and f.shape == TABLE_FORMAT + "/required"):
             out.setdefault(subject_of(row), (i, row))
     return out
 

@@ -308,6 +308,11 @@ def _check_row(row: Row) -> list[Finding]:
             findings.append(_violation(f"Key column {column.name!r} {what}: use Latin letters A–Z, digits 0–9, '.', "
                                        "'_' and '-' (starting with a letter or digit).", display, row.line,
                                        column.name, value=value or None, shape=TABLE_FORMAT + "/key"))
+        elif column.kind is Kind.ENUM and column.required and not value and column.name not in row.file.missing:
+            # (no shape sees a record's class left out; a missing column is reported once, at the header)
+            findings.append(_violation(f"The {column.name} is empty, and it is required: one of "
+                                       f"{', '.join(column.choices)}.", display, row.line, column.name,
+                                       shape=TABLE_FORMAT + "/required"))
         elif column.kind is Kind.ENUM and value and value not in column.choices:
             meant = column.meant(value)
             hint = f" Did you mean {meant!r}?" if meant else ""

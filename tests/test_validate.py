@@ -456,6 +456,12 @@ def _findings(report: object, folder: Path) -> list[tuple[str, str | None, int |
                                                     "opportunity or threat."),
         ("violation", "NEW/factors.csv", 1, "sort", "Unknown column 'sort' in a factors table."),
         S9]),
+    # a kind left out leaves S1 without a class: one violation, which accounts for the citation of S1
+    ({"factors.csv": FACTORS.replace("S1,strength,", "S1,,")}, [
+        ("violation", "NEW/factors.csv", 2, "kind", "The kind is empty, and it is required: one of strength, "
+         "weakness, opportunity, threat. The row that cites it as 'S1' (strategy_factors.csv line 2) is checked "
+         "once the kind is fixed."),
+        S9]),
     # without code, no row can be told from another: the table is not read
     ({"factors.csv": FACTORS.replace(",code,", ",id,")}, [
         ("info", "NEW/factors.csv", None, None, "3 references to factors.csv (in strategy_factors.csv) were not "
@@ -470,7 +476,8 @@ def _findings(report: object, folder: Path) -> list[tuple[str, str | None, int |
          "code, kind, label_fa, label_en, source_table, source_row, note. The first row reads 'new-2025,S1,strength,"
          "قوت,A strength,Table 1,1'. If it is a row of data, add the header above it; otherwise name the columns "
          "as expected.")]),
-], ids=["dangling", "extra-field", "file-name", "column-name", "class-column", "key-column", "no-header"])
+], ids=["dangling", "extra-field", "file-name", "column-name", "class-column", "class-cell", "key-column",
+        "no-header"])
 def test_one_bad_row_file_or_column_is_one_finding(project: Project, tmp_path: Path,
                                                    change: dict[str, str | None], expected: list[object]) -> None:
     folder = tmp_path / "new-2025"

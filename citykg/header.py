@@ -21,10 +21,12 @@ import difflib
 from citykg.report import Finding, Severity
 from citykg.schema import TABLES, Table
 
-__all__ = ["TABLE_FORMAT", "check_header", "foreign_header", "key_columns", "violation"]
+__all__ = ["TABLE_FORMAT", "TWICE", "check_header", "foreign_header", "key_columns", "violation"]
 
 #: The shape of the loader's findings about a table: its encoding, header, rows and cells.
 TABLE_FORMAT = "citykg:table-format"
+#: The shape of a header that names a column twice: which of the two cells a row means is unknown
+TWICE = TABLE_FORMAT + "/column-twice"
 
 
 def violation(message: str, file: str, row: int | None = None, column: str | None = None, *,
@@ -62,7 +64,8 @@ def check_header(header: list[str], table: Table, display: str, line: int) -> li
     seen: set[str] = set()
     for position, name in enumerate(header, start=1):
         if name in seen and name.strip():  # (each nameless column is named below)
-            findings.append(violation(f"Column {name!r} appears twice in the header.", display, line, name))
+            findings.append(violation(f"Column {name!r} appears twice in the header: rename or remove one (the "
+                                      "table is not read until then).", display, line, name, shape=TWICE))
         seen.add(renames.get(name, name))
         if name not in expected and name not in renames:
             close = difflib.get_close_matches(name.strip(), absent, n=1)  # a name the header lacks

@@ -41,7 +41,7 @@ from pathlib import Path
 
 from citykg.errors import InputError, not_utf8
 from citykg.formats import neutralise
-from citykg.header import TABLE_FORMAT, check_header, key_columns
+from citykg.header import TABLE_FORMAT, TWICE, check_header, key_columns
 from citykg.header import violation as _violation
 from citykg.report import Finding, Report, Severity
 from citykg.schema import TABLES, Kind, Table
@@ -269,7 +269,7 @@ def _parse(data: bytes, table: Table, datafile: DataFile) -> tuple[DataFile, lis
     header_line, header = records[0]
     header_problems = check_header(header, table, display, header_line)
     findings += header_problems
-    if any(f.severity is Severity.VIOLATION and f.column is None for f in header_problems):
+    if any(f.severity is Severity.VIOLATION and (f.column is None or f.shape == TWICE) for f in header_problems):
         return replace(datafile, readable=False), [], [], findings
     expected = {c.name for c in table.columns}  # read columns misnamed only by case as meant (reported above)
     header = [name if name in expected else name.strip().lower() for name in header]

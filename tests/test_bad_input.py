@@ -119,7 +119,8 @@ CASES: list[tuple[str, dict[str, str | bytes], str]] = [
                                           .replace("code", " Code") + GOOD_FACTOR}),
      "violation: Column names are lower case, without spaces: rename ' Code' to 'code', 'Label_EN' to 'label_en'."),
     ("duplicate-column", {"factors.csv": FACTORS_HEAD.replace("\n", ",code\n")},
-     "code: violation: Column 'code' appears twice in the header."),
+     "code: violation: Column 'code' appears twice in the header: rename or remove one (the table is not read "
+     "until then)."),
     ("another-tables-header", {"factors.csv": "iso2,iso3,source\n"},
      "violation: No column of the header is a factors column; expected study, code, kind, label_fa, label_en, "
      "source_table, source_row, note. The first row reads 'iso2,iso3,source'. These are columns of a countries "

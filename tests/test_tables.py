@@ -44,7 +44,7 @@ def test_lines_count_records_that_span_lines(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("content", "expected"), [
     (HEADER.replace("label_en", "labl_en") + ROW, "Unknown column 'labl_en' in a factors table. Did you mean 'label_en'?"),
     (HEADER.replace(",kind", "") + ROW.replace(",strength", ""), "Required column 'kind' is missing"),
-    (HEADER.replace("note", "code") + ROW, "Column 'code' appears twice in the header."),
+    (HEADER.replace("note", "code") + ROW, "Column 'code' appears twice in the header: rename or remove one"),
     (HEADER.replace(",", ";") + ROW.replace(",", ";"), "The header is separated by semicolons"),
     (HEADER.replace(",", "\t") + ROW.replace(",", "\t"), "The header is separated by tabs"),
     (HEADER + "s,S1,strength,قوت\n", "The row has 4 fields but the header has 8."),

@@ -462,6 +462,12 @@ def _findings(report: object, folder: Path) -> list[tuple[str, str | None, int |
          "weakness, opportunity, threat. The row that cites it as 'S1' (strategy_factors.csv line 2) is checked "
          "once the kind is fixed."),
         S9]),
+    # a column named twice: which cell a row means is unknown, so the table is not read
+    ({"factors.csv": FACTORS.replace(",label_fa,", ",kind,", 1)}, [
+        ("info", "NEW/factors.csv", None, None, "3 references to factors.csv (in strategy_factors.csv) were not "
+         "checked: the table could not be read. Fix it and validate again to check them."),
+        ("violation", "NEW/factors.csv", 1, "kind", "Column 'kind' appears twice in the header: rename or remove one "
+                                                    "(the table is not read until then).")]),
     # without code, no row can be told from another: the table is not read
     ({"factors.csv": FACTORS.replace(",code,", ",id,")}, [
         ("info", "NEW/factors.csv", None, None, "3 references to factors.csv (in strategy_factors.csv) were not "
@@ -476,8 +482,8 @@ def _findings(report: object, folder: Path) -> list[tuple[str, str | None, int |
          "code, kind, label_fa, label_en, source_table, source_row, note. The first row reads 'new-2025,S1,strength,"
          "قوت,A strength,Table 1,1'. If it is a row of data, add the header above it; otherwise name the columns "
          "as expected.")]),
-], ids=["dangling", "extra-field", "file-name", "column-name", "class-column", "class-cell", "key-column",
-        "no-header"])
+], ids=["dangling", "extra-field", "file-name", "column-name", "class-column", "class-cell", "column-twice",
+        "key-column", "no-header"])
 def test_one_bad_row_file_or_column_is_one_finding(project: Project, tmp_path: Path,
                                                    change: dict[str, str | None], expected: list[object]) -> None:
     folder = tmp_path / "new-2025"

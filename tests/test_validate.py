@@ -463,7 +463,7 @@ def _findings(report: object, folder: Path) -> list[tuple[str, str | None, int |
          "once the kind is fixed."),
         S9]),
     # a column named twice: which cell a row means is unknown, so the table is not read
-    ({"factors.csv": FACTORS.replace(",label_fa,", ",kind,", 1)}, [
+    ({"factors.csv": FACTORS.replace("source_row\n", "source_row,kind\n", 1)}, [
         ("info", "NEW/factors.csv", None, None, "3 references to factors.csv (in strategy_factors.csv) were not "
          "checked: the table could not be read. Fix it and validate again to check them."),
         ("violation", "NEW/factors.csv", 1, "kind", "Column 'kind' appears twice in the header: rename or remove one "

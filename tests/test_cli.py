@@ -459,3 +459,31 @@ def test_a_reader_that_stops_reading_stops_citykg_quietly(tmp_path: Path) -> Non
     os.close(write)
     assert (done.returncode, done.stderr) == (141, "")
     assert (tmp_path / "blank" / "studies.csv").is_file()  # the work was done all the same
+
+
+def test_a_large_answer_whose_reader_stops_early_ends_with_141(built: tuple[Project, BuildResult]) -> None:
+    """``citykg query … | head -c 10`` on an answer far larger than a pipe holds: the rest is not
+    dropped silently with status 0, as Python's own stream would."""
+    project, _ = built
+    query = subprocess.Popen(
+        [sys.executable, "-m", "citykg", "--dist", str(project.dist), "query", "--file", "-", "-f", "ntriples"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert query.stdin is not None and query.stdout is not None and query.stderr is not None
+    query.stdin.write(b"CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
+    query.stdin.close()
+    assert query.stdout.read(10) == b"<https://w"
+    query.stdout.close()
+    assert query.wait(timeout=60) == 141
+    with query.stderr:
+        assert b"Traceback" not in query.stderr.read()
+
+
+def test_an_output_that_cannot_be_written_is_an_error_that_says_so(built: tuple[Project, BuildResult]) -> None:
+    project, _ = built
+    for fmt in ("table", "json"):
+        with open("/dev/full", "wb") as full:
+            done = subprocess.run([sys.executable, "-m", "citykg", "--dist", str(project.dist), "query", "cities",
+                                   "-f", fmt], stdout=full, stderr=subprocess.PIPE, text=True, timeout=60)
+        assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+        assert "Cannot use the standard output: No space left on device" in done.stderr
+

@@ -14,6 +14,7 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -35,6 +36,7 @@ __all__ = [
     "Group",
     "Settings",
     "describe_os_error",
+    "emit",
     "engine",
     "engine_option",
     "exit_with",
@@ -167,6 +169,27 @@ def _format_asked(command: click.Command, args: list[str]) -> str | None:
     return found
 
 
+def emit(text: str) -> None:
+    """Write a command's result to stdout as it is (escape sequences too), whole or not at all:
+    written to the file descriptor in pieces, a reader that stops reading (``| head``) ends the
+    command with 141, where Python's own stream would drop the rest of a large write silently.
+    A stdout that cannot be written (a full disk) is an error that names it."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a file (a test's runner): as click writes
+        click.echo(text, nl=False, color=True)
+        return
+    sys.stdout.flush()
+    data = memoryview(text.encode(sys.stdout.encoding or "utf-8", errors=sys.stdout.errors or "strict"))
+    try:
+        while data:
+            data = data[os.write(fd, data[:1 << 16]):]
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, "the standard output") from exc
+
+
 def describe_os_error(exc: OSError) -> str:
     """One line for a file system error, naming the path and what to check.
 
@@ -188,7 +211,8 @@ def _json_error(ctx: click.Context, message: str, code: int, *, report: str | No
         answer: dict[str, object] = {"ok": False, "error": message, "exit": code}
         if report is not None:
             answer["report"] = json.loads(report)
-        click.echo(json.dumps(answer, ensure_ascii=False))
+        with contextlib.suppress(OSError):  # stdout may be what failed; the message goes to stderr too
+            click.echo(json.dumps(answer, ensure_ascii=False))
 
 
 @dataclass

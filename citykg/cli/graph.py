@@ -10,6 +10,7 @@ import click
 
 from citykg.cli.common import (
     Settings,
+    emit,
     engine,
     engine_option,
     exit_with,
@@ -240,8 +241,8 @@ def query(settings: Settings, name: str | None, list_: bool, params: tuple[str, 
         if not answer.rows and named.needs and not _has_links(store):
             settings.say(f"no rows: '{named.name}' reads what `{named.needs}` adds to the graph; "
                          f"run `{named.needs}`, then `citykg build`, and ask again")
-    # as the data has it: click.echo would drop escape sequences (ESC [ … m) when stdout is no terminal
-    click.echo(render_any(answer, shape), nl=False, color=True)
+    # as the data has it (click.echo would drop escape sequences, ESC [ … m, when stdout is no terminal)
+    emit(render_any(answer, shape))
     if isinstance(answer, Result) and answer.studies:
         study = next(p.name for p in named.params if p.type == "study")
         settings.say(f"the rows come from {len(answer.studies)} studies ({', '.join(answer.studies)}) and no column "

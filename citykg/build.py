@@ -239,7 +239,11 @@ def _write(dist: Path, quads: Sequence[Quad], *, switch: bool = True) -> tuple[s
     builds = dist / "builds"
     target = builds / build_id
     builds.mkdir(parents=True, exist_ok=True)
-    unchanged = target.is_dir()
+    unchanged = target.is_dir() and _sound(target, nquads, len(quads))
+    if target.is_dir() and not unchanged:  # damaged (a store deleted or cut short): aside, and written again
+        aside = Path(tempfile.mkdtemp(prefix=".damaged-", dir=builds))
+        os.replace(target, aside / build_id)
+        shutil.rmtree(aside, ignore_errors=True)
     if not unchanged:
         tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=builds))
         try:
@@ -263,6 +267,17 @@ def _write(dist: Path, quads: Sequence[Quad], *, switch: bool = True) -> tuple[s
         _switch(dist, build_id)
         _prune(builds, keep={build_id, _previous(dist)})
     return build_id, unchanged
+
+
+def _sound(folder: Path, nquads: bytes, quads: int) -> bool:
+    """Whether a build folder written before holds the build whole: its N-Quads, and a store that
+    opens and holds as many quads."""
+    try:
+        if (folder / "citykg.nq").read_bytes() != nquads:
+            return False
+        return len(Store.read_only(str(folder / "store"))) == quads
+    except (OSError, RuntimeError):  # missing, or damaged ("Corruption: …")
+        return False
 
 
 def _trig(quads: Sequence[Quad]) -> bytes:

@@ -43,6 +43,7 @@ from citykg.errors import (
     QueryParameterError,
     QueryRefused,
     QuerySyntaxError,
+    StoreError,
     not_utf8,
     quoted,
 )
@@ -324,6 +325,9 @@ def _select(store: Store, sparql: str,
     except SyntaxError as exc:
         raise QuerySyntaxError(explain_syntax_error(exc, sparql)) from exc
     except RuntimeError as exc:
+        if str(exc).startswith(("Corruption", "IO error")):  # the store, not the query
+            raise StoreError(f"The store cannot be read: {exc} Run `citykg build`, which writes a damaged "
+                             "build again.") from exc
         raise_unsupported(exc)
     if not isinstance(solutions, QuerySolutions):
         # dropped in this thread: pyoxigraph complains on stderr when another thread drops its

@@ -30,12 +30,16 @@ def open_store(project: Project) -> Store:
     :raises StoreError: if nothing has been built yet, or the store cannot be opened.
     """
     path = project.store
+    if not path.exists() and (project.dist / "current").is_dir():
+        raise StoreError(f"The store of the last build ({path}) is missing. Run `citykg build`, which writes it "
+                         "again.")
     if not path.exists():
         raise StoreError(f"No graph has been built in {project.dist} yet. Run `citykg build` first.")
     try:
         return Store.read_only(str(path.resolve()))
-    except OSError as exc:
-        raise StoreError(f"The store {path} cannot be opened: {exc}. Rebuild it with `citykg build`.") from exc
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a damaged store ("Corruption: …")
+        raise StoreError(f"The store {path} cannot be opened: {exc} Run `citykg build`, which writes a damaged "
+                         "build again.") from exc
 
 
 class LastStore:

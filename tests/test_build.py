@@ -87,6 +87,29 @@ def test_a_failing_build_keeps_the_last_good_one(project_copy: Project) -> None:
     assert sorted(p.name for p in (project_copy.dist / "builds").iterdir()) == [good.build_id]
 
 
+def test_a_damaged_build_is_written_again_and_said_to_be_damaged_meanwhile(project_copy: Project) -> None:
+    import glob
+
+    from citykg.errors import StoreError
+    from citykg.store import open_store
+
+    first = build(project_copy)
+    shutil.rmtree(project_copy.dist / "current" / "store")  # a store deleted
+    with pytest.raises(StoreError, match=r"The store of the last build .* is missing. Run `citykg build`"):
+        open_store(project_copy)
+    again = build(project_copy)
+    assert (again.build_id, again.unchanged) == (first.build_id, False)
+    assert len(open_store(project_copy)) == first.quads
+    largest = max(glob.glob(str(project_copy.dist / "current" / "store" / "*.sst")), key=os.path.getsize)
+    with open(largest, "r+b") as sst:  # a store cut short
+        sst.truncate(os.path.getsize(largest) - 100)
+    with pytest.raises(StoreError, match=r"cannot be opened: Corruption: .* Run `citykg build`, which writes"):
+        open_store(project_copy)
+    assert not build(project_copy).unchanged
+    assert len(open_store(project_copy)) == first.quads
+    assert build(project_copy).unchanged  # a sound build is left as it is
+
+
 def test_a_failing_build_reports_what_validate_reports(project_copy: Project) -> None:
     # a citation that differs from a code only in case: the code it meant, and one finding for it
     path = project_copy.data / "mashhad-oic" / "strategy_factors.csv"

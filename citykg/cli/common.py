@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CONTEXT",
     "Group",
+    "Seconds",
     "Settings",
     "describe_os_error",
     "emit",
@@ -169,6 +170,22 @@ def _format_asked(command: click.Command, args: list[str]) -> str | None:
     return found
 
 
+class Seconds(click.FloatRange):
+    """A number of seconds in a range; ``nan``, which every comparison lets through, is refused.
+
+    >>> Seconds(min=0).convert("2.5", None, None)
+    2.5
+    """
+
+    name = "seconds"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if number != number:  # nan
+            self.fail(f"{value!r} is not a number of seconds.", param, ctx)
+        return number
+
+
 def emit(text: str) -> None:
     """Write a command's result to stdout as it is (escape sequences too), whole or not at all:
     written to the file descriptor in pieces, a reader that stops reading (``| head``) ends the
@@ -249,6 +266,11 @@ class Settings:
         """A progress message on stderr, unless ``--quiet``."""
         if not self.quiet:
             click.echo(f"citykg: {message}", err=True)
+
+    @staticmethod
+    def note(message: str) -> None:
+        """A note on stderr about what an answer means, which ``--quiet`` keeps (as warnings)."""
+        click.echo(f"citykg: {message}", err=True)
 
 
 pass_settings = click.make_pass_decorator(Settings)

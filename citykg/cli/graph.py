@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, TypeVar
 import click
 
 from citykg.cli.common import (
+    Seconds,
     Settings,
     emit,
     engine,
@@ -177,7 +178,7 @@ def _params(values: tuple[str, ...]) -> dict[str, str]:
               show_default=True, callback=remember_format, is_eager=True,
               help="Rows: table, csv, tsv or json (SPARQL JSON). Triples (CONSTRUCT, DESCRIBE): turtle "
                    "(also for table), ntriples, jsonld (also for json) or rdfxml.")
-@click.option("--timeout", type=click.FloatRange(min=0), default=60.0, show_default=True, metavar="SECONDS",
+@click.option("--timeout", type=Seconds(min=0), default=60.0, show_default=True, metavar="SECONDS",
               help="Stop a query that runs longer (0: no limit; Ctrl+C stops it too).")
 @pass_settings
 def query(settings: Settings, name: str | None, list_: bool, params: tuple[str, ...],
@@ -239,13 +240,13 @@ def query(settings: Settings, name: str | None, list_: bool, params: tuple[str, 
         values = _params(params)
         answer = _within(lambda: queries.run(store, named, values), timeout)
         if not answer.rows and named.needs and not _has_links(store):
-            settings.say(f"no rows: '{named.name}' reads what `{named.needs}` adds to the graph; "
+            settings.note(f"no rows: '{named.name}' reads what `{named.needs}` adds to the graph; "
                          f"run `{named.needs}`, then `citykg build`, and ask again")
     # as the data has it (click.echo would drop escape sequences, ESC [ … m, when stdout is no terminal)
     emit(render_any(answer, shape))
     if isinstance(answer, Result) and answer.studies:
         study = next(p.name for p in named.params if p.type == "study")
-        settings.say(f"the rows come from {len(answer.studies)} studies ({', '.join(answer.studies)}) and no column "
+        settings.note(f"the rows come from {len(answer.studies)} studies ({', '.join(answer.studies)}) and no column "
                      f"says which: give --param {study}=ID for the rows of one")
     if not isinstance(answer, (Result, bool)):  # triples: stdout is RDF, so their number goes to stderr
         settings.say(f"{len(answer.triples)} triple{'s' * (len(answer.triples) != 1)}")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from citykg.cli.common import Settings, pass_settings, remember_format
+from citykg.cli.common import Seconds, Settings, pass_settings, remember_format
 from citykg.errors import quoted
 
 __all__ = ["link_command"]
@@ -95,7 +95,7 @@ def _contact(ctx: click.Context, param: click.Parameter, contact: str | None) ->
 @click.option("--contact", envvar="CITYKG_CONTACT", show_envvar=True, metavar="URL|EMAIL", callback=_contact,
               help="Contact for the User-Agent the service asks for (other letters than ASCII are "
                    "percent-encoded). Default: the citykg project page.")
-@click.option("--timeout", type=click.FloatRange(1, 600), default=60.0, show_default=True,
+@click.option("--timeout", type=Seconds(1, 600), default=60.0, show_default=True,
               help="Seconds to wait for one answer.")
 @click.option("--parallel", type=click.IntRange(1, 8), metavar="N",
               help="Queries in flight at once. Default: 1 to the Wikidata Query Service, whose operators "

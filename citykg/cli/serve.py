@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from citykg.cli.common import Settings, pass_settings
+from citykg.cli.common import Seconds, Settings, pass_settings
 
 __all__ = ["access_log_target", "serve"]
 
@@ -25,7 +25,7 @@ def _worker_memory(megabytes: int) -> int:
               help="TCP port (0: any free port).")
 @click.option("--store", type=click.Path(file_okay=False, path_type=Path),
               help="Serve this store folder instead of the project's last build.")
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
+@click.option("--timeout", type=Seconds(min=0.1), default=10.0, show_default=True,
               help="Seconds a query may run before it is stopped.")
 @click.option("--max-rows", type=click.IntRange(min=1), default=10_000, show_default=True,
               help="Most rows (or triples) in an answer; a capped answer says so.")

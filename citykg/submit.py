@@ -325,7 +325,10 @@ def _left_out(shown: str) -> Finding:
 
 
 def _rename(finding: Finding, received: Received) -> Finding:
+    """The finding with the input's files named as the input names them, in its place and its message."""
     root = _private(received)
+    if root in finding.message:  # another file of the input, named in the message (a duplicate's first row)
+        finding = replace(finding, message=finding.message.replace(root, received.shown("")))
     if finding.file and finding.file.startswith(root):
         return replace(finding, file=received.shown(finding.file[len(root):]))
     return finding

@@ -703,3 +703,14 @@ def test_a_reference_in_another_case_to_a_city_of_an_rdf_submission_says_what_it
     folder = write(tmp_path / "new-2025", _one_changed("studies.csv", ",mashhad,", ",Qom,"))
     assert [f.message.rsplit(": ", 1)[-1] for f in validate(folder, project=project_copy).findings] == [
         "did you mean 'qom'?"]
+
+
+def test_a_duplicate_names_the_other_row_as_the_input_names_it(project: Project, tmp_path: Path) -> None:
+    folder = tmp_path / "two"
+    write(folder / "a", {"studies.csv": GOOD_STUDY["studies.csv"], "factors.csv": FACTORS})
+    write(folder / "b", {"factors.csv": FACTORS})
+    [duplicate, *_] = [f for f in validate(folder, project=project).findings if "Duplicate" in f.message]
+    assert duplicate.file == f"{folder.as_posix()}/b/factors.csv"
+    assert f"it is already defined on {folder.as_posix()}/a/factors.csv:2." in duplicate.message
+    assert "citykg-input" not in duplicate.message
+

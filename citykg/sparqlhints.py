@@ -292,9 +292,12 @@ def _grouping_fault(read: list[_Token], expected: str) -> tuple[int, str] | None
             grouped.add(word[1:])
         aggregate = aggregate or (upper if upper in _AGGREGATES else "")
     loose = [(start, name) for start, name in selected if name[1:] not in grouped]
-    if not aggregate or not loose:
+    if not (aggregate or grouped) or not loose:
         return None
     start, name = loose[0]
+    if not aggregate:
+        return start, (f"{name} is selected but not grouped: with GROUP BY, a query selects the variables it "
+                       f"groups by and aggregates; add {name} to GROUP BY, or select (SAMPLE({name}) AS {name}1).")
     return start, (f"{name} is selected beside an aggregate ({aggregate}) but not grouped: add GROUP BY {name}, "
                    f"or select an aggregate of it, such as (SAMPLE({name}) AS {name}1).")
 

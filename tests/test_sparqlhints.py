@@ -51,6 +51,8 @@ def explain(query: str) -> str:
      "modifiers go in the order GROUP BY, HAVING, ORDER BY, LIMIT, OFFSET."),
     ("SELECT ?a ?c (COUNT(*) AS ?n) WHERE { ?a ?p ?c } GROUP BY ?a", "error at 1:11: ?c is selected beside an "
      "aggregate (COUNT) but not grouped: add GROUP BY ?c, or select an aggregate of it, such as (SAMPLE(?c) AS ?c1)."),
+    ("SELECT ?s ?p WHERE { ?s ?p ?o } GROUP BY ?s", "error at 1:11: ?p is selected but not grouped: with GROUP BY, "
+     "a query selects the variables it groups by and aggregates; add ?p to GROUP BY, or select (SAMPLE(?p) AS ?p1)."),
     ("SELECT * WHERE { ?s ?p ?o }\nLIMT 3", "error at 2:1: LIMT is not one of what may follow a query's pattern: "
      "GROUP BY, HAVING, ORDER BY, LIMIT, OFFSET, VALUES; did you mean LIMIT?"),
     ("ASK { ?s ?p ?o } garbage", "error at 1:18: garbage is not one of what may follow a query's pattern"),

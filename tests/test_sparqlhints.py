@@ -67,7 +67,7 @@ def explain(query: str) -> str:
     ("SELECT * WHERE { ?s ?p ?o OPTIONL { ?s ?q ?r } }", "error at 1:27: OPTIONL is not a keyword of SPARQL; did "
      "you mean OPTIONAL?"),
 ], ids=["fourth-part", "after-a-literal", "no-object", "in-exists", "subject-alone", "comma", "bare-aggregate",
-        "filter", "union", "modifiers", "grouping", "misspelt-modifier", "garbage", "separator", "limit", "order-without-by",
+        "filter", "union", "modifiers", "grouping", "grouping-alone", "misspelt-modifier", "garbage", "separator", "limit", "order-without-by",
         "no-question-mark", "no-as", "misspelt-filter", "misspelt-optional"])
 def test_a_mistake_in_the_shape_is_named(query: str, message: str) -> None:
     assert explain(query).startswith(message)

@@ -358,6 +358,13 @@ def test_a_code_of_the_wrong_kind_is_named_as_such(store: Store, name: str, para
     assert column(store, "provenance", "record", code="SO1")  # a code parameter takes either kind
 
 
+def test_a_code_in_persian_or_arabic_digits_is_the_code(store: Store) -> None:
+    latin = answer(store, "strategies-for-factor", factor="W3", city="Mashhad")
+    assert answer(store, "strategies-for-factor", factor="W۳", city="Mashhad") == latin  # Persian ۳
+    assert answer(store, "strategies-for-factor", factor="w٣", city="Mashhad") == latin  # Arabic ٣
+    assert len(latin) == 4
+
+
 def test_a_code_must_be_one_of_the_studies_the_city_or_study_leave(store: Store) -> None:
     query = CATALOGUE["strategies-for-factor"]
     with pytest.raises(QueryParameterError, match=re.escape(

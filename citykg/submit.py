@@ -142,10 +142,16 @@ def submit(path: Path | str, *, project: Project, who: str, engine: Engine = Eng
     :param who: who submits it (a name or e-mail address; recorded with PROV).
     :param engine: the SHACL engine.
     :param checkpoint: called after each merge step; by default honours ``CITYKG_PAUSE_AT``.
-    :raises InputError: if the input is unreadable or unsafe (nothing is written).
+    :raises InputError: if the input is unreadable or unsafe, or is the project's own ``data/``
+        (nothing is written).
     """
+    given = Path(path)
+    if given.resolve().is_relative_to(project.data.resolve()):
+        raise InputError(f"{given.as_posix()} is in the project's own data/, which `citykg build` builds as it is "
+                         "(check it with `citykg validate`). A submission is new data kept apart from data/: "
+                         "copy the tables elsewhere if they are meant as one.")
     with tempfile.TemporaryDirectory(prefix="citykg-input-") as work:
-        received = receive(Path(path), Path(work), within=_within(project))
+        received = receive(given, Path(work), within=_within(project))
         return _submit(received, project, who, engine, checkpoint)
 
 

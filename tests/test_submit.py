@@ -607,3 +607,12 @@ def test_the_readme_walkthrough_runs_as_shown(built: Project, tmp_path: Path, mo
             shown = shown[:shown.index("…")]
             lines = lines[:len(shown)]
         assert lines == [_same_run(line) for line in shown], command
+
+
+def test_the_projects_own_data_is_not_a_submission(project_copy: Project) -> None:
+    build(project_copy)
+    with pytest.raises(InputError, match=r"data/mashhad-oic is in the project's own data/, which `citykg build` "
+                                         r"builds as it is"):
+        submit(project_copy.data / "mashhad-oic", project=project_copy, who="Ana")
+    assert not (project_copy.root / "submissions").exists()
+

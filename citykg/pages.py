@@ -63,9 +63,9 @@ def routes(server: Server) -> list[Route]:
 
     async def page(request: Request) -> Response:
         path = quote(request.raw_path.decode("utf-8", "replace"), safe="/%:@!$&'()*+,;=-._~")
-        given = [v for k, v in request.query() if k == "format"]
-        if len(given) > 1:
-            raise HttpError(400, f"Give 'format' once; this request gives it {len(given)} times.")
+        given = [v.lower() for k, v in request.query() if k == "format"]  # (in any case)
+        if len(set(given)) > 1:
+            raise HttpError(400, f"Give one 'format'; this request gives {len(set(given))} different ones.")
         fmt = given[0] if given else None
         if fmt is not None:
             if fmt not in _FORMAT_PARAM:

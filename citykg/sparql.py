@@ -111,8 +111,8 @@ def _named(name: str) -> tuple[str | None, str | None]:
 
     :raises HttpError: 400 if it names no format of this endpoint.
     """
-    if name in FORMAT_PARAM:
-        return FORMAT_PARAM[name]
+    if name.lower() in FORMAT_PARAM:  # (in any case, as media types are)
+        return FORMAT_PARAM[name.lower()]
     types = [item.split(";")[0].strip().lower() for item in name.split(",")]
     results = next((RESULT_TYPES[t] for t in types if t in RESULT_TYPES), None)
     graphs = next((GRAPH_TYPES[t] for t in types if t in GRAPH_TYPES), None)
@@ -175,8 +175,9 @@ def _formats(request: Request, params: Sequence[tuple[str, str]], form: str | No
             if len(seen) > 256:
                 seen.clear()
             seen[accept] = formats
-    if formats == (None, None):
-        offered = sorted({*RESULT_TYPES, *GRAPH_TYPES})
+    if formats == (None, None):  # the types of this form's answers (of both, where the form is unknown)
+        offered = sorted(RESULT_TYPES if form in ("SELECT", "ASK") else GRAPH_TYPES if form else
+                         {*RESULT_TYPES, *GRAPH_TYPES})
         raise HttpError(406, f"The Accept header ({cut(accept)}) takes none of this endpoint's "
                              f"formats: {', '.join(offered)}.")
     return formats

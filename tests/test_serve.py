@@ -829,10 +829,25 @@ def test_csv_answers_neutralise_spreadsheet_formulas(client: httpx.Client) -> No
     assert plain.content == b'a\r\n"x,y"\r\n'  # nothing to neutralise: pyoxigraph's CSV as it is
 
 
-def test_page_format_json_is_json_ld_and_format_twice_is_an_error(client: httpx.Client) -> None:
+def test_page_format_json_is_json_ld_and_two_formats_are_an_error(client: httpx.Client) -> None:
     page = client.get("/id/study/mashhad-oic/factor/W3", params={"format": "json"})
     assert page.status_code == 200 and page.headers["content-type"].startswith("application/ld+json")
-    assert_error(client.get("/id/study/mashhad-oic/factor/W3?format=ttl&format=nt"), 400, "Give 'format' once")
+    assert_error(client.get("/id/study/mashhad-oic/factor/W3?format=ttl&format=nt"), 400,
+                 "Give one 'format'; this request gives 2 different ones.")
+    for query in ("format=ttl&format=ttl", "format=TTL"):  # the same one twice, as /sparql takes; any case
+        again = client.get(f"/id/study/mashhad-oic/factor/W3?{query}")
+        assert again.status_code == 200 and again.headers["content-type"].startswith("text/turtle")
+
+
+def test_a_format_name_in_any_case_and_a_406_that_lists_the_forms_types(client: httpx.Client) -> None:
+    upper = client.get("/sparql", params={"query": "ASK {}", "format": "JSON"})
+    assert upper.status_code == 200 and upper.json()["boolean"] is True
+    error = assert_error(client.get("/sparql", params={"query": "ASK {}"}, headers={"Accept": "text/html"}), 406,
+                         "application/sparql-results+json")
+    assert "text/turtle" not in error  # a SELECT or ASK is never Turtle
+    error = assert_error(client.get("/sparql", params={"query": "CONSTRUCT WHERE { ?s ?p ?o }"},
+                                    headers={"Accept": "text/html"}), 406, "text/turtle")
+    assert "sparql-results" not in error
 
 
 def test_a_query_body_may_start_with_a_byte_order_mark(client: httpx.Client) -> None:

@@ -19,6 +19,8 @@ Example::
 from __future__ import annotations
 
 import html
+import re
+import string
 from collections.abc import Iterable
 from itertools import islice
 from typing import TYPE_CHECKING
@@ -35,7 +37,7 @@ from citykg.web import HttpError, Request, Response, Route, negotiate
 if TYPE_CHECKING:
     from citykg.serve import Server
 
-__all__ = ["PAGE_TYPES", "describe", "href", "routes"]
+__all__ = ["PAGE_TYPES", "describe", "href", "normal_path", "routes"]
 
 #: Media types of entity pages, in the server's order of preference → page format.
 PAGE_TYPES: dict[str, str] = {"text/html": "html", "application/xhtml+xml": "html", **GRAPH_TYPES}
@@ -43,12 +45,33 @@ PAGE_TYPES: dict[str, str] = {"text/html": "html", "application/xhtml+xml": "htm
 _PAGE_ALIASES = GRAPH_ALIASES | {"application/xhtml+xml"}
 _FORMAT_PARAM = {"html": "html", "ttl": "turtle", "turtle": "turtle", "nt": "nt",
                  "rdfxml": "rdfxml", "jsonld": "jsonld", "json": "jsonld"}  # json: as /sparql has it for graphs
+_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
+_UNRESERVED = frozenset(string.ascii_letters + string.digits + "-._~")
 _TYPE = NamedNode(RDF + "type")
 _LABELS = (NamedNode(RDFS + "label"), NamedNode(SKOS + "prefLabel"))
 _TITLE = NamedNode(DCTERMS + "title")  # what names a study, which has no label
 _PLAIN = (XSD + "string", RDF + "langString")
 
 Term = NamedNode | BlankNode | Literal | Triple
+
+
+def normal_path(path: str) -> str:
+    """``path`` as RFC 3986 normalises it (6.2.2.2–3): unreserved characters not percent-encoded,
+    no ``.`` or ``..`` segments. (Escapes keep their case: an IRI is compared as it is written.)
+
+    >>> normal_path("/id/study/mashhad-oic/./factor/%57%33"), normal_path("/id/a%2fb/../c%3a")
+    ('/id/study/mashhad-oic/factor/W3', '/id/c%3a')
+    """
+    path = _ESCAPE.sub(lambda m: chr(int(m[1], 16)) if chr(int(m[1], 16)) in _UNRESERVED else m[0], path)
+    if "/." not in path:
+        return path
+    out: list[str] = []
+    for segment in path.split("/")[1:]:
+        if segment == "..":
+            out = out[:-1]
+        elif segment != ".":
+            out.append(segment)
+    return "/" + "/".join(out) + ("/" if path.endswith(("/.", "/..")) else "")
 
 
 def href(iri: str) -> str | None:
@@ -63,6 +86,9 @@ def routes(server: Server) -> list[Route]:
 
     async def page(request: Request) -> Response:
         path = quote(request.raw_path.decode("utf-8", "replace"), safe="/%:@!$&'()*+,;=-._~")
+        if (normal := normal_path(path)) != path:  # /id/…/%57%33 is /id/…/W3: send the client there
+            query = request.query_string.decode("latin-1")
+            return Response(301, b"", "text/plain", (("location", normal + ("?" + query if query else "")),))
         given = [v.lower() for k, v in request.query() if k == "format"]  # (in any case)
         if len(set(given)) > 1:
             raise HttpError(400, f"Give one 'format'; this request gives {len(set(given))} different ones.")

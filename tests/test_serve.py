@@ -839,6 +839,22 @@ def test_page_format_json_is_json_ld_and_two_formats_are_an_error(client: httpx.
         assert again.status_code == 200 and again.headers["content-type"].startswith("text/turtle")
 
 
+def test_a_page_path_written_otherwise_is_sent_to_its_normal_form(client: httpx.Client) -> None:
+    import http.client
+
+    for path in ("/id/study/mashhad-oic/factor/%57%33", "/id/study/mashhad-oic/./factor/W3",
+                 "/id/study/mashhad-oic/x/../factor/W3"):  # sent as written (httpx would remove the dots)
+        connection = http.client.HTTPConnection(client.base_url.host, client.base_url.port, timeout=30)
+        try:
+            connection.request("GET", path + "?format=ttl")
+            moved = connection.getresponse()
+            assert (moved.status, moved.getheader("location")) == (301, "/id/study/mashhad-oic/factor/W3?format=ttl")
+        finally:
+            connection.close()
+    followed = client.get("/id/study/mashhad-oic/factor/%57%33", follow_redirects=True)
+    assert followed.status_code == 200 and "City-diplomacy activities not properly used" in followed.text
+
+
 def test_a_format_name_in_any_case_and_a_406_that_lists_the_forms_types(client: httpx.Client) -> None:
     upper = client.get("/sparql", params={"query": "ASK {}", "format": "JSON"})
     assert upper.status_code == 200 and upper.json()["boolean"] is True

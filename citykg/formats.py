@@ -130,7 +130,7 @@ def pieces(result: Result, fmt: str) -> Pieces:
         return Pieces(line.text, csv_rows(), lambda rows: "")
     if fmt == "tsv":
         return Pieces("\t".join("?" + c for c in result.columns) + "\n",
-                      ("\t".join(str(t) if t is not None else "" for t in row) + "\n" for row in result.rows),
+                      ("\t".join(_tsv(t) if t is not None else "" for t in row) + "\n" for row in result.rows),
                       lambda rows: "")
     head = _SPARQL_XML + "".join(f'<variable name="{_xml(c)}"/>' for c in result.columns) + "</head><results>"
     return Pieces(head, ("<result>" + "".join(f'<binding name="{_xml(c)}">{_xml_term(t)}</binding>'
@@ -272,7 +272,13 @@ def _width(text: str) -> int:
 
 
 def _text(term: NamedNode | BlankNode | Literal | Triple) -> str:
-    return str(term) if isinstance(term, Triple) else term.value
+    """A term's value; a triple term as SPARQL writes it, ``<<( s p o )>>``."""
+    return f"<<( {term} )>>" if isinstance(term, Triple) else term.value
+
+
+def _tsv(term: NamedNode | BlankNode | Literal | Triple) -> str:
+    """A term in SPARQL TSV: as N-Triples writes it, a triple term in ``<<( … )>>``."""
+    return f"<<( {term} )>>" if isinstance(term, Triple) else str(term)
 
 
 def _cell(term: NamedNode | BlankNode | Literal | Triple | None) -> str:

@@ -10,7 +10,7 @@ import pytest
 from pyoxigraph import Literal, NamedNode
 
 from citykg.formats import TRIPLE_FORMATS, Format, neutralise, render, render_boolean, render_triples
-from citykg.queries import Result
+from citykg.queries import Result, run_sparql
 
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 
@@ -178,3 +178,15 @@ def test_an_exception_of_the_output_passes_through() -> None:
     for fmt in (RdfFormat.RDF_XML, RdfFormat.TURTLE):
         with pytest.raises(Full):
             write_triples([Triple(S, P, Literal("x"))], fmt, Sink())
+
+
+def test_a_triple_term_in_rows_is_written_as_sparql_and_pyoxigraph_write_it() -> None:
+    from pyoxigraph import QueryResultsFormat, Store
+
+    query = "SELECT ?x WHERE { BIND(<<( <a:b> <a:c> <<( <a:b> <a:c> 'd' )>> )>> AS ?x) }"
+    result = run_sparql(Store(), query)
+    expected = Store().query(query).serialize(format=QueryResultsFormat.TSV).decode()  # type: ignore[union-attr]
+    assert render(result, Format.TSV) == expected == '?x\n<<( <a:b> <a:c> <<( <a:b> <a:c> "d" )>> )>>\n'
+    assert render(result, Format.CSV) == 'x\r\n"<<( <a:b> <a:c> <<( <a:b> <a:c> ""d"" )>> )>>"\r\n'
+    assert '<<( <a:b> <a:c> <<( <a:b> <a:c> "d" )>> )>>' in render(result, Format.TABLE)
+

@@ -349,11 +349,7 @@ def error_response(status: int, message: str, headers: tuple[tuple[str, str], ..
 
 
 #: HTTP status of each kind of citykg error; the first match in this order wins.
-_STATUS: tuple[tuple[type[CitykgError], int], ...] = (
-    (QueryNotFound, 404),
-    (QueryTimeout, 504),
-    (StoreError, 503),
-)
+_STATUS: tuple[tuple[type[CitykgError], int], ...] = ((QueryNotFound, 404), (QueryTimeout, 504), (StoreError, 503))
 
 
 def status_of(exc: CitykgError) -> int:

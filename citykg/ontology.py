@@ -26,6 +26,7 @@ import shutil
 import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, parse, serialize
@@ -63,7 +64,21 @@ def check_ontology(project: Project, *, reason: bool = True, progress: Progress 
     if reason:
         say("reasoning with HermiT")
         findings += _reason(quads)
-    return Report.of(findings)
+    return Report.of(_placed(findings, project))
+
+
+def _placed(findings: list[Finding], project: Project) -> list[Finding]:
+    """The findings about a term at the file and line of ``ontology/`` that describes it."""
+    from citykg.rdflines import locate
+
+    out = list(findings)
+    for path in sorted(project.ontology.glob("*.ttl")):
+        shown = f"ontology/{path.name}"
+        trial = locate([replace(f, file=shown) if f.file == "ontology/" and f.focus else f for f in out],
+                       path.read_bytes(), RdfFormat.TURTLE, file=shown)
+        out = [t if f.file == "ontology/" and t.file == shown and t.row is not None else f
+               for f, t in zip(out, trial, strict=True)]
+    return out
 
 
 def _by_subject(quads: Iterable[Quad]) -> dict[NamedNode, list[Quad]]:

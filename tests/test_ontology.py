@@ -42,6 +42,16 @@ def test_problems_are_found(project_copy: Project, addition: str, message: str) 
     assert any(message in f.message for f in report.findings), report.to_text()
 
 
+def test_a_finding_about_a_term_is_at_the_line_that_describes_it(project_copy: Project) -> None:
+    path = project_copy.ontology / "citykg.ttl"
+    lines = path.read_text(encoding="utf-8").count("\n")
+    append(project_copy, '\nckg:Extra a owl:Class ;\n    rdfs:label "extra"@en .\n')
+    [finding] = check_ontology(project_copy, reason=False).findings
+    assert (finding.file, finding.row, finding.value) == ("ontology/citykg.ttl", lines + 2, "ckg:Extra")
+    assert finding.to_text().startswith(f"ontology/citykg.ttl:{lines + 2}: violation: The term has no English "
+                                        "definition")
+
+
 def test_undeclared_terms_used_by_shapes(project_copy: Project) -> None:
     path = project_copy.shapes / "citykg-shapes.ttl"
     path.write_text(path.read_text(encoding="utf-8") +

@@ -241,13 +241,13 @@ def query(settings: Settings, name: str | None, list_: bool, params: tuple[str, 
         answer = _within(lambda: queries.run(store, named, values), timeout)
         if not answer.rows and named.needs and not _has_links(store):
             settings.note(f"no rows: '{named.name}' reads what `{named.needs}` adds to the graph; "
-                         f"run `{named.needs}`, then `citykg build`, and ask again")
+                          f"run `{named.needs}`, then `citykg build`, and ask again")
     # as the data has it (click.echo would drop escape sequences, ESC [ … m, when stdout is no terminal)
     emit(render_any(answer, shape))
     if isinstance(answer, Result) and answer.studies:
         study = next(p.name for p in named.params if p.type == "study")
         settings.note(f"the rows come from {len(answer.studies)} studies ({', '.join(answer.studies)}) and no column "
-                     f"says which: give --param {study}=ID for the rows of one")
+                      f"says which: give --param {study}=ID for the rows of one")
     if not isinstance(answer, (Result, bool)):  # triples: stdout is RDF, so their number goes to stderr
         settings.say(f"{len(answer.triples)} triple{'s' * (len(answer.triples) != 1)}")
 

@@ -21,12 +21,14 @@ import difflib
 from citykg.report import Finding, Severity
 from citykg.schema import TABLES, Table
 
-__all__ = ["TABLE_FORMAT", "TWICE", "check_header", "foreign_header", "key_columns", "violation"]
+__all__ = ["REQUIRED", "TABLE_FORMAT", "TWICE", "check_header", "foreign_header", "key_columns", "violation"]
 
 #: The shape of the loader's findings about a table: its encoding, header, rows and cells.
 TABLE_FORMAT = "citykg:table-format"
 #: The shape of a header that names a column twice: which of the two cells a row means is unknown
 TWICE = TABLE_FORMAT + "/column-twice"
+#: The shape of a required choice left empty (a factor's kind: the record's class)
+REQUIRED = TABLE_FORMAT + "/required"
 
 
 def violation(message: str, file: str, row: int | None = None, column: str | None = None, *,

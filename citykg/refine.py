@@ -33,7 +33,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, replace
 from urllib.parse import unquote
 
-from citykg.header import TABLE_FORMAT
+from citykg.header import REQUIRED
 from citykg.report import Finding, Severity
 from citykg.schema import Kind
 from citykg.tables import Row
@@ -119,7 +119,7 @@ def _broken_keys(findings: list[Finding], at: dict[tuple[str, int], Row]) -> dic
         row = at.get((f.file, f.row)) if f.file and f.row else None
         if (row is not None and f.by_shape and f.severity is Severity.VIOLATION and f.value is not None
                 and row.table.key == (f.column,) and row.get(row.table.key[0]) == f.value) or (
-                row is not None and f.shape == TABLE_FORMAT + "/required"):
+                row is not None and f.shape == REQUIRED):
             out.setdefault(subject_of(row), (i, row))
     return out
 

@@ -41,7 +41,7 @@ from pathlib import Path
 
 from citykg.errors import InputError, not_utf8
 from citykg.formats import neutralise
-from citykg.header import TABLE_FORMAT, TWICE, check_header, key_columns
+from citykg.header import REQUIRED, TABLE_FORMAT, TWICE, check_header, key_columns
 from citykg.header import violation as _violation
 from citykg.report import Finding, Report, Severity
 from citykg.schema import TABLES, Kind, Table
@@ -312,7 +312,7 @@ def _check_row(row: Row) -> list[Finding]:
             # (no shape sees a record's class left out; a missing column is reported once, at the header)
             findings.append(_violation(f"The {column.name} is empty, and it is required: one of "
                                        f"{', '.join(column.choices)}.", display, row.line, column.name,
-                                       shape=TABLE_FORMAT + "/required"))
+                                       shape=REQUIRED))
         elif column.kind is Kind.ENUM and value and value not in column.choices:
             meant = column.meant(value)
             hint = f" Did you mean {meant!r}?" if meant else ""

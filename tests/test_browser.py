@@ -6,7 +6,10 @@ checks that each went to the citykg server. A screenshot is kept in tests/artifa
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from serving import ROOT, Running, start_server
@@ -18,6 +21,25 @@ CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "tests" / "artifacts"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
          "--no-first-run"]
+
+
+@contextmanager
+def served_page(dist: Path, folder: Path, *, root: Path) -> Iterator[Any]:
+    """A headless Chromium page open at a `citykg serve` of ``dist`` with the project ``root``."""
+    from playwright.sync_api import sync_playwright
+
+    server = start_server(dist, folder, root=root)
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
+            try:
+                page = browser.new_page()
+                page.goto(server.url, wait_until="networkidle")
+                yield page
+            finally:
+                browser.close()
+    finally:
+        server.stop()
 
 
 def test_the_query_page_runs_a_named_query_and_links_to_entities(server: Running, tmp_path: Path) -> None:
@@ -90,50 +112,27 @@ def test_the_query_page_runs_a_named_query_and_links_to_entities(server: Running
 def test_the_query_page_shows_why_the_catalogue_does_not_load(built: tuple[Project, BuildResult],
                                                               tmp_path: Path) -> None:
     from conftest import copy_project
-    from playwright.sync_api import sync_playwright
 
     project = copy_project(tmp_path / "project", folders=())
     (project.queries / "zz-broken.rq").write_text("#+ summary: Broken\n#+ columns\nSELECT * WHERE { ?s ?p ?o }\n",
                                                   encoding="utf-8")
-    server = start_server(built[0].dist, tmp_path / "server", root=project.root)
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
-            try:
-                page = browser.new_page()
-                page.goto(server.url, wait_until="networkidle")
-                shown = page.inner_text("#query-list li.error")
-            finally:
-                browser.close()
-    finally:
-        server.stop()
+    with served_page(built[0].dist, tmp_path / "server", root=project.root) as page:
+        shown = page.inner_text("#query-list li.error")
     assert shown == ("The catalogue cannot be loaded: The named queries cannot be loaded: queries/zz-broken.rq:2: "
                      "malformed header line '#+ columns'. Fix the file; the server reloads the queries once it is saved.")
 
 
 def test_the_query_page_says_when_rows_mix_studies(two_studies_project: Project, tmp_path: Path) -> None:
-    from playwright.sync_api import sync_playwright
-
-    server = start_server(two_studies_project.dist, tmp_path / "server", root=two_studies_project.root)
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
-            try:
-                page = browser.new_page()
-                page.goto(server.url, wait_until="networkidle")
-                page.click('button[data-query="tows-matrix"]')
-                assert page.input_value('#params input[name="city"]') == "Mashhad"
-                page.click("#run")
-                page.wait_for_selector("#result-table tbody tr")
-                mixed = page.inner_text("#status")
-                page.fill('#params input[name="study"]', "follow-up")
-                page.click("#run")
-                page.wait_for_selector("#status:has-text('1 row in')")  # (the page's CSP forbids eval)
-                one = page.inner_text("#status")
-            finally:
-                browser.close()
-    finally:
-        server.stop()
+    with served_page(two_studies_project.dist, tmp_path / "server", root=two_studies_project.root) as page:
+        page.click('button[data-query="tows-matrix"]')
+        assert page.input_value('#params input[name="city"]') == "Mashhad"
+        page.click("#run")
+        page.wait_for_selector("#result-table tbody tr")
+        mixed = page.inner_text("#status")
+        page.fill('#params input[name="study"]', "follow-up")
+        page.click("#run")
+        page.wait_for_selector("#status:has-text('1 row in')")  # (the page's CSP forbids eval)
+        one = page.inner_text("#status")
     assert mixed.startswith("13 rows") and mixed.endswith(
         "rows of the studies follow-up, mashhad-oic, which no column tells apart: give a study for one")
     assert one.startswith("1 row in") and "studies" not in one

@@ -488,4 +488,8 @@ def test_an_output_that_cannot_be_written_is_an_error_that_says_so(built: tuple[
                                    "-f", fmt], stdout=full, stderr=subprocess.PIPE, text=True, timeout=60)
         assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
         assert "Cannot use the standard output: No space left on device" in done.stderr
+    closed = subprocess.run([sys.executable, "-m", "citykg", "--dist", str(project.dist), "query", "cities"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=60,
+                            preexec_fn=lambda: os.close(1))  # started with stdout closed (>&-)
+    assert closed.returncode == 2 and "Cannot use the standard output: it is closed" in closed.stderr
 

@@ -191,6 +191,8 @@ def emit(text: str) -> None:
     written to the file descriptor in pieces, a reader that stops reading (``| head``) ends the
     command with 141, where Python's own stream would drop the rest of a large write silently.
     A stdout that cannot be written (a full disk) is an error that names it."""
+    if sys.stdout is None:  # started with stdout closed (citykg … >&-): the result would go nowhere
+        raise OSError(errno.EBADF, "it is closed", "the standard output")
     try:
         fd = sys.stdout.fileno()
     except (AttributeError, OSError, ValueError):  # not a file (a test's runner): as click writes

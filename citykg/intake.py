@@ -172,7 +172,7 @@ def receive_bytes(body: bytes, workdir: Path, *, content_type: str, label: str =
         unpacked = unpack_zip(body, workdir, name=label, limits=limits)
         return _tables(workdir, label, unpacked.ignored, unpacked.hidden)
     fmt = RdfFormat.from_media_type(media) if media else None
-    if fmt is None or fmt is RdfFormat.N3:
+    if fmt is None or fmt == RdfFormat.N3:
         raise InputError(f"{label}: the media type {media or '(none)'!r} is not one citykg reads; "
                          "send application/zip (CSV tables) or an RDF type such as text/turtle, "
                          "application/trig or application/ld+json.")

@@ -62,7 +62,7 @@ def parse_rdf(data: bytes, fmt: RdfFormat, display: str) -> list[Quad]:
     if len(data) > MAX_RDF_BYTES:
         raise InputError(too_big(display, len(data)))
     data = data.removeprefix(BOM)
-    if fmt is RdfFormat.RDF_XML:
+    if fmt == RdfFormat.RDF_XML:  # (== : pyoxigraph makes a new object for each format it names)
         _refuse_entities(data, display)
     try:
         data.decode("utf-8")

@@ -146,6 +146,21 @@ def test_rdf_submissions_by_media_type(site: tuple[Project, Running], client: ht
     assert nobody.status_code == 422 and "Say who submits the data (?who=NAME)" in nobody.json()["error"]
     other = client.post("/submissions", content=b"x", headers={"content-type": "application/pdf", **AUTH})
     assert other.status_code == 415 and "application/pdf" in other.json()["error"]
+    n3 = client.post("/submissions", content=b"<a:b> <a:c> <a:d> .", headers={"content-type": "text/n3", **AUTH})
+    assert n3.status_code == 415 and "not 'text/n3'" in n3.json()["error"]
+
+
+def test_rdf_xml_with_entities_is_refused_before_it_is_parsed(client: httpx.Client) -> None:
+    # ten levels of ten: parsed, it would be 10 GB of text; refused, it costs nothing
+    laughs = "".join(f'<!ENTITY l{i} "{f"&l{i - 1};" * 10 if i else "lol"}">' for i in range(10))
+    for entities, use in ((laughs, "&l9;"), ('<!ENTITY x SYSTEM "file:///etc/passwd">', "&x;")):
+        body = (f'<?xml version="1.0"?>\n<!DOCTYPE rdf:RDF [ {entities} ]>\n<rdf:RDF xmlns:rdf='
+                f'"http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="https://w3id.org/citykg/'
+                f'id/x"><rdf:value>{use}</rdf:value></rdf:Description></rdf:RDF>\n').encode()
+        for media in ("application/rdf+xml", "application/rdf+xml; charset=utf-8"):
+            response = client.post("/submissions", content=body, headers={"content-type": media, **AUTH})
+            assert response.status_code == 422, response.text
+            assert "upload declares XML entities (<!ENTITY …>); citykg refuses them" in response.json()["error"]
 
 
 def test_bodies_over_the_limit_are_413(client: httpx.Client) -> None:

@@ -7,7 +7,7 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-from pyoxigraph import Literal, NamedNode, Quad, Store
+from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Store, Variable
 
 from citykg.errors import QueryError, QueryNotFound, QueryParameterError, QuerySyntaxError
 from citykg.project import Project
@@ -593,3 +593,23 @@ def test_themes_by_consensus_lists_codes_of_a_study_without_panel_size_or_order(
     assert len(rows) == 37
     assert {r[4] for r in rows} == {None}
     assert rows[0][3] == "22"
+
+
+def test_a_status_one_source_states_is_kept_beside_a_source_that_states_none() -> None:
+    # Wikidata states a twinning without a status; the reference table states the same one ended
+    store = Store()
+    store.load(b"""@prefix ckg: <https://w3id.org/citykg/ontology#> .
+<https://w3id.org/citykg/id/city/t> ckg:twinnedWith <x:b>, <x:c> .
+<x:p1> a ckg:Partnership ; ckg:partner <https://w3id.org/citykg/id/city/t>, <x:b> ;
+       ckg:partnershipType ckg:sisterCity ; ckg:status ckg:statusEnded .
+<x:p2> a ckg:Partnership ; ckg:partner <https://w3id.org/citykg/id/city/t>, <x:b> ; ckg:partnershipType ckg:sisterCity .
+<x:p3> a ckg:Partnership ; ckg:partner <https://w3id.org/citykg/id/city/t>, <x:c> ; ckg:partnershipType ckg:sisterCity .
+""", format=RdfFormat.TURTLE, to_graph=NamedNode("x:g"))
+    for p, source in (("x:p1", "x:f1"), ("x:p2", "x:f2"), ("x:p3", "x:f2")):
+        store.add(Quad(NamedNode(p), NamedNode("http://www.w3.org/ns/prov#wasDerivedFrom"), NamedNode(source),
+                       NamedNode(f"x:g-{source}")))
+    rows = store.query(CATALOGUE["sister-cities"].sparql, use_default_graph_as_union=True,
+                       substitutions={Variable("city"): NamedNode("https://w3id.org/citykg/id/city/t")})
+    status = {row["partner"].value: row["status"] for row in rows}  # type: ignore[union-attr]
+    assert status == {"x:b": Literal("ended"), "x:c": None}
+

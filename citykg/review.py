@@ -79,6 +79,8 @@ def _read_table(path: Path, columns: Sequence[str], needs: str) -> list[tuple[in
         raise LinkError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
     except UnicodeDecodeError as exc:
         raise LinkError(not_utf8(str(path), data, exc)) from exc
+    if "\x00" in text:
+        raise LinkError(f"{path} contains NUL bytes; it is not a text CSV or TSV file.")
     first = next((line for line in text.splitlines() if line.strip()), "")
     delimiter = "\t" if path.suffix.lower() == ".tsv" or "\t" in first else ","
     rows: list[tuple[int, list[str]]] = []

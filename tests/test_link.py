@@ -552,6 +552,9 @@ def test_names_files(tmp_path: Path) -> None:
     bad.write_text("name,qid\nTabriz,80053\n", encoding="utf-8")
     with pytest.raises(LinkError, match=r"bad.csv:2: '80053' is not a Wikidata QID"):
         read_names(bad)
+    bad.write_text("name,country\nTab\x00riz,IR\n", encoding="utf-8")
+    with pytest.raises(LinkError, match=r"bad.csv contains NUL bytes; it is not a text CSV or TSV file."):
+        read_names(bad)
     # every bad row is named at once (the first ten), and nothing is looked up
     bad.write_text("name,country,qid\nTabriz,IR,\n,IR,\nMashhad,IR,Q1x\n" + ",IR,\n" * 12, encoding="utf-8")
     with pytest.raises(LinkError) as raised:

@@ -295,13 +295,13 @@ def _score(query: NameQuery, w: Pending, f: Facts, settled: frozenset[str]) -> t
         for lang, label in labels:
             label_key, label_bones = keys(label)
             if key == label_key:
-                points, why = 55, f"label {label!r}@{lang} matches"
+                points, why = 55, f"label {_quote(label)}@{lang} matches"
             elif len(bones) >= SHORTEST_SKELETON and bones == label_bones:
                 similarity = difflib.SequenceMatcher(None, key, label_key).ratio()
                 if similarity < _LEAST_SIMILAR:
                     continue
                 points = round(40 - 50 * (1 - similarity))
-                why = f"{given!r} is a spelling of {label!r}@{lang} (similarity {similarity:.2f})"
+                why = f"{_quote(given)} is a spelling of {_quote(label)}@{lang} (similarity {similarity:.2f})"
             else:
                 continue
             if points > name:
@@ -349,3 +349,12 @@ def _distant(key: str, label_key: str) -> str:
     letters = edit_distance(key, label_key)
     return "" if letters <= 1 or (letters == 2 and min(len(key), len(label_key)) >= 7) else \
         f"a spelling variant {letters} letters away"
+
+
+def _quote(name: str) -> str:
+    """A name in quotes as ``repr`` writes it, but with Persian's zero-width (non-)joiners as they are.
+
+    >>> _quote("خرم\u200cآباد") == "'خرم\u200cآباد'"
+    True
+    """
+    return repr(name).replace("\\u200c", "\u200c").replace("\\u200d", "\u200d")

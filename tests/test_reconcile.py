@@ -94,6 +94,8 @@ def test_zero_width_non_joiner_or_space(fixture_server: Oxigraph) -> None:
         decision, candidates, _ = one(fixture_server, name, "IR")
         assert (decision, candidates[0][0]) == ("linked", "Q497039"), name
     assert one(fixture_server, "نظام شهر")[0] == "linked"  # a surface form finds it without a country
+    reasons = one(fixture_server, "نظام" + ZWNJ + "شهر", "IR")[2]
+    assert any("'نظام" + ZWNJ + "شهر'" in r for r in reasons) and not any("\\u200c" in r for r in reasons), reasons
 
 
 def test_a_compound_typed_as_one_word_is_found_without_a_country(fixture_server: Oxigraph) -> None:

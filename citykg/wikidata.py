@@ -327,10 +327,18 @@ class Client:
     def _transient_wait(self, exc: Exception, delay: float, attempt: int) -> float:
         if attempt >= self.retries:
             reason = getattr(exc, "reason", exc)
+            if isinstance(reason, TimeoutError) or "timed out" in str(reason):  # reached, but too slow
+                raise EndpointError(
+                    f"{self.endpoint} did not answer within {self.timeout:g} s (tried {_times(attempt + 1)}). Give it "
+                    f"longer with --timeout, or ask for less at once with --parallel 1{self._resumes}.") from exc
             raise EndpointError(
-                f"Cannot reach {self.endpoint} (tried {attempt + 1} times): {reason}. Check the URL and the "
+                f"Cannot reach {self.endpoint} (tried {_times(attempt + 1)}): {reason}. Check the URL and the "
                 "network, or give --endpoint for a mirror; cached answers need no network.") from exc
         return delay
+
+
+def _times(n: int) -> str:
+    return "once" if n == 1 else f"{n} times"
 
 
 #: The shortest wait before a retry, whatever ``Retry-After`` says (0, or a date past).

@@ -7,7 +7,8 @@ else call the handler; turn any :class:`~citykg.web.HttpError` or
 :class:`~citykg.errors.CitykgError` into the one JSON error shape, and any other exception (a
 bug) into a 500 whose access-log line carries the traceback; with ``--cors``, add ``Vary: Origin``
 to every answer, and the CORS headers for the configured origins on routes that allow it; write
-one JSON line to the access log.
+one JSON line to the access log. :func:`check_origins` refuses a ``--cors`` value that no browser
+sends as an origin.
 
 Example::
 
@@ -19,21 +20,22 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import sys
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from citykg.answers import footprint
-from citykg.errors import CitykgError
+from citykg.errors import CitykgError, ServeError, quoted
 from citykg.web import HttpError, Request, Response, Router, error_response, status_of
 
 if TYPE_CHECKING:
     from citykg.serve import Server
 
-__all__ = ["App", "Prepared"]
+__all__ = ["App", "Prepared", "check_origins"]
 
 _TRUNCATION = "citykg-truncated, citykg-max-rows, citykg-max-bytes, citykg-studies"
 _REPEATABLE = (400, 403, 404, 406)  # client errors that depend only on the request and the build
@@ -312,3 +314,39 @@ def _prepare(response: Response) -> Prepared:
         out += [(b"content-security-policy", _CSP), (b"referrer-policy", b"no-referrer")]
     out += [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
     return Prepared(response.status, out, response.body)
+
+
+# scheme, host (a name, or a bracketed IPv6 address) and an optional port, in lower case, as browsers send them
+_ORIGIN = re.compile(r"^https?://(?:[a-z0-9_-]+(?:\.[a-z0-9_-]+)*|\[[0-9a-f:.]+\])(?::([0-9]{1,5}))?$")
+
+
+def _is_origin(value: str) -> bool:
+    found = _ORIGIN.match(value)
+    return found is not None and int(found[1] or 0) <= 65535
+
+
+def check_origins(origins: Sequence[str]) -> None:
+    """Refuse a CORS origin that no browser sends, which would allow nothing.
+
+    >>> check_origins(["https://example.org", "http://127.0.0.1:3000", "http://[::1]:8080", "*"])
+    >>> check_origins(["example.org"])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    citykg.errors.ServeError: --cors 'example.org' is not an origin: ... did you mean 'https://example.org'? ...
+    >>> check_origins(["https://*.example.org"])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    citykg.errors.ServeError: --cors 'https://*.example.org' is not an origin: ... a * matches only alone, ...
+    """
+    for origin in origins:
+        if origin == "*" or _is_origin(origin):
+            continue
+        if "*" in origin:
+            raise ServeError(f"--cors {quoted(origin)} is not an origin: browsers send one origin, such as "
+                             "https://app.example.org, and a * matches only alone, as any origin. Repeat --cors "
+                             "for each origin to allow, or give * for any origin.")
+        scheme, _, rest = origin.lower().rpartition("://")
+        guess = f"{scheme or 'https'}://{rest.split('/')[0]}"
+        hint = f"; did you mean {quoted(guess)}?" if _is_origin(guess) and guess != origin else "."
+        raise ServeError(f"--cors {quoted(origin)} is not an origin: browsers send an origin as scheme and host "
+                         f"(and port), with no path, such as https://example.org{hint} Give * for any origin.")

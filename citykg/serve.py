@@ -42,7 +42,7 @@ from typing import Any
 from urllib.parse import quote
 
 from citykg.answers import AnswerCache, Build, StoreWatch
-from citykg.app import App, Prepared
+from citykg.app import App, Prepared, check_origins
 from citykg.buildinfo import read_info
 from citykg.errors import QueryError, ServeError, StoreError
 from citykg.evaluate import Answer, InfoJob, Job, SparqlJob, small_answer
@@ -50,7 +50,7 @@ from citykg.pool import WorkerPool, WorkerUnavailable
 from citykg.project import Project
 from citykg.queries import NamedQuery, load_catalogue
 from citykg.store import LastStore
-from citykg.web import HttpError, Response, Route, Router, check_origins
+from citykg.web import HttpError, Response, Route, Router
 
 __all__ = ["App", "RouteFactory", "ServeConfig", "Server", "create_app", "default_processes", "listen",
            "run_server", "serve"]

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -35,7 +34,7 @@ from citykg.errors import QueryError, cut, quoted
 from citykg.evaluate import GRAPH_FORMATS, RESULT_FORMATS, NamedJob, SparqlJob
 from citykg.queries import NamedQuery, check_params, unknown_query
 from citykg.sparqltext import QueryCheck, check_query, is_lookup
-from citykg.web import HttpError, Request, Response, Route, json_response, negotiate
+from citykg.web import HttpError, Request, Response, Route, json_response, negotiate, plain_utf8
 
 if TYPE_CHECKING:
     from citykg.serve import Server
@@ -189,7 +188,7 @@ def _protocol(request: Request) -> tuple[str | None, list[tuple[str, str]]]:
     if request.method == "POST":
         content_type = request.header("content-type")
         media = content_type.split(";")[0].strip().lower()
-        _plain_utf8(request.header("content-encoding"), content_type)
+        plain_utf8(request.header("content-encoding"), content_type)
         if media == "application/x-www-form-urlencoded":
             params = params + request.form()
         elif media == "application/sparql-query":
@@ -215,21 +214,6 @@ def _protocol(request: Request) -> tuple[str | None, list[tuple[str, str]]]:
     return (text.removeprefix("\ufeff") if text else text), params
 
 
-_CHARSET = re.compile(r";\s*charset\s*=\s*\"?([^\";\s]*)", re.IGNORECASE)
-
-
-def _plain_utf8(encoding: str, content_type: str) -> None:
-    """Refuse a request body that is compressed or declared in another character set than UTF-8.
-
-    :raises HttpError: 415, saying what to send instead.
-    """
-    if encoding.strip().lower() not in ("", "identity"):
-        raise HttpError(415, f"citykg reads request bodies as sent, not compressed (Content-Encoding: "
-                             f"{cut(encoding.strip())}); send the body without Content-Encoding.")
-    charset = _CHARSET.search(content_type)
-    if charset and charset[1].lower() not in ("utf-8", "utf8"):
-        raise HttpError(415, f"citykg reads request bodies in UTF-8, not {cut(charset[1])}; send UTF-8 "
-                             "(charset=utf-8, or no charset).")
 
 
 def routes(server: Server) -> list[Route]:

@@ -42,7 +42,7 @@ from citykg.report import Finding, Report, Severity
 from citykg.shacl import Engine
 from citykg.submissions import Status, find_submission, load_submissions
 from citykg.submit import Outcome, check_who, submit_bytes
-from citykg.web import HttpError, Request, Response, Route, json_response
+from citykg.web import HttpError, Request, Response, Route, json_response, plain_utf8
 
 if TYPE_CHECKING:
     from citykg.serve import Server
@@ -83,11 +83,18 @@ def submission_routes(*, token: str | None = None, max_body: int | None = None,
             if media not in _READABLE:
                 raise HttpError(415, f"POST /submissions takes {', '.join(_READABLE)}; not "
                                      f"{media or 'a body without Content-Type'!r}.")
+            plain_utf8(request.header("content-encoding"), request.header("content-type"))
             if media not in _ZIP and len(request.body) > MAX_RDF_BYTES:
                 raise HttpError(413, f"The RDF document is {len(request.body) / 2**20:.1f} MiB; citykg "
                                      f"reads RDF up to {MAX_RDF_BYTES // 2**20} MiB. Split it.")
-            try:
+            if not request.body:
+                raise HttpError(400, "The body is empty: POST the zip or RDF file itself (curl --data-binary "
+                                     "@FILE; a mistyped FILE sends nothing).")
+            try:  # a bad ?who= is the request's fault, not the upload's
                 who = check_who(dict(request.query()).get("who") or "api", how="?who=NAME")
+            except InputError as exc:
+                raise HttpError(400, str(exc)) from exc
+            try:
                 result = await asyncio.to_thread(submit_bytes, request.body, content_type=media,
                                                  project=project, who=who, engine=engine)
             except InputError as exc:

@@ -8,9 +8,9 @@ a path template to an ``async`` handler that takes a :class:`Request` and return
     {"ok": false, "error": "Unknown query 'x'. See GET /queries.", "status": 404}
 
 Path templates take ``{name}`` (one segment) and ``{name:path}`` (the rest of the path).
-:func:`check_origins` refuses a ``--cors`` value that no browser sends as an origin. A request
-that no route answers is refused by a route of its own (:meth:`Router.match`), so that its answer
-has the CORS headers the routes' answers have.
+:func:`plain_utf8` refuses a body that is compressed or not in UTF-8. A request that no route
+answers is refused by a route of its own (:meth:`Router.match`), so that its answer has the CORS
+headers the routes' answers have.
 
 Example::
 
@@ -35,10 +35,8 @@ from citykg.errors import (
     CitykgError,
     QueryNotFound,
     QueryTimeout,
-    ServeError,
     StoreError,
     cut,
-    quoted,
 )
 
 __all__ = [
@@ -48,10 +46,10 @@ __all__ = [
     "Response",
     "Route",
     "Router",
-    "check_origins",
     "error_response",
     "json_response",
     "negotiate",
+    "plain_utf8",
     "status_of",
 ]
 
@@ -361,37 +359,18 @@ def status_of(exc: CitykgError) -> int:
     return 400
 
 
-# scheme, host (a name, or a bracketed IPv6 address) and an optional port, in lower case, as browsers send them
-_ORIGIN = re.compile(r"^https?://(?:[a-z0-9_-]+(?:\.[a-z0-9_-]+)*|\[[0-9a-f:.]+\])(?::([0-9]{1,5}))?$")
+_CHARSET = re.compile(r";\s*charset\s*=\s*\"?([^\";\s]*)", re.IGNORECASE)
 
 
-def _is_origin(value: str) -> bool:
-    found = _ORIGIN.match(value)
-    return found is not None and int(found[1] or 0) <= 65535
+def plain_utf8(encoding: str, content_type: str) -> None:
+    """Refuse a request body that is compressed or declared in another character set than UTF-8.
 
-
-def check_origins(origins: Sequence[str]) -> None:
-    """Refuse a CORS origin that no browser sends, which would allow nothing.
-
-    >>> check_origins(["https://example.org", "http://127.0.0.1:3000", "http://[::1]:8080", "*"])
-    >>> check_origins(["example.org"])  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    citykg.errors.ServeError: --cors 'example.org' is not an origin: ... did you mean 'https://example.org'? ...
-    >>> check_origins(["https://*.example.org"])  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    citykg.errors.ServeError: --cors 'https://*.example.org' is not an origin: ... a * matches only alone, ...
+    :raises HttpError: 415, saying what to send instead.
     """
-    for origin in origins:
-        if origin == "*" or _is_origin(origin):
-            continue
-        if "*" in origin:
-            raise ServeError(f"--cors {quoted(origin)} is not an origin: browsers send one origin, such as "
-                             "https://app.example.org, and a * matches only alone, as any origin. Repeat --cors "
-                             "for each origin to allow, or give * for any origin.")
-        scheme, _, rest = origin.lower().rpartition("://")
-        guess = f"{scheme or 'https'}://{rest.split('/')[0]}"
-        hint = f"; did you mean {quoted(guess)}?" if _is_origin(guess) and guess != origin else "."
-        raise ServeError(f"--cors {quoted(origin)} is not an origin: browsers send an origin as scheme and host "
-                         f"(and port), with no path, such as https://example.org{hint} Give * for any origin.")
+    if encoding.strip().lower() not in ("", "identity"):
+        raise HttpError(415, f"citykg reads request bodies as sent, not compressed (Content-Encoding: "
+                             f"{cut(encoding.strip())}); send the body without Content-Encoding.")
+    charset = _CHARSET.search(content_type)
+    if charset and charset[1].lower() not in ("utf-8", "utf8"):
+        raise HttpError(415, f"citykg reads request bodies in UTF-8, not {cut(charset[1])}; send UTF-8 "
+                             "(charset=utf-8, or no charset).")

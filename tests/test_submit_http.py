@@ -143,7 +143,15 @@ def test_rdf_submissions_by_media_type(site: tuple[Project, Running], client: ht
     (finding,) = broken.json()["report"]["findings"]  # a finding like any other, with all its keys
     assert (finding["file"], finding["shape"], finding["row"]) == ("upload", "citykg:input", None)
     nobody = client.post("/submissions?who=%01", content=table_zip(NEW_STUDY), headers={**ZIP, **AUTH})
-    assert nobody.status_code == 422 and "Say who submits the data (?who=NAME)" in nobody.json()["error"]
+    assert nobody.status_code == 400 and "Say who submits the data (?who=NAME)" in nobody.json()["error"]
+    empty = client.post("/submissions", content=b"", headers={**ZIP, **AUTH})
+    assert empty.status_code == 400 and empty.json()["error"].startswith("The body is empty")
+    turtle_gz = client.post("/submissions", content=b"\x1f\x8b", headers={"content-type": "text/turtle",
+                                                                         "content-encoding": "gzip", **AUTH})
+    assert turtle_gz.status_code == 415 and "not compressed (Content-Encoding: gzip)" in turtle_gz.json()["error"]
+    latin = client.post("/submissions", content=turtle, headers={"content-type": "text/turtle; charset=latin-1",
+                                                                 **AUTH})
+    assert latin.status_code == 415 and "in UTF-8, not latin-1" in latin.json()["error"]
     other = client.post("/submissions", content=b"x", headers={"content-type": "application/pdf", **AUTH})
     assert other.status_code == 415 and "application/pdf" in other.json()["error"]
     n3 = client.post("/submissions", content=b"<a:b> <a:c> <a:d> .", headers={"content-type": "text/n3", **AUTH})

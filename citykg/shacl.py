@@ -100,7 +100,12 @@ def check(quads: Iterable[Quad], *, shapes: Shapes, ontology: Sequence[Quad] | I
     :param engine: which SHACL engine runs the shapes.
     :return: the findings, located in the source tables where the data came from them.
     """
+    import logging
+
     import rdflib
+
+    # an ill-typed literal ("abc"^^xsd:integer) is the shapes' to report, not a traceback on stderr
+    logging.getLogger("rdflib.term").setLevel(logging.ERROR)
 
     if engine is Engine.TURBO:
         from pyshacl_turbo import validate as run

@@ -28,7 +28,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from pyoxigraph import NamedNode, Quad
+from pyoxigraph import Literal, NamedNode, Quad
 
 from citykg.additions import Vocabulary, check_rdf, check_terms, other_studies, records, restated_rows
 from citykg.build import data_folders, load_graphs, load_ontology, with_superclasses
@@ -214,9 +214,13 @@ def _validate_rdf(path: Path, project: Project, engine: Engine, *, alone: bool) 
         report = check(with_superclasses([*context, *added], ontology), shapes=shapes, ontology=ontology,
                        fallback_file=file, engine=engine)
         subjects = {str(getattr(q.subject, "value", q.subject)) for q in added}
+        # the data files the input's source rows name: a finding about such a row (a blank node,
+        # so no focus) is placed by its ckg:path, which is the input's
+        paths = {q.object.value for q in added if q.predicate.value == CKG + "path" and isinstance(q.object, Literal)}
         # about the input's records: at their place in the file, not at the source rows they cite
-        kept = [replace(f, file=file, row=None, column=None) if f.focus in subjects else f
-                for f in report.findings if f.focus in subjects or (f.focus is None and f.file == file)]
+        kept = [replace(f, file=file, row=None, column=None) if f.focus in subjects or f.file in paths else f
+                for f in report.findings
+                if f.focus in subjects or (f.focus is None and (f.file == file or f.file in paths))]
         kept += found
     if not parsed:
         kept.append(_empty(file, "the file has no triples", "Add at least one"))

@@ -306,6 +306,18 @@ def test_the_readme_rdf_example_conforms(project: Project, tmp_path: Path) -> No
     assert _rdf_findings(project, tmp_path, readme_rdf_example()) == []
 
 
+def test_an_ill_typed_line_of_an_rdf_source_row_is_a_violation_at_the_input(
+        project: Project, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    text = readme_rdf_example().replace('"1"^^xsd:positiveInteger', '"abc"^^xsd:positiveInteger')
+    assert '"abc"^^xsd:positiveInteger' in text
+    path = tmp_path / "qom.ttl"
+    path.write_text(text, encoding="utf-8")
+    [finding] = validate(path, project=project).findings  # as submit finds it: the source row's, at the input
+    assert (finding.file, finding.path, finding.value) == (str(path), "ckg:line", "abc")
+    assert finding.message == "A source row names its line in the data file."
+    assert not [r for r in caplog.records if r.name.startswith("rdflib")]  # no traceback of rdflib's
+
+
 def test_the_readme_rdf_typo_example(project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     readme = (project.root / "README.md").read_text(encoding="utf-8")
     session = readme.split("$ citykg validate qom.ttl", 1)[1].split("```", 1)[0].splitlines()[1:]

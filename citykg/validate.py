@@ -217,10 +217,13 @@ def _validate_rdf(path: Path, project: Project, engine: Engine, *, alone: bool) 
         # the data files the input's source rows name: a finding about such a row (a blank node,
         # so no focus) is placed by its ckg:path, which is the input's
         paths = {q.object.value for q in added if q.predicate.value == CKG + "path" and isinstance(q.object, Literal)}
+
+        def own_row(f: Finding) -> bool:  # (not a project row's: that has its line)
+            return f.focus is None and f.row is None and f.file in paths
+
         # about the input's records: at their place in the file, not at the source rows they cite
-        kept = [replace(f, file=file, row=None, column=None) if f.focus in subjects or f.file in paths else f
-                for f in report.findings
-                if f.focus in subjects or (f.focus is None and (f.file == file or f.file in paths))]
+        kept = [replace(f, file=file, row=None, column=None) if f.focus in subjects or own_row(f) else f
+                for f in report.findings if f.focus in subjects or own_row(f) or (f.focus is None and f.file == file)]
         kept += found
     if not parsed:
         kept.append(_empty(file, "the file has no triples", "Add at least one"))

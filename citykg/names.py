@@ -35,13 +35,16 @@ import re
 import unicodedata
 from enum import Enum
 
-__all__ = ["ZWNJ", "Script", "edit_distance", "keys", "match_key", "normalise", "script_of", "skeleton"]
+__all__ = ["LATIN_DIGITS", "ZWNJ", "Script", "edit_distance", "keys", "match_key", "normalise", "script_of", "skeleton"]
 
 #: The zero-width non-joiner, written between the parts of a Persian compound (علی‌آباد).
 ZWNJ = "\u200c"
 
 # One letter for each Persian/Arabic pair, applied after the marks are stripped (so that ئ, which
 # decomposes to ي plus hamza, ends as ی too). Digits become ASCII.
+#: Arabic (٠–٩) and Persian (۰–۹) digits → Latin digits, for ``str.translate``
+LATIN_DIGITS = str.maketrans({**{chr(0x0660 + d): str(d) for d in range(10)},
+                              **{chr(0x06F0 + d): str(d) for d in range(10)}})
 _LETTERS = str.maketrans({
     "\u064a": "\u06cc",  # ي Arabic yeh → ی Persian yeh
     "\u0649": "\u06cc",  # ى alef maksura → ی
@@ -50,9 +53,7 @@ _LETTERS = str.maketrans({
     "\u06d5": "\u0647",  # ە ae → ه
     "\u06c1": "\u0647",  # ہ heh goal → ه
     "\u0671": "\u0627",  # ٱ alef wasla → ا
-    **{chr(0x0660 + d): str(d) for d in range(10)},
-    **{chr(0x06F0 + d): str(d) for d in range(10)},
-})
+}) | LATIN_DIGITS
 # Latin letters that do not decompose into a base letter and a mark.
 _LATIN = str.maketrans({"ı": "i", "ø": "o", "æ": "ae", "œ": "oe", "ß": "ss", "đ": "d", "ł": "l",
                         "þ": "th", "ð": "d", "ħ": "h", "ŀ": "l"})

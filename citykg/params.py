@@ -34,7 +34,7 @@ from pyoxigraph import Literal, NamedNode, Store, Variable
 
 from citykg.errors import QueryParameterError, quoted
 from citykg.iris import PREFIXES
-from citykg.names import normalise
+from citykg.names import LATIN_DIGITS, normalise
 
 if TYPE_CHECKING:
     from citykg.queries import NamedQuery
@@ -44,8 +44,6 @@ __all__ = ["Param", "bind"]
 _CODE_KINDS = ("factor", "strategy")  # the code parameters of these names take a code of that kind
 _KINDS = ("strength", "weakness", "opportunity", "threat")
 _CODE = re.compile(r"^[A-Za-z]{1,3}[0-9]+$")
-# Persian (۰–۹) and Arabic (٠–٩) digits, as a Persian keyboard types them → Latin digits
-_LATIN_DIGITS = {ord(d): str(i % 10) for i, d in enumerate("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩")}
 _QID = re.compile(r"^[Qq][1-9][0-9]*$")
 _INTEGER = re.compile(r"^-?[0-9]+$", re.ASCII)
 
@@ -128,7 +126,7 @@ def _code(store: Store, param: Param, value: str) -> tuple[str, list[_Home]]:
     """A code in upper case, with the studies that have a record of it (of the kind the
     parameter's name says: a ``factor`` takes a factor's code, a ``strategy`` a strategy's); its
     digits may be Persian or Arabic (W۳ is W3)."""
-    value = value.translate(_LATIN_DIGITS)
+    value = value.translate(LATIN_DIGITS)
     if not _CODE.match(value):
         raise QueryParameterError(
             f"{param.name}={quoted(value)} is not a code as the papers print them (S1, W3, SO1, WT2).")

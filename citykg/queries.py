@@ -43,7 +43,6 @@ from citykg.errors import (
     QueryParameterError,
     QueryRefused,
     QuerySyntaxError,
-    StoreError,
     not_utf8,
     quoted,
 )
@@ -51,6 +50,7 @@ from citykg.iris import PREFIXES
 from citykg.params import Param, bind
 from citykg.sparqlerrors import explain_syntax_error, raise_unsupported
 from citykg.sparqltext import check_query, parameters_used
+from citykg.store import damaged
 
 __all__ = ["CLI_PARAM", "NamedQuery", "Result", "catalogue_text", "check_params", "get_query", "load_catalogue",
            "read_query_text", "run", "run_sparql", "unknown_query"]
@@ -326,8 +326,7 @@ def _select(store: Store, sparql: str,
         raise QuerySyntaxError(explain_syntax_error(exc, sparql)) from exc
     except RuntimeError as exc:
         if str(exc).startswith(("Corruption", "IO error")):  # the store, not the query
-            raise StoreError(f"The store cannot be read: {exc} Run `citykg build`, which writes a damaged "
-                             "build again.") from exc
+            raise damaged("The store cannot be read", exc) from exc
         raise_unsupported(exc)
     if not isinstance(solutions, QuerySolutions):
         # dropped in this thread: pyoxigraph complains on stderr when another thread drops its

@@ -21,7 +21,7 @@ from pyoxigraph import Store
 from citykg.errors import StoreError
 from citykg.project import Project
 
-__all__ = ["LastStore", "open_store"]
+__all__ = ["LastStore", "damaged", "open_store"]
 
 
 def open_store(project: Project) -> Store:
@@ -38,8 +38,12 @@ def open_store(project: Project) -> Store:
     try:
         return Store.read_only(str(path.resolve()))
     except (OSError, RuntimeError) as exc:  # RuntimeError: a damaged store ("Corruption: …")
-        raise StoreError(f"The store {path} cannot be opened: {exc} Run `citykg build`, which writes a damaged "
-                         "build again.") from exc
+        raise damaged(f"The store {path} cannot be opened", exc) from exc
+
+
+def damaged(what: str, exc: BaseException) -> StoreError:
+    """The error of a store that cannot be read, with the fix: ``citykg build`` writes it again."""
+    return StoreError(f"{what}: {exc} Run `citykg build`, which writes a damaged build again.")
 
 
 class LastStore:

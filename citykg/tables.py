@@ -43,6 +43,7 @@ from citykg.errors import InputError, not_utf8
 from citykg.formats import neutralise
 from citykg.header import REQUIRED, TABLE_FORMAT, TWICE, check_header, key_columns
 from citykg.header import violation as _violation
+from citykg.names import LATIN_DIGITS
 from citykg.report import Finding, Report, Severity
 from citykg.schema import TABLES, Kind, Table
 
@@ -319,7 +320,7 @@ def _check_row(row: Row) -> list[Finding]:
             findings.append(_violation(f"{value!r} is not an allowed {column.name}.{hint} Allowed: "
                                        f"{', '.join(column.choices)}.", display, row.line, column.name, value=value))
         elif column.kind in (Kind.COUNT, Kind.POSITIVE, Kind.YEAR, Kind.DATE) and _EASTERN_DIGITS.search(value):
-            latin = value.translate({ord(d): str(i % 10) for i, d in enumerate("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩")})
+            latin = value.translate(LATIN_DIGITS)
             findings.append(_violation(f"{value!r} is written in Persian or Arabic digits: write {column.name} in "
                                        f"Latin digits ({latin!r}).", display, row.line, column.name, value=value))
         elif column.kind is Kind.FA and (arabic := [c for c in _ARABIC if c in value]):

@@ -19,6 +19,7 @@ Example::
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import re
 import sys
@@ -43,6 +44,8 @@ _quote = json.encoder.encode_basestring  # a str as a JSON string (the C encoder
 _ATOMIC_WRITE = 4096  # PIPE_BUF: a write to a pipe of at most this many bytes is never interleaved
 _MAX_TRACE = 3_000  # characters of a traceback in the access log
 _VARY = [(b"vary", b"origin")]
+# headers a 304 repeats from the 200 it stands for (RFC 9110, 15.4.5)
+_NOT_MODIFIED_KEEPS = frozenset({b"etag", b"vary", b"cache-control", b"content-location"})
 _CSP = (b"default-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; "
         b"frame-ancestors 'none'")
 
@@ -166,6 +169,8 @@ class App:
             if shared is not None:  # the others get the cached answer, or None to ask for themselves
                 del self._inflight[key]  # type: ignore[arg-type]
                 shared.set_result(kept)
+        if method in ("GET", "HEAD") and prepared.status == 200 and "if-none-match" in headers:
+            prepared = _unless_modified(prepared, headers["if-none-match"])
         out = prepared.headers
         if self._cors_on:  # every answer varies by origin; only a read's answer allows one
             out = out + (self._cors(headers.get("origin")) if route is not None and route.cors else _VARY)
@@ -307,13 +312,36 @@ def _traceback() -> str:
 
 
 def _prepare(response: Response) -> Prepared:
+    """The response with its header lines; an answer that depends only on the request and the
+    build gets an ``ETag`` (a digest of its bytes), so a client can ask again with
+    ``If-None-Match`` and be told 304: nothing changed."""
     content_type = response.content_type.encode("latin-1")
     out = [(b"content-type", content_type), (b"content-length", str(len(response.body)).encode()),
            (b"x-content-type-options", b"nosniff")]
+    if response.cacheable and response.status == 200:
+        out.append((b"etag", b'"%s"' % hashlib.blake2b(response.body, digest_size=12).hexdigest().encode()))
     if content_type.startswith(b"text/html"):
         out += [(b"content-security-policy", _CSP), (b"referrer-policy", b"no-referrer")]
     out += [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
     return Prepared(response.status, out, response.body)
+
+
+def _unless_modified(prepared: Prepared, if_none_match: str) -> Prepared:
+    """A 304 for a client that already holds ``prepared`` (one of the entity tags it sends is the
+    answer's, compared weakly, or ``*``), else ``prepared`` as it is.
+
+    >>> ok = _prepare(Response(200, b"{}", cacheable=True))
+    >>> tag = dict(ok.headers)[b"etag"].decode()
+    >>> _unless_modified(ok, f'"other", W/{tag}').status, _unless_modified(ok, '"other"').status
+    (304, 200)
+    """
+    tag = next((v for k, v in prepared.headers if k == b"etag"), None)
+    if tag is None:
+        return prepared
+    sent = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
+    if "*" not in sent and tag.decode("latin-1") not in sent:
+        return prepared
+    return Prepared(304, [(k, v) for k, v in prepared.headers if k in _NOT_MODIFIED_KEEPS], b"")
 
 
 # scheme, host (a name, or a bracketed IPv6 address) and an optional port, in lower case, as browsers send them

@@ -38,7 +38,7 @@ _LIMITS = ("timeout", "max_rows", "max_bytes", "max_body", "worker_memory_mb")
 def core_routes(server: Server) -> list[Route]:
     """``/``, ``/static/{name}`` and ``/health`` of ``server``."""
     assets = {entry.name: Response(200, entry.read_bytes(), _TYPES[Path(entry.name).suffix],
-                                   (("cache-control", "no-cache"),))
+                                   (("cache-control", "no-cache"),), cacheable=True)
               for entry in (files("citykg") / "static").iterdir()
               if entry.is_file() and Path(entry.name).suffix in _TYPES}
 

@@ -88,4 +88,4 @@ async def description(server: Server, request: Request, graph_format: str | None
     triples = description_triples(request.base_url() + "/sparql", info["graphs"], limits)
     fmt, content_type = GRAPH_FORMATS[graph_format]
     body = serialize(triples, format=fmt, prefixes=_PREFIXES) or b""
-    return Response(200, body, content_type, (("vary", "accept"),))
+    return Response(200, body, content_type, (("vary", "accept"),), cacheable=True)

@@ -255,7 +255,7 @@ def routes(server: Server) -> list[Route]:
 
     async def catalogue(request: Request) -> Response:
         return json_response([{**q.to_dict(), "url": f"/queries/{q.name}", "sparql": q.sparql}
-                              for q in named_queries().values()])
+                              for q in named_queries().values()], cacheable=True)
 
     async def named(request: Request) -> Response:
         name = request.path_params["name"]

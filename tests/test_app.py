@@ -1,0 +1,56 @@
+"""The ASGI application's conditional requests: ETag and If-None-Match, on a real server."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+QUERY = "SELECT ?s WHERE { ?s a ckg:Strategy } ORDER BY ?s LIMIT 2"
+
+
+@pytest.mark.parametrize("path, params, accept", [
+    ("/sparql", {"query": QUERY}, "text/csv"),
+    ("/queries/strategies-for-factor", {"factor": "W3", "city": "Mashhad"}, "application/sparql-results+json"),
+    ("/id/study/mashhad-oic/factor/W3", {}, "text/turtle"),
+    ("/queries", {}, "application/json"),
+    ("/static/app.js", {}, "*/*"),
+    ("/sparql", {}, "text/turtle"),  # the service description
+])
+def test_an_answer_a_client_holds_is_not_sent_again(client: httpx.Client, path: str, params: dict[str, str],
+                                                     accept: str) -> None:
+    first = client.get(path, params=params, headers={"Accept": accept})
+    assert first.status_code == 200 and first.content
+    tag = first.headers["etag"]
+    assert tag.startswith('"') and tag.endswith('"')
+    again = client.get(path, params=params, headers={"Accept": accept, "If-None-Match": tag})
+    assert again.status_code == 304 and again.content == b""
+    assert again.headers["etag"] == tag and "content-type" not in again.headers
+    assert again.headers.get("vary") == first.headers.get("vary")
+    head = client.head(path, params=params, headers={"Accept": accept, "If-None-Match": f'"x", W/{tag}'})
+    assert head.status_code == 304
+
+
+def test_an_answer_that_changed_is_sent_in_full(client: httpx.Client) -> None:
+    csv = client.get("/sparql", params={"query": QUERY}, headers={"Accept": "text/csv"})
+    tsv = client.get("/sparql", params={"query": QUERY}, headers={"Accept": "text/tab-separated-values",
+                                                                  "If-None-Match": csv.headers["etag"]})
+    assert tsv.status_code == 200 and tsv.headers["etag"] != csv.headers["etag"]
+    assert tsv.text.startswith("?s\n<") and csv.text.startswith("s\r\n")
+
+
+def test_an_etag_is_the_answers_own_and_only_a_lasting_answers(client: httpx.Client) -> None:
+    by_get = client.get("/sparql", params={"query": QUERY}, headers={"Accept": "text/csv"})
+    by_post = client.post("/sparql", content=QUERY, headers={"Content-Type": "application/sparql-query",
+                                                             "Accept": "text/csv"})
+    assert by_post.content == by_get.content and by_post.headers["etag"] == by_get.headers["etag"]
+    volatile = client.get("/sparql", params={"query": "SELECT (NOW() AS ?now) WHERE {}"})
+    assert volatile.status_code == 200 and "etag" not in volatile.headers
+    assert "etag" not in client.get("/health").headers
+    refused = client.get("/sparql", params={"query": "SELECT"}, headers={"If-None-Match": "*"})
+    assert refused.status_code == 400 and "etag" not in refused.headers
+
+
+def test_any_tag_matches_only_an_answer_there_is(client: httpx.Client) -> None:
+    assert client.get("/queries", headers={"If-None-Match": "*"}).status_code == 304
+    missing = client.get("/id/study/mashhad-oic/factor/W99", headers={"If-None-Match": "*"})
+    assert missing.status_code == 404

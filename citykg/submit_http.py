@@ -94,6 +94,8 @@ def submission_routes(*, token: str | None = None, max_body: int | None = None,
                 who = check_who(dict(request.query()).get("who") or "api", how="?who=NAME")
             except InputError as exc:
                 raise HttpError(400, str(exc)) from exc
+            # the records on file are read first: one that cannot be read is the server's fault, not the upload's
+            await asyncio.to_thread(_on_record, lambda: load_submissions(project))
             try:
                 result = await asyncio.to_thread(submit_bytes, request.body, content_type=media,
                                                  project=project, who=who, engine=engine)

@@ -195,14 +195,18 @@ def test_a_record_the_server_cannot_read_is_its_own_fault_and_not_shown(site: tu
             response = client.get(path)
             assert response.status_code == 500, path
             assert "cannot be read" in response.json()["error"] and str(project.root) not in response.text
+        tree = snapshot(project.root)
+        posted = client.post("/submissions", content=table_zip(city_tables("ardabil", qid="Q1")), headers={**ZIP, **AUTH})
+        assert posted.status_code == 500 and "cannot be read" in posted.json()["error"], posted.text
+        assert str(project.root) not in posted.text and snapshot(project.root) == tree
     finally:
         (broken / "submission.json").unlink()
         broken.rmdir()
     # the operator is told which record, in the request's access-log line: not in plain text on stderr
     time.sleep(0.3)  # the access log is written every 0.1 s
     records = [json.loads(line) for line in site[1].log_records()]
-    told = [r["error"] for r in records if r["status"] == 500 and r["path"].startswith("/submissions")][-2:]
-    assert len(told) == 2 and all(e.startswith("A submission record cannot be read: ") for e in told), told
+    told = [r["error"] for r in records if r["status"] == 500 and r["path"].startswith("/submissions")][-3:]
+    assert len(told) == 3 and all(e.startswith("A submission record cannot be read: ") for e in told), told
     assert all("00000000deadbeef" in e for e in told), told
     assert "deadbeef" not in site[1].stderr.read_text(encoding="utf-8")
 

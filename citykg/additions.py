@@ -65,8 +65,8 @@ from citykg.rdfmap import subject_of
 from citykg.report import Finding, Severity
 from citykg.tables import Row
 
-__all__ = ["RECORDS", "RESERVED", "Vocabulary", "check_rdf", "check_terms", "origin", "other_studies", "records",
-           "restated_rows"]
+__all__ = ["EXISTING_RECORD", "RECORDS", "RESERVED", "Vocabulary", "check_rdf", "check_terms", "origin",
+           "other_studies", "records", "restated_rows"]
 
 #: Where citykg's records live: an RDF input describes subjects under this prefix only.
 RECORDS = BASE + "id/"
@@ -79,6 +79,8 @@ _BUILTIN = frozenset({_TYPE, RDFS + "label", RDFS + "comment"})  # the RDF(S) te
 _PROPERTIES = frozenset({OWL + "ObjectProperty", OWL + "DatatypeProperty", OWL + "AnnotationProperty",
                          RDF + "Property"})
 _RULE = "citykg:input/"
+#: The rule of a record an input restates that the graph already has.
+EXISTING_RECORD = f"{_RULE}existing-record"
 _RESERVED_MESSAGE = ("An RDF submission may not describe citykg's graphs, source files or ontology terms; "
                      "describe records only.")
 
@@ -134,7 +136,7 @@ def restated_rows(rows: Iterable[Row], known: Mapping[str, str], *, skip: set[st
                 Severity.VIOLATION, f"Duplicate {row.table.record} {key!r}: the graph already has this "
                 f"record, from {origin(known[iri])}. Leave the row out, or give the new record a key of "
                 "its own.", file=row.file.display, row=row.line, column=",".join(row.table.key),
-                value=key, shape=_RULE + "existing-record"))
+                value=key, shape=EXISTING_RECORD))
     return findings
 
 

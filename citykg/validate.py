@@ -30,7 +30,7 @@ from pathlib import Path
 
 from pyoxigraph import Literal, NamedNode, Quad
 
-from citykg.additions import Vocabulary, check_rdf, check_terms, other_studies, records, restated_rows
+from citykg.additions import EXISTING_RECORD, Vocabulary, check_rdf, check_terms, other_studies, records, restated_rows
 from citykg.build import data_folders, load_graphs, load_ontology, with_superclasses
 from citykg.context import read_in_context
 from citykg.intake import InputKind, Received, follow_link, table_folders
@@ -221,9 +221,13 @@ def _validate_rdf(path: Path, project: Project, engine: Engine, *, alone: bool) 
         def own_row(f: Finding) -> bool:  # (not a project row's: that has its line)
             return f.focus is None and f.row is None and f.file in paths
 
+        # a record the graph has is refused as a whole: what the input's statements break in it
+        # (a second label, say) is that refusal again
+        refused = {f.focus for f in found if f.shape == EXISTING_RECORD}
         # about the input's records: at their place in the file, not at the source rows they cite
         kept = [replace(f, file=file, row=None, column=None) if f.focus in subjects or own_row(f) else f
-                for f in report.findings if f.focus in subjects or own_row(f) or (f.focus is None and f.file == file)]
+                for f in report.findings if f.focus not in refused
+                and (f.focus in subjects or own_row(f) or (f.focus is None and f.file == file))]
         kept += found
     if not parsed:
         kept.append(_empty(file, "the file has no triples", "Add at least one"))

@@ -290,6 +290,15 @@ def test_an_rdf_file_may_not_restate_or_annotate_records_the_graph_has(project: 
     assert not report.conforms
 
 
+def test_what_a_refused_restatement_breaks_in_the_record_is_not_reported_again(project: Project, tmp_path: Path) -> None:
+    path = tmp_path / "relabel.ttl"
+    path.write_text("<https://w3id.org/citykg/id/study/mashhad-oic/factor/W3> "
+                    "<http://www.w3.org/2000/01/rdf-schema#label> \"Another label\"@en .\n", encoding="utf-8")
+    report = validate(path, project=project)  # a second English label: one cause, one finding
+    assert [(f.shape, f.row, f.focus) for f in report.findings] == [
+        ("citykg:input/existing-record", 1, "https://w3id.org/citykg/id/study/mashhad-oic/factor/W3")]
+
+
 # ------------------------------------------------------------------ what an RDF input may add
 
 CKG = "https://w3id.org/citykg/ontology#"

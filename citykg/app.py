@@ -149,7 +149,7 @@ class App:
                                       "{}:{}".format(*scope.get("client") or ("-", "-")),
                                       scope.get("scheme", "http"), params, scope.get("server"))
                     response = await route.handler(request)
-                    prepared = _prepare(response)
+                    prepared, error = _prepare(response), response.error
                     if key is not None and response.cacheable and response.status == 200:
                         kept, cache = self._keep(key, prepared), "miss"
         except HttpError as exc:

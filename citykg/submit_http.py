@@ -164,5 +164,7 @@ def _on_record(read: Callable[[], _T]) -> _T:
 
 
 def _unprocessable(message: str, sid: str | None, report: object) -> Response:
-    return json_response({"ok": False, "status": 422, "error": message, "id": sid, "report": report},
-                         status=422)
+    response = json_response({"ok": False, "status": 422, "error": message, "id": sid, "report": report},
+                             status=422)
+    response.error = message
+    return response

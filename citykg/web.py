@@ -143,13 +143,16 @@ def _parse_short(query_string: bytes) -> tuple[tuple[str, str], ...]:
 @dataclass(slots=True)
 class Response:
     """What a handler answers. ``cacheable`` marks an answer that depends only on the request and
-    the build, so the server may keep it until the next build."""
+    the build, so the server may keep it until the next build; ``error`` is what the access log
+    says of an answer that refuses the request without raising :class:`HttpError` (a 422 with a
+    report)."""
 
     status: int = 200
     body: bytes = b""
     content_type: str = "application/json"
     headers: tuple[tuple[str, str], ...] = ()
     cacheable: bool = False
+    error: str = ""
 
 
 class HttpError(Exception):

@@ -131,6 +131,11 @@ def test_a_rejected_submission_is_422_with_the_report(site: tuple[Project, Runni
     assert latin.status_code == 422 and "upload/mine/cities.csv is not UTF-8" in latin.json()["error"]
     assert latin.json()["report"]["findings"][0]["file"] == "upload/mine/cities.csv"  # the file the message names
     assert snapshot(project.root) == tree
+    time.sleep(0.3)  # the access log is written every 0.1 s; it says why each was refused
+    logged = [json.loads(line) for line in site[1].log_records()]
+    errors = [r.get("error", "") for r in logged if r["path"] == "/submissions" and r["status"] == 422][-3:]
+    assert [e.split(" (")[0].split(" is ")[0] for e in errors] == [
+        "The submission does not conform", "upload", "upload/mine/cities.csv"], errors
 
 
 def test_rdf_submissions_by_media_type(site: tuple[Project, Running], client: httpx.Client) -> None:

@@ -60,6 +60,7 @@ __all__ = [
     "ShapesError",
     "StoreError",
     "SubmissionError",
+    "a_or_an",
     "cut",
     "quoted",
 ]
@@ -149,6 +150,15 @@ def cut(value: str, limit: int = 80) -> str:
     'AAAA…'
     """
     return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def a_or_an(word: str) -> str:
+    """The word after its indefinite article, for a message naming a table or a kind.
+
+    >>> a_or_an("factors"), a_or_an("actions")
+    ('a factors', 'an actions')
+    """
+    return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"
 
 
 def quoted(value: str, limit: int = 80) -> str:

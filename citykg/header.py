@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import difflib
 
+from citykg.errors import a_or_an
 from citykg.report import Finding, Severity
 from citykg.schema import TABLES, Table
 
@@ -74,7 +75,7 @@ def check_header(header: list[str], table: Table, display: str, line: int) -> li
             if close:
                 meant.setdefault(close[0], name)
             hint = f" Did you mean {close[0]!r}?" if close else ""
-            message = (f"Unknown column {name!r} in a {table.name} table.{hint}" if name.strip() else
+            message = (f"Unknown column {name!r} in {a_or_an(table.name)} table.{hint}" if name.strip() else
                        f"Column {position} of the header has no name (a comma too many?): remove it, "
                        "or name the column.")
             findings.append(violation(message, display, line, name))
@@ -90,7 +91,7 @@ def foreign_header(header: list[str], table: Table, display: str, line: int) -> 
     """The one finding about a header that names no column of its table: another table's, or none."""
     text = ",".join(header) if len(",".join(header)) <= 60 else ",".join(header)[:59] + "…"
     other = [t.name for t in TABLES.values() if {n.strip().lower() for n in header} <= {c.name for c in t.columns}]
-    fix = (f"These are columns of a {other[0]} table: is the file meant to be {other[0]}.csv?" if len(other) == 1
+    fix = (f"These are columns of {a_or_an(other[0])} table: is the file meant to be {other[0]}.csv?" if len(other) == 1
            else "If it is a row of data, add the header above it; otherwise name the columns as expected.")
-    return violation(f"No column of the header is a {table.name} column; expected "
+    return violation(f"No column of the header is {a_or_an(table.name)} column; expected "
                       f"{', '.join(c.name for c in table.columns)}. The first row reads {text!r}. {fix}", display, line)

@@ -39,7 +39,7 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from citykg.errors import InputError, not_utf8
+from citykg.errors import InputError, a_or_an, not_utf8
 from citykg.formats import neutralise
 from citykg.header import REQUIRED, TABLE_FORMAT, TWICE, check_header, key_columns
 from citykg.header import violation as _violation
@@ -264,7 +264,7 @@ def _parse(data: bytes, table: Table, datafile: DataFile) -> tuple[DataFile, lis
     records = [(n, f) for n, f in records
                if any(cell.strip() for cell in f) and not f[0].lstrip().startswith("#")]
     if not records:
-        findings.append(_violation(f"The file is empty; a {table.name} table needs at least its header row.",
+        findings.append(_violation(f"The file is empty; {a_or_an(table.name)} table needs at least its header row.",
                                    display, 1))
         return replace(datafile, readable=False), [], [], findings
     header_line, header = records[0]

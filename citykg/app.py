@@ -313,13 +313,14 @@ def _traceback() -> str:
 
 def _prepare(response: Response) -> Prepared:
     """The response with its header lines; an answer that depends only on the request and the
-    build gets an ``ETag`` (a digest of its bytes), so a client can ask again with
+    build gets an ``ETag`` (a digest of its media type and bytes), so a client can ask again with
     ``If-None-Match`` and be told 304: nothing changed."""
     content_type = response.content_type.encode("latin-1")
     out = [(b"content-type", content_type), (b"content-length", str(len(response.body)).encode()),
            (b"x-content-type-options", b"nosniff")]
-    if response.cacheable and response.status == 200:
-        out.append((b"etag", b'"%s"' % hashlib.blake2b(response.body, digest_size=12).hexdigest().encode()))
+    if response.cacheable and response.status == 200:  # (CSV and TSV of an ASK are the same bytes)
+        digest = hashlib.blake2b(content_type + b"\n" + response.body, digest_size=12).hexdigest()
+        out.append((b"etag", b'"%s"' % digest.encode()))
     if content_type.startswith(b"text/html"):
         out += [(b"content-security-policy", _CSP), (b"referrer-policy", b"no-referrer")]
     out += [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]

@@ -36,6 +36,11 @@ def test_an_answer_that_changed_is_sent_in_full(client: httpx.Client) -> None:
                                                                   "If-None-Match": csv.headers["etag"]})
     assert tsv.status_code == 200 and tsv.headers["etag"] != csv.headers["etag"]
     assert tsv.text.startswith("?s\n<") and csv.text.startswith("s\r\n")
+    # the same bytes in another media type are another answer
+    ask = {accept: client.get("/sparql", params={"query": "ASK {}"}, headers={"Accept": accept})
+           for accept in ("text/csv", "text/tab-separated-values")}
+    assert ask["text/csv"].content == ask["text/tab-separated-values"].content
+    assert ask["text/csv"].headers["etag"] != ask["text/tab-separated-values"].headers["etag"]
 
 
 def test_an_etag_is_the_answers_own_and_only_a_lasting_answers(client: httpx.Client) -> None:

@@ -26,6 +26,7 @@ Example::
 from __future__ import annotations
 
 import asyncio
+import difflib
 import functools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -83,6 +84,9 @@ _DESCRIPTION = "service description"
 # Media types of RDF documents: a POST of one to /sparql is a Graph Store write, refused (405)
 _RDF_BODIES = frozenset({"text/turtle", "application/n-triples", "application/rdf+xml", "application/ld+json",
                          "application/trig", "application/n-quads", "text/n3", "text/rdf+n3", "application/x-turtle"})
+# The parameters of the protocol, and those a request of the service description may give
+_PROTOCOL_PARAMS = ("query", "format", "default-graph-uri", "named-graph-uri")
+_DESCRIPTION_PARAMS = frozenset({"format", "default-graph-uri", "named-graph-uri"})
 _READ_ONLY = ("This endpoint is read-only: SPARQL Update is refused. Send SELECT, ASK, "
               "CONSTRUCT or DESCRIBE queries.")
 
@@ -94,6 +98,29 @@ def _read(text: str) -> tuple[QueryCheck, bool]:
 
 
 _read_short = functools.lru_cache(maxsize=1024)(_read)  # for the short queries clients repeat
+
+
+def _no_stray(params: Sequence[tuple[str, str]]) -> None:
+    """Refuse a parameter that a GET of the service description does not take: a misspelt
+    ``query`` would otherwise get the description, and a client would take it for an answer.
+
+    >>> _no_stray([("format", "ttl")])
+    >>> _no_stray([("Query", "ASK {}")])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    citykg.web.HttpError: /sparql takes no parameter 'Query' (did you mean 'query'?). GET /sparql?query=… ...
+    """
+    stray = next((k for k, _ in params if k not in _DESCRIPTION_PARAMS), None)
+    if stray is None:
+        return
+    if stray == "graph":
+        hint = " (a named graph is served at /graph/NAME, its IRI's path)"
+    else:
+        close = difflib.get_close_matches(stray.lower(), _PROTOCOL_PARAMS, n=1, cutoff=0.6) or (
+            ["query"] if stray.lower() in ("q", "sparql") else [])
+        hint = f" (did you mean {quoted(close[0])}?)" if close else ""
+    raise HttpError(400, f"/sparql takes no parameter {quoted(stray)}{hint}. GET /sparql?query=… runs a query; "
+                         "/sparql alone (or with ?format=) answers the service description.")
 
 
 def _one(params: Sequence[tuple[str, str]], name: str) -> str | None:
@@ -226,6 +253,7 @@ def routes(server: Server) -> list[Route]:
         if text is None:
             if request.method == "POST":
                 raise HttpError(400, "No query: POST a 'query' field, or GET /sparql?query=….")
+            _no_stray(params)
             from citykg.service import description
 
             return await description(server, request, _formats(request, params, _DESCRIPTION, seen)[1])

@@ -321,8 +321,11 @@ def _check_row(row: Row) -> list[Finding]:
                                        f"{', '.join(column.choices)}.", display, row.line, column.name, value=value))
         elif column.kind in (Kind.COUNT, Kind.POSITIVE, Kind.YEAR, Kind.DATE) and _EASTERN_DIGITS.search(value):
             latin = value.translate(LATIN_DIGITS)
+            year = int(latin[:4]) if column.kind in (Kind.YEAR, Kind.DATE) and latin[:4].isdigit() else 0
+            fix = (f"Latin digits and in the Gregorian calendar ({year} SH began in March {year + 621})"
+                   if 1300 <= year <= 1450 else f"Latin digits ({latin!r})")  # (a Solar Hijri year)
             findings.append(_violation(f"{value!r} is written in Persian or Arabic digits: write {column.name} in "
-                                       f"Latin digits ({latin!r}).", display, row.line, column.name, value=value))
+                                       f"{fix}.", display, row.line, column.name, value=value))
         elif column.kind is Kind.FA and (arabic := [c for c in _ARABIC if c in value]):
             letters = " and ".join(f"{c} (U+{ord(c):04X}) where Persian writes {_ARABIC[c]} (U+{ord(_ARABIC[c]):04X})"
                                    for c in arabic)

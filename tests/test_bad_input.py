@@ -264,6 +264,12 @@ CASES: list[tuple[str, dict[str, str | bytes], str]] = [
     ("ends-before-it-starts", {"partnerships.csv": PARTNERS_HEAD + "tabriz,mashhad,friendship,2019,2018,Example\n"},
      "partnerships.csv:2: end: violation: The partnership ends (2018) before it starts (2019): correct the start "
      "or the end."),
+    ("solar-hijri-start", {"partnerships.csv": PARTNERS_HEAD + "tabriz,mashhad,friendship,1397-06,,Example\n"},
+     "partnerships.csv:2: start: violation: The start 1397-06 is a date of the Solar Hijri calendar, not the "
+     "Gregorian: give the Gregorian date (1397 SH began in March 2018)."),
+    ("solar-hijri-start-in-persian-digits", {"partnerships.csv": PARTNERS_HEAD + "tabriz,mashhad,friendship,۱۳۹۷,,Example\n"},
+     "partnerships.csv:2: start: violation: '۱۳۹۷' is written in Persian or Arabic digits: write start in Latin "
+     "digits and in the Gregorian calendar (1397 SH began in March 2018)."),
     # --- theme hierarchy
     ("cycle", {"cycle.ttl": TTL + "<https://w3id.org/citykg/id/x/a> skos:broader <https://w3id.org/citykg/id/x/b> .\n"
                                   "<https://w3id.org/citykg/id/x/b> skos:broader <https://w3id.org/citykg/id/x/a> .\n"},

@@ -305,10 +305,17 @@ def _check_row(row: Row) -> list[Finding]:
     for column in row.table.columns:
         value = row.get(column.name)
         if column.name in keys and not _KEY.match(value):
-            what = "is empty" if not value else f"{value!r} is not a valid key"
-            findings.append(_violation(f"Key column {column.name!r} {what}: use Latin letters A–Z, digits 0–9, '.', "
-                                       "'_' and '-' (starting with a letter or digit).", display, row.line,
-                                       column.name, value=value or None, shape=TABLE_FORMAT + "/key"))
+            if not value:
+                message = f"The {column.name} is empty, and it is required: {column.doc}"
+            elif column.kind is Kind.ENUM:  # (such as 'sister city')
+                meant = column.meant(value)
+                hint = f" Did you mean {meant!r}?" if meant else ""
+                message = f"{value!r} is not an allowed {column.name}.{hint} Allowed: {', '.join(column.choices)}."
+            else:
+                message = (f"Key column {column.name!r} {value!r} is not a valid key: use Latin letters A–Z, digits "
+                           "0–9, '.', '_' and '-' (starting with a letter or digit).")
+            findings.append(_violation(message, display, row.line, column.name, value=value or None,
+                                       shape=TABLE_FORMAT + "/key"))
         elif column.kind is Kind.ENUM and column.required and not value and column.name not in row.file.missing:
             # (no shape sees a record's class left out; a missing column is reported once, at the header)
             findings.append(_violation(f"The {column.name} is empty, and it is required: one of "

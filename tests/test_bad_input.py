@@ -165,8 +165,10 @@ CASES: list[tuple[str, dict[str, str | bytes], str]] = [
      "memberships.csv:2: label_fa/label_en: violation: A membership read from a study needs the source's wording in "
      "Persian (label_fa) and English (label_en). [ckgsh:MembershipShape]"),
     ("empty-key", study(**{"factors.csv": FACTORS_HEAD + "new-2025,,strength,قوت,A,Table 1,1\n"}),
-     "factors.csv:2: code: violation: Key column 'code' is empty: use Latin letters A–Z, digits 0–9, "
-     "'.', '_' and '-' (starting with a letter or digit)."),
+     "factors.csv:2: code: violation: The code is empty, and it is required: Code as printed: S1, W3, O2, T4."),
+    ("key-choice-with-a-space", {"partnerships.csv": PARTNERS_HEAD + "tabriz,mashhad,sister city,2019,,Example\n"},
+     "partnerships.csv:2: type: violation: 'sister city' is not an allowed type. Did you mean 'sister-city'? "
+     "Allowed: sister-city, friendship, cooperation-agreement, memorandum, project, twinned."),
     ("bad-key", study(**{"factors.csv": FACTORS_HEAD + "new-2025,W 3,weakness,ضعف,A,Table 1,1\n"}),
      "violation: Key column 'code' 'W 3' is not a valid key"),
     ("persian-digit-in-key", study(**{"factors.csv": FACTORS_HEAD + "new-2025,S۱,strength,قوت,A,Table 1,1\n"}),

@@ -49,7 +49,7 @@ def test_lines_count_records_that_span_lines(tmp_path: Path) -> None:
     (HEADER.replace(",", "\t") + ROW.replace(",", "\t"), "The header is separated by tabs"),
     (HEADER + "s,S1,strength,قوت\n", "The row has 4 fields but the header has 8."),
     (HEADER + ROW.replace("strength", "strenght"), "'strenght' is not an allowed kind. Did you mean 'strength'?"),
-    (HEADER + ROW.replace("S1", ""), "Key column 'code' is empty"),
+    (HEADER + ROW.replace("S1", ""), "The code is empty, and it is required"),
     (HEADER + ROW.replace("S1", "S 1"), "Key column 'code' 'S 1' is not a valid key"),
     (HEADER + ROW + ROW, "Duplicate factor 'S1': it is already defined on line 2. Keep one of the two rows, or give this one "
      "another code."),
@@ -180,7 +180,7 @@ def test_an_unknown_column_is_not_taken_for_a_column_the_header_has(tmp_path: Pa
 
 def test_a_table_without_a_key_column_is_not_read(tmp_path: Path) -> None:
     tables = read_tables([folder(tmp_path, {"factors.csv": HEADER.replace(",code,", ",id,") + ROW})], root=tmp_path)
-    assert [f.message for f in tables.report.findings] == [  # and no "Key column 'code' is empty" at each row
+    assert [f.message for f in tables.report.findings] == [  # and no "The code is empty" at each row
         "Required column 'code' is missing: Code as printed: S1, W3, O2, T4.",
         "Unknown column 'id' in a factors table."]
     (source,) = tables.sources

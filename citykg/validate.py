@@ -25,6 +25,8 @@ Example::
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
@@ -43,6 +45,7 @@ from citykg.refine import refine
 from citykg.report import Finding, Report, Severity
 from citykg.schema import TABLES
 from citykg.shacl import Engine, check, load_shapes
+from citykg.tables import DUPLICATE
 
 __all__ = ["RDF_FORMATS", "check_received", "validate"]
 
@@ -136,6 +139,7 @@ def _validate_tables(folders: list[Path], project: Project, engine: Engine, cont
         tabled = {subject_of(r) for s in tables.sources if s.name not in names for r in s.rows}
         kept += restated_rows((r for s in own for r in s.rows), known, skip=tabled)
         kept += other_studies([r for s in own for r in s.rows], known)
+    kept += _copies(kept)
     # an input whose rows are all repeats, or whose tables could not be read, is reported for that
     if not any(s.rows for s in own) and not any(f.severity is Severity.VIOLATION for f in kept):
         folder = min(files).rsplit("/", 1)[0] + "/" if files else None  # the input, as the user named it
@@ -184,6 +188,20 @@ def _blame_input(findings: list[Finding], quads: list[Quad], files: set[str]) ->
     return out + [f for f in blamed if not f.cells & own]
 
 
+_SUBMISSION = re.compile(r"\bsubmissions?[/ ]([0-9a-f]{16})\b")  # as messages name one: its folder, or its id
+
+
+def _copies(findings: list[Finding]) -> list[Finding]:
+    """A note for an input whose rows repeat several records of one accepted submission: it may
+    be a corrected copy of that submission, which replaces it once that one is withdrawn."""
+    repeated = Counter(m[1] for f in findings if f.shape in (DUPLICATE, EXISTING_RECORD)
+                       and (m := _SUBMISSION.search(f.message)))
+    return [Finding(Severity.INFO, f"{n} rows repeat records of submission {sid}: if this input is a corrected "
+                    f"copy of it, withdraw that submission first (citykg submissions withdraw {sid}), then submit "
+                    "this one.", shape="citykg:input/copy")
+            for sid, n in sorted(repeated.items()) if n >= 2]
+
+
 def _empty(file: str | None, why: str, fix: str) -> Finding:
     """The violation of an input that adds nothing: there is nothing to check or to merge."""
     return Finding(Severity.VIOLATION, f"The input holds no records: {why}. {fix} before submitting it.",
@@ -222,11 +240,17 @@ def _validate_rdf(path: Path, project: Project, engine: Engine, *, alone: bool) 
             return f.focus is None and f.row is None and f.file in paths
 
         # a record the graph has is refused as a whole: what the input's statements break in it
-        # (a second label, say) is that refusal again
+        # (a second label, say) is that refusal again, unless it is a value the input states
         refused = {f.focus for f in found if f.shape == EXISTING_RECORD}
+        stated = {(str(q.subject.value), str(q.object.value)) for q in added  # type: ignore[union-attr]
+                  if str(q.subject.value) in refused}  # type: ignore[union-attr]
+
+        def again(f: Finding) -> bool:
+            return f.focus in refused and (f.focus, f.value) not in stated
+
         # about the input's records: at their place in the file, not at the source rows they cite
         kept = [replace(f, file=file, row=None, column=None) if f.focus in subjects or own_row(f) else f
-                for f in report.findings if f.focus not in refused
+                for f in report.findings if not again(f)
                 and (f.focus in subjects or own_row(f) or (f.focus is None and f.file == file))]
         kept += found
     if not parsed:

@@ -35,6 +35,7 @@ from citykg.formats import Format, render
 from citykg.iris import submission_graph
 from citykg.project import Project
 from citykg.queries import run_sparql
+from citykg.report import Severity
 from citykg.submissions import Status, load_submissions
 from citykg.submit import Outcome, list_submissions, submit, validate_input, withdraw
 from citykg.validate import validate
@@ -108,6 +109,20 @@ def test_the_same_input_twice_is_one_submission(built: Project, tmp_path: Path) 
     archive.write_bytes(zip_bytes({f"export/{name}": text for name, text in NEW_STUDY.items()}))
     assert submit(archive, project=built, who="Cy").id == first.id
     assert snapshot(built.root) == tree
+
+
+def test_a_corrected_copy_of_a_submission_is_told_to_replace_it(built: Project, tmp_path: Path) -> None:
+    first = submit(new_study(tmp_path), project=built, who="Ana")
+    files = dict(NEW_STUDY)
+    files["factors.csv"] = files["factors.csv"].replace("strength,", "strength, ", 1)  # a corrected label, say
+    corrected = submit(write(tmp_path / "corrected", files), project=built, who="Ana")
+    assert corrected.outcome is Outcome.REJECTED
+    duplicates = [f for f in corrected.report.findings if f.shape == "citykg:table-format/duplicate"]
+    [note] = [f for f in corrected.report.findings if f.shape == "citykg:input/copy"]
+    assert len(duplicates) == 8 and note.severity is Severity.INFO
+    assert note.message == (f"8 rows repeat records of submission {first.id}: if this input is a "
+                            f"corrected copy of it, withdraw that submission first (citykg submissions withdraw "
+                            f"{first.id}), then submit this one.")
 
 
 def test_a_rejected_submission_writes_nothing(built: Project, tmp_path: Path) -> None:

@@ -9,7 +9,8 @@ behave. :class:`Client` does, on top of SPARQLWrapper:
   ``parallel`` at a time (2 by default) to other endpoints, each with a timeout, by POST (long
   ``VALUES`` lists do not fit a URL);
 - it honours HTTP 429 and its ``Retry-After`` header, and backs off exponentially on 5xx answers
-  and dropped connections, up to a limit;
+  and dropped connections, up to a limit; a URL that answers 404, 405 or 501 (a web server that
+  takes no POST) is no SPARQL endpoint, and is not asked again;
 - it treats an answer that is not SPARQL JSON as an error, never as "no results": a blocked
   client can be answered with HTTP 200 and an error text, or nothing at all; and JSON of
   another shape, or bindings that lack a variable the query always binds, are errors too
@@ -75,6 +76,9 @@ __all__ = [
 WDQS = "https://query.wikidata.org/sparql"
 _NOT_FOUND = ("{endpoint} answered HTTP {status}: there is no SPARQL endpoint at that URL. Check --endpoint "
               "(the Wikidata Query Service is " + WDQS + "; a local Oxigraph server answers at /query).")
+#: The answers of a server that is no SPARQL endpoint: no such page (404), or no POST there (405,
+#: and 501 from a plain web server such as ``python -m http.server``); asking again will not help.
+_NO_ENDPOINT = (404, 405, 501)
 #: Who to contact about citykg's requests, unless ``CITYKG_CONTACT`` or ``contact=`` says otherwise.
 DEFAULT_CONTACT = "https://w3id.org/citykg"
 
@@ -296,7 +300,7 @@ class Client:
                 f"{self.endpoint} refused citykg (HTTP 403). The service blocks clients without a "
                 f"descriptive User-Agent; citykg sent {self.user_agent!r}. Give a contact with "
                 "--contact or CITYKG_CONTACT, and see the service's User-Agent policy.") from exc
-        if exc.code in (404, 405):
+        if exc.code in _NO_ENDPOINT:
             raise EndpointError(_NOT_FOUND.format(endpoint=self.endpoint, status=f"{exc.code} {exc.reason}")) from exc
         if exc.code != 429 and exc.code < 500:
             raise EndpointError(f"{self.endpoint} answered HTTP {exc.code} {exc.reason}.") from exc

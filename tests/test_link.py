@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import re
+import threading
+import time
 from datetime import UTC, datetime
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -746,6 +750,21 @@ def test_cli_an_endpoint_url_that_is_no_sparql_endpoint_says_so(fixture_server: 
     result = CliRunner().invoke(cli, ["link", "--name", "Tabriz", "--endpoint", wrong, "--no-cache"])
     assert result.exit_code == 2 and "there is no SPARQL endpoint at that URL" in result.stderr
     assert "citykg bug" not in result.stderr
+
+
+def test_cli_a_web_server_that_takes_no_post_is_no_sparql_endpoint(tmp_path: Path) -> None:
+    """A plain web server (python -m http.server) answers a POST with 501: said at once, not retried."""
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(tmp_path))
+    with ThreadingHTTPServer(("127.0.0.1", 0), handler) as web:
+        thread = threading.Thread(target=web.serve_forever, daemon=True)
+        thread.start()
+        started = time.monotonic()
+        result = CliRunner().invoke(cli, ["link", "--name", "Tabriz", "--no-cache", "--endpoint",
+                                          f"http://127.0.0.1:{web.server_address[1]}/"])
+        web.shutdown()
+    assert result.exit_code == 2 and time.monotonic() - started < 5
+    assert "answered HTTP 501 Unsupported method ('POST'): there is no SPARQL endpoint at that URL" in result.stderr
+    assert "retry" not in result.stderr and "Try again later" not in result.stderr
 
 
 def test_cli_a_qid_in_any_case_is_a_qid(fixture_server: Oxigraph) -> None:

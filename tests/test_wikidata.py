@@ -299,3 +299,12 @@ def test_the_timeout_is_not_cut_to_whole_seconds() -> None:
 def test_an_unusable_url_or_contact_is_an_endpoint_error(endpoint: str, contact: str | None) -> None:
     with pytest.raises(EndpointError, match="Check the endpoint URL and the contact"):
         Client(endpoint, cache=None, contact=contact, retries=0).select("SELECT ?x WHERE {}")
+
+
+@pytest.mark.parametrize("status", [404, 405, 501])
+def test_a_url_that_takes_no_sparql_query_is_not_asked_again(status: int) -> None:
+    waits: list[float] = []
+    with Scripted([(status, {}, b"Unsupported method ('POST')")] * 5) as server, \
+            pytest.raises(EndpointError, match=rf"answered HTTP {status} .*: there is no SPARQL endpoint at that URL"):
+        Client(server.url, cache=None, sleep=waits.append).select("SELECT ?x WHERE {}")
+    assert len(server.requests) == 1 and waits == []

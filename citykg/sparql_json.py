@@ -67,7 +67,8 @@ Rows = list[dict[str, Value]]
 def parse(body: bytes, content_type: str, endpoint: str) -> dict[str, Any]:
     """Check that an HTTP 200 body is a SPARQL JSON result, and decode it.
 
-    :raises EndpointError: if it is empty, not JSON, or JSON without ``results.bindings``.
+    :raises EndpointError: if it is empty, not JSON, JSON nested too deep to decode, or JSON
+        without ``results.bindings``.
     """
     hint = ("The service may be blocking this client (it can answer HTTP 200 with an error text "
             "or nothing): check the User-Agent contact, and try again later.")
@@ -80,6 +81,9 @@ def parse(body: bytes, content_type: str, endpoint: str) -> dict[str, Any]:
         text = " ".join(body[:160].decode("utf-8", "replace").split())
         raise EndpointError(f"{endpoint} answered HTTP 200 with {content_type or 'no type'} "
                             f"instead of SPARQL JSON: {text!r}. {hint}") from exc
+    except RecursionError:  # arrays or objects nested thousands deep, as no SPARQL result is
+        raise EndpointError(f"{endpoint} answered HTTP 200 with JSON nested too deep to be a SPARQL SELECT "
+                            f"result. {hint}") from None
     if not (isinstance(answer, dict) and isinstance(answer.get("results"), dict)
             and isinstance(answer["results"].get("bindings"), list)):
         raise EndpointError(f"{endpoint} answered HTTP 200 with JSON that is not a SPARQL SELECT "

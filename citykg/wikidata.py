@@ -195,7 +195,8 @@ class Client:
             try:
                 entry = json.loads(path.read_text(encoding="utf-8"))
                 fetched, cached = date.fromisoformat(entry["fetched"]), rows(entry["answer"], needed, self.endpoint)
-            except (OSError, ValueError, KeyError, TypeError, AttributeError, EndpointError):  # ask again
+            except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError,
+                    EndpointError):  # ask again
                 print(f"citykg: the cached answer {path} is damaged; asking the endpoint again", file=sys.stderr)
             else:
                 with self._lock:

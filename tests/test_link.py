@@ -767,6 +767,15 @@ def test_cli_a_web_server_that_takes_no_post_is_no_sparql_endpoint(tmp_path: Pat
     assert "retry" not in result.stderr and "Try again later" not in result.stderr
 
 
+def test_cli_an_endpoint_answering_json_nested_too_deep_exits_2() -> None:
+    deep = b"[" * 100_000 + b"]" * 100_000
+    with Scripted([(200, {"Content-Type": "application/sparql-results+json"}, deep)] * 8) as server:
+        result = CliRunner().invoke(cli, ["link", "--name", "Tabriz", "--endpoint", server.url, "--no-cache"])
+    assert result.exit_code == 2 and "JSON nested too deep to be a SPARQL SELECT result" in result.stderr
+    assert "Traceback" not in result.output and "RecursionError" not in result.output
+    assert not isinstance(result.exception, RecursionError)
+
+
 def test_cli_a_qid_in_any_case_is_a_qid(fixture_server: Oxigraph) -> None:
     result = CliRunner().invoke(cli, ["link", "--name", "q80053", "--endpoint", fixture_server.url, "--no-cache",
                                       "--format", "json"])

@@ -308,3 +308,11 @@ def test_a_url_that_takes_no_sparql_query_is_not_asked_again(status: int) -> Non
             pytest.raises(EndpointError, match=rf"answered HTTP {status} .*: there is no SPARQL endpoint at that URL"):
         Client(server.url, cache=None, sleep=waits.append).select("SELECT ?x WHERE {}")
     assert len(server.requests) == 1 and waits == []
+
+
+def test_json_nested_too_deep_is_an_endpoint_error_not_a_crash(tmp_path: Path) -> None:
+    deep = b"[" * 100_000 + b"]" * 100_000
+    with Scripted([(200, {"Content-Type": "application/sparql-results+json"}, deep)]) as server, \
+            pytest.raises(EndpointError, match="answered HTTP 200 with JSON nested too deep to be a SPARQL SELECT"):
+        Client(server.url, cache=tmp_path, retries=0).select("SELECT ?x WHERE {}")
+    assert list(tmp_path.rglob("*.json")) == []  # nothing cached

@@ -34,9 +34,14 @@ def surface_forms(name: str) -> set[str]:
     أ or إ at the start of an Arabic word or after its article ال; see :func:`_alef_forms`),
     whichever of these the name was typed with; Latin and Cyrillic names as given, in lower
     case, and with each word (a part between spaces, hyphens or apostrophes) capitalised or
-    not, with spaces or hyphens between the words (``Dar es Salaam`` for ``DAR-ES-SALAAM``).
-    Vowel signs, tatweel and bidi marks are removed, since labels rarely carry them; a Persian
-    or Arabic name with vowel signs is also looked up as given, for the labels that do.
+    not, with spaces or hyphens between the words (``Dar es Salaam`` for ``DAR-ES-SALAAM``); a
+    Latin name with accents so and without them (``Kabil`` for ``Kâbil``), a Turkish İ in lower
+    case as i (``İzmir`` and ``Izmir`` for ``İZMİR``). Vowel signs, tatweel and bidi marks are
+    removed, since labels rarely carry them; a Persian or Arabic name with vowel signs is also
+    looked up as given, for the labels that do. Pasted text is read in NFKC (Arabic
+    presentation forms, fullwidth letters), without zero-width spaces, word joiners, byte order
+    marks and soft hyphens. The forms of an unaccented name are at most twice those of a name
+    without accents.
 
     >>> sorted(surface_forms("tabriz"))
     ['Tabriz', 'tabriz']
@@ -48,21 +53,46 @@ def surface_forms(name: str) -> set[str]:
     True
     >>> "Dar es Salaam" in surface_forms("DAR ES SALAAM")
     True
+    >>> sorted(surface_forms("Kâbil"))
+    ['Kabil', 'Kâbil', 'kabil', 'kâbil']
     """
     base = _plain(name)
     if not base:
         return set()
     script = script_of(base)
     if script is Script.ARABIC:
-        return _arabic_forms(base) | {" ".join(unicodedata.normalize("NFC", name).split())}
-    forms = {base}
-    if script in (Script.LATIN, Script.CYRILLIC, Script.OTHER):
-        spaced = {base, base.replace("-", " "), base.replace(" ", "-")} if script is not Script.OTHER else {base}
-        for s in spaced:
-            forms |= {s, _capwords(s), _capwords(s.lower()), s.title(), s.lower(), _capwords(s.lower(), small=True),
-                      s[:1].upper() + s[1:].lower()}
-            forms |= _cases(s.lower())
+        return _arabic_forms(base) | {" ".join(_pasted(name).split())}
+    if script is Script.CJK:
+        return {base}
+    forms = _cased(base, script)
+    if script is Script.LATIN and (plain := _unaccented(base)) != base:
+        forms |= _cased(plain, script)
     return forms
+
+
+def _cased(base: str, script: Script) -> set[str]:
+    """The capitalisations of a Latin, Cyrillic or other name (see :func:`surface_forms`)."""
+    forms = {base}
+    spaced = {base, base.replace("-", " "), base.replace(" ", "-")} if script is not Script.OTHER else {base}
+    for s in spaced:
+        forms |= {s, _capwords(s), _capwords(s.lower()), s.title(), s.lower(), _capwords(s.lower(), small=True),
+                  s[:1].upper() + s[1:].lower()}
+        forms |= _cases(s.lower())
+    if "\u0130" in base:  # Turkish İ: lower case is i, not i and a combining dot (İZMİR → İzmir, izmir)
+        forms = {unicodedata.normalize("NFC", f.replace("i\u0307", "i")) for f in forms}
+    return forms
+
+
+def _unaccented(name: str) -> str:
+    """A Latin name without its accents, and with the dotless ı as i (Kâbil → Kabil, İZMİR →
+    IZMIR, Kırşehir → Kirsehir): labels in other languages often spell it so.
+
+    >>> _unaccented("Täbris"), _unaccented("İZMİR")
+    ('Tabris', 'IZMIR')
+    """
+    marked = unicodedata.normalize("NFD", name)
+    return unicodedata.normalize("NFC", "".join(ch for ch in marked if unicodedata.category(ch) != "Mn")
+                                 .replace("\u0131", "i"))
 
 
 #: The longest name citykg looks up: no place name is longer, and a longer one is a whole text.
@@ -97,9 +127,27 @@ def compound_forms(name: str) -> set[str]:
     return {f for f in forms if " " in f or ZWNJ in f}
 
 
+#: What pasted text brings that no label has: zero-width spaces and word joiners, a byte order
+#: mark, soft hyphens (the zero-width non-joiner is kept: Persian writes it between the parts of a
+#: compound).
+_PASTED = dict.fromkeys(map(ord, "\u200b\u2060\ufeff\u00ad"))
+
+
+def _pasted(name: str) -> str:
+    """The name in NFKC (Arabic presentation forms and fullwidth letters become the letters
+    labels are written with: ﺗﺒﺮﻳﺰ is تبريز, Ｔａｂｒｉｚ is Tabriz), without what pasted text brings
+    (:data:`_PASTED`).
+
+    >>> _pasted("Ｔａｂ\u200bｒｉｚ"), _pasted("ﺗﺒﺮﻳﺰ") == "تبريز"
+    ('Tabriz', True)
+    """
+    return unicodedata.normalize("NFKC", name.translate(_PASTED))
+
+
 def _plain(name: str) -> str:
-    """The name without vowel signs, tatweel, bidi marks and extra spaces, in NFC."""
-    base = unicodedata.normalize("NFC", name)
+    """The name without vowel signs, tatweel, bidi marks and extra spaces, in NFKC, without what
+    pasted text brings (see :func:`_pasted`)."""
+    base = _pasted(name)
     base = "".join(ch for ch in base
                    if not (unicodedata.category(ch) == "Mn" and "\u0600" <= ch <= "\u06ff")
                    and ch not in "\u200e\u200f\u061c" and ch != _TATWEEL)

@@ -108,6 +108,18 @@ def test_a_compound_typed_as_one_word_is_found_without_a_country(fixture_server:
     assert client.stats.requests == 2  # the surface forms, then the name split at each place
 
 
+@pytest.mark.parametrize(("name", "qid"), [
+    ("Kâbil", "Q5838"),      # 'Kabil'@tr: the spelling without accents is looked up too
+    ("İZMİR", "Q35997"),     # a Turkish İ in capitals, as izmir finds it
+    ("ﺗﺒﺮﻳﺰ", "Q80053"),     # Arabic presentation forms
+    ("Ｔａｂｒｉｚ", "Q80053"),  # fullwidth letters
+    ("Tab\u200briz", "Q80053"),  # a zero-width space
+])
+def test_accented_and_pasted_names_find_their_labels(fixture_server: Oxigraph, name: str, qid: str) -> None:
+    decision, candidates, reasons = one(fixture_server, name)
+    assert decision == "linked" and candidates[0][0] == qid, (candidates, reasons)
+
+
 def test_namesakes_in_one_country_are_ambiguous(fixture_server: Oxigraph) -> None:
     decision, candidates, _ = one(fixture_server, "Nurabad", "IR")
     assert decision == "ambiguous"

@@ -30,7 +30,9 @@ A score is not enough to link when the evidence is weak, however high it is: a p
 letter away from the label, though two are close enough in a name of seven letters or more; in
 Persian or Arabic script any variant the normalisation does not absorb, since vowels are rarely
 written and a foreign name is transliterated many ways), or when a country is given and the
-item states none.
+item states none. A name that is a label of a country (one of the candidates has an ISO
+3166-1 code, or is a country of the reference tables) links no place outside that country:
+``Iran`` is ``none``, not Iradan in Kyrgyzstan, whose French label is Iran.
 
 A country is an ISO 3166-1 code or a country's QID (see :func:`citykg.items.find_countries`);
 one that is neither is an error naming the query (and, for a names file, its file and line),
@@ -58,7 +60,7 @@ from __future__ import annotations
 import difflib
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Any
 
@@ -222,7 +224,7 @@ def reconcile(queries: Sequence[NameQuery], *, client: Client, scoring: Scoring 
     more = {i for w in named for i in w.items} - set(facts)
     facts.update(fetch_facts(client, more, languages=languages, codes=codes))
     settled = settlement_types(client, facts.values())
-    return [_decide(q, w, facts, settled, scoring, trust_qids) for q, w in zip(queries, work, strict=True)]
+    return [_decide(q, w, facts, settled, scoring, trust_qids, codes) for q, w in zip(queries, work, strict=True)]
 
 
 def _check_lengths(queries: Sequence[NameQuery]) -> None:
@@ -246,7 +248,7 @@ def _no_countries(queries: Sequence[NameQuery]) -> LinkError:
 
 
 def _decide(query: NameQuery, w: Pending, facts: dict[str, Facts], settled: frozenset[str],
-            scoring: Scoring, trust_qids: bool) -> Match:
+            scoring: Scoring, trust_qids: bool, codes: Mapping[str, str]) -> Match:
     if query.qid:
         f = facts.get(query.qid) or Facts(query.qid)
         if not f.known and not trust_qids:  # a QID the endpoint has never heard of links nothing
@@ -266,6 +268,11 @@ def _decide(query: NameQuery, w: Pending, facts: dict[str, Facts], settled: froz
     if not scored or scored[0][0].score < scoring.review:
         return Match(query, Decision.NONE, candidates)
     best, base, weak = scored[0]
+    countries = _a_country_s_name(best, scored, facts, codes)
+    if countries:
+        why = f"not linked: {_quote(query.name)} is the name of a country, {countries}, not of a place in another"
+        return Match(query, Decision.NONE, (replace(best, reasons=(why, *best.reasons)), *candidates[1:]),
+                     reasons=(why,))
     if weak:
         return Match(query, Decision.AMBIGUOUS, candidates, reasons=(f"{weak}: a person decides",))
     rivals = [(c, b) for c, b, _ in scored[1:] if best.score - c.score < scoring.margin]
@@ -280,6 +287,20 @@ def _decide(query: NameQuery, w: Pending, facts: dict[str, Facts], settled: froz
     return Match(query, Decision.AMBIGUOUS, candidates,
                  reasons=(f"{len(rivals) + 1} candidates within {scoring.margin} points",)
                  if rivals else (f"best score {best.score} is below {scoring.link}",))
+
+
+def _a_country_s_name(best: Candidate, scored: Sequence[tuple[Candidate, int, str]],
+                      facts: Mapping[str, Facts], codes: Mapping[str, str]) -> str:
+    """The countries (``Iran (Q794)``) among the candidates that have the name as a label (with
+    an ISO 3166-1 code at the endpoint, or in the reference tables), unless the best candidate
+    is in one of them (Djibouti, the capital of Djibouti); else "". A country's name names no
+    place of another country: Iran is not Iradan in Kyrgyzstan, whose French label is Iran."""
+    named = sorted((c.qid for c, _, _ in scored if c.reasons[0].startswith("label ")
+                    and (facts[c.qid].iso2 or c.qid in codes)), key=lambda q: int(q[1:]))
+    place = facts[best.qid]
+    if not named or any(place.in_country({q}, facts[q].iso2 or codes.get(q)) for q in named):
+        return ""
+    return ", ".join(f"{facts[q].label() or q} ({q})" for q in named)
 
 
 def _score(query: NameQuery, w: Pending, f: Facts, settled: frozenset[str]) -> tuple[Candidate, int, str] | None:

@@ -144,6 +144,17 @@ def test_a_country_is_not_a_settlement(fixture_server: Oxigraph) -> None:
     assert "not a human settlement: a country (DJ)" in country.reasons and country.score == 0
 
 
+def test_a_country_s_name_links_no_place_of_another_country(fixture_server: Oxigraph) -> None:
+    decision, candidates, reasons = one(fixture_server, "Iran")  # 'Iran'@fr is Iradan, in Kyrgyzstan
+    assert decision == "none" and [q for q, _ in candidates] == ["Q15228786", "Q794"]
+    assert reasons[0] == "not linked: 'Iran' is the name of a country, Iran (Q794), not of a place in another"
+    match = reconcile([NameQuery.of("Iran")], client=Client(fixture_server.url, cache=None))[0]
+    assert match.qid is None and match.reasons == (reasons[0],)
+    assert one(fixture_server, "Iran", "KG")[0] == "none"  # the French label does not make it Iran
+    assert one(fixture_server, "Iradan")[0] == "linked"  # by its own name it links
+    assert one(fixture_server, "Djibouti")[0] == "linked"  # a capital named as its country is in it
+
+
 def test_the_country_constrains(fixture_server: Oxigraph) -> None:
     decision, candidates, reasons = one(fixture_server, "Istanbul", "IR")
     assert decision == "none" and candidates[0][0] == "Q406"

@@ -48,7 +48,7 @@ from citykg.reconcile import Decision, Match
 from citykg.wikidata import Client, chunks, iri, values
 
 __all__ = ["LINKS_GRAPH", "WIKIDATA_GRAPH", "Enrichment", "Record", "RecordLink", "enrichment",
-           "link_quads", "retrieval"]
+           "link_quads", "no_place", "place_types", "retrieval"]
 
 #: The named graph of the links, and the one of what Wikidata says about the linked cities.
 LINKS_GRAPH = iris.graph("wikidata-links")
@@ -186,7 +186,7 @@ def enrichment(links: Sequence[RecordLink], *, client: Client, countries: dict[s
                         languages=("en", "fa", "mul"), codes=codes)
     states = fetch_facts(client, {c[0] for f in facts.values() if (c := f.country())}, codes=codes)
     new = [facts[p] for p in sorted({p for ps in partners.values() for p in ps} - set(known), key=_number)]
-    places = _place_types(client, new)
+    places = place_types(client, new)
     others = _other_labels(client, [f.qid for f in new if not _labels(f, None)[0]])
     result = Enrichment()
     g = NamedNode(WIKIDATA_GRAPH)
@@ -201,7 +201,7 @@ def enrichment(links: Sequence[RecordLink], *, client: Client, countries: dict[s
         f = facts.get(qid) or Facts(qid)
         labels, shown = _labels(f, others.get(qid))
         ours = known.get(qid)
-        why = f"the project's country {ours.ref}, not a city" if ours else _no_place(f, places)
+        why = f"the project's country {ours.ref}, not a city" if ours else no_place(f, places)
         if why:
             result.skipped.append(f"{qid} ({shown}): {why}")
             made[qid] = None
@@ -354,7 +354,7 @@ def _other_labels(client: Client, qids: Sequence[str]) -> dict[str, Literal]:
     return {qid: literal for qid, (_, literal) in best.items()}
 
 
-def _place_types(client: Client, facts: Sequence[Facts]) -> frozenset[str]:
+def place_types(client: Client, facts: Sequence[Facts]) -> frozenset[str]:
     """The types among ``facts`` that are places: human settlements, administrative territorial
     entities, and their subclasses (the endpoint is asked about types not known to be places)."""
     known = SETTLEMENT_TYPES | set(PLACE_CLASSES)
@@ -369,7 +369,7 @@ def _place_types(client: Client, facts: Sequence[Facts]) -> frozenset[str]:
     return frozenset(found)
 
 
-def _no_place(f: Facts, places: frozenset[str]) -> str | None:
+def no_place(f: Facts, places: frozenset[str]) -> str | None:
     """Why a partner is no place (so no city of the graph), or None if it is one or may be one:
     an item the endpoint states no type for is taken to be the place P190 says it is."""
     if f.iso2:

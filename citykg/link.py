@@ -18,6 +18,10 @@ The ambiguous ones go to a review file (``dist/wikidata-review.csv`` by default)
 fills the ``decision`` column with a QID or ``none`` and hands it back with ``--decisions``; the
 decisions are stored in the links graph, so later runs keep them without the file.
 
+A decision must name an item of the record's kind (see :mod:`citykg.kinds`): a city's a place that
+is no country, a country's a country; another is refused with a warning, and the record goes to
+the review file as ambiguous.
+
 A place has one item, so no two records get the same QID: a decision for the item that a table
 gives another record, or that another decision (kept, or earlier in the file) gives another
 record, is ignored with a warning. A decision beats a name match: a record whose name matches
@@ -52,6 +56,7 @@ from citykg.enrich import LINKS_GRAPH, WIKIDATA_GRAPH, Enrichment, Record, Recor
 from citykg.errors import InputError, LinkError
 from citykg.iris import CKG, PREFIXES, WD
 from citykg.items import resolve_countries
+from citykg.kinds import refuse_wrong_kinds
 from citykg.project import Project
 from citykg.reconcile import Candidate, Decision, Match, NameQuery, reconcile
 from citykg.review import ReviewDecision, ReviewRow, read_decisions, write_review
@@ -213,9 +218,13 @@ def link(project: Project, *, client: Client, decisions: Path | None = None, rev
     if decisions is not None:
         _apply_decisions(decisions, by_ref, kept, warnings)
     _drop_decisions_for_table_items(by_ref, kept, warnings)
+    refused = refuse_wrong_kinds(client, by_ref, kept, codes=_codes(countries), warnings=warnings)
     say(f"linking {len(cities)} cities and {len(countries)} countries at {client.endpoint}")
     links = _one_item_each([*_link_cities(cities, kept, client, warnings, _codes(countries)),
                             *_link_countries(countries, kept, client, warnings)], warnings)
+    links = [RecordLink(lk.record, replace(lk.match, decision=Decision.AMBIGUOUS, reasons=(
+        f"a decision refused: {refused[lk.record.ref]}",))) if lk.record.ref in refused else lk
+        for lk in links]  # a wrong decision goes back to a person, never to the links or an export
     say(f"fetching labels, coordinates, population and partners of {sum(1 for lk in links if lk.match.qid)} items")
     extra = enrichment(links, client=client, countries={c.key: c for c in countries})
     day = client.retrieved_on()

@@ -25,7 +25,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from citykg.iris import PREFIXES
-from citykg.link import project_store, stored_links
+from citykg.kinds import Decided, wrong_kinds
+from citykg.link import country_codes, project_store, stored_links
 from citykg.project import Project
 from citykg.wikidata import Client, chunks, iri
 
@@ -54,20 +55,22 @@ class Unreviewed:
 @dataclass(frozen=True)
 class LeftOut:
     """A twinning of the tables that is not exported: a city has no QID (``missing``, by label),
-    or only one found by a name match nobody reviewed (``unreviewed``)."""
+    only one found by a name match nobody reviewed (``unreviewed``), or one that is no city
+    (``wrong_kind``: a country, say, by a person's slip in an earlier run's decisions)."""
 
     city: str
     partner: str
     source: str
     missing: tuple[str, ...]
     unreviewed: tuple[Unreviewed, ...] = ()
+    wrong_kind: tuple[str, ...] = ()
 
     def reasons(self) -> str:
         """Why the twinning is not exported."""
         out = [" and ".join(self.missing) + (" have" if len(self.missing) > 1 else " has") + " no Wikidata QID"
                ] if self.missing else []
         out += [f"{u.label}'s QID {u.qid} ({u.ref}) is a name match nobody reviewed" for u in self.unreviewed]
-        return "; ".join(out)
+        return "; ".join(out + list(self.wrong_kind))
 
     def __str__(self) -> str:
         return f"{self.city} – {self.partner} ({self.source}) not exported: {self.reasons()}"
@@ -87,6 +90,9 @@ class QuickStatements:
         if any(lo.missing for lo in self.left_out):
             out.append("run `citykg link`, or add the QID to the table (its wikidata column), to export the "
                        "twinnings of cities without a QID")
+        if any(lo.wrong_kind for lo in self.left_out):
+            out.append("run `citykg link`, which refuses a decision for an item that is no city and sends the "
+                       "city to the review file, or give the city's QID in the table (its wikidata column)")
         unreviewed = sorted({u for lo in self.left_out for u in lo.unreviewed}, key=lambda u: u.ref)
         if unreviewed:
             rows = " ".join(f"{u.ref},{u.qid}" for u in unreviewed)
@@ -141,7 +147,12 @@ def quickstatements(project: Project, *, client: Client) -> QuickStatements:
                 by_name[s[side]] = Unreviewed(s["l" + side] or link.ref, link.ref, link.qid)
             else:
                 s["q" + side] = link.qid  # a person's decision
-    stated = [s for s in rows if s["qa"] and s["qb"]]
+    checked = {(s[side], s["q" + side]) for s in rows for side in "ab" if s["q" + side]}
+    refused = wrong_kinds(client, (Decided(city, "city", qid) for city, qid in checked), codes=country_codes(project))
+    for s in rows:  # an item that is no city (a country) is never exported as a twinning
+        s["no"] = "; ".join(f"{s['l' + side] or s[side].rsplit('/', 1)[-1]}'s QID {refused[s[side]]}"
+                            for side in "ab" if s[side] in refused)
+    stated = [s for s in rows if s["qa"] and s["qb"] and not s["no"]]
     present = _p190(client, {(s["qa"], s["qb"]) for s in stated})
     out: list[Statement] = []
     for s in stated:
@@ -151,11 +162,12 @@ def quickstatements(project: Project, *, client: Client) -> QuickStatements:
                 out.append(Statement(a, b, source, "\t".join((a, "P190", b, *reference))))
     left_out = set()
     for s in rows:
-        if not (s["qa"] and s["qb"]):
+        if not (s["qa"] and s["qb"]) or s["no"]:
             label = {side: s["l" + side] or s[side].rsplit("/", 1)[-1] for side in "ab"}
             left_out.add(LeftOut(label["a"], label["b"], _reference(s)[1],
                                  tuple(label[side] for side in "ab" if not s["q" + side] and s[side] not in by_name),
-                                 tuple(by_name[s[side]] for side in "ab" if s[side] in by_name)))
+                                 tuple(by_name[s[side]] for side in "ab" if s[side] in by_name),
+                                 (s["no"],) if s["no"] else ()))
     return QuickStatements(tuple(dict.fromkeys(out)),  # each once, if a city has two English labels
                            tuple(sorted(left_out, key=lambda lo: (lo.city, lo.partner, lo.source))))
 

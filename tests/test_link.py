@@ -439,6 +439,49 @@ def test_a_decision_for_a_qid_another_record_has_is_ignored(tmp_path: Path, fixt
     assert {lk.record.ref: lk.match.method for lk in run_.links}["city/nurabad"] != "reviewed"
 
 
+def test_a_decision_for_an_item_of_the_wrong_kind_is_refused_and_never_exported(
+        tmp_path: Path, fixture_server: Oxigraph, cache: Path) -> None:
+    project = test_project(tmp_path / "p")
+    reference = project.data / "reference"
+    countries = reference / "countries.csv"
+    countries.write_text(countries.read_text(encoding="utf-8") + "FR,FRA,France,,,citykg test row\n", encoding="utf-8")
+    (reference / "partnerships.csv").write_text(
+        PARTNERSHIPS + ",tabriz,isfahan,sister-city,,,,,,https://example.org/isfahan,\n", encoding="utf-8")
+    decisions = tmp_path / "decided.csv"  # Q142 is France, Q3616 Tehran
+    decisions.write_text("record,decision\ncity/isfahan,Q142\ncountry/FR,Q3616\n", encoding="utf-8")
+    client = Client(fixture_server.url, cache=cache)
+    run_ = link(project, client=client, decisions=decisions)
+    by = {lk.record.ref: lk.match for lk in run_.links}
+    assert [(by[r].decision, by[r].method, by[r].qid) for r in ("city/isfahan", "country/FR")] == [
+        (Decision.AMBIGUOUS, "name", None), (Decision.AMBIGUOUS, "iso-code", None)]
+    assert [w for w in run_.warnings if "refused" in w] == [
+        "city/isfahan: the decision Q142 is refused: Q142 is a country (ISO 3166-1 FR), not a city. city/isfahan "
+        "goes to the review file as ambiguous; decide it there with the QID of a city (or none) and pass the file "
+        "back with --decisions.",
+        "country/FR: the decision Q3616 is refused: Q3616 (Tehran) is not a country: neither the endpoint gives it "
+        "an ISO 3166-1 code (P297) nor does the countries table list it. country/FR goes to the review file as "
+        "ambiguous; decide it there with the QID of a country (or none) and pass the file back with --decisions."]
+    with run_.review.open(encoding="utf-8") as f:
+        review = {row["record"]: row for row in csv.DictReader(f)}
+    assert {"city/isfahan", "country/FR"} <= set(review)
+    assert "a decision refused: Q142 is a country" in review["city/isfahan"]["note"]
+    links = (project.graphs / LINKS_FILE).read_text(encoding="utf-8")
+    assert "Q142" not in links and "Q3616" not in links
+    assert all("Q142" not in s.line for s in quickstatements(project, client=client).statements)
+    # a links file that already holds such a decision (from before it was checked) exports nothing either
+    good = tmp_path / "good.csv"
+    good.write_text("record,decision\ncity/isfahan,Q42053\n", encoding="utf-8")
+    link(project, client=client, decisions=good)
+    path = project.graphs / LINKS_FILE
+    path.write_text(path.read_text(encoding="utf-8").replace("Q42053", "Q142"), encoding="utf-8")
+    found = quickstatements(project, client=client)
+    assert all("Q142" not in s.line for s in found.statements) and found.statements
+    assert [str(lo) for lo in found.left_out if lo.wrong_kind] == [
+        "Isfahan – Tabriz (https://example.org/isfahan) not exported: Isfahan's QID Q142 is a country "
+        "(ISO 3166-1 FR), not a city"]
+    assert any("refuses a decision for an item that is no city" in h for h in found.hints)
+
+
 def test_a_decision_beats_a_name_match_which_goes_to_review(tmp_path: Path, fixture_server: Oxigraph,
                                                              cache: Path) -> None:
     project = test_project(tmp_path / "p")

@@ -3,7 +3,8 @@
 :func:`quickstatements` reads the twinnings (sister city, friendship, twinned) that the project's
 studies and reference tables state between cities whose QIDs someone checked, asks the endpoint
 which P190 statements it has among them, and gives each one it lacks as a QuickStatements (V1)
-line with its source as reference, for a person to review and submit.
+line, with the partnership's start and end time as qualifiers (P580, P582) and its source as
+reference, for a person to review and submit.
 
 A QID counts as checked if the tables give it (link method ``identifier``) or a person decided
 it (``reviewed``, see :mod:`citykg.link`); a QID that ``citykg link`` found by a name match
@@ -114,8 +115,10 @@ def quickstatements(project: Project, *, client: Client) -> QuickStatements:
 
     A twinning (sister city, friendship or twinned) between two cities with checked QIDs (in
     the tables, or decided by a person with ``citykg link --decisions``), stated by a study or
-    reference table, gives ``Q… TAB P190 TAB Q…`` with its source as reference: the study's
-    title (S1476) and the table and row (S958), or the reference URL (S854) or citation. Each
+    reference table, gives ``Q… TAB P190 TAB Q…`` with its start and end time (P580, P582) where
+    the partnership has them, at the precision the table gives (a year, a month or a day), and
+    its source as reference: the study's title (S1476) and the table and row (S958), or the
+    reference URL (S854) or citation. Each
     direction Wikidata lacks gets a line, since P190 is symmetric. A twinning with a city that
     has no QID, or only one ``citykg link`` found by a name match, is not exported: it is named
     in :attr:`QuickStatements.left_out` (by the cities' labels and the source) with the reason.
@@ -124,7 +127,7 @@ def quickstatements(project: Project, *, client: Client) -> QuickStatements:
     """
     store = project_store(project)  # the tables' QIDs only; those of citykg link are read below
     links = stored_links(project)
-    query = """SELECT DISTINCT ?a ?b ?la ?lb ?qa ?qb ?study ?title ?table ?row ?cite WHERE {
+    query = """SELECT DISTINCT ?a ?b ?la ?lb ?qa ?qb ?study ?title ?table ?row ?cite ?start ?end WHERE {
       ?p a ckg:Partnership ; ckg:partner ?a, ?b ; prov:wasDerivedFrom ?src ; ckg:partnershipType ?type .
       VALUES ?type { ckg:sisterCity ckg:friendshipCity ckg:twinningStatement }  # a memorandum is no P190
       ?src a ckg:SourceRow . ?a ckg:twinnedWith ?b . FILTER (STR(?a) < STR(?b))
@@ -133,8 +136,9 @@ def quickstatements(project: Project, *, client: Client) -> QuickStatements:
       OPTIONAL { ?src ckg:inStudy ?s . ?s ckg:identifier ?study .
                  OPTIONAL { ?s dcterms:title ?title FILTER (LANG(?title) = "en") } }
       OPTIONAL { ?src ckg:sourceTable ?table } OPTIONAL { ?src ckg:sourceRow ?row }
-      OPTIONAL { ?src ckg:citation ?cite } } ORDER BY ?qa ?qb ?study ?cite ?la ?lb"""
-    names = ("a", "b", "la", "lb", "qa", "qb", "study", "title", "table", "row", "cite")
+      OPTIONAL { ?src ckg:citation ?cite } OPTIONAL { ?p schema:startDate ?start } OPTIONAL { ?p schema:endDate ?end }
+    } ORDER BY ?qa ?qb ?study ?cite ?la ?lb ?start ?end"""
+    names = ("a", "b", "la", "lb", "qa", "qb", "study", "title", "table", "row", "cite", "start", "end")
     rows = [{k: (row[k].value if row[k] is not None else "") for k in names}
             for row in store.query(query, use_default_graph_as_union=True, prefixes=PREFIXES)]  # type: ignore[union-attr]
     by_name: dict[str, Unreviewed] = {}  # city IRI → its QID from a name match
@@ -157,9 +161,10 @@ def quickstatements(project: Project, *, client: Client) -> QuickStatements:
     out: list[Statement] = []
     for s in stated:
         reference, source = _reference(s)
+        when = _qualifiers(s)
         for a, b in ((s["qa"], s["qb"]), (s["qb"], s["qa"])):
             if (a, b) not in present:
-                out.append(Statement(a, b, source, "\t".join((a, "P190", b, *reference))))
+                out.append(Statement(a, b, source, "\t".join((a, "P190", b, *when, *reference))))
     left_out = set()
     for s in rows:
         if not (s["qa"] and s["qb"]) or s["no"]:
@@ -185,6 +190,28 @@ def _p190(client: Client, pairs: set[tuple[str, str]]) -> set[tuple[str, str]]:
             if row["a"].qid and row["b"].qid:
                 found.add((row["a"].qid, row["b"].qid))
     return found
+
+
+#: QuickStatements' precision of a date by its length in the tables: YYYY a year (9), YYYY-MM a
+#: month (10), YYYY-MM-DD a day (11).
+_PRECISION = {4: 9, 7: 10, 10: 11}
+
+
+def _qualifiers(s: dict[str, str]) -> tuple[str, ...]:
+    """The start time (P580) and end time (P582) qualifiers of a partnership that has them, as
+    QuickStatements writes a time: the missing month or day as 00, and the precision after a /.
+
+    >>> _qualifiers({"start": "2001", "end": "2015-03"})
+    ('P580', '+2001-00-00T00:00:00Z/9', 'P582', '+2015-03-00T00:00:00Z/10')
+    >>> _qualifiers({"start": "1998-10-05", "end": ""})
+    ('P580', '+1998-10-05T00:00:00Z/11')
+    """
+    out: tuple[str, ...] = ()
+    for prop, value in (("P580", s["start"]), ("P582", s["end"])):
+        if len(value) in _PRECISION:
+            day = (value + "-00-00")[:10]
+            out += (prop, f"+{day}T00:00:00Z/{_PRECISION[len(value)]}")
+    return out
 
 
 def _reference(s: dict[str, str]) -> tuple[tuple[str, ...], str]:

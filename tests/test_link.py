@@ -622,6 +622,27 @@ def test_quickstatements_for_what_wikidata_lacks(linked: tuple[Project, LinkRun,
     assert found.left_out == ()
 
 
+def test_quickstatements_give_the_start_and_end_of_a_twinning(tmp_path: Path, fixture_server: Oxigraph,
+                                                               cache: Path) -> None:
+    project = test_project(tmp_path / "p")
+    (project.data / "reference" / "partnerships.csv").write_text(
+        PARTNERSHIPS + ",tabriz,nurabad,sister-city,2001,2015-03,ended,,,https://example.org/nurabad,\n"
+        ",mashhad,nurabad,twinned,1998-10-05,,active,,,https://example.org/nurabad,\n", encoding="utf-8")
+    decisions = tmp_path / "decided.csv"
+    decisions.write_text("record,decision\ncity/nurabad,Q720657\n", encoding="utf-8")
+    client = Client(fixture_server.url, cache=cache)
+    link(project, client=client, decisions=decisions)
+    lines = [s.line for s in quickstatements(project, client=client).statements]
+    source = '\tS854\t"https://example.org/nurabad"'
+    assert sorted(line for line in lines if "Q720657" in line) == [
+        "Q121157\tP190\tQ720657\tP580\t+1998-10-05T00:00:00Z/11" + source,
+        "Q720657\tP190\tQ121157\tP580\t+1998-10-05T00:00:00Z/11" + source,
+        "Q720657\tP190\tQ80053\tP580\t+2001-00-00T00:00:00Z/9\tP582\t+2015-03-00T00:00:00Z/10" + source,
+        "Q80053\tP190\tQ720657\tP580\t+2001-00-00T00:00:00Z/9\tP582\t+2015-03-00T00:00:00Z/10" + source,
+    ]
+    assert 'Q80053\tP190\tQ121157\tS854\t"https://example.org/tabriz-partners"' in lines  # no dates, none given
+
+
 def test_quickstatements_name_the_twinnings_left_out(tmp_path: Path, fixture_server: Oxigraph, cache: Path) -> None:
     project = test_project(tmp_path / "p")
     (project.data / "reference" / "partnerships.csv").write_text(

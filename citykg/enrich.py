@@ -19,8 +19,8 @@ names those without). Only a partner that is no place at all is left out, with t
 settlement nor an administrative territorial entity (nor a subclass of either), or a country.
 A linked city the endpoint knows only by its P190 partners (``../shared/wikidata`` has Baku's
 twinnings and German label, but no English or Persian label, country or coordinates) still gets
-its twinnings, with a warning that nothing else was found; one it knows nothing about gets a
-warning only. A city whose country Wikidata gives otherwise than the data gets a warning;
+its twinnings, with a warning that says what is missing (and the label it has, if any); one it
+knows nothing about gets a warning only. A city whose country Wikidata gives otherwise than the data gets a warning;
 countries are compared by ISO 3166-1 alpha-2 code where it is known (from P297, or the
 project's countries table: Q219060 and Q407199 are both PS).
 
@@ -187,7 +187,8 @@ def enrichment(links: Sequence[RecordLink], *, client: Client, countries: dict[s
     states = fetch_facts(client, {c[0] for f in facts.values() if (c := f.country())}, codes=codes)
     new = [facts[p] for p in sorted({p for ps in partners.values() for p in ps} - set(known), key=_number)]
     places = place_types(client, new)
-    others = _other_labels(client, [f.qid for f in new if not _labels(f, None)[0]])
+    others = _other_labels(client, [f.qid for f in new if not _labels(f, None)[0]]
+                           + [q for q in cities if not facts[q].known])  # for a partner's label, or a warning
     result = Enrichment()
     g = NamedNode(WIKIDATA_GRAPH)
     source = NamedNode(retrieval(client.endpoint, day or client.retrieved_on()))
@@ -221,14 +222,16 @@ def enrichment(links: Sequence[RecordLink], *, client: Client, countries: dict[s
     for qid, record in sorted(cities.items(), key=lambda kv: _number(kv[0])):
         f = facts.get(qid) or Facts(qid)
         twins = sorted(partners.get(qid, ()), key=_number)
+        foreign = others.get(qid)  # a label in another language
         if not f.known and not twins:
             result.warnings.append(f"{record.ref}: the endpoint knows nothing about {qid}; nothing fetched "
+                                   f"(check that {qid} is the city's item)." if foreign is None else
+                                   f"{record.ref}: the endpoint has {_missing(foreign)} for {qid}; nothing fetched "
                                    f"(check that {qid} is the city's item).")
             continue
         if not f.known:
-            result.warnings.append(f"{record.ref}: the endpoint has no labels, type, country, population or "
-                                   f"coordinates for {qid}, only its P190 partners ({len(twins)}): their "
-                                   "twinnings were added, nothing else was fetched.")
+            result.warnings.append(f"{record.ref}: the endpoint has {_missing(foreign)} for {qid}, only its P190 "
+                                   f"partners ({len(twins)}): their twinnings were added, nothing else was fetched.")
         _facts(NamedNode(record.iri), f, record.labels, out)
         elsewhere = _other_country(record, f, codes)
         if elsewhere:
@@ -246,6 +249,17 @@ def enrichment(links: Sequence[RecordLink], *, client: Client, countries: dict[s
     result.cities = sum(1 for s, t in typed if t == str(_ckg("City")) and s in sourced)
     result.countries = sum(1 for s, t in typed if t == str(_ckg("Country")) and s in sourced)
     return result
+
+
+def _missing(other: Literal | None) -> str:
+    """What the endpoint lacks for a city it knows no facts of, in words: with ``other``, its
+    label in a language other than English, Persian and mul, that it has some label.
+
+    >>> _missing(Literal("Baku", language="de"))
+    'no English, Persian or mul label (only "Baku"@de), type, country, population or coordinates'
+    """
+    labels = f"no English, Persian or mul label (only {other})" if other is not None else "no labels"
+    return f"{labels}, type, country, population or coordinates"
 
 
 def _other_country(record: Record, f: Facts, codes: Mapping[str, str]) -> str | None:

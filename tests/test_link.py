@@ -225,13 +225,15 @@ EDGE_CITIES = """caceres,Cáceres,,ES,Q15678,citykg test row
 madrid,Madrid,,ES,Q2807,citykg test row
 gaza,Gaza City,,PS,,citykg test row
 konyaalti,Konyaaltı,,IR,Q79857,citykg test row
+baku,Baku,,AZ,Q9248,citykg test row
 """
 
 
 @pytest.fixture(scope="module")
 def edge(tmp_path_factory: pytest.TempPathFactory, fixture_server: Oxigraph, cache: Path) -> tuple[Project, LinkRun]:
     """A copy of the project with Cáceres (known to the endpoint only by its P190 partners), Madrid
-    (not known at all), Gaza City (PS, no QID) and Konyaaltı (in TR; the row says IR), linked.
+    (not known at all), Gaza City (PS, no QID), Konyaaltı (in TR; the row says IR) and Baku (only
+    its P190 partner and a German label), linked.
 
     Cáceres' partners are Gaza City, Santiago de Compostela (only a German label, no country) and
     three test-only items: an organisation, a place in Iran with only a Persian label, and an item
@@ -253,6 +255,9 @@ def test_a_city_known_only_by_its_partners_keeps_its_twinnings(edge: tuple[Proje
     assert not any("knows nothing about Q15678" in w for w in outcome.warnings)
     assert ("city/madrid: the endpoint knows nothing about Q2807; nothing fetched (check that Q2807 is the "
             "city's item).") in outcome.warnings
+    assert ('city/baku: the endpoint has no English, Persian or mul label (only "Baku"@de), type, country, '
+            "population or coordinates for Q9248, only its P190 partners (1): their twinnings were added, nothing "
+            "else was fetched.") in outcome.warnings  # it has a label, in German
     graph = quads(project.graphs / WIKIDATA_FILE)
     assert graph[ID + "city/caceres"][CKG + "twinnedWith"] == {  # the project's Gaza City, and new cities
         ID + "city/gaza", ID + "city/Q14314", ID + "city/Q999999002", ID + "city/Q999999003"}

@@ -2,8 +2,9 @@
 
 Types (``#+ param NAME (TYPE)``):
 
-- ``city``: one of the city's labels in any language, compared as ``citykg link`` compares names
-  (case, accents, harakat ignored; ی/ي the same letter), or its Wikidata QID; bound to the city's IRI;
+- ``city``: one of the city's labels or other names (``skos:altLabel``) in any language, compared
+  as ``citykg link`` compares names (case, accents, harakat ignored; ی/ي the same letter), or its
+  Wikidata QID (also as ``wd:Q…`` or an entity IRI), or its IRI; bound to the city's IRI;
 - ``study``: a study's id, such as ``mashhad-oic``; bound to the id (a literal);
 - ``code``: a factor's or strategy's code in the graph, in any case; a parameter named ``factor``
   or ``strategy`` takes codes of that kind only. Codes are the papers' own, so two studies may
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -33,7 +35,7 @@ from typing import TYPE_CHECKING
 from pyoxigraph import Literal, NamedNode, Store, Variable
 
 from citykg.errors import QueryParameterError, quoted
-from citykg.iris import PREFIXES
+from citykg.iris import BASE, PREFIXES
 from citykg.names import LATIN_DIGITS, normalise
 
 if TYPE_CHECKING:
@@ -45,6 +47,7 @@ _CODE_KINDS = ("factor", "strategy")  # the code parameters of these names take 
 _KINDS = ("strength", "weakness", "opportunity", "threat")
 _CODE = re.compile(r"^[A-Za-z]{1,3}[0-9]+$")
 _QID = re.compile(r"^[Qq][1-9][0-9]*$")
+_IRI = re.compile(r"^[^\s<>\"{}|\\^`]+$")  # (what NamedNode takes)
 _INTEGER = re.compile(r"^-?[0-9]+$", re.ASCII)
 
 
@@ -196,15 +199,23 @@ def _study(store: Store, param: Param, value: str) -> str:
                               f"{', '.join(ids) or 'there are none'} (the named query studies lists them).")
 
 
-_CITY_LABELS = "SELECT DISTINCT ?city ?l WHERE { ?city a ckg:City ; rdfs:label ?l }"
+_CITY_LABELS = "SELECT DISTINCT ?city ?l WHERE { ?city a ckg:City ; rdfs:label|skos:altLabel ?l }"
+# a QID as pasted: wd:Q…, or a Wikidata entity or page IRI
+_QID_FORMS = re.compile(r"^(?:wd:|https?://(?:www\.)?wikidata\.org/(?:entity|wiki)/)?([Qq]\S*)$")
 
 
 def _city(store: Store, value: str) -> NamedNode:
-    """Resolve a city parameter: a Wikidata QID, or one of the city's labels in any language."""
-    if _QID.match(value):
+    """Resolve a city parameter: a Wikidata QID (``Q80053``, ``wd:Q80053``, its entity IRI, in any
+    digits), the city's IRI, or one of the city's labels (or other names) in any language."""
+    pasted = _QID_FORMS.match(unicodedata.normalize("NFKC", value).translate(LATIN_DIGITS).strip())
+    if pasted and _QID.match(pasted[1]):
         found = [s["city"] for s in store.query(  # type: ignore[union-attr]
             "SELECT DISTINCT ?city ?v WHERE { ?city a ckg:City ; ckg:wikidataId ?v }", use_default_graph_as_union=True,
-            substitutions={Variable("v"): Literal(value.upper())}, prefixes=PREFIXES)]
+            substitutions={Variable("v"): Literal(pasted[1].upper())}, prefixes=PREFIXES)]
+    elif value.startswith(BASE):
+        found = [s["city"] for s in store.query(  # type: ignore[union-attr]
+            "SELECT ?city WHERE { ?city a ckg:City }", use_default_graph_as_union=True, prefixes=PREFIXES,
+            substitutions={Variable("city"): NamedNode(value)})] if _IRI.match(value) else []
     else:
         wanted = normalise(value)
         found = list(dict.fromkeys(s["city"] for s in store.query(  # type: ignore[union-attr]

@@ -268,7 +268,7 @@ def _decide(query: NameQuery, w: Pending, facts: dict[str, Facts], settled: froz
     if not scored or scored[0][0].score < scoring.review:
         return Match(query, Decision.NONE, candidates)
     best, base, weak = scored[0]
-    countries = _a_country_s_name(best, scored, facts, codes)
+    countries = _countries_named(best, scored, facts, codes)
     if countries:
         why = f"not linked: {_quote(query.name)} is the name of a country, {countries}, not of a place in another"
         return Match(query, Decision.NONE, (replace(best, reasons=(why, *best.reasons)), *candidates[1:]),
@@ -289,7 +289,7 @@ def _decide(query: NameQuery, w: Pending, facts: dict[str, Facts], settled: froz
                  if rivals else (f"best score {best.score} is below {scoring.link}",))
 
 
-def _a_country_s_name(best: Candidate, scored: Sequence[tuple[Candidate, int, str]],
+def _countries_named(best: Candidate, scored: Sequence[tuple[Candidate, int, str]],
                       facts: Mapping[str, Facts], codes: Mapping[str, str]) -> str:
     """The countries (``Iran (Q794)``) among the candidates that have the name as a label (with
     an ISO 3166-1 code at the endpoint, or in the reference tables), unless the best candidate

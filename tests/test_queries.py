@@ -111,6 +111,27 @@ def test_city_labels_match_as_link_compares_names() -> None:
         run(store, query, {"city": "mazar sharifabad"})
 
 
+def test_a_city_is_named_as_pasted_from_wikidata_or_the_graph(store: Store) -> None:
+    by_qid = answer(store, "themes-by-consensus", city="Q80053")
+    assert by_qid
+    for pasted in ("wd:Q80053", "http://www.wikidata.org/entity/Q80053", "https://www.wikidata.org/wiki/Q80053",
+                   "Q۸۰۰۵۳", "Ｑ８００５３", "https://w3id.org/citykg/id/city/tabriz"):
+        assert answer(store, "themes-by-consensus", city=pasted) == by_qid, pasted
+    for wrong in ("https://w3id.org/citykg/id/city/atlantis", "wd:Q80053x"):
+        with pytest.raises(QueryParameterError, match=f"No city '{wrong}'"):
+            answer(store, "themes-by-consensus", city=wrong)
+
+
+def test_a_city_is_named_by_its_other_names_too() -> None:
+    skos = "http://www.w3.org/2004/02/skos/core#"
+    graph, city = NamedNode("https://w3id.org/citykg/graph/t"), NamedNode("https://w3id.org/citykg/id/city/gaza")
+    store = Store()
+    store.add(Quad(city, NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+                   NamedNode("https://w3id.org/citykg/ontology#City"), graph))
+    store.add(Quad(city, NamedNode(skos + "altLabel"), Literal("Gaza City", language="en"), graph))
+    assert run(store, CATALOGUE["sister-cities"], {"city": "gaza city"}).rows == []  # resolved: no error
+
+
 # --------------------------------------------------------------- the answers
 
 

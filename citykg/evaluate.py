@@ -11,7 +11,8 @@ ten times faster than dataclasses. An answer carries at most ``max_rows`` rows (
 oversized answer is never written whole, and cut at its last whole row (:mod:`citykg.answer_cap`). A capped answer has
 ``truncated=True`` (and ``by_bytes=True`` if the byte cap cut it), and a SPARQL JSON body also
 says so in a ``citykg`` member. A first row larger than the byte cap alone is a 422. A value that
-the format asked for cannot carry (XML, JSON-LD: see :mod:`citykg.formats`) is a 406.
+the format asked for cannot carry (XML, JSON-LD: see :mod:`citykg.formats`) is a 406, unless a
+:class:`SparqlJob` names a fallback format the client also takes: then the answer comes in that.
 
 Example::
 
@@ -86,7 +87,8 @@ class SparqlJob(NamedTuple):
     ``union`` makes the default graph the union of the named graphs (when neither the query nor
     the request names a dataset); ``default_graphs``/``named_graphs`` are the protocol's
     ``default-graph-uri``/``named-graph-uri`` (``None`` when the request gives neither).
-    A format of ``None`` means the client accepts no format of that kind (HTTP 406).
+    A format of ``None`` means the client accepts no format of that kind (HTTP 406); a fallback
+    is the format the client takes next, for an answer the first cannot carry (a 406 otherwise).
     """
 
     store: str
@@ -98,6 +100,8 @@ class SparqlJob(NamedTuple):
     default_graphs: tuple[str, ...] | None = None
     named_graphs: tuple[str, ...] | None = None
     max_bytes: int = MAX_BYTES
+    results_fallback: str | None = None
+    graph_fallback: str | None = None
 
 
 class NamedJob(NamedTuple):
@@ -165,6 +169,7 @@ def evaluate(store: Store, job: Job) -> Answer:
 
 
 def _sparql(store: Store, job: SparqlJob) -> Answer:
+    """The answer in the format asked for; in the fallback format if that one cannot carry it."""
     try:
         result = _query(store, job)
     except SyntaxError as exc:
@@ -178,17 +183,25 @@ def _sparql(store: Store, job: SparqlJob) -> Answer:
     if isinstance(result, QueryTriples):
         if job.graph_format is None:
             return _not_acceptable("a CONSTRUCT or DESCRIBE query", GRAPH_FORMATS)
-        return graph_answer(list(islice(result, job.max_rows + 1)), job.graph_format, job.max_rows, job.max_bytes)
+        triples = list(islice(result, job.max_rows + 1))
+        answer = graph_answer(triples, job.graph_format, job.max_rows, job.max_bytes)
+        if answer.status == 406 and job.graph_fallback:
+            return graph_answer(triples, job.graph_fallback, job.max_rows, job.max_bytes)
+        return answer
     if job.results_format is None:
         return _not_acceptable("a SELECT or ASK query", RESULT_FORMATS)
     fmt, content_type = RESULT_FORMATS[job.results_format]
     if isinstance(result, QueryBoolean) or not result.variables:
         return Answer(body=result.serialize(format=fmt) or b"", content_type=content_type)
     if job.results_format == "csv" and _TRIPLE_TERMS.search(strip_noise(job.query)):
-        return Answer(406, error="This query can bind RDF 1.2 triple terms (<<( … )>> or TRIPLE()), which SPARQL "
-                                 "CSV cannot carry (a term's literal would split its cell): ask for SPARQL JSON, "
-                                 "XML or TSV.")
-    return _solutions(result, job.results_format, job.max_rows, job.max_bytes)
+        answer = Answer(406, error="This query can bind RDF 1.2 triple terms (<<( … )>> or TRIPLE()), which SPARQL "
+                                   "CSV cannot carry (a term's literal would split its cell): ask for SPARQL JSON, "
+                                   "XML or TSV.")
+    else:
+        answer = _solutions(result, job.results_format, job.max_rows, job.max_bytes)
+    if answer.status == 406 and job.results_fallback:  # (the solutions are spent: run the query again)
+        return _sparql(store, job._replace(results_format=job.results_fallback, results_fallback=None))
+    return answer
 
 
 def small_answer(store: Store, job: SparqlJob, *, max_bytes: int) -> Answer | None:

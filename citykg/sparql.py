@@ -29,7 +29,7 @@ import asyncio
 import difflib
 import functools
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from citykg.errors import QueryError, cut, quoted
 from citykg.evaluate import GRAPH_FORMATS, RESULT_FORMATS, NamedJob, SparqlJob
@@ -177,8 +177,28 @@ def _format_param(values: list[str], form: str | None) -> tuple[str | None, str 
     return _named(values[0])
 
 
+class Formats(NamedTuple):
+    """The result and graph formats of a request (``None``: it accepts none of that kind), and
+    the next ones its ``Accept`` header takes, for an answer the first cannot carry (RDF/XML
+    cannot write every predicate, XML every character)."""
+
+    results: str | None
+    graphs: str | None
+    results_fallback: str | None = None
+    graphs_fallback: str | None = None
+
+
+def _next_best(accept: str, offers: dict[str, str], first: str | None, exact: frozenset[str]) -> str | None:
+    """The format ``accept`` prefers after ``first``, among the other formats of ``offers``."""
+    if first is None:
+        return None
+    others = [t for t, f in offers.items() if f != first]
+    best = negotiate(accept, others, exact=exact)
+    return offers[best] if best else None
+
+
 def _formats(request: Request, params: Sequence[tuple[str, str]], form: str | None,
-             seen: dict[str, tuple[str | None, str | None]]) -> tuple[str | None, str | None]:
+             seen: dict[str, Formats]) -> Formats:
     """The (result, graph) formats the request asks for, by ``?format=`` or ``Accept``.
 
     :param form: the query form (SELECT, ASK, CONSTRUCT, DESCRIBE), if :func:`check_query` found it,
@@ -190,18 +210,20 @@ def _formats(request: Request, params: Sequence[tuple[str, str]], form: str | No
     """
     names = [v for k, v in params if k == "format"]
     if names:
-        return _format_param(names, form)
+        return Formats(*_format_param(names, form))
     accept = request.header("accept")
     formats = seen.get(accept)
     if formats is None:
         results = negotiate(accept, list(RESULT_TYPES), exact=_RESULT_ALIASES)
         graphs = negotiate(accept, list(GRAPH_TYPES), exact=GRAPH_ALIASES)
-        formats = (RESULT_TYPES[results] if results else None, GRAPH_TYPES[graphs] if graphs else None)
+        first = (RESULT_TYPES[results] if results else None, GRAPH_TYPES[graphs] if graphs else None)
+        formats = Formats(*first, _next_best(accept, RESULT_TYPES, first[0], _RESULT_ALIASES),
+                          _next_best(accept, GRAPH_TYPES, first[1], GRAPH_ALIASES))
         if len(accept) <= _MEMO_ACCEPT:
             if len(seen) > 256:
                 seen.clear()
             seen[accept] = formats
-    if formats == (None, None):  # the types of this form's answers (of both, where the form is unknown)
+    if formats[:2] == (None, None):  # the types of this form's answers (of both, where the form is unknown)
         offered = sorted(RESULT_TYPES if form in ("SELECT", "ASK") else GRAPH_TYPES if form else
                          {*RESULT_TYPES, *GRAPH_TYPES})
         raise HttpError(406, f"The Accept header ({cut(accept)}) takes none of this endpoint's "
@@ -246,7 +268,7 @@ def _protocol(request: Request) -> tuple[str | None, list[tuple[str, str]]]:
 def routes(server: Server) -> list[Route]:
     """The routes of ``/sparql`` and ``/queries``, answered from ``server``'s workers."""
 
-    seen: dict[str, tuple[str | None, str | None]] = {}
+    seen: dict[str, Formats] = {}
 
     async def sparql(request: Request) -> Response:
         text, params = _protocol(request)
@@ -256,19 +278,20 @@ def routes(server: Server) -> list[Route]:
             _no_stray(params)
             from citykg.service import description
 
-            return await description(server, request, _formats(request, params, _DESCRIPTION, seen)[1])
+            return await description(server, request, _formats(request, params, _DESCRIPTION, seen).graphs)
         if not text.strip():
             raise HttpError(400, "The query is empty.")
         # a long text is checked off the event loop: up to a second of work for a 1 MiB body
         checked, lookup = _read_short(text) if len(text) <= 4096 else await asyncio.to_thread(_read, text)
         if checked.is_update:
             raise HttpError(403, _READ_ONLY)
-        results, graphs = _formats(request, params, checked.form, seen)
+        formats = _formats(request, params, checked.form, seen)
         defaults = [v for k, v in params if k == "default-graph-uri"]
         named = [v for k, v in params if k == "named-graph-uri"]
         given = bool(defaults or named)
-        job = SparqlJob(store=str(server.build().store), query=text, results_format=results,
-                        graph_format=graphs, max_rows=server.config.max_rows, max_bytes=server.config.max_bytes,
+        job = SparqlJob(store=str(server.build().store), query=text, results_format=formats.results,
+                        graph_format=formats.graphs, max_rows=server.config.max_rows, max_bytes=server.config.max_bytes,
+                        results_fallback=formats.results_fallback, graph_fallback=formats.graphs_fallback,
                         union=not checked.has_from,
                         default_graphs=tuple(defaults) if given else None,
                         named_graphs=tuple(named) if given else None)

@@ -438,12 +438,12 @@ def test_the_answer_cache_size_bounds_the_memory_it_holds() -> None:
 
 
 def test_a_long_accept_header_is_not_remembered() -> None:
-    from citykg.sparql import _formats
+    from citykg.sparql import Formats, _formats
 
-    seen: dict[str, tuple[str | None, str | None]] = {}
+    seen: dict[str, Formats] = {}
     for accept in ("text/csv", ", ".join(["text/csv"] + ["x/y;q=0.1"] * 1_000)):
         request = Request("GET", "/sparql", b"/sparql", b"", {"accept": accept}, b"", "-", "http")
-        assert _formats(request, [], "SELECT", seen) == ("csv", None)
+        assert _formats(request, [], "SELECT", seen) == Formats("csv", None)
     assert list(seen) == ["text/csv"]
 
 

@@ -29,3 +29,35 @@ def test_the_description_and_queries_keep_their_parameters(client: httpx.Client)
     assert client.get("/sparql").status_code == 200
     answer = client.get("/sparql", params={"query": "ASK {}", "format": "json"})
     assert answer.status_code == 200 and answer.json()["boolean"] is True
+
+
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+NO_XML_PREDICATE = 'CONSTRUCT { <urn:a> <http://example.org/1> "x" } WHERE {}'  # RDF/XML cannot write …/1
+CONTROL = 'SELECT ?x WHERE { BIND ("a\\u0001" AS ?x) }'  # XML 1.0 cannot carry U+0001
+
+
+@pytest.mark.parametrize("query, accept, served", [
+    (NO_XML_PREDICATE, BROWSER, "text/turtle"),
+    (NO_XML_PREDICATE, "application/rdf+xml, application/n-triples;q=0.5", "application/n-triples"),
+    (CONTROL, "application/sparql-results+xml, application/sparql-results+json;q=0.8",
+     "application/sparql-results+json"),
+    (CONTROL, "application/sparql-results+xml, text/tab-separated-values;q=0.1", "text/tab-separated-values"),
+    ("SELECT ?t WHERE { BIND (<<( <urn:a> <urn:b> <urn:c> )>> AS ?t) }", "text/csv, */*;q=0.1",
+     "application/sparql-results+json"),
+])
+def test_an_answer_a_format_cannot_carry_comes_in_the_next_one_accepted(client: httpx.Client, query: str,
+                                                                         accept: str, served: str) -> None:
+    response = client.get("/sparql", params={"query": query}, headers={"Accept": accept})
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith(served) and response.headers["vary"] == "accept"
+
+
+@pytest.mark.parametrize("query, accept", [
+    (NO_XML_PREDICATE, "application/rdf+xml"),
+    (CONTROL, "application/sparql-results+xml"),
+])
+def test_an_answer_no_accepted_format_can_carry_is_406(client: httpx.Client, query: str, accept: str) -> None:
+    response = client.get("/sparql", params={"query": query}, headers={"Accept": accept})
+    assert response.status_code == 406 and "instead" in response.json()["error"]
+    by_name = client.get("/sparql", params={"query": query, "format": "xml"}, headers={"Accept": "*/*"})
+    assert by_name.status_code == 406  # a format named in ?format= is that format or nothing

@@ -31,8 +31,8 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Quad, Store, Triple
 from citykg.errors import cut, quoted
 from citykg.evaluate import Answer, DescribeJob, graph_answer
 from citykg.iris import BASE, DCTERMS, ONTOLOGY_GRAPH, ONTOLOGY_IRI, RDF, RDFS, SKOS, XSD, shorten
-from citykg.sparql import GRAPH_ALIASES, GRAPH_TYPES
-from citykg.web import HttpError, Request, Response, Route, negotiate
+from citykg.sparql import FORMAT_PARAM, GRAPH_ALIASES, GRAPH_TYPES
+from citykg.web import HttpError, Request, Response, Route, negotiate, plus_hint
 
 if TYPE_CHECKING:
     from citykg.serve import Server
@@ -43,8 +43,8 @@ __all__ = ["PAGE_TYPES", "describe", "href", "normal_path", "routes"]
 PAGE_TYPES: dict[str, str] = {"text/html": "html", "application/xhtml+xml": "html", **GRAPH_TYPES}
 # Answered as text/html or under another graph type: only an Accept range naming them matches them.
 _PAGE_ALIASES = GRAPH_ALIASES | {"application/xhtml+xml"}
-_FORMAT_PARAM = {"html": "html", "ttl": "turtle", "turtle": "turtle", "nt": "nt",
-                 "rdfxml": "rdfxml", "jsonld": "jsonld", "json": "jsonld"}  # json: as /sparql has it for graphs
+# ?format= names: /sparql's graph formats (json is JSON-LD, xml RDF/XML), html, and the media types
+_FORMAT_PARAM = {"html": "html", **{name: graph for name, (_, graph) in FORMAT_PARAM.items() if graph}}
 _ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
 _UNRESERVED = frozenset(string.ascii_letters + string.digits + "-._~")
 _TYPE = NamedNode(RDF + "type")
@@ -94,9 +94,10 @@ def routes(server: Server) -> list[Route]:
             raise HttpError(400, f"Give one 'format'; this request gives {len(set(given))} different ones.")
         fmt = given[0] if given else None
         if fmt is not None:
-            if fmt not in _FORMAT_PARAM:
-                raise HttpError(400, f"Unknown format {quoted(fmt)}. Use one of: {', '.join(_FORMAT_PARAM)}.")
-            fmt = _FORMAT_PARAM[fmt]
+            fmt = _FORMAT_PARAM.get(fmt) or PAGE_TYPES.get(fmt.split(";")[0].strip())
+            if fmt is None:
+                raise HttpError(400, f"Unknown format {quoted(given[0])}.{plus_hint(given[0])} Use one of: "
+                                     f"{', '.join(_FORMAT_PARAM)}, or a media type of them.")
         else:
             best = negotiate(request.header("accept"), list(PAGE_TYPES), exact=_PAGE_ALIASES)
             if best is None:

@@ -35,7 +35,7 @@ from citykg.errors import QueryError, cut, quoted
 from citykg.evaluate import GRAPH_FORMATS, RESULT_FORMATS, NamedJob, SparqlJob
 from citykg.queries import NamedQuery, check_params, unknown_query
 from citykg.sparqltext import QueryCheck, check_query, is_lookup
-from citykg.web import HttpError, Request, Response, Route, json_response, negotiate, plain_utf8
+from citykg.web import HttpError, Request, Response, Route, json_response, negotiate, plain_utf8, plus_hint
 
 if TYPE_CHECKING:
     from citykg.serve import Server
@@ -73,6 +73,8 @@ FORMAT_PARAM: dict[str, tuple[str | None, str | None]] = {
     "nt": (None, "nt"), "rdfxml": (None, "rdfxml"), "jsonld": (None, "jsonld"),
     # the names SPARQLWrapper sends
     "json-ld": (None, "jsonld"), "rdf+xml": (None, "rdfxml"), "rdf": (None, "rdfxml"), "n3": (None, "turtle"),
+    # the name citykg query --format gives it
+    "ntriples": (None, "nt"), "n-triples": (None, "nt"),
 }
 #: The aliases: media types answered under another one, which only an Accept naming them takes
 #: (Accept: application/* must not get text/turtle by way of application/x-turtle).
@@ -143,8 +145,8 @@ def _named(name: str) -> tuple[str | None, str | None]:
     results = next((RESULT_TYPES[t] for t in types if t in RESULT_TYPES), None)
     graphs = next((GRAPH_TYPES[t] for t in types if t in GRAPH_TYPES), None)
     if results is None and graphs is None:
-        raise HttpError(400, f"Unknown format {quoted(name)}. Use one of: {', '.join(FORMAT_PARAM)}, "
-                             "or a media type of them.")
+        raise HttpError(400, f"Unknown format {quoted(name)}.{plus_hint(name)} Use one of: "
+                             f"{', '.join(FORMAT_PARAM)}, or a media type of them.")
     return results, graphs
 
 

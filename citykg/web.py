@@ -50,6 +50,7 @@ __all__ = [
     "json_response",
     "negotiate",
     "plain_utf8",
+    "plus_hint",
     "status_of",
 ]
 
@@ -334,6 +335,17 @@ def negotiate(accept: str, offers: Sequence[str], *, exact: Collection[str] = ()
         if precision >= 0 and quality > 0 and (best is None or quality > best[0]):
             best = (quality, offer)
     return best[1] if best else None
+
+
+def plus_hint(value: str) -> str:
+    """A hint for a ``?format=`` value whose ``+`` a URL turned into a space.
+
+    >>> plus_hint("application/sparql-results json")
+    ' (In a URL a + is a space: write application/sparql-results%2Bjson.)'
+    """
+    if " " not in value.strip():
+        return ""
+    return f" (In a URL a + is a space: write {value.strip().replace(' ', '%2B')}.)"
 
 
 def json_response(data: object, *, status: int = 200, cacheable: bool = False) -> Response:

@@ -61,3 +61,19 @@ def test_an_answer_no_accepted_format_can_carry_is_406(client: httpx.Client, que
     assert response.status_code == 406 and "instead" in response.json()["error"]
     by_name = client.get("/sparql", params={"query": query, "format": "xml"}, headers={"Accept": "*/*"})
     assert by_name.status_code == 406  # a format named in ?format= is that format or nothing
+
+
+@pytest.mark.parametrize("path", ["/sparql?query=CONSTRUCT%20WHERE%20%7B%3Fs%20a%20ckg%3ACity%7D",
+                                  "/id/city/tabriz"])
+@pytest.mark.parametrize("name", ["ntriples", "n-triples", "nt", "application/n-triples", "text/plain"])
+def test_every_name_of_n_triples_is_taken(client: httpx.Client, path: str, name: str) -> None:
+    response = client.get(path, params={"format": name})
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/n-triples"
+
+
+def test_a_plus_a_url_turned_into_a_space_is_pointed_out(client: httpx.Client) -> None:
+    for path in ("/sparql?query=ASK%7B%7D&format=application/sparql-results+json",
+                 "/id/city/tabriz?format=application/ld+json"):
+        error = client.get(path).json()["error"]
+        assert "(In a URL a + is a space: write application/" in error and "%2Bjson.)" in error, error

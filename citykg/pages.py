@@ -141,9 +141,10 @@ def describe(store: Store, job: DescribeJob) -> Answer:
     if job.iri == ONTOLOGY_IRI:
         body = page.ontology(job.iri, quads)
     elif job.iri.startswith(BASE + "graph/"):
-        body = page.graph(job.iri, quads[: job.max_rows], note)
+        body = page.graph(job.iri, quads[: job.max_rows], note, capped=len(quads) > job.max_rows)
     else:
-        body = page.entity(job.iri, quads[: job.max_rows], incoming[: job.max_rows], note)
+        body = page.entity(job.iri, quads[: job.max_rows], incoming[: job.max_rows], note,
+                           capped=len(incoming) > job.max_rows)
     if len(body) > job.max_bytes:  # characters: at least as many bytes
         return Answer(422, error=f"The page of <{cut(job.iri)}> is over the {job.max_bytes:,}-byte limit of an "
                                  "answer. Ask /sparql for what you need of it, with a LIMIT.")
@@ -204,7 +205,7 @@ class _Page:
         return self.table(("property", "value", "graph"),
                           ((self.term(q.predicate), self.term(q.object), self.graph_link(q)) for q in ordered))
 
-    def entity(self, iri: str, quads: list[Quad], incoming: list[Quad], note: str = "") -> str:
+    def entity(self, iri: str, quads: list[Quad], incoming: list[Quad], note: str = "", *, capped: bool = False) -> str:
         title = self.label(iri) or shorten(iri)
         types = ", ".join(dict.fromkeys(self.term(q.object) for q in quads if q.predicate == _TYPE))
         parts = [f"<h1 dir=\"auto\">{_e(title)}</h1>", f'<p class="iri"><code>{_e(iri)}</code></p>', note]
@@ -214,7 +215,7 @@ class _Page:
             parts.append(self.properties(quads))
         if incoming:
             ordered = sorted(incoming, key=lambda q: (shorten(q.predicate.value), str(q.subject)))
-            parts.append(f"<h2>Referenced by ({len(incoming)})</h2>")
+            parts.append(f"<h2>Referenced by ({'the first ' * capped}{len(incoming):,})</h2>")
             parts.append(self.table(("subject", "property", "graph"),
                                     ((self.term(q.subject), self.term(q.predicate), self.graph_link(q))
                                      for q in ordered)))
@@ -236,12 +237,17 @@ class _Page:
                          f"{self.properties(by_subject[subject])}</section>")
         return _layout("The citykg ontology", iri, "".join(parts))
 
-    def graph(self, iri: str, quads: list[Quad], note: str = "") -> str:
+    def graph(self, iri: str, quads: list[Quad], note: str = "", *, capped: bool = False) -> str:
         subjects = list(dict.fromkeys(q.subject for q in quads))
         rows = "".join(f"<li>{self.term(s)}</li>" for s in subjects)
+        count = f"{'The first ' * capped}{_count(len(quads), 'triple')} about {_count(len(subjects), 'subject')}"
         parts = [f"<h1>Graph {_e(iri.rsplit('/', 1)[-1])}</h1>", f'<p class="iri"><code>{_e(iri)}</code></p>', note,
-                 f"<p>{len(quads)} triples about {len(subjects)} subjects.</p>", f'<ul class="subjects">{rows}</ul>']
+                 f"<p>{count}.</p>", f'<ul class="subjects">{rows}</ul>']
         return _layout(f"Graph {iri.rsplit('/', 1)[-1]}", iri, "".join(parts))
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'s' * (n != 1)}"
 
 
 def _e(text: str) -> str:

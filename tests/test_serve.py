@@ -652,6 +652,9 @@ def test_rows_are_capped_and_a_capped_answer_says_so(tight_client: httpx.Client)
     page = tight_client.get("/id/study/mashhad-oic/factor/W3", headers={"Accept": "text/html"})
     assert page.headers["citykg-truncated"] == "true"
     assert "This page shows the first 5 statements of each list" in page.text
+    assert "<h2>Referenced by (the first 5)</h2>" in page.text  # not a count of the whole
+    listed = tight_client.get("/graph/reference", headers={"Accept": "text/html"})
+    assert "<p>The first 5 triples about 1 subject.</p>" in listed.text
 
 
 def test_request_bodies_are_capped(tight_client: httpx.Client) -> None:
@@ -1074,7 +1077,7 @@ def test_ontology_and_graph_pages(client: httpx.Client) -> None:
     terms = list(parse(client.get("/ontology", params={"format": "ttl"}).content, format=RdfFormat.TURTLE))
     assert any(t.subject == NamedNode("https://w3id.org/citykg/ontology#Strength") for t in terms)
     graph = client.get("/graph/tabriz-2024", headers={"Accept": "text/html"})
-    assert graph.status_code == 200 and "triples about" in graph.text
+    assert graph.status_code == 200 and re.search(r"<p>[0-9,]+ triples about [0-9,]+ subjects\.</p>", graph.text)
 
 
 def test_an_unknown_iri_is_a_404(client: httpx.Client) -> None:

@@ -43,7 +43,7 @@ from pyoxigraph import Literal, NamedNode, Quad
 from citykg import __version__, iris
 from citykg.candidates import SETTLEMENT_TYPES
 from citykg.iris import CKG, GEO, PROV, RDF, RDFS, SKOS, XSD
-from citykg.items import Facts, fetch_facts
+from citykg.items import Facts, fetch_facts, other_labels
 from citykg.reconcile import Decision, Match
 from citykg.wikidata import Client, chunks, iri, values
 
@@ -187,7 +187,7 @@ def enrichment(links: Sequence[RecordLink], *, client: Client, countries: dict[s
     states = fetch_facts(client, {c[0] for f in facts.values() if (c := f.country())}, codes=codes)
     new = [facts[p] for p in sorted({p for ps in partners.values() for p in ps} - set(known), key=_number)]
     places = place_types(client, new)
-    others = _other_labels(client, [f.qid for f in new if not _labels(f, None)[0]]
+    others = other_labels(client, [f.qid for f in new if not _labels(f, None)[0]]
                            + [q for q in cities if not facts[q].known])  # for a partner's label, or a warning
     result = Enrichment()
     g = NamedNode(WIKIDATA_GRAPH)
@@ -348,24 +348,6 @@ def _labels(f: Facts, other: Literal | None) -> tuple[list[Literal], str]:
     if not found and other is not None:
         found = [other]
     return found, found[0].value if found else "no label"
-
-
-def _other_labels(client: Client, qids: Sequence[str]) -> dict[str, Literal]:
-    """A label of each item in a language other than English and Persian: ``mul`` if it has one,
-    else the first by language code (and text); for items that have no usable English or Persian one."""
-    best: dict[str, tuple[tuple[bool, str, str], Literal]] = {}
-    queries = [("PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
-                f"SELECT ?item ?label WHERE {{ {values('item', [iri(q) for q in part])} ?item rdfs:label ?label }}")
-               for part in chunks(sorted(set(qids), key=_number), 500)]
-    for rows in client.select_many(queries):
-        for row in rows:
-            qid, label = row["item"].qid, row["label"]
-            if qid is None or not label.lang or label.lang in ("en", "fa") or not label.text.strip():
-                continue
-            rank = (label.lang != "mul", label.lang, label.text)
-            if qid not in best or rank < best[qid][0]:
-                best[qid] = (rank, Literal(label.text, language=label.lang))
-    return {qid: literal for qid, (_, literal) in best.items()}
 
 
 def place_types(client: Client, facts: Sequence[Facts]) -> frozenset[str]:

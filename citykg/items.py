@@ -31,7 +31,8 @@ from citykg.errors import LinkError
 from citykg.iris import is_qid
 from citykg.wikidata import Client, Value, chunks, iri, values
 
-__all__ = ["Country", "Facts", "fetch_facts", "find_countries", "no_country_error", "resolve_countries"]
+__all__ = ["Country", "Facts", "fetch_facts", "find_countries", "no_country_error", "other_labels",
+           "resolve_countries"]
 
 _CODE = re.compile(r"^[A-Z]{2,3}$")
 
@@ -140,6 +141,25 @@ def _add_fact(out: dict[str, Facts], row: dict[str, Value]) -> None:
         facts.coordinates = min(value.text, facts.coordinates or value.text)
     elif kind in ("iso2", "iso3"):
         setattr(facts, kind, min(value.text, getattr(facts, kind) or value.text))
+
+
+def other_labels(client: Client, qids: Sequence[str]) -> dict[str, Literal]:
+    """A label of each item in a language other than English and Persian: ``mul`` if it has one,
+    else the first by language code (and text); for items that have no usable English or Persian
+    one, which :func:`fetch_facts` would take for items the endpoint knows nothing about."""
+    best: dict[str, tuple[tuple[bool, str, str], Literal]] = {}
+    queries = [("PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
+                f"SELECT ?item ?label WHERE {{ {values('item', [iri(q) for q in part])} ?item rdfs:label ?label }}")
+               for part in chunks(sorted(set(qids), key=lambda q: int(q[1:])), 500)]
+    for rows in client.select_many(queries):
+        for row in rows:
+            qid, label = row["item"].qid, row["label"]
+            if qid is None or not label.lang or label.lang in ("en", "fa") or not label.text.strip():
+                continue
+            rank = (label.lang != "mul", label.lang, label.text)
+            if qid not in best or rank < best[qid][0]:
+                best[qid] = (rank, Literal(label.text, language=label.lang))
+    return {qid: literal for qid, (_, literal) in best.items()}
 
 
 @dataclass(frozen=True)

@@ -75,7 +75,7 @@ from citykg.candidates import (
 )
 from citykg.errors import LinkError, quoted
 from citykg.iris import is_qid
-from citykg.items import Facts, fetch_facts, find_countries, no_country_error
+from citykg.items import Facts, fetch_facts, find_countries, no_country_error, other_labels
 from citykg.names import Script, edit_distance, keys, script_of
 from citykg.spellings import LONGEST_NAME, compound_forms
 from citykg.wikidata import Client
@@ -220,6 +220,10 @@ def reconcile(queries: Sequence[NameQuery], *, client: Client, scoring: Scoring 
     lookup_labels(client, named, batch)
     lookup_labels(client, [w for w in named if not w.items and not w.country_qid], batch, spellings=compound_forms)
     facts = fetch_facts(client, {i for w in work for i in w.items}, languages=languages, codes=codes)
+    # a QID given whose item has labels in none of those languages (Baku, only "Baku"@de) is known all the same
+    blank = [q.qid for q in queries if q.qid and q.qid in facts and not facts[q.qid].known]
+    for qid, label in other_labels(client, blank).items() if blank else ():
+        facts[qid].labels[label.language or ""] = [label.value]
     lookup_gazetteers(client, [w for w in named if w.country_qid and not exact_in_country(w, facts)])
     more = {i for w in named for i in w.items} - set(facts)
     facts.update(fetch_facts(client, more, languages=languages, codes=codes))

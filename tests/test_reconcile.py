@@ -175,6 +175,14 @@ def test_identifier_first(fixture_server: Oxigraph) -> None:
     assert (trusted.decision, trusted.qid) == (Decision.LINKED, "Q999999999")  # as a QID of the tables does
 
 
+def test_a_qid_with_labels_only_in_other_languages_is_known(fixture_server: Oxigraph) -> None:
+    client = Client(fixture_server.url, cache=None)
+    for query in (NameQuery.of("Q9248"), NameQuery.of("Baku", qid="Q9248")):  # Baku: only "Baku"@de
+        [match] = reconcile([query], client=client)
+        assert (match.decision, match.qid, match.reasons) == (Decision.LINKED, "Q9248", ("QID given",))
+        assert match.candidates[0].label == "Baku"
+
+
 def test_json_lines_have_the_documented_shape(fixture_server: Oxigraph) -> None:
     match = reconcile([NameQuery.of("تبريز", "IR")], client=Client(fixture_server.url, cache=None))[0]
     assert match.to_json() == {"name": "تبريز", "country": "IR", "decision": "linked",

@@ -171,14 +171,17 @@ def receive_bytes(body: bytes, workdir: Path, *, content_type: str, label: str =
     if media in _ZIP_TYPES:
         unpacked = unpack_zip(body, workdir, name=label, limits=limits)
         return _tables(workdir, label, unpacked.ignored, unpacked.hidden)
-    fmt = RdfFormat.from_media_type(media) if media else None
+    json_body = media == "application/json"  # JSON-LD, as a .json file is
+    fmt = RdfFormat.JSON_LD if json_body else RdfFormat.from_media_type(media) if media else None
     if fmt is None or fmt == RdfFormat.N3:
         raise InputError(f"{label}: the media type {media or '(none)'!r} is not one citykg reads; "
                          "send application/zip (CSV tables) or an RDF type such as text/turtle, "
                          "application/trig or application/ld+json.")
+    if body.startswith(b"PK\x03\x04"):
+        raise InputError(f"{label} is a zip archive sent as {media}: send it as application/zip.")
     if len(body) > MAX_RDF_BYTES:
         raise InputError(too_big(label, len(body)))
-    return _rdf(body, fmt, workdir, label)
+    return _rdf(body, fmt, workdir, label, json_file=json_body)
 
 
 def table_folders(root: Path) -> list[Path]:

@@ -56,7 +56,7 @@ TOKEN_ENV = "CITYKG_SUBMIT_TOKEN"
 _T = TypeVar("_T")
 _ZIP = ("application/zip", "application/x-zip-compressed")
 _READABLE = (*_ZIP, "text/turtle", "application/trig",
-             "application/ld+json", "application/n-triples", "application/n-quads",
+             "application/ld+json", "application/json", "application/n-triples", "application/n-quads",
              "application/rdf+xml")
 
 
@@ -134,7 +134,8 @@ def submission_routes(*, token: str | None = None, max_body: int | None = None,
 
         return [Route("/submissions", post, methods=("POST",), max_body=limit, cors=False, cache=False,
                       guard=authorise),
-                Route("/submissions", list_all, cache=False), Route("/submissions/{id}", get_one, cache=False)]
+                Route("/submissions", list_all, cache=False), Route("/submissions/", list_all, cache=False),
+                Route("/submissions/{id}", get_one, cache=False)]
 
     return factory
 

@@ -143,6 +143,13 @@ def test_rdf_submissions_by_media_type(site: tuple[Project, Running], client: ht
     response = client.post("/submissions", content=turtle, headers={"content-type": "text/turtle", **AUTH})
     assert response.status_code == 422
     assert any(f["message"].startswith("A Wikidata id is Q") for f in response.json()["report"]["findings"])
+    as_json = client.post("/submissions", headers={"content-type": "application/json", **AUTH}, content=json.dumps(
+        {"@id": "https://w3id.org/citykg/id/city/tabriz", "https://w3id.org/citykg/ontology#wikidataId": "Q80053x"}))
+    assert as_json.status_code == 422  # read as JSON-LD, as a .json file is
+    assert any(f["message"].startswith("A Wikidata id is Q") for f in as_json.json()["report"]["findings"])
+    zipped = client.post("/submissions", content=table_zip(NEW_STUDY), headers={"content-type": "text/turtle", **AUTH})
+    assert zipped.status_code == 422
+    assert zipped.json()["error"] == "upload is a zip archive sent as text/turtle: send it as application/zip."
     broken = client.post("/submissions", content=b"<a> <b>", headers={"content-type": "text/turtle", **AUTH})
     assert broken.status_code == 422 and "upload is not valid Turtle" in broken.json()["error"]
     (finding,) = broken.json()["report"]["findings"]  # a finding like any other, with all its keys
@@ -181,6 +188,11 @@ def test_bodies_over_the_limit_are_413(client: httpx.Client) -> None:
     assert response.status_code == 413
     turtle = client.post("/submissions", content=b"#" * (20 * 2**20 + 1), headers={"content-type": "text/turtle", **AUTH})
     assert turtle.status_code == 413 and "citykg reads RDF up to 20 MiB" in turtle.json()["error"]
+
+
+def test_the_list_has_one_answer_with_or_without_a_slash(client: httpx.Client) -> None:
+    listed = client.get("/submissions")
+    assert listed.status_code == 200 and client.get("/submissions/").json() == listed.json()
 
 
 def test_unknown_submissions_are_404(client: httpx.Client) -> None:

@@ -360,5 +360,7 @@ def _near(term: str, pool: Iterable[str]) -> str | None:
     names = {t[cut:]: t for t in pool if t[:cut] == term[:cut]}
     name = term[cut:]
     exact = [n for n in names if n.lower() == name.lower()]
-    close = exact or difflib.get_close_matches(name, sorted(names), n=1, cutoff=0.75)
+    # a term cut short (ckg:memorandum for ckg:memorandumOfUnderstanding), if only one starts so
+    started = [n for n in names if len(name) >= 4 and n.lower().startswith(name.lower())]
+    close = exact or difflib.get_close_matches(name, sorted(names), n=1, cutoff=0.75) or started[:len(started) == 1]
     return names[close[0]] if close else None

@@ -349,6 +349,11 @@ def test_the_readme_rdf_typo_example(project: Project, tmp_path: Path, monkeypat
      "Use a term the ontology declares, or declare it there first. "
      "(value: https://w3id.org/citykg/ontology#wikidataID) "
      "[citykg:input/undeclared-term]"),
+    (("a ckg:City ;", "a ckg:City ; rdfs:seeAlso ckg:memorandum ;"),  # a term cut short: the one it starts
+     "IN:5: violation: ckg:memorandum is not a term of the ontology (ontology/*.ttl); did you mean "
+     "ckg:memorandumOfUnderstanding? Use a term the ontology declares, or declare it there first. "
+     "(value: https://w3id.org/citykg/ontology#memorandum) "
+     "[citykg:input/undeclared-term]"),
     (("a ckg:City ;", "a ckg:Cty ;"),
      "IN:5: violation: ckg:Cty is not a class of the ontology (ontology/*.ttl); did you mean ckg:City? Use a term the "
      "ontology declares, or declare it there first. (value: https://w3id.org/citykg/ontology#Cty) "
@@ -376,7 +381,7 @@ def test_the_readme_rdf_typo_example(project: Project, tmp_path: Path, monkeypat
      "IN:5: violation: The source row states ckg:dataFile <https://w3id.org/citykg/id/source/reference/cities>, "
      "which citykg alone states, of a row it read from that file of its data. Name the file you submit instead: "
      'ckg:dataFile [ a ckg:DataFile ; ckg:path "…" ]. [citykg:input/table-provenance]'),
-], ids=["typo-in-a-property", "typo-and-bad-qid", "unknown-class", "foreign-property", "foreign-subject",
+], ids=["typo-in-a-property", "typo-and-bad-qid", "term-cut-short", "unknown-class", "foreign-property", "foreign-subject",
         "untyped-record", "detached-blank-node", "table-claimed", "source-file-claimed"])
 def test_an_rdf_input_describes_records_in_the_ontologys_terms(project: Project, tmp_path: Path,
                                                                change: tuple[str, str], expected: str) -> None:

@@ -192,6 +192,8 @@ def withdraw(ident: str, *, project: Project, who: str, engine: Engine = Engine.
             broken = Report.of([f for f in exc.report.findings if f.severity is Severity.VIOLATION])
             relying = sorted({m.group(1) for f in broken.findings
                               if (m := re.search(r"submissions/([0-9a-f]{16})/", f.file or ""))})
+            if relying:  # their rows are the cause; what they break in the project's records follows from them
+                broken = Report.of([f for f in broken.findings if "submissions/" in (f.file or "")])
             linked = any(f.shape == "ckgsh:WikidataLinkShape" for f in broken.findings)
             reason = (f"submission {', '.join(relying)} relies on it; withdraw that first" if relying
                       else _LINKED.format(graphs=project.graphs) if linked else broken.summary())

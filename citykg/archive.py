@@ -154,16 +154,20 @@ def _check(archive: zipfile.ZipFile, name: str,
     if total > limits.max_total_bytes:
         raise InputError(f"{name} would expand to {total / 2**20:.1f} MiB; citykg accepts at most "
                          f"{limits.max_total_bytes // 2**20} MiB uncompressed (zip bomb?).")
-    seen: set[str] = set()
+    seen: dict[str, str] = {}  # entry, in lower case → as first named
     wanted: list[tuple[zipfile.ZipInfo, str]] = []
     ignored: list[str] = []
     hidden: set[str] = set()
     members = [(info, _member(info.filename, name)) for info in infos]
     for info, member in members:
         if member.lower() in seen:
-            raise InputError(f"{name}: the entry {info.filename!r} appears twice; citykg refuses "
-                             "an archive whose entries could overwrite each other.")
-        seen.add(member.lower())
+            first = seen[member.lower()]
+            twice = (f"the entry {info.filename!r} appears twice" if first == info.filename else
+                     f"the entries {first!r} and {info.filename!r} name one file (a file system that ignores "
+                     "case would keep one)")
+            raise InputError(f"{name}: {twice}; citykg refuses an archive whose entries could overwrite each "
+                             "other.")
+        seen[member.lower()] = info.filename
         _check_entry(info, member, name, limits)
         if info.is_dir():
             continue

@@ -139,7 +139,7 @@ def submit(path: Path | str, *, project: Project, who: str, engine: Engine = Eng
 
     :param path: a folder or ``.zip`` of tables, or an RDF file.
     :param project: the project to merge into.
-    :param who: who submits it (a name or e-mail address; recorded with PROV).
+    :param who: who submits it (a name or a handle; recorded with PROV, and public).
     :param engine: the SHACL engine.
     :param checkpoint: called after each merge step; by default honours ``CITYKG_PAUSE_AT``.
     :raises InputError: if the input is unreadable or unsafe, or is the project's own ``data/``
@@ -368,7 +368,7 @@ def check_who(who: str, *, how: str = "--who NAME, or CITYKG_SUBMITTER") -> str:
     """
     who = " ".join(who.split())
     if not who or len(who) > 200 or any(not ch.isprintable() and ch not in _JOINERS for ch in who):
-        raise InputError(f"Say who submits the data ({how}): a name or e-mail address of at most "
+        raise InputError(f"Say who submits the data ({how}): a name or a handle (it is public) of at most "
                          "200 printable characters.")
     return who
 

@@ -131,8 +131,12 @@ def test_encrypted_entries_are_refused(tmp_path: Path) -> None:
 
 def test_duplicate_entries_are_refused(tmp_path: Path) -> None:
     data = archive_of((entry("factors.csv"), b"a"), (entry("FACTORS.csv"), b"b"))
-    with pytest.raises(InputError, match="appears twice"):
+    with pytest.raises(InputError, match="^up.zip: the entries 'factors.csv' and 'FACTORS.csv' name one file "
+                                         r"\(a file system that ignores case would keep one\); citykg refuses"):
         unpack_zip(data, tmp_path, name="up.zip")
+    twice = archive_of((entry("factors.csv"), b"a"), (entry("factors.csv"), b"b"))
+    with pytest.raises(InputError, match=r"^up\.zip: the entry 'factors\.csv' appears twice; citykg refuses"):
+        unpack_zip(twice, tmp_path, name="up.zip")
 
 
 @pytest.mark.parametrize("names", [("x.csv", "x.csv/factors.csv"), ("x.csv/factors.csv", "X.csv"), ("x.csv", "x.csv/")])

@@ -126,9 +126,11 @@ def _no_stray(params: Sequence[tuple[str, str]]) -> None:
 
 
 def _one(params: Sequence[tuple[str, str]], name: str) -> str | None:
+    """The value of a parameter given at most once, or repeated with the same value."""
     values = [v for k, v in params if k == name]
-    if len(values) > 1:
-        raise HttpError(400, f"Give {quoted(name)} once; this request gives it {len(values)} times.")
+    if len(set(values)) > 1:
+        raise HttpError(400, f"Give {quoted(name)} once; this request gives it {len(values)} times, with "
+                             f"{len(set(values))} different values.")
     return values[0] if values else None
 
 

@@ -77,3 +77,16 @@ def test_a_plus_a_url_turned_into_a_space_is_pointed_out(client: httpx.Client) -
                  "/id/city/tabriz?format=application/ld+json"):
         error = client.get(path).json()["error"]
         assert "(In a URL a + is a space: write application/" in error and "%2Bjson.)" in error, error
+
+
+def test_a_parameter_repeated_with_the_same_value_is_taken_once(client: httpx.Client) -> None:
+    same = client.get("/queries/strategies-for-factor?factor=W3&factor=W3&city=Mashhad")
+    assert same.status_code == 200 and same.json() == client.get(
+        "/queries/strategies-for-factor?factor=W3&city=Mashhad").json()
+    assert client.get("/sparql?query=ASK%7B%7D&query=ASK%7B%7D").status_code == 200
+    for path, name in (("/queries/strategies-for-factor?factor=W3&factor=W4&city=Mashhad", "factor"),
+                       ("/sparql?query=ASK%7B%7D&query=ASK%7B%3Fs%20%3Fp%20%3Fo%7D", "query")):
+        refused = client.get(path)
+        assert refused.status_code == 400
+        assert refused.json()["error"] == (f"Give '{name}' once; this request gives it 2 times, with 2 different "
+                                           "values.")

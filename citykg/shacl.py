@@ -152,6 +152,8 @@ def _findings(results: rdflib.Graph, data: rdflib.Graph, shapes: rdflib.Graph,
         message = str(results.value(result, sh.resultMessage) or "The data does not conform.")
         shape = _shape_name(results.value(result, sh.sourceShape), shapes)
         column: str | None
+        if value is not None and value == focus and path is not None and (focus, path, value) not in locate.data:
+            value = None  # SHACL's default value of a SPARQL result, the focus node: no value of the path
         stated = locate.statement(focus, path, value)
         if stated:  # a relation another row states (SO1 cites W2): point at that row's cell
             record, column = stated

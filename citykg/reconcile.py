@@ -15,7 +15,7 @@ Identifier first: a query with a QID is linked to that item whatever its name sa
 
 Candidates are found by :mod:`citykg.candidates` (exact labels in every surface form, and for a
 Persian compound typed as one word without a country, split at each place; then the settlements
-of the country given, by key and skeleton), in batched queries.
+of the country given, by key and skeleton), in batched queries, and scored by :mod:`citykg.scores`.
 
 The score adds up to at most 100: name 55 (the same spelling once normalised) or 25 to 40 (a
 spelling variant, by its similarity to the label); country +30 if it is the one given, -60 if it
@@ -57,15 +57,12 @@ A match and its JSON line:
 
 from __future__ import annotations
 
-import difflib
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Any
 
 from citykg.candidates import (
-    SHORTEST_SKELETON,
     Pending,
     exact_in_country,
     languages_for,
@@ -76,15 +73,11 @@ from citykg.candidates import (
 from citykg.errors import LinkError, quoted
 from citykg.iris import is_qid
 from citykg.items import Facts, fetch_facts, find_countries, no_country_error, other_labels
-from citykg.names import Script, edit_distance, keys, script_of
+from citykg.scores import Candidate, countries_named, quote, score
 from citykg.spellings import LONGEST_NAME, compound_forms
 from citykg.wikidata import Client
 
 __all__ = ["Candidate", "Decision", "Match", "NameQuery", "Scoring", "reconcile"]
-
-#: A spelling variant must share this much of its letters with the label (difflib's ratio).
-_LEAST_SIMILAR = 0.7
-
 
 class Decision(Enum):
     """What reconciliation concluded about a name."""
@@ -123,22 +116,6 @@ class NameQuery:
     def name(self) -> str:
         """The first spelling, as given."""
         return self.names[0] if self.names else ""
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """A Wikidata item that may be the place, with its score and the reasons for it."""
-
-    qid: str
-    label: str
-    country: str | None
-    score: int
-    reasons: tuple[str, ...]
-    population: int | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """``{"qid", "label", "country", "score"}``, as ``citykg link --format json`` prints it."""
-        return {"qid": self.qid, "label": self.label, "country": self.country, "score": self.score}
 
 
 @dataclass(frozen=True)
@@ -266,20 +243,21 @@ def _decide(query: NameQuery, w: Pending, facts: dict[str, Facts], settled: froz
             reasons = (f"QID given; it is in {code}, not in the country given",)
         return Match(query, Decision.LINKED, (Candidate(query.qid, f.label() or query.qid, code, 100, reasons,
                                                         f.population),), method="identifier", reasons=reasons)
-    scored = sorted((s for i in w.items if i in facts and (s := _score(query, w, facts[i], settled))),
+    scored = sorted((s for i in w.items if i in facts
+                     and (s := score(query.names, query.country, w, facts[i], settled))),
                     key=lambda c: (-c[0].score, -(c[0].population or 0), int(c[0].qid[1:])))
-    candidates = tuple(c for c, _, _ in scored[:scoring.keep])
+    candidates = tuple(c for c, *_ in scored[:scoring.keep])
     if not scored or scored[0][0].score < scoring.review:
         return Match(query, Decision.NONE, candidates)
-    best, base, weak = scored[0]
-    countries = _countries_named(best, scored, facts, codes)
+    best, base, weak, _ = scored[0]
+    countries = countries_named(best, scored, facts, codes)
     if countries:
-        why = f"not linked: {_quote(query.name)} is the name of a country, {countries}, not of a place in another"
+        why = f"not linked: {quote(query.name)} is the name of a country, {countries}, not of a place in another"
         return Match(query, Decision.NONE, (replace(best, reasons=(why, *best.reasons)), *candidates[1:]),
                      reasons=(why,))
     if weak:
         return Match(query, Decision.AMBIGUOUS, candidates, reasons=(f"{weak}: a person decides",))
-    rivals = [(c, b) for c, b, _ in scored[1:] if best.score - c.score < scoring.margin]
+    rivals = [(c, b) for c, b, *_ in scored[1:] if best.score - c.score < scoring.margin]
     if best.score >= scoring.link and not rivals:
         return Match(query, Decision.LINKED, candidates, reasons=("clear winner",))
     if best.score >= scoring.link and best.reasons[0].startswith("label ") and all(
@@ -291,95 +269,3 @@ def _decide(query: NameQuery, w: Pending, facts: dict[str, Facts], settled: froz
     return Match(query, Decision.AMBIGUOUS, candidates,
                  reasons=(f"{len(rivals) + 1} candidates within {scoring.margin} points",)
                  if rivals else (f"best score {best.score} is below {scoring.link}",))
-
-
-def _countries_named(best: Candidate, scored: Sequence[tuple[Candidate, int, str]],
-                      facts: Mapping[str, Facts], codes: Mapping[str, str]) -> str:
-    """The countries (``Iran (Q794)``) among the candidates that have the name as a label (with
-    an ISO 3166-1 code at the endpoint, or in the reference tables), unless the best candidate
-    is in one of them (Djibouti, the capital of Djibouti); else "". A country's name names no
-    place of another country: Iran is not Iradan in Kyrgyzstan, whose French label is Iran."""
-    named = sorted((c.qid for c, _, _ in scored if c.reasons[0].startswith("label ")
-                    and (facts[c.qid].iso2 or c.qid in codes)), key=lambda q: int(q[1:]))
-    place = facts[best.qid]
-    if not named or any(place.in_country({q}, facts[q].iso2 or codes.get(q)) for q in named):
-        return ""
-    return ", ".join(f"{facts[q].label() or q} ({q})" for q in named)
-
-
-def _score(query: NameQuery, w: Pending, f: Facts, settled: frozenset[str]) -> tuple[Candidate, int, str] | None:
-    """A candidate with its score (0 to 100) and reasons, its score without the population
-    bonus, and why its evidence is too weak to link on ("" if it is not); None if no label of the
-    item matches a name of the query."""
-    reasons: list[str] = []
-    name = 0
-    weak = ""
-    labels = f.all_labels()
-    for given in query.names:
-        key, bones = keys(given)
-        for lang, label in labels:
-            label_key, label_bones = keys(label)
-            if key == label_key:
-                points, why = 55, f"label {_quote(label)}@{lang} matches"
-            elif len(bones) >= SHORTEST_SKELETON and bones == label_bones:
-                similarity = difflib.SequenceMatcher(None, key, label_key).ratio()
-                if similarity < _LEAST_SIMILAR:
-                    continue
-                points = round(40 - 50 * (1 - similarity))
-                why = f"{_quote(given)} is a spelling of {_quote(label)}@{lang} (similarity {similarity:.2f})"
-            else:
-                continue
-            if points > name:
-                name, reasons[:1] = points, [why]
-                weak = "" if points == 55 else _distant(key, label_key)
-    if not name:
-        return None
-    country = f.country()
-    shown = (country[1] or country[0]) if country else None
-    points = name
-    if (w.country_qid or w.country_code) and country:  # a country given (by its ISO code alone if it is unknown)
-        agrees = w.in_country(f)
-        shown = (w.country_code or shown) if agrees else shown  # the country matched, of several
-        points += 30 if agrees else -60
-        reasons.append(f"in {shown}" + ("" if agrees else f", not {query.country}"))
-    elif w.country_qid or w.country_code:
-        reasons.append("no country stated")
-        weak = weak or "the country was given but the item states none"
-    if f.types & settled:
-        points += 10
-        reasons.append("a human settlement (" + ", ".join(sorted(f.types & settled)) + ")")
-    elif f.types or f.iso2:
-        points -= 60
-        what = ", ".join(sorted(f.types)) if f.types else f"a country ({f.iso2})"
-        reasons.append(f"not a human settlement: {what}")
-    else:
-        reasons.append("type not stated")
-    base = points
-    if f.population:
-        bonus = min(5, max(0, int(math.log10(max(f.population, 1))) - 2))
-        points += bonus
-        reasons.append(f"population {f.population:,}")
-    return Candidate(f.qid, f.label() or f.qid, shown, max(0, points), tuple(reasons), f.population), base, weak
-
-
-def _distant(key: str, label_key: str) -> str:
-    """Why a spelling variant is too far from a label to link on, or "" if it is close enough.
-
-    >>> _distant("mashad", "mashhad"), _distant("kashan", "kushane")
-    ('', 'a spelling variant 2 letters away')
-    """
-    script = script_of(key)
-    if script is not Script.LATIN:
-        return f"a spelling variant in {script.value.capitalize()} script"
-    letters = edit_distance(key, label_key)
-    return "" if letters <= 1 or (letters == 2 and min(len(key), len(label_key)) >= 7) else \
-        f"a spelling variant {letters} letters away"
-
-
-def _quote(name: str) -> str:
-    """A name in quotes as ``repr`` writes it, but with Persian's zero-width (non-)joiners as they are.
-
-    >>> _quote("خرم\u200cآباد") == "'خرم\u200cآباد'"
-    True
-    """
-    return repr(name).replace("\\u200c", "\u200c").replace("\\u200d", "\u200d")

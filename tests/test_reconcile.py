@@ -81,7 +81,7 @@ def test_an_item_without_a_country_is_for_a_person_to_decide_when_a_country_is_g
 
 
 def test_a_close_spelling_variant_links() -> None:
-    from citykg.reconcile import _distant
+    from citykg.scores import distant as _distant
 
     assert _distant("meshhed", "mashhad") == ""   # 2 letters in a name of 7
     assert _distant("tebrizz", "tebriz") == ""    # 1 letter

@@ -11,7 +11,9 @@ candidates are found in two steps:
 2. :func:`lookup_gazetteers`: for a name with a country and no exact match in it, the labels of
    that country's items typed as human settlements or not typed at all, of a length near the
    name's, compared with :func:`~citykg.names.keys` (one query per group of countries, cached);
-   a country Wikidata has several items for (by ISO code) is looked up in all of them.
+   a country Wikidata has several items for (by ISO code) is looked up in all of them. The
+   labels fetched are kept (:class:`Gazetteer`), so that a spelling variant can be checked
+   against every other place of the country as close to the name (:meth:`Gazetteer.near`).
 
 :func:`settlement_types` tells which of the candidates' types are human settlements.
 
@@ -31,12 +33,12 @@ from dataclasses import dataclass, field
 from pyoxigraph import Literal
 
 from citykg.items import Facts
-from citykg.names import Script, keys, match_key, normalise, script_of
+from citykg.names import Script, edit_distance, keys, match_key, normalise, script_of, within_edits
 from citykg.spellings import surface_forms
 from citykg.wikidata import Client, chunks, iri, values
 
-__all__ = ["LANGUAGES", "SETTLEMENT_TYPES", "SHORTEST_SKELETON", "Pending", "exact_in_country", "languages_for",
-           "lookup_gazetteers", "lookup_labels", "settlement_types"]
+__all__ = ["LANGUAGES", "SETTLEMENT_TYPES", "SHORTEST_SKELETON", "Gazetteer", "Pending", "exact_in_country",
+           "languages_for", "lookup_gazetteers", "lookup_labels", "settlement_types"]
 
 #: Label languages to look names up in, by script (``mul`` is Wikidata's language-neutral label).
 LANGUAGES: dict[Script, tuple[str, ...]] = {
@@ -135,7 +137,38 @@ SELECT ?country ?item (GROUP_CONCAT(DISTINCT STR(?label); SEPARATOR="\\t") AS ?t
 }} GROUP BY ?country ?item"""
 
 
-def lookup_gazetteers(client: Client, work: list[Pending]) -> None:
+class Gazetteer:
+    """The labels :func:`lookup_gazetteers` fetched, by country and length of their key, to find
+    the places of a country whose labels are about as close to a name as a candidate's."""
+
+    def __init__(self) -> None:
+        self.labels: dict[tuple[str, int], dict[str, dict[str, str]]] = defaultdict(lambda: defaultdict(dict))
+
+    def add(self, country: str, key: str, qid: str, text: str) -> None:
+        """Keep a label (its first spelling for the item, if several share the key)."""
+        self.labels[(country, len(key))][key].setdefault(qid, text)
+
+    def near(self, countries: Iterable[str], key: str, most: int) -> list[tuple[int, str, str]]:
+        """The labels of the countries at most ``most`` letters from ``key`` (a
+        :func:`~citykg.names.match_key`), as (letters, QID, label), nearest first.
+
+        >>> g = Gazetteer(); g.add("Q213", "kolin", "Q470369", "Kolín"); g.add("Q213", "karlin", "Q1734030", "Karlín")
+        >>> g.near(["Q213"], "kalin", 1)
+        [(1, 'Q470369', 'Kolín'), (1, 'Q1734030', 'Karlín')]
+        """
+        found: dict[str, tuple[int, str, str]] = {}
+        for country in countries:
+            for size in range(len(key) - most, len(key) + most + 1):
+                for label_key, items in self.labels.get((country, size), {}).items():
+                    if within_edits(key, label_key, most):
+                        letters = edit_distance(key, label_key)
+                        for qid, text in items.items():
+                            if qid not in found or letters < found[qid][0]:
+                                found[qid] = (letters, qid, text)
+        return sorted(found.values(), key=lambda f: (f[0], int(f[1][1:])))
+
+
+def lookup_gazetteers(client: Client, work: list[Pending]) -> Gazetteer:
     """Add the settlements of each query's country whose labels match by key or skeleton.
 
     One query per group of countries and script: the distinct label texts of the country's items
@@ -143,13 +176,18 @@ def lookup_gazetteers(client: Client, work: list[Pending]) -> None:
     (spelling variants differ by a few letters). Labels in the script's first two languages
     (English and ``mul``; Persian and Arabic) are asked for first, the others only for names that
     these leave without a match.
+
+    :return: the labels fetched, for :meth:`Gazetteer.near`.
     """
     keys = _Keys()
-    first = {id(w) for w in _gazetteer(client, work, keys, slice(0, 2))}
-    _gazetteer(client, [w for w in work if id(w) not in first], keys, slice(2, None))
+    gazetteer = Gazetteer()
+    first = {id(w) for w in _gazetteer(client, work, keys, slice(0, 2), gazetteer)}
+    _gazetteer(client, [w for w in work if id(w) not in first], keys, slice(2, None), gazetteer)
+    return gazetteer
 
 
-def _gazetteer(client: Client, work: list[Pending], keys: _Keys, languages: slice) -> list[Pending]:
+def _gazetteer(client: Client, work: list[Pending], keys: _Keys, languages: slice,
+               gazetteer: Gazetteer) -> list[Pending]:
     """One pass of :func:`lookup_gazetteers` with some of each script's languages; the names matched."""
     types = values("type", [iri(t) for t in sorted(SETTLEMENT_TYPES)])
     window: dict[tuple[Script, str], tuple[int, int]] = {}
@@ -182,6 +220,7 @@ def _gazetteer(client: Client, work: list[Pending], keys: _Keys, languages: slic
                     key, bones = keys(text)
                     index[(country, key)].add(qid)  # type: ignore[arg-type]
                     index[(country, bones)].add(qid)  # type: ignore[arg-type]
+                    gazetteer.add(country, key[2:], qid, text)  # type: ignore[arg-type]
     matched = []
     for w in work:
         found: set[str] = set()

@@ -35,7 +35,8 @@ import re
 import unicodedata
 from enum import Enum
 
-__all__ = ["LATIN_DIGITS", "ZWNJ", "Script", "edit_distance", "keys", "match_key", "normalise", "script_of", "skeleton"]
+__all__ = ["LATIN_DIGITS", "ZWNJ", "Script", "edit_distance", "keys", "match_key", "normalise", "script_of", "skeleton",
+           "within_edits"]
 
 #: The zero-width non-joiner, written between the parts of a Persian compound (علی‌آباد).
 ZWNJ = "\u200c"
@@ -167,6 +168,26 @@ def edit_distance(a: str, b: str) -> int:
             current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
         previous = current
     return previous[-1]
+
+
+def within_edits(a: str, b: str, most: int) -> bool:
+    """Whether ``a`` turns into ``b`` with at most ``most`` letters inserted, deleted or replaced:
+    :func:`edit_distance` bounded, fast for a small bound (1 or 2), as comparing a name with every
+    label of a country needs.
+
+    >>> within_edits("smrice", "smrzice", 1), within_edits("kalin", "karlin", 1), within_edits("kalin", "kolno", 1)
+    (True, True, False)
+    """
+    if a == b:
+        return True
+    if most <= 0 or abs(len(a) - len(b)) > most:
+        return False
+    start, end = 0, min(len(a), len(b))
+    while start < end and a[start] == b[start]:
+        start += 1
+    a, b = a[start:], b[start:]
+    return (within_edits(a[1:], b[1:], most - 1) or within_edits(a[1:], b, most - 1)
+            or within_edits(a, b[1:], most - 1))
 
 
 def skeleton(text: str) -> str:

@@ -29,8 +29,10 @@ A score is not enough to link when the evidence is weak, however high it is: a p
 (``ambiguous``) when the name is only a distant spelling variant (in Latin script more than one
 letter away from the label, though two are close enough in a name of seven letters or more; in
 Persian or Arabic script any variant the normalisation does not absorb, since vowels are rarely
-written and a foreign name is transliterated many ways), or when a country is given and the
-item states none. A name that is a label of a country (one of the candidates has an ISO
+written and a foreign name is transliterated many ways), when another place of the country given
+has a label as close to the name (found among the labels :mod:`citykg.candidates` fetched for the
+country: Kalín is one letter from Kolín, whose skeleton it shares, and from Karlín), or when a
+country is given and the item states none. A name that is a label of a country (one of the candidates has an ISO
 3166-1 code, or is a country of the reference tables) links no place outside that country:
 ``Iran`` is ``none``, not Iradan in Kyrgyzstan, whose French label is Iran.
 
@@ -63,6 +65,7 @@ from enum import Enum
 from typing import Any
 
 from citykg.candidates import (
+    Gazetteer,
     Pending,
     exact_in_country,
     languages_for,
@@ -73,6 +76,7 @@ from citykg.candidates import (
 from citykg.errors import LinkError, quoted
 from citykg.iris import is_qid
 from citykg.items import Facts, fetch_facts, find_countries, no_country_error, other_labels
+from citykg.names import edit_distance
 from citykg.scores import Candidate, countries_named, quote, score
 from citykg.spellings import LONGEST_NAME, compound_forms
 from citykg.wikidata import Client
@@ -201,11 +205,12 @@ def reconcile(queries: Sequence[NameQuery], *, client: Client, scoring: Scoring 
     blank = [q.qid for q in queries if q.qid and q.qid in facts and not facts[q.qid].known]
     for qid, label in other_labels(client, blank).items() if blank else ():
         facts[qid].labels[label.language or ""] = [label.value]
-    lookup_gazetteers(client, [w for w in named if w.country_qid and not exact_in_country(w, facts)])
+    gazetteer = lookup_gazetteers(client, [w for w in named if w.country_qid and not exact_in_country(w, facts)])
     more = {i for w in named for i in w.items} - set(facts)
     facts.update(fetch_facts(client, more, languages=languages, codes=codes))
     settled = settlement_types(client, facts.values())
-    return [_decide(q, w, facts, settled, scoring, trust_qids, codes) for q, w in zip(queries, work, strict=True)]
+    return [_decide(q, w, facts, settled, scoring, trust_qids, codes, gazetteer)
+            for q, w in zip(queries, work, strict=True)]
 
 
 def _check_lengths(queries: Sequence[NameQuery]) -> None:
@@ -229,7 +234,7 @@ def _no_countries(queries: Sequence[NameQuery]) -> LinkError:
 
 
 def _decide(query: NameQuery, w: Pending, facts: dict[str, Facts], settled: frozenset[str],
-            scoring: Scoring, trust_qids: bool, codes: Mapping[str, str]) -> Match:
+            scoring: Scoring, trust_qids: bool, codes: Mapping[str, str], gazetteer: Gazetteer) -> Match:
     if query.qid:
         f = facts.get(query.qid) or Facts(query.qid)
         if not f.known and not trust_qids:  # a QID the endpoint has never heard of links nothing
@@ -249,7 +254,7 @@ def _decide(query: NameQuery, w: Pending, facts: dict[str, Facts], settled: froz
     candidates = tuple(c for c, *_ in scored[:scoring.keep])
     if not scored or scored[0][0].score < scoring.review:
         return Match(query, Decision.NONE, candidates)
-    best, base, weak, _ = scored[0]
+    best, base, weak, variant = scored[0]
     countries = countries_named(best, scored, facts, codes)
     if countries:
         why = f"not linked: {quote(query.name)} is the name of a country, {countries}, not of a place in another"
@@ -257,6 +262,8 @@ def _decide(query: NameQuery, w: Pending, facts: dict[str, Facts], settled: froz
                      reasons=(why,))
     if weak:
         return Match(query, Decision.AMBIGUOUS, candidates, reasons=(f"{weak}: a person decides",))
+    if variant and best.score >= scoring.link and (close := _as_close(variant, best, w, gazetteer)):
+        return Match(query, Decision.AMBIGUOUS, candidates, reasons=(f"{close}: a person decides",))
     rivals = [(c, b) for c, b, *_ in scored[1:] if best.score - c.score < scoring.margin]
     if best.score >= scoring.link and not rivals:
         return Match(query, Decision.LINKED, candidates, reasons=("clear winner",))
@@ -269,3 +276,19 @@ def _decide(query: NameQuery, w: Pending, facts: dict[str, Facts], settled: froz
     return Match(query, Decision.AMBIGUOUS, candidates,
                  reasons=(f"{len(rivals) + 1} candidates within {scoring.margin} points",)
                  if rivals else (f"best score {best.score} is below {scoring.link}",))
+
+
+def _as_close(variant: tuple[str, str], best: Candidate, w: Pending, gazetteer: Gazetteer) -> str:
+    """What makes a spelling variant no clear match: the other places of the country given whose
+    labels are as close to the name (or closer) as the best candidate's, or "" if there are none.
+    Only the skeleton made ``best`` a candidate; Smrice is one letter from Smiřice and from
+    Smržice alike."""
+    key, label_key = variant
+    letters = edit_distance(key, label_key)
+    near = [(n, qid, text) for n, qid, text in gazetteer.near(w.country_qids, key, letters) if qid != best.qid]
+    if not near:
+        return ""
+    shown = ", ".join(f"{quote(text)} ({qid})" for _, qid, text in near[:3]) + (
+        f" and {len(near) - 3} more" if len(near) > 3 else "")
+    return (f"{shown} in {best.country} {'is' if len(near) == 1 else 'are'} as close to the name as "
+            f"{quote(best.label)} ({letters} letter{'' if letters == 1 else 's'} away)")

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from citykg.names import ZWNJ, Script, keys, match_key, normalise, script_of, skeleton
+from citykg.names import ZWNJ, Script, edit_distance, keys, match_key, normalise, script_of, skeleton, within_edits
 
 
 @pytest.mark.parametrize(("a", "b"), [
@@ -80,3 +80,19 @@ def test_normalise_is_idempotent_and_keys_have_no_spaces(text: str) -> None:
     once = normalise(text)
     assert normalise(once) == once
     assert " " not in match_key(text)
+
+
+@pytest.mark.parametrize(("a", "b"), [
+    ("smrice", "smrzice"), ("smrice", "smirice"), ("kalin", "kolin"), ("kalin", "karlin"), ("kalin", "kolno"),
+    ("kotrzyn", "kostrzyn"), ("kotrzyn", "ketrzyn"), ("abcd", "abxde"), ("abc", "abxcy"), ("", "ab"), ("ab", ""),
+    ("mashhad", "mashad"), ("kashan", "kushane"), ("lubbeek", "lebbeke"), ("tabriz", "tabriz"),
+])
+def test_a_bounded_edit_distance_agrees_with_the_full_one(a: str, b: str) -> None:
+    for most in range(4):
+        assert within_edits(a, b, most) is (edit_distance(a, b) <= most), (a, b, most)
+
+
+@given(st.text("abcz", max_size=8), st.text("abcz", max_size=8), st.integers(0, 3))
+@settings(max_examples=300, deadline=None)
+def test_a_bounded_edit_distance_agrees_on_any_strings(a: str, b: str, most: int) -> None:
+    assert within_edits(a, b, most) is (edit_distance(a, b) <= most)

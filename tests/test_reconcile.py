@@ -51,6 +51,21 @@ def test_a_transliteration_links_within_its_country(fixture_server: Oxigraph) ->
     assert one(fixture_server, "Mashad")[0] == "none"
 
 
+def test_a_spelling_variant_as_close_to_another_place_of_its_country_is_for_a_person_to_decide(
+        fixture_server: Oxigraph) -> None:
+    client = Client(fixture_server.url, cache=None)
+    # Kalín shares its skeleton (kln) with Kolín only, but is one letter from Karlín as well
+    [match] = reconcile([NameQuery.of("Kalín", "CZ")], client=client)
+    assert (match.decision, [c.qid for c in match.candidates]) == (Decision.AMBIGUOUS, ["Q470369"])
+    assert match.reasons == ("'Karlín' (Q1734030) in CZ is as close to the name as 'Kolín' (1 letter away): "
+                             "a person decides",)
+    # one letter from Kolín and two from Karlín: Kolín is the closer, and links; so does an exact name
+    for name in ("Kollín", "kolin", "Karlín"):
+        [match] = reconcile([NameQuery.of(name, "CZ")], client=client)
+        assert match.decision is Decision.LINKED, name
+    assert reconcile([NameQuery.of("Kollín", "CZ")], client=client)[0].qid == "Q470369"
+
+
 @pytest.mark.parametrize(("name", "why"), [
     ("Mishhed", "a spelling variant 2 letters away"),   # 2 letters from Meşhed, a name of 6
     ("تبریذ", "a spelling variant in Arabic script"),     # ذ for ز: the same skeleton, not the same name

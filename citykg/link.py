@@ -26,7 +26,8 @@ A place has one item, so no two records get the same QID: a decision for the ite
 gives another record, or that another decision (kept, or earlier in the file) gives another
 record, is ignored with a warning. A decision beats a name match: a record whose name matches
 the item that a table or a decision gives another record goes to the review file as ambiguous,
-with a warning naming both records; so do two records whose names match the same item.
+with a warning naming both records; so do two records whose names match the same item (see
+:mod:`citykg.decisions`).
 
 :func:`country_codes` gives the ISO codes of the project's countries, with which
 :func:`~citykg.reconcile.reconcile` checks and compares countries. The export of twinnings
@@ -52,14 +53,15 @@ from pyoxigraph import NamedNode, Quad, RdfFormat, Store, parse, serialize
 
 from citykg.build import data_folders, load_graphs
 from citykg.context import read_in_context
+from citykg.decisions import apply_decisions, drop_decisions_for_table_items, keep_unapplied_decisions, one_item_each
 from citykg.enrich import LINKS_GRAPH, WIKIDATA_GRAPH, Enrichment, Record, RecordLink, enrichment, link_quads
-from citykg.errors import InputError, LinkError
+from citykg.errors import InputError
 from citykg.iris import CKG, PREFIXES, WD
 from citykg.items import resolve_countries
 from citykg.kinds import refuse_wrong_kinds
 from citykg.project import Project
 from citykg.reconcile import Candidate, Decision, Match, NameQuery, reconcile
-from citykg.review import ReviewDecision, ReviewRow, read_decisions, write_review
+from citykg.review import ReviewRow, write_review
 from citykg.wikidata import Client, Stats
 
 __all__ = ["LINKS_FILE", "WIKIDATA_FILE", "LinkRun", "StoredLink", "country_codes", "link", "project_store",
@@ -210,17 +212,17 @@ def link(project: Project, *, client: Client, decisions: Path | None = None, rev
     if review is None:
         review = project.dist / "wikidata-review.csv"
         project.dist.mkdir(parents=True, exist_ok=True)
-    _keep_unapplied_decisions(review, decisions)
+    keep_unapplied_decisions(review, decisions)
     cities, countries = read_records(project)
     by_ref = {r.ref: r for r in (*cities, *countries)}
     kept = _kept_decisions(project)
     warnings: list[str] = []
     if decisions is not None:
-        _apply_decisions(decisions, by_ref, kept, warnings)
-    _drop_decisions_for_table_items(by_ref, kept, warnings)
+        apply_decisions(decisions, by_ref, kept, warnings)
+    drop_decisions_for_table_items(by_ref, kept, warnings)
     refused = refuse_wrong_kinds(client, by_ref, kept, codes=_codes(countries), warnings=warnings)
     say(f"linking {len(cities)} cities and {len(countries)} countries at {client.endpoint}")
-    links = _one_item_each([*_link_cities(cities, kept, client, warnings, _codes(countries)),
+    links = one_item_each([*_link_cities(cities, kept, client, warnings, _codes(countries)),
                             *_link_countries(countries, kept, client, warnings)], warnings)
     links = [RecordLink(lk.record, replace(lk.match, decision=Decision.AMBIGUOUS, reasons=(
         f"a decision refused: {refused[lk.record.ref]}",))) if lk.record.ref in refused else lk
@@ -237,85 +239,6 @@ def link(project: Project, *, client: Client, decisions: Path | None = None, rev
                _write(project.graphs / WIKIDATA_FILE, extra.quads))
     return LinkRun(tuple(links), client.endpoint, day, extra, written, review, ambiguous,
                    tuple(warnings + extra.warnings), client.stats)
-
-
-def _apply_decisions(path: Path, by_ref: dict[str, Record], kept: dict[str, str | None],
-                     warnings: list[str]) -> None:
-    """Add a person's decisions to ``kept``, in the file's order, warning about those that cannot
-    or should not apply: for a record the graph lacks, or for an item that a table or another
-    decision (kept, or applied from an earlier line) gives another record."""
-    in_tables = {r.qid: r.ref for r in by_ref.values() if r.qid}
-    first: dict[str, ReviewDecision] = {}
-    for d in read_decisions(path):
-        earlier = first.setdefault(d.record, d)
-        if earlier is not d and earlier.qid != d.qid:
-            warnings.append(f"{path}:{d.line}: a second decision for {d.record!r} "
-                            f"(line {earlier.line} decides otherwise); the last one is kept.")
-        owner = next((ref for ref, qid in kept.items() if qid and qid == d.qid), in_tables.get(d.qid or ""))
-        if d.record not in by_ref:
-            warnings.append(f"{path}:{d.line}: no record {d.record!r} in the graph; decision ignored.")
-        elif d.qid and owner not in (None, d.record):
-            warnings.append(f"{path}:{d.line}: {d.qid} is already the Wikidata item of {owner}; "
-                            f"a place has one item, so this decision for {d.record} is ignored.")
-        else:
-            kept[d.record] = d.qid
-
-
-def _drop_decisions_for_table_items(by_ref: dict[str, Record], kept: dict[str, str | None],
-                                    warnings: list[str]) -> None:
-    """Forget kept decisions for an item a table now gives another record, with a warning (the
-    record is then linked by its names)."""
-    in_tables = {r.qid: r.ref for r in by_ref.values() if r.qid}
-    for ref, qid in sorted(kept.items()):
-        owner = in_tables.get(qid or "")
-        if ref in by_ref and not by_ref[ref].qid and owner not in (None, ref):
-            warnings.append(f"{ref}: the reviewed decision {qid} is ignored: the tables give {qid} to {owner}, and "
-                            "a place has one item. Decide again in the review file if the name match is wrong.")
-            del kept[ref]
-
-
-def _one_item_each(links: list[RecordLink], warnings: list[str]) -> list[RecordLink]:
-    """Send to review, as ambiguous, each city whose name matches an item that a table or a
-    person's decision gives another record, or that another city's name matches too."""
-    firm: dict[str, RecordLink] = {}
-    named: dict[str, list[RecordLink]] = {}
-    for lk in links:
-        if lk.record.kind == "city" and lk.match.qid:
-            if lk.match.method == "name":
-                named.setdefault(lk.match.qid, []).append(lk)
-            else:
-                firm.setdefault(lk.match.qid, lk)
-    out = []
-    for lk in links:
-        match, qid = lk.match, lk.match.qid
-        if not qid or match.method != "name" or lk.record.kind != "city":
-            out.append(lk)
-            continue
-        owner = firm.get(qid)
-        rivals = [o.record.ref for o in named[qid] if o is not lk]
-        if owner is not None:
-            how = "in its table" if owner.match.method == "identifier" else "by a person's decision"
-            why = f"{qid} is the item of {owner.record.ref} ({how})"
-        elif rivals:
-            why = f"{qid} is also the name match of {', '.join(rivals)}"
-        else:
-            out.append(lk)
-            continue
-        warnings.append(f"{lk.record.ref}: its names match {qid}, but {why}; a place has one item, so "
-                        f"{lk.record.ref} goes to the review file as ambiguous. Decide it there (a QID or none) "
-                        "and pass the file back with --decisions.")
-        out.append(RecordLink(lk.record, replace(match, decision=Decision.AMBIGUOUS, reasons=(*match.reasons, why))))
-    return out
-
-
-def _keep_unapplied_decisions(review: Path, decisions: Path | None) -> None:
-    """Refuse to overwrite a review file in which a person has filled decisions not yet applied."""
-    if not review.is_file() or (decisions is not None and decisions.resolve() == review.resolve()):
-        return
-    filled = read_decisions(review)
-    if filled:
-        raise LinkError(f"{review} holds {len(filled)} decision(s) that were not applied, and this run would "
-                        f"replace it. Run `citykg link --decisions {review}` to apply them, or move the file away.")
 
 
 def _link_cities(cities: Sequence[Record], kept: dict[str, str | None], client: Client,

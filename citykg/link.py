@@ -13,6 +13,8 @@ The decision for each record, in order of precedence:
 2. a person's decision, from ``--decisions FILE`` or kept from an earlier run (``reviewed``);
 3. reconciliation of its English and Persian names within its country (``name``; see
    :mod:`citykg.reconcile`); countries without a QID are looked up by ISO code (``iso-code``).
+   A city whose country no country record of the project has (or that has none), which
+   ``citykg build`` refuses, is not linked on its names alone (ambiguous at most), with a warning.
 
 The ambiguous ones go to a review file (``dist/wikidata-review.csv`` by default), where a person
 fills the ``decision`` column with a QID or ``none`` and hands it back with ``--decisions``; the
@@ -136,13 +138,16 @@ def _codes(countries: Sequence[Record]) -> dict[str, str]:
 
 
 def _records(store: Store, cls: str) -> list[Record]:
+    """The records of a class; a city's country is its ISO code, or the last part of its IRI if no
+    country record has it (``FR`` for a city whose ``FR`` is missing from countries.csv)."""
     query = f"""SELECT ?r ?key ?en ?fa ?iso ?qid WHERE {{
       ?r a ckg:{cls} .
       OPTIONAL {{ ?r ckg:identifier ?id }} OPTIONAL {{ ?r ckg:iso2 ?code }}
       OPTIONAL {{ ?r rdfs:label ?en FILTER (LANG(?en) = "en") }}
       OPTIONAL {{ ?r rdfs:label ?fa FILTER (LANG(?fa) = "fa") }}
-      OPTIONAL {{ ?r ckg:country/ckg:iso2 ?iso }} OPTIONAL {{ ?r ckg:wikidataId ?qid }}
-      BIND (COALESCE(?id, ?code) AS ?key) }} ORDER BY ?r"""
+      OPTIONAL {{ ?r ckg:country ?in OPTIONAL {{ ?in ckg:iso2 ?listed }} }} OPTIONAL {{ ?r ckg:wikidataId ?qid }}
+      BIND (COALESCE(?id, ?code) AS ?key)
+      BIND (COALESCE(?listed, REPLACE(STR(?in), "^.*/", "")) AS ?iso) }} ORDER BY ?r"""
     out: dict[str, Record] = {}
     for row in store.query(query, use_default_graph_as_union=True, prefixes=PREFIXES):  # type: ignore[union-attr]
         node, key = row["r"], row["key"]
@@ -222,7 +227,7 @@ def link(project: Project, *, client: Client, decisions: Path | None = None, rev
     drop_decisions_for_table_items(by_ref, kept, warnings)
     refused = refuse_wrong_kinds(client, by_ref, kept, codes=_codes(countries), warnings=warnings)
     say(f"linking {len(cities)} cities and {len(countries)} countries at {client.endpoint}")
-    links = one_item_each([*_link_cities(cities, kept, client, warnings, _codes(countries)),
+    links = one_item_each([*_link_cities(cities, kept, client, warnings, _codes(countries), {c.key for c in countries}),
                             *_link_countries(countries, kept, client, warnings)], warnings)
     links = [RecordLink(lk.record, replace(lk.match, decision=Decision.AMBIGUOUS, reasons=(
         f"a decision refused: {refused[lk.record.ref]}",))) if lk.record.ref in refused else lk
@@ -242,7 +247,8 @@ def link(project: Project, *, client: Client, decisions: Path | None = None, rev
 
 
 def _link_cities(cities: Sequence[Record], kept: dict[str, str | None], client: Client,
-                 warnings: list[str], codes: dict[str, str]) -> list[RecordLink]:
+                 warnings: list[str], codes: dict[str, str], listed: set[str]) -> list[RecordLink]:
+    """Link the cities (``listed``: the ISO codes of the project's countries)."""
     queries: list[NameQuery] = []
     methods: list[str] = []
     for city in cities:
@@ -264,7 +270,9 @@ def _link_cities(cities: Sequence[Record], kept: dict[str, str | None], client: 
                         unknown_countries=unknown)
     out = []
     for city, match, method in zip(cities, matches, methods, strict=True):
-        if method == "name" and city.country in unknown:
+        if city.country not in listed:
+            match = _unlisted_country(city, match, method, warnings)
+        elif method == "name" and city.country in unknown:
             warnings.append(f"{city.ref}: neither the countries table (with a QID) nor the endpoint knows its country "
                             f"{city.country}, so its names were looked up in no country, and a place of another "
                             f"country code is not linked to it ({match.decision.value}). Give country/{city.country} "
@@ -276,6 +284,22 @@ def _link_cities(cities: Sequence[Record], kept: dict[str, str | None], client: 
                           "reviewed", why)
         out.append(RecordLink(city, match))
     return out
+
+
+def _unlisted_country(city: Record, match: Match, method: str, warnings: list[str]) -> Match:
+    """Warn about a city whose country no country record of the project has (``citykg build``
+    refuses it), and keep its names from linking it on their own: ambiguous at most."""
+    what = (f"its country {city.country} is not in the project's countries (data/reference/countries.csv)"
+            if city.country else "it has no country")
+    fix = (f"add {city.country} to data/reference/countries.csv (or correct the city's country)" if city.country
+           else "give it its country's ISO 3166-1 alpha-2 code (its country column)")
+    if method == "name" and match.decision is Decision.LINKED:
+        match = replace(match, decision=Decision.AMBIGUOUS, reasons=(
+            *match.reasons, f"not linked on its names alone: {what.split(' (')[0]}"))
+    warnings.append(f"{city.ref}: {what}, so `citykg build` refuses the city" + (
+        f"; its names alone do not link it ({match.decision.value})" if method == "name" else "")
+        + f". To fix it, {fix}, then run `citykg link` again.")
+    return match
 
 
 def _link_countries(countries: Sequence[Record], kept: dict[str, str | None], client: Client,

@@ -914,6 +914,35 @@ def test_a_city_whose_country_no_one_knows_does_not_stop_the_run(tmp_path: Path,
         "country/XA its QID in data/reference/countries.csv (its wikidata column)."]
 
 
+def test_a_city_whose_country_the_tables_lack_is_not_linked_on_its_names_alone(
+        tmp_path: Path, fixture_server: Oxigraph, cache: Path) -> None:
+    project = test_project(tmp_path / "p")
+    reference = project.data / "reference"
+    countries = reference / "countries.csv"
+    countries.write_text("".join(line for line in countries.read_text(encoding="utf-8").splitlines(keepends=True)
+                                 if not line.startswith("KW,")), encoding="utf-8")
+    cities = reference / "cities.csv"
+    cities.write_text(cities.read_text(encoding="utf-8") + "kuwait,Kuwait City,,KW,,test\nshiraz,Shiraz,,,,test\n",
+                      encoding="utf-8")
+    run_ = link(project, client=Client(fixture_server.url, cache=cache))
+    by = {lk.record.ref: lk.match for lk in run_.links}
+    # each name alone is one place's label, which would link it; `citykg build` refuses both rows
+    assert (by["city/kuwait"].decision, by["city/kuwait"].candidates[0].qid) == (Decision.AMBIGUOUS, "Q35178")
+    assert by["city/kuwait"].reasons[-1] == "not linked on its names alone: its country KW is not in the project's " \
+                                            "countries"
+    assert (by["city/shiraz"].decision, by["city/shiraz"].candidates[0].qid) == (Decision.AMBIGUOUS, "Q6397066")
+    assert [w for w in run_.warnings if w.startswith(("city/kuwait", "city/shiraz"))] == [
+        "city/kuwait: its country KW is not in the project's countries (data/reference/countries.csv), so `citykg "
+        "build` refuses the city; its names alone do not link it (ambiguous). To fix it, add KW to "
+        "data/reference/countries.csv (or correct the city's country), then run `citykg link` again.",
+        "city/shiraz: it has no country, so `citykg build` refuses the city; its names alone do not link it "
+        "(ambiguous). To fix it, give it its country's ISO 3166-1 alpha-2 code (its country column), then run "
+        "`citykg link` again."]
+    assert by["city/isfahan"].decision is Decision.LINKED  # a city of a listed country links as before
+    review = {row["record"] for row in csv.DictReader(run_.review.read_text(encoding="utf-8").splitlines())}
+    assert {"city/kuwait", "city/shiraz"} <= review
+
+
 def test_a_decision_against_a_country_of_the_tables_warns(tmp_path: Path, fixture_server: Oxigraph,
                                                           cache: Path) -> None:
     project = test_project(tmp_path / "p")

@@ -28,6 +28,7 @@ import json
 import os
 import re
 import tempfile
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,7 @@ from pathlib import Path
 from citykg.errors import LinkError, not_utf8, quoted
 from citykg.formats import neutralise
 from citykg.iris import is_qid
+from citykg.names import match_key
 from citykg.reconcile import Candidate, Match, NameQuery
 from citykg.spellings import LONGEST_NAME
 
@@ -67,7 +69,8 @@ class ReviewDecision:
 
 def _read_table(path: Path, columns: Sequence[str], needs: str) -> list[tuple[int, dict[str, str]]]:
     """The rows of a CSV or TSV file, by column (the header's, lower-cased), with their line;
-    blank lines are skipped, before the header too.
+    blank lines are skipped, before the header too. A header that names a column twice, and rows
+    of more or fewer fields than the header, are refused with the file and line.
 
     :param columns: the columns the file needs: a file without them is refused with ``needs``,
         and a hint if it looks separated by semicolons.
@@ -99,7 +102,18 @@ def _read_table(path: Path, columns: Sequence[str], needs: str) -> list[tuple[in
         semicolons = delimiter == "," and set(missing) <= {h.strip().strip('"').lower() for h in first.split(";")}
         hint = (" It looks separated by semicolons: save it with commas (CSV) or tabs (TSV)." if semicolons else "")
         raise LinkError(f"{path}:{line}: {needs}; it has {', '.join(map(repr, header))}.{hint}")
-    return [(n, dict(zip(header, (c.strip() for c in row), strict=False))) for n, row in rows[1:]]
+    twice = sorted({h for h in header if h and header.count(h) > 1}, key=header.index)
+    if twice:
+        raise LinkError(f"{path}:{line}: column {' and '.join(map(repr, twice))} appears twice in the header, so which "
+                        "cell a row means is unknown: rename or remove one, and run again.")
+    uneven = [f"{path}:{n}: the row has {len(row)} field{'' if len(row) == 1 else 's'} but the header has "
+              f"{len(header)}." for n, row in rows[1:] if len(row) != len(header)]
+    if uneven:
+        more = [f"… and {len(uneven) - 10} more rows like these."] if len(uneven) > 10 else []
+        quote = "tab" if delimiter == "\t" else "comma"
+        raise LinkError("\n".join([*uneven[:10], *more, f"Give each row one cell per column of the header (quote a "
+                                   f"cell that contains a {quote}), and run again."]))
+    return [(n, dict(zip(header, (c.strip() for c in row), strict=True))) for n, row in rows[1:]]
 
 
 _COUNTRY = re.compile(r"^(?:[A-Za-z]{2,3}|[Qq][1-9][0-9]*)$")
@@ -108,8 +122,9 @@ _COUNTRY = re.compile(r"^(?:[A-Za-z]{2,3}|[Qq][1-9][0-9]*)$")
 def read_names(path: Path) -> list[NameQuery]:
     """The names of a CSV or TSV file, in order, as queries.
 
-    :raises LinkError: if the file cannot be read, has no ``name`` column, or has rows with
-        neither a name nor a QID, a ``qid`` that is not a QID, or a ``country`` that is neither an
+    :raises LinkError: if the file cannot be read, has no ``name`` column, names a column twice,
+        has rows of more or fewer fields than its header, or rows with neither a name (one with a
+        letter or digit) nor a QID, a ``qid`` that is not a QID, or a ``country`` that is neither an
         ISO 3166-1 code nor a QID; the message names the file and
         the line of each such row (the first ten), so that one pass fixes them all.
     """
@@ -119,6 +134,12 @@ def read_names(path: Path) -> list[NameQuery]:
         name = row.get("name", "")
         typed = row.get("qid") or row.get("wikidata") or ""
         qid = typed.upper() or None
+        if name and not match_key(name):  # only marks, joiners or punctuation: no name at all
+            if not qid:
+                problems.append(f"{path}:{line}: the name {_shown(name)} has no letters or digits (only marks, "
+                                "joiners or punctuation); give the place's name (or its QID).")
+                continue
+            name = ""
         if not name and not qid:
             problems.append(f"{path}:{line}: the row has no name (nor a QID).")
         elif qid and not is_qid(qid):
@@ -136,6 +157,17 @@ def read_names(path: Path) -> list[NameQuery]:
         raise LinkError("\n".join(problems[:10]) + more + "\nFix these rows (or delete them) and run again: "
                         "nothing was looked up.")
     return out
+
+
+def _shown(name: str) -> str:
+    """A name for a message: quoted, or by its characters' code points and names if none is visible.
+
+    >>> _shown("-"), _shown("\u200c")
+    ("'-'", 'U+200C ZERO WIDTH NON-JOINER')
+    """
+    if any(unicodedata.category(ch) not in ("Mn", "Me", "Cf", "Zs") for ch in name):
+        return quoted(name, 40)
+    return ", ".join(f"U+{ord(ch):04X} {unicodedata.name(ch, '')}".strip() for ch in name[:5])
 
 
 def write_review(path: Path, rows: Iterable[ReviewRow]) -> int:
@@ -173,8 +205,9 @@ def read_decisions(path: Path) -> list[ReviewDecision]:
 
     Rows with an empty decision are left for later.
 
-    :raises LinkError: if the file lacks the ``record`` or ``decision`` column, or a decision is
-        neither a QID nor ``none``; the message names the file and line.
+    :raises LinkError: if the file lacks the ``record`` or ``decision`` column, names a column
+        twice, has rows of more or fewer fields than its header, or a decision is neither a QID
+        nor ``none``; the message names the file and line.
     """
     rows = _read_table(path, ("record", "decision"), "a decisions file is a review file written by `citykg link`: "
                        "its header needs the columns 'record' and 'decision'")

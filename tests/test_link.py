@@ -713,6 +713,40 @@ def test_names_files_read_as_a_person_writes_them(tmp_path: Path) -> None:
         read_names(names)
 
 
+def test_names_and_decisions_files_are_read_strictly(tmp_path: Path) -> None:
+    names = tmp_path / "names.csv"
+    names.write_text("name,name,country\nTabriz,Tebriz,IR\n", encoding="utf-8")
+    with pytest.raises(LinkError, match=r"^.*names.csv:1: column 'name' appears twice in the header, so which cell a "
+                                        r"row means is unknown: rename or remove one, and run again\.$"):
+        read_names(names)
+    decided = tmp_path / "decided.csv"
+    decided.write_text("record,decision,Decision\ncity/nurabad,Q719764,none\n", encoding="utf-8")
+    with pytest.raises(LinkError, match=r"decided.csv:1: column 'decision' appears twice in the header"):
+        read_decisions(decided)
+    # a row of more or fewer fields than the header: every such row, with the fix
+    names.write_text("name,country\nTabriz,IR,\nMashhad\nKabul,AF\n", encoding="utf-8")
+    with pytest.raises(LinkError) as raised:
+        read_names(names)
+    assert str(raised.value).splitlines() == [
+        f"{names}:2: the row has 3 fields but the header has 2.", f"{names}:3: the row has 1 field but the header has 2.",
+        "Give each row one cell per column of the header (quote a cell that contains a comma), and run again."]
+    decided.write_text("record,decision\ncity/nurabad,Q719764,Q1\n", encoding="utf-8")
+    with pytest.raises(LinkError, match=r"decided.csv:2: the row has 3 fields but the header has 2\."):
+        read_decisions(decided)
+    # a name of only a zero-width non-joiner, a vowel mark or punctuation is no name
+    names.write_text("name,country,qid\n\u200c,IR,\n\u064e,,\n-,IR,\n-,IR,Q80053\nTabriz,IR,\n", encoding="utf-8")
+    with pytest.raises(LinkError) as raised:
+        read_names(names)
+    assert str(raised.value).splitlines() == [
+        *(f"{names}:{n}: the name {shown} has no letters or digits (only marks, joiners or punctuation); give the "
+          "place's name (or its QID)." for n, shown in ((2, "U+200C ZERO WIDTH NON-JOINER"), (3, "U+064E ARABIC FATHA"),
+                                                          (4, "'-'"))),
+        "Fix these rows (or delete them) and run again: nothing was looked up."]
+    names.write_text("name,country,qid\n-,IR,Q80053\n", encoding="utf-8")  # with a QID, the QID is the query
+    assert [(q.name, q.qid) for q in read_names(names)] == [("Q80053", "Q80053")]
+    assert CliRunner().invoke(cli, ["link", "--name", "\u200c"]).exit_code == 2
+
+
 # ------------------------------------------------------------------------- CLI
 
 

@@ -11,6 +11,7 @@ import click
 
 from citykg.cli.common import Seconds, Settings, pass_settings, remember_format
 from citykg.errors import quoted
+from citykg.names import match_key
 
 __all__ = ["link_command"]
 
@@ -126,6 +127,9 @@ def link_command(settings: Settings, endpoint: str, name: str | None, country: s
 
     if name is not None and not name.strip():
         raise click.UsageError("--name is empty: give the name to look up (or leave --name out to link the project).")
+    if name is not None and not match_key(name):
+        raise click.UsageError(f"--name {quoted(name)} has no letters or digits (only marks, joiners or "
+                               "punctuation): give the place's name (or its QID).")
     modes = sum((name is not None, names_file is not None, quickstatements))
     if modes > 1:
         raise click.UsageError("Give one of --name, --names or --quickstatements (or none, to link the project).")

@@ -244,10 +244,13 @@ def _decide(query: NameQuery, w: Pending, facts: dict[str, Facts], settled: froz
         country = f.country()
         code = (country[1] or country[0]) if country else None
         reasons = ("QID given",) if f.known else ("QID given; the endpoint knows nothing about it",)
+        decision = Decision.LINKED
         if w.country_qid and f.countries and not w.in_country(f):
-            reasons = (f"QID given; it is in {code}, not in the country given",)
-        return Match(query, Decision.LINKED, (Candidate(query.qid, f.label() or query.qid, code, 100, reasons,
-                                                        f.population),), method="identifier", reasons=reasons)
+            reasons = (f"QID given; it is in {code}, not in {w.country_code or query.country_key}",)
+            if not trust_qids:  # the QID or the country is wrong: a person decides which
+                decision, reasons = Decision.AMBIGUOUS, (f"{reasons[0]}: a person decides",)
+        return Match(query, decision, (Candidate(query.qid, f.label() or query.qid, code, 100, reasons,
+                                                 f.population),), method="identifier", reasons=reasons)
     scored = sorted((s for i in w.items if i in facts
                      and (s := score(query.names, query.country, w, facts[i], settled))),
                     key=lambda c: (-c[0].score, -(c[0].population or 0), int(c[0].qid[1:])))

@@ -891,7 +891,8 @@ def test_cli_a_qid_the_endpoint_does_not_know_links_nothing(fixture_server: Oxig
     assert result.exit_code == 0 and json.loads(result.stdout)["decision"] == "none"
     table = CliRunner().invoke(cli, ["link", "--name", "Q80053", "--country", "TR", "--endpoint", fixture_server.url,
                                      "--no-cache"])
-    assert table.exit_code == 0 and "QID given; it is in IR, not in the country given" in table.stdout
+    assert table.exit_code == 0 and "QID given; it is in IR, not in TR: a person decides" in table.stdout
+    assert table.stdout.splitlines()[2].split()[1:3] == ["ambiguous", "Q80053"]  # not linked
 
 
 def test_cli_a_country_qid_must_name_a_country(fixture_server: Oxigraph) -> None:

@@ -186,6 +186,12 @@ def test_identifier_first(fixture_server: Oxigraph) -> None:
     assert [m.qid for m in matches[:2]] == ["Q80053", "Q121157"]
     assert matches[1].candidates[0].label == "Mashhad"  # the name given does not matter
     assert matches[2].reasons == ("QID given; the endpoint knows nothing about it",)  # so it links nothing
+    # a QID in another country than the one given: the QID or the country is wrong
+    elsewhere = reconcile([NameQuery.of("Q80053", "TR"), NameQuery.of("Q80053", "Q43")], client=client)
+    assert [(m.decision, m.qid, m.reasons) for m in elsewhere] == [
+        (Decision.AMBIGUOUS, None, ("QID given; it is in IR, not in TR: a person decides",))] * 2
+    table = reconcile([NameQuery.of("Tabriz", "TR", qid="Q80053")], client=client, trust_qids=True)[0]
+    assert (table.decision, table.reasons) == (Decision.LINKED, ("QID given; it is in IR, not in TR",))  # a table's
     trusted = reconcile([NameQuery.of("Nowhere", qid="Q999999999")], client=client, trust_qids=True)[0]
     assert (trusted.decision, trusted.qid) == (Decision.LINKED, "Q999999999")  # as a QID of the tables does
 

@@ -252,7 +252,7 @@ def _decide(query: NameQuery, w: Pending, facts: dict[str, Facts], settled: froz
         return Match(query, decision, (Candidate(query.qid, f.label() or query.qid, code, 100, reasons,
                                                  f.population),), method="identifier", reasons=reasons)
     scored = sorted((s for i in w.items if i in facts
-                     and (s := score(query.names, query.country, w, facts[i], settled))),
+                     and (s := score(query.names, w.country_code or query.country_key, w, facts[i], settled))),
                     key=lambda c: (-c[0].score, -(c[0].population or 0), int(c[0].qid[1:])))
     candidates = tuple(c for c, *_ in scored[:scoring.keep])
     if not scored or scored[0][0].score < scoring.review:

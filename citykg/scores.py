@@ -77,9 +77,10 @@ def countries_named(best: Candidate, scored: Sequence[Scored], facts: Mapping[st
 
 def score(names: Sequence[str], country_given: str | None, w: Pending, f: Facts,
           settled: frozenset[str]) -> Scored | None:
-    """The item as a candidate for the names (spellings of one name) in ``w``'s country (given
-    as ``country_given``): its score (0 to 100) and reasons, its score without the population
-    bonus, and why its evidence is too weak to link on; None if no label of the item matches."""
+    """The item as a candidate for the names (spellings of one name) in ``w``'s country (shown
+    as ``country_given``: its ISO 3166-1 alpha-2 code where known): its score (0 to 100) and
+    reasons, its score without the population bonus, and why its evidence is too weak to link on;
+    None if no label of the item matches."""
     reasons: list[str] = []
     name = 0
     weak = ""

@@ -175,6 +175,8 @@ def test_the_country_constrains(fixture_server: Oxigraph) -> None:
     assert decision == "none" and candidates[0][0] == "Q406"
     assert "in TR, not IR" in reasons
     assert one(fixture_server, "Istanbul", "TR")[0] == "linked"
+    for country in ("Q794", "IRN", " ir "):  # the country given is shown by its ISO code
+        assert "in TR, not IR" in one(fixture_server, "Istanbul", country)[2], country
 
 
 def test_identifier_first(fixture_server: Oxigraph) -> None:
@@ -317,7 +319,7 @@ def test_a_country_no_one_knows_can_be_collected_instead_of_refused(fixture_serv
     tabriz, mashhad = reconcile([NameQuery.of("Tabriz", "xa"), NameQuery.of("Mashhad", "IR")], client=client,
                                 unknown_countries=unknown)
     assert unknown == {"xa"}
-    assert tabriz.decision is Decision.NONE and "in IR, not xa" in tabriz.candidates[0].reasons
+    assert tabriz.decision is Decision.NONE and "in IR, not XA" in tabriz.candidates[0].reasons
     assert (mashhad.decision, mashhad.qid) == (Decision.LINKED, "Q121157")
 
 

@@ -883,6 +883,11 @@ def test_cli_a_qid_in_any_case_is_a_qid(fixture_server: Oxigraph) -> None:
     result = CliRunner().invoke(cli, ["link", "--name", "q80053", "--endpoint", fixture_server.url, "--no-cache",
                                       "--format", "json"])
     assert result.exit_code == 0 and json.loads(result.stdout)["candidates"][0]["qid"] == "Q80053"
+    for pasted in ("wd:Q80053", "http://www.wikidata.org/entity/Q80053"):
+        result = CliRunner().invoke(cli, ["link", "--name", pasted, "--endpoint", fixture_server.url, "--no-cache",
+                                          "--format", "json"])
+        assert result.exit_code == 0 and json.loads(result.stdout)["decision"] == "linked", pasted
+        assert json.loads(result.stdout)["candidates"][0]["qid"] == "Q80053", pasted
 
 
 def test_cli_a_qid_the_endpoint_does_not_know_links_nothing(fixture_server: Oxigraph) -> None:

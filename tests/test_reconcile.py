@@ -188,6 +188,10 @@ def test_identifier_first(fixture_server: Oxigraph) -> None:
     assert [m.qid for m in matches[:2]] == ["Q80053", "Q121157"]
     assert matches[1].candidates[0].label == "Mashhad"  # the name given does not matter
     assert matches[2].reasons == ("QID given; the endpoint knows nothing about it",)  # so it links nothing
+    pasted = reconcile([NameQuery.of(n) for n in ("wd:Q80053", "http://www.wikidata.org/entity/Q80053",
+                                                  "https://www.wikidata.org/wiki/Q80053", " Q۸۰۰۵۳ ")], client=client)
+    assert [(m.decision, m.method, m.qid) for m in pasted] == [(Decision.LINKED, "identifier", "Q80053")] * 4
+    assert reconcile([NameQuery.of("wd:Tabriz")], client=client)[0].method == "name"  # no QID: a name
     # a QID in another country than the one given: the QID or the country is wrong
     elsewhere = reconcile([NameQuery.of("Q80053", "TR"), NameQuery.of("Q80053", "Q43")], client=client)
     assert [(m.decision, m.qid, m.reasons) for m in elsewhere] == [

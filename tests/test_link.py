@@ -879,6 +879,19 @@ def test_cli_an_endpoint_answering_json_nested_too_deep_exits_2() -> None:
     assert not isinstance(result.exception, RecursionError)
 
 
+def test_cli_table_counts_names_and_a_name_linked_to_nothing_shows_no_qid(tmp_path: Path,
+                                                                          fixture_server: Oxigraph) -> None:
+    names = tmp_path / "names.csv"
+    names.write_text("name,country\nNurabad,IR\nTabriz,IR\nQ999999999,\nIstanbul,IR\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["link", "--names", str(names), "--endpoint", fixture_server.url, "--no-cache"])
+    lines = result.stdout.splitlines()
+    assert result.exit_code == 0 and lines[-1] == "(4 names)"  # five lines: Nurabad has two candidates
+    start, end = lines[0].index("qid"), lines[0].index("label")
+    cells = {line.split()[0]: (line.split()[1], line[start:end].strip()) for line in lines[2:-1] if line[0] != " "}
+    assert cells == {"Nurabad": ("ambiguous", "Q720657"), "Tabriz": ("linked", "Q80053"),
+                     "Q999999999": ("none", ""), "Istanbul": ("none", "")}
+
+
 def test_cli_a_qid_in_any_case_is_a_qid(fixture_server: Oxigraph) -> None:
     result = CliRunner().invoke(cli, ["link", "--name", "q80053", "--endpoint", fixture_server.url, "--no-cache",
                                       "--format", "json"])

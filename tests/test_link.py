@@ -892,6 +892,19 @@ def test_cli_table_counts_names_and_a_name_linked_to_nothing_shows_no_qid(tmp_pa
                      "Q999999999": ("none", ""), "Istanbul": ("none", "")}
 
 
+def test_cli_refuses_what_it_cannot_do(tmp_path: Path) -> None:
+    qs = CliRunner().invoke(cli, ["link", "--quickstatements", "-f", "json"])
+    assert qs.exit_code == 2 and "--quickstatements prints QuickStatements V1 lines, which have no JSON form: " \
+                                  "leave out --format json." in qs.output
+    names = tmp_path / "names.csv"
+    for encoding in ("utf-16", "utf-16-le"):  # with and without a byte-order mark
+        names.write_bytes("name,country\nتبریز,IR\n".encode(encoding))
+        result = CliRunner().invoke(cli, ["link", "--names", str(names), "--endpoint", "http://127.0.0.1:9/query"])
+        assert result.exit_code == 2 and f"{names} is UTF-16; citykg reads names and decisions files in UTF-8. Save " \
+                                         "it as UTF-8 (in Excel, as 'CSV UTF-8'" in result.stderr, encoding
+        assert "Latin-1" not in result.stderr
+
+
 def test_cli_a_qid_in_any_case_is_a_qid(fixture_server: Oxigraph) -> None:
     result = CliRunner().invoke(cli, ["link", "--name", "q80053", "--endpoint", fixture_server.url, "--no-cache",
                                       "--format", "json"])

@@ -133,6 +133,9 @@ def link_command(settings: Settings, endpoint: str, name: str | None, country: s
     modes = sum((name is not None, names_file is not None, quickstatements))
     if modes > 1:
         raise click.UsageError("Give one of --name, --names or --quickstatements (or none, to link the project).")
+    if quickstatements and fmt == "json":
+        raise click.UsageError("--quickstatements prints QuickStatements V1 lines, which have no JSON form: leave "
+                               "out --format json.")
     if country and not name:
         raise click.UsageError("--country goes with --name; a --names file has a 'country' column.")
     if (decisions or review) and modes:

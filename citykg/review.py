@@ -37,7 +37,7 @@ from citykg.errors import LinkError, not_utf8, quoted
 from citykg.formats import neutralise
 from citykg.iris import is_qid
 from citykg.names import match_key
-from citykg.reconcile import Candidate, Decision, Match, NameQuery
+from citykg.reconcile import Candidate, Match, NameQuery
 from citykg.spellings import LONGEST_NAME
 
 __all__ = ["REVIEW_COLUMNS", "ReviewDecision", "ReviewRow", "matches_json", "matches_table", "read_decisions",
@@ -255,9 +255,9 @@ def matches_json(matches: Sequence[Match], *, records: Sequence[str] | None = No
 
 
 def matches_table(matches: Sequence[Match], *, records: Sequence[str] | None = None) -> str:
-    """A text table of names, decisions and their three best candidates with scores and reasons;
-    a name decided ``none`` shows no QID (its candidates link nothing). The footer counts the
-    names (or records), not the lines."""
+    """A text table of names, decisions and their three best candidates with scores and reasons
+    (those of a name decided ``none`` too, which a person may still choose); the footer counts
+    the names (or records), not the lines."""
     from pyoxigraph import Literal
 
     from citykg.formats import Format, render
@@ -268,8 +268,7 @@ def matches_table(matches: Sequence[Match], *, records: Sequence[str] | None = N
     for n, match in enumerate(matches):
         head: tuple[str, ...] = ((records[n],) if records else ()) + (match.query.name, match.decision.value)
         for c in match.candidates[:3] or [None]:
-            qid = "" if match.decision is Decision.NONE or c is None else c.qid  # none links no QID
-            cells = head + ((qid, c.label, c.country or "", str(c.score), "; ".join(c.reasons)) if c else ("",) * 5)
+            cells = head + ((c.qid, c.label, c.country or "", str(c.score), "; ".join(c.reasons)) if c else ("",) * 5)
             rows.append(tuple(Literal(v) for v in cells))
             head = ("",) * len(head)
     table = render(Result(columns, list(rows)), Format.TABLE).rstrip("\n").rsplit("\n", 1)[0]

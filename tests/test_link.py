@@ -879,8 +879,8 @@ def test_cli_an_endpoint_answering_json_nested_too_deep_exits_2() -> None:
     assert not isinstance(result.exception, RecursionError)
 
 
-def test_cli_table_counts_names_and_a_name_linked_to_nothing_shows_no_qid(tmp_path: Path,
-                                                                          fixture_server: Oxigraph) -> None:
+def test_cli_table_counts_names_and_shows_the_candidates_of_a_name_linked_to_nothing(tmp_path: Path,
+                                                                                     fixture_server: Oxigraph) -> None:
     names = tmp_path / "names.csv"
     names.write_text("name,country\nNurabad,IR\nTabriz,IR\nQ999999999,\nIstanbul,IR\n", encoding="utf-8")
     result = CliRunner().invoke(cli, ["link", "--names", str(names), "--endpoint", fixture_server.url, "--no-cache"])
@@ -889,7 +889,7 @@ def test_cli_table_counts_names_and_a_name_linked_to_nothing_shows_no_qid(tmp_pa
     start, end = lines[0].index("qid"), lines[0].index("label")
     cells = {line.split()[0]: (line.split()[1], line[start:end].strip()) for line in lines[2:-1] if line[0] != " "}
     assert cells == {"Nurabad": ("ambiguous", "Q720657"), "Tabriz": ("linked", "Q80053"),
-                     "Q999999999": ("none", ""), "Istanbul": ("none", "")}
+                     "Q999999999": ("none", "Q999999999"), "Istanbul": ("none", "Q406")}  # (Istanbul is in TR)
 
 
 def test_cli_refuses_what_it_cannot_do(tmp_path: Path) -> None:

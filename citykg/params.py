@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 from pyoxigraph import Literal, NamedNode, Store, Variable
 
 from citykg.errors import QueryParameterError, quoted
-from citykg.iris import BASE, PREFIXES
+from citykg.iris import BASE, CKG, PREFIXES, RDF
 from citykg.names import LATIN_DIGITS, normalise
 
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ _CODE_KINDS = ("factor", "strategy")  # the code parameters of these names take 
 _KINDS = ("strength", "weakness", "opportunity", "threat")
 _CODE = re.compile(r"^[A-Za-z]{1,3}[0-9]+$")
 _QID = re.compile(r"^[Qq][1-9][0-9]*$")
-_IRI = re.compile(r"^[^\s<>\"{}|\\^`]+$")  # (what NamedNode takes)
+_TYPE, _CITY = NamedNode(RDF + "type"), NamedNode(CKG + "City")
 _INTEGER = re.compile(r"^-?[0-9]+$", re.ASCII)
 
 
@@ -213,9 +213,11 @@ def _city(store: Store, value: str) -> NamedNode:
             "SELECT DISTINCT ?city ?v WHERE { ?city a ckg:City ; ckg:wikidataId ?v }", use_default_graph_as_union=True,
             substitutions={Variable("v"): Literal(pasted[1].upper())}, prefixes=PREFIXES)]
     elif value.startswith(BASE):
-        found = [s["city"] for s in store.query(  # type: ignore[union-attr]
-            "SELECT ?city WHERE { ?city a ckg:City }", use_default_graph_as_union=True, prefixes=PREFIXES,
-            substitutions={Variable("city"): NamedNode(value)})] if _IRI.match(value) else []
+        try:
+            node: NamedNode | None = NamedNode(value)
+        except ValueError:  # not an IRI (a space in it, say), so no city's
+            node = None
+        found = [node] if node and next(store.quads_for_pattern(node, _TYPE, _CITY, None), None) else []
     else:
         wanted = normalise(value)
         found = list(dict.fromkeys(s["city"] for s in store.query(  # type: ignore[union-attr]

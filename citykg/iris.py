@@ -21,8 +21,11 @@ Example::
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from urllib.parse import quote
+
+from citykg.names import LATIN_DIGITS
 
 BASE = "https://w3id.org/citykg/"
 CKG = BASE + "ontology#"
@@ -134,6 +137,21 @@ def is_qid(text: str) -> bool:
     (True, False, False)
     """
     return re.fullmatch(r"Q[1-9][0-9]*", text) is not None
+
+
+# a QID as pasted: wd:Q…, or a Wikidata entity or page IRI
+_PASTED_QID = re.compile(r"(?:wd:|https?://(?:www\.)?wikidata\.org/(?:entity|wiki)/)?([Qq][0-9]+)", re.IGNORECASE)
+
+
+def pasted_qid(text: str) -> str | None:
+    """The QID a name is, as it may be pasted (``Q80053``, ``q80053``, ``wd:Q80053``, the item's
+    entity IRI or page URL, in Persian or Arabic digits too), or None if it is no QID.
+
+    >>> pasted_qid("wd:Q80053"), pasted_qid("http://www.wikidata.org/entity/Q80053"), pasted_qid("Tabriz")
+    ('Q80053', 'Q80053', None)
+    """
+    found = _PASTED_QID.fullmatch(unicodedata.normalize("NFKC", text).translate(LATIN_DIGITS).strip())
+    return found[1].upper() if found and is_qid(found[1].upper()) else None
 
 
 def shorten(iri: str) -> str:

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import difflib
 import re
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -35,7 +34,7 @@ from typing import TYPE_CHECKING
 from pyoxigraph import Literal, NamedNode, Store, Variable
 
 from citykg.errors import QueryParameterError, quoted
-from citykg.iris import BASE, CKG, PREFIXES, RDF
+from citykg.iris import BASE, CKG, PREFIXES, RDF, pasted_qid
 from citykg.names import LATIN_DIGITS, normalise
 
 if TYPE_CHECKING:
@@ -46,7 +45,6 @@ __all__ = ["Param", "bind"]
 _CODE_KINDS = ("factor", "strategy")  # the code parameters of these names take a code of that kind
 _KINDS = ("strength", "weakness", "opportunity", "threat")
 _CODE = re.compile(r"^[A-Za-z]{1,3}[0-9]+$")
-_QID = re.compile(r"^[Qq][1-9][0-9]*$")
 _TYPE, _CITY = NamedNode(RDF + "type"), NamedNode(CKG + "City")
 _INTEGER = re.compile(r"^-?[0-9]+$", re.ASCII)
 
@@ -200,18 +198,16 @@ def _study(store: Store, param: Param, value: str) -> str:
 
 
 _CITY_LABELS = "SELECT DISTINCT ?city ?l WHERE { ?city a ckg:City ; rdfs:label|skos:altLabel ?l }"
-# a QID as pasted: wd:Q…, or a Wikidata entity or page IRI
-_QID_FORMS = re.compile(r"^(?:wd:|https?://(?:www\.)?wikidata\.org/(?:entity|wiki)/)?([Qq]\S*)$")
 
 
 def _city(store: Store, value: str) -> NamedNode:
     """Resolve a city parameter: a Wikidata QID (``Q80053``, ``wd:Q80053``, its entity IRI, in any
     digits), the city's IRI, or one of the city's labels (or other names) in any language."""
-    pasted = _QID_FORMS.match(unicodedata.normalize("NFKC", value).translate(LATIN_DIGITS).strip())
-    if pasted and _QID.match(pasted[1]):
+    qid = pasted_qid(value)
+    if qid:
         found = [s["city"] for s in store.query(  # type: ignore[union-attr]
             "SELECT DISTINCT ?city ?v WHERE { ?city a ckg:City ; ckg:wikidataId ?v }", use_default_graph_as_union=True,
-            substitutions={Variable("v"): Literal(pasted[1].upper())}, prefixes=PREFIXES)]
+            substitutions={Variable("v"): Literal(qid)}, prefixes=PREFIXES)]
     elif value.startswith(BASE):
         try:
             node: NamedNode | None = NamedNode(value)

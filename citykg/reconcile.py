@@ -59,8 +59,6 @@ A match and its JSON line:
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import Enum
@@ -76,17 +74,15 @@ from citykg.candidates import (
     settlement_types,
 )
 from citykg.errors import LinkError, quoted
-from citykg.iris import is_qid
+from citykg.iris import pasted_qid
 from citykg.items import Facts, fetch_facts, find_countries, no_country_error, other_labels
-from citykg.names import LATIN_DIGITS, edit_distance
+from citykg.names import edit_distance
 from citykg.scores import Candidate, countries_named, quote, score
 from citykg.spellings import LONGEST_NAME, compound_forms
 from citykg.wikidata import Client
 
-__all__ = ["Candidate", "Decision", "Match", "NameQuery", "Scoring", "pasted_qid", "reconcile"]
+__all__ = ["Candidate", "Decision", "Match", "NameQuery", "Scoring", "reconcile"]
 
-# a QID as pasted: wd:Q…, or a Wikidata entity or page IRI
-_PASTED_QID = re.compile(r"(?:wd:|https?://(?:www\.)?wikidata\.org/(?:entity|wiki)/)?([Qq][0-9]+)", re.IGNORECASE)
 
 class Decision(Enum):
     """What reconciliation concluded about a name."""
@@ -216,17 +212,6 @@ def reconcile(queries: Sequence[NameQuery], *, client: Client, scoring: Scoring 
     settled = settlement_types(client, facts.values())
     return [_decide(q, w, facts, settled, scoring, trust_qids, codes, gazetteer)
             for q, w in zip(queries, work, strict=True)]
-
-
-def pasted_qid(text: str) -> str | None:
-    """The QID a name is, as it may be pasted (``Q80053``, ``q80053``, ``wd:Q80053``, the item's
-    entity IRI or page URL, in Persian or Arabic digits too), or None if it is no QID.
-
-    >>> pasted_qid("wd:Q80053"), pasted_qid("http://www.wikidata.org/entity/Q80053"), pasted_qid("Tabriz")
-    ('Q80053', 'Q80053', None)
-    """
-    found = _PASTED_QID.fullmatch(unicodedata.normalize("NFKC", text).translate(LATIN_DIGITS).strip())
-    return found[1].upper() if found and is_qid(found[1].upper()) else None
 
 
 def _check_lengths(queries: Sequence[NameQuery]) -> None:

@@ -62,6 +62,7 @@ __all__ = [
     "SubmissionError",
     "a_or_an",
     "cut",
+    "is_utf16",
     "quoted",
 ]
 
@@ -168,6 +169,21 @@ def quoted(value: str, limit: int = 80) -> str:
     ("'Mashhad'", "'AAAA…'")
     """
     return repr(cut(value, limit))
+
+
+def is_utf16(data: bytes) -> bool:
+    """Whether the bytes look like UTF-16 (as Excel saves "Unicode text"): its byte-order mark, or
+    a NUL in every other byte.
+
+    >>> is_utf16("name,country\\n".encode("utf-16")), is_utf16("name,country\\n".encode("utf-16-le"))
+    (True, True)
+    >>> is_utf16(b"\\n\\n"), is_utf16(b"")
+    (False, False)
+    """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return True
+    half = len(data) // 2
+    return half > 0 and max(data[0::2].count(0), data[1::2].count(0)) >= max(1, half * 3 // 4)
 
 
 def not_utf8(what: str, data: bytes, exc: UnicodeDecodeError, *, save_as: str = "UTF-8") -> str:

@@ -33,7 +33,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from citykg.errors import LinkError, not_utf8, quoted
+from citykg.errors import LinkError, is_utf16, not_utf8, quoted
 from citykg.formats import neutralise
 from citykg.iris import is_qid
 from citykg.names import match_key
@@ -77,7 +77,7 @@ def _read_table(path: Path, columns: Sequence[str], needs: str) -> list[tuple[in
     """
     try:
         data = path.read_bytes()
-        if _utf16(data):
+        if is_utf16(data):
             raise LinkError(f"{path} is UTF-16; citykg reads names and decisions files in UTF-8. Save it as UTF-8 "
                             "(in Excel, as 'CSV UTF-8'; in a text editor, with the encoding UTF-8) and try again.")
         text = data.decode("utf-8-sig")
@@ -117,18 +117,6 @@ def _read_table(path: Path, columns: Sequence[str], needs: str) -> list[tuple[in
         raise LinkError("\n".join([*uneven[:10], *more, f"Give each row one cell per column of the header (quote a "
                                    f"cell that contains a {quote}), and run again."]))
     return [(n, dict(zip(header, (c.strip() for c in row), strict=True))) for n, row in rows[1:]]
-
-
-def _utf16(data: bytes) -> bool:
-    """Whether the bytes look like UTF-16: its byte-order mark, or a NUL in every other byte.
-
-    >>> _utf16("name,country\\n".encode("utf-16")), _utf16("name,country\\n".encode("utf-16-le"))
-    (True, True)
-    """
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return True
-    half = len(data) // 2
-    return half > 0 and max(data[0::2].count(0), data[1::2].count(0)) >= half * 3 // 4
 
 
 _COUNTRY = re.compile(r"^(?:[A-Za-z]{2,3}|[Qq][1-9][0-9]*)$")

@@ -39,7 +39,7 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from citykg.errors import InputError, a_or_an, not_utf8
+from citykg.errors import InputError, a_or_an, is_utf16, not_utf8
 from citykg.formats import neutralise
 from citykg.header import REQUIRED, TABLE_FORMAT, TWICE, check_header, key_columns
 from citykg.header import violation as _violation
@@ -220,7 +220,7 @@ def _decode(data: bytes, display: str) -> tuple[str, list[Finding]]:
         data = data[3:]
         findings.append(Finding(Severity.INFO, "The file starts with a UTF-8 byte-order mark; "
                                 "citykg ignores it.", file=display, row=1, shape=TABLE_FORMAT))
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if is_utf16(data):
         raise InputError(f"{display} is UTF-16; citykg tables are UTF-8. "
                          "Save it as 'CSV UTF-8' and try again.")
     try:

@@ -134,8 +134,7 @@ def submission_routes(*, token: str | None = None, max_body: int | None = None,
 
         return [Route("/submissions", post, methods=("POST",), max_body=limit, cors=False, cache=False,
                       guard=authorise),
-                Route("/submissions", list_all, cache=False), Route("/submissions/", list_all, cache=False),
-                Route("/submissions/{id}", get_one, cache=False)]
+                Route("/submissions", list_all, cache=False), Route("/submissions/{id}", get_one, cache=False)]
 
     return factory
 

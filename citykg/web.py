@@ -207,8 +207,10 @@ class Router:
                 self._exact.setdefault(route.path, []).append(route)
 
     def _candidates(self, path: str) -> list[tuple[Route, dict[str, str]]]:
-        """The routes of ``path``, whatever their methods, with the template's parameters."""
-        candidates: list[tuple[Route, dict[str, str]]] = [(r, {}) for r in self._exact.get(path, ())]
+        """The routes of ``path``, whatever their methods, with the template's parameters; an exact
+        path with a slash after it (``/sparql/``) is that path."""
+        exact = self._exact.get(path) or (self._exact.get(path[:-1], []) if path.endswith("/") else [])
+        candidates: list[tuple[Route, dict[str, str]]] = [(r, {}) for r in exact]
         if not candidates:
             for pattern, route in self._templates:
                 found = pattern.fullmatch(path)

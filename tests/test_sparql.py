@@ -90,3 +90,9 @@ def test_a_parameter_repeated_with_the_same_value_is_taken_once(client: httpx.Cl
         assert refused.status_code == 400
         assert refused.json()["error"] == (f"Give '{name}' once; this request gives it 2 times, with 2 different "
                                            "values.")
+
+
+def test_a_path_with_a_slash_after_it_is_that_path(client: httpx.Client) -> None:
+    assert client.get("/sparql/", params={"query": "ASK {}"}).json()["boolean"] is True
+    assert client.get("/queries/").json() == client.get("/queries").json()
+    assert client.get("/nowhere/").status_code == 404

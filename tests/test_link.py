@@ -355,6 +355,19 @@ def test_the_core_data_alone_reports_the_declared_count(store: Store, project: P
         ("16 sister cities declared, 0 named", "tabriz-2024", "tabriz-2024 (no list)")]
 
 
+def test_a_study_that_names_some_of_its_sister_cities_has_a_partial_list(tmp_path: Path) -> None:
+    project = test_project(tmp_path / "p")
+    (project.data / "reference" / "partnerships.csv").write_text(
+        "study,city_a,city_b,type,start,end,status,source_table,source_row,source,note\n"
+        "tabriz-2024,tabriz,istanbul,sister-city,,,,text,p. 4,,\n"
+        "tabriz-2024,tabriz,mashhad,sister-city,,,,text,p. 4,,\n", encoding="utf-8")
+    result = build(project)
+    assert result.report.conforms, result.report.to_text()
+    store = Store.read_only(str(project.store.resolve()))
+    assert answer(store, project, "partner-discrepancies", city="Tabriz") == [
+        ("16 sister cities declared, 2 named", "tabriz-2024", "tabriz-2024 (partial list)")]
+
+
 def test_one_table_is_one_source_whatever_its_rows_cite(tmp_path: Path) -> None:
     project = test_project(tmp_path / "p")
     (project.data / "reference" / "partnerships.csv").write_text(

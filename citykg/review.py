@@ -35,7 +35,7 @@ from pathlib import Path
 
 from citykg.errors import LinkError, is_utf16, not_utf8, quoted
 from citykg.formats import neutralise
-from citykg.iris import is_qid
+from citykg.iris import is_qid, pasted_qid
 from citykg.names import match_key
 from citykg.reconcile import Candidate, Match, NameQuery
 from citykg.spellings import LONGEST_NAME
@@ -136,7 +136,7 @@ def read_names(path: Path) -> list[NameQuery]:
     for line, row in rows:
         name = row.get("name", "")
         typed = row.get("qid") or row.get("wikidata") or ""
-        qid = typed.upper() or None
+        qid = (pasted_qid(typed) or typed.upper()) if typed else None  # wd:Q80053 or its page URL too
         if name and not match_key(name):  # only marks, joiners or punctuation: no name at all
             if not qid:
                 problems.append(f"{path}:{line}: the name {_shown(name)} has no letters or digits (only marks, "
@@ -222,8 +222,8 @@ def read_decisions(path: Path) -> list[ReviewDecision]:
         record = row.get("record", "").lstrip("'")
         if value.lower() == "none":
             out.append(ReviewDecision(record, None, line))
-        elif is_qid(value.upper()):
-            out.append(ReviewDecision(record, value.upper(), line))
+        elif qid := pasted_qid(value):
+            out.append(ReviewDecision(record, qid, line))
         else:
             raise LinkError(f"{path}:{line}: decision {value!r} for {record!r} is neither a QID (such as "
                             "Q80053) nor 'none'. Leave it empty to decide later.")

@@ -577,6 +577,9 @@ def test_a_bad_decision_names_the_file_and_line(tmp_path: Path) -> None:
     path.write_text("record,decision\ncity/nurabad,Q719764\ncity/atlantis,maybe\n", encoding="utf-8")
     with pytest.raises(LinkError, match=r"decided.csv:3: decision 'maybe' for 'city/atlantis'"):
         read_decisions(path)
+    path.write_text("record,decision\ncity/nurabad,wd:Q719764\ncity/x,http://www.wikidata.org/entity/Q80053\n",
+                    encoding="utf-8")
+    assert [(d.record, d.qid) for d in read_decisions(path)] == [("city/nurabad", "Q719764"), ("city/x", "Q80053")]
     path.write_text("record,choice\n", encoding="utf-8")
     with pytest.raises(LinkError, match=r"decided.csv:1: a decisions file is a review file written by `citykg link`: "
                                         r"its header needs the columns 'record' and 'decision'; it has 'record', "
@@ -614,6 +617,9 @@ def test_names_files(tmp_path: Path) -> None:
     with pytest.raises(LinkError, match=re.escape(f"{bad} is not UTF-8: byte 0xe3 on line 2 cannot be decoded. "
                                                   "Save it as UTF-8 (not Latin-1 or Windows-1256)")):
         read_names(bad)
+    pasted = tmp_path / "pasted.csv"  # a QID as a person pastes it: prefixed, as an IRI or a page URL
+    pasted.write_text("name,qid\nTabriz,wd:Q80053\nMashhad,https://www.wikidata.org/wiki/Q121157\n", encoding="utf-8")
+    assert [q.qid for q in read_names(pasted)] == ["Q80053", "Q121157"]
     bad.write_text("name,qid\nTabriz,80053\n", encoding="utf-8")
     with pytest.raises(LinkError, match=r"bad.csv:2: '80053' is not a Wikidata QID"):
         read_names(bad)

@@ -274,15 +274,24 @@ _TABLE_LIST = [
            ref=("action",), ex="A01"),
         *_labels(LABEL),
     ), key=("strategy", "position"), types=(CKG + "ActionStatement",)),
-    Table("memberships", "Memberships of city governments in organisations, with roles.",
-          "membership", _study(
+    Table("memberships", "Memberships of city governments in organisations, with roles.", "membership", (
+        _c("study", Kind.REF, "The study that states it, if any.", p=CKG + "inStudy", ref=("study",),
+           ex="mashhad-oic"),
         _c("member", Kind.REF, "The member (id in organisations.csv).", req=True, p=ORG + "member",
            ref=("organisation",), ex="mashhad-municipality"),
         _c("organisation", Kind.REF, "The organisation.", req=True, p=ORG + "organization",
            ref=("organisation",), ex="metropolis"),
         _c("role", Kind.ENUM, "The member's role.", req=True, p=ORG + "role", choices=ROLES,
            ex="board-member"),
-        *_labels(LABEL),
+        _c("label_fa", Kind.FA, "The study's wording, in Persian (required with a study).", p=LABEL),
+        _c("label_en", Kind.EN, "An English translation (required with a study).", p=LABEL),
+        _c("source_table", Kind.SOURCE_TABLE, "Table or section of the study (required with a study).",
+           p=CKG + "sourceTable", ex="Table 3"),
+        _c("source_row", Kind.SOURCE_ROW, "Row or item of that table (required with a study).",
+           p=CKG + "sourceRow", ex="SO1.2"),
+        _c("source", Kind.CITATION, "Citation or URL, for rows not from a study (the organisation's list "
+           "of members, say).", p=CKG + "citation"),
+        _c("note", Kind.TEXT, "Anything a reader must know about the row (English).", p=NOTE),
     ), key=("member", "organisation", "role"), types=(ORG + "Membership",)),
     Table("schemes", "Concept schemes from the literature that a study cites.", "scheme", _study(
         _c("id", Kind.KEY, "Id of the scheme.", req=True, p=IDENT, ex="wang-amiri-functions"),

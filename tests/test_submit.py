@@ -34,7 +34,7 @@ from citykg.errors import DataError, InputError, SubmissionError
 from citykg.formats import Format, render
 from citykg.iris import submission_graph
 from citykg.project import Project
-from citykg.queries import run_sparql
+from citykg.queries import load_catalogue, run, run_sparql
 from citykg.report import Severity
 from citykg.submissions import Status, load_submissions
 from citykg.submit import Outcome, list_submissions, submit, validate_input, withdraw
@@ -179,6 +179,25 @@ def test_validation_in_context_includes_accepted_submissions(built: Project, tmp
     texts = [f.message for f in validate(dup, project=built).findings]
     assert f"Duplicate factor 'S1': it is already defined on submissions/{result.id}/factors.csv:2. Keep one of the two rows, " \
         "or give this one another code." in texts
+
+
+def test_memberships_need_no_study_but_then_a_source(built: Project, tmp_path: Path) -> None:
+    tables = {"organisations.csv": "id,kind,label_en,label_fa,acronym,city,parent,wikidata,source\n"
+                                   "tabriz-municipality,city-government,Municipality of Tabriz,شهرداری تبریز,,"
+                                   "tabriz,,,https://www.tabriz.ir/\n",
+              "memberships.csv": "study,member,organisation,role,source,note\n"
+                                 ",tabriz-municipality,uclg,member,https://www.uclg.org/members,\n"
+                                 ",tabriz-municipality,oicc,board-member,,\n"}
+    report = validate_input(write(tmp_path / "bad", tables), project=built)
+    assert [(f.file.rsplit("/", 1)[-1], f.row, f.message) for f in report.findings] == [
+        ("memberships.csv", 3, "Every row says where its fact comes from: study, source_table and source_row, "
+                               "or a source citation.")]
+    tables["memberships.csv"] = tables["memberships.csv"].replace(",,\n", ",OICC list of member cities (2024),\n")
+    result = submit(write(tmp_path / "good", tables), project=built, who="Ana")
+    assert result.outcome is Outcome.ACCEPTED, result.report.to_text()
+    store = Store.read_only(str(built.store.resolve()))
+    answer = run(store, load_catalogue(built.queries)["network-memberships"], {"city": "Tabriz"})
+    assert [(r[0].value, r[2].value) for r in answer.rows] == [("UCLG", "member"), ("OICC", "board member")]
 
 
 def test_withdraw_removes_exactly_that_submissions_triples(built: Project, tmp_path: Path) -> None:

@@ -234,6 +234,25 @@ def test_study_summary(store: Store) -> None:
         "13", "9", "10", "7", "12", "36", "66", "13"]
 
 
+def test_a_study_that_declares_no_number_of_its_themes_has_them_listed(store: Store) -> None:
+    extended = Store()
+    extended.load(store.dump(format=RdfFormat.N_QUADS), format=RdfFormat.N_QUADS)
+    extended.load("""
+        @prefix ckg: <https://w3id.org/citykg/ontology#> . @prefix id: <https://w3id.org/citykg/id/> .
+        @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+        id:study\\/isf ckg:studiedCity id:city\\/isfahan ; ckg:identifier "isf" ; a ckg:Study .
+        id:city\\/isfahan a ckg:City ; <http://www.w3.org/2000/01/rdf-schema#label> "Isfahan"@en .
+        id:t1 a ckg:Theme ; ckg:inStudy id:study\\/isf . id:t2 a ckg:Theme ; ckg:inStudy id:study\\/isf .
+        id:s1 a ckg:SubTheme ; ckg:inStudy id:study\\/isf .
+        id:n1 ckg:inStudy id:study\\/isf ; ckg:countedQuantity ckg:subthemes ; ckg:declaredValue "3"^^xsd:integer .
+        """, format=RdfFormat.TURTLE, to_graph=NamedNode("https://w3id.org/citykg/graph/isf"))
+    assert answer(extended, "study-summary", city="Isfahan") == [
+        ("isf", "experts on the panel", None, None, None),
+        ("isf", "main themes", None, "2", None),
+        ("isf", "sub-themes", "3", "1", None),
+    ]
+
+
 def test_network_memberships(store: Store) -> None:
     rows = answer(store, "network-memberships", city="Mashhad")
     assert [(r[0], r[2]) for r in rows] == [

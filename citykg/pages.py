@@ -74,6 +74,12 @@ def normal_path(path: str) -> str:
     return "/" + "/".join(out) + ("/" if path.endswith(("/.", "/..")) else "")
 
 
+def _page_format(value: str) -> str | None:
+    """The format a ``format`` parameter names (``ttl``, ``text/turtle``, in any case), or None."""
+    value = value.lower()
+    return _FORMAT_PARAM.get(value) or PAGE_TYPES.get(value.split(";")[0].strip())
+
+
 def href(iri: str) -> str | None:
     """Where a link to ``iri`` points: its page here for citykg IRIs, the IRI for http(s), else none."""
     if iri.startswith(BASE):
@@ -87,18 +93,21 @@ def routes(server: Server) -> list[Route]:
     async def page(request: Request) -> Response:
         path = quote(request.raw_path.decode("utf-8", "replace"), safe="/%:@!$&'()*+,;=-._~")
         if (normal := normal_path(path)) != path:  # /id/…/%57%33 is /id/…/W3: send the client there
+            if normal.startswith("//"):  # /id/..//host would be a link to another host: no page of this server
+                raise HttpError(404, f"Nothing at {cut(path)}: the path leaves the pages (/id/, /graph/, /ontology).")
             query = request.query_string.decode("latin-1")
             return Response(301, b"", "text/plain", (("location", normal + ("?" + query if query else "")),))
-        given = [v.lower() for k, v in request.query() if k == "format"]  # (in any case)
-        if len(set(given)) > 1:
-            raise HttpError(400, f"Give one 'format'; this request gives {len(set(given))} different ones.")
-        fmt = given[0] if given else None
-        if fmt is not None:
-            fmt = _FORMAT_PARAM.get(fmt) or PAGE_TYPES.get(fmt.split(";")[0].strip())
-            if fmt is None:
-                raise HttpError(400, f"Unknown format {quoted(given[0])}.{plus_hint(given[0])} Use one of: "
+        given = [v for k, v in request.query() if k == "format"]
+        for value in given:
+            if _page_format(value) is None:
+                raise HttpError(400, f"Unknown format {quoted(value)}.{plus_hint(value)} Use one of: "
                                      f"{', '.join(_FORMAT_PARAM)}, or a media type of them.")
-        else:
+        named = {_page_format(v): v for v in reversed(given)}  # (ttl and text/turtle are one)
+        if len(named) > 1:
+            names = " and ".join(quoted(n) for n in list(named.values())[::-1][:2])
+            raise HttpError(400, f"The 'format' values name different formats ({names}). Give one format.")
+        fmt = _page_format(given[0]) if given else None
+        if fmt is None:
             best = negotiate(request.header("accept"), list(PAGE_TYPES), exact=_PAGE_ALIASES)
             if best is None:
                 raise HttpError(406, f"Pages are served as: {', '.join(PAGE_TYPES)}.")

@@ -836,8 +836,8 @@ def test_page_format_json_is_json_ld_and_two_formats_are_an_error(client: httpx.
     page = client.get("/id/study/mashhad-oic/factor/W3", params={"format": "json"})
     assert page.status_code == 200 and page.headers["content-type"].startswith("application/ld+json")
     assert_error(client.get("/id/study/mashhad-oic/factor/W3?format=ttl&format=nt"), 400,
-                 "Give one 'format'; this request gives 2 different ones.")
-    for query in ("format=ttl&format=ttl", "format=TTL"):  # the same one twice, as /sparql takes; any case
+                 "The 'format' values name different formats ('ttl' and 'nt'). Give one format.")
+    for query in ("format=ttl&format=ttl", "format=TTL", "format=ttl&format=text%2Fturtle"):  # as /sparql takes
         again = client.get(f"/id/study/mashhad-oic/factor/W3?{query}")
         assert again.status_code == 200 and again.headers["content-type"].startswith("text/turtle")
 
@@ -852,6 +852,15 @@ def test_a_page_path_written_otherwise_is_sent_to_its_normal_form(client: httpx.
             connection.request("GET", path + "?format=ttl")
             moved = connection.getresponse()
             assert (moved.status, moved.getheader("location")) == (301, "/id/study/mashhad-oic/factor/W3?format=ttl")
+        finally:
+            connection.close()
+    for path in ("/id/..//evil.example/x", "/id/%2e%2e//evil.example", "/graph/..//evil.example"):
+        connection = http.client.HTTPConnection(client.base_url.host, client.base_url.port, timeout=30)
+        try:  # a path whose normal form starts with // would send the client to another host
+            connection.request("GET", path)
+            refused = connection.getresponse()
+            assert (refused.status, refused.getheader("location")) == (404, None), path
+            assert b"the path leaves the pages" in refused.read()
         finally:
             connection.close()
     followed = client.get("/id/study/mashhad-oic/factor/%57%33", follow_redirects=True)

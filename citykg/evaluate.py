@@ -32,9 +32,10 @@ import json
 import re
 from collections.abc import Mapping
 from itertools import islice
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from pyoxigraph import (
+    BlankNode,
     NamedNode,
     QueryBoolean,
     QueryResultsFormat,
@@ -286,7 +287,7 @@ def graph_answer(triples: list[object], name: str, max_rows: int, max_bytes: int
     """Triples in a graph format, capped at ``max_rows`` (pass up to one more to detect a cap)
     and at ``max_bytes``, cut at a whole triple; a 406 if the format cannot carry them."""
     fmt, content_type = GRAPH_FORMATS[name]
-    kept: list[Triple] = triples[:max_rows]  # type: ignore[assignment]
+    kept = _labelled(triples[:max_rows])  # type: ignore[arg-type]
     try:
         fitted = triples_within(kept, fmt, max_bytes)
     except Unrepresentable as exc:
@@ -295,6 +296,26 @@ def graph_answer(triples: list[object], name: str, max_rows: int, max_bytes: int
         return _too_large(max_bytes, "triple")
     return Answer(body=fitted.body, content_type=content_type, truncated=fitted.truncated or len(triples) > max_rows,
                   by_bytes=fitted.by_bytes)
+
+
+def _labelled(triples: list[Triple]) -> list[Triple]:
+    """``triples`` with their blank nodes labelled b0, b1 … in order of appearance: a CONSTRUCT
+    mints new ones at every run, and the same answer should be the same bytes (and ETag) from
+    any server process, every time.
+
+    >>> _labelled([Triple(BlankNode(), NamedNode("http://x/p"), BlankNode("z"))])[0].object
+    <BlankNode value=b1>
+    """
+    if not any(isinstance(t.subject, BlankNode) or isinstance(t.object, BlankNode) for t in triples):
+        return triples
+    labels: dict[BlankNode, BlankNode] = {}
+
+    def label(term: Any) -> Any:
+        if isinstance(term, BlankNode):
+            return labels.setdefault(term, BlankNode(f"b{len(labels)}"))
+        return term
+
+    return [Triple(label(t.subject), t.predicate, label(t.object)) for t in triples]
 
 
 def _named(store: Store, job: NamedJob) -> Answer:

@@ -45,7 +45,8 @@ def description_triples(endpoint: str, graphs: dict[str, int], limits: str) -> l
     :param graphs: the named graphs and their sizes.
     :param limits: the limits in words, for a human reader (``rdfs:comment``).
     """
-    service, dataset, default = NamedNode(endpoint), BlankNode(), BlankNode()
+    # blank nodes of fixed labels: the same bytes (and ETag) from every server process
+    service, dataset, default = NamedNode(endpoint), BlankNode("dataset"), BlankNode("default")
     a = NamedNode(RDF + "type")
 
     def sd(name: str) -> NamedNode:
@@ -67,8 +68,8 @@ def description_triples(endpoint: str, graphs: dict[str, int], limits: str) -> l
         Triple(default, a, sd("Graph")),
         Triple(default, NamedNode(RDFS + "comment"), Literal("The union of the named graphs.", language="en")),
     ]
-    for iri, size in sorted(graphs.items()):
-        named, graph = BlankNode(), BlankNode()
+    for n, (iri, size) in enumerate(sorted(graphs.items())):
+        named, graph = BlankNode(f"named{n}"), BlankNode(f"graph{n}")
         triples += [Triple(dataset, sd("namedGraph"), named), Triple(named, a, sd("NamedGraph")),
                     Triple(named, sd("name"), NamedNode(iri)), Triple(named, sd("graph"), graph),
                     Triple(graph, a, sd("Graph")), Triple(graph, NamedNode(VOID + "triples"), Literal(size))]

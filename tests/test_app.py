@@ -55,6 +55,22 @@ def test_an_etag_is_the_answers_own_and_only_a_lasting_answers(client: httpx.Cli
     assert refused.status_code == 400 and "etag" not in refused.headers
 
 
+def test_an_answer_with_new_blank_nodes_is_the_same_bytes_every_time(client: httpx.Client) -> None:
+    construct = "CONSTRUCT { ?s ckg:note [ ckg:of ?s ] } WHERE { ?s a ckg:Strategy } ORDER BY ?s LIMIT 2"
+    answers = [client.get("/sparql", params={"query": f"{construct} # {n}"}, headers={"Accept": "application/n-triples"})
+               for n in range(2)]  # (the comment keeps the server's cache out of it)
+    assert answers[0].status_code == 200 and "_:b0" in answers[0].text
+    assert answers[0].content == answers[1].content and answers[0].headers["etag"] == answers[1].headers["etag"]
+
+
+def test_the_service_description_is_the_same_bytes_from_any_process() -> None:
+    from citykg.service import description_triples
+
+    made = [description_triples("http://127.0.0.1:8000/sparql", {"https://w3id.org/citykg/graph/x": 3}, "10 s")
+            for _ in range(2)]
+    assert made[0] == made[1]
+
+
 def test_any_tag_matches_only_an_answer_there_is(client: httpx.Client) -> None:
     assert client.get("/queries", headers={"If-None-Match": "*"}).status_code == 304
     missing = client.get("/id/study/mashhad-oic/factor/W99", headers={"If-None-Match": "*"})

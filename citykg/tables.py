@@ -45,13 +45,12 @@ from citykg.header import REQUIRED, TABLE_FORMAT, TWICE, check_header, key_colum
 from citykg.header import violation as _violation
 from citykg.names import LATIN_DIGITS
 from citykg.report import Finding, Report, Severity
-from citykg.schema import TABLES, Kind, Table
+from citykg.schema import KEY, TABLES, Kind, Table, meant_key
 
 __all__ = ["DUPLICATE", "MAX_TABLE_BYTES", "TABLE_FORMAT", "DataFile", "Row", "Source", "TableSet", "read_tables"]
 
 #: Tables larger than this are refused (a typical study table is a few kB).
 MAX_TABLE_BYTES = 20 * 1024 * 1024
-_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 # Arabic letters an Arabic keyboard types where Persian writes its own (data/README.md: standard orthography)
 _ARABIC = {"\u064a": "\u06cc", "\u0643": "\u06a9"}  # ي → ی, ك → ک
 _EASTERN_DIGITS = re.compile("[\u06f0-\u06f9\u0660-\u0669]")  # ۰–۹ (Persian), ٠–٩ (Arabic)
@@ -284,13 +283,17 @@ def _parse(data: bytes, table: Table, datafile: DataFile) -> tuple[DataFile, lis
         if len(fields) != len(header):
             findings.append(_violation(f"The row has {len(fields)} fields but the header has {len(header)}. "
                                        "Quote cells that contain commas.", display, line))
-            if all(_KEY.match(row.get(c)) for c in key_columns(table)):
+            if all(KEY.match(row.get(c)) for c in key_columns(table)):
                 skipped.append(row)
             continue
         problems = _check_row(row)
         findings += problems
         if not any(p.severity is Severity.VIOLATION and p.shape == TABLE_FORMAT + "/key" for p in problems):
             rows.append(row)
+        elif meant := {c: m for c in key_columns(table) if (m := meant_key(row.get(c)))}:
+            meaning = replace(row, values={**row.values, **meant})  # S۲ is no key, but references to S2 meant it
+            if all(KEY.match(meaning.get(c)) for c in key_columns(table)):
+                skipped.append(meaning)
     # a missing column is one finding, not one more at each row that lacks its cell
     lines = [r.line for r in rows]
     findings = [replace(f, covers=frozenset((display, n, f.column) for n in lines))
@@ -304,13 +307,16 @@ def _check_row(row: Row) -> list[Finding]:
     keys = key_columns(row.table)
     for column in row.table.columns:
         value = row.get(column.name)
-        if column.name in keys and not _KEY.match(value):
+        if column.name in keys and not KEY.match(value):
             if not value:
                 message = f"The {column.name} is empty, and it is required: {column.doc}"
             elif column.kind is Kind.ENUM:  # (such as 'sister city')
                 meant = column.meant(value)
                 hint = f" Did you mean {meant!r}?" if meant else ""
                 message = f"{value!r} is not an allowed {column.name}.{hint} Allowed: {', '.join(column.choices)}."
+            elif meant := meant_key(value):  # (S۲, or S2 with a zero-width space: a reference to S2 meant it)
+                message = (f"Key column {column.name!r} {value!r} is not a valid key: write {meant!r} (Latin digits, "
+                           "and no invisible characters).")
             else:
                 message = (f"Key column {column.name!r} {value!r} is not a valid key: use Latin letters A–Z, digits "
                            "0–9, '.', '_' and '-' (starting with a letter or digit).")

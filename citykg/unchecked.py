@@ -129,6 +129,8 @@ class Unchecked:
         self.studies: dict[str, set[_Cell]] = {}  # a study no studies.csv has → the cells naming it
         self.folder_of = {f.display: source.name for source, f in files}
         self.with_studies = {source.name for source, f in files if f.table == "studies" and not f.misnamed}
+        # rows kept aside for a key that is not one, but means one (S۲): a violation, not unread
+        self.invalid_key = {(f.file, f.row) for f in tables.report.findings if f.shape == TABLE_FORMAT + "/key"}
         bad = {(f.file, f.row) for f in tables.report.findings
                if f.severity is Severity.VIOLATION and f.shape == TABLE_FORMAT and f.row and f.column}
         # the columns a file's header lacks that give its records their class or parent
@@ -152,7 +154,7 @@ class Unchecked:
             classless = any(TABLES[r.table.name].column(c).predicate == _TYPE for c in self.lacking[r.file.display])
             if classless or (r.file.display, r.line) in bad:
                 self.faulty[subject] = (r.file.display, 0 if classless else r.line)
-        self.decided = list(_decided(tables, self.lacking))
+        self.decided = list(_decided(tables, self.lacking, self.invalid_key))
 
     def target(self, row: Row, column: Column, target: str) -> None:
         """Note a reference to a record whose row has a violation (or could not be read)."""
@@ -221,7 +223,8 @@ class Unchecked:
                 continue
             file, line = about
             if line:
-                why = "the row could not be read" if about in self.skipped.values() else "the row has a violation"
+                why = ("the row could not be read" if about in self.skipped.values() and about not in self.invalid_key
+                       else "the row has a violation")
                 what, counted = "this row's record", f"of the records of {file.rsplit('/', 1)[-1]}"
             else:
                 why = f"its header lacks {_columns(self.lacking[file])}"
@@ -247,7 +250,8 @@ class Unchecked:
 _Affected = list[tuple[_Decided, list[Row]]]
 
 
-def _decided(tables: TableSet, lacking: dict[str, list[str]]) -> Iterator[tuple[DataFile, str, _Affected]]:
+def _decided(tables: TableSet, lacking: dict[str, list[str]],
+             invalid_key: set[tuple[str | None, int | None]]) -> Iterator[tuple[DataFile, str, _Affected]]:
     """Each file whose rows decide checks of other records (see ``_DECIDES``) and could not all be
     read, why (and what to do first), and the records of its folder whose checks it decides."""
     for source in tables.sources:
@@ -267,9 +271,12 @@ def _decided(tables: TableSet, lacking: dict[str, list[str]]) -> Iterator[tuple[
                 yield f, _unread(f), affected
                 continue
             reasons = [f"its header lacks {_columns(lacking[f.display])}"] if lacking[f.display] else []
-            lines = ", ".join(str(r.line) for r in skipped)
-            reasons += [f"the rows on lines {lines} could not be read" if len(skipped) > 1 else
-                        f"the row on line {lines} could not be read"] if skipped else []
+            for rows, what in (([r for r in skipped if (f.display, r.line) not in invalid_key], "could not be read"),
+                               ([r for r in skipped if (f.display, r.line) in invalid_key], "has an invalid key")):
+                lines = ", ".join(str(r.line) for r in rows)
+                if rows:
+                    reasons.append(f"the rows on lines {lines} {what.replace('has', 'have')}" if len(rows) > 1 else
+                                   f"the row on line {lines} {what}")
             fix = "them" if len(skipped) > 1 and not lacking[f.display] else "it"
             yield f, f"{', and '.join(reasons)}. Fix {fix}", affected
 

@@ -172,7 +172,8 @@ CASES: list[tuple[str, dict[str, str | bytes], str]] = [
     ("bad-key", study(**{"factors.csv": FACTORS_HEAD + "new-2025,W 3,weakness,ضعف,A,Table 1,1\n"}),
      "violation: Key column 'code' 'W 3' is not a valid key"),
     ("persian-digit-in-key", study(**{"factors.csv": FACTORS_HEAD + "new-2025,S۱,strength,قوت,A,Table 1,1\n"}),
-     "code: violation: Key column 'code' 'S۱' is not a valid key: use Latin letters A–Z, digits 0–9, '.'"),
+     "code: violation: Key column 'code' 'S۱' is not a valid key: write 'S1' (Latin digits, and no invisible "
+     "characters)."),
     ("persian-study-id", {"studies.csv": STUDY.replace("new-2025", "یزد-2025")},
      "id: violation: Key column 'id' 'یزد-2025' is not a valid key: use Latin letters A–Z"),
     ("upper-case-extension", {"studies.csv": STUDY, "Factors.CSV": FACTORS_HEAD + GOOD_FACTOR},

@@ -75,6 +75,22 @@ def test_a_citation_that_cannot_be_read_leaves_its_strategys_type_unchecked_only
     assert _covered(report) == {("s/strategies.csv", 2, shape) for shape in TOWS}  # SO1's, not WT1's
 
 
+def test_a_key_in_persian_digits_is_one_violation_that_says_the_key_meant(tmp_path: Path) -> None:
+    cites = CITES.replace("s,SO1,O1,", "s,SO1,O\u06f1,")  # O۱: no key, but O1 is meant
+    report = _report(tmp_path, {"strategies.csv": STRATEGIES, "strategy_factors.csv": cites})
+    assert _texts(report) == [
+        "s/strategy_factors.csv: info: The TOWS type of 1 strategy (strategies.csv line 2) was not checked: the row "
+        "on line 3 has an invalid key. Fix it and validate again to check them. [citykg:reference]"]  # (and the
+    # loader's violation at that row, which test_bad_input checks)
+    factors = ("study,code,kind,label_fa,label_en,source_table,source_row\n"
+               "s,S1\u200b,strength,قوت,A strength,Table 1,1\n")  # a zero-width space after S1
+    report = _report(tmp_path, {"factors.csv": factors, "strategies.csv": STRATEGIES, "strategy_factors.csv": CITES})
+    note = next(f for f in report.findings if f.severity is Severity.INFO)
+    assert note.to_text().startswith("s/factors.csv:2: info: 1 reference to this row's record (strategy_factors.csv "
+                                     "line 2) was not checked: the row has a violation.")
+    assert ("s/strategy_factors.csv", 2, "factor") in note.covers
+
+
 def test_without_strategy_factors_the_tows_types_are_checked(tmp_path: Path) -> None:
     # no citations at all: SO1 and WT1 build on nothing, which the shapes report
     assert _texts(_report(tmp_path, {"strategies.csv": STRATEGIES})) == []

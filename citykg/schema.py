@@ -20,18 +20,12 @@ Example::
 from __future__ import annotations
 
 import difflib
-import re
-import unicodedata
 from dataclasses import dataclass, field
 from enum import Enum
 
 from citykg.iris import CKG, DCTERMS, ORG, RDF, RDFS, SCHEMA, SKOS
-from citykg.names import LATIN_DIGITS
 
-__all__ = ["KEY", "TABLES", "Column", "Kind", "Table", "kind_of_code", "meant_key"]
-
-#: What a KEY cell may be: it becomes part of IRIs.
-KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+__all__ = ["TABLES", "Column", "Kind", "Table", "kind_of_code"]
 
 
 class Kind(Enum):
@@ -51,18 +45,6 @@ class Kind(Enum):
     SOURCE_TABLE = "source_table"  # provenance: the table or section of the paper
     SOURCE_ROW = "source_row"  # provenance: the row or item of that table
     CITATION = "citation"  # provenance of reference rows: a free-text citation
-
-
-def meant_key(value: str) -> str | None:
-    """The key ``value`` means where it has Persian or Arabic digits, full-width forms or invisible
-    characters (a zero-width space, a direction mark), or None if it means no key.
-
-    >>> meant_key("S۲"), meant_key("W1\u200b"), meant_key("W 1")
-    ('S2', 'W1', None)
-    """
-    meant = "".join(c for c in unicodedata.normalize("NFKC", value).translate(LATIN_DIGITS)
-                    if unicodedata.category(c) != "Cf").strip()
-    return meant if meant != value and KEY.match(meant) else None
 
 
 @dataclass(frozen=True)

@@ -39,13 +39,14 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from citykg.cells import KEY, date_problem, meant_key
 from citykg.errors import InputError, a_or_an, is_utf16, not_utf8
 from citykg.formats import neutralise
 from citykg.header import REQUIRED, TABLE_FORMAT, TWICE, check_header, key_columns
 from citykg.header import violation as _violation
 from citykg.names import LATIN_DIGITS
 from citykg.report import Finding, Report, Severity
-from citykg.schema import KEY, TABLES, Kind, Table, meant_key
+from citykg.schema import TABLES, Kind, Table
 
 __all__ = ["DUPLICATE", "MAX_TABLE_BYTES", "TABLE_FORMAT", "DataFile", "Row", "Source", "TableSet", "read_tables"]
 
@@ -339,6 +340,10 @@ def _check_row(row: Row) -> list[Finding]:
                    if 1300 <= year <= 1450 else f"Latin digits ({latin!r})")  # (a Solar Hijri year)
             findings.append(_violation(f"{value!r} is written in Persian or Arabic digits: write {column.name} in "
                                        f"{fix}.", display, row.line, column.name, value=value))
+        elif column.kind is Kind.DATE and (problem := date_problem(value)):
+            message = (f"{value!r} needs its zeros: {problem} (YYYY, YYYY-MM or YYYY-MM-DD)."
+                       if problem.startswith("write") else f"{value!r} is no date: {problem}.")
+            findings.append(_violation(message, display, row.line, column.name, value=value))
         elif column.kind is Kind.FA and (arabic := [c for c in _ARABIC if c in value]):
             letters = " and ".join(f"{c} (U+{ord(c):04X}) where Persian writes {_ARABIC[c]} (U+{ord(_ARABIC[c]):04X})"
                                    for c in arabic)

@@ -267,6 +267,11 @@ CASES: list[tuple[str, dict[str, str | bytes], str]] = [
     ("ends-before-it-starts", {"partnerships.csv": PARTNERS_HEAD + "tabriz,mashhad,friendship,2019,2018,Example\n"},
      "partnerships.csv:2: end: violation: The partnership ends (2018) before it starts (2019): correct the start "
      "or the end."),
+    ("date-the-calendar-lacks", {"partnerships.csv": PARTNERS_HEAD + "tabriz,mashhad,friendship,2019-02-30,,Example\n"},
+     "partnerships.csv:2: start: violation: '2019-02-30' is no date: February 2019 has 28 days."),
+    ("date-without-its-zeros", {"partnerships.csv": PARTNERS_HEAD + "tabriz,mashhad,friendship,2019-5-3,,Example\n"},
+     "partnerships.csv:2: start: violation: '2019-5-3' needs its zeros: write it '2019-05-03' (YYYY, YYYY-MM or "
+     "YYYY-MM-DD)."),
     ("solar-hijri-start", {"partnerships.csv": PARTNERS_HEAD + "tabriz,mashhad,friendship,1397-06,,Example\n"},
      "partnerships.csv:2: start: violation: The start 1397-06 is a date of the Solar Hijri calendar, not the "
      "Gregorian: give the Gregorian date (1397 SH began in March 2018)."),
@@ -371,6 +376,14 @@ def test_bad_input(context: Project, tmp_path: Path, files: dict[str, str | byte
     else:
         assert not report.conforms
     assert all(f.file is None or str(folder) in f.file or f.file.endswith(".ttl") for f in report.findings)
+
+
+def test_a_date_that_is_wrong_is_not_compared_with_the_other(context: Project, tmp_path: Path) -> None:
+    rows = "tabriz,mashhad,friendship,2019-02-30,2018,Example\nmashhad,tabriz,sister-city,2019-05,1398,Example\n"
+    report = validate(write(tmp_path / "in", {"partnerships.csv": PARTNERS_HEAD + rows}), project=context)
+    assert [(f.row, f.column, f.message.split(":")[0]) for f in report.findings] == [
+        (2, "start", "'2019-02-30' is no date"),  # (not also: it ends in 2018, before 2019-02-30)
+        (3, "end", "The end 1398 is a date of the Solar Hijri calendar, not the Gregorian")]
 
 
 def test_columns_named_in_capitals_are_read_as_meant_and_reported_once(context: Project, tmp_path: Path) -> None:

@@ -1,10 +1,11 @@
 """Which queries are lookups: their cost is bounded by the size of their answer.
 
-A lookup is a SELECT or ASK of a single triple pattern, with no FROM, DISTINCT, ORDER BY,
-OFFSET or anything but a LIMIT after it: pyoxigraph reads its rows from an index one by one, so
-serializing a small answer bounds its cost, and ``citykg serve`` may answer it in its own process
-rather than in a worker (see :mod:`citykg.serve`). :mod:`citykg.sparqltext` exports
-:func:`is_lookup` with the rest of what citykg reads in a query's text.
+A lookup is a SELECT or ASK of a single triple pattern that names no variable twice, with no
+FROM, DISTINCT, ORDER BY, OFFSET or anything but a LIMIT after it: pyoxigraph reads its rows
+from an index one by one, so serializing a small answer bounds its cost, and ``citykg serve``
+may answer it in its own process rather than in a worker (see :mod:`citykg.serve`).
+:mod:`citykg.sparqltext` exports :func:`is_lookup` with the rest of what citykg reads in a
+query's text.
 
 Example::
 
@@ -46,12 +47,14 @@ def _lookup_tokens(text: str) -> list[tuple[str, str]] | None:
 
 
 def is_lookup(text: str) -> bool:
-    """Whether a query is a lookup: a SELECT or ASK of a single triple pattern, with no FROM,
-    DISTINCT, ORDER BY, OFFSET or anything but a LIMIT after it.
+    """Whether a query is a lookup: a SELECT or ASK of a single triple pattern that names no
+    variable twice, with no FROM, DISTINCT, ORDER BY, OFFSET or anything but a LIMIT after it.
 
     Such a query does work in proportion to the rows it answers: pyoxigraph reads them from an
-    index one by one, so serializing a small answer bounds its cost. The test is on tokens, and
-    strict: a query it does not recognise is simply not a lookup.
+    index one by one, so serializing a small answer bounds its cost. A variable named twice
+    (``?s ?s ?s``, ``?s ?p $s``) is not: no index reads only the rows where two parts are equal,
+    so pyoxigraph reads every row of the other parts' index, however few it keeps. The test is
+    on tokens, and strict: a query it does not recognise is simply not a lookup.
 
     >>> is_lookup("PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> "
     ...           "SELECT ?label WHERE { <http://example.org/W3> rdfs:label ?label } LIMIT 5")
@@ -59,6 +62,8 @@ def is_lookup(text: str) -> bool:
     >>> is_lookup("ASK { ?s a <http://example.org/Strategy> . }")
     True
     >>> is_lookup("SELECT ?s WHERE { ?s ?p ?o . ?o ?q ?r }"), is_lookup("SELECT DISTINCT ?p { ?s ?p ?o }")
+    (False, False)
+    >>> is_lookup("SELECT ?s WHERE { ?s ?s ?s }"), is_lookup("ASK { ?s <http://example.org/b> $s }")
     (False, False)
     """
     if len(text) > 4096 or '"""' in text or "'''" in text or "\\u" in text or "\\U" in text:
@@ -93,5 +98,7 @@ def is_lookup(text: str) -> bool:
     if len(rest) != 5 or rest[0] != ("mark", "{") or rest[4] != ("mark", "}"):
         return False
     subject, verb, value = rest[1:4]
+    variables = [part[1][1:] for part in (subject, verb, value) if part[0] == "term" and part[1][0] in "?$"]
     return (subject[0] == "term" and (verb[0] == "term" or verb == ("word", "A"))
-            and (value[0] in ("term", "literal") or value == ("word", "TRUE") or value == ("word", "FALSE")))
+            and (value[0] in ("term", "literal") or value == ("word", "TRUE") or value == ("word", "FALSE"))
+            and len(set(variables)) == len(variables))  # ?s and $s are one variable

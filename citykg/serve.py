@@ -12,9 +12,10 @@ The ASGI plumbing (routing, caps, cache, CORS, access log) is :mod:`citykg.app`,
 HTTP protocol as the server runs it (capped request heads, deadlines, one write a response) is
 :mod:`citykg.protocol`; uvicorn's own log records are access-log lines (:mod:`citykg.serverlog`).
 Queries run in worker processes (:mod:`citykg.pool`), each killed and replaced if its query runs past
-``timeout``; only a lookup (a single triple pattern, :func:`citykg.sparqltext.is_lookup`) whose
-answer is small is answered by the server process itself, since its cost is bounded by that
-answer. With ``processes`` > 1, more server processes share the port (:mod:`citykg.prefork`).
+``timeout``; only a lookup (a single triple pattern that names no variable twice,
+:func:`citykg.sparqltext.is_lookup`) whose answer is small is answered by the server process
+itself, since its cost is bounded by that answer. With ``processes`` > 1, more server processes
+share the port (:mod:`citykg.prefork`).
 Answers are cached by request until the build changes, and the server follows
 ``dist/current``: a new build is served without a restart. Every error is one JSON shape,
 ``{"ok": false, "error": "…", "status": N}``; each request is one JSON line in the access log

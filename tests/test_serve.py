@@ -279,6 +279,15 @@ def test_lookups_are_answered_in_the_server_process_and_larger_answers_by_a_work
     assert here() == before + 1
 
 
+def test_a_pattern_that_names_a_variable_twice_is_answered_by_a_worker(client: httpx.Client) -> None:
+    # pyoxigraph reads every quad for it, however few it keeps: its cost is not bounded by its answer
+    before = client.get("/health").json()["process"]["answered_here"]
+    for query in ("SELECT ?s WHERE { ?s ?s ?s }", "ASK { ?s ?p $s }"):
+        response = client.get("/sparql", params={"query": query}, headers={"Accept": RESULTS_JSON})
+        assert response.status_code == 200, response.text
+    assert client.get("/health").json()["process"]["answered_here"] == before
+
+
 def test_default_and_named_graph_uris_select_the_dataset(client: httpx.Client, store: Store) -> None:
     tabriz = GRAPH + "tabriz-2024"
     size = len(list(store.quads_for_pattern(None, None, None, NamedNode(tabriz))))

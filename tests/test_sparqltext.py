@@ -17,6 +17,7 @@ from pyoxigraph import NamedNode, Quad, QueryBoolean, Store
 from pyparsing import ParseException
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.parserutils import CompValue
+from rdflib.term import Variable
 from serving import Listener
 
 from citykg import sparqltext, sparqltokens
@@ -69,6 +70,9 @@ def test_a_single_triple_pattern_is_a_lookup(query: str) -> None:
     EX + "SELECT ?o WHERE { ?s ex:b \\u007D UNION { ?a ?b ?o }",   # \u escapes are read first
     EX + "SELECT ?o WHERE { { ?s ex:b ?o } }",
     "SELECT ?o WHERE { ?s ?p ?o }" + " " * 5000,                   # long texts are not read
+    "SELECT ?s WHERE { ?s ?s ?s }",                                # a variable twice: every quad is read
+    EX + "SELECT ?p WHERE { ex:a ?p ?p } LIMIT 1",                 # every quad of ex:a, for one row
+    EX + "ASK { ?s ex:b $s }",                                     # ?s and $s are one variable
 ])
 def test_anything_else_is_not_a_lookup(query: str) -> None:
     assert not is_lookup(query)
@@ -76,7 +80,8 @@ def test_anything_else_is_not_a_lookup(query: str) -> None:
 
 def _single_pattern(text: str) -> bool:
     """Whether rdflib's parser, independent of citykg's, reads ``text`` as one triple pattern
-    with at most a LIMIT (or cannot parse it at all, in which case nothing runs)."""
+    that names no variable twice, with at most a LIMIT (or cannot parse it at all, in which case
+    nothing runs)."""
     try:
         algebra = prepareQuery(text).algebra
     except ParseException:
@@ -92,7 +97,10 @@ def _single_pattern(text: str) -> bool:
         part = part.p
     if part.name == "Project":
         part = part.p
-    return bool(part.name == "BGP" and len(part.triples) == 1)
+    if part.name != "BGP" or len(part.triples) != 1:
+        return False
+    variables = [term for term in part.triples[0] if isinstance(term, Variable)]
+    return len(set(variables)) == len(variables)
 
 
 VOCABULARY = ["PREFIX", "ex:", "<http://example.org/>", "BASE", "SELECT", "ASK", "WHERE", "DISTINCT",

@@ -3,12 +3,13 @@
 :func:`citykg.serve.create_app` builds it from a :class:`~citykg.serve.Server` and a
 :class:`~citykg.web.Router`. Each request: find the route (404, 405), read the body within the
 route's cap (413), answer from the cache if the same request was answered from the same build,
-else call the handler; turn any :class:`~citykg.web.HttpError` or
+else call the handler, which stops the query it runs if the client goes away
+(:mod:`citykg.disconnect`); turn any :class:`~citykg.web.HttpError` or
 :class:`~citykg.errors.CitykgError` into the one JSON error shape, and any other exception (a
 bug) into a 500 whose access-log line carries the traceback; with ``--cors``, add ``Vary: Origin``
 to every answer, and the CORS headers for the configured origins on routes that allow it; write
-one JSON line to the access log. :func:`check_origins` refuses a ``--cors`` value that no browser
-sends as an origin.
+one JSON line to the access log (status 499, and nothing sent, for a client that went away
+first). :func:`check_origins` refuses a ``--cors`` value that no browser sends as an origin.
 
 Example::
 
@@ -27,9 +28,12 @@ import time
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from citykg.answers import footprint
+from citykg.disconnect import STATUS as GONE
+from citykg.disconnect import ClientGone, until_disconnected
 from citykg.errors import CitykgError, ServeError, quoted
 from citykg.web import HttpError, Request, Response, Router, error_response, status_of
 
@@ -147,7 +151,8 @@ class App:
                     request = Request(method, scope["path"], scope["raw_path"] or b"",
                                       scope["query_string"], headers, body,
                                       "{}:{}".format(*scope.get("client") or ("-", "-")),
-                                      scope.get("scheme", "http"), params, scope.get("server"))
+                                      scope.get("scheme", "http"), params, scope.get("server"),
+                                      partial(until_disconnected, receive))
                     response = await route.handler(request)
                     prepared, error = _prepare(response), response.error
                     if key is not None and response.cacheable and response.status == 200:
@@ -159,7 +164,11 @@ class App:
         except CitykgError as exc:
             error, prepared = str(exc), _prepare(error_response(status_of(exc), str(exc)))
             kept = self._keep(key, prepared) if prepared.status in _REPEATABLE else None
-        except _Disconnected:
+        except ClientGone as exc:  # nothing to send; the access log says why
+            if self._log is not None:
+                self._write_log(client=scope.get("client"), method=method, path=scope["path"], status=GONE,
+                                query_bytes=len(scope["query_string"]), size=0, started=started, cache=cache,
+                                error=str(exc))
             return
         except Exception as exc:  # a bug: answer 500, keep serving, and log it for the operator
             error, trace = f"internal error: {type(exc).__name__}: {exc}", _traceback()
@@ -281,10 +290,6 @@ class App:
         self._lines.clear()
 
 
-class _Disconnected(Exception):
-    """The client went away before its request body arrived."""
-
-
 async def _read_body(receive: Any, headers: dict[str, str], limit: int) -> bytes:
     length = headers.get("content-length", "")
     if length.isdigit() and int(length) > limit:
@@ -294,7 +299,7 @@ async def _read_body(receive: Any, headers: dict[str, str], limit: int) -> bytes
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            raise _Disconnected
+            raise ClientGone("The client went away before its request arrived whole.")
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:

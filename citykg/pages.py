@@ -114,7 +114,7 @@ def routes(server: Server) -> list[Route]:
             fmt = PAGE_TYPES[best]
         job = DescribeJob(store=str(server.build().store), iri=BASE + path[1:], format=fmt,
                           max_rows=server.config.max_rows, max_bytes=server.config.max_bytes)
-        return server.respond(await server.answer(job))
+        return server.respond(await server.answer(job, gone=request.disconnected))
 
     return [Route("/id/{rest:path}", page), Route("/ontology", page), Route("/graph/{rest:path}", page)]
 

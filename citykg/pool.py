@@ -14,6 +14,10 @@ jobs behind it, which never started, go to other workers. When every worker is h
 job and jobs wait, a spare worker starts for them (up to ``spares`` of them), so a few runaway
 queries delay the others by a worker's start rather than by their time limit; a spare stops
 once it has been idle for a few seconds.
+A job whose client goes away (``gone``, see :mod:`citykg.disconnect`) is stopped at once: it
+leaves the queue, or its worker skips it, or, if it runs and has run longer than a moment, its
+worker is killed and replaced, as at the time limit (a job just begun ends on its own, its answer
+dropped, unless it runs that long too).
 
 Example::
 
@@ -41,14 +45,15 @@ import asyncio
 import pickle
 import sys
 from collections import deque
-from collections.abc import Coroutine
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Coroutine
 from functools import partial
 from typing import Any, cast
 
+from citykg.disconnect import ClientGone
 from citykg.errors import QueryTimeout
 from citykg.evaluate import Answer, Job
-from citykg.worker import Channel, exit_message
+from citykg.poolstate import Item, Worker, WorkerUnavailable, launch, reap
+from citykg.worker import exit_message
 
 __all__ = ["WorkerPool", "WorkerUnavailable"]
 
@@ -56,43 +61,9 @@ _DEPTH = 4  # jobs a worker holds at once
 _SLOW = 0.05  # seconds after which the jobs queued behind a running one move elsewhere
 
 
-def _slow_after(item: _Item) -> float:
+def _slow_after(item: Item) -> float:
     """Seconds after which a running job counts as slow: :data:`_SLOW`, or a quarter of its time."""
     return min(_SLOW, item.timeout / 4)
-
-
-class WorkerUnavailable(Exception):
-    """No worker could take the job in time (all busy), or its worker died; ``status`` says which."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-@dataclass(eq=False)
-class _Item:
-    """One job on its way: its id, pickled form, deadline, and the future of its answer."""
-
-    ident: int
-    payload: bytes
-    deadline: float  # for waiting: the job fails (503) if no worker takes it by then
-    timeout: float  # for running: the worker is killed if the job runs longer
-    future: asyncio.Future[Answer]
-    orphan: bool = False  # moved elsewhere or abandoned: drop its answer
-    timer: asyncio.TimerHandle | None = None  # while waiting for a worker
-
-
-@dataclass(eq=False)
-class _Worker:
-    transport: asyncio.SubprocessTransport
-    stdin: asyncio.WriteTransport
-    queue: deque[_Item] = field(default_factory=deque)
-    started: asyncio.Future[None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
-    ready: bool = False
-    slow: bool = False
-    dead: bool = False
-    timers: list[asyncio.TimerHandle] = field(default_factory=list)
-    outbox: list[bytes] = field(default_factory=list)
 
 
 class WorkerPool:
@@ -110,10 +81,10 @@ class WorkerPool:
         self.spares = spares
         self.linger = linger
         self.killed = 0
-        self._workers: list[_Worker] = []
-        self._waiting: deque[_Item] = deque()
+        self._workers: list[Worker] = []
+        self._waiting: deque[Item] = deque()
         self._tasks: set[asyncio.Task[None]] = set()
-        self._retired: set[_Worker] = set()  # dead or killed, and not yet reaped
+        self._retired: set[Worker] = set()  # dead or killed, and not yet reaped
         self._closed = False
         self._flushing = False
         self._next_id = 0
@@ -146,32 +117,67 @@ class WorkerPool:
         while self._waiting:
             self._fail(self._waiting.popleft(), WorkerUnavailable(503, "The server is stopping."))
 
-    async def run(self, job: Job, *, timeout: float) -> Answer:
-        """Run ``job`` in a worker.
+    async def run(self, job: Job, *, timeout: float, gone: Callable[[], Awaitable[object]] | None = None) -> Answer:
+        """Run ``job`` in a worker; a run that is cancelled stops the job, as ``gone`` does.
 
         :param timeout: seconds the job may run; it may also wait as long for a free worker.
+        :param gone: returns once the job's client has gone away (awaited while the job waits or runs).
         :raises QueryTimeout: if the query ran out of time; its worker was killed.
         :raises WorkerUnavailable: 503 if no worker became free in time, 500 if the worker died.
+        :raises ClientGone: if ``gone`` returned first; the job was stopped.
         """
         loop = asyncio.get_running_loop()
         self._next_id += 1
         payload = pickle.dumps(("job", self._next_id, job), protocol=pickle.HIGHEST_PROTOCOL)
-        item = _Item(self._next_id, payload, loop.time() + timeout, timeout, loop.create_future())
+        item = Item(self._next_id, payload, loop.time() + timeout, timeout, loop.create_future())
         self._place(item)
+        watch = None
+        if gone is not None and not item.future.done():
+            watch = asyncio.ensure_future(gone())
+            watch.add_done_callback(partial(self._client_gone, item.future))
         try:
             return await item.future
         except QueryTimeout:
             raise QueryTimeout(f"The query ran longer than the {timeout:g} s limit and was "
                                "stopped. Narrow it (a LIMIT, more specific patterns) and try again.") from None
         except asyncio.CancelledError:
-            item.orphan = True  # the client went away: its answer, if any, is dropped
-            if item in self._waiting:
-                self._waiting.remove(item)
+            self._abandon(item.future)
             raise
+        finally:
+            if watch is not None:
+                watch.cancel()
+
+    def _client_gone(self, future: asyncio.Future[Answer], watch: asyncio.Future[object]) -> None:
+        if watch.cancelled() or future.done() or watch.exception() is not None:
+            return  # answered first (or the watch failed: the job goes on)
+        self._abandon(future)
+        future.set_exception(ClientGone("The client went away; its query was stopped."))
+
+    def _abandon(self, future: asyncio.Future[Answer]) -> None:
+        """Stop the job whose answer ``future`` awaits, wherever it is (it may have moved): drop it
+        from the queue; have its worker skip it if it waits there; if it runs, drop its answer, and
+        kill its worker if it has run longer than a moment (:meth:`_slowed` does, if it runs on)."""
+        for item in self._waiting:
+            if item.future is future:
+                item.orphan = True
+                self._waiting.remove(item)
+                if item.timer is not None:
+                    item.timer.cancel()
+                return
+        for worker in self._workers:
+            for at, item in enumerate(worker.queue):
+                if item.future is not future or item.orphan:
+                    continue
+                item.orphan = True
+                if at == 0 and worker.slow:
+                    self._retire(worker)
+                elif at > 0:
+                    worker.skip([item])
+                return
 
     # -- placing jobs
 
-    def _place(self, item: _Item) -> None:
+    def _place(self, item: Item) -> None:
         free = [w for w in self._workers if w.ready and not w.slow and len(w.queue) < _DEPTH]
         if free:
             self._send(min(free, key=lambda w: len(w.queue)), item)
@@ -199,7 +205,7 @@ class WorkerPool:
             return
         self._grow()  # jobs still wait, and every worker is slow again: one more
 
-    def _shrink(self, worker: _Worker) -> None:
+    def _shrink(self, worker: Worker) -> None:
         """Stop ``worker``, idle for ``linger`` seconds, if the pool is larger than its size and
         another worker is free; while every other one is held by a slow job, wait again."""
         if worker.dead or worker.queue or len(self._workers) <= self.size:
@@ -217,7 +223,7 @@ class WorkerPool:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def _send(self, worker: _Worker, item: _Item) -> None:
+    def _send(self, worker: Worker, item: Item) -> None:
         if item.timer is not None:
             item.timer.cancel()
             item.timer = None
@@ -236,7 +242,7 @@ class WorkerPool:
                 worker.stdin.write(b"".join(worker.outbox))
                 worker.outbox.clear()
 
-    def _started(self, worker: _Worker) -> None:
+    def _started(self, worker: Worker) -> None:
         """The first job of ``worker``'s queue starts now: arm the slow check, which arms the
         deadline (most jobs end before either, so one timer a job is all they cost)."""
         head = worker.queue[0]
@@ -245,11 +251,11 @@ class WorkerPool:
             timer.cancel()
         worker.timers = [asyncio.get_running_loop().call_later(_slow_after(head), self._slowed, worker, head)]
 
-    def _feed(self, worker: _Worker) -> None:
+    def _feed(self, worker: Worker) -> None:
         while self._waiting and worker.ready and not worker.slow and len(worker.queue) < _DEPTH:
             self._send(worker, self._waiting.popleft())
 
-    def _expire(self, item: _Item) -> None:
+    def _expire(self, item: Item) -> None:
         if item in self._waiting:
             self._waiting.remove(item)
             self._fail(item, WorkerUnavailable(503, f"All {len(self._workers)} query workers stayed busy "
@@ -257,17 +263,16 @@ class WorkerPool:
 
     # -- what the workers say
 
-    def _answered(self, worker: _Worker, frame: bytes) -> None:
-        if not worker.ready:  # the first frame says the worker has started
+    def _answered(self, worker: Worker, frame: bytes) -> None:
+        if not worker.ready:  # the first frame says the worker has started (a spare may find no work left)
             worker.ready = True
             worker.started.set_result(None)
-            self._feed(worker)
-            return
-        ident, answer = pickle.loads(frame)
-        head = worker.queue.popleft()
-        assert head.ident == ident, "a worker answers its jobs in order"
-        if not head.orphan and not head.future.done():
-            head.future.set_result(answer)
+        else:
+            ident, answer = pickle.loads(frame)
+            head = worker.queue.popleft()
+            assert head.ident == ident, "a worker answers its jobs in order"
+            if not head.orphan and not head.future.done():
+                head.future.set_result(answer)
         if worker.queue:
             self._started(worker)
         else:
@@ -278,28 +283,30 @@ class WorkerPool:
                 worker.timers = [asyncio.get_running_loop().call_later(self.linger, self._shrink, worker)]
         self._feed(worker)
 
-    def _slowed(self, worker: _Worker, head: _Item) -> None:
-        """``head`` is taking a while: arm its deadline, move the jobs queued behind it elsewhere."""
+    def _slowed(self, worker: Worker, head: Item) -> None:
+        """``head`` is taking a while: arm its deadline, move the jobs queued behind it elsewhere;
+        if no one waits for its answer any more, kill its worker instead."""
         if worker.dead or not worker.queue or worker.queue[0] is not head:
+            return
+        if head.orphan:
+            self._retire(worker)
             return
         worker.timers.append(asyncio.get_running_loop().call_later(
             head.timeout - _slow_after(head), self._overdue, worker, head))
         worker.slow = True
         moved = [item for item in list(worker.queue)[1:] if not item.orphan]
         for item in moved:
-            item.orphan = True
-            self._place(_Item(item.ident, item.payload, item.deadline, item.timeout, item.future))
-        if moved:  # the worker reads this before its next job, and skips them
-            skip = pickle.dumps(("skip", [item.ident for item in moved]))
-            worker.stdin.write(len(skip).to_bytes(4, "big") + skip)
+            self._place(item.moved())
+        if moved:
+            worker.skip(moved)
 
-    def _overdue(self, worker: _Worker, head: _Item) -> None:
+    def _overdue(self, worker: Worker, head: Item) -> None:
         if worker.dead or not worker.queue or worker.queue[0] is not head:
             return
         self._fail(head, QueryTimeout("time limit"))
         self._retire(worker)
 
-    def _died(self, worker: _Worker) -> None:
+    def _died(self, worker: Worker) -> None:
         if worker.dead:
             return
         if not worker.ready:  # it never started: the code that spawned it retries
@@ -312,7 +319,7 @@ class WorkerPool:
                 500, exit_message(worker.transport.get_returncode(), self.memory_mb)))
         self._retire(worker)
 
-    def _retire(self, worker: _Worker) -> None:
+    def _retire(self, worker: Worker) -> None:
         """Kill ``worker``, hand the jobs that never started to others, start a replacement if the
         pool is smaller than its size without it."""
         worker.dead = True
@@ -328,16 +335,16 @@ class WorkerPool:
         self._starting += replace
         self._background(self._respawn(worker, replace=replace))
         for item in pending:
-            self._place(_Item(item.ident, item.payload, item.deadline, item.timeout, item.future))
+            self._place(item.moved())
 
     @staticmethod
-    def _fail(item: _Item, exc: BaseException) -> None:
+    def _fail(item: Item, exc: BaseException) -> None:
         if not item.orphan and not item.future.done():
             item.future.set_exception(exc)
 
     # -- the processes
 
-    async def _respawn(self, worker: _Worker, *, replace: bool) -> None:
+    async def _respawn(self, worker: Worker, *, replace: bool) -> None:
         """Reap ``worker``; if ``replace``, start its replacement (counted in ``_starting`` already)."""
         await self._stop(worker)
         while replace:
@@ -355,14 +362,11 @@ class WorkerPool:
     async def _spawn(self) -> None:
         """Start one worker and wait until it is ready; the caller counted it in ``_starting``,
         and it counts in ``_workers`` instead from the moment its process runs."""
-        loop = asyncio.get_running_loop()
         try:
-            transport, channel = await loop.subprocess_exec(
-                Channel, sys.executable, "-m", "citykg.worker", str(self.memory_mb),
-                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=None)
+            transport, channel = await launch(self.memory_mb)
         finally:
             self._starting -= 1
-        worker = _Worker(transport, cast(asyncio.WriteTransport, transport.get_pipe_transport(0)))
+        worker = Worker(transport, cast(asyncio.WriteTransport, transport.get_pipe_transport(0)))
         channel.on_frame, channel.on_exit = partial(self._answered, worker), partial(self._died, worker)
         self._workers.append(worker)
         try:
@@ -374,14 +378,9 @@ class WorkerPool:
         if self._closed:
             await self._stop(worker)
 
-    async def _stop(self, worker: _Worker) -> None:
+    async def _stop(self, worker: Worker) -> None:
         worker.dead = True
         if worker in self._workers:
             self._workers.remove(worker)
-        if worker.transport.get_returncode() is None:
-            worker.transport.kill()
-        channel = cast(Any, worker.transport.get_protocol())
-        if channel is not None:  # None once the transport has seen the process and its pipes end
-            await asyncio.shield(channel.exited)  # (a cancelled stop must not cancel the exit for the next)
-        worker.transport.close()
+        await reap(worker)
         self._retired.discard(worker)

@@ -12,10 +12,10 @@ The ASGI plumbing (routing, caps, cache, CORS, access log) is :mod:`citykg.app`,
 HTTP protocol as the server runs it (capped request heads, deadlines, one write a response) is
 :mod:`citykg.protocol`; uvicorn's own log records are access-log lines (:mod:`citykg.serverlog`).
 Queries run in worker processes (:mod:`citykg.pool`), each killed and replaced if its query runs past
-``timeout``; only a lookup (a single triple pattern that names no variable twice,
-:func:`citykg.sparqltext.is_lookup`) whose answer is small is answered by the server process
-itself, since its cost is bounded by that answer. With ``processes`` > 1, more server processes
-share the port (:mod:`citykg.prefork`).
+``timeout`` or its client goes away (:mod:`citykg.disconnect`); only a lookup (a single triple
+pattern that names no variable twice, :func:`citykg.sparqltext.is_lookup`) whose answer is small
+is answered by the server process itself, since its cost is bounded by that answer. With
+``processes`` > 1, more server processes share the port (:mod:`citykg.prefork`).
 Answers are cached by request until the build changes, and the server follows
 ``dist/current``: a new build is served without a restart. Every error is one JSON shape,
 ``{"ok": false, "error": "…", "status": N}``; each request is one JSON line in the access log
@@ -36,7 +36,7 @@ import json
 import os
 import socket
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -169,20 +169,24 @@ class Server:
             raise QueryError(self._broken)
         return self._catalogue
 
-    async def answer(self, job: Job, *, lookup: bool = False) -> Answer:
+    async def answer(self, job: Job, *, lookup: bool = False, gone: Callable[[], Awaitable[object]] | None = None
+                     ) -> Answer:
         """Run ``job`` in a worker within the time limit.
 
         :param lookup: ``job`` is a lookup (:func:`citykg.sparqltext.is_lookup`): its cost is
             bounded by the size of its answer, so if that answer is small (64 KiB) and SPARQL
             JSON or a boolean, this process writes it itself, sparing the trip to a worker.
+        :param gone: returns once the client has gone away (:attr:`citykg.web.Request.disconnected`):
+            the job is then stopped, and its worker killed and replaced if it was running.
         :raises QueryTimeout: if it ran past ``timeout`` (HTTP 504).
         :raises HttpError: with the worker's status for a client error, 503 if every worker
             stayed busy, 500 if the worker died.
+        :raises ClientGone: if the client went away first (:mod:`citykg.disconnect`).
         """
         answer = self._answer_here(job) if lookup and isinstance(job, SparqlJob) else None
         try:
             if answer is None:
-                answer = await self.pool.run(job, timeout=self.config.timeout)
+                answer = await self.pool.run(job, timeout=self.config.timeout, gone=gone)
         except WorkerUnavailable as exc:
             retry = (("retry-after", "1"),) if exc.status == 503 else ()
             raise HttpError(exc.status, str(exc), retry) from exc

@@ -299,7 +299,8 @@ def routes(server: Server) -> list[Route]:
                         union=not checked.has_from,
                         default_graphs=tuple(defaults) if given else None,
                         named_graphs=tuple(named) if given else None)
-        return server.respond(await server.answer(job, lookup=lookup and not given), cacheable=not checked.volatile)
+        answer = await server.answer(job, lookup=lookup and not given, gone=request.disconnected)
+        return server.respond(answer, cacheable=not checked.volatile)
 
     def named_queries() -> dict[str, NamedQuery]:
         try:
@@ -332,7 +333,8 @@ def routes(server: Server) -> list[Route]:
             fmt = RESULT_TYPES[best]
         job = NamedJob(store=str(server.build().store), query=query, params=tuple(params),
                        results_format=fmt, max_rows=server.config.max_rows, max_bytes=server.config.max_bytes)
-        return server.respond(await server.answer(job), cacheable=not _read_short(query.sparql)[0].volatile)
+        answer = await server.answer(job, gone=request.disconnected)
+        return server.respond(answer, cacheable=not _read_short(query.sparql)[0].volatile)
 
     return [
         Route("/sparql", sparql, methods=("GET", "POST")),

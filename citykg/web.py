@@ -71,6 +71,7 @@ class Request:
     scheme: str
     path_params: Mapping[str, str] = field(default_factory=dict)
     server: tuple[str, int] | None = None  # the address the request reached, as ASGI's scope has it
+    disconnected: Callable[[], Awaitable[None]] | None = None  # returns once the client has gone away
 
     def header(self, name: str, default: str = "") -> str:
         """A request header by its lower-case name (repeated headers joined with ``, ``)."""

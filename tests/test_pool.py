@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
 from citykg.build import BuildResult
+from citykg.disconnect import ClientGone
 from citykg.errors import QueryTimeout
 from citykg.evaluate import Answer, SparqlJob
 from citykg.pool import WorkerPool
@@ -112,3 +114,65 @@ def test_spares_are_bounded(built: tuple[Project, BuildResult]) -> None:
 
     order, killed = asyncio.run(scenario())
     assert order.index("quick") > order.index("runaway 0") and killed == 2
+
+
+def test_a_running_job_whose_client_goes_away_is_stopped_and_its_worker_replaced(
+        built: tuple[Project, BuildResult]) -> None:
+    project, _ = built
+
+    async def scenario() -> tuple[bool, int, int, int]:
+        pool = WorkerPool(size=1)
+        await pool.start()
+        first = pool.pids
+        try:
+            left = asyncio.Event()
+            runaway = asyncio.create_task(pool.run(job(project, RUNAWAY), timeout=120, gone=left.wait))
+            await asyncio.sleep(0.5)  # it runs, and is slow
+            left.set()
+            try:
+                await runaway
+                stopped = False
+            except ClientGone:
+                stopped = True
+            quick = await pool.run(job(project, QUICK), timeout=120)  # by the worker that replaced it
+            return stopped, quick.status, pool.killed, len(set(pool.pids) - set(first))
+        finally:
+            await pool.close()
+
+    assert asyncio.run(scenario()) == (True, 200, 1, 1)
+
+
+def test_a_waiting_job_whose_client_goes_away_leaves_the_queue(built: tuple[Project, BuildResult]) -> None:
+    # one worker, held by a runaway until its time limit; a second runaway waits, and its client goes
+    project, _ = built
+
+    async def scenario() -> tuple[list[str], int]:
+        pool = WorkerPool(size=1)
+        await pool.start()
+        order: list[str] = []
+        try:
+            left = asyncio.Event()
+
+            async def run(name: str, query: str, timeout: float, gone: Callable[[], Awaitable[object]] | None = None
+                          ) -> None:
+                try:
+                    await pool.run(job(project, query), timeout=timeout, gone=gone)
+                    order.append(f"{name} answered")
+                except QueryTimeout:
+                    order.append(f"{name} timed out")
+                except ClientGone:
+                    order.append(f"{name} gone")
+
+            held = asyncio.create_task(run("held", RUNAWAY, 2))
+            await asyncio.sleep(0.5)
+            waiting = asyncio.create_task(run("waiting", RUNAWAY, 120, left.wait))
+            await asyncio.sleep(0.2)
+            left.set()
+            await asyncio.gather(held, waiting)
+            # were the waiting runaway still queued, the new worker would take it first, and the quick query wait
+            await run("quick", QUICK, 120)
+            return order, pool.killed
+        finally:
+            await pool.close()
+
+    assert asyncio.run(scenario()) == (["waiting gone", "held timed out", "quick answered"], 1)

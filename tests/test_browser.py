@@ -6,6 +6,7 @@ checks that each went to the citykg server. A screenshot is kept in tests/artifa
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -136,3 +137,44 @@ def test_the_query_page_says_when_rows_mix_studies(two_studies_project: Project,
     assert mixed.startswith("13 rows") and mixed.endswith(
         "rows of the studies follow-up, mashhad-oic, which no column tells apart: give a study for one")
     assert one.startswith("1 row in") and "studies" not in one
+
+
+def test_running_again_abandons_the_query_running_and_the_server_stops_it(server: Running, tmp_path: Path) -> None:
+    import json
+
+    import httpx
+    from playwright.sync_api import sync_playwright
+
+    def stopped() -> list[dict[str, Any]]:
+        records = [json.loads(line) for line in server.log_records()]
+        return [r for r in records if r["status"] == 499 and r["error"].endswith("its query was stopped.")]
+
+    def busy() -> bool:
+        return bool(httpx.get(server.url + "health").json()["workers"]["idle"] < 2)
+
+    before = len(stopped())
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
+        try:
+            page = browser.new_page()
+            page.goto(server.url, wait_until="networkidle")
+            page.fill("#editor", "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } # abandoned")
+            page.click("#run")
+            for _ in range(100):  # until a worker runs it
+                if busy():
+                    break
+                page.wait_for_timeout(100)
+            assert busy()
+            page.fill("#editor", 'SELECT ?code WHERE { ?f ckg:code ?code ; a ckg:Weakness } ORDER BY ?code LIMIT 2')
+            page.click("#run")
+            page.wait_for_selector("#result-table tbody tr")
+            codes = page.locator("#result-table tbody tr td:first-child").all_inner_texts()
+            status = page.inner_text("#status")
+        finally:
+            browser.close()
+    assert codes == ["W1", "W2"] and status.startswith("2 rows"), (codes, status)
+    for _ in range(100):  # the access log is written every 0.1 s
+        if len(stopped()) > before:
+            break
+        time.sleep(0.1)
+    assert len(stopped()) == before + 1  # the first query: its request aborted, its worker freed

@@ -18,7 +18,7 @@ const FORMAT_NAMES = { csv: "CSV", tsv: "TSV", json: "JSON", xml: "XML", turtle:
   jsonld: "JSON-LD", rdfxml: "RDF/XML" };
 
 const $ = (id) => document.getElementById(id);
-const state = { named: null, catalogue: [] };
+const state = { named: null, catalogue: [], running: null };  // running: the AbortController of the query on its way
 
 function el(tag, attrs, ...children) {
   const node = document.createElement(tag);
@@ -147,9 +147,12 @@ function namedParams() {
   return params;
 }
 
+// Run again while a query runs: the earlier request is aborted, and the server stops its query
 async function run() {
-  const button = $("run");
-  button.disabled = true;
+  if (state.running) state.running.abort();
+  const running = new AbortController();
+  const signal = running.signal;
+  state.running = running;
   setStatus("Running…");
   const started = performance.now();
   try {
@@ -157,7 +160,7 @@ async function run() {
     if (state.named && text === state.named.sparql) {
       const params = namedParams();
       const url = `/queries/${encodeURIComponent(state.named.name)}?${params}`;
-      const response = await fetch(url, { headers: { Accept: RESULTS } });
+      const response = await fetch(url, { headers: { Accept: RESULTS }, signal });
       showDownloads((fmt) => `${url}&format=${fmt}`, downloadsFor(response));
       await show(response, started);
     } else {
@@ -165,14 +168,15 @@ async function run() {
         method: "POST",
         headers: { "Content-Type": "application/x-www-form-urlencoded", Accept: `${RESULTS}, text/turtle;q=0.9` },
         body: new URLSearchParams({ query: text }),
+        signal,
       });
       showDownloads((fmt) => `/sparql?${new URLSearchParams({ query: text, format: fmt })}`, downloadsFor(response));
       await show(response, started);
     }
   } catch (error) {
-    setStatus(`The server cannot be reached: ${error.message}`, true);
+    if (!signal.aborted) setStatus(`The server cannot be reached: ${error.message}`, true);
   } finally {
-    button.disabled = false;
+    if (state.running === running) state.running = null;
   }
 }
 

@@ -22,9 +22,10 @@ def job(project: Project, query: str) -> SparqlJob:
                      max_rows=10)
 
 
-async def race(pool: WorkerPool, project: Project, runaways: int, *, timeout: float, slow: str = "") -> list[str]:
-    """Start ``runaways`` runaway queries (and a ``slow`` one that ends in time), then a quick one;
-    the order in which they end."""
+async def race(pool: WorkerPool, project: Project, runaways: int, *, timeout: float, slow: str = "",
+               spares: int = 0) -> list[str]:
+    """Start ``runaways`` runaway queries (and a ``slow`` one that ends in time), then, once they
+    run in the pool's workers and the ``spares`` it may start, a quick one; the order in which they end."""
     order: list[str] = []
 
     async def run(name: str, query: str) -> Answer | None:
@@ -37,7 +38,12 @@ async def race(pool: WorkerPool, project: Project, runaways: int, *, timeout: fl
 
     held = [asyncio.create_task(run(f"runaway {n}", RUNAWAY)) for n in range(runaways)]
     ending = asyncio.create_task(run("slow", slow)) if slow else None
-    await asyncio.sleep(0.5)  # each is running, and slow
+    busy = min(runaways + bool(slow), len(pool.pids) + spares)
+    for _ in range(600):  # each is running (a spare started for one, however loaded the machine) …
+        if len(pool.pids) >= busy and pool.idle == 0:
+            break
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.5)  # … and slow
     quick = await run("quick", QUICK)
     assert quick is not None and quick.status == 200 and quick.body.startswith(b"?n\n")
     assert [await task for task in held] == [None] * runaways  # every runaway was stopped
@@ -107,7 +113,7 @@ def test_spares_are_bounded(built: tuple[Project, BuildResult]) -> None:
         pool = WorkerPool(size=1, spares=1)
         await pool.start()
         try:
-            order = await race(pool, project, 2, timeout=3)
+            order = await race(pool, project, 2, timeout=6, spares=1)
             return order, pool.killed
         finally:
             await pool.close()

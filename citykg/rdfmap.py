@@ -171,11 +171,16 @@ def _resolve(row: Row, column: Column, value: str, exists: Callable[[str, str | 
         scope = row.study if kind in _SCOPED else None
         if exists(kind, scope, value):
             return record_iri(kind, row.study, value)
+    # a count of a subject that is not one is no count of the whole study: its number, a good one,
+    # is compared with nothing (a bad one is still reported)
+    number = row.get("value")
+    counted = frozenset({(row.file.display, row.line, "value")}) if (
+        row.table.name == "declared_counts" and number.isascii() and number.isdigit()) else frozenset()
     findings.append(Finding(
         Severity.VIOLATION,
         f"{value!r} is not a {' or '.join(column.ref)} of this study or the reference data.",
         file=row.file.display, row=row.line, column=column.name, value=value,
-        shape=CHECK))
+        shape=CHECK, covers=counted))
     return None
 
 

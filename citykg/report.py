@@ -137,18 +137,20 @@ class Report:
         """A report of these findings, de-duplicated and sorted.
 
         A shape's finding is left out where another finding already accounts for it, so that
-        one cause is reported once: a shape's violation at a cell where the loader or the mapper
-        found a violation (an unknown partnership type leaves the partnership without a type),
-        and any shape's finding whose cell, or (in no column) whose row and shape, another finding
+        one cause is reported once: a shape's finding at a cell where the loader or the mapper
+        found a violation (an unknown partnership type leaves the partnership without a type), a
+        shape's warning at a cell where a shape found one (the value it compares is wrong), and any
+        shape's finding whose cell, or (in no column) whose row and shape, another finding
         :attr:`~Finding.covers` (see :attr:`Finding.anchors`).
         """
         unique = set(findings)
+        violated = {c for f in unique if f.severity is Severity.VIOLATION for c in f.cells}
         loaded = {c for f in unique if f.severity is Severity.VIOLATION and not f.by_shape for c in f.cells}
         covered = {c for f in unique for c in f.covers}
 
         def redundant(f: Finding) -> bool:
-            return f.by_shape and bool(f.anchors & covered or (
-                f.severity is Severity.VIOLATION and f.cells & loaded))
+            return f.by_shape and bool(f.anchors & covered or f.cells & loaded or (
+                f.severity is not Severity.VIOLATION and f.cells & violated))
 
         return cls(tuple(sorted((f for f in unique if not redundant(f)), key=Finding.sort_key)))
 

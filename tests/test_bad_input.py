@@ -386,6 +386,13 @@ def test_a_date_that_is_wrong_is_not_compared_with_the_other(context: Project, t
         (3, "end", "The end 1398 is a date of the Solar Hijri calendar, not the Gregorian")]
 
 
+def test_a_count_of_a_subject_that_is_not_one_is_compared_with_nothing(context: Project, tmp_path: Path) -> None:
+    counts = "study,subject,quantity,value,source_table,source_row\ntabriz-2024,nonexist,subthemes,3,Text,3\n"
+    report = validate(write(tmp_path / "in", {"declared_counts.csv": counts}), project=context)
+    assert [(f.row, f.column, f.severity) for f in report.findings] == [(2, "subject", Severity.VIOLATION)]
+    # (not also: "The study declares 3 sub-themes in all, but the tables list 17")
+
+
 def test_columns_named_in_capitals_are_read_as_meant_and_reported_once(context: Project, tmp_path: Path) -> None:
     files = study(**{"factors.csv": FACTORS_HEAD.upper() + GOOD_FACTOR})
     report = validate(write(tmp_path / "in", files), project=context)

@@ -34,7 +34,17 @@ def test_a_cause_the_loader_found_is_not_reported_again_by_a_shape() -> None:
     shape = _at("ckgsh:PartnershipShape", message="A partnership has exactly one type.")
     elsewhere = _at("ckgsh:PartnershipShape", column="start", message="Dates are YYYY.")
     warning = _at("ckgsh:X", severity=Severity.WARNING, message="A warning at the same cell.")
-    assert Report.of([shape, loader, elsewhere, warning]).findings == (elsewhere, loader, warning)
+    assert Report.of([shape, loader, elsewhere, warning]).findings == (elsewhere, loader)
+
+
+def test_a_shapes_warning_about_a_value_a_violation_refuses_is_left_out() -> None:
+    # "-1" is no count (a violation); comparing it with the records listed says nothing more
+    refused = _at("ckgsh:DeclaredCountShape", column="value", message="The declared value is a whole number.")
+    compared = _at("ckgsh:DeclaredVersusListedShape", column="value", severity=Severity.WARNING,
+                   message="The study declares -1 themes in all, but the tables list 6.")
+    other_shape = _at("ckgsh:Other", column="value", message="Another violation at the cell.")
+    elsewhere = _at("ckgsh:DeclaredVersusListedShape", column="note", severity=Severity.WARNING)
+    assert set(Report.of([compared, refused, other_shape, elsewhere]).findings) == {other_shape, refused, elsewhere}
 
 
 def test_a_finding_that_covers_cells_stands_for_every_shape_finding_there() -> None:

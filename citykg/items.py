@@ -31,7 +31,7 @@ from citykg.errors import LinkError
 from citykg.iris import is_qid
 from citykg.wikidata import Client, Value, chunks, iri, values
 
-__all__ = ["Country", "Facts", "fetch_facts", "find_countries", "no_country_error", "other_labels",
+__all__ = ["Country", "Facts", "existing", "fetch_facts", "find_countries", "no_country_error", "other_labels",
            "resolve_countries"]
 
 _CODE = re.compile(r"^[A-Z]{2,3}$")
@@ -141,6 +141,16 @@ def _add_fact(out: dict[str, Facts], row: dict[str, Value]) -> None:
         facts.coordinates = min(value.text, facts.coordinates or value.text)
     elif kind in ("iso2", "iso3"):
         setattr(facts, kind, min(value.text, getattr(facts, kind) or value.text))
+
+
+def existing(client: Client, qids: Iterable[str]) -> set[str]:
+    """The items of ``qids`` the endpoint states anything about (as the subject of any triple):
+    an item it knows only by a label in some language, or by its P190 statements, is one; a
+    mistyped QID, or an item newer than a mirror's data, is not."""
+    wanted = sorted(set(qids), key=lambda q: int(q[1:]))
+    queries = [f"SELECT ?item WHERE {{ {values('item', [iri(q) for q in part])} FILTER EXISTS {{ ?item ?p ?o }} }}"
+               for part in chunks(wanted, 500)]
+    return {q for rows in client.select_many(queries, required=("item",)) for row in rows if (q := row["item"].qid)}
 
 
 def other_labels(client: Client, qids: Sequence[str]) -> dict[str, Literal]:

@@ -8,7 +8,8 @@ the rest of linking checks items: a country is an item with an ISO 3166-1 code (
 country of the reference tables (see :func:`citykg.items.find_countries`); a place is an item
 typed (P31) as a human settlement or an administrative territorial entity (or a subclass), or
 not typed at all (see :func:`citykg.enrich.no_place`). An item the endpoint knows nothing about
-is not refused: it may be newer than a mirror (the run warns about it when it fetches nothing).
+(no triple has it as subject: a mistyped QID, or an item newer than a mirror's data) is refused
+too: nobody can tell what it is, and ``--quickstatements`` would send a twinning with it.
 
 Example::
 
@@ -22,10 +23,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from citykg.enrich import Record, no_place, place_types
-from citykg.items import Facts, fetch_facts
+from citykg.items import Facts, existing, fetch_facts
 from citykg.wikidata import Client
 
-__all__ = ["Decided", "refuse_wrong_kinds", "wrong_kinds"]
+__all__ = ["UNKNOWN", "Decided", "refuse_wrong_kinds", "wrong_kinds"]
+
+#: How the reason for refusing an item the endpoint knows nothing about goes on, after its QID.
+UNKNOWN = "is unknown to the endpoint (a mistyped QID, or an item newer than the endpoint's data)"
 
 
 @dataclass(frozen=True)
@@ -53,8 +57,8 @@ class Decided:
 
 
 def wrong_kinds(client: Client, decided: Iterable[Decided], *, codes: Mapping[str, str]) -> dict[str, str]:
-    """Why each decided item is not of its record's kind, by record; records whose item is (or
-    may be) of the right kind are left out.
+    """Why each decided item is not of its record's kind, or is unknown to the endpoint (see
+    :data:`UNKNOWN`), by record; records whose item is (or may be) of the right kind are left out.
 
     :param codes: the reference tables' countries, ISO 3166-1 alpha-2 code by QID.
     """
@@ -62,8 +66,11 @@ def wrong_kinds(client: Client, decided: Iterable[Decided], *, codes: Mapping[st
     if not wanted:
         return {}
     facts = fetch_facts(client, {d.qid for d in wanted}, codes=codes)
+    blank = {d.qid for d in wanted if not facts[d.qid].known and d.qid not in codes}  # Baku: only a German label
+    unknown = blank - existing(client, blank) if blank else set()
     places = place_types(client, [facts[d.qid] for d in wanted if d.kind == "city"])
-    return {d.ref: why for d in wanted if (why := d.why(facts[d.qid], places, codes))}
+    return {d.ref: why for d in wanted
+            if (why := f"{d.qid} {UNKNOWN}" if d.qid in unknown else d.why(facts[d.qid], places, codes))}
 
 
 def refuse_wrong_kinds(client: Client, records: Mapping[str, Record], kept: dict[str, str | None], *,

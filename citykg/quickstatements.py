@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from citykg.iris import PREFIXES
-from citykg.kinds import Decided, wrong_kinds
+from citykg.kinds import UNKNOWN, Decided, wrong_kinds
 from citykg.link import country_codes, project_store, stored_links
 from citykg.project import Project
 from citykg.wikidata import Client, chunks, iri
@@ -56,8 +56,9 @@ class Unreviewed:
 @dataclass(frozen=True)
 class LeftOut:
     """A twinning of the tables that is not exported: a city has no QID (``missing``, by label),
-    only one found by a name match nobody reviewed (``unreviewed``), or one that is no city
-    (``wrong_kind``: a country, say, by a person's slip in an earlier run's decisions)."""
+    only one found by a name match nobody reviewed (``unreviewed``), one that is no city
+    (``wrong_kind``: a country, say, by a person's slip in an earlier run's decisions), or one the
+    endpoint knows nothing about (``unknown``: a mistyped QID, in the table or a decision)."""
 
     city: str
     partner: str
@@ -65,13 +66,14 @@ class LeftOut:
     missing: tuple[str, ...]
     unreviewed: tuple[Unreviewed, ...] = ()
     wrong_kind: tuple[str, ...] = ()
+    unknown: tuple[str, ...] = ()
 
     def reasons(self) -> str:
         """Why the twinning is not exported."""
         out = [" and ".join(self.missing) + (" have" if len(self.missing) > 1 else " has") + " no Wikidata QID"
                ] if self.missing else []
         out += [f"{u.label}'s QID {u.qid} ({u.ref}) is a name match nobody reviewed" for u in self.unreviewed]
-        return "; ".join(out + list(self.wrong_kind))
+        return "; ".join(out + list(self.wrong_kind) + list(self.unknown))
 
     def __str__(self) -> str:
         return f"{self.city} – {self.partner} ({self.source}) not exported: {self.reasons()}"
@@ -94,6 +96,9 @@ class QuickStatements:
         if any(lo.wrong_kind for lo in self.left_out):
             out.append("run `citykg link`, which refuses a decision for an item that is no city and sends the "
                        "city to the review file, or give the city's QID in the table (its wikidata column)")
+        if any(lo.unknown for lo in self.left_out):
+            out.append("check each QID the endpoint does not know on Wikidata, and correct it in the table (its "
+                       "wikidata column) or in a decision (`citykg link --decisions FILE`), to export its twinnings")
         unreviewed = sorted({u for lo in self.left_out for u in lo.unreviewed}, key=lambda u: u.ref)
         if unreviewed:
             rows = " ".join(f"{u.ref},{u.qid}" for u in unreviewed)
@@ -153,10 +158,11 @@ def quickstatements(project: Project, *, client: Client) -> QuickStatements:
                 s["q" + side] = link.qid  # a person's decision
     checked = {(s[side], s["q" + side]) for s in rows for side in "ab" if s["q" + side]}
     refused = wrong_kinds(client, (Decided(city, "city", qid) for city, qid in checked), codes=country_codes(project))
-    for s in rows:  # an item that is no city (a country) is never exported as a twinning
-        s["no"] = "; ".join(f"{s['l' + side] or s[side].rsplit('/', 1)[-1]}'s QID {refused[s[side]]}"
-                            for side in "ab" if s[side] in refused)
-    stated = [s for s in rows if s["qa"] and s["qb"] and not s["no"]]
+    for s in rows:  # an item that is no city (a country), or that the endpoint does not know, is never exported
+        for why, unknown in (("no", False), ("unknown", True)):
+            s[why] = "; ".join(_refused(s, side, refused[s[side]]) for side in "ab"
+                               if s[side] in refused and refused[s[side]].endswith(UNKNOWN) == unknown)
+    stated = [s for s in rows if s["qa"] and s["qb"] and not s["no"] and not s["unknown"]]
     present = _p190(client, {(s["qa"], s["qb"]) for s in stated})
     out: list[Statement] = []
     for s in stated:
@@ -167,14 +173,22 @@ def quickstatements(project: Project, *, client: Client) -> QuickStatements:
                 out.append(Statement(a, b, source, "\t".join((a, "P190", b, *when, *reference))))
     left_out = set()
     for s in rows:
-        if not (s["qa"] and s["qb"]) or s["no"]:
+        if not (s["qa"] and s["qb"]) or s["no"] or s["unknown"]:
             label = {side: s["l" + side] or s[side].rsplit("/", 1)[-1] for side in "ab"}
             left_out.add(LeftOut(label["a"], label["b"], _reference(s)[1],
                                  tuple(label[side] for side in "ab" if not s["q" + side] and s[side] not in by_name),
                                  tuple(by_name[s[side]] for side in "ab" if s[side] in by_name),
-                                 (s["no"],) if s["no"] else ()))
+                                 (s["no"],) if s["no"] else (), (s["unknown"],) if s["unknown"] else ()))
     return QuickStatements(tuple(dict.fromkeys(out)),  # each once, if a city has two English labels
                            tuple(sorted(left_out, key=lambda lo: (lo.city, lo.partner, lo.source))))
+
+
+def _refused(s: dict[str, str], side: str, why: str) -> str:
+    """Why a city's QID is not exported, naming the city, its record and the QID: ``Karachi's QID
+    Q88888888 (city/karachi) is unknown to the endpoint (…)``."""
+    qid, rest = why.split(" ", 1)
+    ref = "/".join(s[side].rsplit("/", 2)[-2:])
+    return f"{s['l' + side] or s[side].rsplit('/', 1)[-1]}'s QID {qid} ({ref}) {rest}"
 
 
 def _p190(client: Client, pairs: set[tuple[str, str]]) -> set[tuple[str, str]]:

@@ -495,9 +495,42 @@ def test_a_decision_for_an_item_of_the_wrong_kind_is_refused_and_never_exported(
     found = quickstatements(project, client=client)
     assert all("Q142" not in s.line for s in found.statements) and found.statements
     assert [str(lo) for lo in found.left_out if lo.wrong_kind] == [
-        "Isfahan – Tabriz (https://example.org/isfahan) not exported: Isfahan's QID Q142 is a country "
-        "(ISO 3166-1 FR), not a city"]
+        "Isfahan – Tabriz (https://example.org/isfahan) not exported: Isfahan's QID Q142 (city/isfahan) is a "
+        "country (ISO 3166-1 FR), not a city"]
     assert any("refuses a decision for an item that is no city" in h for h in found.hints)
+
+
+def test_a_qid_the_endpoint_does_not_know_is_refused_as_a_decision_and_never_exported(
+        tmp_path: Path, fixture_server: Oxigraph, cache: Path) -> None:
+    project = test_project(tmp_path / "p")
+    reference = project.data / "reference"
+    (reference / "partnerships.csv").write_text(
+        PARTNERSHIPS + ",tabriz,isfahan,sister-city,,,,,,https://example.org/isfahan,\n", encoding="utf-8")
+    decisions = tmp_path / "decided.csv"  # no item has Q88888888; Baku (Q9248) has only a German label
+    decisions.write_text("record,decision\ncity/isfahan,Q88888888\ncity/atlantis,Q9248\n", encoding="utf-8")
+    client = Client(fixture_server.url, cache=cache)
+    run_ = link(project, client=client, decisions=decisions)
+    by = {lk.record.ref: lk.match for lk in run_.links}
+    assert (by["city/isfahan"].decision, by["city/isfahan"].qid) == (Decision.AMBIGUOUS, None)
+    assert (by["city/atlantis"].method, by["city/atlantis"].qid) == ("reviewed", "Q9248")  # known, if barely
+    assert [w for w in run_.warnings if "refused" in w] == [
+        "city/isfahan: the decision Q88888888 is refused: Q88888888 is unknown to the endpoint (a mistyped QID, "
+        "or an item newer than the endpoint's data). city/isfahan goes to the review file as ambiguous; decide it "
+        "there with the QID of a city (or none) and pass the file back with --decisions."]
+    assert "Q88888888" not in (project.graphs / LINKS_FILE).read_text(encoding="utf-8")
+    # the tables' own QID still links (the data wins), but its twinnings are not exported
+    cities = reference / "cities.csv"
+    cities.write_text(cities.read_text(encoding="utf-8").replace("isfahan,Isfahan,اصفهان,IR,,",
+                                                                   "isfahan,Isfahan,اصفهان,IR,Q88888888,"),
+                      encoding="utf-8")
+    again = link(project, client=client)
+    assert {lk.record.ref: lk.match.qid for lk in again.links}["city/isfahan"] == "Q88888888"
+    found = quickstatements(project, client=client)
+    assert found.statements and all("Q88888888" not in s.line for s in found.statements)
+    assert [str(lo) for lo in found.left_out if lo.unknown] == [
+        "Isfahan – Tabriz (https://example.org/isfahan) not exported: Isfahan's QID Q88888888 (city/isfahan) is "
+        "unknown to the endpoint (a mistyped QID, or an item newer than the endpoint's data)"]
+    assert any("QID the endpoint does not know" in h for h in found.hints)
 
 
 def test_a_decision_beats_a_name_match_which_goes_to_review(tmp_path: Path, fixture_server: Oxigraph,

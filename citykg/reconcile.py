@@ -11,7 +11,9 @@ from 0 to 100 and the reasons for it, and a :class:`Decision`:
   winner: a person decides;
 - ``none``: nothing plausible.
 
-Identifier first: a query with a QID is linked to that item whatever its name says.
+Identifier first: a query with a QID is linked to that item whatever its name says, unless the
+endpoint knows nothing about it or it is a country (an item with an ISO 3166-1 code, or a
+country of the reference tables): ``Q794`` is Iran, no city, and links nothing (``none``).
 
 Candidates are found by :mod:`citykg.candidates` (exact labels in every surface form, and for a
 Persian compound typed as one word without a country, split at each place; then the settlements
@@ -241,6 +243,11 @@ def _decide(query: NameQuery, w: Pending, facts: dict[str, Facts], settled: froz
         if not f.known and not trust_qids:  # a QID the endpoint has never heard of links nothing
             reasons = ("QID given; the endpoint knows nothing about it",)
             return Match(query, Decision.NONE, (Candidate(query.qid, query.qid, None, 0, reasons),),
+                         method="identifier", reasons=reasons)
+        iso2 = f.iso2 or codes.get(query.qid)
+        if iso2 and not trust_qids:  # a country's QID names no city (a table's QID wins: the data is checked apart)
+            reasons = (f"QID given; {query.qid} is a country (ISO 3166-1 {iso2}), not a city",)
+            return Match(query, Decision.NONE, (Candidate(query.qid, f.label() or query.qid, iso2, 0, reasons),),
                          method="identifier", reasons=reasons)
         country = f.country()
         code = (country[1] or country[0]) if country else None

@@ -179,6 +179,16 @@ def test_the_country_constrains(fixture_server: Oxigraph) -> None:
         assert "in TR, not IR" in one(fixture_server, "Istanbul", country)[2], country
 
 
+def test_a_countrys_qid_links_no_city(fixture_server: Oxigraph) -> None:
+    client = Client(fixture_server.url, cache=None)
+    matches = reconcile([NameQuery.of("Q794"), NameQuery.of("Iran", "IR", qid="wd:Q794"[3:]),
+                         NameQuery.of("Q219060")], client=client, country_codes={"Q219060": "PS"})
+    assert [(m.decision, m.qid, m.reasons) for m in matches] == [
+        (Decision.NONE, None, ("QID given; Q794 is a country (ISO 3166-1 IR), not a city",))] * 2 + [
+        (Decision.NONE, None, ("QID given; Q219060 is a country (ISO 3166-1 PS), not a city",))]
+    assert matches[0].candidates[0].label == "Iran"
+
+
 def test_identifier_first(fixture_server: Oxigraph) -> None:
     client = Client(fixture_server.url, cache=None)
     matches = reconcile([NameQuery.of("Q80053"), NameQuery.of("Somewhere", "IR", qid="Q121157"),

@@ -35,8 +35,9 @@ written and a foreign name is transliterated many ways), when another place of t
 has a label as close to the name (found among the labels :mod:`citykg.candidates` fetched for the
 country: Kalín is one letter from Kolín, whose skeleton it shares, and from Karlín), or when a
 country is given and the item states none. A name that is a label of a country (one of the candidates has an ISO
-3166-1 code, or is a country of the reference tables) links no place outside that country:
-``Iran`` is ``none``, not Iradan in Kyrgyzstan, whose French label is Iran.
+3166-1 code, or is a country of the reference tables) links no place outside that country
+unless the place is in the country given: ``Iran`` is ``none``, not Iradan in Kyrgyzstan, whose
+French label is Iran, but ``Liberia`` in ``CR`` is Liberia, Costa Rica.
 
 A country is an ISO 3166-1 code or a country's QID (see :func:`citykg.items.find_countries`);
 one that is neither is an error naming the query (and, for a names file, its file and line),
@@ -266,7 +267,7 @@ def _decide(query: NameQuery, w: Pending, facts: dict[str, Facts], settled: froz
     if not scored or scored[0][0].score < scoring.review:
         return Match(query, Decision.NONE, candidates)
     best, base, weak, variant = scored[0]
-    countries = countries_named(best, scored, facts, codes)
+    countries = countries_named(best, scored, facts, codes, w)
     if countries:
         why = f"not linked: {quote(query.name)} is the name of a country, {countries}, not of a place in another"
         return Match(query, Decision.NONE, (replace(best, reasons=(why, *best.reasons)), *candidates[1:]),

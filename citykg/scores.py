@@ -62,15 +62,18 @@ class Scored(NamedTuple):
 
 
 def countries_named(best: Candidate, scored: Sequence[Scored], facts: Mapping[str, Facts],
-                    codes: Mapping[str, str]) -> str:
+                    codes: Mapping[str, str], w: Pending) -> str:
     """The countries (``Iran (Q794)``) among the candidates that have the name as a label (with
     an ISO 3166-1 code at the endpoint, or in the reference tables), unless the best candidate
-    is in one of them (Djibouti, the capital of Djibouti); else "". A country's name names no
-    place of another country: Iran is not Iradan in Kyrgyzstan, whose French label is Iran."""
+    is in one of them (Djibouti, the capital of Djibouti) or in the country given (``w``'s:
+    Liberia in Costa Rica, given CR); else "". A country's name names no place of another
+    country: Iran, with no country given, is not Iradan in Kyrgyzstan, whose French label is Iran."""
     named = sorted((c.qid for c, *_ in scored if c.reasons[0].startswith("label ")
                     and (facts[c.qid].iso2 or c.qid in codes)), key=lambda q: int(q[1:]))
     place = facts[best.qid]
     if not named or any(place.in_country({q}, facts[q].iso2 or codes.get(q)) for q in named):
+        return ""
+    if (w.country_qid or w.country_code) and w.in_country(place):  # the user said where the place is
         return ""
     return ", ".join(f"{facts[q].label() or q} ({q})" for q in named)
 

@@ -165,9 +165,18 @@ def test_a_country_s_name_links_no_place_of_another_country(fixture_server: Oxig
     assert reasons[0] == "not linked: 'Iran' is the name of a country, Iran (Q794), not of a place in another"
     match = reconcile([NameQuery.of("Iran")], client=Client(fixture_server.url, cache=None))[0]
     assert match.qid is None and match.reasons == (reasons[0],)
-    assert one(fixture_server, "Iran", "KG")[0] == "none"  # the French label does not make it Iran
+    assert one(fixture_server, "Iran", "KG")[0] == "linked"  # the user says where: Iradan is in KG
     assert one(fixture_server, "Iradan")[0] == "linked"  # by its own name it links
     assert one(fixture_server, "Djibouti")[0] == "linked"  # a capital named as its country is in it
+
+
+def test_a_city_named_as_another_country_links_in_its_own_country(fixture_server: Oxigraph) -> None:
+    decision, candidates, reasons = one(fixture_server, "Liberia", "CR")  # Liberia, Costa Rica
+    assert decision == "linked" and candidates[0] == ("Q1387526", 87) and "in CR" in reasons
+    assert one(fixture_server, "Liberia", "Q800")[0] == "linked"
+    decision, _, reasons = one(fixture_server, "Liberia")  # no country given: the guard holds
+    assert decision == "none" and reasons[0].startswith("not linked: 'Liberia' is the name of a country, Liberia")
+    assert one(fixture_server, "Liberia", "LR")[0] == "none"  # the country named: no place of it is Liberia
 
 
 def test_the_country_constrains(fixture_server: Oxigraph) -> None:

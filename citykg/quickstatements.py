@@ -23,8 +23,11 @@ Example::
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from urllib.parse import unquote
 
+from citykg.cells import date_problem
 from citykg.iris import PREFIXES
 from citykg.kinds import UNKNOWN, Decided, wrong_kinds
 from citykg.link import country_codes, project_store, stored_links
@@ -58,7 +61,8 @@ class LeftOut:
     """A twinning of the tables that is not exported: a city has no QID (``missing``, by label),
     only one found by a name match nobody reviewed (``unreviewed``), one that is no city
     (``wrong_kind``: a country, say, by a person's slip in an earlier run's decisions), or one the
-    endpoint knows nothing about (``unknown``: a mistyped QID, in the table or a decision)."""
+    endpoint knows nothing about (``unknown``: a mistyped QID, in the table or a decision); or its
+    row has a ``problem`` (``data/reference/partnerships.csv:3: end '2019-02-29' is not a date …``)."""
 
     city: str
     partner: str
@@ -67,13 +71,14 @@ class LeftOut:
     unreviewed: tuple[Unreviewed, ...] = ()
     wrong_kind: tuple[str, ...] = ()
     unknown: tuple[str, ...] = ()
+    problems: tuple[str, ...] = ()
 
     def reasons(self) -> str:
         """Why the twinning is not exported."""
         out = [" and ".join(self.missing) + (" have" if len(self.missing) > 1 else " has") + " no Wikidata QID"
                ] if self.missing else []
         out += [f"{u.label}'s QID {u.qid} ({u.ref}) is a name match nobody reviewed" for u in self.unreviewed]
-        return "; ".join(out + list(self.wrong_kind) + list(self.unknown))
+        return "; ".join(out + list(self.wrong_kind) + list(self.unknown) + list(self.problems))
 
     def __str__(self) -> str:
         return f"{self.city} – {self.partner} ({self.source}) not exported: {self.reasons()}"
@@ -99,6 +104,8 @@ class QuickStatements:
         if any(lo.unknown for lo in self.left_out):
             out.append("check each QID the endpoint does not know on Wikidata, and correct it in the table (its "
                        "wikidata column) or in a decision (`citykg link --decisions FILE`), to export its twinnings")
+        if any(lo.problems for lo in self.left_out):
+            out.append("fix the rows named (`citykg build` refuses a date that is none too), to export their twinnings")
         unreviewed = sorted({u for lo in self.left_out for u in lo.unreviewed}, key=lambda u: u.ref)
         if unreviewed:
             rows = " ".join(f"{u.ref},{u.qid}" for u in unreviewed)
@@ -111,8 +118,9 @@ class QuickStatements:
         """How many lines, and how many twinnings were not exported, for the user (to stderr)."""
         left = len(self.left_out)
         return (f"{len(self.statements)} P190 statements that Wikidata lacks, with their sources"
-                + (f"; {left} twinning{'s' if left > 1 else ''} not exported (a city without a checked QID)"
-                   if left else ""))
+                + (f"; {left} twinning{'s' if left > 1 else ''} not exported ("
+                   + ("a city without a checked QID" if not any(lo.problems for lo in self.left_out)
+                      else "see the warnings") + ")" if left else ""))
 
 
 def quickstatements(project: Project, *, client: Client) -> QuickStatements:
@@ -132,7 +140,7 @@ def quickstatements(project: Project, *, client: Client) -> QuickStatements:
     """
     store = project_store(project)  # the tables' QIDs only; those of citykg link are read below
     links = stored_links(project)
-    query = """SELECT DISTINCT ?a ?b ?la ?lb ?qa ?qb ?study ?title ?table ?row ?cite ?start ?end WHERE {
+    query = """SELECT DISTINCT ?a ?b ?la ?lb ?qa ?qb ?study ?title ?table ?row ?cite ?start ?end ?file ?line WHERE {
       ?p a ckg:Partnership ; ckg:partner ?a, ?b ; prov:wasDerivedFrom ?src ; ckg:partnershipType ?type .
       VALUES ?type { ckg:sisterCity ckg:friendshipCity ckg:twinningStatement }  # a memorandum is no P190
       ?src a ckg:SourceRow . ?a ckg:twinnedWith ?b . FILTER (STR(?a) < STR(?b))
@@ -142,8 +150,9 @@ def quickstatements(project: Project, *, client: Client) -> QuickStatements:
                  OPTIONAL { ?s dcterms:title ?title FILTER (LANG(?title) = "en") } }
       OPTIONAL { ?src ckg:sourceTable ?table } OPTIONAL { ?src ckg:sourceRow ?row }
       OPTIONAL { ?src ckg:citation ?cite } OPTIONAL { ?p schema:startDate ?start } OPTIONAL { ?p schema:endDate ?end }
-    } ORDER BY ?qa ?qb ?study ?cite ?la ?lb ?start ?end"""
-    names = ("a", "b", "la", "lb", "qa", "qb", "study", "title", "table", "row", "cite", "start", "end")
+      OPTIONAL { ?src ckg:dataFile ?file ; ckg:line ?line }
+    } ORDER BY ?qa ?qb ?study ?cite ?la ?lb ?start ?end ?file ?line"""
+    names = ("a", "b", "la", "lb", "qa", "qb", "study", "title", "table", "row", "cite", "start", "end", "file", "line")
     rows = [{k: (row[k].value if row[k] is not None else "") for k in names}
             for row in store.query(query, use_default_graph_as_union=True, prefixes=PREFIXES)]  # type: ignore[union-attr]
     by_name: dict[str, Unreviewed] = {}  # city IRI → its QID from a name match
@@ -162,7 +171,8 @@ def quickstatements(project: Project, *, client: Client) -> QuickStatements:
         for why, unknown in (("no", False), ("unknown", True)):
             s[why] = "; ".join(_refused(s, side, refused[s[side]]) for side in "ab"
                                if s[side] in refused and refused[s[side]].endswith(UNKNOWN) == unknown)
-    stated = [s for s in rows if s["qa"] and s["qb"] and not s["no"] and not s["unknown"]]
+        s["problem"] = "; ".join(_problems(s, _where(project, s)))
+    stated = [s for s in rows if s["qa"] and s["qb"] and not s["no"] and not s["unknown"] and not s["problem"]]
     present = _p190(client, {(s["qa"], s["qb"]) for s in stated})
     out: list[Statement] = []
     for s in stated:
@@ -173,12 +183,13 @@ def quickstatements(project: Project, *, client: Client) -> QuickStatements:
                 out.append(Statement(a, b, source, "\t".join((a, "P190", b, *when, *reference))))
     left_out = set()
     for s in rows:
-        if not (s["qa"] and s["qb"]) or s["no"] or s["unknown"]:
+        if not (s["qa"] and s["qb"]) or s["no"] or s["unknown"] or s["problem"]:
             label = {side: s["l" + side] or s[side].rsplit("/", 1)[-1] for side in "ab"}
             left_out.add(LeftOut(label["a"], label["b"], _reference(s)[1],
                                  tuple(label[side] for side in "ab" if not s["q" + side] and s[side] not in by_name),
                                  tuple(by_name[s[side]] for side in "ab" if s[side] in by_name),
-                                 (s["no"],) if s["no"] else (), (s["unknown"],) if s["unknown"] else ()))
+                                 (s["no"],) if s["no"] else (), (s["unknown"],) if s["unknown"] else (),
+                                 (s["problem"],) if s["problem"] else ()))
     return QuickStatements(tuple(dict.fromkeys(out)),  # each once, if a city has two English labels
                            tuple(sorted(left_out, key=lambda lo: (lo.city, lo.partner, lo.source))))
 
@@ -189,6 +200,35 @@ def _refused(s: dict[str, str], side: str, why: str) -> str:
     qid, rest = why.split(" ", 1)
     ref = "/".join(s[side].rsplit("/", 2)[-2:])
     return f"{s['l' + side] or s[side].rsplit('/', 1)[-1]}'s QID {qid} ({ref}) {rest}"
+
+
+def _where(project: Project, s: dict[str, str]) -> str:
+    """The file and line a partnership was read from (``data/reference/partnerships.csv:3``), from
+    its source row's ``ckg:dataFile`` (``…/id/source/reference/partnerships``) and ``ckg:line``."""
+    if not s["file"]:
+        return "the tables"
+    folder, table = (unquote(part) for part in s["file"].rsplit("/", 2)[-2:])
+    path = project.data / folder / f"{table}.csv"
+    shown = f"{path.relative_to(project.root)}" if path.is_file() else f"{folder}/{table}.csv"
+    return f"{shown}:{s['line']}" if s["line"] else shown
+
+
+def _problems(s: dict[str, str], where: str) -> list[str]:
+    """What keeps a partnership's row from being exported: a start or end that is no date
+    (``citykg build`` refuses it too).
+
+    >>> for problem in _problems({"start": "2019-02-29", "end": "2020/01"}, "p.csv:3"):
+    ...     print(problem[:70])
+    p.csv:3: start '2019-02-29' is not a date (February 2019 has 28 days)
+    p.csv:3: end '2020/01' is not a date (write it YYYY, YYYY-MM or YYYY-M
+    """
+    out = []
+    for which in ("start", "end"):
+        value = s[which]
+        if value and (why := date_problem(value) or ("" if _DATE.match(value) else "write it YYYY, YYYY-MM or "
+                                                                                    "YYYY-MM-DD")):
+            out.append(f"{where}: {which} {value!r} is not a date ({why})")
+    return out
 
 
 def _p190(client: Client, pairs: set[tuple[str, str]]) -> set[tuple[str, str]]:
@@ -206,6 +246,8 @@ def _p190(client: Client, pairs: set[tuple[str, str]]) -> set[tuple[str, str]]:
     return found
 
 
+#: A date as the tables write it: YYYY, YYYY-MM or YYYY-MM-DD.
+_DATE = re.compile(r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$")
 #: QuickStatements' precision of a date by its length in the tables: YYYY a year (9), YYYY-MM a
 #: month (10), YYYY-MM-DD a day (11).
 _PRECISION = {4: 9, 7: 10, 10: 11}
@@ -239,4 +281,3 @@ def _reference(s: dict[str, str]) -> tuple[tuple[str, ...], str]:
     if s["cite"].startswith(("http://", "https://")):
         return (("S854", text(s["cite"])), s["cite"])
     return (("S1476", "en:" + text(s["cite"] or "citykg reference tables")), s["cite"] or "reference tables")
-

@@ -700,6 +700,27 @@ def test_quickstatements_give_the_start_and_end_of_a_twinning(tmp_path: Path, fi
     assert 'Q80053\tP190\tQ121157\tS854\t"https://example.org/tabriz-partners"' in lines  # no dates, none given
 
 
+def test_quickstatements_leave_out_a_twinning_whose_date_is_none(tmp_path: Path, fixture_server: Oxigraph,
+                                                                  cache: Path) -> None:
+    project = test_project(tmp_path / "p")
+    (project.data / "reference" / "partnerships.csv").write_text(
+        PARTNERSHIPS + ",tabriz,nurabad,sister-city,,2019-02-29,ended,,,https://example.org/nurabad,\n"
+        ",mashhad,nurabad,twinned,1998,,,,,https://example.org/nurabad,\n", encoding="utf-8")
+    decisions = tmp_path / "decided.csv"
+    decisions.write_text("record,decision\ncity/nurabad,Q720657\n", encoding="utf-8")
+    client = Client(fixture_server.url, cache=cache)
+    link(project, client=client, decisions=decisions)
+    found = quickstatements(project, client=client)
+    assert not any("2019-02-29" in s.line or "Q80053\tP190\tQ720657" in s.line for s in found.statements)
+    assert "Q121157\tP190\tQ720657\tP580\t+1998-00-00T00:00:00Z/9\tS854\t\"https://example.org/nurabad\"" in [
+        s.line for s in found.statements]  # the good row of the same city is exported
+    assert [str(lo) for lo in found.left_out] == [
+        "Nurabad – Tabriz (https://example.org/nurabad) not exported: data/reference/partnerships.csv:5: end "
+        "'2019-02-29' is not a date (February 2019 has 28 days)"]
+    assert any(h.startswith("fix the rows named") for h in found.hints)
+    assert found.summary().endswith("1 twinning not exported (see the warnings)")
+
+
 def test_quickstatements_name_the_twinnings_left_out(tmp_path: Path, fixture_server: Oxigraph, cache: Path) -> None:
     project = test_project(tmp_path / "p")
     (project.data / "reference" / "partnerships.csv").write_text(

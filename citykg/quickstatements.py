@@ -62,7 +62,9 @@ class LeftOut:
     only one found by a name match nobody reviewed (``unreviewed``), one that is no city
     (``wrong_kind``: a country, say, by a person's slip in an earlier run's decisions), or one the
     endpoint knows nothing about (``unknown``: a mistyped QID, in the table or a decision); or its
-    row has a ``problem`` (``data/reference/partnerships.csv:3: end '2019-02-29' is not a date …``)."""
+    row has a ``problem`` (``data/reference/partnerships.csv:3: end '2019-02-29' is not a date …``):
+    a date that is none, or a reference text with a double quote, which a QuickStatements V1
+    string cannot hold."""
 
     city: str
     partner: str
@@ -214,13 +216,15 @@ def _where(project: Project, s: dict[str, str]) -> str:
 
 
 def _problems(s: dict[str, str], where: str) -> list[str]:
-    """What keeps a partnership's row from being exported: a start or end that is no date
-    (``citykg build`` refuses it too).
+    """What keeps a partnership's row from being exported as it is: a start or end that is no date
+    (``citykg build`` refuses it too), or a reference text with a double quote, which a
+    QuickStatements V1 string cannot hold (a URL has it percent-encoded, as %22).
 
-    >>> for problem in _problems({"start": "2019-02-29", "end": "2020/01"}, "p.csv:3"):
+    >>> for problem in _problems({"start": "2019-02-29", "end": "2020/01", "study": "", "cite": 'A "B"'}, "p.csv:3"):
     ...     print(problem[:70])
     p.csv:3: start '2019-02-29' is not a date (February 2019 has 28 days)
     p.csv:3: end '2020/01' is not a date (write it YYYY, YYYY-MM or YYYY-M
+    p.csv:3: the reference 'A "B"' has a double quote, which a QuickStatem
     """
     out = []
     for which in ("start", "end"):
@@ -228,6 +232,11 @@ def _problems(s: dict[str, str], where: str) -> list[str]:
         if value and (why := date_problem(value) or ("" if _DATE.match(value) else "write it YYYY, YYYY-MM or "
                                                                                     "YYYY-MM-DD")):
             out.append(f"{where}: {which} {value!r} is not a date ({why})")
+    for cell in _reference(s)[0]:
+        text = cell.removeprefix("en:")[1:-1] if cell.endswith('"') else ""
+        if '"' in text:
+            out.append(f"{where}: the reference {text!r} has a double quote, which a QuickStatements V1 string "
+                       "cannot hold (write “ ” or ' instead)")
     return out
 
 
@@ -271,13 +280,22 @@ def _qualifiers(s: dict[str, str]) -> tuple[str, ...]:
 
 
 def _reference(s: dict[str, str]) -> tuple[tuple[str, ...], str]:
+    """The reference of a partnership (QuickStatements' source properties and values) and its
+    source as the warnings name it. Text is written as it is (runs of white space as one space:
+    a tab or line break would end the field), between double quotes; a text with a double quote
+    is not exported (see :func:`_problems`); in a URL, a double quote is percent-encoded (%22),
+    which names the same resource.
+
+    >>> _reference({"study": "", "cite": 'https://example.org/a"b'})
+    (('S854', '"https://example.org/a%22b"'), 'https://example.org/a"b')
+    """
     def text(value: str) -> str:
-        return '"' + " ".join(value.replace('"', "'").split()) + '"'
+        return '"' + " ".join(value.split()) + '"'
 
     if s["study"]:
         where = ", ".join(v for v in (s["table"], f"row {s['row']}" if s["row"] else "") if v)
         ref = ("S1476", "en:" + text(s["title"] or s["study"]))
         return (ref + (("S958", text(where)) if where else ()), s["study"])
     if s["cite"].startswith(("http://", "https://")):
-        return (("S854", text(s["cite"])), s["cite"])
+        return (("S854", text(s["cite"].replace('"', "%22"))), s["cite"])
     return (("S1476", "en:" + text(s["cite"] or "citykg reference tables")), s["cite"] or "reference tables")

@@ -721,6 +721,25 @@ def test_quickstatements_leave_out_a_twinning_whose_date_is_none(tmp_path: Path,
     assert found.summary().endswith("1 twinning not exported (see the warnings)")
 
 
+def test_quickstatements_keep_a_reference_as_it_is(tmp_path: Path, fixture_server: Oxigraph, cache: Path) -> None:
+    project = test_project(tmp_path / "p")
+    (project.data / "reference" / "partnerships.csv").write_text(
+        PARTNERSHIPS + ',tabriz,nurabad,sister-city,,,,,,"https://example.org/a""b?q=""x""",\n'
+        ',mashhad,nurabad,twinned,,,,,,"The ""Pact"" of Mashhad",\n', encoding="utf-8")
+    decisions = tmp_path / "decided.csv"
+    decisions.write_text("record,decision\ncity/nurabad,Q720657\n", encoding="utf-8")
+    client = Client(fixture_server.url, cache=cache)
+    link(project, client=client, decisions=decisions)
+    found = quickstatements(project, client=client)
+    lines = [s.line for s in found.statements if "Q720657" in s.line]
+    assert lines == ['Q720657\tP190\tQ80053\tS854\t"https://example.org/a%22b?q=%22x%22"',
+                     'Q80053\tP190\tQ720657\tS854\t"https://example.org/a%22b?q=%22x%22"']  # the same resource
+    assert [str(lo) for lo in found.left_out] == [
+        'Mashhad – Nurabad (The "Pact" of Mashhad) not exported: data/reference/partnerships.csv:6: the reference '
+        "'The \"Pact\" of Mashhad' has a double quote, which a QuickStatements V1 string cannot hold (write “ ” or ' "
+        "instead)"]
+
+
 def test_quickstatements_name_the_twinnings_left_out(tmp_path: Path, fixture_server: Oxigraph, cache: Path) -> None:
     project = test_project(tmp_path / "p")
     (project.data / "reference" / "partnerships.csv").write_text(

@@ -30,7 +30,7 @@ from typing import Any, NamedTuple
 from citykg.errors import EndpointError
 from citykg.iris import WD
 
-__all__ = ["Rows", "Value", "parse", "qid_of", "required", "rows"]
+__all__ = ["Rows", "Value", "parse", "qid_of", "required", "rows", "selected"]
 
 
 def qid_of(value: str) -> str | None:
@@ -107,8 +107,18 @@ def required(query: str) -> tuple[str, ...]:
     >>> required("SELECT ?item ?label WHERE { ?item ?p ?x OPTIONAL { ?item ?q ?label } }")
     ()
     """
+    return () if _MAY_LEAVE_UNBOUND.search(query) else selected(query)
+
+
+def selected(query: str) -> tuple[str, ...]:
+    """The variables ``query`` selects (``?x``, or ``(… AS ?x)``), bound or not; none for
+    ``SELECT *`` or a query that is no SELECT.
+
+    >>> selected("SELECT ?item ?label WHERE { ?item ?p ?x OPTIONAL { ?item ?q ?label } }")
+    ('item', 'label')
+    """
     found = _SELECTED.search(query)
-    if found is None or _MAY_LEAVE_UNBOUND.search(query):
+    if found is None:
         return ()
     depth, names = 0, []
     for token in _PROJECTION.findall(found.group(1)):
@@ -121,9 +131,12 @@ def required(query: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-def rows(answer: dict[str, Any], needed: Sequence[str], endpoint: str) -> Rows:
-    """The rows of a result that :func:`parse` accepted, checked: each binding an object of RDF
-    terms (of a known type, with a text value), binding every variable of ``needed``.
+def rows(answer: dict[str, Any], needed: Sequence[str], endpoint: str, variables: Sequence[str] = ()) -> Rows:
+    """The rows of a result that :func:`parse` accepted, checked: a head that lists every variable
+    of ``variables`` (those the query selects: an answer whose head lists none of them, such as
+    ``{"head": {"vars": []}, …}``, answers no such query, though a blocking proxy can send it), and
+    each binding an object of RDF terms (of a known type, with a text value), binding every
+    variable of ``needed``.
 
     :raises EndpointError: naming the endpoint and the first fault.
     """
@@ -131,6 +144,13 @@ def rows(answer: dict[str, Any], needed: Sequence[str], endpoint: str) -> Rows:
         return EndpointError(f"{endpoint} answered with a SPARQL result that is not well formed: {why}. The answer "
                              "was not kept; check that --endpoint is a SPARQL 1.1 endpoint, or try again later.")
 
+    head = answer.get("head")
+    listed = head.get("vars") if isinstance(head, dict) else None
+    absent = [v for v in variables if not isinstance(listed, list) or v not in listed]
+    if absent:
+        raise malformed(f"its head lists the variables {listed!r}, not ?{absent[0]}, which the query selects "
+                        "(a blocking proxy can answer so)" if isinstance(listed, list) else
+                        f"it has no head listing its variables (the query selects ?{absent[0]})")
     out: Rows = []
     for n, binding in enumerate(answer["results"]["bindings"], 1):
         if not isinstance(binding, dict):

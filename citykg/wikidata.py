@@ -13,7 +13,8 @@ behave. :class:`Client` does, on top of SPARQLWrapper:
   takes no POST) is no SPARQL endpoint, and is not asked again;
 - it treats an answer that is not SPARQL JSON as an error, never as "no results": a blocked
   client can be answered with HTTP 200 and an error text, or nothing at all; and JSON of
-  another shape, or bindings that lack a variable the query always binds, are errors too
+  another shape, a head that lists none of the variables the query selects, or bindings that
+  lack a variable the query always binds, are errors too
   (:mod:`citykg.sparql_json`), never cached;
 - it keeps every answer in an on-disk cache keyed by endpoint and query, so a second run needs
   no network and an interrupted run resumes where it stopped. Each cached answer records the
@@ -56,7 +57,7 @@ from pyoxigraph import Literal, NamedNode
 from citykg import __version__
 from citykg.errors import EndpointError
 from citykg.iris import WD
-from citykg.sparql_json import Rows, Value, parse, qid_of, rows
+from citykg.sparql_json import Rows, Value, parse, qid_of, rows, selected
 from citykg.sparql_json import required as required_of
 
 __all__ = [
@@ -190,11 +191,13 @@ class Client:
             answering 429 or 5xx, or answers with something that is not a SPARQL SELECT result.
         """
         needed = tuple(required_of(query) if required is None else required)
+        variables = selected(query)  # an answer whose head lists none of them is no answer
         path = self._cache_path(query)
         if path is not None and path.is_file() and not self.refresh:
             try:
                 entry = json.loads(path.read_text(encoding="utf-8"))
-                fetched, cached = date.fromisoformat(entry["fetched"]), rows(entry["answer"], needed, self.endpoint)
+                fetched = date.fromisoformat(entry["fetched"])
+                cached = rows(entry["answer"], needed, self.endpoint, variables)
             except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError,
                     EndpointError):  # ask again
                 print(f"citykg: the cached answer {path} is damaged; asking the endpoint again", file=sys.stderr)
@@ -204,7 +207,7 @@ class Client:
                 self.stats.fetched_on.add(fetched)
                 return cached
         answer = self._fetch(query)
-        found = rows(answer, needed, self.endpoint)  # before it is cached: a bad answer is never kept
+        found = rows(answer, needed, self.endpoint, variables)  # before it is cached: a bad answer is never kept
         today = datetime.now(UTC).date()
         self.stats.fetched_on.add(today)
         if path is not None:

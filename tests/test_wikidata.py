@@ -234,15 +234,34 @@ def test_empty_answer_is_not_an_error() -> None:
 ])
 def test_a_malformed_answer_is_an_error_and_never_cached(bindings: list[object], fault: str, tmp_path: Path) -> None:
     query = "SELECT ?item ?label WHERE { ?item <http://www.w3.org/2000/01/rdf-schema#label> ?label }"
-    body = json.dumps({"head": {}, "results": {"bindings": bindings}})
+    body = json.dumps({"head": {"vars": ["item", "label"]}, "results": {"bindings": bindings}})
     with Scripted([ok(body)]) as server, pytest.raises(EndpointError) as raised:
         Client(server.url, cache=tmp_path).select(query)
     assert str(raised.value).startswith(f"{server.url} answered with a SPARQL result that is not well formed: {fault}")
     assert list(tmp_path.rglob("*.json")) == []
 
 
+@pytest.mark.parametrize(("head", "fault"), [
+    ({"vars": []}, "its head lists the variables [], not ?item, which the query selects (a blocking proxy can "
+                   "answer so)"),
+    ({"vars": ["item"]}, "its head lists the variables ['item'], not ?label"),
+    ({}, "it has no head listing its variables (the query selects ?item)"),
+])
+def test_an_answer_whose_head_lists_none_of_the_variables_is_no_answer(head: dict[str, object], fault: str,
+                                                                        tmp_path: Path) -> None:
+    query = "SELECT ?item ?label WHERE { ?item ?p ?o OPTIONAL { ?item <urn:label> ?label } }"
+    body = json.dumps({"head": head, "results": {"bindings": []}})
+    with Scripted([ok(body)]) as server, pytest.raises(EndpointError) as raised:
+        Client(server.url, cache=tmp_path).select(query)
+    assert str(raised.value).startswith(f"{server.url} answered with a SPARQL result that is not well formed: {fault}")
+    assert list(tmp_path.rglob("*.json")) == []  # not cached
+    with Scripted([ok(json.dumps({"head": {"vars": []}, "results": {"bindings": [{}]}}))]) as server:
+        assert Client(server.url, cache=None).select("SELECT * WHERE {}") == [{}]  # it selects no variable by name
+
+
 def test_the_variables_a_query_may_leave_unbound_are_not_required() -> None:
-    body = json.dumps({"head": {}, "results": {"bindings": [{"item": {"type": "uri", "value": "urn:x"}}]}})
+    body = json.dumps({"head": {"vars": ["item", "label"]},
+                       "results": {"bindings": [{"item": {"type": "uri", "value": "urn:x"}}]}})
     query = "SELECT ?item ?label WHERE { ?item ?p ?o OPTIONAL { ?item <urn:label> ?label } }"
     with Scripted([ok(body), ok(body)]) as server:
         assert Client(server.url, cache=None).select(query) == [{"item": Value("urn:x", None, True)}]

@@ -900,6 +900,15 @@ def test_cli_an_endpoint_url_is_checked_before_anything_is_sent(url: str, why: s
     assert "Cannot reach" not in result.stderr and "retry" not in result.stderr
 
 
+@pytest.mark.parametrize("url", ["http://user:s3cret@127.0.0.1:7950/query", "https://s3cret@h/sparql",
+                                 "http://user:s3cret@h/a b", "http://user:s3cret@h:abc/query"])
+def test_cli_an_endpoint_url_with_credentials_is_refused_without_showing_them(url: str, tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["link", "--name", "Tabriz", "--endpoint", url, "--cache", str(tmp_path)])
+    assert result.exit_code == 2 and "s3cret" not in result.output + result.stderr
+    assert "has a user name or password before its host" in result.stderr
+    assert "…@" in result.stderr and "retry" not in result.stderr and not list(tmp_path.iterdir())
+
+
 def test_cli_a_path_in_other_letters_is_percent_encoded(fixture_server: Oxigraph) -> None:
     url = fixture_server.url.rsplit("/", 1)[0] + "/کوئری"
     result = CliRunner().invoke(cli, ["link", "--name", "Tabriz", "--endpoint", url, "--no-cache"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 import urllib.parse
 from collections import Counter
@@ -16,19 +17,27 @@ from citykg.names import match_key
 __all__ = ["link_command"]
 
 _EXAMPLE = "such as https://query.wikidata.org/sparql or http://127.0.0.1:7878/query"
+#: The user name and password of a URL (``user:pw@`` in ``http://user:pw@host/``).
+_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/?#]*@")
 
 
 def _endpoint(ctx: click.Context, param: click.Parameter, url: str) -> str:
     """The --endpoint URL, checked: http or https, a host (in ASCII), a port number if any, no
-    spaces or control characters; a path or query in other letters than ASCII is percent-encoded.
+    user name or password (never shown in a message), no spaces or control characters; a path or
+    query in other letters than ASCII is percent-encoded.
 
     >>> _endpoint(None, None, "http://127.0.0.1:7878/کوئری")
     'http://127.0.0.1:7878/%DA%A9%D9%88%D8%A6%D8%B1%DB%8C'
     """
+    shown, credentials = _USERINFO.subn(r"\1…@", url, count=1)  # never shown: a password may be there
+
     def bad(why: str) -> click.BadParameter:
-        return click.BadParameter(f"{quoted(url)} {why}. Give the URL of a SPARQL endpoint, {_EXAMPLE}.",
+        return click.BadParameter(f"{quoted(shown)} {why}. Give the URL of a SPARQL endpoint, {_EXAMPLE}.",
                                   param_hint="--endpoint (or CITYKG_ENDPOINT)")
 
+    if credentials:
+        raise bad("has a user name or password before its host: citykg sends no credentials, and would store the "
+                  "URL with the retrieval in graphs/; give the URL without them")
     if any(ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf") for ch in url):
         raise bad("has a space or a control character (a space in a path is written %20)")
     try:

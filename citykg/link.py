@@ -236,7 +236,7 @@ def link(project: Project, *, client: Client, decisions: Path | None = None, rev
     extra = enrichment(links, client=client, countries={c.key: c for c in countries})
     day = client.retrieved_on()
     rows = [ReviewRow(lk.record.ref, " / ".join(lk.record.names), lk.record.country, lk.match.candidates,
-                      "; ".join(lk.match.reasons))
+                      "; ".join(lk.match.reasons), lk.match.more)
             for lk in links if lk.match.decision is Decision.AMBIGUOUS]
     ambiguous = write_review(review, rows)  # first: if it cannot be written, graphs/ stays as it was
     project.graphs.mkdir(parents=True, exist_ok=True)

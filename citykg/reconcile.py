@@ -135,6 +135,7 @@ class Match:
     candidates: tuple[Candidate, ...]
     method: str = "name"
     reasons: tuple[str, ...] = ()
+    more: int = 0
 
     @property
     def qid(self) -> str | None:
@@ -143,21 +144,25 @@ class Match:
 
     def to_json(self) -> dict[str, Any]:
         """One line of ``citykg link --format json``: the name as given, the country as it was
-        looked up (:attr:`NameQuery.country_key`: ``ir`` is ``IR``)."""
+        looked up (:attr:`NameQuery.country_key`: ``ir`` is ``IR``); ``more``, if candidates were
+        left out (see :class:`Scoring`), says how many."""
         return {"name": self.query.name, "country": self.query.country_key,
                 "decision": self.decision.value,
-                "candidates": [c.to_json() for c in self.candidates]}
+                "candidates": [c.to_json() for c in self.candidates]} | ({"more": self.more} if self.more else {})
 
 
 @dataclass(frozen=True)
 class Scoring:
-    """The thresholds of the decision (see the module docstring)."""
+    """The thresholds of the decision (see the module docstring), and the candidates kept: the
+    ``keep`` best, and every other within ``margin`` points of the best (the rivals a person
+    chooses among), at most ``most`` in all (:attr:`Match.more` counts the others)."""
 
     link: int = 55
     margin: int = 15
     review: int = 35
     population_ratio: float = 30.0
     keep: int = 5
+    most: int = 25
 
 
 def reconcile(queries: Sequence[NameQuery], *, client: Client, scoring: Scoring = Scoring(),
@@ -263,31 +268,33 @@ def _decide(query: NameQuery, w: Pending, facts: dict[str, Facts], settled: froz
     scored = sorted((s for i in w.items if i in facts
                      and (s := score(query.names, w.country_code or query.country_key, w, facts[i], settled))),
                     key=lambda c: (-c[0].score, -(c[0].population or 0), int(c[0].qid[1:])))
-    candidates = tuple(c for c, *_ in scored[:scoring.keep])
+    near = [c for n, (c, *_) in enumerate(scored)
+            if n < scoring.keep or scored[0][0].score - c.score < scoring.margin]  # Victoria: a dozen places
+    candidates, more = tuple(near[:scoring.most]), max(0, len(near) - scoring.most)
     if not scored or scored[0][0].score < scoring.review:
-        return Match(query, Decision.NONE, candidates)
+        return Match(query, Decision.NONE, candidates, more=more)
     best, base, weak, variant = scored[0]
     countries = countries_named(best, scored, facts, codes, w)
     if countries:
         why = f"not linked: {quote(query.name)} is the name of a country, {countries}, not of a place in another"
         return Match(query, Decision.NONE, (replace(best, reasons=(why, *best.reasons)), *candidates[1:]),
-                     reasons=(why,))
+                     reasons=(why,), more=more)
     if weak:
-        return Match(query, Decision.AMBIGUOUS, candidates, reasons=(f"{weak}: a person decides",))
+        return Match(query, Decision.AMBIGUOUS, candidates, reasons=(f"{weak}: a person decides",), more=more)
     if variant and best.score >= scoring.link and (close := _as_close(variant, best, w, gazetteer)):
-        return Match(query, Decision.AMBIGUOUS, candidates, reasons=(f"{close}: a person decides",))
+        return Match(query, Decision.AMBIGUOUS, candidates, reasons=(f"{close}: a person decides",), more=more)
     rivals = [(c, b) for c, b, *_ in scored[1:] if best.score - c.score < scoring.margin]
     if best.score >= scoring.link and not rivals:
-        return Match(query, Decision.LINKED, candidates, reasons=("clear winner",))
+        return Match(query, Decision.LINKED, candidates, reasons=("clear winner",), more=more)
     if best.score >= scoring.link and best.reasons[0].startswith("label ") and all(
             base >= b and (c.population or 0) * scoring.population_ratio <= (best.population or 0)
             and c.population for c, b in rivals):
         note = (f"population tie-break: {best.population:,} against "
                 + ", ".join(f"{c.population:,}" for c, _ in rivals))
-        return Match(query, Decision.LINKED, candidates, reasons=(note,))
+        return Match(query, Decision.LINKED, candidates, reasons=(note,), more=more)
     return Match(query, Decision.AMBIGUOUS, candidates,
                  reasons=(f"{len(rivals) + 1} candidates within {scoring.margin} points",)
-                 if rivals else (f"best score {best.score} is below {scoring.link}",))
+                 if rivals else (f"best score {best.score} is below {scoring.link}",), more=more)
 
 
 def _as_close(variant: tuple[str, str], best: Candidate, w: Pending, gazetteer: Gazetteer) -> str:

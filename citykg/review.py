@@ -56,6 +56,7 @@ class ReviewRow:
     country: str | None
     candidates: tuple[Candidate, ...]
     note: str = ""
+    more: int = 0
 
 
 @dataclass(frozen=True)
@@ -177,7 +178,7 @@ def write_review(path: Path, rows: Iterable[ReviewRow]) -> int:
     """Write the review file (even with no rows, so an old one never lingers); return the rows.
 
     The ``candidates`` cell lists each candidate as ``QID label (country) score: reasons``,
-    best first, separated by `` | ``.
+    best first, separated by `` | ``; then ``… and N more``, if candidates were left out.
     """
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -185,7 +186,7 @@ def write_review(path: Path, rows: Iterable[ReviewRow]) -> int:
     count = 0
     for row in rows:
         shown = " | ".join(f"{c.qid} {c.label} ({c.country or '?'}) {c.score}: {'; '.join(c.reasons)}"
-                           for c in row.candidates)
+                           for c in row.candidates) + (f" | … and {row.more} more" if row.more else "")
         writer.writerow([neutralise(v) for v in (row.record, row.name, row.country or "", shown, "", row.note)])
         count += 1
     tmp = None
@@ -244,8 +245,8 @@ def matches_json(matches: Sequence[Match], *, records: Sequence[str] | None = No
 
 def matches_table(matches: Sequence[Match], *, records: Sequence[str] | None = None) -> str:
     """A text table of names, decisions and their three best candidates with scores and reasons
-    (those of a name decided ``none`` too, which a person may still choose); the footer counts
-    the names (or records), not the lines."""
+    (those of a name decided ``none`` too, which a person may still choose), and a line that
+    says how many more there are; the footer counts the names (or records), not the lines."""
     from pyoxigraph import Literal
 
     from citykg.formats import Format, render
@@ -259,6 +260,9 @@ def matches_table(matches: Sequence[Match], *, records: Sequence[str] | None = N
             cells = head + ((c.qid, c.label, c.country or "", str(c.score), "; ".join(c.reasons)) if c else ("",) * 5)
             rows.append(tuple(Literal(v) for v in cells))
             head = ("",) * len(head)
+        if (others := max(0, len(match.candidates) - 3) + match.more) > 0:
+            cells = (*head, "…", "", "", "", f"{others} more candidate{'s' * (others > 1)}: --format json lists them")
+            rows.append(tuple(Literal(v) for v in cells))
     table = render(Result(columns, list(rows)), Format.TABLE).rstrip("\n").rsplit("\n", 1)[0]
     what = "record" if records else "name"
     return f"{table}\n({len(matches)} {what}{'' if len(matches) == 1 else 's'})\n"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from linking import Oxigraph, start_oxigraph, wikidata_dir
@@ -10,6 +12,7 @@ from linking import Oxigraph, start_oxigraph, wikidata_dir
 from citykg.errors import LinkError
 from citykg.items import Country, find_countries, resolve_countries
 from citykg.reconcile import Decision, NameQuery, Scoring, reconcile
+from citykg.review import ReviewRow, matches_table, write_review
 from citykg.wikidata import Client
 
 ZWNJ = "\u200c"
@@ -139,6 +142,22 @@ def test_namesakes_in_one_country_are_ambiguous(fixture_server: Oxigraph) -> Non
     decision, candidates, _ = one(fixture_server, "Nurabad", "IR")
     assert decision == "ambiguous"
     assert candidates == [("Q720657", 87), ("Q719764", 87)]  # equal scores: the larger first
+
+
+def test_every_candidate_near_the_best_is_kept_and_the_others_counted(fixture_server: Oxigraph,
+                                                                        tmp_path: Path) -> None:
+    client = Client(fixture_server.url, cache=None)
+    # the best alone would be kept, but its rival scores as much: a person needs both to choose
+    [match] = reconcile([NameQuery.of("Nurabad", "IR")], client=client, scoring=Scoring(keep=1))
+    assert [c.qid for c in match.candidates] == ["Q720657", "Q719764"] and match.more == 0
+    assert "more" not in match.to_json()
+    [cut] = reconcile([NameQuery.of("Nurabad", "IR")], client=client, scoring=Scoring(keep=1, most=1))
+    assert [c.qid for c in cut.candidates] == ["Q720657"] and cut.more == 1 and cut.to_json()["more"] == 1
+    assert "1 more candidate: --format json lists them" in matches_table([cut])
+    review = tmp_path / "review.csv"
+    write_review(review, [ReviewRow("city/nurabad", "Nurabad", "IR", cut.candidates, more=cut.more)])
+    with review.open(encoding="utf-8") as f:
+        assert next(csv.DictReader(f))["candidates"].endswith(" | … and 1 more")
 
 
 def test_population_breaks_a_tie_only_far_apart(fixture_server: Oxigraph) -> None:

@@ -31,10 +31,12 @@ def surface_forms(name: str) -> set[str]:
     the name: Persian letters (fa labels) and Arabic letters (ar labels), with a zero-width
     non-joiner, a space or nothing between the parts of a compound, with ة or ه at the end, and
     with each alef plain or with a madda or hamza where labels write them (آبادان for ابادان,
-    أ or إ at the start of an Arabic word or after its article ال; see :func:`_alef_forms`),
+    أ or إ at the start of an Arabic word or after its article ال; see :func:`_alef_forms`), ی or
+    ئ after an alef (مونکائو for مونکایو),
     whichever of these the name was typed with; Latin and Cyrillic names as given, in lower
     case, and with each word (a part between spaces, hyphens or apostrophes) capitalised or
-    not, with spaces or hyphens between the words (``Dar es Salaam`` for ``DAR-ES-SALAAM``); a
+    not, with spaces or hyphens between the words (``Dar es Salaam`` for ``DAR-ES-SALAAM``), with a
+    Persian izafe joined each way (``Mazar-e Sharif`` for ``Mazar e Sharif``); a
     Latin name with accents so and without them (``Kabil`` for ``Kâbil``), a Turkish İ in lower
     case as i (``İzmir`` and ``Izmir`` for ``İZMİR``). Vowel signs, tatweel and bidi marks are
     removed, since labels rarely carry them; a Persian or Arabic name with vowel signs is also
@@ -64,10 +66,30 @@ def surface_forms(name: str) -> set[str]:
         return _arabic_forms(base) | {" ".join(_pasted(name).split())}
     if script is Script.CJK:
         return {base}
-    forms = _cased(base, script)
+    forms = set().union(*(_cased(b, script) for b in _izafe(base))) if script is Script.LATIN else _cased(base, script)
     if script is Script.LATIN and (plain := _unaccented(base)) != base:
-        forms |= _cased(plain, script)
+        forms |= set().union(*(_cased(b, script) for b in _izafe(plain)))
     return forms
+
+
+_IZAFE = re.compile(r"^(.+?)[ -]([ei])[ -](.+)$", re.IGNORECASE)
+
+
+def _izafe(name: str) -> set[str]:
+    """A Latin name with the Persian izafe (``e`` or ``i`` between two words) joined each way
+    labels join it: ``-e ``, or between hyphens or spaces; the name as it is otherwise. (The
+    vowel stays as typed: ``Mazar-i-Sharif`` is a spelling variant of ``Mazar-e Sharif``.)
+
+    >>> sorted(_izafe("Mazar e Sharif"))
+    ['Mazar e Sharif', 'Mazar-e Sharif', 'Mazar-e-Sharif']
+    >>> _izafe("Tabriz")
+    {'Tabriz'}
+    """
+    found = _IZAFE.match(name)
+    if not found:
+        return {name}
+    first, vowel, last = found[1], found[2], found[3]
+    return {name} | {f"{first}{a}{vowel}{b}{last}" for a, b in ((" ", " "), ("-", " "), ("-", "-"))}
 
 
 def _cased(base: str, script: Script) -> set[str]:
@@ -251,8 +273,10 @@ def _arabic_forms(base: str) -> set[str]:
     spellings |= {re.sub(r"\u0647\b", "\u0629", s) for s in list(spellings)}
     spellings |= {re.sub(r"\u0629\b", "\u0647", s) for s in list(spellings)}
     forms: set[str] = set()
+    spellings |= {s.replace("\u0627\u06cc", "\u0627\u0626") for s in list(spellings)}  # ای → ائ (مونکائو)
+    spellings |= {re.sub("\u0627[\u0626\u064a]", "\u0627\u06cc", s) for s in list(spellings)}  # ائ, اي → ای
     for s in spellings:
         forms |= {s, s.replace(ZWNJ, " "), s.replace(ZWNJ, "")}
         if " " in s:
-            forms.add(s.replace(" ", ZWNJ))
+            forms |= {s.replace(" ", ZWNJ), s.replace(" ", "")}  # کرمان شاه: کرمانشاه
     return {" ".join(f.split()) for f in forms}

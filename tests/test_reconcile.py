@@ -160,6 +160,15 @@ def test_every_candidate_near_the_best_is_kept_and_the_others_counted(fixture_se
         assert next(csv.DictReader(f))["candidates"].endswith(" | … and 1 more")
 
 
+@pytest.mark.parametrize(("name", "qid"), [
+    ("کرمان شاه", "Q180078"), ("کرمان\u200cشاه", "Q180078"), ("مونکایو", "Q35733554"), ("Mazar e Sharif", "Q130469"),
+])
+def test_a_compound_typed_another_way_is_found_without_a_country(fixture_server: Oxigraph, name: str,
+                                                                  qid: str) -> None:
+    decision, candidates, _ = one(fixture_server, name)
+    assert decision == "linked" and candidates[0][0] == qid
+
+
 def test_population_breaks_a_tie_only_far_apart(fixture_server: Oxigraph) -> None:
     # two Singapores of 5.9 million and 255 thousand: 23 times, not enough to call
     assert one(fixture_server, "Singapore")[0] == "ambiguous"

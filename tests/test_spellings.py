@@ -63,6 +63,19 @@ def test_a_long_latin_name_gets_the_usual_capitalisations_only() -> None:
 
 
 @pytest.mark.parametrize(("typed", "label"), [
+    ("کرمان شاه", "کرمانشاه"),     # a space, a zero-width non-joiner or nothing between the parts
+    ("کرمان" + ZWNJ + "شاه", "کرمانشاه"),
+    ("مونکایو", "مونکائو"),        # ی or ئ after an alef
+    ("مونکائو", "مونکایو"),
+    ("Mazar e Sharif", "Mazar-e Sharif"),  # an izafe joined each way
+    ("mazar-e-sharif", "Mazar-e Sharif"),
+])
+def test_every_joining_of_a_compound_is_looked_up(typed: str, label: str) -> None:
+    assert match_key(typed) == match_key(label)
+    assert label in surface_forms(typed)
+
+
+@pytest.mark.parametrize(("typed", "label"), [
     ("ابادان", "آبادان"),          # madda (Persian and Arabic labels)
     ("ابادان", "إبادان"),          # hamza under an Arabic word's first alef
     ("ابادان", "أبادان"),

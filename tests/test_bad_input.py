@@ -225,10 +225,13 @@ CASES: list[tuple[str, dict[str, str | bytes], str]] = [
     ("swapped-labels", study(**{"factors.csv": FACTORS_HEAD + "new-2025,S1,strength,A strength,قوت,Table 1,1\n"}),
      "violation: Labels are English without Persian letters (label_en) or Persian in Persian script"),
     # --- Wikidata QIDs
+    ("qid-of-another-city", {"cities.csv": CITIES_HEAD + "yazd,Yazd,یزد,IR,Q121157,Example\n"},
+     "cities.csv:2: wikidata: warning: Another city, Mashhad (mashhad), has the same Wikidata id Q121157: a "
+     "Wikidata item is one place."),
     ("qid-lower-case", {"cities.csv": CITIES_HEAD + "yazd,Yazd,یزد,IR,q6397,Example\n"},
-     "violation: A Wikidata id is Q followed by digits, such as Q80053 (no URL, no spaces)."),
+     "violation: A Wikidata id is Q and a number from 1, without leading zeros, such as Q80053 (no URL, no spaces)."),
     ("qid-url", {"cities.csv": CITIES_HEAD + "yazd,Yazd,یزد,IR,https://www.wikidata.org/wiki/Q6397,Example\n"},
-     "violation: A Wikidata id is Q followed by digits"),
+     "violation: A Wikidata id is Q and a number from 1"),
     ("qid-leading-zero", {"cities.csv": CITIES_HEAD + "yazd,Yazd,یزد,IR,Q06397,Example\n"},
      "(value: Q06397)"),
     # --- expert counts

@@ -121,7 +121,7 @@ def test_a_rejected_submission_is_422_with_the_report(site: tuple[Project, Runni
     assert answer["ok"] is False and answer["error"].startswith("The submission does not conform (1 violation")
     [finding] = [f for f in answer["report"]["findings"] if f["severity"] == "violation"]
     assert finding["file"] == "upload/cities.csv" and finding["row"] == 2 and finding["column"] == "wikidata"
-    assert finding["message"].startswith("A Wikidata id is Q followed by digits")
+    assert finding["message"].startswith("A Wikidata id is Q and a number from 1")
     unreadable = client.post("/submissions", content=b"PK\x03\x04nonsense", headers={**ZIP, **AUTH})
     assert unreadable.status_code == 422
     assert "upload is not a readable zip archive" in unreadable.json()["error"]

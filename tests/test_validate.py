@@ -171,7 +171,7 @@ def test_an_rdf_file(project: Project, tmp_path: Path) -> None:
     """, encoding="utf-8")
     report = validate(path, project=project)
     messages = sorted(f.message for f in report.findings)
-    assert any(m.startswith("A Wikidata id is Q followed by digits") for m in messages)
+    assert any(m.startswith("A Wikidata id is Q and a number from 1") for m in messages)
     assert any(m.startswith("Every record needs its provenance") for m in messages)
     assert all(f.file == str(path) for f in report.findings)
     # each at the line where the file describes the record, or writes the property in question

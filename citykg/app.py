@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
 __all__ = ["App", "Prepared", "check_origins"]
 
-_TRUNCATION = "citykg-truncated, citykg-max-rows, citykg-max-bytes, citykg-studies"
+_EXPOSED = "citykg-truncated, citykg-max-rows, citykg-max-bytes, citykg-studies, etag"
 _REPEATABLE = (400, 403, 404, 406)  # client errors that depend only on the request and the build
 _quote = json.encoder.encode_basestring  # a str as a JSON string (the C encoder)
 _ATOMIC_WRITE = 4096  # PIPE_BUF: a write to a pipe of at most this many bytes is never interleaved
@@ -227,7 +227,7 @@ class App:
             return _VARY
         allowed = b"*" if self._any_origin else origin.encode("latin-1")
         return [(b"access-control-allow-origin", allowed), (b"vary", b"origin"),
-                (b"access-control-expose-headers", _TRUNCATION.encode())]
+                (b"access-control-expose-headers", _EXPOSED.encode())]
 
     def _preflight(self, path: str) -> Prepared:
         """The answer to a preflight: ``Allow`` names every method of the path, as a 405 does;
@@ -235,7 +235,7 @@ class App:
         allowed, readable = self.router.methods(path)
         return Prepared(204, [(b"allow", ", ".join(allowed).encode()),
                               (b"access-control-allow-methods", ", ".join(readable).encode()),
-                              (b"access-control-allow-headers", b"accept, content-type"),
+                              (b"access-control-allow-headers", b"accept, content-type, if-none-match"),
                               (b"access-control-max-age", b"600"), (b"content-length", b"0")], b"")
 
     def log_refusal(self, *, client: tuple[str, int] | None, path: str, query_bytes: int, status: int,

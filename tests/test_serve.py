@@ -678,11 +678,13 @@ def test_cors_lets_only_the_configured_origins_read(tight_client: httpx.Client) 
     allowed = tight_client.get("/sparql", params={"query": LABELS_OF_W3}, headers={"Origin": "https://example.org"})
     assert allowed.headers["access-control-allow-origin"] == "https://example.org"
     assert "citykg-truncated" in allowed.headers["access-control-expose-headers"]
+    assert "etag" in allowed.headers["access-control-expose-headers"]  # so a page can revalidate
     other = tight_client.get("/sparql", params={"query": LABELS_OF_W3}, headers={"Origin": "https://evil.example"})
     assert "access-control-allow-origin" not in other.headers
     preflight = tight_client.options("/sparql", headers={"Origin": "https://example.org",
                                                          "Access-Control-Request-Method": "POST"})
     assert preflight.status_code == 204 and "POST" in preflight.headers["access-control-allow-methods"]
+    assert "if-none-match" in preflight.headers["access-control-allow-headers"]
 
 
 def test_with_cors_every_answer_varies_by_origin(tight: Running, tight_client: httpx.Client) -> None:

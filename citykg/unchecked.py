@@ -207,8 +207,9 @@ class Unchecked:
                 continue
             file, line, column = min(cells)
             fix = "its row to studies.csv" if self.folder_of[file] in self.with_studies else "studies.csv with its row"
+            named = where(cells, beside=file)
             yield Finding(Severity.VIOLATION, f"No study {study} in studies.csv (the graph's, or the submission's "
-                          f"own): add {fix}, or correct the study column ({len(cells)} rows name it: {where(cells)}).",
+                          f"own): add {fix}, or correct the study column ({len(cells)} rows name it: {named}).",
                           file=file, row=line, column=column, value=study, shape=CHECK, focus=iris.study(study),
                           covers=frozenset(cells))
 
@@ -218,7 +219,8 @@ class Unchecked:
             if isinstance(about, str):  # a file that was not read
                 f = self.files[about]
                 files = ", ".join(sorted({file.rsplit("/", 1)[-1] for file, _, _ in refs}))
-                yield _note(refs, f"{f.table}.csv (in {files})", counts, f"of its records ({where(counts)})",
+                yield _note(refs, f"{f.table}.csv (in {files})", counts,
+                            f"of its records ({where(counts, beside=f.display)})",
                             f"{_unread(f)} and validate again to check them", file=f.display, row=None)
                 continue
             file, line = about
@@ -229,7 +231,8 @@ class Unchecked:
             else:
                 why = f"its header lacks {_columns(self.lacking[file])}"
                 what, counted = "the records of this table", "of its records"
-            yield _note(refs, f"{what} ({where(refs)})", counts, f"{counted} ({where(counts)})",
+            yield _note(refs, f"{what} ({where(refs, beside=file)})", counts,
+                        f"{counted} ({where(counts, beside=file)})",
                         f"{why}. Fix it and validate again to check them", file=file, row=line or None)
 
     def _decisions(self) -> Iterator[Finding]:
@@ -238,7 +241,8 @@ class Unchecked:
             for decided, records in affected:
                 cells = {(r.file.display, r.line, shape) for r in records for shape in decided.shapes}
                 n = len({(r.file.display, r.line) for r in records})
-                parts.append(f"{(decided.one if n == 1 else decided.many).format(n=n)} ({where(cells)})")
+                one = (decided.one if n == 1 else decided.many).format(n=n)
+                parts.append(f"{one} ({where(cells, beside=f.display)})")
                 covers |= cells
             (decided, records), *others = affected
             verb = "was" if not others and decided.singular and len(records) == 1 else "were"
@@ -301,10 +305,18 @@ def _note(refs: set[_Cell], what: str, counts: set[_Cell], counted: str, why: st
                    shape=CHECK, covers=frozenset(refs | counts))
 
 
-def where(cells: set[tuple[str, int, str]]) -> str:
-    """Where ``cells`` (file, line, column) are: ``strategy_factors.csv lines 2, 3; strategy_actions.csv line 4``."""
-    return "; ".join(f"{name.rsplit('/', 1)[-1]} line{'s' * (len(lines) > 1)} {', '.join(map(str, lines))}"
-                     for name, lines in _lines_by_file(cells))
+def where(cells: set[tuple[str, int, str]], *, beside: str | None = None) -> str:
+    """Where ``cells`` (file, line, column) are: ``strategy_factors.csv lines 2, 3; strategy_actions.csv line 4``:
+    files by name in the folder of the file ``beside`` (of the finding that says it), or where all
+    are in one folder; by path elsewhere.
+
+    >>> where({("a/x.csv", 2, "c"), ("b/y.csv", 3, "c")}), where({("b/y.csv", 2, "c")}, beside="a/x.csv")
+    ('a/x.csv line 2; b/y.csv line 3', 'b/y.csv line 2')
+    """
+    by_file = _lines_by_file(cells)
+    folders = {beside.rpartition("/")[0]} if beside else {name.rpartition("/")[0] for name, _ in by_file}
+    return "; ".join(f"{name.rsplit('/', 1)[-1] if {name.rpartition('/')[0]} == folders else name} "
+                     f"line{'s' * (len(lines) > 1)} {', '.join(map(str, lines))}" for name, lines in by_file)
 
 
 def _unread(f: DataFile) -> str:

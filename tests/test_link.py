@@ -679,16 +679,22 @@ def test_quickstatements_for_what_wikidata_lacks(linked: tuple[Project, LinkRun,
     assert found.left_out == ()
 
 
-def test_quickstatements_give_the_start_and_end_of_a_twinning(tmp_path: Path, fixture_server: Oxigraph,
-                                                               cache: Path) -> None:
+def _linked_with_nurabad(tmp_path: Path, fixture_server: Oxigraph, cache: Path, rows: str) -> tuple[Project, Client]:
+    """A project with these partnership rows beside the test project's, linked, with Nurabad decided as Q720657."""
     project = test_project(tmp_path / "p")
-    (project.data / "reference" / "partnerships.csv").write_text(
-        PARTNERSHIPS + ",tabriz,nurabad,sister-city,2001,2015-03,ended,,,https://example.org/nurabad,\n"
-        ",mashhad,nurabad,twinned,1998-10-05,,active,,,https://example.org/nurabad,\n", encoding="utf-8")
+    (project.data / "reference" / "partnerships.csv").write_text(PARTNERSHIPS + rows, encoding="utf-8")
     decisions = tmp_path / "decided.csv"
     decisions.write_text("record,decision\ncity/nurabad,Q720657\n", encoding="utf-8")
     client = Client(fixture_server.url, cache=cache)
     link(project, client=client, decisions=decisions)
+    return project, client
+
+
+def test_quickstatements_give_the_start_and_end_of_a_twinning(tmp_path: Path, fixture_server: Oxigraph,
+                                                               cache: Path) -> None:
+    project, client = _linked_with_nurabad(tmp_path, fixture_server, cache,
+                                           ",tabriz,nurabad,sister-city,2001,2015-03,ended,,,https://example.org/nurabad,\n"
+                                           ",mashhad,nurabad,twinned,1998-10-05,,active,,,https://example.org/nurabad,\n")
     lines = [s.line for s in quickstatements(project, client=client).statements]
     source = '\tS854\t"https://example.org/nurabad"'
     assert sorted(line for line in lines if "Q720657" in line) == [
@@ -702,14 +708,9 @@ def test_quickstatements_give_the_start_and_end_of_a_twinning(tmp_path: Path, fi
 
 def test_quickstatements_leave_out_a_twinning_whose_date_is_none(tmp_path: Path, fixture_server: Oxigraph,
                                                                   cache: Path) -> None:
-    project = test_project(tmp_path / "p")
-    (project.data / "reference" / "partnerships.csv").write_text(
-        PARTNERSHIPS + ",tabriz,nurabad,sister-city,,2019-02-29,ended,,,https://example.org/nurabad,\n"
-        ",mashhad,nurabad,twinned,1998,,,,,https://example.org/nurabad,\n", encoding="utf-8")
-    decisions = tmp_path / "decided.csv"
-    decisions.write_text("record,decision\ncity/nurabad,Q720657\n", encoding="utf-8")
-    client = Client(fixture_server.url, cache=cache)
-    link(project, client=client, decisions=decisions)
+    project, client = _linked_with_nurabad(tmp_path, fixture_server, cache,
+                                           ",tabriz,nurabad,sister-city,,2019-02-29,ended,,,https://example.org/nurabad,\n"
+                                           ",mashhad,nurabad,twinned,1998,,,,,https://example.org/nurabad,\n")
     found = quickstatements(project, client=client)
     assert not any("2019-02-29" in s.line or "Q80053\tP190\tQ720657" in s.line for s in found.statements)
     assert "Q121157\tP190\tQ720657\tP580\t+1998-00-00T00:00:00Z/9\tS854\t\"https://example.org/nurabad\"" in [
@@ -722,14 +723,9 @@ def test_quickstatements_leave_out_a_twinning_whose_date_is_none(tmp_path: Path,
 
 
 def test_quickstatements_keep_a_reference_as_it_is(tmp_path: Path, fixture_server: Oxigraph, cache: Path) -> None:
-    project = test_project(tmp_path / "p")
-    (project.data / "reference" / "partnerships.csv").write_text(
-        PARTNERSHIPS + ',tabriz,nurabad,sister-city,,,,,,"https://example.org/a""b?q=""x""",\n'
-        ',mashhad,nurabad,twinned,,,,,,"The ""Pact"" of Mashhad",\n', encoding="utf-8")
-    decisions = tmp_path / "decided.csv"
-    decisions.write_text("record,decision\ncity/nurabad,Q720657\n", encoding="utf-8")
-    client = Client(fixture_server.url, cache=cache)
-    link(project, client=client, decisions=decisions)
+    project, client = _linked_with_nurabad(tmp_path, fixture_server, cache,
+                                           ',tabriz,nurabad,sister-city,,,,,,"https://example.org/a""b?q=""x""",\n'
+                                           ',mashhad,nurabad,twinned,,,,,,"The ""Pact"" of Mashhad",\n')
     found = quickstatements(project, client=client)
     lines = [s.line for s in found.statements if "Q720657" in s.line]
     assert lines == ['Q720657\tP190\tQ80053\tS854\t"https://example.org/a%22b?q=%22x%22"',

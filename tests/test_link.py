@@ -355,29 +355,27 @@ def test_the_core_data_alone_reports_the_declared_count(store: Store, project: P
         ("16 sister cities declared, 0 named", "tabriz-2024", "tabriz-2024 (no list)")]
 
 
-def test_a_study_that_names_some_of_its_sister_cities_has_a_partial_list(tmp_path: Path) -> None:
+def _built_with_partnerships(tmp_path: Path, rows: str) -> tuple[Project, Store]:
+    """The test project with these rows as its partnerships table, built (and conforming)."""
     project = test_project(tmp_path / "p")
     (project.data / "reference" / "partnerships.csv").write_text(
-        "study,city_a,city_b,type,start,end,status,source_table,source_row,source,note\n"
-        "tabriz-2024,tabriz,istanbul,sister-city,,,,text,p. 4,,\n"
-        "tabriz-2024,tabriz,mashhad,sister-city,,,,text,p. 4,,\n", encoding="utf-8")
+        "study,city_a,city_b,type,start,end,status,source_table,source_row,source,note\n" + rows, encoding="utf-8")
     result = build(project)
     assert result.report.conforms, result.report.to_text()
-    store = Store.read_only(str(project.store.resolve()))
+    return project, Store.read_only(str(project.store.resolve()))
+
+
+def test_a_study_that_names_some_of_its_sister_cities_has_a_partial_list(tmp_path: Path) -> None:
+    project, store = _built_with_partnerships(tmp_path, "tabriz-2024,tabriz,istanbul,sister-city,,,,text,p. 4,,\n"
+                                                        "tabriz-2024,tabriz,mashhad,sister-city,,,,text,p. 4,,\n")
     assert answer(store, project, "partner-discrepancies", city="Tabriz") == [
         ("16 sister cities declared, 2 named", "tabriz-2024", "tabriz-2024 (partial list)")]
 
 
 def test_one_table_is_one_source_whatever_its_rows_cite(tmp_path: Path) -> None:
-    project = test_project(tmp_path / "p")
-    (project.data / "reference" / "partnerships.csv").write_text(
-        "study,city_a,city_b,type,start,end,status,source_table,source_row,source,note\n"
-        ",tabriz,mashhad,sister-city,,2015,ended,,,https://example.org/twinning,\n"
-        ",tabriz,istanbul,sister-city,,,active,,,https://example.org/t2,\n"
-        ",tabriz,isfahan,friendship,,,,,,https://example.org/t3,\n", encoding="utf-8")
-    result = build(project)
-    assert result.report.conforms, result.report.to_text()
-    store = Store.read_only(str(project.store.resolve()))
+    project, store = _built_with_partnerships(tmp_path, ",tabriz,mashhad,sister-city,,2015,ended,,,https://example.org/twinning,\n"
+                                                        ",tabriz,istanbul,sister-city,,,active,,,https://example.org/t2,\n"
+                                                        ",tabriz,isfahan,friendship,,,,,,https://example.org/t3,\n")
     # the three rows are one source, the reference tables: they never disagree with each other
     assert answer(store, project, "partner-discrepancies", city="Tabriz") == [
         ("Isfahan", "data/reference", "tabriz-2024"),

@@ -3,8 +3,9 @@
 ``build`` reads every folder of ``data/`` (one source each, one named graph each), maps the rows
 to RDF, adds the accepted data submissions of ``submissions/`` (one named graph each, with its
 PROV description; see :mod:`citykg.submissions`), the RDF kept in ``graphs/`` (such as reviewed
-Wikidata links) and the ontology as named graphs of their own, validates the whole with the SHACL shapes and,
-only if it conforms, writes:
+Wikidata links) and the ontology as named graphs of their own, adds the superclasses and
+super-properties the ontology entails (:func:`with_closure`), validates the whole with the SHACL
+shapes and, only if it conforms, writes:
 
 - ``dist/citykg.nq``   the dataset as sorted N-Quads (diffs cleanly between builds);
 - ``dist/citykg.trig`` the same as TriG, for reading;
@@ -49,7 +50,7 @@ from citykg.shacl import Engine, check, load_shapes
 from citykg.submissions import Submission
 
 __all__ = ["BuildResult", "build", "data_folders", "load_graphs", "load_ontology", "switch_to",
-           "with_superclasses"]
+           "with_closure"]
 
 Progress = Callable[[str], None]
 
@@ -92,22 +93,39 @@ def load_ontology(project: Project) -> list[Quad]:
     return quads
 
 
-def with_superclasses(quads: Sequence[Quad], ontology: Sequence[Quad]) -> list[Quad]:
-    """Add ``rdf:type`` triples for every superclass the ontology declares (RDFS closure of types).
+def with_closure(quads: Sequence[Quad], ontology: Sequence[Quad]) -> list[Quad]:
+    """Add what the ontology's ``rdfs:subClassOf`` and ``rdfs:subPropertyOf`` entail (RDFS rules
+    rdfs9 and rdfs7, through chains of them): the ``rdf:type`` triple of every superclass of an
+    asserted type, and the triple of every super-property of an asserted predicate.
 
-    A strength is then also a ``ckg:InternalFactor`` and a ``ckg:SwotFactor``, so queries and
-    tools that do no reasoning can ask for ``?x a ckg:SwotFactor``. The added triples go into the
-    graph of the asserted type.
+    A strength is then also a ``ckg:InternalFactor`` and a ``ckg:SwotFactor``, and a strategy that
+    ``ckg:usesStrength`` a factor also ``ckg:buildsOn`` it, so queries and tools that do no
+    reasoning can ask for ``?x a ckg:SwotFactor`` or ``?s ckg:buildsOn ?f``, and the same facts
+    give the same graph whether a table or an RDF file states them. Nothing else is entailed
+    (no types from ``rdfs:domain`` or ``rdfs:range``). The added triples go into the graph of the
+    asserted one.
     """
     rdf_type = NamedNode(iris.RDF + "type")
+    classes = _ancestors(ontology, iris.RDFS + "subClassOf")
+    properties = _ancestors(ontology, iris.RDFS + "subPropertyOf")
+    out = set(quads)
+    for q in quads:
+        if q.predicate == rdf_type and q.object in classes:
+            out.update(Quad(q.subject, rdf_type, sup, q.graph_name) for sup in classes[q.object])  # type: ignore[index]
+        out.update(Quad(q.subject, sup, q.object, q.graph_name) for sup in properties.get(q.predicate, ()))
+    return sorted(out, key=lambda q: (str(q.graph_name), str(q.subject), str(q.predicate), str(q.object)))
+
+
+def _ancestors(ontology: Sequence[Quad], relation: str) -> dict[NamedNode, set[NamedNode]]:
+    """Each term the ontology relates by ``relation`` (``rdfs:subClassOf`` …) → all the terms above it."""
     parents: dict[NamedNode, set[NamedNode]] = {}
     for q in ontology:
-        if q.predicate.value == iris.RDFS + "subClassOf" and isinstance(q.object, NamedNode):
-            parents.setdefault(q.subject, set()).add(q.object)  # type: ignore[arg-type]
+        if q.predicate.value == relation and isinstance(q.subject, NamedNode) and isinstance(q.object, NamedNode):
+            parents.setdefault(q.subject, set()).add(q.object)
 
-    def ancestors(cls: NamedNode) -> set[NamedNode]:
+    def above(term: NamedNode) -> set[NamedNode]:
         seen: set[NamedNode] = set()
-        todo = [cls]
+        todo = [term]
         while todo:
             for parent in parents.get(todo.pop(), ()):
                 if parent not in seen:
@@ -115,12 +133,7 @@ def with_superclasses(quads: Sequence[Quad], ontology: Sequence[Quad]) -> list[Q
                     todo.append(parent)
         return seen
 
-    closure = {cls: ancestors(cls) for cls in parents}
-    out = set(quads)
-    for q in quads:
-        if q.predicate == rdf_type and q.object in closure:
-            out.update(Quad(q.subject, rdf_type, sup, q.graph_name) for sup in closure[q.object])  # type: ignore[index]
-    return sorted(out, key=lambda q: (str(q.graph_name), str(q.subject), str(q.predicate), str(q.object)))
+    return {term: above(term) for term in parents}
 
 
 def load_graphs(project: Project) -> list[Quad]:
@@ -201,7 +214,7 @@ def _build(project: Project, engine: Engine, progress: Progress | None,
     read = read_in_context(project, folders, submissions=submissions)  # each submission in a graph of its own
     tables, mapped = read.tables, read.mapped
     ontology = load_ontology(project)
-    data = with_superclasses([*mapped.quads, *load_graphs(project)], ontology)
+    data = with_closure([*mapped.quads, *load_graphs(project)], ontology)
     report = tables.report + mapped.report
     if not any(f.severity is Severity.VIOLATION and f.row is None for f in report.findings):
         say(f"validating {len(data)} quads with {engine.value}")

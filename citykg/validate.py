@@ -33,7 +33,7 @@ from pathlib import Path
 from pyoxigraph import Literal, NamedNode, Quad
 
 from citykg.additions import EXISTING_RECORD, Vocabulary, check_rdf, check_terms, other_studies, records, restated_rows
-from citykg.build import data_folders, load_graphs, load_ontology, with_superclasses
+from citykg.build import data_folders, load_graphs, load_ontology, with_closure
 from citykg.context import read_in_context
 from citykg.intake import InputKind, Received, follow_link, table_folders
 from citykg.iris import CKG, PROV, graph
@@ -119,7 +119,7 @@ def _validate_tables(folders: list[Path], project: Project, engine: Engine, cont
     ontology = load_ontology(project)
     report = tables.report + mapped.report
     if not any(f.severity is Severity.VIOLATION and f.row is None for f in report.findings):
-        data = with_superclasses([*mapped.quads, *graphs], ontology)
+        data = with_closure([*mapped.quads, *graphs], ontology)
         report += check(data, shapes=load_shapes(project.shapes), ontology=ontology, engine=engine)
     rows = [r for s in tables.sources for r in s.rows]
     every = records([*mapped.quads, *graphs])  # (the input's too)
@@ -222,14 +222,14 @@ def _validate_rdf(path: Path, project: Project, engine: Engine, *, alone: bool) 
     if alone:
         quads = [q if isinstance(q.graph_name, NamedNode) else Quad(q.subject, q.predicate, q.object, name)
                  for q in parsed]
-        report = check(with_superclasses(quads, ontology), shapes=shapes, ontology=ontology,
+        report = check(with_closure(quads, ontology), shapes=shapes, ontology=ontology,
                        fallback_file=file, engine=engine)
         kept = [*report.findings, *check_terms(quads, vocabulary, file=file, only_ckg=True)]
     else:
         context = [*read_in_context(project, data_folders(project)).mapped.quads, *load_graphs(project)]
         added, found = check_rdf(parsed, file=file, records=records(context), vocabulary=vocabulary)
         added = [Quad(q.subject, q.predicate, q.object, name) for q in added]
-        report = check(with_superclasses([*context, *added], ontology), shapes=shapes, ontology=ontology,
+        report = check(with_closure([*context, *added], ontology), shapes=shapes, ontology=ontology,
                        fallback_file=file, engine=engine)
         subjects = {str(getattr(q.subject, "value", q.subject)) for q in added}
         # the data files the input's source rows name: a finding about such a row (a blank node,

@@ -47,6 +47,56 @@ _:row a ckg:SourceRow ; ckg:citation "Example (2024)" ; ckg:line "1"^^xsd:positi
 """
 
 
+#: A new study of a new city (Shiraz) as Turtle: an SO strategy on a strength and an opportunity,
+#: by the typed relations (not ckg:buildsOn), with one action; the same facts as ``SHIRAZ_TABLES``.
+SHIRAZ_TTL = """@prefix ckg: <https://w3id.org/citykg/ontology#> .
+@prefix dcterms: <http://purl.org/dc/terms/> .
+@prefix prov: <http://www.w3.org/ns/prov#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+@base <https://w3id.org/citykg/id/> .
+<city/shiraz> a ckg:City ; rdfs:label "Shiraz"@en, "شیراز"@fa ; ckg:identifier "shiraz" ;
+    ckg:country <country/IR> ; ckg:wikidataId "Q6397" ; prov:wasDerivedFrom _:row .
+<study/shiraz-2025> a ckg:Study ; ckg:identifier "shiraz-2025" ; dcterms:title "A study of Shiraz"@en ;
+    ckg:studiedCity <city/shiraz> ; ckg:method "Survey"@en ; prov:wasDerivedFrom _:row .
+<study/shiraz-2025/factor/S1> a ckg:Strength ; ckg:code "S1" ; rdfs:label "A strength"@en, "قوت"@fa ;
+    ckg:inStudy <study/shiraz-2025> ; prov:wasDerivedFrom _:row .
+<study/shiraz-2025/factor/O1> a ckg:Opportunity ; ckg:code "O1" ; rdfs:label "An opportunity"@en, "فرصت"@fa ;
+    ckg:inStudy <study/shiraz-2025> ; prov:wasDerivedFrom _:row .
+<study/shiraz-2025/strategy/SO1> a ckg:SOStrategy ; ckg:code "SO1" ; rdfs:label "A strategy"@en, "راهبرد"@fa ;
+    ckg:inStudy <study/shiraz-2025> ; prov:wasDerivedFrom _:row ;
+    ckg:usesStrength <study/shiraz-2025/factor/S1> ;
+    ckg:exploitsOpportunity <study/shiraz-2025/factor/O1> .
+<study/shiraz-2025/action/A01> a ckg:Action ; ckg:identifier "A01" ; rdfs:label "An action"@en, "اقدام"@fa ;
+    ckg:inStudy <study/shiraz-2025> ; ckg:implements <study/shiraz-2025/strategy/SO1> ; prov:wasDerivedFrom _:row .
+<study/shiraz-2025/statement/SO1/1> a ckg:ActionStatement ; ckg:statedIn <study/shiraz-2025/strategy/SO1> ;
+    ckg:statesAction <study/shiraz-2025/action/A01> ; ckg:position "1"^^xsd:positiveInteger ;
+    rdfs:label "An action"@en, "اقدام"@fa ; ckg:inStudy <study/shiraz-2025> ; prov:wasDerivedFrom _:row .
+_:row a ckg:SourceRow ; ckg:citation "Example (2025)" ; ckg:line "1"^^xsd:positiveInteger ;
+    ckg:dataFile [ a ckg:DataFile ; ckg:path "shiraz.ttl" ] .
+"""
+
+#: The facts of ``SHIRAZ_TTL`` as tables.
+SHIRAZ_TABLES = {
+    "cities.csv": "id,label_en,label_fa,country,wikidata,source\n"
+                  "shiraz,Shiraz,شیراز,IR,Q6397,Example (2025)\n",
+    "studies.csv": "id,title_en,city,method_en,source_table,source_row\n"
+                   "shiraz-2025,A study of Shiraz,shiraz,Survey,Abstract,1\n",
+    "factors.csv": "study,code,kind,label_fa,label_en,source_table,source_row\n"
+                   "shiraz-2025,S1,strength,قوت,A strength,Table 1,1\n"
+                   "shiraz-2025,O1,opportunity,فرصت,An opportunity,Table 1,2\n",
+    "strategies.csv": "study,code,type,label_fa,label_en,source_table,source_row\n"
+                      "shiraz-2025,SO1,SO,راهبرد,A strategy,Table 2,1\n",
+    "strategy_factors.csv": "study,strategy,factor,source_table,source_row\n"
+                            "shiraz-2025,SO1,S1,Table 2,SO1\n"
+                            "shiraz-2025,SO1,O1,Table 2,SO1\n",
+    "actions.csv": "study,id,label_fa,label_en,source_table,source_row\n"
+                   "shiraz-2025,A01,اقدام,An action,Table 2,SO1.1\n",
+    "strategy_actions.csv": "study,strategy,position,action,label_fa,label_en,source_table,source_row\n"
+                            "shiraz-2025,SO1,1,A01,اقدام,An action,Table 2,SO1.1\n",
+}
+
+
 def readme_rdf_example() -> str:
     """The Turtle of the README's RDF submission example, as the README shows it."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from pyoxigraph import NamedNode, Quad, RdfFormat, parse
 
-from citykg.build import load_ontology, with_superclasses
+from citykg.build import load_ontology, with_closure
 from citykg.project import Project
 from citykg.report import Report, Severity
 from citykg.shacl import Engine, check, load_shapes
@@ -38,7 +38,7 @@ def validate(extra: Path | None, engine: Engine) -> Report:
     project = _project()
     ontology = load_ontology(project)
     quads = _quads(HERE / "context.ttl") + (_quads(extra) if extra else [])
-    return check(with_superclasses(quads, ontology), shapes=load_shapes(project.shapes),
+    return check(with_closure(quads, ontology), shapes=load_shapes(project.shapes),
                  ontology=ontology, engine=engine)
 
 
@@ -87,7 +87,7 @@ def test_every_shape_has_an_invalid_example() -> None:
 def test_every_shape_has_a_valid_example() -> None:
     _, targets = _shapes()
     ontology = load_ontology(_project())
-    typed = {q.object.value for q in with_superclasses(_quads(HERE / "context.ttl"), ontology)
+    typed = {q.object.value for q in with_closure(_quads(HERE / "context.ttl"), ontology)
              if q.predicate.value.endswith("#type")}
     missing = {shape for shape, cls in targets.items() if cls not in typed}
     assert missing == set(), "node shapes the valid context never exercises"

@@ -19,6 +19,8 @@ from pyoxigraph import NamedNode, Store
 from submitting import (
     NEW_STUDY,
     QOM_TTL,
+    SHIRAZ_TABLES,
+    SHIRAZ_TTL,
     built_copy,
     city_tables,
     readme_rdf_example,
@@ -273,6 +275,54 @@ def test_an_rdf_submission_builds_the_same_every_time(built: Project, tmp_path: 
     assert f"_:s{result.id}n0".encode() in first  # blank nodes named after the submission
     rebuilt = build(built)
     assert rebuilt.unchanged and (built.dist / "current" / "citykg.nq").read_bytes() == first
+
+
+def _answers(project: Project, name: str, params: dict[str, str]) -> list[tuple[str, ...]]:
+    """The rows of a named query over the current build, as the values of their cells."""
+    answer = run(Store.read_only(str(project.store.resolve())), load_catalogue(project.queries)[name], params)
+    return [tuple(cell.value if cell is not None else "" for cell in row) for row in answer.rows]  # type: ignore[union-attr]
+
+
+def test_an_rdf_strategy_builds_on_the_factors_its_typed_relations_name(built: Project, tmp_path: Path) -> None:
+    # ckg:usesStrength and ckg:exploitsOpportunity only: ckg:buildsOn, their super-property, follows
+    turtle = tmp_path / "shiraz.ttl"
+    turtle.write_text(SHIRAZ_TTL, encoding="utf-8")
+    assert "buildsOn" not in SHIRAZ_TTL
+    result = submit(turtle, project=built, who="Ana")
+    assert result.outcome is Outcome.ACCEPTED and result.report.findings == (), result.report.to_text()
+    city = {"city": "Shiraz"}
+    assert _answers(built, "strategies-for-factor", {"factor": "S1", **city}) == [("SO1", "A strategy", "SO")]
+    assert _answers(built, "factors-for-strategy", {"strategy": "SO1", **city}) == [
+        ("S1", "strength", "A strength"), ("O1", "opportunity", "An opportunity")]
+    assert _answers(built, "unaddressed-factors", city) == []
+    assert _answers(built, "factor-coverage", city) == [
+        ("S1", "strength", "A strength", "1", "SO1"), ("O1", "opportunity", "An opportunity", "1", "SO1")]
+    assert _answers(built, "tows-matrix", city) == [("SO1", "SO", "1", "0", "1", "0")]
+
+
+def test_the_same_facts_as_tables_or_as_rdf_give_the_same_records(built: Project, tmp_path: Path) -> None:
+    # the records' own triples but their provenance (the tables add factor citations beside them)
+    records = [f"https://w3id.org/citykg/id/{path}" for path in (
+        "city/shiraz", "study/shiraz-2025/factor/S1", "study/shiraz-2025/strategy/SO1", "study/shiraz-2025/action/A01",
+        "study/shiraz-2025/statement/SO1/1")]
+
+    def described() -> set[tuple[str, str, str]]:
+        store = Store.read_only(str(built.store.resolve()))
+        return {(q.subject.value, q.predicate.value, q.object.value) for iri in records  # type: ignore[union-attr]
+                for q in store.quads_for_pattern(NamedNode(iri), None, None)
+                if q.predicate.value != PROV + "wasDerivedFrom"}
+
+    tables = submit(write(tmp_path / "shiraz-2025", dict(SHIRAZ_TABLES)), project=built, who="Ana")
+    assert tables.outcome is Outcome.ACCEPTED, tables.report.to_text()
+    from_tables = described()
+    withdraw(tables.id, project=built, who="Ana")
+    turtle = tmp_path / "shiraz.ttl"
+    turtle.write_text(SHIRAZ_TTL, encoding="utf-8")
+    assert submit(turtle, project=built, who="Ana").outcome is Outcome.ACCEPTED
+    from_rdf = described()
+    assert from_rdf == from_tables
+    assert (records[2], "https://w3id.org/citykg/ontology#buildsOn", records[1]) in from_rdf
+    assert (records[0], "https://schema.org/containedInPlace", "https://w3id.org/citykg/id/country/IR") in from_rdf
 
 
 def test_a_trig_submissions_graph_names_are_not_kept_and_a_warning_says_so(built: Project, tmp_path: Path) -> None:

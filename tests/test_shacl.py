@@ -147,6 +147,16 @@ def test_a_relation_no_citation_states_names_the_missing_factor(engine: Engine) 
 
 
 @pytest.mark.parametrize("engine", list(Engine))
+def test_a_factor_built_on_by_ckg_buildson_alone_is_told_the_relation_to_state(engine: Engine) -> None:
+    # once: not again as a threat the ST strategy lacks
+    report = validate(HERE / "invalid" / "strategy-builds-on-a-factor-by-buildson-alone.ttl", engine)
+    assert [(f.shape, f.message) for f in report.findings] == [(
+        "ckgsh:StrategyFactorsShape",
+        "ST2 builds on the threat T1 by ckg:buildsOn alone: state ckg:avoidsThreat T1, the relation of its kind, "
+        "instead; citykg adds ckg:buildsOn from it, and the TOWS checks and the tows-matrix query read it.")]
+
+
+@pytest.mark.parametrize("engine", list(Engine))
 def test_relations_to_records_the_graph_lacks_are_reported(engine: Engine) -> None:
     report = validate(HERE / "invalid" / "study-cites-unknown-scheme.ttl", engine)
     id_ = "https://w3id.org/citykg/id/"

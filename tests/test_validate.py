@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from submitting import NEW_STUDY as GOOD_STUDY
-from submitting import QOM_TTL, readme_rdf_example, zip_bytes
+from submitting import QOM_TTL, SHIRAZ_TTL, readme_rdf_example, zip_bytes
 
 from citykg.build import BuildResult, build
 from citykg.cli import cli
@@ -313,6 +313,17 @@ def _rdf_findings(project: Project, tmp_path: Path, text: str) -> list[str]:
 
 def test_the_readme_rdf_example_conforms(project: Project, tmp_path: Path) -> None:
     assert _rdf_findings(project, tmp_path, readme_rdf_example()) == []
+
+
+def test_an_rdf_strategy_that_states_ckg_buildson_alone_is_told_the_relation_to_state(
+        project: Project, tmp_path: Path) -> None:
+    # ckg:buildsOn follows from the typed relations; alone, it says too little for the TOWS checks
+    text = SHIRAZ_TTL.replace("ckg:usesStrength <", "ckg:buildsOn <").replace("ckg:exploitsOpportunity <", "ckg:buildsOn <")
+    assert _rdf_findings(project, tmp_path, text) == [
+        f"IN:17: ckg:buildsOn: violation: SO1 builds on the {kind} {code} by ckg:buildsOn alone: state {relation} "
+        f"{code}, the relation of its kind, instead; citykg adds ckg:buildsOn from it, and the TOWS checks and the "
+        f"tows-matrix query read it. (value: {ID}study/shiraz-2025/factor/{code}) [ckgsh:StrategyFactorsShape]"
+        for kind, code, relation in (("opportunity", "O1", "ckg:exploitsOpportunity"), ("strength", "S1", "ckg:usesStrength"))]
 
 
 def test_an_ill_typed_line_of_an_rdf_source_row_is_a_violation_at_the_input(

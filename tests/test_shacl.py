@@ -157,6 +157,38 @@ def test_a_factor_built_on_by_ckg_buildson_alone_is_told_the_relation_to_state(e
 
 
 @pytest.mark.parametrize("engine", list(Engine))
+def test_a_record_refers_only_to_records_of_its_own_study(engine: Engine) -> None:
+    # the example's study u (or t) refers to records of t (or u): each finding names the record, the
+    # other study and the fix
+    names = ("strategy-builds-on-factor-of-another-study.ttl", "action-of-a-strategy-of-another-study.ttl",
+             "concept-in-a-scheme-of-another-study.ttl")
+    found = {name: sorted((f.focus.rsplit("/id/", 1)[-1], f.message)
+                          for f in validate(HERE / "invalid" / name, engine).findings if f.focus)
+             for name in names}
+    fix = "Refer to the {} of {} that the source means (add it to that study if it lacks it), or fix the IRI."
+    assert found == {
+        "strategy-builds-on-factor-of-another-study.ttl": [(
+            "study/t/strategy/SO1",
+            "The strategy SO1 of the study t refers to S1, a factor of the study u (ckg:usesStrength): a strategy "
+            "builds only on factors of its own study. " + fix.format("factor", "t"))],
+        "action-of-a-strategy-of-another-study.ttl": [
+            ("study/u/action/A1",
+             "The action A1 of the study u refers to SO1, a strategy of the study t (ckg:implements): an action "
+             "implements the strategies of its own study only. " + fix.format("strategy", "u")),
+            ("study/u/statement/SO1/2",
+             "The action statement study/u/statement/SO1/2 of the study u refers to SO1, a strategy of the study t "
+             "(ckg:statedIn): an action statement lists an action of its study under a strategy of its study. "
+             + fix.format("strategy", "u"))],
+        "concept-in-a-scheme-of-another-study.ttl": [
+            ("study/u",
+             "The study u refers to f, a cited scheme of the study t (ckg:citesScheme): a study cites, declares and "
+             "codes only records of its own. " + fix.format("cited scheme", "u")),
+            ("study/u/concept/f/y",
+             "The concept y of the study u refers to f, a scheme of the study t (skos:inScheme): a concept is in a "
+             "scheme of its own study. " + fix.format("scheme", "u"))]}
+
+
+@pytest.mark.parametrize("engine", list(Engine))
 def test_relations_to_records_the_graph_lacks_are_reported(engine: Engine) -> None:
     report = validate(HERE / "invalid" / "study-cites-unknown-scheme.ttl", engine)
     id_ = "https://w3id.org/citykg/id/"

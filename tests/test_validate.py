@@ -326,6 +326,18 @@ def test_an_rdf_strategy_that_states_ckg_buildson_alone_is_told_the_relation_to_
         for kind, code, relation in (("opportunity", "O1", "ckg:exploitsOpportunity"), ("strength", "S1", "ckg:usesStrength"))]
 
 
+def test_an_rdf_strategy_may_not_build_on_a_factor_of_another_study(project: Project, tmp_path: Path) -> None:
+    # Shiraz's SO1 citing Mashhad's S1: the tables mint both IRIs from one study, an RDF input may not
+    text = SHIRAZ_TTL.replace("ckg:usesStrength <study/shiraz-2025/factor/S1>",
+                              "ckg:usesStrength <study/mashhad-oic/factor/S1>")
+    assert text.splitlines()[16] == "    ckg:usesStrength <study/mashhad-oic/factor/S1> ;"
+    assert _rdf_findings(project, tmp_path, text) == [
+        "IN:17: ckg:usesStrength: violation: The strategy SO1 of the study shiraz-2025 refers to S1, a factor of the "
+        "study mashhad-oic (ckg:usesStrength): a strategy builds only on factors of its own study. Refer to the factor "
+        "of shiraz-2025 that the source means (add it to that study if it lacks it), or fix the IRI. "
+        f"(value: {ID}study/mashhad-oic/factor/S1) [ckgsh:StudyScopeShape]"]
+
+
 def test_an_ill_typed_line_of_an_rdf_source_row_is_a_violation_at_the_input(
         project: Project, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     text = readme_rdf_example().replace('"1"^^xsd:positiveInteger', '"abc"^^xsd:positiveInteger')

@@ -3,9 +3,9 @@
 ``build`` reads every folder of ``data/`` (one source each, one named graph each), maps the rows
 to RDF, adds the accepted data submissions of ``submissions/`` (one named graph each, with its
 PROV description; see :mod:`citykg.submissions`), the RDF kept in ``graphs/`` (such as reviewed
-Wikidata links) and the ontology as named graphs of their own, adds the superclasses and
-super-properties the ontology entails (:func:`with_closure`), validates the whole with the SHACL
-shapes and, only if it conforms, writes:
+Wikidata links) and the ontology as named graphs of their own, adds the superclasses,
+super-properties and symmetric relations the ontology entails (:func:`with_closure`), validates
+the whole with the SHACL shapes and, only if it conforms, writes:
 
 - ``dist/citykg.nq``   the dataset as sorted N-Quads (diffs cleanly between builds);
 - ``dist/citykg.trig`` the same as TriG, for reading;
@@ -36,7 +36,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from pyoxigraph import NamedNode, Quad, RdfFormat, Store, parse, serialize
+from pyoxigraph import BlankNode, NamedNode, Quad, RdfFormat, Store, parse, serialize
 
 from citykg import iris
 from citykg.additions import records
@@ -94,25 +94,34 @@ def load_ontology(project: Project) -> list[Quad]:
 
 
 def with_closure(quads: Sequence[Quad], ontology: Sequence[Quad]) -> list[Quad]:
-    """Add what the ontology's ``rdfs:subClassOf`` and ``rdfs:subPropertyOf`` entail (RDFS rules
-    rdfs9 and rdfs7, through chains of them): the ``rdf:type`` triple of every superclass of an
-    asserted type, and the triple of every super-property of an asserted predicate.
+    """Add what the ontology's ``rdfs:subClassOf``, ``rdfs:subPropertyOf`` and
+    ``owl:SymmetricProperty`` entail (RDFS rules rdfs9 and rdfs7, through chains of them; OWL 2 RL
+    prp-symp): the ``rdf:type`` triple of every superclass of an asserted type, the triple of every
+    super-property of an asserted predicate, and the other direction of a symmetric one.
 
-    A strength is then also a ``ckg:InternalFactor`` and a ``ckg:SwotFactor``, and a strategy that
-    ``ckg:usesStrength`` a factor also ``ckg:buildsOn`` it, so queries and tools that do no
-    reasoning can ask for ``?x a ckg:SwotFactor`` or ``?s ckg:buildsOn ?f``, and the same facts
-    give the same graph whether a table or an RDF file states them. Nothing else is entailed
-    (no types from ``rdfs:domain`` or ``rdfs:range``). The added triples go into the graph of the
-    asserted one.
+    A strength is then also a ``ckg:InternalFactor`` and a ``ckg:SwotFactor``, a strategy that
+    ``ckg:usesStrength`` a factor also ``ckg:buildsOn`` it, and a city ``ckg:twinnedWith`` another
+    is the other's twin too, so queries and tools that do no reasoning can ask for
+    ``?x a ckg:SwotFactor`` or ``?s ckg:buildsOn ?f``, and the same facts give the same graph
+    whether a table or an RDF file states them. Nothing else is entailed (no types from
+    ``rdfs:domain`` or ``rdfs:range``). The added triples go into the graph of the asserted one.
     """
     rdf_type = NamedNode(iris.RDF + "type")
     classes = _ancestors(ontology, iris.RDFS + "subClassOf")
     properties = _ancestors(ontology, iris.RDFS + "subPropertyOf")
+    symmetric = {q.subject for q in ontology
+                 if q.predicate == rdf_type and q.object == NamedNode(iris.OWL + "SymmetricProperty")}
     out = set(quads)
-    for q in quads:
+    todo = list(out)
+    while todo:  # until nothing new follows (a super-property of the other direction of a twinning)
+        q = todo.pop()
+        found = [Quad(q.subject, sup, q.object, q.graph_name) for sup in properties.get(q.predicate, ())]
         if q.predicate == rdf_type and q.object in classes:
-            out.update(Quad(q.subject, rdf_type, sup, q.graph_name) for sup in classes[q.object])  # type: ignore[index]
-        out.update(Quad(q.subject, sup, q.object, q.graph_name) for sup in properties.get(q.predicate, ()))
+            found += [Quad(q.subject, rdf_type, sup, q.graph_name) for sup in classes[q.object]]  # type: ignore[index]
+        if q.predicate in symmetric and isinstance(q.object, NamedNode | BlankNode):
+            found.append(Quad(q.object, q.predicate, q.subject, q.graph_name))
+        todo += [f for f in found if f not in out]
+        out.update(found)
     return sorted(out, key=lambda q: (str(q.graph_name), str(q.subject), str(q.predicate), str(q.object)))
 
 

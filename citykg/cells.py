@@ -1,7 +1,8 @@
 """What a cell of a source table may hold, and what a cell that holds something else meant.
 
 :mod:`citykg.tables` checks each cell against its column's :class:`~citykg.schema.Kind`; the
-functions here say what a key or a date that is not one most likely meant, for its message.
+functions here say what a key or a date that is not one most likely meant, for its message,
+and which cells a spreadsheet would read as a formula.
 
 Example::
 
@@ -15,9 +16,10 @@ import calendar
 import re
 import unicodedata
 
+from citykg.formats import neutralise
 from citykg.names import LATIN_DIGITS
 
-__all__ = ["KEY", "date_problem", "meant_key"]
+__all__ = ["KEY", "date_problem", "formula_start", "meant_key"]
 
 #: What a key cell may be: it becomes part of IRIs.
 KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -55,3 +57,13 @@ def date_problem(value: str) -> str | None:
         return f"{calendar.month_name[month]} {year} has {days} days"
     padded = "-".join(filter(None, (found[1], found[2] and f"{month:02d}", found[3] and f"{day:02d}")))
     return f"write it {padded!r}" if padded != value else None
+
+
+def formula_start(cell: str) -> str | None:
+    """The character that makes a spreadsheet read the cell as a formula, if any: exactly the
+    cells that citykg's CSV output neutralises (:func:`citykg.formats.neutralise`), whether as
+    written or once the spaces around it are stripped. Numbers such as ``-5`` are not formulas."""
+    for text in (cell, cell.strip()):
+        if neutralise(text) != text:
+            return text[0]
+    return None

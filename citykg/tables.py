@@ -39,9 +39,8 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from citykg.cells import KEY, date_problem, meant_key
+from citykg.cells import KEY, date_problem, formula_start, meant_key
 from citykg.errors import InputError, a_or_an, is_utf16, not_utf8
-from citykg.formats import neutralise
 from citykg.header import REQUIRED, TABLE_FORMAT, TWICE, check_header, key_columns
 from citykg.header import violation as _violation
 from citykg.names import LATIN_DIGITS
@@ -351,23 +350,13 @@ def _check_row(row: Row) -> list[Finding]:
                 Severity.WARNING, f"The Persian text has the Arabic {letters}: a Persian keyboard types the Persian "
                 "letter, and a query for the word as Persian writes it would not find it. Replace it.",
                 file=display, row=row.line, column=column.name, value=value, shape=TABLE_FORMAT + "/arabic-letters"))
-        elif formula := _formula_start(row.values.get(column.name) or ""):
+        elif formula := formula_start(row.values.get(column.name) or ""):
             findings.append(Finding(
                 Severity.WARNING,
                 f"The cell starts with {formula!r}, which a spreadsheet reads as a formula: a formula "
                 "saved instead of its value? Export the values (or start the text otherwise).",
                 file=display, row=row.line, column=column.name, value=value, shape=TABLE_FORMAT + "/formula"))
     return findings
-
-
-def _formula_start(cell: str) -> str | None:
-    """The character that makes a spreadsheet read the cell as a formula, if any: exactly the
-    cells that citykg's CSV output neutralises (:func:`citykg.formats.neutralise`), whether as
-    written or once the spaces around it are stripped. Numbers such as ``-5`` are not formulas."""
-    for text in (cell, cell.strip()):
-        if neutralise(text) != text:
-            return text[0]
-    return None
 
 
 def _record_id(row: Row) -> tuple[str, str | None, str]:

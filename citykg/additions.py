@@ -60,7 +60,7 @@ from dataclasses import dataclass
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad
 
 from citykg.errors import quoted
-from citykg.iris import BASE, CKG, OWL, PROV, RDF, RDFS, shorten, study
+from citykg.iris import BASE, CKG, OWL, PROV, RDF, RDFS, node_key, shorten, study
 from citykg.rdfmap import subject_of
 from citykg.report import Finding, Severity
 from citykg.tables import Row
@@ -327,7 +327,7 @@ def _control_characters(quads: Sequence[Quad], file: str) -> list[Finding]:
                 Severity.VIOLATION, f"The value of {shorten(q.predicate.value)} holds the control character "
                 f"U+{ord(found[0]):04X}, which no text needs and XML cannot carry. Remove it (an editor's "
                 "'show invisibles' finds it).", file=file, value=quoted(q.object.value),
-                path=shorten(q.predicate.value), shape=_RULE + "control-character", focus=_value(q.subject)))
+                path=shorten(q.predicate.value), shape=_RULE + "control-character", focus=node_key(q.subject)))
     return out
 
 

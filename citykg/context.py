@@ -23,8 +23,8 @@ Example::
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad
@@ -35,14 +35,14 @@ from citykg.errors import InputError
 from citykg.intake import InputKind, checksum, table_folders
 from citykg.project import Project
 from citykg.rdfinput import parse_rdf, rdf_format_of
-from citykg.rdflines import locate
+from citykg.rdflines import place
 from citykg.rdfmap import Mapped, to_quads
 from citykg.report import Finding, Report, Severity
 from citykg.submissions import METADATA, Status, Submission, load_submissions
 from citykg.tables import Row, Source, TableSet, read_tables
 from citykg.unchecked import CHECK
 
-__all__ = ["InContext", "read_in_context"]
+__all__ = ["InContext", "rdf_submission", "read_in_context"]
 
 _CHECK = "citykg:submission"
 
@@ -62,23 +62,23 @@ class InContext:
     #: The file of each RDF submission read, by its graph IRI, as findings name it
     #: (``submissions/<id>/input.ttl``), with the submission's folder.
     rdf_files: tuple[tuple[str, str, Path], ...] = ()
+    #: The label each blank node of an RDF submission has in its file, by the name it has in the
+    #: graph (``_:s1234n0`` → ``_:row``; see :func:`rdf_submission`).
+    labels: Mapping[str, str] = field(default_factory=dict)
 
     def locate(self, findings: Sequence[Finding]) -> list[Finding]:
-        """The findings, those about a record of an RDF submission placed in its file (at the
-        line that starts describing the record), whatever source row the record cites: so a
-        finding names the submission it is about.
+        """The findings, those about a record or a blank node (a source row) of an RDF submission
+        placed in its file (at the line that starts describing it; :func:`citykg.rdflines.place`),
+        whatever source row the record cites: so a finding names the submission it is about.
         """
-        files = {g: (file, folder) for g, file, folder in self.rdf_files}
-        owner = {str(q.subject.value): files[q.graph_name.value] for q in self.mapped.quads  # type: ignore[union-attr]
-                 if isinstance(q.graph_name, NamedNode) and q.graph_name.value in files}
-        moved = [replace(f, file=owner[f.focus][0], row=None, column=None)
-                 if f.focus in owner and not (f.file or "").startswith(owner[f.focus][0]) else f
-                 for f in findings]
-        for _, file, folder in self.rdf_files:
+        out = list(findings)
+        for g, file, folder in self.rdf_files:
             name = file.rsplit("/", 1)[-1]
-            if any(f.file == file and f.row is None for f in moved) and (fmt := rdf_format_of(name)):
-                moved = locate(moved, (folder / name).read_bytes(), fmt, file=file)
-        return moved
+            quads = [q for q in self.mapped.quads if isinstance(q.graph_name, NamedNode) and q.graph_name.value == g]
+            nodes = {iris.node_key(q.subject) for q in quads}
+            if any(f.focus in nodes or f.file == file for f in out) and (fmt := rdf_format_of(name)):
+                out = place(out, quads, (folder / name).read_bytes(), fmt, file=file, labels=self.labels)
+        return out
 
 
 def read_in_context(project: Project, folders: Sequence[Path], *,
@@ -117,10 +117,11 @@ def read_in_context(project: Project, folders: Sequence[Path], *,
                               if s is None and label is not None)
     vocabulary = _vocabulary(project) if any(s.kind is InputKind.RDF for s in subs) else None
     described: set[str] = set()  # the records of RDF submissions
+    labels: dict[str, str] = {}
     for s in subs:  # an RDF submission is checked against what was read before it, but the input
         if vocabulary is not None and s.kind is InputKind.RDF:
             known = records(q for q in quads if getattr(q.graph_name, "value", "") not in inputs_graphs)
-            added = _rdf_quads(s, findings, vocabulary, known)
+            added = _rdf_quads(s, findings, vocabulary, known, labels)
             described.update(q.subject.value for q in added if isinstance(q.subject, NamedNode))
             quads += added
         quads += _describe(s)
@@ -131,7 +132,7 @@ def read_in_context(project: Project, folders: Sequence[Path], *,
                       for s in subs if s.kind is InputKind.RDF)
     # In a deterministic order (the mapped quads sorted, then the submissions'), without repeats.
     return InContext(tables, Mapped(list(dict.fromkeys(quads)), Report.of(findings)),
-                     inputs_graphs, tuple(_shown(project, f) + "/" for f in inputs), rdf_files)
+                     inputs_graphs, tuple(_shown(project, f) + "/" for f in inputs), rdf_files, labels)
 
 
 def _folders(s: Submission) -> list[Path]:
@@ -210,29 +211,49 @@ def _vocabulary(project: Project) -> Vocabulary:
 
 
 def _rdf_quads(s: Submission, findings: list[Finding], vocabulary: Vocabulary,
-               known: dict[str, str]) -> list[Quad]:
-    """The triples of an RDF submission, in its graph, with blank nodes named after it.
-
-    They are checked as ``citykg validate`` checked them (:func:`citykg.additions.check_rdf`),
-    against the records read before them; triples about reserved subjects are left out.
+               known: dict[str, str], labels: dict[str, str]) -> list[Quad]:
+    """The triples of an RDF submission, in its graph, with blank nodes named after it (their
+    labels in the file added to ``labels``), checked as ``citykg validate`` checked them: by
+    :func:`rdf_submission`, against the records read before them.
     """
     name = s.files[0]
     fmt = rdf_format_of(name)
     display = f"submissions/{s.id}/{name}"
     if fmt is None:
         raise InputError(f"{display}: citykg does not know this RDF format.")
-    g = NamedNode(s.graph)
+    added, found, named = rdf_submission(parse_rdf((s.folder / name).read_bytes(), fmt, display), s.id,
+                                         file=display, known=known, vocabulary=vocabulary)
+    findings += found
+    labels.update(named)
+    return added
+
+
+def rdf_submission(quads: Sequence[Quad], sid: str, *, file: str, known: Mapping[str, str],
+                   vocabulary: Vocabulary) -> tuple[list[Quad], list[Finding], dict[str, str]]:
+    """An RDF submission's quads as the graph holds them, the findings about them, and the label
+    each blank node has in the file.
+
+    Its blank nodes are named after the submission (``_:row`` → ``_:s<id>n0``), so that two
+    submissions' never meet, and checked with :func:`citykg.additions.check_rdf` against the
+    records the graph has (``known``); its triples, but those about reserved subjects, go into
+    its graph. ``citykg validate`` and ``citykg submit`` read an RDF input so, as every build
+    reads an accepted one, so that they agree.
+
+    :param sid: the submission's id.
+    :param file: the file, as findings name it.
+    """
     blanks: dict[str, BlankNode] = {}
 
     def named(term: NamedNode | BlankNode | Literal) -> NamedNode | BlankNode | Literal:
         if isinstance(term, BlankNode):
-            return blanks.setdefault(term.value, BlankNode(f"s{s.id}n{len(blanks)}"))
+            return blanks.setdefault(term.value, BlankNode(f"s{sid}n{len(blanks)}"))
         return term
 
-    kept, found = check_rdf(parse_rdf((s.folder / name).read_bytes(), fmt, display), file=display,
-                            records=known, vocabulary=vocabulary)
-    findings += found
-    return [Quad(named(q.subject), q.predicate, named(q.object), g) for q in kept]  # type: ignore[arg-type]
+    renamed = [Quad(named(q.subject), q.predicate, named(q.object), q.graph_name) for q in quads]  # type: ignore[arg-type]
+    kept, found = check_rdf(renamed, file=file, records=known, vocabulary=vocabulary)
+    g = NamedNode(iris.submission_graph(sid))
+    labels = {f"_:{node.value}": f"_:{label}" for label, node in blanks.items()}
+    return [Quad(q.subject, q.predicate, q.object, g) for q in kept], found, labels
 
 
 def _describe(s: Submission) -> list[Quad]:

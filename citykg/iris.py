@@ -125,6 +125,21 @@ def submission_source(submission_id: str, *parts: str) -> str:
     return f"{BASE}id/source/submission/" + "/".join(_segment(p) for p in (submission_id, *parts))
 
 
+def node_key(term: object) -> str | None:
+    """How a finding names an RDF node, its ``focus``: an IRI as it is, a blank node as ``_:`` and
+    its id; None for anything else (a literal).
+
+    >>> from pyoxigraph import BlankNode, NamedNode
+    >>> node_key(BlankNode("row")), node_key(NamedNode("https://w3id.org/citykg/id/city/qom"))
+    ('_:row', 'https://w3id.org/citykg/id/city/qom')
+    """
+    from pyoxigraph import BlankNode, NamedNode
+
+    if isinstance(term, BlankNode):
+        return "_:" + term.value
+    return term.value if isinstance(term, NamedNode) else None
+
+
 def term(name: str) -> str:
     """The IRI of an ontology term: ``term('Strength')`` is ``ckg:Strength``."""
     return CKG + name

@@ -4,8 +4,11 @@ An RDF parser forgets where each triple was written; a contributor fixing a Turt
 the line. :func:`locate` gives each finding about an RDF file the line where its record is
 written as a subject (``<iri>`` or ``prefix:name`` starting a line in Turtle, TriG, N-Triples and
 N-Quads; ``"@id": "…"`` in JSON-LD; ``rdf:about="…"`` in RDF/XML), or, for an undeclared term,
-the line of its first use. A record or term the text does not spell out (a blank node, a name
-with escapes) keeps no line.
+the line of its first use. A blank node (a source row) is found by its label (``_:row``), or,
+written without one (``[ … ]``), where the node that refers to it does. A record or term the
+text does not spell out (a name with escapes) keeps no line. :func:`place` puts the findings
+about an RDF file's records and blank nodes in that file first, as ``citykg validate`` and every
+build do for an RDF submission.
 
 Example::
 
@@ -21,17 +24,19 @@ import bisect
 import dataclasses
 import itertools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from citykg.iris import expand
+from pyoxigraph import BlankNode
+
+from citykg.iris import expand, node_key
 from citykg.rdfinput import INPUT_BASE
 from citykg.report import Finding
 
 if TYPE_CHECKING:
-    from pyoxigraph import RdfFormat
+    from pyoxigraph import Quad, RdfFormat
 
-__all__ = ["lines_of", "locate"]
+__all__ = ["lines_of", "locate", "place"]
 
 
 def lines_of(data: bytes, fmt: RdfFormat, iris: Iterable[str], *, as_subject: bool = True) -> dict[str, int]:
@@ -41,11 +46,41 @@ def lines_of(data: bytes, fmt: RdfFormat, iris: Iterable[str], *, as_subject: bo
     return _Source.of(data, fmt).lines(iris, as_subject=as_subject)
 
 
-def locate(findings: Sequence[Finding], data: bytes, fmt: RdfFormat, *, file: str) -> list[Finding]:
+def place(findings: Sequence[Finding], quads: Sequence[Quad], data: bytes, fmt: RdfFormat, *, file: str,
+          labels: Mapping[str, str] | None = None) -> list[Finding]:
+    """The findings about the nodes of an RDF file in that file, at their lines (:func:`locate`),
+    whatever source row a record cites or whatever ``ckg:path`` and ``ckg:line`` it declares.
+
+    :param quads: the file's quads, as checked: a finding whose ``focus`` is a subject of one of
+        them (a record, or a blank node such as its source row) is about the file.
+    :param file: the file, as findings name it.
+    :param labels: the label the file gives each blank node that was renamed since it was read
+        (``_:s1234n0`` → ``_:row``).
+    """
+    nodes = {node_key(q.subject) for q in quads}
+    moved = [dataclasses.replace(f, file=file, row=None, column=None) if f.focus in nodes and f.file != file else f
+             for f in findings]
+    return locate(moved, data, fmt, file=file, quads=quads, labels=labels)
+
+
+def locate(findings: Sequence[Finding], data: bytes, fmt: RdfFormat, *, file: str, quads: Sequence[Quad] = (),
+           labels: Mapping[str, str] | None = None) -> list[Finding]:
     """The findings about ``file`` that have no line, given the line of their record (``focus``)
     or, for an undeclared term, of its first use; the others as they are. A finding about one
     property of its record (``path``) gets the line where the record's description writes that
-    property, if it does."""
+    property, if it does.
+
+    A blank node (a focus ``_:id``) is found by the label the file gives it (``labels``: the label
+    of a node renamed since it was read, ``_:s1234n0`` → ``_:row``); one the file writes without a
+    label (``[ … ]``) is placed where the node that refers to it in ``quads`` writes that reference.
+    Its finding names it by the file's label, or by nothing: the id is citykg's, not the file's.
+    """
+    labels = labels or {}
+    referrers: dict[str, tuple[str, str]] = {}  # blank node → the node that refers to it, by which property
+    for q in quads:
+        if isinstance(q.object, BlankNode):
+            referrers.setdefault(f"_:{q.object.value}", (str(node_key(q.subject)), q.predicate.value))
+
     def key(f: Finding) -> tuple[str, bool] | None:
         if f.file != file or f.row is not None:
             return None
@@ -53,29 +88,50 @@ def locate(findings: Sequence[Finding], data: bytes, fmt: RdfFormat, *, file: st
             return f.value, False
         return (f.focus, True) if f.focus else None
 
+    def chain(node: str) -> list[tuple[str, str | None]]:
+        """The node as the file writes it, then each blank node's referrer, with the property."""
+        out: list[tuple[str, str | None]] = [(labels.get(node, node), None)]
+        while node in referrers and len(out) <= len(referrers):  # (a cycle of blank nodes ends)
+            node, prop = referrers[node]
+            out.append((labels.get(node, node), prop))
+        return out
+
     wanted = {k for k in map(key, findings) if k is not None}
     if not wanted:
         return list(findings)
+    chains = {iri: chain(iri) for iri, as_subject in wanted if as_subject}
     properties = {expand(f.path) for f in findings if key(f) and f.path and not f.path.startswith("^")}
+    properties |= {p for c in chains.values() for _, p in c if p}
     source = _Source.of(data, fmt, properties=properties)
-    lines = {(iri, True): n for iri, n in source.lines({i for i, s in wanted if s}, as_subject=True).items()}
-    lines |= {(iri, False): n for iri, n in source.lines({i for i, s in wanted if not s}, as_subject=False).items()}
+    found = source.lines({n for c in chains.values() for n, _ in c}, as_subject=True)
+    terms = source.lines({i for i, s in wanted if not s}, as_subject=False)
     out = []
     for f in findings:
         k = key(f)
-        if k not in lines:
+        if k is None or not k[1]:
+            out.append(dataclasses.replace(f, row=terms[k[0]]) if k and k[0] in terms else f)
+            continue
+        steps = chains[k[0]]
+        if k[0].startswith("_:"):
+            f = dataclasses.replace(f, focus=steps[0][0] if steps[0][0] in found else None)
+        at = next(((i, n, p) for i, (n, p) in enumerate(steps) if n in found), None)
+        if at is None:
             out.append(f)
             continue
-        row = lines[k]
-        if k[1] and f.path and not f.path.startswith("^"):
-            row = source.property_line(k[0], row, expand(f.path)) or row
+        i, node, _ = at
+        row = found[node]
+        # down from the node the file writes, each reference in turn (… ckg:dataFile [ … ]), or the property
+        props = [p for _, p in reversed(steps[1:i + 1]) if p]
+        for prop in props or ([expand(f.path)] if f.path and not f.path.startswith("^") else []):
+            row = source.property_line(node, row, prop) or row
         out.append(dataclasses.replace(f, row=row))
     return out
 
 
 # Where an IRI may be written: in <>, in quotes (JSON-LD, RDF/XML), or as a prefixed name.
 _WRITTEN = re.compile(r"""<([^<>"\s]*)>|"([^"\\\n]*)"|'([^'\\\n]*)'"""
-                      r"|(?<![\w\-:%\\])((?:[A-Za-z][\w\-.]*)?:[\w\-/]*(?:\.[\w\-/]+)*)(?![\w\-:%\\])")
+                      r"|(?<![\w\-:%\\])((?:[A-Za-z][\w\-.]*)?:[\w\-/]*(?:\.[\w\-/]+)*)(?![\w\-:%\\])"
+                      r"|(?<![\w\-:%\\])(_:[\w\-]+(?:\.[\w\-]+)*)(?![\w\-:%\\])")  # (a blank node's label)
 # What comes before a subject on its line, besides nothing (Turtle, TriG, N-Triples, N-Quads):
 # "@id": (JSON-LD; but {"@id": …} alone refers to a node) or about= (RDF/XML).
 _KEY_OF_SUBJECT = re.compile(r"""("@id"\s*:\s*|about\s*=\s*)$""")
@@ -99,11 +155,11 @@ class _Source:
 
     @classmethod
     def of(cls, data: bytes, fmt: RdfFormat, *, properties: Iterable[str] = ()) -> _Source:
-        from pyoxigraph import NamedNode, parse
+        from pyoxigraph import parse
 
         parser = parse(data, format=fmt, base_iri=INPUT_BASE)
         # the prefixes are known once the whole file is read
-        subjects = {t.subject.value for t in parser if isinstance(t.subject, NamedNode)}
+        subjects = {node_key(t.subject) for t in parser}
         text = data.decode("utf-8", errors="replace")
         # the parser reports no prefixes for RDF/XML: its element names use XML namespaces
         prefixes = {**dict(_XMLNS.findall(text)), **parser.prefixes}

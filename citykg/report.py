@@ -120,7 +120,7 @@ class Finding:
         if self.value is not None and self.value not in self.message:
             text += f" (value: {self.value})"
         if self.focus and self.row is None and self.focus != self.value:  # no row to point at: the node
-            text += f" (node: <{self.focus}>)"
+            text += f" (node: {self.focus})" if self.focus.startswith("_:") else f" (node: <{self.focus}>)"
         if self.shape:
             text += f" [{self.shape}]"
         return text

@@ -6,6 +6,10 @@ result's path back to the column that produced it (:mod:`citykg.schema`), so a r
 ``data/mashhad-oic/strategy_factors.csv:14: factor: violation: …`` rather than naming IRIs. A
 result about a relation that a row of another table states (a strategy's ``ckg:overcomesWeakness``
 comes from its citation of the weakness in strategy_factors.csv) points at that row and column.
+A source row that citykg did not read from a table (an RDF file's, without ``ckg:dataTable``)
+places nothing: its ``ckg:path`` and ``ckg:line`` are what the file declares, so such findings
+name the ``fallback_file``, for :mod:`citykg.rdflines` to place; a blank node is a finding's
+focus as ``_:id``, and no finding shows its id as a value.
 
 The shapes are checked against the union of all named graphs plus the ontology, so references
 across sources (a study's theme pointing at a shared dimension) resolve, and ``sh:class`` sees
@@ -174,7 +178,7 @@ def _findings(results: rdflib.Graph, data: rdflib.Graph, shapes: rdflib.Graph,
             column=column,
             value=_text(value),
             shape=shape,
-            focus=str(focus) if isinstance(focus, rdflib.URIRef) else None,
+            focus=_node(focus),
             path=None if table else _path_text(path, results),  # a table's record has columns
         )
 
@@ -207,15 +211,15 @@ class _Locator:
         if row is None:
             rows = sorted(self.data.objects(focus, self.derived), key=str)
             row = rows[0] if rows else None
-        if row is None:
+        table = self.data.value(row, rdflib.URIRef(CKG + "dataTable")) if row is not None else None
+        if table is None:  # not a row citykg read: its ckg:path and ckg:line are what an RDF file declares
             return None, None, None
         data_file = self.data.value(row, rdflib.URIRef(CKG + "dataFile"))
         path = self.data.value(data_file, rdflib.URIRef(CKG + "path")) if data_file else None
         line = self.data.value(row, rdflib.URIRef(CKG + "line"))
-        table = self.data.value(row, rdflib.URIRef(CKG + "dataTable"))
         return (str(path) if path else None,
                 int(str(line)) if line is not None and str(line).isdigit() else None,
-                str(table) if table else None)
+                str(table))
 
     def unstated(self, focus: Any, table: str) -> str | None:
         """The columns of provenance (study, source_table, source_row, source) that a
@@ -287,7 +291,19 @@ def _shape_name(shape: Any, shapes: rdflib.Graph) -> str | None:
     return re.sub(r"^<https://w3id.org/citykg/shapes#(.*)>$", r"ckgsh:\1", name)
 
 
+def _node(term: Any) -> str | None:
+    """The focus of a finding: an IRI, or a blank node as ``_:id`` (as :func:`citykg.iris.node_key`)."""
+    import rdflib
+
+    if isinstance(term, rdflib.BNode):
+        return f"_:{term}"
+    return str(term) if isinstance(term, rdflib.URIRef) else None
+
+
 def _text(value: Any) -> str | None:
-    if value is None:
+    """A value as a finding shows it; none for a blank node, whose id is citykg's, not the data's."""
+    import rdflib
+
+    if value is None or isinstance(value, rdflib.BNode):
         return None
     return str(value)

@@ -30,16 +30,16 @@ from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
-from pyoxigraph import Literal, NamedNode, Quad
+from pyoxigraph import NamedNode, Quad
 
-from citykg.additions import EXISTING_RECORD, Vocabulary, check_rdf, check_terms, other_studies, records, restated_rows
+from citykg.additions import EXISTING_RECORD, Vocabulary, check_terms, other_studies, records, restated_rows
 from citykg.build import data_folders, load_graphs, load_ontology, with_closure
-from citykg.context import read_in_context
+from citykg.context import rdf_submission, read_in_context
 from citykg.intake import InputKind, Received, follow_link, table_folders
-from citykg.iris import CKG, PROV, graph
+from citykg.iris import CKG, PROV, graph, node_key
 from citykg.project import Project
 from citykg.rdfinput import RDF_SUFFIXES, read_rdf
-from citykg.rdflines import locate
+from citykg.rdflines import locate, place
 from citykg.rdfmap import subject_of
 from citykg.refine import refine
 from citykg.report import Finding, Report, Severity
@@ -95,7 +95,7 @@ def check_received(received: Received, *, project: Project, engine: Engine = Eng
     Findings name the files of the private copy (``received.root``); the caller renames them.
     """
     if received.kind is InputKind.RDF:
-        return _validate_rdf(received.root / received.files[0], project, engine, alone=standalone)
+        return _validate_rdf(received.root / received.files[0], received.id, project, engine, alone=standalone)
     # the tables left out for their name (Factors.CSV), where the private copy would have them
     left_out = tuple(received.root / name.removeprefix(received.unwrapped) for name in received.ignored
                      if name.lower().endswith(".csv") and name.startswith(received.unwrapped))
@@ -208,51 +208,45 @@ def _empty(file: str | None, why: str, fix: str) -> Finding:
                    file=file, shape="citykg:input")
 
 
-def _validate_rdf(path: Path, project: Project, engine: Engine, *, alone: bool) -> Report:
-    """Check an RDF file: as an addition to the graph (:func:`citykg.additions.check_rdf`, then
-    the shapes over the graph with it), or ``alone``: the shapes over the file on its own, and its
-    ``ckg:`` terms against the ontology. Its graphs are kept alone; merged into one otherwise, as
-    a submission's are."""
+def _validate_rdf(path: Path, sid: str, project: Project, engine: Engine, *, alone: bool) -> Report:
+    """Check an RDF file: as an addition to the graph, read as the submission ``sid`` is read into
+    every build (:func:`citykg.context.rdf_submission`), then the shapes over the graph with it;
+    or ``alone``: the shapes over the file on its own, and its ``ckg:`` terms against the
+    ontology. Its graphs are kept alone; merged into one otherwise, as a submission's are."""
     fmt = RDF_FORMATS[path.suffix.lower()]  # intake names the file input.<ext> of its format
-    name = NamedNode(graph("input"))
     parsed = read_rdf(path, fmt)
     ontology = load_ontology(project)
     vocabulary = Vocabulary.of(ontology)
     shapes, file = load_shapes(project.shapes), str(path)
     if alone:
+        name = NamedNode(graph("input"))
         quads = [q if isinstance(q.graph_name, NamedNode) else Quad(q.subject, q.predicate, q.object, name)
                  for q in parsed]
         report = check(with_closure(quads, ontology), shapes=shapes, ontology=ontology,
                        fallback_file=file, engine=engine)
         kept = [*report.findings, *check_terms(quads, vocabulary, file=file, only_ckg=True)]
-    else:
-        context = [*read_in_context(project, data_folders(project)).mapped.quads, *load_graphs(project)]
-        added, found = check_rdf(parsed, file=file, records=records(context), vocabulary=vocabulary)
-        added = [Quad(q.subject, q.predicate, q.object, name) for q in added]
-        report = check(with_closure([*context, *added], ontology), shapes=shapes, ontology=ontology,
-                       fallback_file=file, engine=engine)
-        subjects = {str(getattr(q.subject, "value", q.subject)) for q in added}
-        # the data files the input's source rows name: a finding about such a row (a blank node,
-        # so no focus) is placed by its ckg:path, which is the input's
-        paths = {q.object.value for q in added if q.predicate.value == CKG + "path" and isinstance(q.object, Literal)}
+        if not parsed:
+            kept.append(_empty(file, "the file has no triples", "Add at least one"))
+        # (a record read from a table, in a build, is at its row: only the others are the file's)
+        return Report.of(locate(kept, path.read_bytes(), fmt, file=file, quads=quads) if kept else kept)
+    context = [*read_in_context(project, data_folders(project)).mapped.quads, *load_graphs(project)]
+    added, found, labels = rdf_submission(parsed, sid, file=file, known=records(context), vocabulary=vocabulary)
+    report = check(with_closure([*context, *added], ontology), shapes=shapes, ontology=ontology,
+                   fallback_file=file, engine=engine)
+    nodes = {node_key(q.subject) for q in added}  # its records and blank nodes (source rows)
 
-        def own_row(f: Finding) -> bool:  # (not a project row's: that has its line)
-            return f.focus is None and f.row is None and f.file in paths
+    # a record the graph has is refused as a whole: what the input's statements break in it
+    # (a second label, say) is that refusal again, unless it is a value the input states
+    refused = {f.focus for f in found if f.shape == EXISTING_RECORD}
+    stated = {(str(q.subject.value), str(q.object.value)) for q in added  # type: ignore[union-attr]
+              if str(q.subject.value) in refused}  # type: ignore[union-attr]
 
-        # a record the graph has is refused as a whole: what the input's statements break in it
-        # (a second label, say) is that refusal again, unless it is a value the input states
-        refused = {f.focus for f in found if f.shape == EXISTING_RECORD}
-        stated = {(str(q.subject.value), str(q.object.value)) for q in added  # type: ignore[union-attr]
-                  if str(q.subject.value) in refused}  # type: ignore[union-attr]
+    def again(f: Finding) -> bool:
+        return f.focus in refused and (f.focus, f.value) not in stated
 
-        def again(f: Finding) -> bool:
-            return f.focus in refused and (f.focus, f.value) not in stated
-
-        # about the input's records: at their place in the file, not at the source rows they cite
-        kept = [replace(f, file=file, row=None, column=None) if f.focus in subjects or own_row(f) else f
-                for f in report.findings if not again(f)
-                and (f.focus in subjects or own_row(f) or (f.focus is None and f.file == file))]
-        kept += found
+    kept = [f for f in report.findings if not again(f) and (f.focus in nodes or (f.focus is None and f.file == file))]
+    kept += found
     if not parsed:
         kept.append(_empty(file, "the file has no triples", "Add at least one"))
-    return Report.of(locate(kept, path.read_bytes(), fmt, file=file) if kept else kept)
+    # about the input's records and source rows: at their place in the file, as a build places them
+    return Report.of(place(kept, added, path.read_bytes(), fmt, file=file, labels=labels) if kept else kept)

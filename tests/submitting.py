@@ -97,6 +97,17 @@ SHIRAZ_TABLES = {
 }
 
 
+def rdf_study(row: str, *, more: str = "") -> str:
+    """A new study ``x`` of Tabriz in Turtle, whose source row ``_:row`` (line 8) states ``row``;
+    ``more``: further statements about the study (on line 6)."""
+    return ("@prefix ckg: <https://w3id.org/citykg/ontology#> .\n@prefix dcterms: <http://purl.org/dc/terms/> .\n"
+            "@prefix prov: <http://www.w3.org/ns/prov#> .\n@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n"
+            '<https://w3id.org/citykg/id/study/x> a ckg:Study ; ckg:identifier "x" ;\n'
+            f'    dcterms:title "A study"@en ; ckg:method "Survey"@en ;{more}\n'
+            "    ckg:studiedCity <https://w3id.org/citykg/id/city/tabriz> ; prov:wasDerivedFrom _:row .\n"
+            f"_:row a ckg:SourceRow ; {row} .\n")
+
+
 def readme_rdf_example() -> str:
     """The Turtle of the README's RDF submission example, as the README shows it."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")

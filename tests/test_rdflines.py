@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
-from pyoxigraph import RdfFormat
+from typing import Any
 
-from citykg.rdflines import lines_of, locate
+import pytest
+from pyoxigraph import BlankNode, Quad, RdfFormat, parse
+
+from citykg.rdflines import lines_of, locate, place
 from citykg.report import Finding, Severity
 
 QOM = "https://w3id.org/citykg/id/city/qom"
@@ -81,3 +83,31 @@ def test_a_finding_about_a_property_is_found_where_the_record_writes_it(fmt: Rdf
     country = Finding(Severity.VIOLATION, "m", file="in.ttl", focus=TABRIZ, path="ckg:country")
     found = locate([twinned, unwritten, inverse, country], data, fmt, file="in.ttl")
     assert [f.row for f in found] == [3, 2, 2, 5]
+
+
+ROWS = """@prefix ckg: <https://w3id.org/citykg/ontology#> .
+<https://w3id.org/citykg/id/city/qom> a ckg:City ;
+    <http://www.w3.org/ns/prov#wasDerivedFrom> _:row .
+_:row a ckg:SourceRow ;
+    ckg:line 1 ; ckg:dataFile [ a ckg:DataFile ] .
+"""
+
+
+def test_a_blank_node_is_found_by_its_label_or_where_it_is_referred_to() -> None:
+    data = ROWS.encode()
+    names: dict[str, BlankNode] = {}  # renamed, as a build names a submission's blank nodes
+
+    def renamed(term: Any) -> Any:
+        return names.setdefault(term.value, BlankNode(f"s1n{len(names)}")) if isinstance(term, BlankNode) else term
+
+    quads = [Quad(renamed(q.subject), q.predicate, renamed(q.object)) for q in parse(data, format=RdfFormat.TURTLE)]
+    labels = {f"_:{b.value}": f"_:{label}" for label, b in names.items()}
+    row, data_file = sorted(labels)  # _:row, then the data file written [ … ]
+    findings = [Finding(Severity.VIOLATION, "m", file="qom.ttl", row=1, focus=row, path="ckg:line"),  # as declared
+                Finding(Severity.VIOLATION, "m", file="in.ttl", focus=row),
+                Finding(Severity.VIOLATION, "m", file="in.ttl", focus=data_file, path="ckg:path"),
+                Finding(Severity.VIOLATION, "m", file="other.ttl", focus="_:s2n0")]
+    found = place(findings, quads, data, RdfFormat.TURTLE, file="in.ttl", labels=labels)
+    assert [(f.file, f.row, f.focus) for f in found] == [
+        ("in.ttl", 5, "_:row"), ("in.ttl", 4, "_:row"), ("in.ttl", 5, None), ("other.ttl", None, "_:s2n0")]
+    assert found[3].to_text() == "other.ttl: violation: m (node: _:s2n0)"

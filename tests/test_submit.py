@@ -23,6 +23,7 @@ from submitting import (
     SHIRAZ_TTL,
     built_copy,
     city_tables,
+    rdf_study,
     readme_rdf_example,
     snapshot,
     store_quads,
@@ -663,6 +664,65 @@ def test_a_build_checks_an_accepted_rdf_submission_as_validate_did(built: Projec
         build(built)
     findings = caught.value.report.findings
     assert [(f.file, f.shape, f.value) for f in findings if (f.shape or "").startswith("citykg:input")] == [(f"submissions/{sid}/input.ttl", "citykg:input/existing-record", "https://w3id.org/citykg/id/city/qom")]
+
+
+_LINE, _FILE = 'ckg:line "1"^^xsd:positiveInteger', 'ckg:dataFile [ a ckg:DataFile ; ckg:path "x.ttl" ]'
+_TO_X = "ckg:inStudy <https://w3id.org/citykg/id/study/x>"
+
+
+@pytest.mark.parametrize(("row", "expected"), [
+    # a source row of a study that names no table and row of it (and its data file as a blank node)
+    (f'{_TO_X} ; {_LINE} ;\n    ckg:dataFile _:file .\n_:file a ckg:DataFile ; ckg:path "x.ttl"',
+     [(8, None, "ckgsh:SourceRowShape")]),
+    (f'ckg:citation "Example (2025)" ;\n    {_LINE}, "2"^^xsd:positiveInteger ; {_FILE}',  # two lines
+     [(9, "ckg:line", "ckgsh:SourceRowShape")]),
+    (f'ckg:citation "Example (2025)" ; {_LINE} ;\n    ckg:dataFile [ a ckg:DataFile ]',  # a data file without path
+     [(9, "ckg:path", "ckgsh:DataFileShape")]),
+], ids=["study-without-table-and-row", "two-lines", "data-file-without-path"])
+def test_validate_and_submit_find_the_same_in_an_rdf_source_row(built: Project, tmp_path: Path, row: str,
+                                                                 expected: list[tuple[int, str | None, str]]) -> None:
+    path = tmp_path / "x.ttl"
+    path.write_text(rdf_study(row), encoding="utf-8")
+    tree = snapshot(built.root)
+    checked = validate(path, project=built)
+    result = submit(path, project=built, who="Ana")
+    assert result.outcome is Outcome.REJECTED
+    assert checked.findings == result.report.findings  # what submit refuses, validate reports
+    # at the source row's line in the file as named, without the blank node's internal id
+    assert [(f.file, f.row, f.path, f.value, f.shape) for f in checked.findings] == [
+        (str(path), line, prop, None, shape) for line, prop, shape in expected]
+    assert snapshot(built.root) == tree
+
+
+def test_validate_and_submit_exit_alike_on_an_rdf_source_row(built: Project, tmp_path: Path) -> None:
+    path = tmp_path / "x.ttl"
+    path.write_text(rdf_study(f"{_TO_X} ; {_LINE} ; {_FILE}"), encoding="utf-8")
+    runner, base = CliRunner(), ["--project", str(built.root), "-q"]
+    checked = runner.invoke(cli, [*base, "validate", str(path)])
+    submitted = runner.invoke(cli, [*base, "submit", str(path), "--who", "Ana"])
+    assert (checked.exit_code, submitted.exit_code) == (1, 1)
+    assert checked.stdout.splitlines()[:-1] == submitted.stdout.splitlines()[:-2] != []
+    # with a table and a row of the study, as the README says, the same source row is accepted
+    path.write_text(rdf_study(f'{_TO_X} ; ckg:sourceTable "Table 1" ; ckg:sourceRow "1" ; {_LINE} ; {_FILE}'),
+                    encoding="utf-8")
+    assert validate(path, project=built).findings == ()
+    assert submit(path, project=built, who="Ana").outcome is Outcome.ACCEPTED
+
+
+def test_a_withdrawal_names_the_rdf_submission_whose_source_row_relies_on_it(built: Project, tmp_path: Path) -> None:
+    study = submit(new_study(tmp_path), project=built, who="Ana")
+    qom = tmp_path / "qom.ttl"  # its source row (line 8) cites the new study, which its city does not name
+    qom.write_text(QOM_TTL.replace('ckg:citation "Example (2024)"', "ckg:inStudy <https://w3id.org/citykg/id/study/"
+                                   'new-2025> ; ckg:sourceTable "Table 1" ; ckg:sourceRow "3"'), encoding="utf-8")
+    relying = submit(qom, project=built, who="Bob")
+    assert relying.outcome is Outcome.ACCEPTED, relying.report.to_text()
+    with pytest.raises(DataError) as caught:
+        withdraw(study.id, project=built, who="Cy")
+    assert f"(submission {relying.id} relies on it; withdraw that first)" in str(caught.value)
+    (finding,) = caught.value.report.findings
+    assert (finding.file, finding.row, finding.path, finding.value, finding.shape) == (
+        f"submissions/{relying.id}/input.ttl", 8, "ckg:inStudy", "https://w3id.org/citykg/id/study/new-2025",
+        "ckgsh:SourceRowStudyShape")
 
 
 def _walkthrough() -> list[tuple[str, list[str]]]:

@@ -345,9 +345,27 @@ def test_an_ill_typed_line_of_an_rdf_source_row_is_a_violation_at_the_input(
     path = tmp_path / "qom.ttl"
     path.write_text(text, encoding="utf-8")
     [finding] = validate(path, project=project).findings  # as submit finds it: the source row's, at the input
-    assert (finding.file, finding.path, finding.value) == (str(path), "ckg:line", "abc")
+    assert (finding.file, finding.row, finding.path, finding.value) == (str(path), 8, "ckg:line", "abc")
     assert finding.message == "A source row names its line in the data file."
     assert not [r for r in caplog.records if r.name.startswith("rdflib")]  # no traceback of rdflib's
+
+
+@pytest.mark.parametrize("standalone", [False, True], ids=["in-context", "standalone"])
+@pytest.mark.parametrize(("change", "line"), [
+    ((' ckg:citation "Example (2024)" ;', ""), 8),  # where the file describes _:row
+    (('_:row .\n_:row a ckg:SourceRow ; ckg:citation "Example (2024)" ;', "[ a ckg:SourceRow ;"), 7),  # [ … ]
+], ids=["labelled", "inline"])
+def test_a_finding_about_an_rdf_source_row_is_at_its_line_not_at_the_file_and_line_it_declares(
+        project: Project, tmp_path: Path, change: tuple[str, str], line: int, standalone: bool) -> None:
+    assert change[0] in QOM_TTL
+    text = QOM_TTL.replace(*change)
+    path = tmp_path / "input.ttl"  # its source row declares ckg:path "qom.ttl" and ckg:line 1
+    path.write_text(text.replace('"qom.ttl" ] .', '"qom.ttl" ] ] .') if "[ a ckg:SourceRow" in text else text,
+                    encoding="utf-8")
+    found = [f for f in validate(path, project=project, standalone=standalone).findings
+             if f.shape == "ckgsh:SourceRowShape"]
+    # named by the file's label for the node, or by nothing: not by an id citykg gave it
+    assert [(f.file, f.row, f.value, f.focus) for f in found] == [(str(path), line, None, "_:row" if line == 8 else None)]
 
 
 def test_the_readme_rdf_typo_example(project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

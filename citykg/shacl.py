@@ -9,7 +9,8 @@ comes from its citation of the weakness in strategy_factors.csv) points at that 
 A source row that citykg did not read from a table (an RDF file's, without ``ckg:dataTable``)
 places nothing: its ``ckg:path`` and ``ckg:line`` are what the file declares, so such findings
 name the ``fallback_file``, for :mod:`citykg.rdflines` to place; a blank node is a finding's
-focus as ``_:id``, and no finding shows its id as a value.
+focus as ``_:id``, and no finding shows its id as a value. A result about a record not read
+from a table is worded in RDF terms where the shapes say how (:mod:`citykg.rdfmessages`).
 
 The shapes are checked against the union of all named graphs plus the ontology, so references
 across sources (a study's theme pointing at a shared dimension) resolve, and ``sh:class`` sees
@@ -42,6 +43,7 @@ from pyoxigraph import BlankNode, NamedNode, Quad
 
 from citykg.errors import ShapesError
 from citykg.iris import BASE, CKG, PROV, RDF, SH, XSD_STRING, shorten
+from citykg.rdfmessages import rdf_message
 from citykg.report import Finding, Report, Severity
 from citykg.schema import FACTOR_RELATIONS, TABLES, Kind
 
@@ -168,6 +170,8 @@ def _findings(results: rdflib.Graph, data: rdflib.Graph, shapes: rdflib.Graph,
             if table and path is None and value == focus and (cells := locate.unstated(focus, table)
                                                               or _named(table, message)):
                 column, value = cells, None  # a result about the whole record: the cells it is about
+        if table is None:  # not a table's record: its author writes RDF
+            message = rdf_message(result, results, shapes) or message
         if column and isinstance(value, rdflib.URIRef) and str(value).startswith(BASE + "id/"):
             value = rdflib.Literal(unquote(str(value).rsplit("/", 1)[-1]))  # the code in the cell
         yield Finding(

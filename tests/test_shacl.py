@@ -299,3 +299,24 @@ def test_a_key_may_repeat_in_another_study(engine: Engine, tmp_path: Path) -> No
             ckg:inStudy <study/u> ; prov:wasDerivedFrom <source/t/factors/2> .
         """)
     assert [f.to_text() for f in validate(extra, engine).findings] == []
+
+
+@pytest.mark.parametrize("engine", list(Engine))
+def test_a_source_row_not_read_from_a_table_is_told_in_rdf_terms(engine: Engine, tmp_path: Path) -> None:
+    # a source row of an RDF file (no ckg:dataTable): its findings name properties, not columns,
+    # and not the file and line it declares; a table's row (line 9) is told in its columns
+    extra = _extra(tmp_path, """
+        <source/rdf> a ckg:DataFile ; ckg:path "x.ttl" .
+        <source/rdf/1> a ckg:SourceRow ; ckg:dataFile <source/rdf> ; ckg:line "1"^^xsd:positiveInteger ;
+            ckg:inStudy <study/t> ; ckg:sourceTable "" .
+        <source/t/factors/9> a ckg:SourceRow ; ckg:dataFile <source/t/factors> ; ckg:line "9"^^xsd:positiveInteger ;
+            ckg:dataTable "factors" ; ckg:inStudy <study/t> ; ckg:sourceTable "" .
+        """)
+    assert [(f.file, f.row, f.column, f.path, f.message) for f in validate(extra, engine).findings] == [
+        (None, None, None, None, "Every source row says where its fact comes from: ckg:inStudy, ckg:sourceTable and "
+         "ckg:sourceRow, or a ckg:citation."),
+        (None, None, None, "ckg:sourceTable", "Give one ckg:sourceTable: the table, figure or section of the paper."),
+        ("data/t/factors.csv", 9, "source_row", None, "Every row says where its fact comes from: study, source_table "
+         "and source_row, or a source citation."),
+        ("data/t/factors.csv", 9, "source_table", None, "Give one source_table: the table, figure or section of the "
+         "paper.")]

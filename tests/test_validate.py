@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from submitting import NEW_STUDY as GOOD_STUDY
-from submitting import QOM_TTL, SHIRAZ_TTL, readme_rdf_example, zip_bytes
+from submitting import QOM_TTL, SHIRAZ_TTL, rdf_study, readme_rdf_example, zip_bytes
 
 from citykg.build import BuildResult, build
 from citykg.cli import cli
@@ -346,7 +346,8 @@ def test_an_ill_typed_line_of_an_rdf_source_row_is_a_violation_at_the_input(
     path.write_text(text, encoding="utf-8")
     [finding] = validate(path, project=project).findings  # as submit finds it: the source row's, at the input
     assert (finding.file, finding.row, finding.path, finding.value) == (str(path), 8, "ckg:line", "abc")
-    assert finding.message == "A source row names its line in the data file."
+    assert finding.message == ('A source row names exactly one line of its data file (ckg:line), a whole number from 1, '
+                               'such as "1"^^xsd:positiveInteger.')
     assert not [r for r in caplog.records if r.name.startswith("rdflib")]  # no traceback of rdflib's
 
 
@@ -366,6 +367,33 @@ def test_a_finding_about_an_rdf_source_row_is_at_its_line_not_at_the_file_and_li
              if f.shape == "ckgsh:SourceRowShape"]
     # named by the file's label for the node, or by nothing: not by an id citykg gave it
     assert [(f.file, f.row, f.value, f.focus) for f in found] == [(str(path), line, None, "_:row" if line == 8 else None)]
+
+
+_LINE, _FILE = 'ckg:line "1"^^xsd:positiveInteger', 'ckg:dataFile [ a ckg:DataFile ; ckg:path "x.ttl" ]'
+
+
+@pytest.mark.parametrize(("row", "expected"), [
+    (f"ckg:inStudy <{ID}study/x> ; {_LINE} ; {_FILE}",
+     "IN:8: violation: Every source row says where its fact comes from: ckg:inStudy, ckg:sourceTable and "
+     "ckg:sourceRow, or a ckg:citation. [ckgsh:SourceRowShape]"),
+    (f'ckg:inStudy <{ID}study/x> ; ckg:sourceTable "" ; ckg:sourceRow "1" ; {_LINE} ; {_FILE}',
+     "IN:8: ckg:sourceTable: violation: Give one ckg:sourceTable: the table, figure or section of the paper. "
+     "[ckgsh:SourceRowShape]"),
+    (f'ckg:inStudy <{ID}study/x>, <{ID}study/mashhad-oic> ; ckg:sourceTable "T" ; ckg:sourceRow "1" ; {_LINE} ; {_FILE}',
+     "IN:8: ckg:inStudy: violation: A source row is from at most one study (ckg:inStudy). [ckgsh:SourceRowShape]"),
+    (f'ckg:inStudy <{ID}study/nope> ; ckg:sourceTable "T" ; ckg:sourceRow "1" ; {_LINE} ; {_FILE}',
+     "IN:8: ckg:inStudy: violation: The source row names a study the graph does not have (ckg:inStudy): give a study "
+     f"of the graph, or one the submission adds, or fix it. (value: {ID}study/nope) [ckgsh:SourceRowStudyShape]"),
+    ('ckg:citation "Example (2025)" ; ckg:line "1"^^xsd:positiveInteger, "2"^^xsd:positiveInteger ; ' + _FILE,
+     'IN:8: ckg:line: violation: A source row names exactly one line of its data file (ckg:line), a whole number '
+     'from 1, such as "1"^^xsd:positiveInteger. [ckgsh:SourceRowShape]'),
+    (f'ckg:citation "Example (2025)" ; {_LINE} ; ckg:dataFile [ a ckg:DataFile ]',
+     'IN:8: ckg:path: violation: A data file (ckg:DataFile) has exactly one ckg:path, a plain string: the name of the '
+     'file, such as "qom.ttl". [ckgsh:DataFileShape]'),
+], ids=["no-table-and-row", "empty-table", "two-studies", "unknown-study", "two-lines", "data-file-without-path"])
+def test_a_finding_about_an_rdf_source_row_names_its_properties_not_columns(project: Project, tmp_path: Path,
+                                                                            row: str, expected: str) -> None:
+    assert _rdf_findings(project, tmp_path, rdf_study(row)) == [expected]
 
 
 def test_the_readme_rdf_typo_example(project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

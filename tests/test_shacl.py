@@ -320,3 +320,25 @@ def test_a_source_row_not_read_from_a_table_is_told_in_rdf_terms(engine: Engine,
          "and source_row, or a source citation."),
         ("data/t/factors.csv", 9, "source_table", None, "Give one source_table: the table, figure or section of the "
          "paper.")]
+
+
+@pytest.mark.parametrize("engine", list(Engine))
+def test_a_value_of_the_wrong_datatype_not_read_from_a_table_says_which_to_write(engine: Engine,
+                                                                                  tmp_path: Path) -> None:
+    # 11 is an xsd:integer, and the count an xsd:nonNegativeInteger: an RDF file's record is told
+    # how to write it; a table's (of row 2 of factors.csv) is told what its cell should hold
+    extra = _extra(tmp_path, """
+        <source/rdf> a ckg:DataFile ; ckg:path "x.ttl" .
+        <source/rdf/1> a ckg:SourceRow ; ckg:dataFile <source/rdf> ; ckg:line "1"^^xsd:positiveInteger ;
+            ckg:citation "Example (2025)" .
+        <study/t/code/a-1.3> a ckg:CategorizedCode ; ckg:identifier "a-1.3" ; skos:prefLabel "A code"@en, "کد"@fa ;
+            ckg:inStudy <study/t> ; skos:broader <study/t/subtheme/a-1> ; ckg:expertCount 1 ;
+            prov:wasDerivedFrom <source/rdf/1> .
+        <study/t/code/a-1.4> a ckg:CategorizedCode ; ckg:identifier "a-1.4" ; skos:prefLabel "A code"@en, "کد"@fa ;
+            ckg:inStudy <study/t> ; skos:broader <study/t/subtheme/a-1> ; ckg:expertCount 1 ;
+            prov:wasDerivedFrom <source/t/factors/2> .
+        """)
+    assert [(f.row, f.path, f.message) for f in validate(extra, engine).findings if f.shape == "ckgsh:CodeShape"] == [
+        (None, "ckg:expertCount", 'ckg:expertCount takes an xsd:nonNegativeInteger, and this value is an xsd:integer: '
+         'write "1"^^xsd:nonNegativeInteger.'),
+        (2, None, "The number of experts is a whole number, 0 or more.")]

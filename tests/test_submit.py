@@ -670,27 +670,30 @@ _LINE, _FILE = 'ckg:line "1"^^xsd:positiveInteger', 'ckg:dataFile [ a ckg:DataFi
 _TO_X = "ckg:inStudy <https://w3id.org/citykg/id/study/x>"
 
 
-@pytest.mark.parametrize(("row", "expected"), [
+@pytest.mark.parametrize(("turtle", "expected"), [
     # a source row of a study that names no table and row of it (and its data file as a blank node)
-    (f'{_TO_X} ; {_LINE} ;\n    ckg:dataFile _:file .\n_:file a ckg:DataFile ; ckg:path "x.ttl"',
-     [(8, None, "ckgsh:SourceRowShape")]),
-    (f'ckg:citation "Example (2025)" ;\n    {_LINE}, "2"^^xsd:positiveInteger ; {_FILE}',  # two lines
-     [(9, "ckg:line", "ckgsh:SourceRowShape")]),
-    (f'ckg:citation "Example (2025)" ; {_LINE} ;\n    ckg:dataFile [ a ckg:DataFile ]',  # a data file without path
-     [(9, "ckg:path", "ckgsh:DataFileShape")]),
-], ids=["study-without-table-and-row", "two-lines", "data-file-without-path"])
-def test_validate_and_submit_find_the_same_in_an_rdf_source_row(built: Project, tmp_path: Path, row: str,
-                                                                 expected: list[tuple[int, str | None, str]]) -> None:
+    (rdf_study(f'{_TO_X} ; {_LINE} ;\n    ckg:dataFile _:file .\n_:file a ckg:DataFile ; ckg:path "x.ttl"'),
+     [(8, None, None, "ckgsh:SourceRowShape")]),
+    (rdf_study(f'ckg:citation "Example (2025)" ;\n    {_LINE}, "2"^^xsd:positiveInteger ; {_FILE}'),  # two lines
+     [(9, "ckg:line", None, "ckgsh:SourceRowShape")]),
+    (rdf_study(f'ckg:citation "Example (2025)" ; {_LINE} ;\n    ckg:dataFile [ a ckg:DataFile ]'),  # a file, no path
+     [(9, "ckg:path", None, "ckgsh:DataFileShape")]),
+    (rdf_study(f'ckg:citation "Example (2025)" ; {_LINE} ; {_FILE}', more=" ckg:expertPanelSize 10 ;"),  # an integer
+     [(6, "ckg:expertPanelSize", "10", "ckgsh:StudyShape")]),
+], ids=["study-without-table-and-row", "two-lines", "data-file-without-path", "panel-size-of-another-datatype"])
+def test_validate_and_submit_find_the_same_in_an_rdf_file(built: Project, tmp_path: Path, turtle: str,
+                                                          expected: list[tuple[int, str | None, str | None, str]]
+                                                          ) -> None:
     path = tmp_path / "x.ttl"
-    path.write_text(rdf_study(row), encoding="utf-8")
+    path.write_text(turtle, encoding="utf-8")
     tree = snapshot(built.root)
     checked = validate(path, project=built)
     result = submit(path, project=built, who="Ana")
     assert result.outcome is Outcome.REJECTED
     assert checked.findings == result.report.findings  # what submit refuses, validate reports
-    # at the source row's line in the file as named, without the blank node's internal id
+    # at the line in the file as named, without a blank node's internal id
     assert [(f.file, f.row, f.path, f.value, f.shape) for f in checked.findings] == [
-        (str(path), line, prop, None, shape) for line, prop, shape in expected]
+        (str(path), *where) for where in expected]
     assert snapshot(built.root) == tree
 
 

@@ -396,6 +396,44 @@ def test_a_finding_about_an_rdf_source_row_names_its_properties_not_columns(proj
     assert _rdf_findings(project, tmp_path, rdf_study(row)) == [expected]
 
 
+_ROW = f'ckg:citation "Example (2025)" ; {_LINE} ; {_FILE}'
+_PARTNERSHIP = (f"<{ID}partnership/qom/tabriz/friendship> a ckg:Partnership ; ckg:partner <{ID}city/qom>, "
+                f"<{ID}city/tabriz> ;\n    ckg:partnershipType ckg:friendshipCity ; prov:wasDerivedFrom _:row ;\n")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    (rdf_study(_ROW, more=" ckg:expertPanelSize 10 ;"),
+     'IN:6: ckg:expertPanelSize: violation: ckg:expertPanelSize takes an xsd:positiveInteger, and this value is an '
+     'xsd:integer: write "10"^^xsd:positiveInteger. [ckgsh:StudyShape]'),
+    (rdf_study(_ROW, more=' ckg:expertPanelSize "10" ;'),
+     'IN:6: ckg:expertPanelSize: violation: ckg:expertPanelSize takes an xsd:positiveInteger, and this value is a '
+     'plain string: write "10"^^xsd:positiveInteger. [ckgsh:StudyShape]'),
+    (rdf_study(_ROW, more=' ckg:publicationYear "2019"^^xsd:gYear ;'),
+     'IN:6: ckg:publicationYear: violation: ckg:publicationYear takes an xsd:integer, and this value is an '
+     'xsd:gYear: write "2019"^^xsd:integer. [ckgsh:StudyShape]'),
+    (rdf_study('ckg:citation "Example (2025)" ; ckg:line 1 ; ' + _FILE),
+     'IN:8: ckg:line: violation: ckg:line takes an xsd:positiveInteger, and this value is an xsd:integer: write '
+     '"1"^^xsd:positiveInteger. [ckgsh:SourceRowShape]'),
+    (rdf_study(_ROW).replace('ckg:identifier "x"', 'ckg:identifier "x"@en'),
+     'IN:5: ckg:identifier: violation: ckg:identifier takes an xsd:string, and this value is a text tagged @en: '
+     'write "x". [ckgsh:identifier]'),
+    (rdf_study('ckg:citation "Example (2025)" ; ckg:line "1"^^xsd:positiveInteger ;\n'
+               "    ckg:dataFile [ a ckg:DataFile ; ckg:path 5 ]"),
+     'IN:9: ckg:path: violation: ckg:path takes an xsd:string, and this value is an xsd:integer: write "5". '
+     "[ckgsh:DataFileShape]"),
+    (QOM_TTL + _PARTNERSHIP + '    <https://schema.org/startDate> "2019" .\n',
+     'IN:12: schema:startDate: violation: schema:startDate takes an xsd:date, an xsd:gYearMonth or an xsd:gYear, '
+     'and this value is a plain string: write "2019"^^xsd:gYear. [ckgsh:PartnershipShape]'),
+    # a value that no datatype would make right is told what the shape wants, as in a table
+    (rdf_study(_ROW, more=" ckg:expertPanelSize 0 ;"),
+     "IN:6: ckg:expertPanelSize: violation: The panel size is a whole number of experts, 1 or more; leave it empty "
+     "and explain in panel_size_note if the source is unclear. (value: 0) [ckgsh:StudyShape]"),
+], ids=["integer", "string", "year", "line", "language-tag", "string-not-number", "one-of-three", "out-of-range"])
+def test_an_rdf_value_of_the_wrong_datatype_says_which_to_write(project: Project, tmp_path: Path, text: str,
+                                                                 expected: str) -> None:
+    assert expected in _rdf_findings(project, tmp_path, text)
+
+
 def test_the_readme_rdf_typo_example(project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     readme = (project.root / "README.md").read_text(encoding="utf-8")
     session = readme.split("$ citykg validate qom.ttl", 1)[1].split("```", 1)[0].splitlines()[1:]

@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import calendar
 import re
-import unicodedata
 
 from citykg.formats import neutralise
-from citykg.names import LATIN_DIGITS
+from citykg.names import plain
 
 __all__ = ["KEY", "date_problem", "formula_start", "meant_key"]
 
@@ -33,8 +32,7 @@ def meant_key(value: str) -> str | None:
     >>> meant_key("S۲"), meant_key("W1\u200b"), meant_key("W 1")
     ('S2', 'W1', None)
     """
-    meant = "".join(c for c in unicodedata.normalize("NFKC", value).translate(LATIN_DIGITS)
-                    if unicodedata.category(c) != "Cf").strip()
+    meant = plain(value)
     return meant if meant != value and KEY.match(meant) else None
 
 

@@ -21,11 +21,10 @@ Example::
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Mapping
 from urllib.parse import quote
 
-from citykg.names import LATIN_DIGITS
+from citykg.names import plain
 
 BASE = "https://w3id.org/citykg/"
 CKG = BASE + "ontology#"
@@ -165,7 +164,7 @@ def pasted_qid(text: str) -> str | None:
     >>> pasted_qid("wd:Q80053"), pasted_qid("http://www.wikidata.org/entity/Q80053"), pasted_qid("Tabriz")
     ('Q80053', 'Q80053', None)
     """
-    found = _PASTED_QID.fullmatch(unicodedata.normalize("NFKC", text).translate(LATIN_DIGITS).strip())
+    found = _PASTED_QID.fullmatch(plain(text))
     return found[1].upper() if found and is_qid(found[1].upper()) else None
 
 

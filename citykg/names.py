@@ -35,8 +35,8 @@ import re
 import unicodedata
 from enum import Enum
 
-__all__ = ["LATIN_DIGITS", "ZWNJ", "Script", "edit_distance", "keys", "match_key", "normalise", "script_of", "skeleton",
-           "within_edits"]
+__all__ = ["LATIN_DIGITS", "ZWNJ", "Script", "edit_distance", "keys", "match_key", "normalise", "plain",
+           "script_of", "skeleton", "within_edits"]
 
 #: The zero-width non-joiner, written between the parts of a Persian compound (علی‌آباد).
 ZWNJ = "\u200c"
@@ -46,6 +46,20 @@ ZWNJ = "\u200c"
 #: Arabic (٠–٩) and Persian (۰–۹) digits → Latin digits, for ``str.translate``
 LATIN_DIGITS = str.maketrans({**{chr(0x0660 + d): str(d) for d in range(10)},
                               **{chr(0x06F0 + d): str(d) for d in range(10)}})
+
+
+def plain(text: str) -> str:
+    """``text`` as typed on a Latin keyboard, where it is the same text: compatibility forms
+    folded (full-width ``Ｓ２`` is ``S2``), Persian and Arabic digits made Latin, invisible format
+    characters (zero-width spaces, direction marks) dropped, and outer spaces stripped.
+
+    >>> plain("S۲\u200b"), plain(" ｑ８００５３ ")
+    ('S2', 'q80053')
+    """
+    folded = unicodedata.normalize("NFKC", text).translate(LATIN_DIGITS)
+    return "".join(c for c in folded if unicodedata.category(c) != "Cf").strip()
+
+
 _LETTERS = str.maketrans({
     "\u064a": "\u06cc",  # ي Arabic yeh → ی Persian yeh
     "\u0649": "\u06cc",  # ى alef maksura → ی

@@ -6,7 +6,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from citykg.names import ZWNJ, Script, edit_distance, keys, match_key, normalise, script_of, skeleton, within_edits
+from citykg.names import (
+    ZWNJ,
+    Script,
+    edit_distance,
+    keys,
+    match_key,
+    normalise,
+    plain,
+    script_of,
+    skeleton,
+    within_edits,
+)
 
 
 @pytest.mark.parametrize(("a", "b"), [
@@ -96,3 +107,8 @@ def test_a_bounded_edit_distance_agrees_with_the_full_one(a: str, b: str) -> Non
 @settings(max_examples=300, deadline=None)
 def test_a_bounded_edit_distance_agrees_on_any_strings(a: str, b: str, most: int) -> None:
     assert within_edits(a, b, most) is (edit_distance(a, b) <= most)
+
+
+def test_plain_text_is_what_a_latin_keyboard_types() -> None:
+    assert plain("S۲") == "S2" and plain("Ｗ３") == "W3" and plain("\u200fSO1\u200b ") == "SO1"
+    assert plain("W 1") == "W 1" and plain("علی\u200cآباد") == "علیآباد"  # (spaces inside stay; ZWNJ is a format mark)

@@ -236,8 +236,9 @@ def test_identifier_first(fixture_server: Oxigraph) -> None:
     assert matches[1].candidates[0].label == "Mashhad"  # the name given does not matter
     assert matches[2].reasons == ("QID given; the endpoint knows nothing about it",)  # so it links nothing
     pasted = reconcile([NameQuery.of(n) for n in ("wd:Q80053", "http://www.wikidata.org/entity/Q80053",
-                                                  "https://www.wikidata.org/wiki/Q80053", " Q۸۰۰۵۳ ")], client=client)
-    assert [(m.decision, m.method, m.qid) for m in pasted] == [(Decision.LINKED, "identifier", "Q80053")] * 4
+                                                  "https://www.wikidata.org/wiki/Q80053", " Q۸۰۰۵۳ ",
+                                                  "\u200fQ80053\u200b")], client=client)  # (marks copied along)
+    assert [(m.decision, m.method, m.qid) for m in pasted] == [(Decision.LINKED, "identifier", "Q80053")] * 5
     assert reconcile([NameQuery.of("wd:Tabriz")], client=client)[0].method == "name"  # no QID: a name
     # a QID in another country than the one given: the QID or the country is wrong
     elsewhere = reconcile([NameQuery.of("Q80053", "TR"), NameQuery.of("Q80053", "Q43")], client=client)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -80,6 +81,9 @@ def bind(store: Store, query: NamedQuery, params: Mapping[str, str]) -> dict[Var
         value = params.get(param.name, "").strip()
         if not value:
             continue
+        if control := next((c for c in value if unicodedata.category(c) == "Cc"), None):
+            raise QueryParameterError(f"{param.name}={quoted(value)} holds a control character (U+{ord(control):04X}), "
+                                      "which no name or code has: remove it.")
         if param.type == "code":
             code, homes = _code(store, param, value)
             codes.append((param, code, homes))

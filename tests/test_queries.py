@@ -369,6 +369,8 @@ def test_parameter_errors(store: Store) -> None:
         run(store, CATALOGUE["provenance"], {"code": "W10"})
     with pytest.raises(QueryParameterError, match="is not a code"):
         run(store, query, {"factor": "W3' } ; DROP ALL ; #"})
+    with pytest.raises(QueryParameterError, match=r"city='Mashhad\\x00' holds a control character \(U\+0000\)"):
+        run(store, query, {"factor": "W3", "city": "Mashhad\x00"})  # (a name's normal form would drop it)
 
 
 def test_the_cli_and_http_say_how_to_pass_a_missing_parameter() -> None:

@@ -314,8 +314,8 @@ def negotiate(accept: str, offers: Sequence[str], *, exact: Collection[str] = ()
             if key.strip().lower() == "q":
                 try:  # a weight is 0 to 1 (RFC 9110); q=2 or q=inf outranks nothing, q=nan is 0
                     q = float(value)
-                except ValueError:
-                    q = 0.0
+                except ValueError:  # q=high: weighs as if it were not written, not as a refusal
+                    q = 1.0
                 q = min(q, 1.0) if q >= 0 else 0.0
         ranges.append((kind, sub or "*", q))
     best: tuple[float, str] | None = None

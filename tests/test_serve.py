@@ -212,6 +212,13 @@ def test_a_weight_past_1_outranks_nothing(client: httpx.Client) -> None:
     assert response.headers["content-type"].startswith("application/sparql-results+json")  # the earlier offer
 
 
+def test_a_weight_that_is_no_number_is_ignored_not_a_refusal(client: httpx.Client) -> None:
+    response = client.get("/sparql", params={"query": "ASK {}"}, headers={"Accept": "text/csv;q=high"})
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    refused = client.get("/sparql", params={"query": "ASK {}"}, headers={"Accept": "text/csv;q=0"})
+    assert refused.status_code == 406  # while a weight of 0 still refuses
+
+
 def test_a_malformed_query_is_400_saying_what_and_where(client: httpx.Client) -> None:
     error = assert_error(client.get("/sparql", params={"query": "SELECT ?x WHERE { ?x ?y }"}), 400,
                          "does not parse", "error at 1:19: ")

@@ -36,7 +36,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from pyoxigraph import BlankNode, NamedNode, Quad, RdfFormat, Store, parse, serialize
+from pyoxigraph import BlankNode, DefaultGraph, NamedNode, Quad, RdfFormat, Store, Triple, parse, serialize
 
 from citykg import iris
 from citykg.additions import records
@@ -103,15 +103,17 @@ def with_closure(quads: Sequence[Quad], ontology: Sequence[Quad]) -> list[Quad]:
     ``ckg:usesStrength`` a factor also ``ckg:buildsOn`` it, and a city ``ckg:twinnedWith`` another
     is the other's twin too, so queries and tools that do no reasoning can ask for
     ``?x a ckg:SwotFactor`` or ``?s ckg:buildsOn ?f``, and the same facts give the same graph
-    whether a table or an RDF file states them. Nothing else is entailed (no types from
-    ``rdfs:domain`` or ``rdfs:range``). The added triples go into the graph of the asserted one.
+    whether a table or an RDF file states them. One rule more, which OWL cannot say of a
+    partnership's type: the two cities of a twinning (a sister-city, friendship or twinned
+    ``ckg:Partnership``) are ``ckg:twinnedWith`` each other. Nothing else is entailed (no types
+    from ``rdfs:domain`` or ``rdfs:range``). The added triples go into the graph of the asserted one.
     """
     rdf_type = NamedNode(iris.RDF + "type")
     classes = _ancestors(ontology, iris.RDFS + "subClassOf")
     properties = _ancestors(ontology, iris.RDFS + "subPropertyOf")
     symmetric = {q.subject for q in ontology
                  if q.predicate == rdf_type and q.object == NamedNode(iris.OWL + "SymmetricProperty")}
-    out = set(quads)
+    out = {*quads, *_shortcuts(quads)}
     todo = list(out)
     while todo:  # until nothing new follows (a super-property of the other direction of a twinning)
         q = todo.pop()
@@ -123,6 +125,22 @@ def with_closure(quads: Sequence[Quad], ontology: Sequence[Quad]) -> list[Quad]:
         todo += [f for f in found if f not in out]
         out.update(found)
     return sorted(out, key=lambda q: (str(q.graph_name), str(q.subject), str(q.predicate), str(q.object)))
+
+
+_TWINNINGS = frozenset(NamedNode(iris.CKG + t) for t in ("sisterCity", "friendshipCity", "twinningStatement"))
+
+
+def _shortcuts(quads: Sequence[Quad]) -> list[Quad]:
+    """``ckg:twinnedWith`` between the two partners of each twinning, in the partnership's graph."""
+    kind, partner = NamedNode(iris.CKG + "partnershipType"), NamedNode(iris.CKG + "partner")
+    twinnings = {(q.subject, q.graph_name) for q in quads if q.predicate == kind and q.object in _TWINNINGS}
+    partners: dict[tuple[NamedNode | BlankNode | Triple, NamedNode | BlankNode | DefaultGraph], set[NamedNode]] = {}
+    for q in quads:
+        if q.predicate == partner and (q.subject, q.graph_name) in twinnings and isinstance(q.object, NamedNode):
+            partners.setdefault((q.subject, q.graph_name), set()).add(q.object)
+    twinned = NamedNode(iris.CKG + "twinnedWith")
+    return [Quad(a, twinned, b, graph) for (_, graph), cities in partners.items() if len(cities) == 2
+            for a in cities for b in cities if a != b]
 
 
 def _ancestors(ontology: Sequence[Quad], relation: str) -> dict[NamedNode, set[NamedNode]]:

@@ -145,7 +145,7 @@ def quickstatements(project: Project, *, client: Client) -> QuickStatements:
     query = """SELECT DISTINCT ?a ?b ?la ?lb ?qa ?qb ?study ?title ?table ?row ?cite ?start ?end ?file ?line WHERE {
       ?p a ckg:Partnership ; ckg:partner ?a, ?b ; prov:wasDerivedFrom ?src ; ckg:partnershipType ?type .
       VALUES ?type { ckg:sisterCity ckg:friendshipCity ckg:twinningStatement }  # a memorandum is no P190
-      ?src a ckg:SourceRow . ?a ckg:twinnedWith ?b . FILTER (STR(?a) < STR(?b))
+      ?src a ckg:SourceRow . FILTER (STR(?a) < STR(?b))
       OPTIONAL { ?a ckg:wikidataId ?qa } OPTIONAL { ?b ckg:wikidataId ?qb }
       OPTIONAL { ?a rdfs:label ?la FILTER (LANG(?la) = "en") } OPTIONAL { ?b rdfs:label ?lb FILTER (LANG(?lb) = "en") }
       OPTIONAL { ?src ckg:inStudy ?s . ?s ckg:identifier ?study .

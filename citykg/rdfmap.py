@@ -46,7 +46,6 @@ from citykg.unchecked import CHECK, Unchecked, record_iri, subject_of
 __all__ = ["Mapped", "subject_of", "to_quads"]
 
 _SCOPED = frozenset(t.record for t in TABLES.values() if t.in_study)
-_TWINNING = frozenset({"sister-city", "friendship", "twinned"})
 _DATE = re.compile(r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$")
 _DATE_TYPES = {4: "gYear", 7: "gYearMonth", 10: "date"}
 _A = NamedNode(RDF + "type")
@@ -223,8 +222,3 @@ def _extras(row: Row, s: NamedNode, study: str | None,
         yield scheme, _A, _n(SKOS + "ConceptScheme")
         yield scheme, _n(SKOS + "prefLabel"), Literal("Dimensions of city diplomacy", language="en")
         yield scheme, _n(SKOS + "prefLabel"), Literal("ابعاد دیپلماسی شهری", language="fa")
-    elif name == "partnerships" and row.get("type") in _TWINNING:
-        a = _n(record_iri("city", None, row.get("city_a")))
-        b = _n(record_iri("city", None, row.get("city_b")))
-        yield a, _n(CKG + "twinnedWith"), b
-        yield b, _n(CKG + "twinnedWith"), a

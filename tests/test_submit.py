@@ -341,6 +341,19 @@ def test_an_rdf_twinning_shortcut_in_one_direction_twins_both_cities(built: Proj
     assert _answers(built, "sister-cities", {"city": "Qom"}) == [("tabriz", "Q80053", "Tabriz", "IR", source, "")]
 
 
+def test_an_rdf_twinning_without_the_shortcut_twins_both_cities(built: Project, tmp_path: Path) -> None:
+    # the ckg:twinnedWith shortcut follows from a twinning partnership, as it does from a row
+    turtle = tmp_path / "qom.ttl"
+    turtle.write_text(QOM_TTL + "<https://w3id.org/citykg/id/partnership/qom/tabriz/sister-city> a ckg:Partnership ;\n"
+                      "    ckg:partner <https://w3id.org/citykg/id/city/qom>, <https://w3id.org/citykg/id/city/tabriz> ;\n"
+                      "    ckg:partnershipType ckg:sisterCity ; prov:wasDerivedFrom _:row .\n", encoding="utf-8")
+    result = submit(turtle, project=built, who="Ana")
+    assert result.outcome is Outcome.ACCEPTED and result.report.findings == (), result.report.to_text()
+    source = f"submissions/{result.id}"
+    assert _answers(built, "sister-cities", {"city": "Qom"}) == [("tabriz", "Q80053", "Tabriz", "IR", source, "")]
+    assert _answers(built, "sister-cities", {"city": "Tabriz"}) == [("qom", "Q131664", "Qom", "IR", source, "")]
+
+
 def test_a_trig_submissions_graph_names_are_not_kept_and_a_warning_says_so(built: Project, tmp_path: Path) -> None:
     prefixes, body = QOM_TTL.split("<https://w3id.org/citykg/id/city/qom>", 1)
     trig = tmp_path / "qom.trig"

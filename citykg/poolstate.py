@@ -15,6 +15,7 @@ Example::
 from __future__ import annotations
 
 import asyncio
+import os
 import pickle
 import sys
 from collections import deque
@@ -76,9 +77,10 @@ class Worker:
 async def launch(memory_mb: int) -> tuple[asyncio.SubprocessTransport, Channel]:
     """Start a worker process capped at ``memory_mb`` MiB (``0``: no cap): its transport, and the
     :class:`~citykg.worker.Channel` that reads its answers."""
+    env = {**os.environ, "RUST_BACKTRACE": "0"}  # an aborted query says one line, not a backtrace of 100
     return await asyncio.get_running_loop().subprocess_exec(
         Channel, sys.executable, "-m", "citykg.worker", str(memory_mb),
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=None)
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env)
 
 
 async def reap(worker: Worker) -> None:

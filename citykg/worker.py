@@ -30,7 +30,7 @@ import sys
 import traceback
 from collections import deque
 from collections.abc import Callable
-from typing import IO
+from typing import IO, cast
 
 from citykg.evaluate import Answer, Job, evaluate
 from citykg.store import LastStore
@@ -49,13 +49,12 @@ def exit_message(code: int | None, memory_mb: int) -> str:
 
     >>> exit_message(-11, 4096)  # doctest: +ELLIPSIS
     'The query crashed its worker (SIGSEGV); a new worker has taken its place. Simplify the query ...'
-    >>> exit_message(-6, 4096)
-    'The query stopped its worker (SIGABRT); it may have needed more than the 4096 MiB memory limit.'
+    >>> exit_message(-6, 4096)  # doctest: +ELLIPSIS
+    'The query stopped its worker (SIGABRT): it may have needed more than the 4096 MiB memory limit ... or a LIMIT.'
     """
     name = signal.Signals(-code).name if code is not None and -code in signal.valid_signals() else f"exit {code}"
     if code in (-signal.SIGABRT, -signal.SIGKILL):
-        limit = f"the {memory_mb} MiB memory limit" if memory_mb else "the memory of the machine"
-        return f"The query stopped its worker ({name}); it may have needed more than {limit}."
+        return f"The query stopped its worker ({name}): it may have needed more than {_memory(memory_mb)}. {_ASK_LESS}"
     if code is not None and code < 0:
         return (f"The query crashed its worker ({name}); a new worker has taken its place. Simplify the query "
                 "(fewer patterns or operators in one chain, less nesting), or report it with the query if "
@@ -63,17 +62,38 @@ def exit_message(code: int | None, memory_mb: int) -> str:
     return f"The query stopped its worker ({name}); the server's log says why."
 
 
+_ASK_LESS = "Ask for less of it: fewer or shorter values, or a LIMIT."
+
+
+def _memory(memory_mb: int) -> str:
+    return f"the {memory_mb} MiB memory limit of a query worker" if memory_mb else "the memory of the machine"
+
+
 class Channel(asyncio.SubprocessProtocol):
     """The server's end of one worker's stdout: splits it into answer frames for ``on_frame``, and
-    tells ``on_exit`` when the process has ended (``exited`` is then done too)."""
+    tells ``on_exit`` when the process has ended (``exited`` is then done too). What the worker
+    writes to stderr (pyoxigraph's "memory allocation of … bytes failed", a traceback) goes to the
+    server's stderr a line at a time, each line marked ``citykg: query worker PID:``, so that it
+    never splits a line of the access log there."""
 
     def __init__(self) -> None:
         self.on_frame: Callable[[bytes], None] | None = None
         self.on_exit: Callable[[], None] | None = None
         self.buffer = bytearray()
+        self.said = bytearray()
+        self.pid: int | None = None
         self.exited = asyncio.get_running_loop().create_future()
 
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.pid = cast(asyncio.SubprocessTransport, transport).get_pid()
+
     def pipe_data_received(self, fd: int, data: bytes | str) -> None:
+        if fd == 2:
+            self.said += data  # type: ignore[arg-type]
+            *lines, rest = self.said.split(b"\n")
+            self.said[:] = rest
+            self._say([bytes(line) for line in lines])
+            return
         self.buffer += data  # type: ignore[arg-type]
         while len(self.buffer) >= 4:
             size = int.from_bytes(self.buffer[:4], "big")
@@ -84,7 +104,15 @@ class Channel(asyncio.SubprocessProtocol):
             if self.on_frame is not None:
                 self.on_frame(frame)
 
+    def _say(self, lines: list[bytes]) -> None:
+        for line in lines:  # (less Rust's advice to set RUST_BACKTRACE, which the server does not pass on)
+            if line.strip() and not line.startswith(b"note: run with `RUST_BACKTRACE"):
+                text = line.decode("utf-8", "replace").rstrip()
+                print(f"citykg: query worker {self.pid}: {text}", file=sys.stderr, flush=True)
+
     def process_exited(self) -> None:
+        self._say([bytes(self.said)])
+        self.said.clear()
         if not self.exited.done():
             self.exited.set_result(None)
         if self.on_exit is not None:
@@ -202,9 +230,7 @@ def _answer(stores: LastStore, job: Job, memory_mb: int = 0) -> Answer:
                                  "outgoing requests: SERVICE is refused. Query the other endpoint "
                                  "yourself, or load its data into the graph.")
     except MemoryError:  # an allocation past the worker's memory cap, the query's doing
-        limit = f"the {memory_mb} MiB memory limit of a query worker" if memory_mb else "the memory of the machine"
-        return Answer(500, error=f"The query needed more than {limit}, and was stopped. Ask for less of it: "
-                                 "fewer or shorter values, or a LIMIT.")
+        return Answer(500, error=f"The query needed more than {_memory(memory_mb)}, and was stopped. {_ASK_LESS}")
     except Exception as exc:  # a bug: report it, keep the worker
         traceback.print_exc(file=sys.stderr)
         return Answer(500, error=f"The query failed inside citykg: {type(exc).__name__}: {exc}")

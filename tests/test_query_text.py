@@ -5,6 +5,7 @@ in words; and what the server says when a worker crashes all the same."""
 from __future__ import annotations
 
 import asyncio
+import re
 import tempfile
 import time
 
@@ -117,3 +118,36 @@ def test_a_worker_that_crashes_says_so_rather_than_blaming_memory() -> None:
     message = asyncio.run(run())
     assert message.startswith("The query crashed its worker (SIGSEGV); a new worker has taken its place."), message
     assert "memory" not in message
+
+
+def test_a_query_past_the_memory_cap_says_so_in_one_line_of_the_log(capfd: pytest.CaptureFixture[str],
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    # pyoxigraph aborts on an allocation past the cap, and writes why: one line, even where a
+    # backtrace is asked for, marked as the worker's, not a hundred lines amid the access log
+    monkeypatch.setenv("RUST_BACKTRACE", "1")
+    thousand = "a" * 1000
+
+    async def run() -> str:
+        pool = WorkerPool(size=1, memory_mb=1024)
+        await pool.start()
+        try:
+            path = tempfile.mkdtemp()
+            Store(path).flush()
+            grow = "'aaaaaaaaaa'"
+            for _ in range(3):  # 10 characters, then 10,000, 10 million, 10 billion
+                grow = f"REPLACE({grow}, 'a', '{thousand}')"
+            job = SparqlJob(store=path, query=f"SELECT (STRLEN({grow}) AS ?n) {{}}", results_format="json",
+                            graph_format=None, max_rows=10)
+            with pytest.raises(WorkerUnavailable) as caught:
+                await pool.run(job, timeout=60)
+            assert caught.value.status == 500
+            return str(caught.value)
+        finally:
+            await pool.close()
+
+    message = asyncio.run(run())
+    assert message.endswith("may have needed more than the 1024 MiB memory limit of a query worker. Ask for less of "
+                            "it: fewer or shorter values, or a LIMIT."), message
+    said = [line for line in capfd.readouterr().err.splitlines() if line.strip()]
+    assert len(said) == 1 and re.fullmatch(r"citykg: query worker \d+: memory allocation of \d+ bytes failed",
+                                           said[0]), said

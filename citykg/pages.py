@@ -61,6 +61,8 @@ def normal_path(path: str) -> str:
 
     >>> normal_path("/id/study/mashhad-oic/./factor/%57%33"), normal_path("/id/a%2fb/../c%3a")
     ('/id/study/mashhad-oic/factor/W3', '/id/c%3a')
+    >>> normal_path("/id/.."), normal_path("/id/x/.."), normal_path("/id/x/../..")
+    ('/', '/id/', '/')
     """
     path = _ESCAPE.sub(lambda m: chr(int(m[1], 16)) if chr(int(m[1], 16)) in _UNRESERVED else m[0], path)
     if "/." not in path:
@@ -71,7 +73,8 @@ def normal_path(path: str) -> str:
             out = out[:-1]
         elif segment != ".":
             out.append(segment)
-    return "/" + "/".join(out) + ("/" if path.endswith(("/.", "/..")) else "")
+    joined = "/".join(out)  # (a path that ends in a dot-segment names a folder, unless it is the root)
+    return "/" + joined + ("/" if joined and path.endswith(("/.", "/..")) else "")
 
 
 def _page_format(value: str) -> str | None:

@@ -872,6 +872,14 @@ def test_a_page_path_written_otherwise_is_sent_to_its_normal_form(client: httpx.
             assert (moved.status, moved.getheader("location")) == (301, "/id/study/mashhad-oic/factor/W3?format=ttl")
         finally:
             connection.close()
+    for path in ("/id/..", "/id/%2e%2e", "/graph/x/../.."):  # up to the root: the query page
+        connection = http.client.HTTPConnection(client.base_url.host, client.base_url.port, timeout=30)
+        try:
+            connection.request("GET", path)
+            moved = connection.getresponse()
+            assert (moved.status, moved.getheader("location")) == (301, "/"), path
+        finally:
+            connection.close()
     for path in ("/id/..//evil.example/x", "/id/%2e%2e//evil.example", "/graph/..//evil.example"):
         connection = http.client.HTTPConnection(client.base_url.host, client.base_url.port, timeout=30)
         try:  # a path whose normal form starts with // would send the client to another host

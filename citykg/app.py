@@ -35,7 +35,7 @@ from citykg.answers import footprint
 from citykg.disconnect import STATUS as GONE
 from citykg.disconnect import ClientGone, until_disconnected
 from citykg.errors import CitykgError, ServeError, quoted
-from citykg.web import HttpError, Request, Response, Router, error_response, status_of
+from citykg.web import HttpError, Request, Response, Router, check_path, error_response, status_of
 
 if TYPE_CHECKING:
     from citykg.serve import Server
@@ -131,6 +131,7 @@ class App:
         kept: Prepared | None = None  # the answer, if it went to the cache
         try:
             route, params = self.router.match(method, scope["path"])
+            check_path(scope.get("raw_path") or b"")  # (after the route, whose CORS headers its error gets)
             if method == "OPTIONS":
                 prepared = self._preflight(scope["path"])
             else:

@@ -29,7 +29,7 @@ import json
 import re
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote_to_bytes
 
 from citykg.errors import (
     CitykgError,
@@ -46,6 +46,7 @@ __all__ = [
     "Response",
     "Route",
     "Router",
+    "check_path",
     "error_response",
     "json_response",
     "negotiate",
@@ -129,6 +130,29 @@ MAX_HOST = 255
 _HOST = re.compile(r"^(?:(?:[A-Za-z0-9._~!$&'()*+,;=-]|%[0-9A-Fa-f]{2})+|\[[0-9A-Fa-f:.]+\])(?::([0-9]{1,5}))?$")
 _NOT_UTF8 = ("The {where} is not UTF-8: percent-encode the UTF-8 bytes of each character "
              "(é is %C3%A9, not %E9).")
+
+
+_BAD_ESCAPE = re.compile(rb"%(?![0-9A-Fa-f]{2})")
+
+
+def check_path(raw_path: bytes) -> None:
+    """Refuse a request path that is no percent-encoded UTF-8, rather than read it as a mangled name.
+
+    :raises HttpError: 400 for a ``%`` that starts no escape (``/id/%``) or escapes that are not UTF-8.
+
+    >>> check_path(b"/id/study/mashhad-oic/factor/W%33")
+    >>> check_path(b"/id/a%ZZ")
+    Traceback (most recent call last):
+    ...
+    citykg.web.HttpError: The path has a '%' that starts no escape (%XX): write a percent sign as %25.
+    """
+    if b"%" in raw_path:
+        if _BAD_ESCAPE.search(raw_path):
+            raise HttpError(400, "The path has a '%' that starts no escape (%XX): write a percent sign as %25.")
+        try:
+            unquote_to_bytes(raw_path).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise HttpError(400, _NOT_UTF8.format(where="path")) from exc
 
 
 def _parse(query_string: bytes) -> list[tuple[str, str]]:

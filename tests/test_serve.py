@@ -517,9 +517,15 @@ def test_sparql_update_is_refused(client: httpx.Client, store: Store) -> None:
     assert count(client, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }") == len(store)
 
 
-@pytest.mark.parametrize("path", ["/id/city/%zz", "/id/city/%", "/id/city/x%2", "/graph/%zz"])
-def test_a_page_path_with_broken_percent_encoding_is_404(client: httpx.Client, path: str) -> None:
-    assert_error(client.get(path), 404, "not a valid IRI")
+@pytest.mark.parametrize("path", ["/id/city/%zz", "/id/city/%", "/id/city/x%2", "/graph/%zz", "/queries/%",
+                                  "/static/%"])
+def test_a_path_with_broken_percent_encoding_is_400(client: httpx.Client, path: str) -> None:
+    assert_error(client.get(path), 400, "The path has a '%' that starts no escape (%XX): write a percent sign as %25.")
+
+
+@pytest.mark.parametrize("path", ["/queries/%ff", "/id/city/%e9", "/submissions/%c3%28"])
+def test_a_path_that_is_not_utf8_is_400(client: httpx.Client, path: str) -> None:
+    assert_error(client.get(path), 400, "The path is not UTF-8: percent-encode the UTF-8 bytes")
 
 
 @pytest.mark.parametrize(("sent", "plain"), [("/id/study/mashhad-oic/factor/W%36", "/id/study/mashhad-oic/factor/W6"),

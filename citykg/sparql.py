@@ -89,6 +89,7 @@ _RDF_BODIES = frozenset({"text/turtle", "application/n-triples", "application/rd
 # The parameters of the protocol, and those a request of the service description may give
 _PROTOCOL_PARAMS = ("query", "format", "default-graph-uri", "named-graph-uri")
 _DESCRIPTION_PARAMS = frozenset({"format", "default-graph-uri", "named-graph-uri"})
+_USING = frozenset({"using-graph-uri", "using-named-graph-uri"})
 _READ_ONLY = ("This endpoint is read-only: SPARQL Update is refused. Send SELECT, ASK, "
               "CONSTRUCT or DESCRIBE queries.")
 
@@ -261,8 +262,12 @@ def _protocol(request: Request) -> tuple[str | None, list[tuple[str, str]]]:
         else:
             raise HttpError(415, "POST a query as application/sparql-query or as a form "
                                  "(application/x-www-form-urlencoded) with a 'query' field.")
-    if any(k in ("update", "using-graph-uri", "using-named-graph-uri") for k, _ in params):
+    names = {k for k, _ in params}
+    if "update" in names or (names & _USING and "query" not in names):
         raise HttpError(403, _READ_ONLY)
+    if using := sorted(names & _USING):
+        raise HttpError(400, f"'{using[0]}' is a parameter of SPARQL Update, not of a query: a query takes its "
+                             "graphs by default-graph-uri and named-graph-uri.")
     text = _one(params, "query")
     return (text.removeprefix("\ufeff") if text else text), params
 

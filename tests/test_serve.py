@@ -512,6 +512,11 @@ def test_sparql_update_is_refused(client: httpx.Client, store: Store) -> None:
                              headers={"Content-Type": "application/sparql-update"}), 403, "read-only")
     assert_error(client.post("/sparql", data={"update": insert}), 403, "read-only")
     assert_error(client.get("/sparql", params={"query": insert}), 403, "read-only")
+    assert_error(client.get("/sparql", params={"update": insert, "using-graph-uri": "x:g"}), 403, "read-only")
+    assert_error(client.get("/sparql", params={"query": "ASK {}", "update": insert}), 403, "read-only")
+    assert_error(client.get("/sparql", params={"query": "ASK {}", "using-named-graph-uri": "x:g"}), 400,
+                 "'using-named-graph-uri' is a parameter of SPARQL Update, not of a query: a query takes its graphs by "
+                 "default-graph-uri and named-graph-uri.")
     assert_error(client.get("/sparql", params={"query": "PREFIX ex: <http://example.org/> LOAD <http://127.0.0.1:9/x>"}),
                  403, "read-only")
     assert count(client, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }") == len(store)

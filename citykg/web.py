@@ -37,6 +37,7 @@ from citykg.errors import (
     QueryTimeout,
     StoreError,
     cut,
+    quoted,
 )
 
 __all__ = [
@@ -413,6 +414,6 @@ def plain_utf8(encoding: str, content_type: str) -> None:
         raise HttpError(415, f"citykg reads request bodies as sent, not compressed (Content-Encoding: "
                              f"{cut(encoding.strip())}); send the body without Content-Encoding.")
     charset = _CHARSET.search(content_type)
-    if charset and charset[1].lower() not in ("utf-8", "utf8"):
-        raise HttpError(415, f"citykg reads request bodies in UTF-8, not {cut(charset[1])}; send UTF-8 "
+    if charset and charset[1].lower() not in ("utf-8", "utf8", "us-ascii"):  # (ASCII is UTF-8 too)
+        raise HttpError(415, f"citykg reads request bodies in UTF-8, not {quoted(charset[1])}; send UTF-8 "
                              "(charset=utf-8, or no charset).")

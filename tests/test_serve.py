@@ -195,7 +195,11 @@ def test_a_body_compressed_or_not_in_utf8_is_415_and_a_query_given_twice_400(cli
     assert_error(client.post("/sparql", content=b"ASK {}", headers={**direct, "Content-Encoding": "gzip"}), 415,
                  "not compressed (Content-Encoding: gzip)")
     assert_error(client.post("/sparql", content=b"query=ASK+%7B%7D", headers={
-        "Content-Type": "application/x-www-form-urlencoded; charset=iso-8859-1"}), 415, "in UTF-8, not iso-8859-1")
+        "Content-Type": "application/x-www-form-urlencoded; charset=iso-8859-1"}), 415, "in UTF-8, not 'iso-8859-1'")
+    assert_error(client.post("/sparql", content=b"ASK {}", headers={"Content-Type": "application/sparql-query; charset="}),
+                 415, "in UTF-8, not ''; send UTF-8")
+    ascii_ = client.post("/sparql", content=b"ASK {}", headers={"Content-Type": "application/sparql-query; charset=US-ASCII"})
+    assert ascii_.status_code == 200  # a subset of UTF-8
     ok = client.post("/sparql", content=b"ASK {}", headers={"Content-Type": "application/sparql-query; charset=UTF-8",
                                                             "Content-Encoding": "identity"})
     assert ok.status_code == 200

@@ -117,7 +117,7 @@ def explain_syntax_error(error: BaseException | str, query: str) -> str:
     tokens = [t for t in token_pattern().finditer(cleaned) if t.lastgroup != "space"]
     failed = _Failed(text, cleaned, [t for t in tokens if t.start() <= offset], offset, found.group(3))
     for reason in (_character_fault, _habit_fault, _form_fault, _prefix_fault, _iri_fault, _string_fault,
-                   _bracket_fault, _shape_fault):
+                   _bracket_fault, _size_fault, _shape_fault):
         fault = reason(failed)
         if fault is not None:
             return f"The query does not parse: error at {place(text, fault[0])}: {fault[1]}"
@@ -151,6 +151,21 @@ def _character_fault(failed: _Failed) -> tuple[int, str] | None:
                                "copied from a web page or a document often holds one): type a plain space instead.")
     return first.start(), (f"the query holds the control character U+{ord(char):04X} here, which SPARQL allows only "
                            "inside strings: remove it (an editor may not show it).")
+
+
+_SIZE = re.compile(r"The query (limit|offset) should be a non negative integer")
+_LARGEST = 2**64 - 1  # pyoxigraph counts rows in 64 bits
+
+
+def _size_fault(failed: _Failed) -> tuple[int, str] | None:
+    """A LIMIT or OFFSET past what pyoxigraph counts to (its grammar takes any integer)."""
+    found = _SIZE.search(failed.expected)
+    if found is None:
+        return None
+    word = found[1].upper()
+    return failed.offset, (f"{word} is past the largest one pyoxigraph takes, {_LARGEST}: give a smaller "
+                           f"{word}" + (" or none (an answer is capped at the row limit anyway)." if word == "LIMIT"
+                                        else "."))
 
 
 def _habit_fault(failed: _Failed) -> tuple[int, str] | None:

@@ -29,6 +29,9 @@ def explain(query: str) -> str:
     ("SELECT * WHERE { ?s rdfs:label ?o FILTER(foaf:f(?o)) }", ["error at 1:42: the prefix foaf:"]),
     ("SELEC * WHERE { ?s ?p ?o }", ["error at 1:1: SELEC is not a query form: expected SELECT, CONSTRUCT, ASK "
                                     "or DESCRIBE", "did you mean SELECT?"]),
+    ("SELECT * { ?s ?p ?o } LIMIT 99999999999999999999", ["LIMIT is past the largest one pyoxigraph takes, "
+                                                          "18446744073709551615: give a smaller LIMIT or none"]),
+    ("SELECT * { ?s ?p ?o } OFFSET 18446744073709551616", ["OFFSET is past the largest one", "a smaller OFFSET."]),
     ("PREFIX ex: <http://x/>\nselct ?s { ?s ?p ?o }", ["error at 2:1: selct is not a query form", "SELECT?"]),
     ("{ ?s ?p ?o }", ["error at 1:1: '{' is not a query form"]),
     ("SELECT * WHERE { <rel> ?p ?o }", ["error at 1:18: the IRI <rel> is relative, and the query has no BASE"]),

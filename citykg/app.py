@@ -34,8 +34,9 @@ from typing import TYPE_CHECKING, Any
 from citykg.answers import footprint
 from citykg.disconnect import STATUS as GONE
 from citykg.disconnect import ClientGone, until_disconnected
+from citykg.encodings import check_path, check_transfer
 from citykg.errors import CitykgError, ServeError, quoted
-from citykg.web import HttpError, Request, Response, Router, check_path, error_response, status_of
+from citykg.web import HttpError, Request, Response, Router, error_response, status_of
 
 if TYPE_CHECKING:
     from citykg.serve import Server
@@ -132,6 +133,7 @@ class App:
         try:
             route, params = self.router.match(method, scope["path"])
             check_path(scope.get("raw_path") or b"")  # (after the route, whose CORS headers its error gets)
+            check_transfer(headers.get("transfer-encoding", ""))
             if method == "OPTIONS":
                 prepared = self._preflight(scope["path"])
             else:

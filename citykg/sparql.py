@@ -31,11 +31,12 @@ import functools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
+from citykg.encodings import plain_utf8
 from citykg.errors import QueryError, cut, quoted
 from citykg.evaluate import GRAPH_FORMATS, RESULT_FORMATS, NamedJob, SparqlJob
 from citykg.queries import NamedQuery, check_params, unknown_query
 from citykg.sparqltext import QueryCheck, check_query, is_lookup
-from citykg.web import HttpError, Request, Response, Route, json_response, negotiate, plain_utf8, plus_hint
+from citykg.web import HttpError, Request, Response, Route, json_response, negotiate, plus_hint
 
 if TYPE_CHECKING:
     from citykg.serve import Server

@@ -36,13 +36,14 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
 from citykg.archive import Limits
+from citykg.encodings import plain_utf8
 from citykg.errors import InputError, SubmissionError, quoted
 from citykg.rdfinput import MAX_RDF_BYTES
 from citykg.report import Finding, Report, Severity
 from citykg.shacl import Engine
 from citykg.submissions import Status, find_submission, load_submissions
 from citykg.submit import Outcome, check_who, submit_bytes
-from citykg.web import HttpError, Request, Response, Route, json_response, plain_utf8
+from citykg.web import HttpError, Request, Response, Route, json_response
 
 if TYPE_CHECKING:
     from citykg.serve import Server

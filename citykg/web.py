@@ -8,7 +8,7 @@ a path template to an ``async`` handler that takes a :class:`Request` and return
     {"ok": false, "error": "Unknown query 'x'. See GET /queries.", "status": 404}
 
 Path templates take ``{name}`` (one segment) and ``{name:path}`` (the rest of the path).
-:func:`plain_utf8` refuses a body that is compressed or not in UTF-8. A request that no route
+(:mod:`citykg.encodings` checks how a request's path and body are encoded.) A request that no route
 answers is refused by a route of its own (:meth:`Router.match`), so that its answer has the CORS
 headers the routes' answers have.
 
@@ -29,7 +29,7 @@ import json
 import re
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, unquote_to_bytes
+from urllib.parse import parse_qsl
 
 from citykg.errors import (
     CitykgError,
@@ -37,21 +37,19 @@ from citykg.errors import (
     QueryTimeout,
     StoreError,
     cut,
-    quoted,
 )
 
 __all__ = [
+    "NOT_UTF8",
     "Handler",
     "HttpError",
     "Request",
     "Response",
     "Route",
     "Router",
-    "check_path",
     "error_response",
     "json_response",
     "negotiate",
-    "plain_utf8",
     "plus_hint",
     "status_of",
 ]
@@ -89,7 +87,7 @@ class Request:
                 return list(_parse_short(self.query_string))
             return _parse(self.query_string)
         except UnicodeDecodeError as exc:
-            raise HttpError(400, _NOT_UTF8.format(where="query string")) from exc
+            raise HttpError(400, NOT_UTF8.format(where="query string")) from exc
 
     def form(self) -> list[tuple[str, str]]:
         """The parameters of an ``application/x-www-form-urlencoded`` body.
@@ -99,7 +97,7 @@ class Request:
         try:
             return parse_qsl(self.body.decode("utf-8"), keep_blank_values=True, encoding="utf-8", errors="strict")
         except UnicodeDecodeError as exc:
-            raise HttpError(400, _NOT_UTF8.format(where="form body")) from exc
+            raise HttpError(400, NOT_UTF8.format(where="form body")) from exc
 
     def base_url(self) -> str:
         """``scheme://host`` as the client addressed this server: by its Host header, or, if that
@@ -129,31 +127,9 @@ MAX_HOST = 255
 
 # RFC 3986's host (a name, an IPv4 address or a bracketed IPv6 one) and an optional port
 _HOST = re.compile(r"^(?:(?:[A-Za-z0-9._~!$&'()*+,;=-]|%[0-9A-Fa-f]{2})+|\[[0-9A-Fa-f:.]+\])(?::([0-9]{1,5}))?$")
-_NOT_UTF8 = ("The {where} is not UTF-8: percent-encode the UTF-8 bytes of each character "
+#: The message for percent-encoded bytes that are not UTF-8 (``where``: the path, query string …)
+NOT_UTF8 = ("The {where} is not UTF-8: percent-encode the UTF-8 bytes of each character "
              "(é is %C3%A9, not %E9).")
-
-
-_BAD_ESCAPE = re.compile(rb"%(?![0-9A-Fa-f]{2})")
-
-
-def check_path(raw_path: bytes) -> None:
-    """Refuse a request path that is no percent-encoded UTF-8, rather than read it as a mangled name.
-
-    :raises HttpError: 400 for a ``%`` that starts no escape (``/id/%``) or escapes that are not UTF-8.
-
-    >>> check_path(b"/id/study/mashhad-oic/factor/W%33")
-    >>> check_path(b"/id/a%ZZ")
-    Traceback (most recent call last):
-    ...
-    citykg.web.HttpError: The path has a '%' that starts no escape (%XX): write a percent sign as %25.
-    """
-    if b"%" in raw_path:
-        if _BAD_ESCAPE.search(raw_path):
-            raise HttpError(400, "The path has a '%' that starts no escape (%XX): write a percent sign as %25.")
-        try:
-            unquote_to_bytes(raw_path).decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise HttpError(400, _NOT_UTF8.format(where="path")) from exc
 
 
 def _parse(query_string: bytes) -> list[tuple[str, str]]:
@@ -400,20 +376,3 @@ def status_of(exc: CitykgError) -> int:
         if isinstance(exc, cls):
             return status
     return 400
-
-
-_CHARSET = re.compile(r";\s*charset\s*=\s*\"?([^\";\s]*)", re.IGNORECASE)
-
-
-def plain_utf8(encoding: str, content_type: str) -> None:
-    """Refuse a request body that is compressed or declared in another character set than UTF-8.
-
-    :raises HttpError: 415, saying what to send instead.
-    """
-    if encoding.strip().lower() not in ("", "identity"):
-        raise HttpError(415, f"citykg reads request bodies as sent, not compressed (Content-Encoding: "
-                             f"{cut(encoding.strip())}); send the body without Content-Encoding.")
-    charset = _CHARSET.search(content_type)
-    if charset and charset[1].lower() not in ("utf-8", "utf8", "us-ascii"):  # (ASCII is UTF-8 too)
-        raise HttpError(415, f"citykg reads request bodies in UTF-8, not {quoted(charset[1])}; send UTF-8 "
-                             "(charset=utf-8, or no charset).")

@@ -116,8 +116,10 @@ class Request:
             return f"{self.scheme}://{f'[{name}]' if ':' in name else name}{f':{port}' if port else ''}"
         found = _HOST.match(host) if len(host) <= MAX_HOST else None
         if not found or int(found[1] or 0) > 65535:
-            raise HttpError(400, f"The Host header {cut(host)!r} is not a host name or address with an "
-                                 f"optional port, such as 127.0.0.1:8000, in at most {MAX_HOST} characters.")
+            shown = host.encode("latin-1").decode("utf-8", "replace")  # (headers are read as Latin-1)
+            idna = " (a name in another script is written in Punycode, xn--…)" if not host.isascii() else ""
+            raise HttpError(400, f"The Host header {cut(shown)!r} is not a host name or address with an "
+                                 f"optional port, such as 127.0.0.1:8000, in at most {MAX_HOST} characters{idna}.")
         return f"{self.scheme}://{host}"
 
 

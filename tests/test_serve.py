@@ -260,6 +260,8 @@ def test_a_graph_that_is_no_iri_or_a_host_that_is_no_host_is_400(client: httpx.C
     assert_error(client.get("/sparql", headers={"Host": "a>b"}), 400, "The Host header 'a>b' is not a host name")
     for host in ("a%zz", "a%", "[::1]:99999"):  # a percent sign not followed by two hex digits, a port past 65535
         assert_error(client.get("/sparql", headers={"Host": host}), 400, f"The Host header {host!r} is not a host")
+    named = client.get("/sparql", headers={"Host": "évil.example".encode()})  # sent as UTF-8, shown as such
+    assert_error(named, 400, "The Host header 'évil.example' is not a host name", "written in Punycode, xn--…")
     assert client.get("/sparql", headers={"Host": "[::1]:8000"}).status_code == 200
     for host in ("example.org", "other.example.org:8080"):  # each its own description, not the last one cached
         assert f"<http://{host}/sparql>" in client.get("/sparql", headers={"Host": host}).text

@@ -116,8 +116,8 @@ def explain_syntax_error(error: BaseException | str, query: str) -> str:
     cleaned = strip_noise(text)
     tokens = [t for t in token_pattern().finditer(cleaned) if t.lastgroup != "space"]
     failed = _Failed(text, cleaned, [t for t in tokens if t.start() <= offset], offset, found.group(3))
-    for reason in (_character_fault, _habit_fault, _form_fault, _prefix_fault, _iri_fault, _string_fault,
-                   _bracket_fault, _size_fault, _shape_fault):
+    for reason in (_character_fault, _habit_fault, _percent_fault, _form_fault, _prefix_fault, _iri_fault,
+                   _string_fault, _bracket_fault, _size_fault, _shape_fault):
         fault = reason(failed)
         if fault is not None:
             return f"The query does not parse: error at {place(text, fault[0])}: {fault[1]}"
@@ -151,6 +151,19 @@ def _character_fault(failed: _Failed) -> tuple[int, str] | None:
                                "copied from a web page or a document often holds one): type a plain space instead.")
     return first.start(), (f"the query holds the control character U+{ord(char):04X} here, which SPARQL allows only "
                            "inside strings: remove it (an editor may not show it).")
+
+
+def _percent_fault(failed: _Failed) -> tuple[int, str] | None:
+    """A ``%`` outside a prefixed name, at or before the error: URL-encoding left in, or a stray one."""
+    mark = next((t for t in failed.tokens if t.lastgroup == "mark" and t.group() == "%"), None)
+    if mark is None:
+        return None
+    code = failed.cleaned[mark.end():mark.end() + 2]
+    if re.fullmatch(r"[0-9A-Fa-f]{2}", code):
+        return mark.start(), (f"'%{code}' is a URL-encoded character ({chr(int(code, 16))!r}), which SPARQL does "
+                              "not decode: decode the query first (it may have been encoded twice).")
+    return mark.start(), ("a '%' stands here, which SPARQL has only in the escapes of a prefixed name "
+                          "(ex:a%20b): remove it.")
 
 
 _SIZE = re.compile(r"The query (limit|offset) should be a non negative integer")

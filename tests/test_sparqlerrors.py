@@ -32,6 +32,9 @@ def explain(query: str) -> str:
     ("SELECT * { ?s ?p ?o } LIMIT 99999999999999999999", ["LIMIT is past the largest one pyoxigraph takes, "
                                                           "18446744073709551615: give a smaller LIMIT or none"]),
     ("SELECT * { ?s ?p ?o } OFFSET 18446744073709551616", ["OFFSET is past the largest one", "a smaller OFFSET."]),
+    ("ASK {}%", ["error at 1:7: a '%' stands here, which SPARQL has only in the escapes of a prefixed name "
+                 "(ex:a%20b): remove it."]),
+    ("ASK { ?s ?p %3Fo }", ["error at 1:13: '%3F' is a URL-encoded character ('?'), which SPARQL does not decode"]),
     ("PREFIX ex: <http://x/>\nselct ?s { ?s ?p ?o }", ["error at 2:1: selct is not a query form", "SELECT?"]),
     ("{ ?s ?p ?o }", ["error at 1:1: '{' is not a query form"]),
     ("SELECT * WHERE { <rel> ?p ?o }", ["error at 1:18: the IRI <rel> is relative, and the query has no BASE"]),

@@ -181,8 +181,8 @@ class App:
             if shared is not None:  # the others get the cached answer, or None to ask for themselves
                 del self._inflight[key]  # type: ignore[arg-type]
                 shared.set_result(kept)
-        if method in ("GET", "HEAD") and prepared.status == 200 and "if-none-match" in headers:
-            prepared = _unless_modified(prepared, headers["if-none-match"])
+        if prepared.status == 200 and ("if-none-match" in headers or "if-match" in headers):
+            prepared = _conditional(prepared, method, headers)
         out = prepared.headers
         if self._cors_on:  # every answer varies by origin; only a read's answer allows one
             out = out + (self._cors(headers.get("origin")) if route is not None and route.cors else _VARY)
@@ -238,7 +238,7 @@ class App:
         allowed, readable = self.router.methods(path)
         return Prepared(204, [(b"allow", ", ".join(allowed).encode()),
                               (b"access-control-allow-methods", ", ".join(readable).encode()),
-                              (b"access-control-allow-headers", b"accept, content-type, if-none-match"),
+                              (b"access-control-allow-headers", b"accept, content-type, if-match, if-none-match"),
                               (b"access-control-max-age", b"600"), (b"content-length", b"0")], b"")
 
     def log_refusal(self, *, client: tuple[str, int] | None, path: str, query_bytes: int, status: int,
@@ -335,21 +335,34 @@ def _prepare(response: Response) -> Prepared:
     return Prepared(response.status, out, response.body)
 
 
-def _unless_modified(prepared: Prepared, if_none_match: str) -> Prepared:
-    """A 304 for a client that already holds ``prepared`` (one of the entity tags it sends is the
-    answer's, compared weakly, or ``*``), else ``prepared`` as it is.
+def _conditional(prepared: Prepared, method: str, headers: dict[str, str]) -> Prepared:
+    """The answer to a conditional request (RFC 9110, 13.2.2): a 412 if ``If-Match`` names none of
+    the answer's entity tags (compared strongly); for one whose ``If-None-Match`` names it (weakly,
+    or ``*``), a 304 to a GET or HEAD, whose client holds the answer already, else a 412;
+    otherwise ``prepared`` as it is.
 
     >>> ok = _prepare(Response(200, b"{}", cacheable=True))
     >>> tag = dict(ok.headers)[b"etag"].decode()
-    >>> _unless_modified(ok, f'"other", W/{tag}').status, _unless_modified(ok, '"other"').status
-    (304, 200)
+    >>> [_conditional(ok, "GET", {"if-none-match": sent}).status for sent in (f'"other", W/{tag}', '"other"')]
+    [304, 200]
+    >>> _conditional(ok, "POST", {"if-none-match": "*"}).status, _conditional(ok, "GET", {"if-match": '"x"'}).status
+    (412, 412)
     """
-    tag = next((v for k, v in prepared.headers if k == b"etag"), None)
-    if tag is None:
+    found = next((v for k, v in prepared.headers if k == b"etag"), None)
+    tag = found.decode("latin-1") if found else None
+    if "if-match" in headers:
+        wanted = {t.strip() for t in headers["if-match"].split(",")}
+        if "*" not in wanted and tag not in wanted:  # (* takes any answer; a tag, only the answer it names)
+            return _prepare(error_response(412, "If-Match names none of this answer's entity tags: the answer has "
+                                                "changed, or has none. Ask again without If-Match."))
+    if tag is None or "if-none-match" not in headers:
         return prepared
-    sent = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
-    if "*" not in sent and tag.decode("latin-1") not in sent:
+    sent = {t.strip().removeprefix("W/") for t in headers["if-none-match"].split(",")}
+    if "*" not in sent and tag not in sent:
         return prepared
+    if method not in ("GET", "HEAD"):
+        return _prepare(error_response(412, "If-None-Match names this answer's entity tag; only a GET or HEAD "
+                                            "is answered 304 for it. Ask again without If-None-Match."))
     return Prepared(304, [(k, v) for k, v in prepared.headers if k in _NOT_MODIFIED_KEEPS], b"")
 
 

@@ -1,4 +1,4 @@
-"""The ASGI application's conditional requests: ETag and If-None-Match, on a real server."""
+"""The ASGI application's conditional requests: ETag, If-None-Match and If-Match, on a real server."""
 
 from __future__ import annotations
 
@@ -75,3 +75,19 @@ def test_any_tag_matches_only_an_answer_there_is(client: httpx.Client) -> None:
     assert client.get("/queries", headers={"If-None-Match": "*"}).status_code == 304
     missing = client.get("/id/study/mashhad-oic/factor/W99", headers={"If-None-Match": "*"})
     assert missing.status_code == 404
+
+
+def test_a_condition_a_post_or_if_match_fails_is_412(client: httpx.Client) -> None:
+    # RFC 9110, 13.1: only a GET or HEAD is told 304; If-Match names the answer the client expects
+    direct = {"Content-Type": "application/sparql-query", "Accept": "text/csv"}
+    tag = client.post("/sparql", content=QUERY, headers=direct).headers["etag"]
+    for sent in (tag, "*"):
+        held = client.post("/sparql", content=QUERY, headers={**direct, "If-None-Match": sent})
+        assert held.status_code == 412 and "only a GET or HEAD is answered 304" in held.json()["error"]
+    assert client.post("/sparql", content=QUERY, headers={**direct, "If-None-Match": '"other"'}).status_code == 200
+    same = client.get("/sparql", params={"query": QUERY}, headers={"Accept": "text/csv", "If-Match": f'"x", {tag}'})
+    assert same.status_code == 200 and same.headers["etag"] == tag
+    changed = client.get("/sparql", params={"query": QUERY}, headers={"Accept": "text/csv", "If-Match": '"x"'})
+    assert changed.status_code == 412 and "If-Match names none of this answer's entity tags" in changed.json()["error"]
+    assert client.get("/health", headers={"If-Match": "*"}).status_code == 200  # any answer there is
+    assert client.get("/health", headers={"If-Match": tag}).status_code == 412  # an answer with no tag

@@ -50,6 +50,7 @@ _WEBSOCKET = (400, "citykg does not speak WebSocket. Send the request without 'U
                    "an HTTP answer.")
 _NO_HOST = (400, "An HTTP/1.1 request must have a Host header (RFC 9112): send the host and port of this "
                  "server, such as Host: 127.0.0.1:8000.")
+_VERSION = (505, "citykg speaks HTTP/1.1 (and 1.0): send the request as HTTP/1.1.")
 _TWO_HOSTS = (400, "The request has more than one Host header (RFC 9112): send one.")
 _LONG_HOST = (400, f"The Host header is over {MAX_HOST} characters: send the host and port of this server, such "
                    "as Host: 127.0.0.1:8000.")
@@ -207,6 +208,8 @@ def http_protocol(*, read_timeout: float = 60.0) -> type:
         def _refusal(self) -> tuple[int, str] | None:
             if len(self.url) >= _MAX_URL:
                 return _URL_TOO_LONG
+            if self.parser.get_http_version() not in ("1.0", "1.1"):  # (httptools reads an HTTP/2.0 line too)
+                return _VERSION
             if self.parser.get_method() == b"CONNECT":
                 return _CONNECT
             if any(name == b"upgrade" and b"websocket" in value.lower() for name, value in self.headers):

@@ -151,6 +151,12 @@ def test_an_http_1_1_request_needs_one_host_header_of_at_most_255_characters(ser
         assert raw_request(server, fine).status_code == 200, fine[:40]
 
 
+def test_an_http_version_other_than_1_x_is_505(server: Running) -> None:
+    assert_error(raw_request(server, b"GET /health HTTP/2.0\r\nHost: x\r\n\r\n"), 505,
+                 "citykg speaks HTTP/1.1 (and 1.0): send the request as HTTP/1.1.")
+    assert raw_request(server, b"GET /health HTTP/1.0\r\n\r\n").status_code == 200
+
+
 def test_an_unknown_method_is_501_and_bytes_that_are_not_http_400(server: Running) -> None:
     for method in (b"FOO", b"get", b"BREW"):
         assert_error(raw_request(server, method + b" /sparql HTTP/1.1\r\nHost: x\r\n\r\n"), 501,

@@ -3,7 +3,9 @@
 A project is a folder with ``ontology/``, ``shapes/``, ``queries/`` and ``data/`` (and,
 optionally, ``graphs/`` of extra RDF such as reviewed Wikidata links); builds go to ``dist/``.
 The folder is, in order: the ``project_dir`` argument, the ``CITYKG_PROJECT`` environment
-variable, the current directory if it is a project, else the checkout citykg was installed from.
+variable, the current directory or the nearest folder above it that is a project (as git finds
+its repository, so that citykg run in ``data/`` or in a submission's folder inside the project
+works on that project), else the checkout citykg was installed from.
 
 Example::
 
@@ -84,7 +86,7 @@ class Project:
 
 def _default_root() -> Path:
     here, checkout = Path.cwd(), Path(__file__).resolve().parent.parent
-    for candidate in (here, checkout):
+    for candidate in (here, *here.parents, checkout):
         if all((candidate / part).is_dir() for part in _PARTS):
             return candidate
     return here

@@ -28,8 +28,8 @@ __all__ = ["cli", "main"]
 @click.group(cls=Group, context_settings=CONTEXT)
 @click.option("--project", "project_dir", type=click.Path(file_okay=False), envvar="CITYKG_PROJECT",
               show_envvar=True, metavar="DIR",
-              help="Project folder (ontology/, shapes/, queries/, data/). Default: the current folder if "
-                   "it is one, else the checkout citykg runs from.")
+              help="Project folder (ontology/, shapes/, queries/, data/). Default: the current folder or "
+                   "the nearest one above it that is one, else the checkout citykg runs from.")
 @click.option("--dist", type=click.Path(file_okay=False), envvar="CITYKG_DIST", show_envvar=True, metavar="DIR",
               help="Where builds go. Default: PROJECT/dist.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress messages on stderr.")

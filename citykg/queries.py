@@ -17,6 +17,11 @@ out stays a free variable and matches everything; a parameter given must have a 
 types are ``city``, ``study``, ``code``, ``kind``, ``text`` and ``integer``; :mod:`citykg.params`
 says what each takes and how it is checked.
 
+Two optional lines explain an empty answer: ``#+ needs: citykg link`` names the command that adds
+what the query reads, and ``#+ about: SWOT factors (ckg:SwotFactor)`` the records of a study it
+reads, so that an empty answer for a city whose studies have none of them says so
+(:attr:`Result.lacking`) rather than seeming to say that nothing is, say, unaddressed.
+
 Example::
 
     >>> catalogue = load_catalogue(Path("queries"))
@@ -56,6 +61,7 @@ __all__ = ["CLI_PARAM", "NamedQuery", "Result", "catalogue_text", "check_params"
            "read_query_text", "run", "run_sparql", "unknown_query"]
 
 _HEADER = re.compile(r"^#\+\s*(\w+)(?:\s+(\w+)\s*\((\w+)\))?\s*:\s*(.*)$")
+_ABOUT = re.compile(r"(.+?) \((ckg:[A-Za-z]+)\)")
 _PARAM_TYPES = ("city", "study", "code", "kind", "text", "integer")  # bound by citykg.params
 #: How the command line passes a parameter, for messages; ``citykg serve`` says ``?{name}=VALUE``.
 CLI_PARAM = "--param {name}=VALUE"
@@ -75,6 +81,9 @@ class NamedQuery:
     path: Path
     #: What must run before the query has rows to find (``#+ needs:``), such as ``citykg link``.
     needs: str = ""
+    #: The records of a study the query reads (``#+ about:``): their name and class, such as
+    #: ``("SWOT factors", "ckg:SwotFactor")``, or None.
+    about: tuple[str, str] | None = None
 
     def param(self, name: str) -> Param | None:
         """The parameter of that name, if the query has it."""
@@ -104,6 +113,9 @@ class Result:
     columns: tuple[str, ...]
     rows: list[tuple[NamedNode | BlankNode | Literal | Triple | None, ...]]
     studies: tuple[str, ...] = ()
+    #: Why a named query has no rows where the studies asked about lack what it reads (``#+
+    #: about:``), such as "no study of 'Tabriz' has SWOT factors"; empty otherwise.
+    lacking: str = ""
 
 
 def read_query_text(path: Path) -> str:
@@ -155,9 +167,16 @@ def parse_query_file(path: Path) -> NamedQuery:
     if missing := [c for c in columns if c not in projected]:
         raise QueryError(f"{path}: the header's column {missing[0]!r} is not in the SELECT: add ?{missing[0]} to it, "
                          f"or drop {missing[0]!r} from '#+ columns:'.")
+    about = None
+    if fields.get("about"):
+        found = _ABOUT.fullmatch(fields["about"][0])
+        if found is None:
+            raise QueryError(f"{path}: write '#+ about: NAME (ckg:Class)', such as '#+ about: SWOT factors "
+                             "(ckg:SwotFactor)', with a class of the ontology's prefix.")
+        about = (found[1], found[2])
     return NamedQuery(name=path.stem, summary=fields["summary"][0], description=" ".join(fields.get("description", [])),
                       params=tuple(params), columns=columns, example=(fields.get("example") or [""])[0],
-                      sparql=text, path=path, needs=(fields.get("needs") or [""])[0])
+                      sparql=text, path=path, needs=(fields.get("needs") or [""])[0], about=about)
 
 
 def _check_select(path: Path, text: str) -> set[str]:
@@ -242,10 +261,33 @@ def run(store: Store, query: NamedQuery, params: Mapping[str, str]) -> Result:
     :raises QueryParameterError: for a missing, unknown or unusable parameter.
     """
     check_params(query, params)
-    result = _select(store, query.sparql, dict(bind(store, query, params)))
+    terms = bind(store, query, params)
+    result = _select(store, query.sparql, dict(terms))
     keep = [i for i, c in enumerate(result.columns) if c in query.columns]
+    lacking = _lacking(store, query, params, terms) if not result.rows else ""
     return Result(tuple(result.columns[i] for i in keep),
-                  [tuple(row[i] for i in keep) for row in result.rows], _mixed(query, params, result))
+                  [tuple(row[i] for i in keep) for row in result.rows], _mixed(query, params, result), lacking)
+
+
+_HAS = "ASK { ?x a ?class ; ckg:inStudy ?s . ?s ckg:studiedCity ?city ; ckg:identifier ?study }"
+
+
+def _lacking(store: Store, query: NamedQuery, params: Mapping[str, str],
+             terms: Mapping[Variable, NamedNode | Literal]) -> str:
+    """Why the answer is empty, if the studies asked about (of the city or study given, or all)
+    have none of the records the query reads (its ``#+ about:``); else ""."""
+    if query.about is None:
+        return ""
+    name, cls = query.about
+    given = {p.type: p.name for p in query.params if p.type in ("city", "study") and Variable(p.name) in terms}
+    bound = {Variable(kind): terms[Variable(param)] for kind, param in given.items()}
+    if store.query(_HAS, use_default_graph_as_union=True, prefixes=PREFIXES,
+                   substitutions={Variable("class"): NamedNode(PREFIXES["ckg"] + cls[4:]), **bound}):
+        return ""
+    if "study" in given:
+        return f"study {params[given['study']].strip()} has no {name}"
+    where = f"of {quoted(params[given['city']].strip())}" if "city" in given else "in the graph"
+    return f"no study {where} has {name}"
 
 
 def _mixed(query: NamedQuery, params: Mapping[str, str], result: Result) -> tuple[str, ...]:

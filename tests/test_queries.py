@@ -61,6 +61,26 @@ def test_needs_header_names_what_must_run_first() -> None:
     assert CATALOGUE["tows-matrix"].to_dict()["needs"] is None
 
 
+def test_an_empty_answer_for_studies_without_what_the_query_reads_says_so(store: Store) -> None:
+    # Tabriz's study is a thematic analysis, Mashhad's a SWOT/TOWS one: no answer is not "none unaddressed"
+    lacking = {(name, tuple(params.items())): run(store, CATALOGUE[name], params).lacking for name, params in (
+        ("unaddressed-factors", {"city": "Tabriz"}), ("tows-matrix", {"city": "تبریز"}),
+        ("theme-coverage", {"city": "Mashhad"}), ("themes-by-consensus", {"study": "mashhad-oic"}),
+        ("unaddressed-factors", {"city": "Mashhad"}), ("shared-actions", {"study": "mashhad-oic"}),
+        ("duplicate-strategy-titles", {"city": "Tabriz", "study": "tabriz-2024"}))}
+    assert lacking == {
+        ("unaddressed-factors", (("city", "Tabriz"),)): "no study of 'Tabriz' has SWOT factors",
+        ("tows-matrix", (("city", "تبریز"),)): "no study of 'تبریز' has strategies",
+        ("theme-coverage", (("city", "Mashhad"),)): "no study of 'Mashhad' has main themes",
+        ("themes-by-consensus", (("study", "mashhad-oic"),)): "study mashhad-oic has no categorized codes",
+        ("unaddressed-factors", (("city", "Mashhad"),)): "",  # rows: nothing to explain
+        ("shared-actions", (("study", "mashhad-oic"),)): "",
+        ("duplicate-strategy-titles", (("city", "Tabriz"), ("study", "tabriz-2024"))): "study tabriz-2024 has no strategies",
+    }
+    about = {n: q.about for n, q in CATALOGUE.items() if q.about}
+    assert about["unaddressed-factors"] == ("SWOT factors", "ckg:SwotFactor") and len(about) == 7
+
+
 @pytest.mark.parametrize("name", sorted(n for n, q in CATALOGUE.items() if not q.needs))
 def test_query_runs_with_its_example(store: Store, name: str) -> None:
     # Queries marked '#+ needs: citykg link' answer from the Wikidata graphs; tests/test_link.py
@@ -321,6 +341,8 @@ def test_cities_and_studies(store: Store) -> None:
     ("#+ param city (city): optional. A city.\n", "SELECT ?x WHERE { ?x ?p $city }\n",
      r"q.rq: the SELECT does not list the parameter \$city, and citykg can bind a parameter only if it does: add "
      r"\$city after the columns \(SELECT \?code \?label \$city\), or write SELECT \*."),
+    ("#+ about: SWOT factors\n", "SELECT ?x WHERE { ?x ?p ?o }\n",
+     r"q.rq: write '#\+ about: NAME \(ckg:Class\)', such as '#\+ about: SWOT factors \(ckg:SwotFactor\)'"),
 ])
 def test_a_query_file_declares_exactly_its_parameters(tmp_path: Path, header: str, body: str, message: str) -> None:
     (tmp_path / "q.rq").write_text(f"#+ summary: Q\n#+ columns: x\n{header}{body}", encoding="utf-8")

@@ -242,6 +242,8 @@ def query(settings: Settings, name: str | None, list_: bool, params: tuple[str, 
         if not answer.rows and named.needs and not _has_links(store):
             settings.note(f"no rows: '{named.name}' reads what `{named.needs}` adds to the graph; "
                           f"run `{named.needs}`, then `citykg build`, and ask again")
+        elif answer.lacking:
+            settings.note(f"no rows: {answer.lacking}, which '{named.name}' reads")
     # as the data has it (click.echo would drop escape sequences, ESC [ … m, when stdout is no terminal)
     emit(render_any(answer, shape))
     if isinstance(answer, Result) and answer.studies:

@@ -257,6 +257,11 @@ def test_usage_errors_exit_2(runner: CliRunner, built: tuple[Project, BuildResul
         (("query", "strategy-for-factor"), "Did you mean 'strategies-for-factor'?"),
         (("query", "tows-matrix", "-p", "city"), "'city' is not KEY=VALUE."),
         (("query", "tows-matrix", "-p", "city=Atlantis"), "No city 'Atlantis' in the graph."),
+        (("query", "strategies-for-factor", "-p", "factor=W3", "city=Mashhad"), "Unexpected argument 'city=Mashhad' "
+         "after the query's name: give each parameter with its own -p, as in -p city=Mashhad."),
+        (("query", "strategies-for-factor", "-p", "factor=W3,city=Mashhad"), "'factor=W3,city=Mashhad' holds two "
+         "parameters: give each with its own -p, as in -p factor=W3 -p city=Mashhad."),
+        (("query", "cities", "tows-matrix"), "Unexpected argument 'tows-matrix' after the query's name."),
         (("query", "--list", "tows-matrix"), "--list takes no query name"),
         (("query", "cities", "-q"), "-q is an option of citykg itself: put it before the command (citykg -q query …)."),
         (("submissions", "list", "--dist", "x"), "--dist is an option of citykg itself: put it before the command "
@@ -320,7 +325,7 @@ def test_a_project_folder_that_does_not_exist_is_named(runner: CliRunner, tmp_pa
 def test_query_without_a_build(runner: CliRunner, tmp_path: Path) -> None:
     project = Project(root=ROOT, dist=tmp_path / "empty")
     code, _, err = invoke(runner, project, "query", "tows-matrix")
-    assert code == 2 and "Run `citykg build` first." in err
+    assert code == 2 and f"Run `citykg --dist {tmp_path / 'empty'} build` first." in err  # as it was asked
 
 
 def test_a_folder_that_cannot_be_made_is_a_message_not_a_traceback(runner: CliRunner, tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -154,19 +155,32 @@ def _within(work: Callable[[], T], timeout: float | None) -> T:
     return outcome[0]
 
 
+def _no_extra(extra: list[str]) -> None:
+    """A usage error for an argument after the query's name, naming the fix for a KEY=VALUE given
+    without its ``-p``."""
+    if extra:
+        hint = f": give each parameter with its own -p, as in -p {extra[0]}" if "=" in extra[0] else ""
+        raise click.UsageError(f"Unexpected argument {extra[0]!r} after the query's name{hint}.")
+
+
 def _params(values: tuple[str, ...]) -> dict[str, str]:
+    """The ``--param KEY=VALUE`` options as a dict; a usage error for two parameters in one
+    (``-p factor=W3,city=Mashhad``)."""
     params: dict[str, str] = {}
     for item in values:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise click.BadParameter(f"{item!r} is not KEY=VALUE.", param_hint="--param")
+        if two := re.match(r"(.*?)\s*[,;&]\s*([A-Za-z]\w*=.*)", value):
+            raise click.BadParameter(f"{item!r} holds two parameters: give each with its own -p, as in "
+                                     f"-p {key.strip()}={two[1]} -p {two[2]}.", param_hint="--param")
         if key.strip() in params:
             raise click.BadParameter(f"give {key.strip()} once.", param_hint="--param")
         params[key.strip()] = value
     return params
 
 
-@click.command()
+@click.command(context_settings={"allow_extra_args": True})  # (to name the fix for `-p a=1 b=2`)
 @click.argument("name", required=False)
 @click.option("--list", "list_", is_flag=True, help="List the named queries.")
 @click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE",
@@ -199,6 +213,7 @@ def query(settings: Settings, name: str | None, list_: bool, params: tuple[str, 
     from citykg.adhoc import render_any
     from citykg.queries import Result
 
+    _no_extra(click.get_current_context().args)
     project = settings.project()
     if list_:
         if name or file or params:

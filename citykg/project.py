@@ -17,6 +17,7 @@ Example::
 from __future__ import annotations
 
 import os
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +34,19 @@ class Project:
 
     root: Path
     dist: Path
+
+    def command(self, name: str) -> str:
+        """How to run ``citykg NAME`` on this project, for messages: with ``--project`` and
+        ``--dist`` where citykg would not find this project or its builds without them.
+
+        >>> Project(Path("/p"), Path("/tmp/x")).command("build")
+        'citykg --project /p --dist /tmp/x build'
+        """
+        found = Path(os.environ.get("CITYKG_PROJECT") or _default_root()).resolve()
+        builds = Path(os.environ.get("CITYKG_DIST") or self.root / "dist").resolve()
+        project = [] if found == self.root else ["--project", str(self.root)]
+        dist = [] if builds == self.dist else ["--dist", str(self.dist)]
+        return shlex.join(["citykg", *project, *dist, name])
 
     @property
     def ontology(self) -> Path:

@@ -312,7 +312,9 @@ def serve(project: Project, *, config: ServeConfig | None = None, progress: Prog
     if config.store is None and not project.store.exists():
         from citykg.build import build
 
-        say(f"no graph built in {project.dist} yet: building it")
+        built = (project.dist / "current").is_dir()
+        say(f"the store of the last build in {project.dist} is missing: building again" if built
+            else f"no graph built in {project.dist} yet: building it")
         result = build(project, progress=say)
         say(f"built {result.quads} quads in {result.graphs} graphs ({result.report.summary()})")
     elif config.store is not None and not (config.store / "CURRENT").exists():

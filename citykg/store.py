@@ -29,21 +29,20 @@ def open_store(project: Project) -> Store:
 
     :raises StoreError: if nothing has been built yet, or the store cannot be opened.
     """
-    path = project.store
+    path, build = project.store, project.command("build")
     if not path.exists() and (project.dist / "current").is_dir():
-        raise StoreError(f"The store of the last build ({path}) is missing. Run `citykg build`, which writes it "
-                         "again.")
+        raise StoreError(f"The store of the last build ({path}) is missing. Run `{build}`, which writes it again.")
     if not path.exists():
-        raise StoreError(f"No graph has been built in {project.dist} yet. Run `citykg build` first.")
+        raise StoreError(f"No graph has been built in {project.dist} yet. Run `{build}` first.")
     try:
         return Store.read_only(str(path.resolve()))
     except (OSError, RuntimeError) as exc:  # RuntimeError: a damaged store ("Corruption: …")
-        raise damaged(f"The store {path} cannot be opened", exc) from exc
+        raise damaged(f"The store {path} cannot be opened", exc, build=build) from exc
 
 
-def damaged(what: str, exc: BaseException) -> StoreError:
+def damaged(what: str, exc: BaseException, *, build: str = "citykg build") -> StoreError:
     """The error of a store that cannot be read, with the fix: ``citykg build`` writes it again."""
-    return StoreError(f"{what}: {exc} Run `citykg build`, which writes a damaged build again.")
+    return StoreError(f"{what}: {exc} Run `{build}`, which writes a damaged build again.")
 
 
 class LastStore:

@@ -283,7 +283,8 @@ def ontology_check(settings: Settings, fmt: str, reason: bool) -> None:
     """Reason over the ontology with HermiT (owlready2) and run quality checks.
 
     Checks: consistency; every term labelled and defined; no punning; no undeclared term used by
-    the data or the shapes. Exit 0 if it passes, 1 if not.
+    the data or the shapes. Exit 0 if it passes, 1 if not, 2 if it cannot run (HermiT needs
+    Java: install a Java runtime, or pass --no-reason for the other checks).
 
     \b
     Example:

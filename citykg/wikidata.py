@@ -145,7 +145,8 @@ class Client:
     :param cache: folder of cached answers; None for no cache. See :func:`default_cache`.
     :param contact: a URL or e-mail address for the User-Agent (``CITYKG_CONTACT``), in ASCII.
     :param timeout: seconds to wait for one answer.
-    :param retries: how often to retry after HTTP 429, 5xx or a dropped connection.
+    :param retries: how often to retry after HTTP 429, 5xx or a dropped connection (not a refused one:
+        nothing listens there, and it is said at once).
     :param max_wait: the longest wait (seconds) the client accepts; a ``Retry-After`` beyond it
         stops the run with :class:`~citykg.errors.EndpointError` (the cache keeps what was done).
     :param refresh: fetch again even when the cache has an answer (and store the new one).
@@ -333,8 +334,10 @@ class Client:
         return delay
 
     def _transient_wait(self, exc: Exception, delay: float, attempt: int) -> float:
-        if attempt >= self.retries:
-            reason = getattr(exc, "reason", exc)
+        reason = getattr(exc, "reason", exc)
+        # a refused connection: nothing listens there (a wrong port, a local server not started), and
+        # waiting seldom changes that, so it is said at once
+        if attempt >= self.retries or isinstance(reason, ConnectionRefusedError):
             if isinstance(reason, TimeoutError) or "timed out" in str(reason):  # reached, but too slow
                 raise EndpointError(
                     f"{self.endpoint} did not answer within {self.timeout:g} s (tried {_times(attempt + 1)}). Give it "

@@ -941,6 +941,7 @@ def test_cli_an_unreachable_endpoint_exits_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["link", "--name", "Tabriz", "--endpoint",
                                       f"http://127.0.0.1:{free_port()}/sparql", "--no-cache", "--timeout", "2"])
     assert result.exit_code == 2 and "Cannot reach" in result.output
+    assert "(tried once): [Errno 111] Connection refused" in result.stderr and "retry" not in result.stderr  # at once
 
 
 def test_cli_an_endpoint_url_that_is_no_sparql_endpoint_says_so(fixture_server: Oxigraph) -> None:

@@ -72,8 +72,9 @@ def check_header(header: list[str], table: Table, display: str, line: int) -> li
         seen.add(renames.get(name, name))
         if name not in expected and name not in renames:
             close = difflib.get_close_matches(name.strip(), absent, n=1)  # a name the header lacks
-            if close:
-                meant.setdefault(close[0], name)
+            if close and table.column(close[0]).required and close[0] not in meant:
+                meant[close[0]] = name  # one slip, one finding: the missing column's, below
+                continue
             hint = f" Did you mean {close[0]!r}?" if close else ""
             message = (f"Unknown column {name!r} in {a_or_an(table.name)} table.{hint}" if name.strip() else
                        f"Column {position} of the header has no name (a comma too many?): remove it, "
@@ -81,7 +82,8 @@ def check_header(header: list[str], table: Table, display: str, line: int) -> li
             findings.append(violation(message, display, line, name))
     for column in table.columns:
         if column.required and column.name not in seen:
-            hint = f" If {meant[column.name]!r} is it, rename it to {column.name!r}." if column.name in meant else ""
+            hint = (f" The header's {meant[column.name]!r} is no column of {a_or_an(table.name)} table: if it is "
+                    f"{column.name!r}, rename it." if column.name in meant else "")
             findings.append(violation(f"Required column {column.name!r} is missing: {column.doc}{hint}", display,
                                        line, column.name))
     return findings

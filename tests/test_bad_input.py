@@ -130,8 +130,8 @@ CASES: list[tuple[str, dict[str, str | bytes], str]] = [
      "label_en, source_table, source_row, note. The first row reads 'new-2025,S1,strength,قوت,A strength,Table 1,1'. "
      "If it is a row of data, add the header above it; otherwise name the columns as expected."),
     ("misnamed-column", study(**{"factors.csv": FACTORS_HEAD.replace("label_en", "label_english") + GOOD_FACTOR}),
-     "factors.csv:1: label_en: violation: Required column 'label_en' is missing: An English translation. If "
-     "'label_english' is it, rename it to 'label_en'."),
+     "factors.csv:1: label_en: violation: Required column 'label_en' is missing: An English translation. The "
+     "header's 'label_english' is no column of a factors table: if it is 'label_en', rename it."),
     # --- rows and files
     ("extra-field", study(**{"factors.csv": FACTORS_HEAD + "new-2025,S1,strength,قوت,A, strength,Table 1,1\n"}),
      "factors.csv:2: violation: The row has 8 fields but the header has 7. Quote cells that contain commas."),

@@ -574,12 +574,11 @@ def _findings(report: object, folder: Path) -> list[tuple[str, str | None, int |
         ("info", "NEW/Factors.CSV", None, None, "3 references to factors.csv (in strategy_factors.csv) were not "
          "checked: citykg does not read a file named Factors.CSV, and there is no factors.csv. Rename it to "
          "factors.csv and validate again to check them.")]),
-    # 3. label_en is misnamed: the header's two findings, not one more for each row
+    # 3. label_en is misnamed: the header's one finding, not one more for each row
     ({"factors.csv": FACTORS.replace("label_en", "label_english")}, [
         ("violation", "NEW/factors.csv", 1, "label_en", "Required column 'label_en' is missing: An English "
-                                                        "translation. If 'label_english' is it, rename it to 'label_en'."),
-        ("violation", "NEW/factors.csv", 1, "label_english", "Unknown column 'label_english' in a factors table. "
-                                                             "Did you mean 'label_en'?"),
+                                                        "translation. The header's 'label_english' is no column of a "
+                                                        "factors table: if it is 'label_en', rename it."),
         S9]),
     # without kind, the factors have no class: the citations of them are noted, not reported
     ({"factors.csv": FACTORS.replace(",kind,", ",sort,")}, [
@@ -676,27 +675,23 @@ TOWS_NOTE = ("info", "NEW/strategy_factors.csv", None, None, "The TOWS type of 1
     ({"strategy_factors.csv": CITES.replace("factor,", "factr,", 1)}, [
         TOWS_NOTE,
         ("violation", "NEW/strategy_factors.csv", 1, "factor", "Required column 'factor' is missing: The cited "
-                                                               "factor's code. If 'factr' is it, rename it to 'factor'."),
-        ("violation", "NEW/strategy_factors.csv", 1, "factr", "Unknown column 'factr' in a strategy_factors table. "
-                                                              "Did you mean 'factor'?")]),
+                                                               "factor's code. The header's 'factr' is no column of a "
+                                                               "strategy_factors table: if it is 'factor', rename it.")]),
     ({"strategy_factors.csv": CITES.replace(",", ";")}, [
         TOWS_NOTE,
         ("violation", "NEW/strategy_factors.csv", 1, None, "The header is separated by semicolons; citykg tables are "
                                                            "comma-separated CSV. Export the sheet as CSV with commas.")]),
     ({"strategy_factors.csv": CITES.replace("study,strategy,", "study,strat,", 1)}, [
         TOWS_NOTE,
-        ("violation", "NEW/strategy_factors.csv", 1, "strat", "Unknown column 'strat' in a strategy_factors table. "
-                                                              "Did you mean 'strategy'?"),
         ("violation", "NEW/strategy_factors.csv", 1, "strategy", "Required column 'strategy' is missing: The "
-                                                                 "strategy's code. If 'strat' is it, rename it to "
-                                                                 "'strategy'.")]),
+                                                                 "strategy's code. The header's 'strat' is no column "
+                                                                 "of a strategy_factors table: if it is 'strategy', rename it.")]),
     ({"strategy_factors.csv": CITES.replace("study,", "stdy,", 1)}, [
         TOWS_NOTE,
-        ("violation", "NEW/strategy_factors.csv", 1, "stdy", "Unknown column 'stdy' in a strategy_factors table. "
-                                                             "Did you mean 'study'?"),
         ("violation", "NEW/strategy_factors.csv", 1, "study", "Required column 'study' is missing: The id of the "
-                                                              "study (as in studies.csv). If 'stdy' is it, rename it "
-                                                              "to 'study'.")]),
+                                                              "study (as in studies.csv). The header's 'stdy' is no "
+                                                              "column of a strategy_factors table: if it is 'study', "
+                                                              "rename it.")]),
     ({"strategy_factors.csv": CITES.replace("new-2025,SO1,O1,Table 2", "new-2025,SO1,O1,Table, 2")}, [
         ("info", "NEW/strategy_factors.csv", None, None, "The TOWS type of 1 strategy (strategies.csv line 2) was not "
          "checked: the row on line 3 could not be read. Fix it and validate again to check them."),
@@ -713,11 +708,9 @@ TOWS_NOTE = ("info", "NEW/strategy_factors.csv", None, None, "The TOWS type of 1
         ("info", "NEW/strategy_actions.csv", None, None, "The action list of 1 strategy (strategies.csv line 2) and "
          "the strategies listing 1 action (actions.csv line 2) were not checked: the table could not be read. Fix it "
          "and validate again to check them."),
-        ("violation", "NEW/strategy_actions.csv", 1, "strat", "Unknown column 'strat' in a strategy_actions table. "
-                                                              "Did you mean 'strategy'?"),
         ("violation", "NEW/strategy_actions.csv", 1, "strategy", "Required column 'strategy' is missing: The "
-                                                                 "strategy's code. If 'strat' is it, rename it to "
-                                                                 "'strategy'.")]),
+                                                                 "strategy's code. The header's 'strat' is no column "
+                                                                 "of a strategy_actions table: if it is 'strategy', rename it.")]),
 ], ids=["no-factor-column", "semicolons", "no-strategy-column", "no-study-column", "row", "absent", "actions"])
 def test_a_table_that_decides_other_records_checks_is_one_note_when_it_cannot_be_read(
         project: Project, tmp_path: Path, change: dict[str, str | None], expected: list[object]) -> None:

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
 __all__ = ["App", "Prepared", "check_origins"]
 
-_EXPOSED = "citykg-truncated, citykg-max-rows, citykg-max-bytes, citykg-studies, etag"
+_EXPOSED = "citykg-truncated, citykg-max-rows, citykg-max-bytes, citykg-studies, citykg-lacking, etag"
 _REPEATABLE = (400, 403, 404, 406)  # client errors that depend only on the request and the build
 _quote = json.encoder.encode_basestring  # a str as a JSON string (the C encoder)
 _ATOMIC_WRITE = 4096  # PIPE_BUF: a write to a pipe of at most this many bytes is never interleaved

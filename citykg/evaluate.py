@@ -138,7 +138,8 @@ Job = SparqlJob | NamedJob | DescribeJob | InfoJob
 class Answer(NamedTuple):
     """A serialized answer (``status`` 200), or an error message for the client (``error``).
     A ``truncated`` answer was cut at the row cap, or at the byte cap if ``by_bytes``; a named query's
-    ``studies`` are those its rows mix (:attr:`citykg.queries.Result.studies`)."""
+    ``studies`` are those its rows mix (:attr:`citykg.queries.Result.studies`), and ``lacking`` says
+    why it has no rows (:attr:`citykg.queries.Result.lacking`)."""
 
     status: int = 200
     body: bytes = b""
@@ -147,6 +148,7 @@ class Answer(NamedTuple):
     error: str = ""
     by_bytes: bool = False
     studies: tuple[str, ...] = ()
+    lacking: str = ""
 
 
 def evaluate(store: Store, job: Job) -> Answer:
@@ -345,7 +347,7 @@ def _named(store: Store, job: NamedJob) -> Answer:
     truncated = truncated or by_bytes
     body = mark_json(body, job.max_rows, job.max_bytes if by_bytes else None) if truncated and json_ else body
     return Answer(body=body, content_type=RESULT_FORMATS[job.results_format][1], truncated=truncated, by_bytes=by_bytes,
-                  studies=result.studies)
+                  studies=result.studies, lacking=result.lacking)
 
 
 def _info(store: Store) -> Answer:

@@ -213,6 +213,8 @@ class Server:
             headers += (("citykg-truncated", "true"), cap)
         if answer.studies:  # the rows of a named query mix studies that no column tells apart
             headers += (("citykg-studies", ", ".join(quote(s, safe="-._~") for s in answer.studies)),)
+        if answer.lacking:  # why a named query has no rows, percent-encoded (a city may be named in Persian)
+            headers += (("citykg-lacking", quote(answer.lacking, safe=" -._~'")),)
         return Response(200, answer.body, answer.content_type, headers, cacheable=cacheable)
 
     async def info(self, build: Build) -> dict[str, Any]:

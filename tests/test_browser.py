@@ -123,6 +123,16 @@ def test_the_query_page_shows_why_the_catalogue_does_not_load(built: tuple[Proje
                      "malformed header line '#+ columns'. Fix the file; the server reloads the queries once it is saved.")
 
 
+def test_the_query_page_says_why_a_named_query_has_no_rows(built: tuple[Project, BuildResult], tmp_path: Path) -> None:
+    with served_page(built[0].dist, tmp_path / "server", root=ROOT) as page:
+        page.click('button[data-query="unaddressed-factors"]')
+        page.fill('#params input[name="city"]', "تبریز")
+        page.click("#run")
+        page.wait_for_selector("#status:has-text('0 rows in')")
+        status = page.inner_text("#status")
+    assert status.endswith(" — no study of 'تبریز' has SWOT factors, which this query reads"), status
+
+
 def test_the_query_page_says_when_rows_mix_studies(two_studies_project: Project, tmp_path: Path) -> None:
     with served_page(two_studies_project.dist, tmp_path / "server", root=two_studies_project.root) as page:
         page.click('button[data-query="tows-matrix"]')

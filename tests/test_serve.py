@@ -990,6 +990,16 @@ def test_a_named_query_whose_rows_mix_studies_names_them_in_a_header(two_studies
         running.stop()
 
 
+def test_an_empty_named_answer_says_what_the_studies_lack_in_a_header(client: httpx.Client) -> None:
+    lacking = client.get("/queries/unaddressed-factors", params={"city": "تبریز"})
+    assert lacking.status_code == 200 and lacking.json()["results"]["bindings"] == []
+    assert urllib.parse.unquote(lacking.headers["citykg-lacking"]) == "no study of 'تبریز' has SWOT factors"
+    again = client.get("/queries/unaddressed-factors", params={"city": "تبریز", "format": "csv"})
+    assert urllib.parse.unquote(again.headers["citykg-lacking"]) == "no study of 'تبریز' has SWOT factors"
+    answered = client.get("/queries/unaddressed-factors", params={"city": "Mashhad"})
+    assert answered.json()["results"]["bindings"] and "citykg-lacking" not in answered.headers
+
+
 def test_an_answer_that_changes_from_run_to_run_is_not_cached(client: httpx.Client) -> None:
     query = "SELECT (STRUUID() AS ?id) (NOW() AS ?now) WHERE {}"
     answers = {client.get("/sparql", params={"query": query}, headers={"Accept": "text/csv"}).text for _ in range(3)}

@@ -95,7 +95,7 @@ function markEdited() {
   for (const input of $("params").querySelectorAll("input")) input.disabled = edited;
 }
 
-function renderSolutions(doc, capped, elapsed, studies) {
+function renderSolutions(doc, capped, elapsed, studies, lacking) {
   const vars = doc.head.vars;
   const rows = doc.results.bindings;
   const head = el("tr", {}, ...vars.map((v) => el("th", {}, v)));
@@ -109,6 +109,9 @@ function renderSolutions(doc, capped, elapsed, studies) {
   if (studies) {
     $("status").append(el("span", { class: "mixed" },
       ` — rows of the studies ${decodeURIComponent(studies)}, which no column tells apart: give a study for one`));
+  }
+  if (lacking && rows.length === 0) {
+    $("status").append(el("span", { class: "lacking" }, ` — ${decodeURIComponent(lacking)}, which this query reads`));
   }
 }
 
@@ -131,7 +134,8 @@ async function show(response, started) {
       $("results").replaceChildren(el("p", { class: "boolean" }, `ASK: ${doc.boolean}`));
       setStatus(`answered in ${elapsed} ms`);
     } else {
-      renderSolutions(doc, capped, elapsed, response.headers.get("citykg-studies"));
+      renderSolutions(doc, capped, elapsed, response.headers.get("citykg-studies"),
+        response.headers.get("citykg-lacking"));
     }
   } else {
     $("results").replaceChildren(el("pre", { class: "graph" }, await response.text()));

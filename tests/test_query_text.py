@@ -98,16 +98,15 @@ def test_a_syntax_error_is_a_400_in_words(client: httpx.Client, query: str, word
     assert "..=" not in error and "\\u{" not in error
 
 
-def test_a_worker_that_crashes_says_so_rather_than_blaming_memory() -> None:
-    # A query nested past what pyoxigraph's stack takes (the server refuses it before it gets here)
+def _stopped_worker(query: str, *, memory_mb: int) -> str:
+    """The 500 of a query that stops its worker, in a pool of one worker capped at ``memory_mb``."""
     async def run() -> str:
-        pool = WorkerPool(size=1, memory_mb=4096)
+        pool = WorkerPool(size=1, memory_mb=memory_mb)
         await pool.start()
         try:
             path = tempfile.mkdtemp()
             Store(path).flush()
-            job = SparqlJob(store=path, query="SELECT * WHERE " + "{" * 5000 + "}" * 5000,
-                            results_format="json", graph_format=None, max_rows=10)
+            job = SparqlJob(store=path, query=query, results_format="json", graph_format=None, max_rows=10)
             with pytest.raises(WorkerUnavailable) as caught:
                 await pool.run(job, timeout=60)
             assert caught.value.status == 500
@@ -115,7 +114,12 @@ def test_a_worker_that_crashes_says_so_rather_than_blaming_memory() -> None:
         finally:
             await pool.close()
 
-    message = asyncio.run(run())
+    return asyncio.run(run())
+
+
+def test_a_worker_that_crashes_says_so_rather_than_blaming_memory() -> None:
+    # A query nested past what pyoxigraph's stack takes (the server refuses it before it gets here)
+    message = _stopped_worker("SELECT * WHERE " + "{" * 5000 + "}" * 5000, memory_mb=4096)
     assert message.startswith("The query crashed its worker (SIGSEGV); a new worker has taken its place."), message
     assert "memory" not in message
 
@@ -125,27 +129,10 @@ def test_a_query_past_the_memory_cap_says_so_in_one_line_of_the_log(capfd: pytes
     # pyoxigraph aborts on an allocation past the cap, and writes why: one line, even where a
     # backtrace is asked for, marked as the worker's, not a hundred lines amid the access log
     monkeypatch.setenv("RUST_BACKTRACE", "1")
-    thousand = "a" * 1000
-
-    async def run() -> str:
-        pool = WorkerPool(size=1, memory_mb=1024)
-        await pool.start()
-        try:
-            path = tempfile.mkdtemp()
-            Store(path).flush()
-            grow = "'aaaaaaaaaa'"
-            for _ in range(3):  # 10 characters, then 10,000, 10 million, 10 billion
-                grow = f"REPLACE({grow}, 'a', '{thousand}')"
-            job = SparqlJob(store=path, query=f"SELECT (STRLEN({grow}) AS ?n) {{}}", results_format="json",
-                            graph_format=None, max_rows=10)
-            with pytest.raises(WorkerUnavailable) as caught:
-                await pool.run(job, timeout=60)
-            assert caught.value.status == 500
-            return str(caught.value)
-        finally:
-            await pool.close()
-
-    message = asyncio.run(run())
+    grow = "'aaaaaaaaaa'"
+    for _ in range(3):  # 10 characters, then 10,000, 10 million, 10 billion
+        grow = f"REPLACE({grow}, 'a', '{'a' * 1000}')"
+    message = _stopped_worker(f"SELECT (STRLEN({grow}) AS ?n) {{}}", memory_mb=1024)
     assert message.endswith("may have needed more than the 1024 MiB memory limit of a query worker. Ask for less of "
                             "it: fewer or shorter values, or a LIMIT."), message
     said = [line for line in capfd.readouterr().err.splitlines() if line.strip()]

@@ -114,7 +114,8 @@ CASES: list[tuple[str, dict[str, str | bytes], str]] = [
     ("extra-column", {"factors.csv": FACTORS_HEAD.replace("\n", ",colour\n")},
      "colour: violation: Unknown column 'colour' in a factors table."),
     ("misspelt-column", {"factors.csv": FACTORS_HEAD.replace("label_en", "label_eng")},
-     "violation: Unknown column 'label_eng' in a factors table. Did you mean 'label_en'?"),
+     "violation: Required column 'label_en' is missing: An English translation. The header's 'label_eng' is no "
+     "column of a factors table: if it is 'label_en', rename it."),
     ("column-names-in-capitals", study(**{"factors.csv": FACTORS_HEAD.replace("label_en", "Label_EN")
                                           .replace("code", " Code") + GOOD_FACTOR}),
      "violation: Column names are lower case, without spaces: rename ' Code' to 'code', 'Label_EN' to 'label_en'."),

@@ -42,7 +42,9 @@ def test_lines_count_records_that_span_lines(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("content", "expected"), [
-    (HEADER.replace("label_en", "labl_en") + ROW, "Unknown column 'labl_en' in a factors table. Did you mean 'label_en'?"),
+    (HEADER.replace("label_en", "labl_en") + ROW, "Required column 'label_en' is missing: An English translation. "
+                                                  "The header's 'labl_en' is no column of a factors table"),
+    (HEADER.replace("note", "nte") + ROW, "Unknown column 'nte' in a factors table. Did you mean 'note'?"),
     (HEADER.replace(",kind", "") + ROW.replace(",strength", ""), "Required column 'kind' is missing"),
     (HEADER.replace("note", "code") + ROW, "Column 'code' appears twice in the header: rename or remove one"),
     (HEADER.replace(",", ";") + ROW.replace(",", ";"), "The header is separated by semicolons"),

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import unquote
 
 from citykg.cells import date_problem
 from citykg.iris import PREFIXES
@@ -152,7 +151,7 @@ def quickstatements(project: Project, *, client: Client) -> QuickStatements:
                  OPTIONAL { ?s dcterms:title ?title FILTER (LANG(?title) = "en") } }
       OPTIONAL { ?src ckg:sourceTable ?table } OPTIONAL { ?src ckg:sourceRow ?row }
       OPTIONAL { ?src ckg:citation ?cite } OPTIONAL { ?p schema:startDate ?start } OPTIONAL { ?p schema:endDate ?end }
-      OPTIONAL { ?src ckg:dataFile ?file ; ckg:line ?line }
+      OPTIONAL { ?src ckg:dataFile/ckg:path ?file } OPTIONAL { ?src ckg:line ?line }
     } ORDER BY ?qa ?qb ?study ?cite ?la ?lb ?start ?end ?file ?line"""
     names = ("a", "b", "la", "lb", "qa", "qb", "study", "title", "table", "row", "cite", "start", "end", "file", "line")
     rows = [{k: (row[k].value if row[k] is not None else "") for k in names}
@@ -173,7 +172,7 @@ def quickstatements(project: Project, *, client: Client) -> QuickStatements:
         for why, unknown in (("no", False), ("unknown", True)):
             s[why] = "; ".join(_refused(s, side, refused[s[side]]) for side in "ab"
                                if s[side] in refused and refused[s[side]].endswith(UNKNOWN) == unknown)
-        s["problem"] = "; ".join(_problems(s, _where(project, s)))
+        s["problem"] = "; ".join(_problems(s, _where(s)))
     stated = [s for s in rows if s["qa"] and s["qb"] and not s["no"] and not s["unknown"] and not s["problem"]]
     present = _p190(client, {(s["qa"], s["qb"]) for s in stated})
     out: list[Statement] = []
@@ -204,15 +203,13 @@ def _refused(s: dict[str, str], side: str, why: str) -> str:
     return f"{s['l' + side] or s[side].rsplit('/', 1)[-1]}'s QID {qid} ({ref}) {rest}"
 
 
-def _where(project: Project, s: dict[str, str]) -> str:
-    """The file and line a partnership was read from (``data/reference/partnerships.csv:3``), from
-    its source row's ``ckg:dataFile`` (``…/id/source/reference/partnerships``) and ``ckg:line``."""
+def _where(s: dict[str, str]) -> str:
+    """The file and line a partnership was read from (``data/reference/partnerships.csv:3``,
+    ``submissions/<id>/partnerships.csv:2``), from its source row's ``ckg:dataFile`` path and
+    ``ckg:line`` (an RDF file's, as it declares them)."""
     if not s["file"]:
         return "the tables"
-    folder, table = (unquote(part) for part in s["file"].rsplit("/", 2)[-2:])
-    path = project.data / folder / f"{table}.csv"
-    shown = f"{path.relative_to(project.root)}" if path.is_file() else f"{folder}/{table}.csv"
-    return f"{shown}:{s['line']}" if s["line"] else shown
+    return f"{s['file']}:{s['line']}" if s["line"] else s["file"]
 
 
 def _problems(s: dict[str, str], where: str) -> list[str]:

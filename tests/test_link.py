@@ -734,6 +734,38 @@ def test_quickstatements_keep_a_reference_as_it_is(tmp_path: Path, fixture_serve
         "instead)"]
 
 
+def test_quickstatements_take_the_twinnings_of_submissions_in_rdf_and_tables(tmp_path: Path, fixture_server: Oxigraph,
+                                                                           cache: Path) -> None:
+    from citykg.submit import submit
+
+    project = test_project(tmp_path / "p")
+    build(project)
+    turtle = tmp_path / "twin.ttl"  # its source row's data file is a blank node, with the path the file declares
+    turtle.write_text("""@prefix ckg: <https://w3id.org/citykg/ontology#> .
+@prefix prov: <http://www.w3.org/ns/prov#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+<https://w3id.org/citykg/id/partnership/istanbul/mashhad/sister-city> a ckg:Partnership ;
+    ckg:partner <https://w3id.org/citykg/id/city/mashhad>, <https://w3id.org/citykg/id/city/istanbul> ;
+    ckg:partnershipType ckg:sisterCity ; prov:wasDerivedFrom _:row .
+_:row a ckg:SourceRow ; ckg:citation "https://example.org/atlas" ; ckg:line "4"^^xsd:positiveInteger ;
+    ckg:dataFile [ a ckg:DataFile ; ckg:path "twin.ttl" ] .
+""", encoding="utf-8")
+    assert submit(turtle, project=project, who="Ana").report.conforms
+    tables = tmp_path / "tables"
+    tables.mkdir()
+    (tables / "partnerships.csv").write_text('study,city_a,city_b,type,start,end,status,source_table,source_row,source,'
+                                             'note\n,mashhad,istanbul,friendship,,,,,,"The ""Pact"" of Mashhad",\n',
+                                             encoding="utf-8")
+    accepted = submit(tables, project=project, who="Ana")
+    found = quickstatements(project, client=Client(fixture_server.url, cache=cache))
+    assert {s.line for s in found.statements} >= {'Q121157\tP190\tQ406\tS854\t"https://example.org/atlas"',
+                                                   'Q406\tP190\tQ121157\tS854\t"https://example.org/atlas"'}
+    assert [str(lo) for lo in found.left_out] == [
+        f'Istanbul – Mashhad (The "Pact" of Mashhad) not exported: submissions/{accepted.id}/partnerships.csv:2: the '
+        "reference 'The \"Pact\" of Mashhad' has a double quote, which a QuickStatements V1 string cannot hold "
+        "(write “ ” or ' instead)"]
+
+
 def test_quickstatements_name_the_twinnings_left_out(tmp_path: Path, fixture_server: Oxigraph, cache: Path) -> None:
     project = test_project(tmp_path / "p")
     (project.data / "reference" / "partnerships.csv").write_text(

@@ -60,7 +60,7 @@ from dataclasses import dataclass
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad
 
 from citykg.errors import quoted
-from citykg.iris import BASE, CKG, OWL, PROV, RDF, RDFS, node_key, shorten, study
+from citykg.iris import BASE, CKG, OWL, PROV, RDF, RDFS, TWINNING_TYPES, node_key, shorten, study
 from citykg.rdfmap import subject_of
 from citykg.report import Finding, Severity
 from citykg.tables import Row
@@ -72,7 +72,7 @@ __all__ = ["EXISTING_RECORD", "RECORDS", "RESERVED", "Vocabulary", "check_rdf", 
 RECORDS = BASE + "id/"
 #: Subjects no input may describe: citykg's graphs, its source files and its ontology terms.
 RESERVED = (BASE + "graph/", BASE + "id/source/", CKG)
-_TYPE, _SHORTCUT, _PARTNER = RDF + "type", CKG + "twinnedWith", CKG + "partner"
+_TYPE, _SHORTCUT, _PARTNER, _KIND = RDF + "type", CKG + "twinnedWith", CKG + "partner", CKG + "partnershipType"
 _PARTNERSHIP = CKG + "Partnership"
 _TABLE, _DATA_FILE = CKG + "dataTable", CKG + "dataFile"
 _BUILTIN = frozenset({_TYPE, RDFS + "label", RDFS + "comment"})  # the RDF(S) terms records use
@@ -244,10 +244,12 @@ def _finding(message: str, file: str, iri: str, rule: str) -> Finding:
 
 
 def _partnerships(facts: Mapping[NamedNode | BlankNode, list[Quad]]) -> set[frozenset[str]]:
-    """The pairs of cities of the partnerships an input adds."""
+    """The pairs of cities of the twinnings an input adds (partnerships of a twinning type: a
+    cooperation agreement makes no twins)."""
     pairs = set()
     for about in facts.values():
-        if any(q.predicate.value == _TYPE and _value(q.object) == _PARTNERSHIP for q in about):
+        if (any(q.predicate.value == _TYPE and _value(q.object) == _PARTNERSHIP for q in about)
+                and any(q.predicate.value == _KIND and _value(q.object) in TWINNING_TYPES for q in about)):
             pairs.add(frozenset(_value(q.object) for q in about if q.predicate.value == _PARTNER))
     return pairs
 
@@ -260,8 +262,9 @@ def _existing(subject: NamedNode, about: list[Quad], pairs: set[frozenset[str]],
     if not refused:
         return []
     shortcut = all(q.predicate.value == _SHORTCUT for q in refused)
-    fix = ("A ckg:twinnedWith shortcut on it comes with the new ckg:Partnership of its two cities "
-           "(ckg:partner): add that partnership." if shortcut else
+    fix = ("A ckg:twinnedWith shortcut on it comes with the new twinning of its two cities: a ckg:Partnership "
+           "of both (ckg:partner) of type ckg:sisterCity, ckg:friendshipCity or ckg:twinningStatement. Add that "
+           "partnership, or leave the shortcut out: citykg adds it to a twinning." if shortcut else
            "Correct an existing record where it is defined, or give a new one its own IRI.")
     return [_finding(f"The graph already has this record (from {origin(graph)}): an RDF submission adds "
                      f"new records only. {fix}", file, subject.value, "existing-record")]

@@ -127,7 +127,7 @@ def with_closure(quads: Sequence[Quad], ontology: Sequence[Quad]) -> list[Quad]:
     return sorted(out, key=lambda q: (str(q.graph_name), str(q.subject), str(q.predicate), str(q.object)))
 
 
-_TWINNINGS = frozenset(NamedNode(iris.CKG + t) for t in ("sisterCity", "friendshipCity", "twinningStatement"))
+_TWINNINGS = frozenset(NamedNode(t) for t in iris.TWINNING_TYPES)
 
 
 def _shortcuts(quads: Sequence[Quad]) -> list[Quad]:

@@ -95,6 +95,10 @@ def entity(kind: str, *keys: str) -> str:
     return f"{BASE}id/{kind}/" + "/".join(_segment(k) for k in keys)
 
 
+#: The partnership types that make two cities twins (``ckg:twinnedWith``, Wikidata's P190).
+TWINNING_TYPES = frozenset(CKG + t for t in ("sisterCity", "friendshipCity", "twinningStatement"))
+
+
 def source_file(folder: str, table: str) -> str:
     """The IRI of a data file (one table of one data folder)."""
     return f"{BASE}id/source/{_segment(folder)}/{_segment(table)}"

@@ -504,13 +504,19 @@ def test_the_twinning_shortcut_on_an_existing_city_comes_with_a_new_partnership(
     alone = _rdf_findings(project, tmp_path, QOM_TTL + shortcut)
     assert [t for t in alone if "existing-record" in t] == [
         "IN:10: violation: The graph already has this record (from the graph <https://w3id.org/citykg/graph/reference>): "
-        "an RDF submission adds new records only. A ckg:twinnedWith shortcut on it comes with the new "
-        "ckg:Partnership of its two cities (ckg:partner): add that partnership. "
+        "an RDF submission adds new records only. A ckg:twinnedWith shortcut on it comes with the new twinning "
+        "of its two cities: a ckg:Partnership of both (ckg:partner) of type ckg:sisterCity, ckg:friendshipCity or "
+        "ckg:twinningStatement. Add that partnership, or leave the shortcut out: citykg adds it to a twinning. "
         f"(value: {ID}city/tabriz) [citykg:input/existing-record]"]
     partnership = (f"<{ID}partnership/qom/tabriz/twinned> a ckg:Partnership ; ckg:partner <{ID}city/qom>, "
                    f"<{ID}city/tabriz> ; ckg:partnershipType ckg:twinningStatement ; prov:wasDerivedFrom _:row .\n")
     assert [t for t in _rdf_findings(project, tmp_path, QOM_TTL + shortcut + partnership)
             if "citykg:input" in t] == []
+    # a cooperation agreement makes no twins: its cities' shortcut is refused
+    agreement = partnership.replace("twinned>", "cooperation-agreement>").replace("twinningStatement",
+                                                                                  "cooperationAgreement")
+    assert [t for t in _rdf_findings(project, tmp_path, QOM_TTL + shortcut + agreement)
+            if "existing-record" in t] == [t for t in alone if "existing-record" in t]
 
 
 # ------------------------------------------------------------------ a path on its own: --standalone

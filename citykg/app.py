@@ -337,9 +337,8 @@ def _prepare(response: Response) -> Prepared:
 
 def _conditional(prepared: Prepared, method: str, headers: dict[str, str]) -> Prepared:
     """The answer to a conditional request (RFC 9110, 13.2.2): a 412 if ``If-Match`` names none of
-    the answer's entity tags (compared strongly); for one whose ``If-None-Match`` names it (weakly,
-    or ``*``), a 304 to a GET or HEAD, whose client holds the answer already, else a 412;
-    otherwise ``prepared`` as it is.
+    the answer's entity tags (compared strongly); if ``If-None-Match`` names it (weakly, or ``*``),
+    a 304 to a GET or HEAD, whose client holds it already, else a 412; else ``prepared``.
 
     >>> ok = _prepare(Response(200, b"{}", cacheable=True))
     >>> tag = dict(ok.headers)[b"etag"].decode()
@@ -355,10 +354,8 @@ def _conditional(prepared: Prepared, method: str, headers: dict[str, str]) -> Pr
         if "*" not in wanted and tag not in wanted:  # (* takes any answer; a tag, only the answer it names)
             return _prepare(error_response(412, "If-Match names none of this answer's entity tags: the answer has "
                                                 "changed, or has none. Ask again without If-Match."))
-    if tag is None or "if-none-match" not in headers:
-        return prepared
-    sent = {t.strip().removeprefix("W/") for t in headers["if-none-match"].split(",")}
-    if "*" not in sent and tag not in sent:
+    sent = {t.strip().removeprefix("W/") for t in headers.get("if-none-match", "").split(",")}
+    if tag is None or "if-none-match" not in headers or ("*" not in sent and tag not in sent):
         return prepared
     if method not in ("GET", "HEAD"):
         return _prepare(error_response(412, "If-None-Match names this answer's entity tag; only a GET or HEAD "

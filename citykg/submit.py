@@ -165,7 +165,8 @@ def submit_bytes(body: bytes, *, content_type: str, project: Project, who: str,
 
 _LINKED = ("`citykg link` has linked records it adds, and the links in {graphs} would name records "
            "the graph no longer has: move wikidata-links.nq and wikidata.nq out of {graphs}, withdraw "
-           "it, then run `citykg link` and `citykg build` again")
+           "it, then run `citykg link --decisions FILE` with the review file you decided in (the links "
+           "file you moved held those decisions) and `citykg build` again")
 
 
 def withdraw(ident: str, *, project: Project, who: str, engine: Engine = Engine.TURBO,
@@ -190,13 +191,16 @@ def withdraw(ident: str, *, project: Project, who: str, engine: Engine = Engine.
             result = build(project, engine=engine, submissions=others, switch=False)
         except DataError as exc:
             broken = Report.of([f for f in exc.report.findings if f.severity is Severity.VIOLATION])
-            relying = sorted({m.group(1) for f in broken.findings
-                              if (m := re.search(r"submissions/([0-9a-f]{16})/", f.file or ""))})
+            # what citykg link wrote (graphs/) names its records: that is the cause, whatever else breaks
+            linked = any(f.shape == "ckgsh:WikidataLinkShape" or (f.file or "").startswith(f"{project.graphs.name}/")
+                         for f in broken.findings)
+            relying = [] if linked else sorted({m.group(1) for f in broken.findings
+                                                if (m := re.search(r"submissions/([0-9a-f]{16})/", f.file or ""))})
             if relying:  # their rows are the cause; what they break in the project's records follows from them
                 broken = Report.of([f for f in broken.findings if "submissions/" in (f.file or "")])
-            linked = any(f.shape == "ckgsh:WikidataLinkShape" for f in broken.findings)
-            reason = (f"submission {', '.join(relying)} relies on it; withdraw that first" if relying
-                      else _LINKED.format(graphs=project.graphs) if linked else broken.summary())
+            reason = (_LINKED.format(graphs=project.graphs) if linked else
+                      f"submission {', '.join(relying)} relies on it; withdraw that first" if relying
+                      else broken.summary())
             raise DataError(f"Withdrawing {sub.id} would leave the graph invalid ({reason}); it stays "
                             "accepted.", broken) from exc
         step("built")

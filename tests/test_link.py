@@ -1207,7 +1207,8 @@ def test_a_linked_submission_is_withdrawn_once_its_links_are_set_aside(tmp_path:
     assert "city/isfahan" in (project.graphs / LINKS_FILE).read_text(encoding="utf-8")
     build(project)
     with pytest.raises(DataError, match=r"`citykg link` has linked records it adds.*move wikidata-links.nq and "
-                                        r"wikidata.nq out of .*graphs") as refused:
+                                        r"wikidata.nq out of .*graphs, withdraw it, then run `citykg link --decisions "
+                                        r"FILE` with the review file you decided in") as refused:
         withdraw(accepted.id, project=project, who="Ana")
     # the findings name the file of the link, which no table row describes
     assert {f.file for f in refused.value.report.findings if f.shape == "ckgsh:WikidataLinkShape"} == {

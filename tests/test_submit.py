@@ -326,32 +326,22 @@ def test_the_same_facts_as_tables_or_as_rdf_give_the_same_records(built: Project
     assert (records[0], "https://schema.org/containedInPlace", "https://w3id.org/citykg/id/country/IR") in from_rdf
 
 
-def test_an_rdf_twinning_shortcut_in_one_direction_twins_both_cities(built: Project, tmp_path: Path) -> None:
-    # ckg:twinnedWith is symmetric: Qom's shortcut makes Tabriz Qom's twin too, as a row of partnerships.csv does
+@pytest.mark.parametrize(("kind", "shortcut"), [
+    ("friendshipCity", "<https://w3id.org/citykg/id/city/qom> ckg:twinnedWith <https://w3id.org/citykg/id/city/tabriz> .\n"),
+    ("sisterCity", ""),
+], ids=["one-direction", "none"])
+def test_an_rdf_twinning_twins_both_cities_with_its_shortcut_in_one_direction_or_none(
+        built: Project, tmp_path: Path, kind: str, shortcut: str) -> None:
+    # ckg:twinnedWith is symmetric, and follows from a twinning partnership, as it does from a row of partnerships.csv
     turtle = tmp_path / "qom.ttl"
-    turtle.write_text(QOM_TTL + "<https://w3id.org/citykg/id/partnership/qom/tabriz/friendship> a ckg:Partnership ;\n"
+    turtle.write_text(QOM_TTL + f"<https://w3id.org/citykg/id/partnership/qom/tabriz/{kind}> a ckg:Partnership ;\n"
                       "    ckg:partner <https://w3id.org/citykg/id/city/qom>, <https://w3id.org/citykg/id/city/tabriz> ;\n"
-                      "    ckg:partnershipType ckg:friendshipCity ; prov:wasDerivedFrom _:row .\n"
-                      "<https://w3id.org/citykg/id/city/qom> ckg:twinnedWith <https://w3id.org/citykg/id/city/tabriz> .\n",
-                      encoding="utf-8")
+                      f"    ckg:partnershipType ckg:{kind} ; prov:wasDerivedFrom _:row .\n{shortcut}", encoding="utf-8")
     result = submit(turtle, project=built, who="Ana")
     assert result.outcome is Outcome.ACCEPTED and result.report.findings == (), result.report.to_text()
     source = f"submissions/{result.id}"
     assert _answers(built, "sister-cities", {"city": "Tabriz"}) == [("qom", "Q131664", "Qom", "IR", source, "")]
     assert _answers(built, "sister-cities", {"city": "Qom"}) == [("tabriz", "Q80053", "Tabriz", "IR", source, "")]
-
-
-def test_an_rdf_twinning_without_the_shortcut_twins_both_cities(built: Project, tmp_path: Path) -> None:
-    # the ckg:twinnedWith shortcut follows from a twinning partnership, as it does from a row
-    turtle = tmp_path / "qom.ttl"
-    turtle.write_text(QOM_TTL + "<https://w3id.org/citykg/id/partnership/qom/tabriz/sister-city> a ckg:Partnership ;\n"
-                      "    ckg:partner <https://w3id.org/citykg/id/city/qom>, <https://w3id.org/citykg/id/city/tabriz> ;\n"
-                      "    ckg:partnershipType ckg:sisterCity ; prov:wasDerivedFrom _:row .\n", encoding="utf-8")
-    result = submit(turtle, project=built, who="Ana")
-    assert result.outcome is Outcome.ACCEPTED and result.report.findings == (), result.report.to_text()
-    source = f"submissions/{result.id}"
-    assert _answers(built, "sister-cities", {"city": "Qom"}) == [("tabriz", "Q80053", "Tabriz", "IR", source, "")]
-    assert _answers(built, "sister-cities", {"city": "Tabriz"}) == [("qom", "Q131664", "Qom", "IR", source, "")]
 
 
 def test_a_trig_submissions_graph_names_are_not_kept_and_a_warning_says_so(built: Project, tmp_path: Path) -> None:

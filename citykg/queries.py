@@ -19,8 +19,9 @@ says what each takes and how it is checked.
 
 Two optional lines explain an empty answer: ``#+ needs: citykg link`` names the command that adds
 what the query reads, and ``#+ about: SWOT factors (ckg:SwotFactor)`` the records of a study it
-reads, so that an empty answer for a city whose studies have none of them says so
-(:attr:`Result.lacking`) rather than seeming to say that nothing is, say, unaddressed.
+reads (a class under any prefix of :data:`citykg.iris.PREFIXES`), so that an empty answer for a
+city whose studies have none of them says so (:attr:`Result.lacking`) rather than seeming to say
+that nothing is, say, unaddressed.
 
 Example::
 
@@ -61,7 +62,7 @@ __all__ = ["CLI_PARAM", "NamedQuery", "Result", "catalogue_text", "check_params"
            "read_query_text", "run", "run_sparql", "unknown_query"]
 
 _HEADER = re.compile(r"^#\+\s*(\w+)(?:\s+(\w+)\s*\((\w+)\))?\s*:\s*(.*)$")
-_ABOUT = re.compile(r"(.+?) \((ckg:[A-Za-z]+)\)")
+_ABOUT = re.compile(r"(.+?) \(([a-z]+):([A-Za-z]+)\)")
 _PARAM_TYPES = ("city", "study", "code", "kind", "text", "integer")  # bound by citykg.params
 #: How the command line passes a parameter, for messages; ``citykg serve`` says ``?{name}=VALUE``.
 CLI_PARAM = "--param {name}=VALUE"
@@ -170,10 +171,10 @@ def parse_query_file(path: Path) -> NamedQuery:
     about = None
     if fields.get("about"):
         found = _ABOUT.fullmatch(fields["about"][0])
-        if found is None:
-            raise QueryError(f"{path}: write '#+ about: NAME (ckg:Class)', such as '#+ about: SWOT factors "
-                             "(ckg:SwotFactor)', with a class of the ontology's prefix.")
-        about = (found[1], found[2])
+        if found is None or found[2] not in PREFIXES:
+            raise QueryError(f"{path}: write '#+ about: NAME (prefix:Class)', such as '#+ about: SWOT factors "
+                             f"(ckg:SwotFactor)', with one of the prefixes {', '.join(sorted(PREFIXES))}.")
+        about = (found[1], f"{found[2]}:{found[3]}")
     return NamedQuery(name=path.stem, summary=fields["summary"][0], description=" ".join(fields.get("description", [])),
                       params=tuple(params), columns=columns, example=(fields.get("example") or [""])[0],
                       sparql=text, path=path, needs=(fields.get("needs") or [""])[0], about=about)
@@ -282,12 +283,18 @@ def _lacking(store: Store, query: NamedQuery, params: Mapping[str, str],
     given = {p.type: p.name for p in query.params if p.type in ("city", "study") and Variable(p.name) in terms}
     bound = {Variable(kind): terms[Variable(param)] for kind, param in given.items()}
     if store.query(_HAS, use_default_graph_as_union=True, prefixes=PREFIXES,
-                   substitutions={Variable("class"): NamedNode(PREFIXES["ckg"] + cls[4:]), **bound}):
+                   substitutions={Variable("class"): _expand(cls), **bound}):
         return ""
     if "study" in given:
         return f"study {params[given['study']].strip()} has no {name}"
     where = f"of {quoted(params[given['city']].strip())}" if "city" in given else "in the graph"
     return f"no study {where} has {name}"
+
+
+def _expand(name: str) -> NamedNode:
+    """The IRI of a prefixed name such as ``org:Membership``."""
+    prefix, local = name.split(":", 1)
+    return NamedNode(PREFIXES[prefix] + local)
 
 
 def _mixed(query: NamedQuery, params: Mapping[str, str], result: Result) -> tuple[str, ...]:

@@ -67,7 +67,8 @@ def test_an_empty_answer_for_studies_without_what_the_query_reads_says_so(store:
         ("unaddressed-factors", {"city": "Tabriz"}), ("tows-matrix", {"city": "تبریز"}),
         ("theme-coverage", {"city": "Mashhad"}), ("themes-by-consensus", {"study": "mashhad-oic"}),
         ("unaddressed-factors", {"city": "Mashhad"}), ("shared-actions", {"study": "mashhad-oic"}),
-        ("duplicate-strategy-titles", {"city": "Tabriz", "study": "tabriz-2024"}))}
+        ("duplicate-strategy-titles", {"city": "Tabriz", "study": "tabriz-2024"}),
+        ("network-memberships", {"city": "Tabriz"}), ("network-memberships", {"city": "Mashhad"}))}
     assert lacking == {
         ("unaddressed-factors", (("city", "Tabriz"),)): "no study of 'Tabriz' has SWOT factors",
         ("tows-matrix", (("city", "تبریز"),)): "no study of 'تبریز' has strategies",
@@ -76,9 +77,12 @@ def test_an_empty_answer_for_studies_without_what_the_query_reads_says_so(store:
         ("unaddressed-factors", (("city", "Mashhad"),)): "",  # rows: nothing to explain
         ("shared-actions", (("study", "mashhad-oic"),)): "",
         ("duplicate-strategy-titles", (("city", "Tabriz"), ("study", "tabriz-2024"))): "study tabriz-2024 has no strategies",
+        ("network-memberships", (("city", "Tabriz"),)): "no study of 'Tabriz' has memberships in organisations",
+        ("network-memberships", (("city", "Mashhad"),)): "",
     }
     about = {n: q.about for n, q in CATALOGUE.items() if q.about}
-    assert about["unaddressed-factors"] == ("SWOT factors", "ckg:SwotFactor") and len(about) == 7
+    assert about["unaddressed-factors"] == ("SWOT factors", "ckg:SwotFactor") and len(about) == 8
+    assert about["network-memberships"] == ("memberships in organisations", "org:Membership")
 
 
 @pytest.mark.parametrize("name", sorted(n for n, q in CATALOGUE.items() if not q.needs))
@@ -342,7 +346,9 @@ def test_cities_and_studies(store: Store) -> None:
      r"q.rq: the SELECT does not list the parameter \$city, and citykg can bind a parameter only if it does: add "
      r"\$city after the columns \(SELECT \?code \?label \$city\), or write SELECT \*."),
     ("#+ about: SWOT factors\n", "SELECT ?x WHERE { ?x ?p ?o }\n",
-     r"q.rq: write '#\+ about: NAME \(ckg:Class\)', such as '#\+ about: SWOT factors \(ckg:SwotFactor\)'"),
+     r"q.rq: write '#\+ about: NAME \(prefix:Class\)', such as '#\+ about: SWOT factors \(ckg:SwotFactor\)', "
+     r"with one of the prefixes ckg, dcterms, "),
+    ("#+ about: cities (city:City)\n", "SELECT ?x WHERE { ?x ?p ?o }\n", r"q.rq: write '#\+ about: NAME \(prefix:Class\)'"),
 ])
 def test_a_query_file_declares_exactly_its_parameters(tmp_path: Path, header: str, body: str, message: str) -> None:
     (tmp_path / "q.rq").write_text(f"#+ summary: Q\n#+ columns: x\n{header}{body}", encoding="utf-8")

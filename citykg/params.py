@@ -36,7 +36,7 @@ from pyoxigraph import Literal, NamedNode, Store, Variable
 
 from citykg.errors import QueryParameterError, quoted
 from citykg.iris import BASE, CKG, PREFIXES, RDF, pasted_qid
-from citykg.names import LATIN_DIGITS, normalise
+from citykg.names import normalise, plain
 
 if TYPE_CHECKING:
     from citykg.queries import NamedQuery
@@ -109,10 +109,10 @@ def _term(store: Store, param: Param, value: str) -> NamedNode | Literal:
     if param.type == "study":
         return Literal(_study(store, param, value))
     if param.type == "kind":
-        if value.lower() not in _KINDS:
+        if plain(value).lower() not in _KINDS:
             raise QueryParameterError(f"{param.name}={quoted(value)} is not a kind of SWOT factor: give "
                                       "strength, weakness, opportunity or threat.")
-        return Literal(value.lower())
+        return Literal(plain(value).lower())
     if param.type == "integer":
         if not _INTEGER.match(value):
             raise QueryParameterError(f"{param.name}={quoted(value)} is not a whole number, such as 10 or -3.")
@@ -129,13 +129,12 @@ _HOMES = """SELECT DISTINCT ?class ?id ?city ?name ?code WHERE {
 
 def _code(store: Store, param: Param, value: str) -> tuple[str, list[_Home]]:
     """A code in upper case, with the studies that have a record of it (of the kind the
-    parameter's name says: a ``factor`` takes a factor's code, a ``strategy`` a strategy's); its
-    digits may be Persian or Arabic (W۳ is W3)."""
-    value = value.translate(LATIN_DIGITS)
-    if not _CODE.match(value):
+    parameter's name says: a ``factor`` takes a factor's code, a ``strategy`` a strategy's); it
+    may be typed in Persian or Arabic digits or full-width forms (W۳ and Ｗ３ are W3)."""
+    if not _CODE.match(plain(value)):
         raise QueryParameterError(
             f"{param.name}={quoted(value)} is not a code as the papers print them (S1, W3, SO1, WT2).")
-    code = value.upper()
+    code = plain(value).upper()
     found: dict[tuple[str, str], _Home] = {}
     for s in store.query(_HOMES, use_default_graph_as_union=True, prefixes=PREFIXES,  # type: ignore[union-attr]
                          substitutions={Variable("code"): Literal(code)}):
@@ -193,8 +192,8 @@ def _study(store: Store, param: Param, value: str) -> str:
     """A study's id, once the graph has the study."""
     ids = [s["id"].value for s in store.query(_STUDIES, use_default_graph_as_union=True,  # type: ignore[union-attr]
                                               prefixes=PREFIXES)]
-    if value.lower() in ids:
-        return value.lower()
+    if plain(value).lower() in ids:
+        return plain(value).lower()
     close = difflib.get_close_matches(value.lower()[:200], ids, n=1)
     hint = f" Did you mean {close[0]!r}?" if close else ""
     raise QueryParameterError(f"No study {quoted(value)} in the graph.{hint} Give a study's id: "

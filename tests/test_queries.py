@@ -428,10 +428,13 @@ def test_a_code_of_the_wrong_kind_is_named_as_such(store: Store, name: str, para
     assert column(store, "provenance", "record", code="SO1")  # a code parameter takes either kind
 
 
-def test_a_code_in_persian_or_arabic_digits_is_the_code(store: Store) -> None:
+def test_a_code_kind_or_study_in_other_digits_or_full_width_forms_is_the_same(store: Store) -> None:
     latin = answer(store, "strategies-for-factor", factor="W3", city="Mashhad")
     assert answer(store, "strategies-for-factor", factor="W۳", city="Mashhad") == latin  # Persian ۳
     assert answer(store, "strategies-for-factor", factor="w٣", city="Mashhad") == latin  # Arabic ٣
+    assert answer(store, "strategies-for-factor", factor="Ｗ３\u200c", city="Mashhad") == latin  # full-width, ZWNJ
+    assert answer(store, "factor-coverage", kind="ｗｅａｋｎｅｓｓ", study="ＭＡＳＨＨＡＤ-ＯＩＣ") == answer(
+        store, "factor-coverage", kind="weakness", study="mashhad-oic")
     assert len(latin) == 4
 
 

@@ -32,7 +32,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -49,7 +49,7 @@ from citykg.report import Finding, Report, Severity
 from citykg.shacl import Engine, check, load_shapes
 from citykg.submissions import Submission
 
-__all__ = ["BuildResult", "build", "data_folders", "load_graphs", "load_ontology", "switch_to",
+__all__ = ["BuildResult", "build", "data_folders", "graph_files", "load_graphs", "load_ontology", "switch_to",
            "with_closure"]
 
 Progress = Callable[[str], None]
@@ -163,19 +163,24 @@ def _ancestors(ontology: Sequence[Quad], relation: str) -> dict[NamedNode, set[N
     return {term: above(term) for term in parents}
 
 
-def load_graphs(project: Project) -> list[Quad]:
+def load_graphs(project: Project, *, replacing: Mapping[str, Sequence[Quad]] | None = None) -> list[Quad]:
     """The extra RDF of ``graphs/`` (``*.nq`` and ``*.trig``), each quad in its own named graph.
 
     Triples in a file's default graph go to the graph named after the file (``graphs/x.nq`` →
     ``…/graph/x``).
 
+    :param replacing: quads to read instead of a file's, by its name as findings give it
+        (``graphs/wikidata.nq``), such as what a withdrawal leaves of it.
     :raises InputError: if a file does not parse.
     """
-    return [q for _, quads in _graph_files(project) for q in quads]
+    return [q for name, quads in graph_files(project) for q in (replacing or {}).get(name, quads)]
 
 
-def _graph_files(project: Project) -> list[tuple[str, list[Quad]]]:
-    """The files of ``graphs/`` (``graphs/x.nq``, as findings name them) with their quads."""
+def graph_files(project: Project) -> list[tuple[str, list[Quad]]]:
+    """The files of ``graphs/`` (``graphs/x.nq``, as findings name them) with their quads.
+
+    :raises InputError: if a file does not parse.
+    """
     out: list[tuple[str, list[Quad]]] = []
     if not project.graphs.is_dir():
         return out
@@ -197,14 +202,15 @@ def _graph_files(project: Project) -> list[tuple[str, list[Quad]]]:
 def _in_graph_files(project: Project, findings: Sequence[Finding]) -> list[Finding]:
     """Findings about a record of a ``graphs/`` file, which no table row describes, name that file."""
     files: dict[str, str] = {}
-    for name, quads in _graph_files(project):
+    for name, quads in graph_files(project):
         for q in quads:
             files.setdefault(str(getattr(q.subject, "value", q.subject)), name)
     return [replace(f, file=files[f.focus]) if f.file is None and f.focus in files else f for f in findings]
 
 
 def build(project: Project, *, engine: Engine = Engine.TURBO, progress: Progress | None = None,
-          submissions: Sequence[Submission] | None = None, switch: bool = True) -> BuildResult:
+          submissions: Sequence[Submission] | None = None, switch: bool = True,
+          graphs: Mapping[str, Sequence[Quad]] | None = None) -> BuildResult:
     """Build, validate and store the graph of the project's data and accepted submissions.
 
     :param project: the project to build (see :class:`citykg.project.Project`).
@@ -215,15 +221,17 @@ def build(project: Project, *, engine: Engine = Engine.TURBO, progress: Progress
     :param switch: switch ``dist/current`` to the new build, holding the dist lock throughout
         (:mod:`citykg.lock`). With ``False`` the build folder is only written, and the caller,
         which holds the lock, switches with :func:`switch_to`.
+    :param graphs: quads to build from instead of those of some ``graphs/`` files, by file name
+        (see :func:`load_graphs`).
     :raises DataError: if the data does not conform; nothing is written then.
     :raises InputError: if a table cannot be read.
     """
     if not switch:
-        return _build(project, engine, progress, submissions, switch=False)
+        return _build(project, engine, progress, submissions, switch=False, graphs=graphs)
     from citykg.lock import exclusive
 
     with exclusive(project.dist):
-        return _build(project, engine, progress, submissions, switch=True)
+        return _build(project, engine, progress, submissions, switch=True, graphs=graphs)
 
 
 def switch_to(project: Project, build_id: str) -> None:
@@ -233,7 +241,8 @@ def switch_to(project: Project, build_id: str) -> None:
 
 
 def _build(project: Project, engine: Engine, progress: Progress | None,
-           submissions: Sequence[Submission] | None, *, switch: bool) -> BuildResult:
+           submissions: Sequence[Submission] | None, *, switch: bool,
+           graphs: Mapping[str, Sequence[Quad]] | None) -> BuildResult:
     say = progress or (lambda message: None)
     started = time.perf_counter()
     folders = data_folders(project)
@@ -241,7 +250,7 @@ def _build(project: Project, engine: Engine, progress: Progress | None,
     read = read_in_context(project, folders, submissions=submissions)  # each submission in a graph of its own
     tables, mapped = read.tables, read.mapped
     ontology = load_ontology(project)
-    data = with_closure([*mapped.quads, *load_graphs(project)], ontology)
+    data = with_closure([*mapped.quads, *load_graphs(project, replacing=graphs)], ontology)
     report = tables.report + mapped.report
     if not any(f.severity is Severity.VIOLATION and f.row is None for f in report.findings):
         say(f"validating {len(data)} quads with {engine.value}")

@@ -64,10 +64,11 @@ from citykg.kinds import refuse_wrong_kinds
 from citykg.project import Project
 from citykg.reconcile import Candidate, Decision, Match, NameQuery, reconcile
 from citykg.review import ReviewRow, write_review
+from citykg.submissions import Submission
 from citykg.wikidata import Client, Stats
 
 __all__ = ["LINKS_FILE", "WIKIDATA_FILE", "LinkRun", "StoredLink", "country_codes", "link", "project_store",
-           "read_records", "stored_links"]
+           "read_records", "stored_links", "write_graph_file"]
 
 LINKS_FILE = "wikidata-links.nq"
 WIKIDATA_FILE = "wikidata.nq"
@@ -112,19 +113,24 @@ def _n(count: int, one: str, many: str | None = None) -> str:
     return f"{count} {one if count == 1 else many or one + 's'}"
 
 
-def project_store(project: Project) -> Store:
+def project_store(project: Project, *, submissions: Sequence[Submission] | None = None) -> Store:
     """The project's tables, accepted submissions and extra graphs, without the graphs citykg
-    link writes."""
+    link writes.
+
+    :param submissions: the submissions to include; by default the accepted ones.
+    """
     store = Store()
-    mapped = read_in_context(project, data_folders(project)).mapped
+    mapped = read_in_context(project, data_folders(project), submissions=submissions).mapped
     ours = {LINKS_GRAPH, WIKIDATA_GRAPH}
     store.extend([*mapped.quads, *(q for q in load_graphs(project) if str(q.graph_name)[1:-1] not in ours)])
     return store
 
 
-def read_records(project: Project) -> tuple[list[Record], list[Record]]:
-    """The project's cities and countries, sorted by IRI."""
-    store = project_store(project)
+def read_records(project: Project, *,
+                 submissions: Sequence[Submission] | None = None) -> tuple[list[Record], list[Record]]:
+    """The project's cities and countries, sorted by IRI (with these submissions; by default the
+    accepted ones)."""
+    store = project_store(project, submissions=submissions)
     return _records(store, "City"), _records(store, "Country")
 
 
@@ -240,8 +246,8 @@ def link(project: Project, *, client: Client, decisions: Path | None = None, rev
             for lk in links if lk.match.decision is Decision.AMBIGUOUS]
     ambiguous = write_review(review, rows)  # first: if it cannot be written, graphs/ stays as it was
     project.graphs.mkdir(parents=True, exist_ok=True)
-    written = (_write(project.graphs / LINKS_FILE, link_quads(links, endpoint=client.endpoint, day=day)),
-               _write(project.graphs / WIKIDATA_FILE, extra.quads))
+    written = (write_graph_file(project.graphs / LINKS_FILE, link_quads(links, endpoint=client.endpoint, day=day)),
+               write_graph_file(project.graphs / WIKIDATA_FILE, extra.quads))
     return LinkRun(tuple(links), client.endpoint, day, extra, written, review, ambiguous,
                    tuple(warnings + extra.warnings), client.stats)
 
@@ -321,7 +327,7 @@ def _link_countries(countries: Sequence[Record], kept: dict[str, str | None], cl
     return out
 
 
-def _write(path: Path, quads: Sequence[Quad]) -> Path:
+def write_graph_file(path: Path, quads: Sequence[Quad]) -> Path:
     """Write sorted N-Quads atomically (the quads are sorted by the caller)."""
     data = serialize(quads, format=RdfFormat.N_QUADS) or b""
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)

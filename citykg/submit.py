@@ -41,8 +41,8 @@ from dataclasses import dataclass, replace
 from enum import Enum
 from pathlib import Path
 
-from citykg import __version__, iris, merge
-from citykg.build import build, switch_to
+from citykg import __version__, iris, merge, unlink
+from citykg.build import build, graph_files, switch_to
 from citykg.errors import DataError, InputError, StoreError, SubmissionError
 from citykg.intake import InputKind, Received, receive, receive_bytes
 from citykg.lock import exclusive
@@ -112,6 +112,9 @@ class WithdrawResult:
 
     submission: Submission
     build_id: str
+    #: The records whose Wikidata links and facts left ``graphs/`` with it (``city/caceres``): it
+    #: added them, and ``citykg link`` had linked them.
+    unlinked: tuple[str, ...] = ()
 
 
 def validate_input(path: Path | str, *, project: Project, engine: Engine = Engine.TURBO,
@@ -163,15 +166,12 @@ def submit_bytes(body: bytes, *, content_type: str, project: Project, who: str,
         return _submit(received, project, who, engine, checkpoint)
 
 
-_LINKED = ("`citykg link` has linked records it adds, and the links in {graphs} would name records "
-           "the graph no longer has: move wikidata-links.nq and wikidata.nq out of {graphs}, withdraw "
-           "it, then run `citykg link --decisions FILE` with the review file you decided in (the links "
-           "file you moved held those decisions) and `citykg build` again")
-
-
 def withdraw(ident: str, *, project: Project, who: str, engine: Engine = Engine.TURBO,
              checkpoint: Checkpoint | None = None) -> WithdrawResult:
     """Remove exactly one submission's graph from the store; keep its files, marked withdrawn.
+
+    What ``citykg link`` wrote in ``graphs/`` about the records it adds goes with it (see
+    :mod:`citykg.unlink`); every other link and decision stays.
 
     :param ident: the submission id (or a unique prefix of it).
     :raises SubmissionError: if there is no such accepted submission.
@@ -187,18 +187,21 @@ def withdraw(ident: str, *, project: Project, who: str, engine: Engine = Engine.
             raise SubmissionError(f"Submission {sub.id} is already withdrawn. To bring it back, submit the same "
                                   f"input again (its files are kept in {sub.folder}).")
         others = [s for s in load_submissions(project, status=Status.ACCEPTED) if s.id != sub.id]
+        links = unlink.unlinked(project, submissions=others)  # what citykg link said of its records goes too
         try:
-            result = build(project, engine=engine, submissions=others, switch=False)
+            result = build(project, engine=engine, submissions=others, switch=False, graphs=links.files)
         except DataError as exc:
             broken = Report.of([f for f in exc.report.findings if f.severity is Severity.VIOLATION])
-            # what citykg link wrote (graphs/) names its records: that is the cause, whatever else breaks
-            linked = any(f.shape == "ckgsh:WikidataLinkShape" or (f.file or "").startswith(f"{project.graphs.name}/")
-                         for f in broken.findings)
-            relying = [] if linked else sorted({m.group(1) for f in broken.findings
-                                                if (m := re.search(r"submissions/([0-9a-f]{16})/", f.file or ""))})
+            # a file of graphs/ that names its records (not citykg link's: those lose them) is the cause
+            values = {f.value for f in broken.findings if f.value}
+            named = [name for name, quads in graph_files(project) if name not in links.files and any(
+                getattr(term, "value", None) in values for q in quads for term in (q.subject, q.object))]
+            relying = [] if named else sorted({m.group(1) for f in broken.findings
+                                               if (m := re.search(r"submissions/([0-9a-f]{16})/", f.file or ""))})
             if relying:  # their rows are the cause; what they break in the project's records follows from them
                 broken = Report.of([f for f in broken.findings if "submissions/" in (f.file or "")])
-            reason = (_LINKED.format(graphs=project.graphs) if linked else
+            reason = (f"{', '.join(named)} {'names' if len(named) == 1 else 'name'} records it adds: take those "
+                      "statements out, then withdraw it again" if named else
                       f"submission {', '.join(relying)} relies on it; withdraw that first" if relying
                       else broken.summary())
             raise DataError(f"Withdrawing {sub.id} would leave the graph invalid ({reason}); it stays "
@@ -206,6 +209,8 @@ def withdraw(ident: str, *, project: Project, who: str, engine: Engine = Engine.
         step("built")
         merge.note(project, "withdraw", sub.id)
         step("journaled")
+        unlink.write(project, links)
+        step("unlinked")
         done = replace(sub, status=Status.WITHDRAWN,
                        history=(*sub.history, Event("withdrawn", who, merge.now())))
         write_metadata(done, sub.folder)
@@ -213,7 +218,7 @@ def withdraw(ident: str, *, project: Project, who: str, engine: Engine = Engine.
         switch_to(project, result.build_id)
         step("switched")
         (project.dist / merge.JOURNAL).unlink()
-    return WithdrawResult(done, result.build_id)
+    return WithdrawResult(done, result.build_id, links.records)
 
 
 def list_submissions(project: Project, *, engine: Engine = Engine.TURBO) -> list[Submission]:

@@ -1195,29 +1195,3 @@ def test_linking_against_the_full_wikidata_files(tmp_path: Path) -> None:
     assert {r[1] for r in oic} == {"Q130469", "Q11462", "Q1865", "Q8660", "Q11739"}
     # the study's warning now counts the partners Wikidata gives
     assert any("declares 16 sister cities, but the graph lists 5" in f.message for f in result.report.findings)
-
-
-def test_a_linked_submission_is_withdrawn_once_its_links_are_set_aside(tmp_path: Path, fixture_server: Oxigraph,
-                                                                        cache: Path) -> None:
-    from citykg.errors import DataError
-    from citykg.submit import withdraw
-
-    project, accepted = submitted_city(tmp_path, "isfahan,Isfahan,اصفهان,IR,,a submission")
-    link(project, client=Client(fixture_server.url, cache=cache))
-    assert "city/isfahan" in (project.graphs / LINKS_FILE).read_text(encoding="utf-8")
-    build(project)
-    with pytest.raises(DataError, match=r"`citykg link` has linked records it adds.*move wikidata-links.nq and "
-                                        r"wikidata.nq out of .*graphs, withdraw it, then run `citykg link --decisions "
-                                        r"FILE` with the review file you decided in") as refused:
-        withdraw(accepted.id, project=project, who="Ana")
-    # the findings name the file of the link, which no table row describes
-    assert {f.file for f in refused.value.report.findings if f.shape == "ckgsh:WikidataLinkShape"} == {
-        "graphs/wikidata-links.nq"}
-    aside = tmp_path / "aside"
-    aside.mkdir()
-    for name in (LINKS_FILE, WIKIDATA_FILE):
-        (project.graphs / name).rename(aside / name)
-    assert withdraw(accepted.id, project=project, who="Ana").submission.status.value == "withdrawn"
-    link(project, client=Client(fixture_server.url, cache=cache))
-    assert "city/isfahan" not in (project.graphs / LINKS_FILE).read_text(encoding="utf-8")
-    assert build(project).report.conforms

@@ -115,8 +115,10 @@ def submissions_show(settings: Settings, ident: str, fmt: str) -> None:
 def submissions_withdraw(settings: Settings, ident: str, who: str | None, fmt: str, engine_name: str) -> None:
     """Remove exactly one submission's graph from the store; its files stay, marked withdrawn.
 
-    Submitting the same input again reinstates it. A withdrawal that would leave the graph
-    invalid (another submission relies on it) is refused with the report (exit 1).
+    Submitting the same input again reinstates it. What `citykg link` wrote in graphs/ about
+    the records it adds goes with it; every other link and decision stays. A withdrawal that
+    would leave the graph invalid (another submission relies on it) is refused with the report
+    (exit 1).
 
     \b
     Example:
@@ -126,8 +128,11 @@ def submissions_withdraw(settings: Settings, ident: str, who: str | None, fmt: s
 
     result = withdraw(ident, project=settings.project(), who=submitter(who), engine=engine(engine_name))
     if fmt == "json":
-        click.echo(json.dumps({"ok": True, "submission": result.submission.to_dict(),
-                               "build": result.build_id}, ensure_ascii=False, indent=2))
+        click.echo(json.dumps({"ok": True, "submission": result.submission.to_dict(), "build": result.build_id,
+                               "unlinked": list(result.unlinked)}, ensure_ascii=False, indent=2))
         return
+    if result.unlinked:
+        settings.note(f"the Wikidata links and facts of {', '.join(result.unlinked)} left graphs/ with it; "
+                      "every other link and decision stays.")
     click.echo(f"Withdrew submission {result.submission.id}: its graph <{result.submission.graph}> "
                f"is no longer in the store (build {result.build_id}).")

@@ -329,7 +329,7 @@ _TABLE_LIST = [
         _c("label_fa", Kind.FA, "Persian name.", p=LABEL),
         _c("country", Kind.REF, "ISO 3166-1 alpha-2 code of its country.", req=True,
            p=CKG + "country", ref=("country",), ex="IR"),
-        _c("wikidata", Kind.QID, "Wikidata QID.", p=CKG + "wikidataId", ex="Q80053"),
+        _c("wikidata", Kind.QID, "Wikidata QID of the city (not of its country).", p=CKG + "wikidataId", ex="Q80053"),
     ), key=("id",), types=(CKG + "City",)),
     Table("countries", "Countries with ISO 3166-1 codes.", "country", _reference(
         _c("iso2", Kind.KEY, "ISO 3166-1 alpha-2 code.", req=True, p=CKG + "iso2", ex="IR"),

@@ -133,6 +133,16 @@ def test_a_year_in_persian_digits_is_a_violation_not_a_broken_integer(project: P
     assert not report.conforms
 
 
+def test_a_city_given_its_country_s_wikidata_id_is_a_violation(project: Project, tmp_path: Path) -> None:
+    # linked, Yazd would carry Iran's labels and twinnings, and Q794 would name two records
+    folder = write(tmp_path / "yazd", {"cities.csv": "id,label_en,label_fa,country,wikidata,source\n"
+                                                     "yazd,Yazd,یزد,IR,Q794,An atlas of Iran\n"})
+    report = validate(folder, project=project)
+    assert [(f.severity.value, f.file, f.row, f.column, f.message) for f in report.findings] == [
+        ("violation", f"{folder}/cities.csv", 2, "wikidata", "The Wikidata id Q794 is the item of the country Iran (IR), "
+         "not of a city: give the city's own item (the wikidata column), or leave it empty for citykg link to find it.")]
+
+
 def test_a_copy_of_a_project_study_is_a_duplicate(project: Project, tmp_path: Path) -> None:
     copy = tmp_path / "mashhad-copy"
     shutil.copytree(project.data / "mashhad-oic", copy)

@@ -137,6 +137,24 @@ def test_a_citation_of_the_wrong_kind_names_both_codes_at_the_citing_row(engine:
 
 
 @pytest.mark.parametrize("engine", list(Engine))
+def test_a_city_with_the_id_of_a_partner_citykg_link_brought_is_told_to_link_again(engine: Engine,
+                                                                                   tmp_path: Path) -> None:
+    # Istanbul (Q406) is a partner city of the context that citykg link brought; a table adds it again
+    extra = _extra(tmp_path, """
+        <city/istanbul> a ckg:City ; rdfs:label "Istanbul"@en ; ckg:country <country/IR> ; ckg:identifier "istanbul" ;
+            ckg:wikidataId "Q406" ; prov:wasDerivedFrom <source/reference/cities/2> .
+        """)
+    found = sorted((f.focus, f.message) for f in validate(extra, engine).findings if f.shape == "ckgsh:CityQidShape")
+    again = "citykg link brought one of them from Wikidata as a partner: run citykg link and citykg build again, " \
+            "which make the two one city."
+    assert found == [
+        ("https://w3id.org/citykg/id/city/Q406", f"Another city, Istanbul (istanbul), has the same Wikidata id Q406: "
+                                                 f"a Wikidata item is one place. {again}"),
+        ("https://w3id.org/citykg/id/city/istanbul", f"Another city, Istanbul (Q406), has the same Wikidata id Q406: "
+                                                     f"a Wikidata item is one place. {again}")]
+
+
+@pytest.mark.parametrize("engine", list(Engine))
 def test_a_relation_no_citation_states_names_the_missing_factor(engine: Engine) -> None:
     report = validate(HERE / "invalid" / "strategy-builds-on-unknown-factor.ttl", engine)
     assert sorted(f.message for f in report.findings if f.shape == "ckgsh:StrategyFactorsShape") == [

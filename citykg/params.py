@@ -223,6 +223,11 @@ def _city(store: Store, value: str) -> NamedNode:
             _CITY_LABELS, use_default_graph_as_union=True, prefixes=PREFIXES) if normalise(s["l"].value) == wanted))
     if len(found) == 1 and isinstance(found[0], NamedNode):
         return found[0]
+    if found and qid:
+        raise QueryParameterError(
+            f"{qid} is the Wikidata id of {len(found)} cities ({', '.join(sorted(n.value for n in found))}): give "
+            "one's IRI instead. Where citykg link brought one of them as a partner, `citykg link` and `citykg build` "
+            "again make them one city.")
     if found:
         raise QueryParameterError(f"{quoted(value)} names {len(found)} cities; use the Wikidata QID instead.")
     labels: list[Literal] = [s["l"] for s in store.query(  # type: ignore[union-attr]

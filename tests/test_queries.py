@@ -438,6 +438,22 @@ def test_a_code_kind_or_study_in_other_digits_or_full_width_forms_is_the_same(st
     assert len(latin) == 4
 
 
+def test_a_qid_that_two_cities_have_asks_for_an_iri(store: Store) -> None:
+    # a submission adds Istanbul, which citykg link had brought as Tabriz's partner, until both run again
+    extended = Store()
+    extended.load(store.dump(format=RdfFormat.N_QUADS), format=RdfFormat.N_QUADS)
+    extended.load("""
+        @prefix ckg: <https://w3id.org/citykg/ontology#> . @prefix id: <https://w3id.org/citykg/id/> .
+        id:city\\/Q406 a ckg:City ; ckg:wikidataId "Q406" . id:city\\/istanbul a ckg:City ; ckg:wikidataId "Q406" .
+        """, format=RdfFormat.TURTLE, to_graph=NamedNode("https://w3id.org/citykg/graph/extra"))
+    with pytest.raises(QueryParameterError, match=re.escape(
+            "Q406 is the Wikidata id of 2 cities (https://w3id.org/citykg/id/city/Q406, "
+            "https://w3id.org/citykg/id/city/istanbul): give one's IRI instead. Where citykg link brought one of them as "
+            "a partner, `citykg link` and `citykg build` again make them one city.")):
+        run(extended, CATALOGUE["network-memberships"], {"city": "wd:Q406"})
+    assert run(extended, CATALOGUE["network-memberships"], {"city": "https://w3id.org/citykg/id/city/istanbul"}).rows == []
+
+
 def test_a_code_must_be_one_of_the_studies_the_city_or_study_leave(store: Store) -> None:
     query = CATALOGUE["strategies-for-factor"]
     with pytest.raises(QueryParameterError, match=re.escape(

@@ -92,7 +92,7 @@ def submission_routes(*, token: str | None = None, max_body: int | None = None,
                 raise HttpError(400, "The body is empty: POST the zip or RDF file itself (curl --data-binary "
                                      "@FILE; a mistyped FILE sends nothing).")
             try:  # a bad ?who= is the request's fault, not the upload's
-                who = check_who(dict(request.query()).get("who") or "api", how="?who=NAME")
+                who = check_who(dict(request.query()).get("who", "api"), how="?who=NAME")  # ?who= is no name
             except InputError as exc:
                 raise HttpError(400, str(exc)) from exc
             # the records on file are read first: one that cannot be read is the server's fault, not the upload's

@@ -156,6 +156,8 @@ def test_rdf_submissions_by_media_type(site: tuple[Project, Running], client: ht
     assert (finding["file"], finding["shape"], finding["row"]) == ("upload", "citykg:input", None)
     nobody = client.post("/submissions?who=%01", content=table_zip(NEW_STUDY), headers={**ZIP, **AUTH})
     assert nobody.status_code == 400 and "Say who submits the data (?who=NAME)" in nobody.json()["error"]
+    blank = client.post("/submissions?who=", content=table_zip(NEW_STUDY), headers={**ZIP, **AUTH})
+    assert blank.status_code == 400 and "Say who submits the data (?who=NAME)" in blank.json()["error"]
     empty = client.post("/submissions", content=b"", headers={**ZIP, **AUTH})
     assert empty.status_code == 400 and empty.json()["error"].startswith("The body is empty")
     turtle_gz = client.post("/submissions", content=b"\x1f\x8b", headers={"content-type": "text/turtle",

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from pyoxigraph import Quad, RdfFormat, Triple, parse
 
-from citykg.errors import InputError, not_utf8
+from citykg.errors import InputError, is_utf16, not_utf8
 
 __all__ = ["BOM", "INPUT_BASE", "MAX_RDF_BYTES", "RDF_SUFFIXES", "parse_rdf", "rdf_format_of", "read_rdf",
            "too_big"]
@@ -67,6 +67,9 @@ def parse_rdf(data: bytes, fmt: RdfFormat, display: str) -> list[Quad]:
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
+        if is_utf16(data):
+            raise InputError(f"{display} is UTF-16; citykg reads RDF in UTF-8 only. Save it as UTF-8 and try "
+                             "again.") from exc
         raise InputError(not_utf8(display, data, exc)) from exc
     try:
         quads = list(parse(data, format=fmt, base_iri=INPUT_BASE))
@@ -99,7 +102,7 @@ def read_rdf(path: Path, fmt: RdfFormat) -> list[Quad]:
 def _refuse_entities(data: bytes, display: str) -> None:
     head = data[:4]
     if head.startswith((b"\xff\xfe", b"\xfe\xff")) or head in (b"\x00<\x00?", b"<\x00?\x00"):
-        raise InputError(f"{display} is UTF-16; citykg reads RDF/XML in UTF-8 only.")
+        raise InputError(f"{display} is UTF-16; citykg reads RDF in UTF-8 only. Save it as UTF-8 and try again.")
     if b"<!ENTITY" in data or b"<!entity" in data.lower():
         raise InputError(f"{display} declares XML entities (<!ENTITY …>); citykg refuses them in "
                          "RDF/XML, because they can expand a small file into gigabytes or read "

@@ -309,7 +309,9 @@ CASES: list[tuple[str, dict[str, str | bytes], str]] = [
                                                             use="&x;")},
      "! xxe.rdf declares XML entities"),
     ("rdf-xml-utf-16", {"wide.rdf": XML_HEAD.format(entities="", use="v").encode("utf-16")},
-     "! wide.rdf is UTF-16; citykg reads RDF/XML in UTF-8 only."),
+     "! wide.rdf is UTF-16; citykg reads RDF in UTF-8 only. Save it as UTF-8 and try again."),
+    ("turtle-utf-16", {"wide.ttl": QOMY.encode("utf-16")},
+     "! wide.ttl is UTF-16; citykg reads RDF in UTF-8 only. Save it as UTF-8 and try again."),
     ("unknown-extension", {"data.xlsx": b"PK\x03\x04"}, "! its extension .xlsx is neither"),
     # --- zips
     ("zip-traversal", {"up.zip": zip_bytes({"../../evil.csv": "x"})},

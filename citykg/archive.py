@@ -3,7 +3,7 @@
 A submission may come as a ``.zip``. Before a single byte is written, every entry is checked:
 
 - its name is a relative path inside the archive: no absolute path, no drive letter, no ``..``,
-  no backslash, no NUL (path traversal);
+  no NUL (path traversal), with ``/`` or ``\\`` between folders;
 - it is a regular file or a folder: no symbolic link, no device, no encrypted entry;
 - no two entries have the same name, and no file has the name of a folder (``x.csv`` beside
   ``x.csv/factors.csv``): one would overwrite, or block, the other;
@@ -169,7 +169,7 @@ def _check(archive: zipfile.ZipFile, name: str,
                              "other.")
         seen[member.lower()] = info.filename
         _check_entry(info, member, name, limits)
-        if info.is_dir():
+        if member.endswith("/"):  # a folder (its name ends with / or \\)
             continue
         parts = member.split("/")
         if member.startswith(_JUNK) or parts[-1] in _JUNK or parts[-1].startswith("._"):
@@ -194,10 +194,10 @@ def _check_folders(members: list[tuple[zipfile.ZipInfo, str]], wanted: list[tupl
                    name: str) -> None:
     """Refuse a file whose name is also a folder of another entry (``x.csv``, ``x.csv/f.csv``), as
     one of the two could not be extracted, and a table in a folder named like a table."""
-    files = {member.lower(): info.filename for info, member in members if not info.is_dir()}
+    files = {member.lower(): info.filename for info, member in members if not member.endswith("/")}
     for info, member in members:
         parts = member.rstrip("/").split("/")
-        for n in range(1, len(parts) + info.is_dir()):
+        for n in range(1, len(parts) + member.endswith("/")):
             if (folder := "/".join(parts[:n]).lower()) in files:
                 raise InputError(f"{name}: the entry {files[folder]!r} is a file, but the entry "
                                  f"{info.filename!r} makes it a folder too; a file and a folder cannot "
@@ -210,18 +210,19 @@ def _check_folders(members: list[tuple[zipfile.ZipInfo, str]], wanted: list[tupl
 
 
 def _member(filename: str, name: str) -> str:
-    """The entry's path, normalised, or an error if it could escape the target folder."""
-    if "\x00" in filename or "\\" in filename:
-        raise InputError(f"{name}: the entry {filename!r} has a backslash or NUL in its name; "
-                         "citykg refuses the archive (path traversal).")
-    path = PurePosixPath(filename)
+    """The entry's path, normalised, or an error if it could escape the target folder. A
+    backslash separates folders, as in the zips some Windows tools write (``data\\factors.csv``)."""
+    if "\x00" in filename:
+        raise InputError(f"{name}: the entry {filename!r} has a NUL in its name; citykg refuses the archive "
+                         "(path traversal).")
+    path = PurePosixPath(filename.replace("\\", "/"))
     if path.is_absolute() or (path.parts and path.parts[0].endswith(":")) or ".." in path.parts:
         raise InputError(f"{name}: the entry {filename!r} points outside the archive (path "
                          "traversal); citykg refuses the archive.")
     parts = [p for p in path.parts if p not in (".", "")]
     if not parts:
         raise InputError(f"{name}: an entry has an empty name; citykg refuses the archive.")
-    return "/".join(parts) + ("/" if filename.endswith("/") else "")
+    return "/".join(parts) + ("/" if filename.endswith(("/", "\\")) else "")
 
 
 def _check_entry(info: zipfile.ZipInfo, member: str, name: str, limits: Limits) -> None:

@@ -52,9 +52,16 @@ def test_path_traversal_is_refused(tmp_path: Path, name: str) -> None:
     assert not (tmp_path / "out").exists() and not (tmp_path / "evil.csv").exists()
 
 
-def test_backslashes_are_refused(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="has a backslash or NUL in its name"):
-        unpack_zip(archive_of((entry("..\\evil.csv"), b"x")), tmp_path, name="up.zip")
+def test_a_backslash_separates_folders_and_cannot_climb_out(tmp_path: Path) -> None:
+    # as Windows PowerShell 5's Compress-Archive writes them
+    unpack_zip(archive_of((entry("new-study\\"), b""), (entry("new-study\\factors.csv"), b"x")), tmp_path / "in",
+               name="up.zip")
+    assert [p.relative_to(tmp_path / "in").as_posix() for p in sorted((tmp_path / "in").rglob("*"))] == [
+        "new-study", "new-study/factors.csv"]
+    for name in ("..\\evil.csv", "C:\\evil.csv", "\\evil.csv"):
+        with pytest.raises(InputError, match="points outside the archive"):
+            unpack_zip(archive_of((entry(name), b"x")), tmp_path / "out", name="up.zip")
+    assert not (tmp_path / "out").exists() and not (tmp_path / "evil.csv").exists()
 
 
 def test_symbolic_links_are_refused(tmp_path: Path) -> None:

@@ -146,13 +146,16 @@ def submit(path: Path | str, *, project: Project, who: str, engine: Engine = Eng
     :param engine: the SHACL engine.
     :param checkpoint: called after each merge step; by default honours ``CITYKG_PAUSE_AT``.
     :raises InputError: if the input is unreadable or unsafe, or is the project's own ``data/``
-        (nothing is written).
+        or holds its ``submissions/`` (nothing is written).
     """
     given = Path(path)
     if given.resolve().is_relative_to(project.data.resolve()):
         raise InputError(f"{given.as_posix()} is in the project's own data/, which `citykg build` builds as it is "
                          "(check it with `citykg validate`). A submission is new data kept apart from data/: "
                          "copy the tables elsewhere if they are meant as one.")
+    if submissions_dir(project).resolve().is_relative_to(given.resolve()):
+        raise InputError(f"{given.as_posix()} holds the project's submissions/, where citykg keeps the accepted "
+                         "ones: submit one new folder, zip or RDF file.")
     with tempfile.TemporaryDirectory(prefix="citykg-input-") as work:
         received = receive(given, Path(work), within=_within(project))
         return _submit(received, project, who, engine, checkpoint)

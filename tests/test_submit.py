@@ -782,4 +782,9 @@ def test_the_projects_own_data_is_not_a_submission(project_copy: Project) -> Non
                                          r"builds as it is"):
         submit(project_copy.data / "mashhad-oic", project=project_copy, who="Ana")
     assert not (project_copy.root / "submissions").exists()
+    for folder in (project_copy.root / "submissions", project_copy.root):  # nor are those kept, or the project
+        with pytest.raises(InputError, match=r"holds the project's submissions/, where citykg keeps the accepted ones: "
+                                             r"submit one new folder, zip or RDF file\."):
+            submit(folder, project=project_copy, who="Ana")
+    assert not (project_copy.root / "submissions").exists()
 

@@ -20,6 +20,7 @@ from citykg.errors import QuerySyntaxError
 from citykg.iris import PREFIXES
 from citykg.sparqlhabits import habit_fault
 from citykg.sparqlhints import shape_fault
+from citykg.sparqlrules import rule_fault
 from citykg.sparqltext import (
     ABSOLUTE_IRI,
     PROLOGUE,
@@ -117,7 +118,7 @@ def explain_syntax_error(error: BaseException | str, query: str) -> str:
     tokens = [t for t in token_pattern().finditer(cleaned) if t.lastgroup != "space"]
     failed = _Failed(text, cleaned, [t for t in tokens if t.start() <= offset], offset, found.group(3))
     for reason in (_character_fault, _habit_fault, _percent_fault, _form_fault, _prefix_fault, _iri_fault,
-                   _string_fault, _bracket_fault, _size_fault, _shape_fault):
+                   _string_fault, _bracket_fault, _size_fault, _shape_fault, _rule_fault):
         fault = reason(failed)
         if fault is not None:
             return f"The query does not parse: error at {place(text, fault[0])}: {fault[1]}"
@@ -189,6 +190,11 @@ def _habit_fault(failed: _Failed) -> tuple[int, str] | None:
 def _shape_fault(failed: _Failed) -> tuple[int, str] | None:
     """A mistake in the query's shape (see :mod:`citykg.sparqlhints`)."""
     return shape_fault(failed.text, failed.offset, failed.expected)
+
+
+def _rule_fault(failed: _Failed) -> tuple[int, str] | None:
+    """A rule of SPARQL that a query in its grammar breaks (see :mod:`citykg.sparqlrules`)."""
+    return rule_fault(failed.text, failed.offset)
 
 
 def _form_fault(failed: _Failed) -> tuple[int, str] | None:

@@ -45,7 +45,7 @@ def explain(query: str) -> str:
     ("SELECT * WHERE { ?s ?p ?o }}", ["error at 1:28: this } closes nothing"]),
     ('SELECT * WHERE { ?s ?p ?o FILTER(?o = "a" }', ["error at 1:43: this } closes the ( at 1:33"]),
     ("SELECT * WHERE { ?s ?p ?o ", ["error at 1:27: the query ends inside the { at 1:16: close it with }."]),
-    ("SELECT ?x ?x WHERE { ?x ?p ?o }", ["Duplicated variable name in SELECT."]),
+    ("SELECT ?x ?x WHERE { ?x ?p ?o }", ["error at 1:11: SELECT names ?x twice (first at 1:8)"]),
     ("SELECT * WHERE { ?s ?p ?o } GROUP ?s", ["error at 1:29: GROUP is followed by BY and what to sort or group by"]),
     ("ASK { FILTER(?x = ) }", ["error at 1:22 (the end of the query): expected one of ABS, AVG, ", ", …"]),
     ("SELECT ?x WHERE { ?x ", ["error at 1:22: the query ends inside the { at 1:17: expected one of '!', '$', "

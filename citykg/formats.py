@@ -33,11 +33,12 @@ Example::
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import re
 import unicodedata
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from enum import Enum
 from typing import NamedTuple
 
@@ -48,8 +49,9 @@ from citykg.iris import PREFIXES, XSD_STRING
 from citykg.queries import Result
 from citykg.xmlsafe import BinarySink, Unrepresentable, XmlOutput, check_xml_text, write_rdfxml
 
-__all__ = ["TRIPLE_FORMATS", "Format", "Pieces", "Unrepresentable", "XmlOutput", "neutralise", "neutralise_csv",
-           "pieces", "render", "render_boolean", "render_triples", "term_json", "write_triples"]
+__all__ = ["TRIPLE_FORMATS", "Format", "Pieces", "Unrepresentable", "XmlOutput", "csv_cells_whole", "csv_pieces",
+           "neutralise", "neutralise_csv", "pieces", "render", "render_boolean", "render_triples", "term_json",
+           "write_triples"]
 
 #: Formats of the triples a CONSTRUCT or DESCRIBE answers: name → pyoxigraph format.
 TRIPLE_FORMATS = {"turtle": RdfFormat.TURTLE, "ntriples": RdfFormat.N_TRIPLES, "jsonld": RdfFormat.JSON_LD,
@@ -116,18 +118,7 @@ def pieces(result: Result, fmt: str) -> Pieces:
 
         return Pieces(head + '"bindings": [', json_rows(), lambda rows: ("\n    ]" if rows else "]") + end + "\n")
     if fmt == "csv":
-        line = _Line()
-        # rows end in CR LF, as SPARQL 1.1 CSV (RFC 4180) and /sparql have them; a cell holding
-        # either character is quoted
-        writer = csv.writer(line, lineterminator="\r\n")
-        writer.writerow(result.columns)
-
-        def csv_rows() -> Iterator[str]:
-            for row in result.rows:
-                writer.writerow([neutralise(_text(t)) if t is not None else "" for t in row])
-                yield line.text
-
-        return Pieces(line.text, csv_rows(), lambda rows: "")
+        return csv_pieces(result.columns, result.rows)
     if fmt == "tsv":
         return Pieces("\t".join("?" + c for c in result.columns) + "\n",
                       ("\t".join(_tsv(t) if t is not None else "" for t in row) + "\n" for row in result.rows),
@@ -136,6 +127,51 @@ def pieces(result: Result, fmt: str) -> Pieces:
     return Pieces(head, ("<result>" + "".join(f'<binding name="{_xml(c)}">{_xml_term(t)}</binding>'
                                               for c, t in zip(result.columns, row, strict=True) if t is not None)
                          + "</result>" for row in result.rows), lambda rows: "</results></sparql>")
+
+
+def csv_pieces(columns: Sequence[str], rows: Iterable[Sequence[Term | None]]) -> Pieces:
+    """Rows of RDF terms (``None``: unbound) in SPARQL 1.1 CSV, formulas neutralised, in pieces:
+    what ``citykg query --format csv`` prints, and ``/sparql`` sends where pyoxigraph's CSV would
+    be wrong (:func:`csv_cells_whole`).
+
+    >>> parts = csv_pieces(("e", "n"), [(NamedNode("http://ex.org/x,y"), Literal(1))])
+    >>> parts.head + next(parts.rows)
+    'e,n\\r\\n"http://ex.org/x,y",1\\r\\n'
+    """
+    line = _Line()
+    # rows end in CR LF, as SPARQL 1.1 CSV (RFC 4180) and /sparql have them; a cell holding
+    # either character, a comma or a quote is quoted
+    writer = csv.writer(line, lineterminator="\r\n")
+    writer.writerow(columns)
+    head = line.text
+
+    def csv_rows() -> Iterator[str]:
+        for row in rows:
+            writer.writerow([neutralise(_text(t)) if t is not None else "" for t in row])
+            yield line.text
+
+    return Pieces(head, csv_rows(), lambda rows: "")
+
+
+def csv_cells_whole(body: bytes, columns: int) -> bool:
+    """Whether every line of the SPARQL CSV ``body`` (its header too) has ``columns`` cells, as
+    RFC 4180 reads them. pyoxigraph's CSV writer leaves an IRI with a comma unquoted, so that its
+    row has more cells than the answer has variables: such an answer is written again by
+    :func:`csv_pieces`. Time in proportion to the bytes, with no work a row in Python.
+
+    >>> csv_cells_whole(b'e,n\\r\\n"a,b",1\\r\\n', 2), csv_cells_whole(b"e,n\\r\\nhttp://ex.org/x,y,1\\r\\n", 2)
+    (True, False)
+    """
+    if b'"' not in body:  # no quoted cell: every comma parts two cells, every line ends in LF
+        return body.count(b",") == body.count(b"\n") * (columns - 1)
+    return _csv_lines(columns).fullmatch(body) is not None
+
+
+@functools.lru_cache(maxsize=64)
+def _csv_lines(columns: int) -> re.Pattern[bytes]:
+    """Lines of ``columns`` CSV cells each, quoted or not, ending in CR LF."""
+    cell = rb'(?:"[^"]*+(?:""[^"]*+)*+"|[^,"\r\n]*+)'
+    return re.compile(rb"(?:%s(?:,%s){%d}\r\n)*+" % (cell, cell, columns - 1))
 
 
 def render_boolean(answer: bool, fmt: Format) -> str:

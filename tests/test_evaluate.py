@@ -27,8 +27,8 @@ from pyoxigraph import (
 )
 
 from citykg.evaluate import MAX_BYTES, DescribeJob, NamedJob, SparqlJob, evaluate, graph_answer, small_answer
-from citykg.formats import neutralise
-from citykg.queries import NamedQuery
+from citykg.formats import Format, neutralise, render
+from citykg.queries import NamedQuery, Result, run_sparql
 
 EX = "http://example.org/"
 
@@ -119,6 +119,38 @@ def test_rows_are_found_whatever_their_values_hold_found_by_search(values: list[
     small = max(400, len(answer.body) // 2)  # and cut in bytes, at a whole row
     cut = evaluate(store, job(ALL, fmt, max_rows=max_rows)._replace(max_bytes=small))
     assert cut.status == 422 or (len(cut.body) <= small and read(cut.body, fmt) == reference[: len(read(cut.body, fmt))])
+
+
+def store_of_iris_with_commas() -> Store:
+    """Subjects whose IRIs hold commas (one with a formula after it), labels with commas, line breaks and formulas."""
+    store = Store()
+    labels = ["=1+2", "a,b", "c\r\nd", 'e"f', "-5", "\tg"]
+    store.extend(Quad(NamedNode(f"{EX}s{n:02d},x" + (",=y" if n == 3 else "")), NamedNode(f"{EX}label"),
+                      Literal(labels[n % len(labels)])) for n in range(12))
+    store.add(Quad(NamedNode(f"{EX}plain"), NamedNode(f"{EX}label"), Literal("h")))
+    return store
+
+
+@pytest.mark.parametrize(("max_rows", "max_bytes", "kept"), [(100, MAX_BYTES, 13), (5, MAX_BYTES, 5), (100, 200, 5)])
+def test_csv_quotes_an_iri_with_a_comma_as_the_cli_does_within_the_caps(max_rows: int, max_bytes: int,
+                                                                        kept: int) -> None:
+    store = store_of_iris_with_commas()
+    cli = run_sparql(store, ALL)
+    answer = evaluate(store, job(ALL, "csv", max_rows=max_rows)._replace(max_bytes=max_bytes))
+    rows = read(answer.body, "csv")
+    assert rows and all(len(row) == 2 for row in rows), rows
+    assert rows[:2] == [(f"{EX}plain", "h"), (f"{EX}s00,x", "'=1+2")]
+    assert rows[4] == (f"{EX}s03,x,=y", 'e"f')  # the IRI is one cell, and its "=y" no formula
+    assert answer.body == render(Result(cli.columns, cli.rows[: len(rows)]), Format.CSV).encode()
+    assert len(rows) == kept and len(answer.body) <= max_bytes
+    assert answer.truncated is (kept < 13) and answer.by_bytes is (max_bytes == 200)
+
+
+def test_tsv_carries_iris_with_commas_and_literals_with_tabs_and_line_breaks() -> None:
+    store = store_of_iris_with_commas()
+    answer = evaluate(store, job(ALL, "tsv", max_rows=100))
+    assert read(answer.body, "tsv") == [(s.value, label.value) for s, label in run_sparql(store, ALL).rows]
+    assert answer.body.count(b"\n") == 14 and all(line.count(b"\t") == 1 for line in answer.body.splitlines())
 
 
 @pytest.mark.parametrize("max_rows", [2, 99])

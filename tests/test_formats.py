@@ -9,7 +9,15 @@ import json
 import pytest
 from pyoxigraph import Literal, NamedNode
 
-from citykg.formats import TRIPLE_FORMATS, Format, neutralise, render, render_boolean, render_triples
+from citykg.formats import (
+    TRIPLE_FORMATS,
+    Format,
+    csv_cells_whole,
+    neutralise,
+    render,
+    render_boolean,
+    render_triples,
+)
 from citykg.queries import Result, run_sparql
 
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
@@ -44,6 +52,22 @@ def test_csv_rows_end_in_crlf_and_a_cell_with_a_line_break_is_quoted_so_the_row_
     text = render(result, Format.CSV)
     assert text == 'x,y\r\n"a\rb",1\r\n"c\nd",2\r\ne,\r\n'
     assert list(csv.reader(io.StringIO(text, newline=""))) == [["x", "y"], ["a\rb", "1"], ["c\nd", "2"], ["e", ""]]
+
+
+@pytest.mark.parametrize(("body", "columns", "whole"), [
+    (b"e,n\r\nhttp://ex.org/x,1\r\n,\r\n", 2, True),
+    (b"e,n\r\nhttp://ex.org/x,y,1\r\n", 2, False),  # an IRI with a comma, unquoted: three cells
+    (b'e,n\r\n"a,b",1\r\n"c\r\nd","e""f"\r\n', 2, True),  # quoted cells hold commas, line breaks and quotes
+    (b'e,n\r\n"a,b",1\r\nhttp://ex.org/x,y,"2"\r\n', 2, False),
+    (b"e,n\r\nhttp://ex.org/x\r\n", 2, False),  # too few cells
+    (b'e,n\r\n"a,b"\r\n', 2, False),
+    (b"e\r\nhttp://ex.org/x\r\n\r\n", 1, True),
+    (b"e\r\nhttp://ex.org/x,y\r\n", 1, False),
+    (b'e\r\n"a"\r\nhttp://ex.org/x,y\r\n', 1, False),
+])
+def test_csv_cells_whole_finds_a_row_with_more_or_fewer_cells_than_columns(body: bytes, columns: int,
+                                                                           whole: bool) -> None:
+    assert csv_cells_whole(body, columns) is whole
 
 
 @pytest.mark.parametrize(("value", "expected"), [

@@ -878,6 +878,15 @@ def test_csv_answers_neutralise_spreadsheet_formulas(client: httpx.Client) -> No
     assert plain.content == b'a\r\n"x,y"\r\n'  # nothing to neutralise: pyoxigraph's CSV as it is
 
 
+def test_csv_answers_quote_an_iri_with_a_comma_as_one_cell(client: httpx.Client) -> None:
+    query = 'SELECT ?e ?n WHERE { VALUES (?e ?n) { (<http://ex.org/x,y> 1) (<http://ex.org/a,=b> "=2") } }'
+    response = client.get("/sparql", params={"query": query}, headers={"Accept": "text/csv"})
+    assert response.status_code == 200
+    assert response.content == b'e,n\r\n"http://ex.org/x,y",1\r\n"http://ex.org/a,=b",\'=2\r\n'
+    tsv = client.get("/sparql", params={"query": query}, headers={"Accept": "text/tab-separated-values"})
+    assert tsv.content == b'?e\t?n\n<http://ex.org/x,y>\t1\n<http://ex.org/a,=b>\t"=2"\n'
+
+
 def test_page_format_json_is_json_ld_and_two_formats_are_an_error(client: httpx.Client) -> None:
     page = client.get("/id/study/mashhad-oic/factor/W3", params={"format": "json"})
     assert page.status_code == 200 and page.headers["content-type"].startswith("application/ld+json")

@@ -1,12 +1,12 @@
 """Write query results as SPARQL JSON, CSV, TSV, XML or a text table, and triples as RDF.
 
-``json`` is the SPARQL 1.1 Query Results JSON format and ``tsv`` the SPARQL 1.1 TSV format
-(terms in N-Triples syntax). ``csv`` follows SPARQL 1.1 CSV (plain values) and neutralises
-spreadsheet formulas: a cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
-return and is not a number gets a leading apostrophe, so that opening the file in a spreadsheet
-never runs it. ``table`` is for people at a terminal. An ASK's answer is SPARQL JSON in ``json``,
-else ``true`` or ``false``; the triples of a CONSTRUCT or DESCRIBE are Turtle (with citykg's
-prefixes), N-Triples, JSON-LD or RDF/XML (:data:`TRIPLE_FORMATS`).
+``json`` is the SPARQL 1.1 Query Results JSON format and ``tsv`` the SPARQL 1.1 TSV format (terms
+in N-Triples syntax). ``csv`` follows SPARQL 1.1 CSV (plain values; a blank node is ``_:label``)
+and neutralises spreadsheet formulas: a cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or
+a carriage return and is not a number gets a leading apostrophe, so that opening the file in a
+spreadsheet never runs it. ``table`` is for people at a terminal. An ASK's answer is SPARQL JSON
+in ``json``, else ``true`` or ``false``; the triples of a CONSTRUCT or DESCRIBE are Turtle (with
+citykg's prefixes), N-Triples, JSON-LD or RDF/XML (:data:`TRIPLE_FORMATS`).
 
 :func:`pieces` gives the rows of an answer one at a time, so that the server can stop at its
 byte limit. XML (SPARQL XML results, RDF/XML) is checked as it is written (:mod:`citykg.xmlsafe`):
@@ -132,11 +132,11 @@ def pieces(result: Result, fmt: str) -> Pieces:
 def csv_pieces(columns: Sequence[str], rows: Iterable[Sequence[Term | None]]) -> Pieces:
     """Rows of RDF terms (``None``: unbound) in SPARQL 1.1 CSV, formulas neutralised, in pieces:
     what ``citykg query --format csv`` prints, and ``/sparql`` sends where pyoxigraph's CSV would
-    be wrong (:func:`csv_cells_whole`).
+    be wrong (:func:`csv_cells_whole`). A blank node is ``_:label``, as SPARQL CSV has it.
 
-    >>> parts = csv_pieces(("e", "n"), [(NamedNode("http://ex.org/x,y"), Literal(1))])
+    >>> parts = csv_pieces(("g", "e"), [(BlankNode("z"), NamedNode("http://ex.org/x,y"))])
     >>> parts.head + next(parts.rows)
-    'e,n\\r\\n"http://ex.org/x,y",1\\r\\n'
+    'g,e\\r\\n_:z,"http://ex.org/x,y"\\r\\n'
     """
     line = _Line()
     # rows end in CR LF, as SPARQL 1.1 CSV (RFC 4180) and /sparql have them; a cell holding
@@ -147,7 +147,8 @@ def csv_pieces(columns: Sequence[str], rows: Iterable[Sequence[Term | None]]) ->
 
     def csv_rows() -> Iterator[str]:
         for row in rows:
-            writer.writerow([neutralise(_text(t)) if t is not None else "" for t in row])
+            writer.writerow(["" if t is None else f"_:{t.value}" if isinstance(t, BlankNode) else neutralise(_text(t))
+                             for t in row])
             yield line.text
 
     return Pieces(head, csv_rows(), lambda rows: "")

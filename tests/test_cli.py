@@ -209,6 +209,17 @@ def test_query_file_dash_reads_standard_input(runner: CliRunner, built: tuple[Pr
     assert (code, out) == (2, "") and "--list prints a table (the default) or --format json" in err
 
 
+def test_query_file_csv_writes_a_blank_node_with_its_prefix_and_quotes_an_iri_with_a_comma(
+        runner: CliRunner, built: tuple[Project, BuildResult]) -> None:
+    project, _ = built
+    query = 'SELECT ?g ?e WHERE { BIND(BNODE("z") AS ?g) BIND(<http://ex.org/x,y> AS ?e) }'
+    result = runner.invoke(cli, ["--dist", str(project.dist), "query", "--file", "-", "-f", "csv"], input=query)
+    assert result.exit_code == 0, result.stderr
+    header, row, end = result.stdout_bytes.split(b"\r\n")
+    assert (header, end) == (b"g,e", b"")
+    assert re.fullmatch(rb'_:[A-Za-z0-9]+,"http://ex\.org/x,y"', row), row  # SPARQL CSV's _:label
+
+
 def test_the_project_is_the_current_folder_when_it_is_one(tmp_path: Path) -> None:
     from conftest import copy_project
 

@@ -7,7 +7,7 @@ import io
 import json
 
 import pytest
-from pyoxigraph import Literal, NamedNode
+from pyoxigraph import BlankNode, Literal, NamedNode
 
 from citykg.formats import (
     TRIPLE_FORMATS,
@@ -52,6 +52,13 @@ def test_csv_rows_end_in_crlf_and_a_cell_with_a_line_break_is_quoted_so_the_row_
     text = render(result, Format.CSV)
     assert text == 'x,y\r\n"a\rb",1\r\n"c\nd",2\r\ne,\r\n'
     assert list(csv.reader(io.StringIO(text, newline=""))) == [["x", "y"], ["a\rb", "1"], ["c\nd", "2"], ["e", ""]]
+
+
+def test_csv_writes_a_blank_node_as_sparql_csv_has_it_and_quotes_an_iri_with_a_comma() -> None:
+    result = Result(("g", "e", "n"), [(BlankNode("z"), NamedNode("http://ex.org/x,=y"), Literal(1))])
+    text = render(result, Format.CSV)
+    assert text == 'g,e,n\r\n_:z,"http://ex.org/x,=y",1\r\n'  # the IRI is one cell, and no formula
+    assert list(csv.reader(io.StringIO(text, newline=""))) == [["g", "e", "n"], ["_:z", "http://ex.org/x,=y", "1"]]
 
 
 @pytest.mark.parametrize(("body", "columns", "whole"), [
@@ -124,7 +131,7 @@ def test_triples_are_written_in_each_rdf_format_and_read_back(name: str) -> None
 
 import xml.parsers.expat  # noqa: E402
 
-from pyoxigraph import BlankNode, QueryResultsFormat, RdfFormat, Triple, parse, parse_query_results  # noqa: E402
+from pyoxigraph import QueryResultsFormat, RdfFormat, Triple, parse, parse_query_results  # noqa: E402
 
 from citykg.formats import Unrepresentable, pieces, write_triples  # noqa: E402
 from citykg.queries import Result as Rows  # noqa: E402

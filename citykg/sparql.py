@@ -91,6 +91,9 @@ _RDF_BODIES = frozenset({"text/turtle", "application/n-triples", "application/rd
 _PROTOCOL_PARAMS = ("query", "format", "default-graph-uri", "named-graph-uri")
 _DESCRIPTION_PARAMS = frozenset({"format", "default-graph-uri", "named-graph-uri"})
 _USING = frozenset({"using-graph-uri", "using-named-graph-uri"})
+# Parameters that clients send beside a query and that mean none of the protocol's, however close
+# they look (RDF4J's queryLn); those that look like none (output, timeout, callback, _) pass anyway
+_CLIENT_PARAMS = frozenset({"queryln"})
 _READ_ONLY = ("This endpoint is read-only: SPARQL Update is refused. Send SELECT, ASK, "
               "CONSTRUCT or DESCRIBE queries.")
 
@@ -125,6 +128,37 @@ def _no_stray(params: Sequence[tuple[str, str]]) -> None:
         hint = f" (did you mean {quoted(close[0])}?)" if close else ""
     raise HttpError(400, f"/sparql takes no parameter {quoted(stray)}{hint}. GET /sparql?query=… runs a query; "
                          "/sparql alone (or with ?format=) answers the service description.")
+
+
+def _no_near_miss(params: Sequence[tuple[str, str]]) -> None:
+    """Refuse, beside a query, a parameter that is not one of the protocol's but close to one
+    (``default_graph_uri``, ``Format``, ``graph``): the query would run without it, and the client
+    take the answer for the one it asked. Other parameters, which clients send for their own
+    purposes (``output``, ``timeout``, ``callback``, ``_``), are let through.
+
+    >>> _no_near_miss([("query", "ASK {}"), ("output", "json"), ("_", "1712")])
+    >>> _no_near_miss([("query", "ASK {}"), ("default_graph_uri", "https://w3id.org/citykg/graph/reference")])
+    Traceback (most recent call last):
+    ...
+    citykg.web.HttpError: /sparql takes no parameter 'default_graph_uri' (did you mean 'default-graph-uri'?): ...
+    """
+    for name, _ in params:
+        if name not in _PROTOCOL_PARAMS and (meant := _near_miss(name)) is not None:
+            raise HttpError(400, f"/sparql takes no parameter {quoted(name)} (did you mean {quoted(meant)}?): "
+                                 "the query was not run, since it would have run without it. Write the parameter "
+                                 f"as {meant}=….")
+
+
+@functools.lru_cache(maxsize=256)
+def _near_miss(name: str) -> str | None:
+    """The protocol parameter that ``name`` misspells, if it is close to one (``None`` otherwise)."""
+    key = name.lower().replace("_", "-")
+    if key in _CLIENT_PARAMS or len(key) > 40:  # (no longer name is close to one of 17 characters at most)
+        return None
+    if key == "graph":  # the Graph Store Protocol's
+        return "default-graph-uri"
+    close = difflib.get_close_matches(key, _PROTOCOL_PARAMS, n=1, cutoff=0.75)
+    return close[0] if close else None
 
 
 def _one(params: Sequence[tuple[str, str]], name: str) -> str | None:
@@ -289,6 +323,7 @@ def routes(server: Server) -> list[Route]:
             from citykg.service import description
 
             return await description(server, request, _formats(request, params, _DESCRIPTION, seen).graphs)
+        _no_near_miss(params)
         if not text.strip():
             raise HttpError(400, "The query is empty.")
         # a long text is checked off the event loop: up to a second of work for a 1 MiB body

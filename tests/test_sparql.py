@@ -31,6 +31,34 @@ def test_the_description_and_queries_keep_their_parameters(client: httpx.Client)
     assert answer.status_code == 200 and answer.json()["boolean"] is True
 
 
+REFERENCE = "https://w3id.org/citykg/graph/reference"
+
+
+@pytest.mark.parametrize("name, meant", [
+    ("default_graph_uri", "default-graph-uri"), ("defaultGraphUri", "default-graph-uri"),
+    ("default-graph", "default-graph-uri"), ("named_graph_uri", "named-graph-uri"), ("graph", "default-graph-uri"),
+    ("Format", "format"), ("fromat", "format"), ("Query", "query"), ("querry", "query"),
+])
+def test_a_misspelt_protocol_parameter_beside_a_query_is_refused_not_ignored(client: httpx.Client, name: str,
+                                                                              meant: str) -> None:
+    params = {"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", name: REFERENCE}
+    expected = (f"/sparql takes no parameter '{name}' (did you mean '{meant}'?): the query was not run, since it "
+                f"would have run without it. Write the parameter as {meant}=….")
+    for response in (client.get("/sparql", params=params), client.post("/sparql", data=params)):
+        assert response.status_code == 400, response.text
+        assert response.json()["error"] == expected
+
+
+def test_parameters_that_clients_send_beside_a_query_are_let_through(client: httpx.Client) -> None:
+    params = {"query": "ASK {}", "output": "json", "timeout": "5000", "callback": "cb", "_": "1712000000000",
+              "queryLn": "SPARQL", "results": "json", "infer": "false"}
+    response = client.get("/sparql", params=params, headers={"Accept": "application/sparql-results+json"})
+    assert response.status_code == 200, response.text
+    assert response.json()["boolean"] is True
+    graph = client.get("/sparql", params={"query": "ASK { ?s ?p ?o }", "default-graph-uri": REFERENCE})
+    assert graph.status_code == 200, graph.text
+
+
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 NO_XML_PREDICATE = 'CONSTRUCT { <urn:a> <http://example.org/1> "x" } WHERE {}'  # RDF/XML cannot write …/1
 CONTROL = 'SELECT ?x WHERE { BIND ("a\\u0001" AS ?x) }'  # XML 1.0 cannot carry U+0001

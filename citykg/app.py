@@ -123,6 +123,7 @@ class App:
     async def _http(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         started = time.perf_counter()
         method: str = scope["method"]
+        logged = (scope.get("raw_path") or b"").decode("latin-1") or scope["path"]  # as sent: %2F not a "/"
         headers: dict[str, str] = {}
         for raw_name, raw_value in scope["headers"]:
             name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
@@ -169,7 +170,7 @@ class App:
             kept = self._keep(key, prepared) if prepared.status in _REPEATABLE else None
         except ClientGone as exc:  # nothing to send; the access log says why
             if self._log is not None:
-                self._write_log(client=scope.get("client"), method=method, path=scope["path"], status=GONE,
+                self._write_log(client=scope.get("client"), method=method, path=logged, status=GONE,
                                 query_bytes=len(scope["query_string"]), size=0, started=started, cache=cache,
                                 error=str(exc))
             return
@@ -189,7 +190,7 @@ class App:
         await send({"type": "http.response.start", "status": prepared.status, "headers": out})
         await send({"type": "http.response.body", "body": b"" if method == "HEAD" else prepared.body})
         if self._log is not None or trace:
-            self._write_log(client=scope.get("client"), method=method, path=scope["path"],
+            self._write_log(client=scope.get("client"), method=method, path=logged,
                             query_bytes=len(scope["query_string"]), status=prepared.status,
                             size=len(prepared.body), started=started, cache=cache, error=error, trace=trace)
 

@@ -29,7 +29,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 from pyoxigraph import Literal, NamedNode, Quad, QueryResultsFormat, RdfFormat, Store, parse, parse_query_results
-from serving import ROOT, Running, assert_error, listener, raw_request, start_server
+from serving import ROOT, Running, address, assert_error, listener, raw_request, start_server
 from SPARQLWrapper import CSV, GET, JSON, JSONLD, POST, POSTDIRECTLY, RDFXML, TSV, TURTLE, XML, SPARQLWrapper
 
 from citykg.answers import AnswerCache, footprint
@@ -788,6 +788,24 @@ def test_every_request_is_a_json_line_in_the_access_log(server: Running, client:
     assert any(r["path"] == "/sparql" and r["status"] == 200 for r in records)
     missing = [r for r in records if r["path"] == "/nowhere"]
     assert missing and missing[-1]["status"] == 404 and "Nothing at /nowhere" in missing[-1]["error"]
+
+
+def test_the_access_log_has_the_path_as_the_client_sent_it(server: Running) -> None:
+    import http.client
+
+    host, port = address(server)
+    sent = {"/id/study/mashhad-oic%2Ffactor%2FW3": 404, "/id/study/mashhad-oic/factor/%57%33": 301,
+            "/id/city/mashhad%20x": 404}
+    for path in sent:  # as written: httpx would normalise them
+        connection = http.client.HTTPConnection(host, port, timeout=30)
+        try:
+            connection.request("GET", path + "?format=ttl")
+            assert connection.getresponse().status == sent[path], path
+        finally:
+            connection.close()
+    time.sleep(0.3)  # the access log is written every 0.1 s
+    logged = {r["path"]: r["status"] for r in map(json.loads, server.log_records()) if r["path"] in sent}
+    assert logged == sent  # not the decoded /id/study/mashhad-oic/factor/W3 …
 
 
 # Run in the server's process before `citykg serve`: a route /fault whose handler has a bug.

@@ -188,3 +188,22 @@ def test_running_again_abandons_the_query_running_and_the_server_stops_it(server
             break
         time.sleep(0.1)
     assert len(stopped()) == before + 1  # the first query: its request aborted, its worker freed
+
+
+def test_the_query_page_marks_languages_and_shows_triple_terms(built: tuple[Project, BuildResult],
+                                                                tmp_path: Path) -> None:
+    query = ('SELECT ?name ?rtl ?statement WHERE { BIND("مشهد"@fa AS ?name) BIND("مشهد"@ar--rtl AS ?rtl) '
+             'BIND(<<( <https://w3id.org/citykg/id/city/mashhad> rdfs:label "Mashhad"@en )>> AS ?statement) }')
+    with served_page(built[0].dist, tmp_path / "server", root=ROOT) as page:
+        page.click('button[data-query="strategies-for-factor"]')
+        dirs = page.eval_on_selector_all("#params input", "inputs => inputs.map(i => i.getAttribute('dir'))")
+        page.fill("#editor", query)
+        page.click("#run")
+        page.wait_for_selector("#result-table tbody tr")
+        spans = page.eval_on_selector_all(
+            "#result-table tbody td span[dir]", "spans => spans.map(s => [s.textContent, s.lang, s.dir])")
+        statement = page.inner_text("#result-table tbody td:nth-child(3)")
+        link = page.get_attribute("#result-table tbody td:nth-child(3) a", "href")
+    assert len(dirs) == 3 and set(dirs) == {"auto"}  # factor, city, study: typed in any script
+    assert spans == [["مشهد", "fa", "auto"], ["مشهد", "ar", "rtl"], ['"Mashhad"', "en", "auto"]]
+    assert statement == '<<( city/mashhad rdfs:label "Mashhad"@en )>>' and link == "/id/city/mashhad"

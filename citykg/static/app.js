@@ -44,22 +44,35 @@ function shortIri(iri) {
   return iri;
 }
 
-function cell(term) {
-  const td = el("td");
-  if (!term) return td;
+// The nodes that show one RDF term: an IRI as a link, a literal in its language (and direction)
+// with its language or datatype after it, a triple term (RDF 1.2) as <<( s p o )>>
+function termNodes(term, inTriple) {
+  if (!term) return [];
   if (term.type === "uri") {
     const target = hrefOf(term.value);
     const text = shortIri(term.value);
-    td.append(target ? el("a", { href: target, title: term.value }, text) : text);
-  } else if (term.type === "bnode") {
-    td.append("_:" + term.value);
-  } else {
-    td.append(el("span", { dir: "auto" }, term.value));
-    if (term["xml:lang"]) td.append(el("span", { class: "lang" }, "@" + term["xml:lang"]));
-    else if (term.datatype && !term.datatype.endsWith("#integer") && !term.datatype.endsWith("#decimal")) {
-      td.append(el("span", { class: "dt" }, shortIri(term.datatype)));
-    }
+    return [target ? el("a", { href: target, title: term.value }, text) : text];
   }
+  if (term.type === "bnode") return ["_:" + term.value];
+  if (term.type === "triple") {
+    const parts = term.value || {};
+    return ["<<( ", ...termNodes(parts.subject, true), " ", ...termNodes(parts.predicate, true), " ",
+      ...termNodes(parts.object, true), " )>>"];
+  }
+  const lang = term["xml:lang"];
+  const dir = ["ltr", "rtl"].includes(term["its:dir"]) ? term["its:dir"] : "auto";
+  const text = inTriple ? `"${term.value}"` : term.value;
+  const nodes = [el("span", lang ? { dir, lang } : { dir: "auto" }, text)];
+  if (lang) nodes.push(el("span", { class: "lang" }, "@" + lang));
+  else if (term.datatype && !term.datatype.endsWith("#integer") && !term.datatype.endsWith("#decimal")) {
+    nodes.push(el("span", { class: "dt" }, shortIri(term.datatype)));
+  }
+  return nodes;
+}
+
+function cell(term) {
+  const td = el("td");
+  td.append(...termNodes(term, false));
   return td;
 }
 
@@ -194,7 +207,7 @@ function select(query, button) {
   const form = $("params");
   form.replaceChildren(...query.parameters.map((p) => el("label", { title: p.doc },
     `${p.name} (${p.type}${p.required ? ", required" : ""})`,
-    el("input", { name: p.name, value: query.example[p.name] || "", placeholder: p.doc }))));
+    el("input", { name: p.name, value: query.example[p.name] || "", placeholder: p.doc, dir: "auto" }))));
   $("editor").value = query.sparql;
   markEdited();
   $("results").replaceChildren();

@@ -120,15 +120,15 @@ class Request:
             idna = " (a name in another script is written in Punycode, xn--…)" if not host.isascii() else ""
             raise HttpError(400, f"The Host header {cut(shown)!r} is not a host name or address with an "
                                  f"optional port, such as 127.0.0.1:8000, in at most {MAX_HOST} characters{idna}.")
-        return f"{self.scheme}://{host}"
+        return f"{self.scheme}://{host.removesuffix(':')}"  # an empty port (example.org:) is the default one
 
 
 #: The longest Host header taken: a name of 253 characters, or an address, with a port.
 MAX_HOST = 255
 
 
-# RFC 3986's host (a name, an IPv4 address or a bracketed IPv6 one) and an optional port
-_HOST = re.compile(r"^(?:(?:[A-Za-z0-9._~!$&'()*+,;=-]|%[0-9A-Fa-f]{2})+|\[[0-9A-Fa-f:.]+\])(?::([0-9]{1,5}))?$")
+# RFC 3986's host (a name, an IPv4 address or a bracketed IPv6 one) and an optional port, which may be empty
+_HOST = re.compile(r"^(?:(?:[A-Za-z0-9._~!$&'()*+,;=-]|%[0-9A-Fa-f]{2})+|\[[0-9A-Fa-f:.]+\])(?::([0-9]{1,5})?)?$")
 #: The message for percent-encoded bytes that are not UTF-8 (``where``: the path, query string …)
 NOT_UTF8 = ("The {where} is not UTF-8: percent-encode the UTF-8 bytes of each character "
              "(é is %C3%A9, not %E9).")

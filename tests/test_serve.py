@@ -265,6 +265,7 @@ def test_a_graph_that_is_no_iri_or_a_host_that_is_no_host_is_400(client: httpx.C
     assert client.get("/sparql", headers={"Host": "[::1]:8000"}).status_code == 200
     for host in ("example.org", "other.example.org:8080"):  # each its own description, not the last one cached
         assert f"<http://{host}/sparql>" in client.get("/sparql", headers={"Host": host}).text
+    assert "<http://example.net/sparql>" in client.get("/sparql", headers={"Host": "example.net:"}).text  # RFC 9110
 
 
 @pytest.mark.parametrize("path", ["/sparql?query=ASK%20%7B%7D%20%23%E9", "/sparql?query=ASK+%7B%7D&format=%FF",

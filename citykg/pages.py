@@ -90,6 +90,13 @@ def href(iri: str) -> str | None:
     return iri if iri.startswith(("http://", "https://")) else None
 
 
+def _unlabelled(iri: str) -> str:
+    """How a page names an IRI without a label: as a prefixed name (``ckg:Strength``), else one of
+    citykg's by its path (``id/source/mashhad-oic/factors/3``), else as ``<iri>``."""
+    short = shorten(iri)
+    return iri[len(BASE):] if short.startswith("<") and iri.startswith(BASE) and len(iri) > len(BASE) else short
+
+
 def routes(server: Server) -> list[Route]:
     """The routes of the entity, ontology and graph pages."""
 
@@ -186,7 +193,7 @@ class _Page:
 
     def term(self, term: Term) -> str:
         if isinstance(term, NamedNode):
-            text = self.label(term.value) or shorten(term.value)
+            text = self.label(term.value) or _unlabelled(term.value)
             target = href(term.value)
             if target is None:
                 return f'<span title="{_e(term.value)}">{_e(text)}</span>'
@@ -218,7 +225,7 @@ class _Page:
                           ((self.term(q.predicate), self.term(q.object), self.graph_link(q)) for q in ordered))
 
     def entity(self, iri: str, quads: list[Quad], incoming: list[Quad], note: str = "", *, capped: bool = False) -> str:
-        title = self.label(iri) or shorten(iri)
+        title = self.label(iri) or _unlabelled(iri)
         types = ", ".join(dict.fromkeys(self.term(q.object) for q in quads if q.predicate == _TYPE))
         parts = [f"<h1 dir=\"auto\">{_e(title)}</h1>", f'<p class="iri"><code>{_e(iri)}</code></p>', note]
         if types:

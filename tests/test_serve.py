@@ -1170,6 +1170,9 @@ def test_a_study_page_is_titled_with_the_study_title(client: httpx.Client) -> No
     assert page.status_code == 200 and f"<title>{title}" in page.text and f'<h1 dir="auto">{title}' in page.text
     factor = client.get("/id/study/mashhad-oic/factor/W3", headers={"Accept": "text/html"})
     assert f">{title}" in factor.text  # and so is every link to it
+    row = client.get("/id/source/mashhad-oic/factors/3", headers={"Accept": "text/html"})  # a record with no label
+    assert "<title>id/source/mashhad-oic/factors/3 · citykg" in row.text
+    assert '<h1 dir="auto">id/source/mashhad-oic/factors/3</h1>' in row.text and ">id/source/mashhad-oic/factors</a>" in row.text
 
 
 def test_ontology_and_graph_pages(client: httpx.Client) -> None:

@@ -6,28 +6,26 @@ route's cap (413), answer from the cache if the same request was answered from t
 else call the handler, which stops the query it runs if the client goes away
 (:mod:`citykg.disconnect`); turn any :class:`~citykg.web.HttpError` or
 :class:`~citykg.errors.CitykgError` into the one JSON error shape, and any other exception (a
-bug) into a 500 whose access-log line carries the traceback; with ``--cors``, add ``Vary: Origin``
-to every answer, and the CORS headers for the configured origins on routes that allow it; write
-one JSON line to the access log (status 499, and nothing sent, for a client that went away
-first). :func:`check_origins` refuses a ``--cors`` value that no browser sends as an origin.
+bug) into a 500 whose access-log line carries the traceback; answer conditional requests
+(:mod:`citykg.prepared`); with ``--cors``, add ``Vary: Origin`` to every answer, and the CORS
+headers for the configured origins on routes that allow it; write one JSON line to the access log
+(status 499, and nothing sent, for a client that went away first). :func:`check_origins` refuses a
+``--cors`` value that no browser sends as an origin.
 
 Example::
 
-    >>> _prepare(Response(200, b"{}", "application/json")).headers[1]
-    (b'content-length', b'2')
+    >>> check_origins(["https://example.org", "*"])  # both are origins a browser may send
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import re
 import sys
 import time
 import traceback
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -36,12 +34,13 @@ from citykg.disconnect import STATUS as GONE
 from citykg.disconnect import ClientGone, until_disconnected
 from citykg.encodings import check_path, check_transfer
 from citykg.errors import CitykgError, ServeError, quoted
-from citykg.web import HttpError, Request, Response, Router, error_response, status_of
+from citykg.prepared import Prepared, conditional, prepare
+from citykg.web import HttpError, Request, Router, error_response, status_of
 
 if TYPE_CHECKING:
     from citykg.serve import Server
 
-__all__ = ["App", "Prepared", "check_origins"]
+__all__ = ["App", "check_origins"]
 
 _EXPOSED = "citykg-truncated, citykg-max-rows, citykg-max-bytes, citykg-studies, citykg-lacking, etag"
 _REPEATABLE = (400, 403, 404, 406)  # client errors that depend only on the request and the build
@@ -49,22 +48,6 @@ _quote = json.encoder.encode_basestring  # a str as a JSON string (the C encoder
 _ATOMIC_WRITE = 4096  # PIPE_BUF: a write to a pipe of at most this many bytes is never interleaved
 _MAX_TRACE = 3_000  # characters of a traceback in the access log
 _VARY = [(b"vary", b"origin")]
-# headers a 304 repeats from the 200 it stands for (RFC 9110, 15.4.5)
-_NOT_MODIFIED_KEEPS = frozenset({b"etag", b"vary", b"cache-control", b"content-location"})
-_CSP = (b"default-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; "
-        b"frame-ancestors 'none'")
-
-
-@dataclass(frozen=True, slots=True)
-class Prepared:
-    """A response with its header lines encoded, as sent and as cached."""
-
-    status: int
-    headers: list[tuple[bytes, bytes]]
-    body: bytes
-
-
-
 class App:
     """The ASGI application: routing, body cap, cache, CORS, errors and the access log."""
 
@@ -158,15 +141,15 @@ class App:
                                       scope.get("scheme", "http"), params, scope.get("server"),
                                       partial(until_disconnected, receive))
                     response = await route.handler(request)
-                    prepared, error = _prepare(response), response.error
+                    prepared, error = prepare(response), response.error
                     if key is not None and response.cacheable and response.status == 200:
                         kept, cache = self._keep(key, prepared), "miss"
         except HttpError as exc:
             error = exc.detail or exc.message
-            prepared = _prepare(error_response(exc.status, exc.message, exc.headers))
+            prepared = prepare(error_response(exc.status, exc.message, exc.headers))
             kept = self._keep(key, prepared) if prepared.status in _REPEATABLE else None
         except CitykgError as exc:
-            error, prepared = str(exc), _prepare(error_response(status_of(exc), str(exc)))
+            error, prepared = str(exc), prepare(error_response(status_of(exc), str(exc)))
             kept = self._keep(key, prepared) if prepared.status in _REPEATABLE else None
         except ClientGone as exc:  # nothing to send; the access log says why
             if self._log is not None:
@@ -176,14 +159,14 @@ class App:
             return
         except Exception as exc:  # a bug: answer 500, keep serving, and log it for the operator
             error, trace = f"internal error: {type(exc).__name__}: {exc}", _traceback()
-            prepared = _prepare(error_response(500, "citykg failed on this request; the server "
+            prepared = prepare(error_response(500, "citykg failed on this request; the server "
                                                     "log has the details."))
         finally:
             if shared is not None:  # the others get the cached answer, or None to ask for themselves
                 del self._inflight[key]  # type: ignore[arg-type]
                 shared.set_result(kept)
         if prepared.status == 200 and ("if-none-match" in headers or "if-match" in headers):
-            prepared = _conditional(prepared, method, headers)
+            prepared = conditional(prepared, method, headers)
         out = prepared.headers
         if self._cors_on:  # every answer varies by origin; only a read's answer allows one
             out = out + (self._cors(headers.get("origin")) if route is not None and route.cors else _VARY)
@@ -318,50 +301,6 @@ def _traceback() -> str:
     frames and the error): an access-log line stays within one atomic write of the shared log."""
     text = traceback.format_exc().rstrip("\n")
     return text if len(text) <= _MAX_TRACE else "…" + text[1 - _MAX_TRACE:]
-
-
-def _prepare(response: Response) -> Prepared:
-    """The response with its header lines; an answer that depends only on the request and the
-    build gets an ``ETag`` (a digest of its media type and bytes), so a client can ask again with
-    ``If-None-Match`` and be told 304: nothing changed."""
-    content_type = response.content_type.encode("latin-1")
-    out = [(b"content-type", content_type), (b"content-length", str(len(response.body)).encode()),
-           (b"x-content-type-options", b"nosniff")]
-    if response.cacheable and response.status == 200:  # (CSV and TSV of an ASK are the same bytes)
-        digest = hashlib.blake2b(content_type + b"\n" + response.body, digest_size=12).hexdigest()
-        out.append((b"etag", b'"%s"' % digest.encode()))
-    if content_type.startswith(b"text/html"):
-        out += [(b"content-security-policy", _CSP), (b"referrer-policy", b"no-referrer")]
-    out += [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
-    return Prepared(response.status, out, response.body)
-
-
-def _conditional(prepared: Prepared, method: str, headers: dict[str, str]) -> Prepared:
-    """The answer to a conditional request (RFC 9110, 13.2.2): a 412 if ``If-Match`` names none of
-    the answer's entity tags (compared strongly); if ``If-None-Match`` names it (weakly, or ``*``),
-    a 304 to a GET or HEAD, whose client holds it already, else a 412; else ``prepared``.
-
-    >>> ok = _prepare(Response(200, b"{}", cacheable=True))
-    >>> tag = dict(ok.headers)[b"etag"].decode()
-    >>> [_conditional(ok, "GET", {"if-none-match": sent}).status for sent in (f'"other", W/{tag}', '"other"')]
-    [304, 200]
-    >>> _conditional(ok, "POST", {"if-none-match": "*"}).status, _conditional(ok, "GET", {"if-match": '"x"'}).status
-    (412, 412)
-    """
-    found = next((v for k, v in prepared.headers if k == b"etag"), None)
-    tag = found.decode("latin-1") if found else None
-    if "if-match" in headers:
-        wanted = {t.strip() for t in headers["if-match"].split(",")}
-        if "*" not in wanted and tag not in wanted:  # (* takes any answer; a tag, only the answer it names)
-            return _prepare(error_response(412, "If-Match names none of this answer's entity tags: the answer has "
-                                                "changed, or has none. Ask again without If-Match."))
-    sent = {t.strip().removeprefix("W/") for t in headers.get("if-none-match", "").split(",")}
-    if tag is None or "if-none-match" not in headers or ("*" not in sent and tag not in sent):
-        return prepared
-    if method not in ("GET", "HEAD"):
-        return _prepare(error_response(412, "If-None-Match names this answer's entity tag; only a GET or HEAD "
-                                            "is answered 304 for it. Ask again without If-None-Match."))
-    return Prepared(304, [(k, v) for k, v in prepared.headers if k in _NOT_MODIFIED_KEEPS], b"")
 
 
 # scheme, host (a name, or a bracketed IPv6 address) and an optional port, in lower case, as browsers send them

@@ -43,11 +43,12 @@ from typing import Any
 from urllib.parse import quote
 
 from citykg.answers import AnswerCache, Build, StoreWatch
-from citykg.app import App, Prepared, check_origins
+from citykg.app import App, check_origins
 from citykg.buildinfo import read_info
 from citykg.errors import QueryError, ServeError, StoreError
 from citykg.evaluate import Answer, InfoJob, Job, SparqlJob, small_answer
 from citykg.pool import WorkerPool, WorkerUnavailable
+from citykg.prepared import Prepared
 from citykg.project import Project
 from citykg.queries import NamedQuery, load_catalogue
 from citykg.store import LastStore

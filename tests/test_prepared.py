@@ -1,4 +1,4 @@
-"""The ASGI application's conditional requests: ETag, If-None-Match and If-Match, on a real server."""
+"""Entity tags and conditional requests (citykg.prepared): ETag, If-None-Match and If-Match, on a real server."""
 
 from __future__ import annotations
 
@@ -75,6 +75,11 @@ def test_any_tag_matches_only_an_answer_there_is(client: httpx.Client) -> None:
     assert client.get("/queries", headers={"If-None-Match": "*"}).status_code == 304
     missing = client.get("/id/study/mashhad-oic/factor/W99", headers={"If-None-Match": "*"})
     assert missing.status_code == 404
+    volatile = "SELECT (NOW() AS ?now) WHERE {}"  # an answer without an entity tag is one there is
+    assert client.get("/sparql", params={"query": volatile}, headers={"If-None-Match": "*"}).status_code == 304
+    posted = client.post("/sparql", content=volatile, headers={"Content-Type": "application/sparql-query",
+                                                               "If-None-Match": "*"})
+    assert posted.status_code == 412 and posted.json()["error"].startswith("If-None-Match is *, which any answer matches")
 
 
 def test_a_condition_a_post_or_if_match_fails_is_412(client: httpx.Client) -> None:

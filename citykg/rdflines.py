@@ -5,10 +5,10 @@ the line. :func:`locate` gives each finding about an RDF file the line where its
 written as a subject (``<iri>`` or ``prefix:name`` starting a line in Turtle, TriG, N-Triples and
 N-Quads; ``"@id": "…"`` in JSON-LD; ``rdf:about="…"`` in RDF/XML), or, for an undeclared term,
 the line of its first use. A blank node (a source row) is found by its label (``_:row``), or,
-written without one (``[ … ]``), where the node that refers to it does. A record or term the
-text does not spell out (a name with escapes) keeps no line. :func:`place` puts the findings
-about an RDF file's records and blank nodes in that file first, as ``citykg validate`` and every
-build do for an RDF submission.
+written without one (``[ … ]``), where the node that refers to it does; a prefixed name may have
+escapes (``id:city\\/qom``). A record or term the text does not spell out keeps no line.
+:func:`place` puts the findings about an RDF file's records and blank nodes in that file first,
+as ``citykg validate`` and every build do for an RDF submission.
 
 Example::
 
@@ -129,9 +129,12 @@ def locate(findings: Sequence[Finding], data: bytes, fmt: RdfFormat, *, file: st
 
 
 # Where an IRI may be written: in <>, in quotes (JSON-LD, RDF/XML), or as a prefixed name.
+_ESCAPED = r"\\[_~.\-!$&'()*+,;=/?#@%]"  # a prefixed name's escaped character (Turtle's PN_LOCAL_ESC)
 _WRITTEN = re.compile(r"""<([^<>"\s]*)>|"([^"\\\n]*)"|'([^'\\\n]*)'"""
-                      r"|(?<![\w\-:%\\])((?:[A-Za-z][\w\-.]*)?:[\w\-/]*(?:\.[\w\-/]+)*)(?![\w\-:%\\])"
+                      rf"|(?<![\w\-:%\\])((?:[A-Za-z][\w\-.]*)?:(?:[\w\-/]|{_ESCAPED})*"
+                      rf"(?:\.(?:[\w\-/]|{_ESCAPED})+)*)(?![\w\-:%\\])"
                       r"|(?<![\w\-:%\\])(_:[\w\-]+(?:\.[\w\-]+)*)(?![\w\-:%\\])")  # (a blank node's label)
+_UNESCAPE = re.compile(r"\\(.)")
 # What comes before a subject on its line, besides nothing (Turtle, TriG, N-Triples, N-Quads):
 # "@id": (JSON-LD; but {"@id": …} alone refers to a node) or about= (RDF/XML).
 _KEY_OF_SUBJECT = re.compile(r"""("@id"\s*:\s*|about\s*=\s*)$""")
@@ -174,6 +177,8 @@ class _Source:
             line += text.count("\n", counted, match.start())
             counted = match.start()
             spelling = next(g for g in match.groups() if g is not None)
+            if match.group(4) and "\\" in spelling:  # id:city\/qom is id:city/qom
+                spelling = _UNESCAPE.sub(r"\1", spelling)
             anywhere.setdefault(spelling, line)
             if spelling in tracked:
                 written.setdefault(spelling, []).append(line)

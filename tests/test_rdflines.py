@@ -56,6 +56,13 @@ def test_a_name_is_matched_whole() -> None:
     assert lines_of(data, RdfFormat.TURTLE, [QOM]) == {QOM: 3}
 
 
+def test_a_prefixed_name_with_escapes_is_its_iri() -> None:
+    data = (b"@prefix id: <https://w3id.org/citykg/id/> .\nid:city\\/tabriz a id:X .\n"
+            b"id:city\\/qom id:p id:city\\/q\\.x .\n")
+    assert lines_of(data, RdfFormat.TURTLE, [QOM, TABRIZ, "https://w3id.org/citykg/id/city/q.x"]) == {
+        QOM: 3, TABRIZ: 2, "https://w3id.org/citykg/id/city/q.x": 3}  # (an object: where it is named)
+
+
 def test_relative_iris_resolve_against_the_base() -> None:
     data = b"@base <https://w3id.org/citykg/id/> .\n\n<city/qom> a <City> .\n"
     assert lines_of(data, RdfFormat.TURTLE, [QOM]) == {QOM: 3}

@@ -102,9 +102,12 @@ def routes(server: Server) -> list[Route]:
 
     async def page(request: Request) -> Response:
         path = quote(request.raw_path.decode("utf-8", "replace"), safe="/%:@!$&'()*+,;=-._~")
-        if (normal := normal_path(path)) != path:  # /id/…/%57%33 is /id/…/W3: send the client there
-            if normal.startswith("//"):  # /id/..//host would be a link to another host: no page of this server
-                raise HttpError(404, f"Nothing at {cut(path)}: the path leaves the pages (/id/, /graph/, /ontology).")
+        normal = normal_path(path)  # /id/…/%57%33 is /id/…/W3: send the client there
+        if normal.startswith("//"):  # /id/..//host would be a link to another host: no page of this server
+            raise HttpError(404, f"Nothing at {cut(path)}: the path leaves the pages (/id/, /graph/, /ontology).")
+        if normal.endswith("/") and normal.count("/") > 2:  # /id/…/W3/: citykg mints no IRI that ends in /
+            normal = normal.rstrip("/")
+        if normal != path:
             query = request.query_string.decode("latin-1")
             return Response(301, b"", "text/plain", (("location", normal + ("?" + query if query else "")),))
         given = [v for k, v in request.query() if k == "format"]

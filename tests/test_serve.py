@@ -920,7 +920,8 @@ def test_a_page_path_written_otherwise_is_sent_to_its_normal_form(client: httpx.
     import http.client
 
     for path in ("/id/study/mashhad-oic/factor/%57%33", "/id/study/mashhad-oic/./factor/W3",
-                 "/id/study/mashhad-oic/x/../factor/W3"):  # sent as written (httpx would remove the dots)
+                 "/id/study/mashhad-oic/x/../factor/W3", "/id/study/mashhad-oic/factor/W3/",
+                 "/id/study/mashhad-oic/factor/W3//"):  # sent as written (httpx would remove the dots)
         connection = http.client.HTTPConnection(client.base_url.host, client.base_url.port, timeout=30)
         try:
             connection.request("GET", path + "?format=ttl")

@@ -111,6 +111,9 @@ def explain_syntax_error(error: BaseException | str, query: str) -> str:
     found = _SYNTAX.match(str(error))
     if found is None:
         return f"The query does not parse: {error}"
+    escape = _escape_fault(query)
+    if escape is not None:  # where pyoxigraph stops is past it, or says nothing of it
+        return f"The query does not parse: error at {place(query, escape[0])}: {escape[1]}"
     text = read_escapes(query)
     line, column = int(found.group(1)), int(found.group(2))
     offset = min(sum(len(ln) + 1 for ln in text.split("\n")[:line - 1]) + column - 1, len(text))
@@ -132,6 +135,34 @@ def explain_syntax_error(error: BaseException | str, query: str) -> str:
         what = f"{_quote(here, False)} cannot stand here" if here and not at_end else "the query cannot end here"
         said = f"{what}: this is not SPARQL; check this point and the text just before it."
     return f"The query does not parse: error at {line}:{column}{end}: {said}"
+
+
+_ESCAPE = re.compile(r"\\+([uU])([0-9A-Fa-f]{0,8})")
+
+
+def _escape_fault(query: str) -> tuple[int, str] | None:
+    """A ``\\u`` or ``\\U`` escape, outside comments, that is no character: too few hexadecimal
+    digits, half of a UTF-16 surrogate pair, or past U+10FFFF."""
+    comments = [(start, end) for kind, start, end, *_ in query_tokens(query) if kind == "comment"]
+    for found in _ESCAPE.finditer(query):
+        slashes = len(found.group()) - 1 - len(found.group(2))
+        at = found.start() + slashes - 1
+        if slashes % 2 == 0 or any(start <= at < end for start, end in comments):
+            continue  # \\u is a backslash and a u
+        size = 4 if found.group(1) == "u" else 8
+        digits = found.group(2)[:size]
+        escape = f"\\{found.group(1)}{digits}"
+        if len(digits) < size:
+            return at, (f"{escape} is no escape: \\u takes four hexadecimal digits (\\u00E9 is é) and \\U "
+                        "eight; write the character itself, or a backslash in a string as \\\\.")
+        code = int(digits, 16)
+        if 0xD800 <= code <= 0xDFFF:
+            return at, (f"{escape} is half of a character (a UTF-16 surrogate), which SPARQL does not take alone: "
+                        "write the character itself, or its \\U escape of eight hexadecimal digits (\\U0001F600 "
+                        "for 😀).")
+        if code > 0x10FFFF:
+            return at, f"{escape} is past the last character, U+10FFFF: check the code."
+    return None
 
 
 def _character_fault(failed: _Failed) -> tuple[int, str] | None:

@@ -46,6 +46,10 @@ def explain(query: str) -> str:
     ('SELECT * WHERE { ?s ?p ?o FILTER(?o = "a" }', ["error at 1:43: this } closes the ( at 1:33"]),
     ("SELECT * WHERE { ?s ?p ?o ", ["error at 1:27: the query ends inside the { at 1:16: close it with }."]),
     ("SELECT ?x ?x WHERE { ?x ?p ?o }", ["error at 1:11: SELECT names ?x twice (first at 1:8)"]),
+    ('SELECT ("\\uD83D" AS ?x) WHERE {}', ["error at 1:10: \\uD83D is half of a character (a UTF-16 surrogate)"]),
+    ('SELECT * WHERE {\n  ?s ?p "caf\\u00e" }', ["error at 2:13: \\u00e is no escape: \\u takes four hexadecimal "
+                                                "digits (\\u00E9 is é) and \\U eight"]),
+    ('ASK { ?s ?p "\\U00110000" }', ["error at 1:14: \\U00110000 is past the last character, U+10FFFF"]),
     ("SELECT * WHERE { ?s ?p ?o } GROUP ?s", ["error at 1:29: GROUP is followed by BY and what to sort or group by"]),
     ("ASK { FILTER(?x = ) }", ["error at 1:22 (the end of the query): expected one of ABS, AVG, ", ", …"]),
     ("SELECT ?x WHERE { ?x ", ["error at 1:22: the query ends inside the { at 1:17: expected one of '!', '$', "

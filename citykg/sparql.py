@@ -170,12 +170,13 @@ def _one(params: Sequence[tuple[str, str]], name: str) -> str | None:
     return values[0] if values else None
 
 
-def _named(name: str) -> tuple[str | None, str | None]:
+def _named(name: str, form: str | None = None) -> tuple[str | None, str | None]:
     """The (result, graph) formats a ``?format=`` value names: a name of :data:`FORMAT_PARAM`, or
     a media type, or a comma-separated list of them, as SPARQLWrapper sends beside the name
     (``format=tsv&format=text/tab-separated-values``).
 
-    :raises HttpError: 400 if it names no format of this endpoint.
+    :raises HttpError: 400 if it names no format of this endpoint; the message lists those of the
+        query ``form`` (SELECT or ASK: results; else RDF), or all if it is not known.
     """
     if name.lower() in FORMAT_PARAM:  # (in any case, as media types are)
         return FORMAT_PARAM[name.lower()]
@@ -183,8 +184,11 @@ def _named(name: str) -> tuple[str | None, str | None]:
     results = next((RESULT_TYPES[t] for t in types if t in RESULT_TYPES), None)
     graphs = next((GRAPH_TYPES[t] for t in types if t in GRAPH_TYPES), None)
     if results is None and graphs is None:
-        raise HttpError(400, f"Unknown format {quoted(name)}.{plus_hint(name)} Use one of: "
-                             f"{', '.join(FORMAT_PARAM)}, or a media type of them.")
+        kind = 0 if form in ("SELECT", "ASK") else 1 if form in ("CONSTRUCT", "DESCRIBE", _DESCRIPTION) else None
+        names = [n for n, pair in FORMAT_PARAM.items() if kind is None or pair[kind] is not None]
+        table = " (table is citykg query's; over HTTP, csv or tsv)" if name.lower() == "table" else ""
+        raise HttpError(400, f"Unknown format {quoted(name)}{table}.{plus_hint(name)} Use one of: "
+                             f"{', '.join(names)}, or a media type of them.")
     return results, graphs
 
 
@@ -198,7 +202,7 @@ def _format_param(values: list[str], form: str | None) -> tuple[str | None, str 
     a = "an" if form == "ASK" else "a"
     found: dict[tuple[str | None, str | None] | str | None, str] = {}
     for name in values:
-        results, graphs = _named(name)
+        results, graphs = _named(name, form)
         if form in ("SELECT", "ASK") and results is None:
             raise HttpError(400, f"format={cut(name)} is for CONSTRUCT and DESCRIBE; {a} {form} query takes "
                                  "json, xml, csv or tsv.")

@@ -1063,6 +1063,12 @@ def test_named_query_formats_by_accept(client: httpx.Client) -> None:
     assert_error(client.get("/queries/cities", params={"format": "ttl"}), 400,
                  "format=ttl is for CONSTRUCT and DESCRIBE; a SELECT query takes json, xml, csv or tsv.")
     assert_error(client.get("/queries/cities", params={"format": "png"}), 400, "Unknown format 'png'")
+    # an unknown format is told the formats of what it asks for: a SELECT's results, RDF for the rest
+    assert_error(client.get("/queries/cities", params={"format": "table"}), 400, "Unknown format 'table' (table is "
+                 "citykg query's; over HTTP, csv or tsv). Use one of: json, xml, csv, tsv, or a media type of them.")
+    for params in ({"query": "DESCRIBE <http://x>", "format": "foo"}, {"format": "foo"}):
+        refused = client.get("/sparql", params=params)
+        assert_error(refused, 400, "Unknown format 'foo'. Use one of: json, xml, ttl, turtle, nt,")
 
 
 def test_named_query_value_errors_are_the_clis(client: httpx.Client, built: tuple[Project, BuildResult]) -> None:

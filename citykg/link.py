@@ -44,6 +44,7 @@ Example::
 
 from __future__ import annotations
 
+import difflib
 import os
 import tempfile
 from collections.abc import Callable, Sequence
@@ -61,6 +62,7 @@ from citykg.errors import InputError
 from citykg.iris import CKG, PREFIXES, WD
 from citykg.items import resolve_countries
 from citykg.kinds import refuse_wrong_kinds
+from citykg.names import normalise
 from citykg.project import Project
 from citykg.reconcile import Candidate, Decision, Match, NameQuery, reconcile
 from citykg.review import ReviewRow, write_review
@@ -283,6 +285,10 @@ def _link_cities(cities: Sequence[Record], kept: dict[str, str | None], client: 
                             f"{city.country}, so its names were looked up in no country, and a place of another "
                             f"country code is not linked to it ({match.decision.value}). Give country/{city.country} "
                             "its QID in data/reference/countries.csv (its wikidata column).")
+        if method == "identifier" and (best := match.candidates[:1]) and not _named_alike(best[0].label, city):
+            warnings.append(f"{city.ref}: the data gives {city.qid}, which the endpoint calls {best[0].label!r}, "
+                            f"none of its names ({', '.join(city.names)}); it is linked as the data says: check "
+                            "the QID (its row's wikidata column).")
         if method == "reviewed":
             why = ("decided by a person",)
             match = Match(match.query, Decision.LINKED if match.query.qid else Decision.NONE,
@@ -290,6 +296,15 @@ def _link_cities(cities: Sequence[Record], kept: dict[str, str | None], client: 
                           "reviewed", why)
         out.append(RecordLink(city, match))
     return out
+
+
+def _named_alike(label: str, city: Record) -> bool:
+    """Whether an item's label is one of the city's names, or close to one (Mazār-e Sharīf,
+    Mazar-i-Sharif); an item the endpoint has no label for (labelled by its QID) may be."""
+    if label == city.qid or not city.names:
+        return True
+    wanted = normalise(label)
+    return any(difflib.SequenceMatcher(None, wanted, normalise(name)).ratio() >= 0.6 for name in city.names)
 
 
 def _unlisted_country(city: Record, match: Match, method: str, warnings: list[str]) -> Match:

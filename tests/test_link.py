@@ -127,6 +127,19 @@ def test_the_cities_of_accepted_submissions_are_linked_too(tmp_path: Path) -> No
     assert [(c.ref, c.names, c.country) for c in cities if c.ref == "city/qom"] == [("city/qom", ("Qom", "قم"), "IR")]
 
 
+def test_a_table_qid_whose_item_bears_none_of_the_city_s_names_links_and_warns(
+        tmp_path: Path, fixture_server: Oxigraph, cache: Path) -> None:
+    # a slip of a digit or a row: Shiraz given Isfahan's item; Qom given its own, and Mazar-i-Sharif's spelling
+    project, _ = submitted_city(tmp_path, "shiraz,Shiraz,شیراز,IR,Q42053,An atlas of Iran\n"
+                                          "qom,Qom,قم,IR,Q170573,An atlas of Iran\n"
+                                          "mazar,Mazar-i-Sharif,,AF,Q130469,An atlas of Afghanistan")
+    outcome = link(project, client=Client(fixture_server.url, cache=cache))
+    assert {lk.record.ref: lk.match.qid for lk in outcome.links}["city/shiraz"] == "Q42053"  # the data wins
+    assert [w for w in outcome.warnings if "none of its names" in w] == [
+        "city/shiraz: the data gives Q42053, which the endpoint calls 'Isfahan', none of its names (Shiraz, شیراز); "
+        "it is linked as the data says: check the QID (its row's wikidata column)."]
+
+
 def test_decisions_of_the_run(linked: tuple[Project, LinkRun, Store]) -> None:
     _, outcome, _ = linked
     by = {lk.record.ref: lk.match for lk in outcome.links}

@@ -32,6 +32,8 @@ from citykg.submissions import Submission
 
 __all__ = ["Unlinked", "unlinked", "without_records", "write"]
 
+_TYPE, _PARTNER, _COUNTRY = RDF + "type", CKG + "partner", CKG + "country"
+
 
 @dataclass(frozen=True)
 class Unlinked:
@@ -42,8 +44,6 @@ class Unlinked:
     #: The files of ``graphs/`` that change, by name as findings give them (``graphs/wikidata.nq``),
     #: with the quads they keep.
     files: dict[str, list[Quad]] = field(default_factory=dict)
-
-_TYPE, _PARTNER, _COUNTRY = RDF + "type", CKG + "partner", CKG + "country"
 
 
 def unlinked(project: Project, *, submissions: Sequence[Submission]) -> Unlinked:

@@ -41,7 +41,7 @@ from dataclasses import dataclass, replace
 from enum import Enum
 from pathlib import Path
 
-from citykg import __version__, iris, merge, unlink
+from citykg import __version__, iris, merge
 from citykg.build import build, graph_files, switch_to
 from citykg.errors import DataError, InputError, StoreError, SubmissionError
 from citykg.intake import InputKind, Received, receive, receive_bytes
@@ -181,6 +181,8 @@ def withdraw(ident: str, *, project: Project, who: str, engine: Engine = Engine.
     :raises DataError: if the graph without it would not conform (another submission relies on
         it); nothing changes then.
     """
+    from citykg import unlink  # (and citykg link's modules: only a withdrawal needs them)
+
     step = checkpoint or merge.pause_from_env
     who = check_who(who)
     with exclusive(project.dist):

@@ -109,10 +109,11 @@ def _term(store: Store, param: Param, value: str) -> NamedNode | Literal:
     if param.type == "study":
         return Literal(_study(store, param, value))
     if param.type == "kind":
-        if plain(value).lower() not in _KINDS:
+        kind = plain(value).lower()
+        if kind not in _KINDS:
             raise QueryParameterError(f"{param.name}={quoted(value)} is not a kind of SWOT factor: give "
                                       "strength, weakness, opportunity or threat.")
-        return Literal(plain(value).lower())
+        return Literal(kind)
     if param.type == "integer":
         if not _INTEGER.match(value):
             raise QueryParameterError(f"{param.name}={quoted(value)} is not a whole number, such as 10 or -3.")
@@ -131,10 +132,11 @@ def _code(store: Store, param: Param, value: str) -> tuple[str, list[_Home]]:
     """A code in upper case, with the studies that have a record of it (of the kind the
     parameter's name says: a ``factor`` takes a factor's code, a ``strategy`` a strategy's); it
     may be typed in Persian or Arabic digits or full-width forms (W۳ and Ｗ３ are W3)."""
-    if not _CODE.match(plain(value)):
+    typed = plain(value)
+    if not _CODE.match(typed):
         raise QueryParameterError(
             f"{param.name}={quoted(value)} is not a code as the papers print them (S1, W3, SO1, WT2).")
-    code = plain(value).upper()
+    code = typed.upper()
     found: dict[tuple[str, str], _Home] = {}
     for s in store.query(_HOMES, use_default_graph_as_union=True, prefixes=PREFIXES,  # type: ignore[union-attr]
                          substitutions={Variable("code"): Literal(code)}):
@@ -192,8 +194,8 @@ def _study(store: Store, param: Param, value: str) -> str:
     """A study's id, once the graph has the study."""
     ids = [s["id"].value for s in store.query(_STUDIES, use_default_graph_as_union=True,  # type: ignore[union-attr]
                                               prefixes=PREFIXES)]
-    if plain(value).lower() in ids:
-        return plain(value).lower()
+    if (wanted := plain(value).lower()) in ids:
+        return wanted
     close = difflib.get_close_matches(value.lower()[:200], ids, n=1)
     hint = f" Did you mean {close[0]!r}?" if close else ""
     raise QueryParameterError(f"No study {quoted(value)} in the graph.{hint} Give a study's id: "

@@ -52,7 +52,7 @@ from citykg.errors import (
     not_utf8,
     quoted,
 )
-from citykg.iris import PREFIXES
+from citykg.iris import PREFIXES, expand
 from citykg.params import Param, bind
 from citykg.sparqlerrors import explain_syntax_error, raise_unsupported
 from citykg.sparqltext import check_query, parameters_used
@@ -283,18 +283,12 @@ def _lacking(store: Store, query: NamedQuery, params: Mapping[str, str],
     given = {p.type: p.name for p in query.params if p.type in ("city", "study") and Variable(p.name) in terms}
     bound = {Variable(kind): terms[Variable(param)] for kind, param in given.items()}
     if store.query(_HAS, use_default_graph_as_union=True, prefixes=PREFIXES,
-                   substitutions={Variable("class"): _expand(cls), **bound}):
+                   substitutions={Variable("class"): NamedNode(expand(cls)), **bound}):
         return ""
     if "study" in given:
         return f"study {params[given['study']].strip()} has no {name}"
     where = f"of {quoted(params[given['city']].strip())}" if "city" in given else "in the graph"
     return f"no study {where} has {name}"
-
-
-def _expand(name: str) -> NamedNode:
-    """The IRI of a prefixed name such as ``org:Membership``."""
-    prefix, local = name.split(":", 1)
-    return NamedNode(PREFIXES[prefix] + local)
 
 
 def _mixed(query: NamedQuery, params: Mapping[str, str], result: Result) -> tuple[str, ...]:
